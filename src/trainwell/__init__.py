@@ -1,0 +1,25 @@
+"""trainwell: train deep learning models well, from one YAML file.
+
+The public API is imported lazily so `import trainwell` (and the CLI's --help) stays fast.
+"""
+
+__version__ = "0.1.0"
+__all__ = ["load_config", "train", "load_run", "Run", "Config", "UserError", "TrainingInterrupted"]
+
+_WHERE = {
+    "load_config": "config", "Config": "config",
+    "train": "api", "load_run": "api", "Run": "api",
+    "UserError": "errors", "TrainingInterrupted": "errors",
+}
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module 'trainwell' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

@@ -1,0 +1,420 @@
+"""The one place that wires the stages into a run: config -> data -> model -> loop -> metrics -> run dir.
+
+The CLI is a thin layer over these functions: every command is one call here.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+from . import runs
+from .config import Config, dump_config, load_config
+from .errors import TrainingInterrupted, UserError
+
+
+# ----------------------------------------------------------------------------- helpers
+def resolve_device(name: str):
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise UserError(f"training.device: {name!r} is not a device; valid: auto, cpu, cuda, cuda:N, mps") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UserError("training.device: cuda was asked for but no CUDA device is visible; use auto or cpu")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise UserError("training.device: mps was asked for but is not available; use auto or cpu")
+    return device
+
+
+def _resolve_paths(cfg: Config, config_path: Path | None) -> Config:
+    """Data paths are taken relative to the working directory, else to the config file's folder."""
+    updates = {}
+    for key in ("source", "val", "test"):
+        value = getattr(cfg.data, key)
+        if not value or value.startswith("builtin:"):
+            continue
+        p = Path(value)
+        if not p.is_absolute() and not p.exists() and config_path is not None:
+            beside = config_path.parent / p
+            if beside.exists():
+                p = beside
+        updates[key] = str(p.resolve()) if p.exists() else value
+    if updates:
+        cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update=updates)})
+    return cfg
+
+
+def _seed_all(seed: int) -> None:
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _plan(cfg: Config, spec) -> dict:
+    """Decisions that follow from config + data and must be identical when the run is reloaded."""
+    from . import metrics
+    from .train import losses
+
+    loss_name = losses.resolve_name(cfg.loss.name, spec.task)
+    n_classes = len(spec.classes) if spec.classes else None
+    names = metrics.default_names(spec.task) if cfg.metrics.names == "auto" else list(cfg.metrics.names)
+    per_epoch = metrics.default_per_epoch(spec.task) if cfg.metrics.per_epoch == "auto" else list(cfg.metrics.per_epoch)
+    metrics.check_names(names, spec.task)
+    metrics.check_names(per_epoch, spec.task)
+    monitor = cfg.training.early_stopping.monitor
+    if monitor != "val_loss":
+        metrics.check_names([monitor[4:]], spec.task)
+        if monitor[4:] not in per_epoch:
+            per_epoch.append(monitor[4:])
+    return {"task": spec.task, "loss": loss_name, "n_out": losses.output_size(loss_name, spec.task, n_classes),
+            "metrics": names, "per_epoch": per_epoch}
+
+
+def _to_tensors(split, device):
+    import torch
+
+    from .train.loop import TensorData
+
+    return TensorData(torch.as_tensor(split.x, device=device), torch.as_tensor(split.y, device=device))
+
+
+def _outputs(model, x, plan, batch: int = 8192):
+    """Forward in chunks, eval mode, no grad; returns raw outputs."""
+    import torch
+
+    model.eval()
+    with torch.no_grad():
+        outs = [model(x[i:i + batch]) for i in range(0, x.shape[0], batch)]
+    return torch.cat(outs) if outs else x.new_zeros((0, plan["n_out"]))
+
+
+def _score(model, data, plan, state, loss_fn, names) -> dict:
+    """Loss and metrics on one split. Regression metrics are in the target's own units."""
+    from . import metrics
+    from .data import inverse_target
+    from .train.losses import to_output
+
+    raw = _outputs(model, data.x, plan)
+    result = {"loss": float(loss_fn(raw, data.y))} if loss_fn is not None else {}
+    out = to_output(plan["loss"], plan["task"], raw).float().cpu().numpy()
+    y = data.y.cpu().numpy()
+    if plan["task"] == "regression":
+        out, y = inverse_target(state, out), inverse_target(state, y)
+    result.update(metrics.compute(names, plan["task"], y, out))
+    return result
+
+
+def _clean_float(v):
+    import math
+
+    return None if isinstance(v, float) and not math.isfinite(v) else v
+
+
+# ----------------------------------------------------------------------------- train
+def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] | list[str] | None = None, *,
+          out: str | Path | None = None, resume: str | Path | None = None, quiet: bool = True,
+          progress: bool | None = None) -> "Run":
+    """Train from a YAML path, a dict or a Config; or continue an interrupted run with resume=RUN_DIR.
+
+    Returns the Run. Raises UserError for bad input and TrainingInterrupted on Ctrl-C
+    (after the state is on disk).
+    """
+    import torch
+
+    from . import data as data_mod
+    from .models import build, count_parameters
+    from .train import callbacks as cbs
+    from .train import checkpoint
+    from .train.loop import Trainer
+    from .train.losses import build as build_loss
+    from .train.optim import Schedule, build_optimizer
+
+    log = runs.Log(quiet=quiet)
+    if resume is not None:
+        run_dir = Path(resume)
+        if not (run_dir / "checkpoints" / "last.safetensors").is_file():
+            raise UserError(f"--resume {str(run_dir)!r}: no checkpoint to resume from "
+                            f"(expected {run_dir / 'checkpoints' / 'last.safetensors'})")
+        if overrides:
+            raise UserError("--set cannot be combined with --resume: a resumed run keeps its config")
+        cfg = load_config(run_dir / "config.yaml")
+    else:
+        if config is None:
+            raise UserError("train needs a config: a YAML path, a dict or a Config")
+        cfg = load_config(config, overrides)
+        cfg = _resolve_paths(cfg, Path(config) if isinstance(config, (str, Path)) else None)
+
+    device = resolve_device(cfg.training.device)
+    _seed_all(cfg.seed)
+    prepared = data_mod.prepare(cfg.data, cfg.seed)
+    spec = prepared.spec
+    plan = _plan(cfg, spec)
+    if plan["metrics"] and cfg.training.early_stopping.enabled and prepared.val is None:
+        log("note: early stopping is on but there is no validation split; it monitors nothing "
+            "(set data.split.val > 0 or training.early_stopping.enabled=false)")
+    n_train = len(prepared.train.y)
+    bs = n_train if cfg.training.batch_size == "full" else cfg.training.batch_size
+    if cfg.model.batch_norm and bs < 2:
+        raise UserError("training.batch_size: batch norm needs batches of at least 2 rows; "
+                        "use batch_size >= 2 or model.batch_norm=false")
+
+    if resume is not None:
+        saved_state = runs.read_json(run_dir / "preprocess.json")
+        if saved_state != _roundtrip(prepared.state):
+            raise UserError(f"--resume {str(run_dir)!r}: the data in {cfg.data.source!r} changed since the run "
+                            f"started (its fitted preprocessing differs); start a new run instead")
+    else:
+        run_dir = runs.new_run_dir(cfg.name, out)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.yaml").write_text(dump_config(cfg))
+        runs.write_json(run_dir / "data.json", prepared.report)
+        runs.write_json(run_dir / "preprocess.json", prepared.state)
+    log.attach(run_dir / "log.txt")
+    _log_data(log, prepared)
+
+    model = build(cfg.model, spec, plan["n_out"], seed=cfg.seed).to(device)
+    loss_fn = build_loss(cfg.loss, spec.task, len(spec.classes) if spec.classes else None,
+                         prepared.class_weights, device)
+    optimizer = build_optimizer(cfg.optimizer, model.parameters())
+    train_t = _to_tensors(prepared.train, device)
+    val_t = _to_tensors(prepared.val, device) if prepared.val is not None else None
+
+    def evaluate(m):
+        if val_t is None:
+            return {}
+        scores = _score(m, val_t, plan, prepared.state, loss_fn, plan["per_epoch"])
+        return {f"val_{k}": v for k, v in scores.items()}
+
+    count_correct = None
+    if spec.task != "regression":
+        if plan["loss"] == "bce":
+            count_correct = lambda out, y: ((out[:, 0] > 0).long() == y).sum()
+        else:
+            count_correct = lambda out, y: (out.argmax(1) == y).sum()
+
+    es_cfg = cfg.training.early_stopping
+    monitor = es_cfg.monitor if val_t is not None else "train_loss"
+    callbacks: list = [cbs.HistoryWriter(run_dir / "history.jsonl")]
+    early = None
+    if es_cfg.enabled and val_t is not None:
+        early = cbs.EarlyStopping(es_cfg.monitor, es_cfg.mode, es_cfg.patience, es_cfg.min_delta, es_cfg.restore_best)
+        callbacks.append(early)
+    ckpt = cbs.Checkpoint(run_dir / "checkpoints", monitor, es_cfg.mode)
+    callbacks.append(ckpt)
+    show = (not quiet) if progress is None else progress
+    bar = cbs.Progress(cfg.training.epochs, ["train_loss", "val_loss"] + [f"val_{m}" for m in plan["per_epoch"]]) \
+        if show else None
+    if bar:
+        callbacks.append(bar)
+
+    generator = torch.Generator().manual_seed(cfg.seed + 1)
+    steps_per_epoch_hint = max(1, n_train // max(1, min(bs, n_train)))
+    trainer = Trainer(
+        model=model, optimizer=optimizer, loss_fn=loss_fn,
+        schedule=Schedule(cfg.schedule, steps_per_epoch_hint, cfg.training.epochs),
+        train=train_t, epochs=cfg.training.epochs, batch_size=bs, evaluate=evaluate,
+        count_correct=count_correct, shuffle=cfg.training.shuffle, l1=cfg.regularization.l1,
+        clip_grad_norm=cfg.regularization.clip_grad_norm, clip_grad_value=cfg.regularization.clip_grad_value,
+        generator=generator, callbacks=callbacks, checkpoint=ckpt)
+    trainer.schedule.spe = trainer.batches_per_epoch
+    trainer.schedule.total = trainer.batches_per_epoch * cfg.training.epochs
+
+    info = {"status": "running", "task": spec.task, "loss": plan["loss"], "n_out": plan["n_out"],
+            "metrics": plan["metrics"], "per_epoch": plan["per_epoch"], "device": str(device),
+            "parameters": count_parameters(model), "torch": torch.__version__, "python": platform.python_version(),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "pid": os.getpid()}
+    if resume is not None:
+        tensors, meta = checkpoint.unpack(run_dir / "checkpoints" / "last.safetensors")
+        trainer.load_state(tensors, meta)
+        info = {**runs.read_json(run_dir / "run.json"), "status": "running", "pid": os.getpid()}
+        log(f"resuming at epoch {trainer.pos.epoch + 1}, batch {trainer.pos.batch}")
+    runs.write_json(run_dir / "run.json", info)
+    log(f"model: {cfg.model.type} {cfg.model.hidden} ({info['parameters']:,} parameters), loss {plan['loss']}, "
+        f"optimizer {cfg.optimizer.name} lr {cfg.optimizer.lr:g}, device {device}")
+
+    started = time.perf_counter()
+    try:
+        trainer.fit()
+    except TrainingInterrupted:
+        if bar:
+            bar.close()
+        info.update(status="interrupted", seconds=info.get("seconds", 0) + time.perf_counter() - started)
+        runs.write_json(run_dir / "run.json", info)
+        log(f"interrupted at epoch {trainer.pos.epoch + 1}; state saved")
+        raise TrainingInterrupted(str(run_dir)) from None
+    finally:
+        if bar:
+            bar.close()
+    elapsed = time.perf_counter() - started
+    log(f"stopped: {trainer.stop_reason}")
+
+    from safetensors.torch import save_file
+
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
+              str(run_dir / "model.safetensors"))
+    results = {}
+    for split_name, split in (("val", val_t), ("test", prepared.test)):
+        if split is None:
+            continue
+        tensors = split if split_name == "val" else _to_tensors(split, device)
+        scores = _score(model, tensors, plan, prepared.state, None, plan["metrics"])
+        results[split_name] = {k: _clean_float(v) for k, v in scores.items()}
+    runs.write_json(run_dir / "metrics.json", results)
+    if not (run_dir / "findings.json").exists():
+        runs.write_json(run_dir / "findings.json", [])
+    best = early.monitor if early else ckpt.monitor
+    info.update(status="completed", seconds=round(info.get("seconds", 0) + elapsed, 3),
+                finished=time.strftime("%Y-%m-%dT%H:%M:%S"), stop_reason=trainer.stop_reason,
+                epochs_run=len(trainer.history), best_epoch=best.best_epoch,
+                best={best.key: best.best} if best.best is not None else {})
+    runs.write_json(run_dir / "run.json", info)
+    for split_name, scores in results.items():
+        shown = {k: v for k, v in scores.items() if k != "confusion_matrix"}
+        log(f"{split_name}: " + "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                                         for k, v in shown.items()))
+    return Run(run_dir)
+
+
+def _roundtrip(obj):
+    import json
+
+    return json.loads(json.dumps(obj, default=runs._plain))
+
+
+def _log_data(log, prepared) -> None:
+    r = prepared.report
+    rows = r.get("rows", {})
+    log(f"data: {prepared.spec.task}, {prepared.spec.n_features} features, rows "
+        + ", ".join(f"{k} {v}" for k, v in rows.items()))
+    cleaning = {k: v for k, v in (r.get("cleaning") or {}).items() if v}
+    if cleaning:
+        log(f"cleaning: {cleaning}")
+    for key in ("coerced", "imputed", "clipped", "unknown_categories", "imbalance"):
+        if r.get(key) and any(r[key].values() if isinstance(r[key], dict) else [r[key]]):
+            log(f"{key}: {r[key]}")
+    for note in r.get("notes", []):
+        log(f"note: {note}")
+
+
+# ----------------------------------------------------------------------------- runs
+class Run:
+    """A run directory, loaded: metrics, history, and a model that predicts on new rows."""
+
+    def __init__(self, path: str | Path):
+        self.path = runs.require_run_dir(path)
+        self.config = load_config(self.path / "config.yaml")
+        self.info = runs.read_json(self.path / "run.json")
+        self.state = runs.read_json(self.path / "preprocess.json")
+        self._model = None
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r}, status={self.info.get('status')!r})"
+
+    @property
+    def metrics(self) -> dict:
+        p = self.path / "metrics.json"
+        return runs.read_json(p) if p.exists() else {}
+
+    @property
+    def history(self) -> list[dict]:
+        return runs.read_history(self.path / "history.jsonl")
+
+    @property
+    def findings(self) -> list[dict]:
+        p = self.path / "findings.json"
+        return runs.read_json(p) if p.exists() else []
+
+    @property
+    def spec(self):
+        from .data import DataSpec
+
+        return DataSpec(**self.state["spec"])
+
+    @property
+    def plan(self) -> dict:
+        return {k: self.info[k] for k in ("task", "loss", "n_out", "metrics", "per_epoch")}
+
+    def model(self):
+        if self._model is None:
+            from safetensors.torch import load_file
+
+            from .models import build
+
+            weights = self.path / "model.safetensors"
+            if not weights.is_file():
+                raise UserError(f"{str(self.path)!r} has no model.safetensors: the run did not finish "
+                                f"(status {self.info.get('status')!r}); resume it with trainwell train --resume")
+            model = build(self.config.model, self.spec, self.info["n_out"])
+            try:
+                model.load_state_dict(load_file(str(weights)))
+            except Exception as exc:  # a file that is not safetensors or does not fit this network
+                raise UserError(f"{str(weights)!r} could not be loaded into the network: {exc}") from None
+            self._model = model.eval()
+        return self._model
+
+    def predict(self, frame) -> "Any":
+        """New rows (a DataFrame with the training columns) -> DataFrame of predictions
+        (+ proba_<class> columns for classification)."""
+        import pandas as pd
+        import torch
+
+        from .data import inverse_target, transform_features
+        from .train.losses import to_output
+
+        x = torch.as_tensor(transform_features(self.state, frame))
+        out = to_output(self.info["loss"], self.info["task"], _outputs(self.model(), x, self.plan)).numpy()
+        if self.info["task"] == "regression":
+            return pd.DataFrame({"prediction": inverse_target(self.state, out)}, index=frame.index)
+        labels = inverse_target(self.state, out.argmax(axis=1))
+        result = pd.DataFrame({"prediction": labels}, index=frame.index)
+        for i, cls in enumerate(self.spec.classes):
+            result[f"proba_{cls}"] = out[:, i]
+        return result
+
+    def evaluate(self, data: str | Path | None = None) -> dict:
+        """Metrics on a file holding the target column, or by default on the run's own test split
+        (re-derived from the saved config: same source, same seed, same split)."""
+        import torch
+
+        from . import data as data_mod
+        from .train.loop import TensorData
+
+        plan = self.plan
+        if data is None:
+            prepared = data_mod.prepare(self.config.data, self.config.seed)
+            if _roundtrip(prepared.state) != self.state:
+                raise UserError(f"the data in {self.config.data.source!r} changed since this run was trained; "
+                                f"pass the evaluation file with --data")
+            split, name = (prepared.test, "test") if prepared.test is not None else (prepared.val, "val")
+            if split is None:
+                raise UserError("this run has no test or validation split; pass a file with --data")
+            tensors = _to_tensors(split, "cpu")
+        else:
+            frame = data_mod.read_input_table(str(data))
+            target = self.spec.target
+            if target not in frame.columns:
+                raise UserError(f"--data {str(data)!r}: the target column {target!r} is missing; "
+                                f"evaluation needs it (columns: {list(frame.columns)[:20]})")
+            keep = frame[target].notna()
+            frame = frame[keep]
+            x = data_mod.transform_features(self.state, frame)
+            y = data_mod.transform_target(self.state, frame[target])
+            tensors, name = TensorData(torch.as_tensor(x), torch.as_tensor(y)), "data"
+        scores = _score(self.model(), tensors, plan, self.state, None, plan["metrics"])
+        return {name: {k: _clean_float(v) for k, v in scores.items()}, "rows": int(tensors.x.shape[0])}
+
+
+def load_run(path: str | Path) -> Run:
+    return Run(path)

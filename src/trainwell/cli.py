@@ -1,0 +1,123 @@
+"""The command line: a thin layer over trainwell.api; every command is one API call.
+
+torch, pandas and sklearn are imported inside the commands, so `trainwell --help` stays instant.
+Exit codes: 0 done, 1 internal failure, 2 bad input, 130 interrupted (state saved).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .errors import TrainingInterrupted, UserError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Train deep learning models well, from one YAML file.")
+
+SET_HELP = "Override a config key, typed as YAML: --set optimizer.lr=0.01 --set model.hidden=[64,32]"
+
+
+@app.command()
+def train(
+    config: Optional[Path] = typer.Argument(None, help="The YAML config (omit with --resume)."),
+    set_: List[str] = typer.Option([], "--set", help=SET_HELP),
+    out: Optional[Path] = typer.Option(None, "--out", help="Run directory to create (default runs/NAME-TIME)."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue an interrupted run directory."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or log lines."),
+):
+    """Train a model; prints the run directory on the last line of stdout."""
+    from . import api
+
+    if config is None and resume is None:
+        raise UserError("train needs a CONFIG file, or --resume RUN_DIR")
+    run = api.train(config, set_ or None, out=out, resume=resume, quiet=quiet)
+    print(run.path)
+
+
+@app.command()
+def evaluate(
+    run: Path = typer.Argument(..., help="A run directory."),
+    data: Optional[Path] = typer.Option(None, "--data", help="A CSV/Parquet/NPZ file with the target column."),
+):
+    """Print the run's metrics as JSON, on its test split or on --data."""
+    from . import api
+
+    print(json.dumps(api.load_run(run).evaluate(data), indent=2))
+
+
+@app.command()
+def predict(
+    run: Path = typer.Argument(..., help="A run directory."),
+    input: Path = typer.Argument(..., help="A CSV/Parquet/NPZ file with the feature columns."),
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write the predictions (CSV)."),
+):
+    """Write predictions (and class probabilities) for new rows."""
+    from . import api
+    from .data import read_input_table
+
+    if output.exists() and output.resolve() == input.resolve():
+        raise UserError("-o/--output must differ from INPUT; nothing was overwritten")
+    loaded = api.load_run(run)
+    frame = read_input_table(str(input))
+    result = loaded.predict(frame)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    result.to_csv(output, index=False)
+    print(output)
+
+
+@app.command()
+def schema():
+    """Print the config's JSON Schema (for editor completion)."""
+    from .config import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+
+
+@app.command()
+def config(
+    config: Path = typer.Argument(..., help="The YAML config."),
+    set_: List[str] = typer.Option([], "--set", help=SET_HELP),
+):
+    """Validate a config and print it fully resolved, with every default."""
+    from .config import dump_config, load_config
+
+    print(dump_config(load_config(config, set_ or None)), end="")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except TrainingInterrupted as exc:
+        print(str(exc), file=sys.stderr)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except _click_usage_errors() as exc:
+        exc.show()
+        sys.exit(2)
+    except _click_abort():
+        sys.exit(130)
+
+
+def _click_usage_errors():
+    import click
+
+    return click.exceptions.ClickException
+
+
+def _click_abort():
+    import click
+
+    return click.exceptions.Abort
+
+
+if __name__ == "__main__":
+    main()

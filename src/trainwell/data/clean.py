@@ -1,0 +1,161 @@
+"""Row-level cleaning and column typing, before the split. Every step is counted.
+
+Column typing (decided once, on the loaded source, and stored in the fitted state):
+
+* A column with a numeric (or bool) dtype is numeric.
+* A text column (object / string / category / anything else) where at least 95% of the
+  non-empty values parse as numbers is numeric too: real-world CSVs often hold a few stray
+  strings ("?", "n/a", "12 kg") in a numeric column, and one of them must not turn a measurement
+  into a thousand one-hot columns. The unparseable values become NaN (then imputed like any
+  missing value) and are counted per column in report["coerced"]. Infinities count as coerced
+  too, since no scaler can use them.
+* Every other text column is categorical. Empty or whitespace-only strings are missing values;
+  the transforms encode missing categorical values as their own category "<missing>".
+* A categorical column with more distinct values than data.max_categories is rejected with a
+  UserError instead of being one-hot encoded: it is almost always an ID or free text, and
+  silently widening the network by thousands of inputs hides that mistake.
+
+The same rule applies to the target (so "1", "2", "?" is a numeric target with one coerced
+value), except when the task is forced to binary/multiclass: then text labels stay text.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from ..errors import UserError
+
+NUMERIC_SHARE = 0.95
+
+
+def to_text(series: pd.Series) -> pd.Series:
+    """Values as str (object dtype), missing and blank strings as NaN."""
+    s = series
+    if ptypes.is_bool_dtype(s):
+        s = s.astype(object)
+    elif ptypes.is_numeric_dtype(s):
+        # Integers read as float (because of a NaN) should still print as "3", not "3.0".
+        f = s.astype("float64")
+        obs = f.dropna()
+        if len(obs) and np.isfinite(obs).all() and (obs % 1 == 0).all():
+            s = f.astype("Int64")
+        else:
+            s = f
+    mask = s.notna().to_numpy()
+    out = pd.Series(np.nan, index=series.index, dtype=object)
+    if mask.any():
+        text = s[mask].astype(str).astype(object)
+        out[mask] = text.where(text.str.strip() != "", np.nan)
+    return out
+
+
+def normalize_text(text: pd.Series) -> tuple[pd.Series, int]:
+    """Strip and lowercase (so ' Red' == 'red'); returns the values and how many changed."""
+    normalized = text.str.strip().str.lower()
+    changed = int((text.notna() & (normalized != text)).sum())
+    return normalized, changed
+
+
+def coerce_numeric(series: pd.Series) -> tuple[pd.Series, int]:
+    """Values as float64; unparseable text and infinities become NaN and are counted."""
+    if ptypes.is_bool_dtype(series) or ptypes.is_numeric_dtype(series):
+        values = series.astype("float64")
+        present = values.notna()
+    else:
+        text = to_text(series)
+        present = text.notna()
+        values = pd.to_numeric(text.str.strip(), errors="coerce").astype("float64")
+    bad = present & ~np.isfinite(values.fillna(0.0))
+    values = values.where(~bad, np.nan)
+    coerced = int((present & values.isna()).sum())
+    return values, coerced
+
+
+def column_kind(series: pd.Series) -> str:
+    """'numeric' or 'categorical', by the rule in the module docstring."""
+    if ptypes.is_bool_dtype(series) or ptypes.is_numeric_dtype(series):
+        return "numeric"
+    text = to_text(series).dropna()
+    if len(text) == 0:
+        return "numeric"  # all missing: nothing to one-hot; imputation fills it
+    parsed = pd.to_numeric(text.str.strip(), errors="coerce")
+    share = float(parsed.notna().mean())
+    return "numeric" if share >= NUMERIC_SHARE else "categorical"
+
+
+def infer_column_types(df: pd.DataFrame, columns: list[str]) -> dict[str, str]:
+    return {c: column_kind(df[c]) for c in columns}
+
+
+def type_columns(df: pd.DataFrame, kinds: dict[str, str], normalize: bool) -> tuple[pd.DataFrame, dict, dict]:
+    """Numeric columns -> float64 (coerced), categorical -> cleaned text.
+
+    Returns the frame, {column: values coerced to NaN} and {column: values normalized}.
+    """
+    df = df.copy()
+    coerced, normalized = {}, {}
+    for col, kind in kinds.items():
+        if kind == "numeric":
+            df[col], n = coerce_numeric(df[col])
+            if n:
+                coerced[col] = n
+        else:
+            text = to_text(df[col])
+            if normalize:
+                text, normalized[col] = normalize_text(text)
+            df[col] = text
+    return df, coerced, normalized
+
+
+def clean_rows(df: pd.DataFrame, target: str, clean, role: str = "data.source") -> tuple[pd.DataFrame, dict]:
+    """Drop duplicate rows and rows without a target, as switched on in `clean` (a Clean model)."""
+    counts = {"duplicates_dropped": 0, "missing_target_dropped": 0}
+    if clean.drop_duplicates:
+        before = len(df)
+        df = df.drop_duplicates()
+        counts["duplicates_dropped"] = before - len(df)
+    missing = df[target].isna()
+    n_missing = int(missing.sum())
+    if n_missing:
+        if not clean.drop_missing_target:
+            raise UserError(
+                f"data.target: column {target!r} has {n_missing} missing values"
+                f"{'' if role == 'data.source' else f' in {role}'}; turn on "
+                "data.clean.drop_missing_target or fill them")
+        df = df[~missing]
+        counts["missing_target_dropped"] = n_missing
+    return df.reset_index(drop=True), counts
+
+
+def clean_table(df: pd.DataFrame, target: str, kinds: dict[str, str], clean,
+                role: str = "data.source") -> tuple[pd.DataFrame, dict, dict]:
+    """Type every column (features and target, per `kinds`), then drop rows.
+
+    Returns (frame, cleaning counts, coerced counts).
+    """
+    typed, coerced, normalized = type_columns(df, kinds, clean.normalize_categories)
+    cleaned, counts = clean_rows(typed, target, clean, role)
+    counts["categories_normalized"] = normalized
+    return cleaned, counts, coerced
+
+
+def check_max_categories(df: pd.DataFrame, kinds: dict[str, str], max_categories: int,
+                         skip: tuple[str, ...] = ()) -> None:
+    """Reject ID-like / free-text columns, all at once."""
+    problems = []
+    for col, kind in kinds.items():
+        if kind != "categorical" or col in skip:
+            continue
+        n = int(df[col].nunique(dropna=True))
+        if n > max_categories:
+            problems.append((col, n))
+    if problems:
+        listed = ", ".join(f"{c!r} has {n} distinct values" for c, n in problems)
+        highest = max(n for _, n in problems)
+        raise UserError(
+            f"data.features: text column(s) with too many categories: {listed} "
+            f"(data.max_categories is {max_categories}). Such columns are usually IDs or free text. "
+            f"List data.features without {'it' if len(problems) == 1 else 'them'}, "
+            f"or raise data.max_categories to at least {highest}.")

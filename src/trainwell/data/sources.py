@@ -1,0 +1,122 @@
+"""Load a table from a source string: `builtin:NAME`, or a .csv / .parquet / .npz path.
+
+Every failure is a UserError that names the config key (the `role`), the path and what would be
+valid. Relative paths are used as given (relative to the current directory); resolving them
+against a config file's folder is the caller's job.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UserError
+
+BUILTINS = ("digits", "iris", "wine", "breast_cancer", "diabetes")
+EXTENSIONS = (".csv", ".parquet", ".npz")
+_VALID = f"builtin:{'|'.join(BUILTINS)}, or a path ending in {', '.join(EXTENSIONS)}"
+
+
+def default_target(source: str) -> str | None:
+    """The target column a source implies, or None when the user has to name it (csv/parquet)."""
+    if source.startswith("builtin:"):
+        return "target"
+    if Path(source).suffix.lower() == ".npz":
+        return "y"
+    return None
+
+
+def load_table(source: str, role: str = "data.source") -> pd.DataFrame:
+    """Load `source` as a DataFrame; errors name `role` (the config key it came from)."""
+    if not isinstance(source, str) or not source.strip():
+        raise UserError(f"{role}: empty source; valid: {_VALID}")
+    if source.startswith("builtin:"):
+        return _load_builtin(source[len("builtin:"):], role)
+    return _load_file(source, role)
+
+
+def read_input_table(path: str) -> pd.DataFrame:
+    """Read a predict/evaluate input file (.csv/.parquet/.npz)."""
+    return _load_file(str(path), "input file")
+
+
+def _load_builtin(name: str, role: str) -> pd.DataFrame:
+    if name not in BUILTINS:
+        raise UserError(f"{role}: unknown builtin dataset {name!r}; valid: "
+                        + ", ".join(f"builtin:{b}" for b in BUILTINS))
+    from sklearn import datasets  # imported lazily: sklearn is slow to import
+
+    bunch = getattr(datasets, f"load_{name}")(as_frame=True)
+    frame = bunch.frame.copy()
+    # Every builtin names its label column "target"; keep that contract explicit.
+    if "target" not in frame.columns:
+        frame["target"] = np.asarray(bunch.target)
+    return frame.reset_index(drop=True)
+
+
+def _load_file(source: str, role: str) -> pd.DataFrame:
+    path = Path(source)
+    suffix = path.suffix.lower()
+    if suffix not in EXTENSIONS:
+        hint = f"; did you mean builtin:{source}?" if source in BUILTINS else ""
+        raise UserError(f"{role}: {source!r} has an unsupported file type {suffix or '(none)'!r}; "
+                        f"valid: {_VALID}{hint}")
+    if not path.is_file():
+        where = "" if path.is_absolute() else f" (relative to {Path.cwd()})"
+        raise UserError(f"{role}: file {source!r} not found{where}; valid: {_VALID}")
+    if path.stat().st_size == 0:
+        raise UserError(f"{role}: file {source!r} is empty (0 bytes); it needs a header and at least one row")
+    reader = {".csv": _read_csv, ".parquet": _read_parquet, ".npz": _read_npz}[suffix]
+    try:
+        frame = reader(path, role)
+    except UserError:
+        raise
+    except Exception as exc:  # parser, decoding, arrow and zip errors all mean "can't read this"
+        raise UserError(f"{role}: could not read {source!r} as {suffix[1:]}: "
+                        f"{type(exc).__name__}: {exc}") from None
+    if len(frame) == 0:
+        raise UserError(f"{role}: file {source!r} has no rows (columns: {list(frame.columns)})")
+    if len(frame.columns) == 0:
+        raise UserError(f"{role}: file {source!r} has no columns")
+    frame.columns = frame.columns.map(str)  # JSON state keys and messages need string names
+    return frame.reset_index(drop=True)
+
+
+def _read_csv(path: Path, role: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise UserError(f"{role}: file {str(path)!r} is empty; it needs a header and at least one row") from None
+
+
+def _read_parquet(path: Path, role: str) -> pd.DataFrame:
+    return pd.read_parquet(path)
+
+
+def _read_npz(path: Path, role: str) -> pd.DataFrame:
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise UserError(f"{role}: could not read {str(path)!r} as npz: {exc}") from None
+    with archive:
+        missing = [k for k in ("x", "y") if k not in archive.files]
+        if missing:
+            raise UserError(f"{role}: {str(path)!r} needs arrays 'x' (rows, features) and 'y' (rows,); "
+                            f"missing {missing}, found {sorted(archive.files)}")
+        x, y = archive["x"], archive["y"]
+    if x.ndim == 1:
+        x = x.reshape(-1, 1)
+    if x.ndim != 2:
+        raise UserError(f"{role}: {str(path)!r}: 'x' must be 2-D (rows, features), got shape {x.shape}")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise UserError(f"{role}: {str(path)!r}: 'y' must be 1-D (rows,), got shape {y.shape}")
+    if len(x) != len(y):
+        raise UserError(f"{role}: {str(path)!r}: 'x' has {len(x)} rows but 'y' has {len(y)}")
+    frame = pd.DataFrame(x, columns=[f"x{i}" for i in range(x.shape[1])])
+    frame["y"] = y
+    return frame

@@ -1,0 +1,274 @@
+"""Fitted preprocessing. Fitted on the training split only; the state is a plain JSON dict.
+
+Per numeric column, in order: coerce text to numbers -> impute -> clip -> scale.
+Per categorical column: clean text (and normalize, if on) -> missing becomes the category
+"<missing>" (missingness is often informative, and it keeps the one-hot rows well defined) ->
+one-hot over the categories seen in train, sorted. A category unseen in train encodes as all
+zeros in its group, and is counted.
+
+transform_features / transform_target / inverse_target redo exactly these steps from the state,
+so predicting on new data matches training.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UserError
+from .clean import coerce_numeric, normalize_text, to_text
+
+MISSING = "<missing>"
+STATE_FORMAT = 1
+
+
+# ----------------------------------------------------------------------------- helpers
+def _num(value) -> float | None:
+    """A JSON-safe float: python float, NaN/inf -> None."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def _safe_scale(value: float) -> float:
+    # A constant column has no spread; dividing by 1 leaves it at 0 after centering.
+    return 1.0 if not np.isfinite(value) or value == 0 else float(value)
+
+
+def _categorical_text(series: pd.Series, normalize: bool) -> pd.Series:
+    text = to_text(series)
+    if normalize:
+        text, _ = normalize_text(text)
+    return text.fillna(MISSING)
+
+
+# ----------------------------------------------------------------------------- fitting
+def _fit_impute(observed: np.ndarray, clean, column: str, notes: list) -> float | None:
+    method = clean.impute
+    if method == "none":
+        return None
+    if method == "constant":
+        return float(clean.impute_value)
+    if observed.size == 0:
+        notes.append(f"column {column!r} has no values in the training split; missing values are filled with 0")
+        return 0.0
+    if method == "median":
+        return float(np.median(observed))
+    if method == "mean":
+        return float(np.mean(observed))
+    values, counts = np.unique(observed, return_counts=True)
+    return float(values[np.argmax(counts)])  # ties: the smallest value, deterministically
+
+
+def _fit_clip(observed: np.ndarray, clean) -> list[float] | None:
+    if clean.clip_outliers == "none" or observed.size == 0:
+        return None
+    if clean.clip_outliers == "iqr":
+        factor = clean.clip_factor or 1.5
+        q1, q3 = np.percentile(observed, [25, 75])
+        lo, hi = q1 - factor * (q3 - q1), q3 + factor * (q3 - q1)
+    else:
+        factor = clean.clip_factor or 3.0
+        mean, std = observed.mean(), observed.std()
+        lo, hi = mean - factor * std, mean + factor * std
+    return [float(lo), float(hi)]
+
+
+def _fit_scale(values: np.ndarray, method: str) -> tuple[float, float]:
+    observed = values[~np.isnan(values)]
+    if method == "none" or observed.size == 0:
+        return 0.0, 1.0
+    if method == "standardize":
+        return float(observed.mean()), _safe_scale(observed.std())
+    if method == "minmax":
+        return float(observed.min()), _safe_scale(observed.max() - observed.min())
+    q1, median, q3 = np.percentile(observed, [25, 50, 75])
+    return float(median), _safe_scale(q3 - q1)
+
+
+def _fit_numeric(column: str, series: pd.Series, cfg, notes: list) -> dict:
+    values, _ = coerce_numeric(series)
+    raw = values.to_numpy(dtype="float64")
+    observed = raw[~np.isnan(raw)]
+    impute = _fit_impute(observed, cfg.clean, column, notes)
+    clip = _fit_clip(observed, cfg.clean)
+    # Scale statistics describe what the network will actually see: imputed and clipped values.
+    filled = _apply_numeric_steps(raw, impute, clip)[0]
+    center, scale = _fit_scale(filled, cfg.scale)
+    return {"column": column, "kind": "numeric", "impute": _num(impute), "clip": clip,
+            "center": center, "scale": scale}
+
+
+def _fit_categorical(column: str, series: pd.Series, normalize: bool) -> dict:
+    text = _categorical_text(series, normalize)
+    return {"column": column, "kind": "categorical", "categories": sorted(text.unique().tolist())}
+
+
+def fit_features(train: pd.DataFrame, input_columns: list[str], column_types: dict[str, str],
+                 cfg) -> tuple[list[dict], list[str], list[str]]:
+    """Fit per-column transforms on the training split.
+
+    Returns (feature states in input order, encoded feature names, notes).
+    """
+    notes: list[str] = []
+    states, names = [], []
+    for col in input_columns:
+        if column_types[col] == "numeric":
+            states.append(_fit_numeric(col, train[col], cfg, notes))
+            names.append(col)
+        else:
+            st = _fit_categorical(col, train[col], cfg.clean.normalize_categories)
+            states.append(st)
+            names.extend(f"{col}={c}" for c in st["categories"])
+    return states, names, notes
+
+
+def fit_target(task: str, classes: list | None, train_raw: np.ndarray, label_kind: str, cfg) -> dict:
+    if task != "regression":
+        return {"kind": "classification", "classes": classes, "label_kind": label_kind,
+                "normalize": bool(cfg.clean.normalize_categories)}
+    mean, std = 0.0, 1.0
+    if cfg.scale_target and train_raw.size:
+        mean, std = float(np.mean(train_raw)), _safe_scale(np.std(train_raw))
+    return {"kind": "regression", "scaled": bool(cfg.scale_target), "mean": mean, "std": std}
+
+
+# ----------------------------------------------------------------------------- applying
+def _apply_numeric_steps(raw: np.ndarray, impute, clip) -> tuple[np.ndarray, int, int]:
+    values = raw.copy()
+    n_imputed = 0
+    if impute is not None:
+        nan = np.isnan(values)
+        n_imputed = int(nan.sum())
+        values[nan] = impute
+    n_clipped = 0
+    if clip is not None:
+        lo, hi = clip
+        with np.errstate(invalid="ignore"):
+            n_clipped = int(((values < lo) | (values > hi)).sum())
+        values = np.clip(values, lo, hi)  # NaN stays NaN
+    return values, n_imputed, n_clipped
+
+
+def _numeric_block(st: dict, series: pd.Series, counts: dict) -> np.ndarray:
+    values, n_coerced = coerce_numeric(series)
+    filled, n_imputed, n_clipped = _apply_numeric_steps(values.to_numpy(dtype="float64"), st["impute"], st["clip"])
+    col = st["column"]
+    for key, n in (("coerced", n_coerced), ("imputed", n_imputed), ("clipped", n_clipped)):
+        if n:
+            counts[key][col] = n
+    return ((filled - st["center"]) / st["scale"]).reshape(-1, 1)
+
+
+def _categorical_block(st: dict, series: pd.Series, normalize: bool, counts: dict) -> np.ndarray:
+    text = _categorical_text(series, normalize)
+    codes = pd.Categorical(text, categories=st["categories"]).codes.astype(np.int64)
+    known = codes >= 0
+    n_unknown = int((~known).sum())
+    if n_unknown:
+        counts["unknown_categories"][st["column"]] = n_unknown
+    block = np.zeros((len(codes), len(st["categories"])), dtype=np.float64)
+    block[np.flatnonzero(known), codes[known]] = 1.0
+    return block
+
+
+def check_columns(df: pd.DataFrame, required: list[str], where: str) -> None:
+    """UserError naming every missing column at once."""
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise UserError(f"{where}: missing column(s) {missing}; the model needs {list(required)}, "
+                        f"the data has {list(map(str, df.columns))}")
+
+
+def transform_features_counted(state: dict, df: pd.DataFrame) -> tuple[np.ndarray, dict]:
+    """Like transform_features, also returning per-column counts of what each step did."""
+    spec = state["spec"]
+    check_columns(df, spec["input_columns"], "input data")
+    counts = {"coerced": {}, "imputed": {}, "clipped": {}, "unknown_categories": {}}
+    normalize = state.get("normalize_categories", True)
+    blocks = []
+    for st in state["features"]:
+        series = df[st["column"]].reset_index(drop=True)
+        if st["kind"] == "numeric":
+            blocks.append(_numeric_block(st, series, counts))
+        else:
+            blocks.append(_categorical_block(st, series, normalize, counts))
+    x = np.hstack(blocks) if blocks else np.zeros((len(df), 0))
+    return x.astype(np.float32), counts
+
+
+def transform_features(state: dict, df: pd.DataFrame) -> np.ndarray:
+    """Raw input columns -> float32 (n, n_features). Extra columns are ignored."""
+    return transform_features_counted(state, df)[0]
+
+
+def _as_series(values) -> pd.Series:
+    if isinstance(values, pd.Series):
+        return values.reset_index(drop=True)
+    arr = np.asarray(values)
+    return pd.Series(arr.ravel() if arr.ndim > 1 and arr.size == len(arr) else arr)
+
+
+def _class_indices(target: dict, values: pd.Series) -> np.ndarray:
+    classes = target["classes"]
+    if target["label_kind"] == "numeric":
+        v, _ = coerce_numeric(values)
+        v = v.to_numpy(dtype="float64")
+        ordered = np.asarray(classes, dtype="float64")  # classes are stored sorted
+        pos = np.clip(np.searchsorted(ordered, v), 0, len(ordered) - 1)
+        return np.where(ordered[pos] == v, pos, -1)
+    text = to_text(values)
+    if target.get("normalize", True):
+        text, _ = normalize_text(text)
+    return pd.Index(classes, dtype=object).get_indexer(pd.Index(text, dtype=object))
+
+
+def transform_target(state: dict, values) -> np.ndarray:
+    """Raw target values -> int64 class indices, or float32 (scaled) regression targets."""
+    target, name = state["target"], state["spec"]["target"]
+    series = _as_series(values)
+    if target["kind"] == "classification":
+        idx = _class_indices(target, series)
+        unknown = idx < 0
+        if unknown.any():
+            labels = pd.unique(series[unknown].astype(object))[:10].tolist()
+            raise UserError(f"target {name!r}: {int(unknown.sum())} value(s) are not known classes, "
+                            f"e.g. {labels}; the model knows {target['classes']}")
+        return idx.astype(np.int64)
+    y = _regression_values(name, series)
+    if target["scaled"]:
+        y = (y - target["mean"]) / target["std"]
+    return y.astype(np.float32)
+
+
+def _regression_values(name: str, series: pd.Series) -> np.ndarray:
+    v, _ = coerce_numeric(series)
+    if v.isna().any():
+        raise UserError(f"target {name!r}: {int(v.isna().sum())} value(s) are missing or not numbers; "
+                        "a regression target must be numeric")
+    return v.to_numpy(dtype="float64")
+
+
+def raw_target(state: dict, values) -> np.ndarray:
+    """Regression: validated float64 values in original units; classification: class indices."""
+    if state["target"]["kind"] == "classification":
+        return transform_target(state, values)
+    return _regression_values(state["spec"]["target"], _as_series(values))
+
+
+def inverse_target(state: dict, y: np.ndarray) -> np.ndarray:
+    """Regression: scaled -> original units (float64). Classification: indices -> labels (object)."""
+    target = state["target"]
+    y = np.asarray(y)
+    if target["kind"] == "classification":
+        classes = np.empty(len(target["classes"]), dtype=object)
+        classes[:] = target["classes"]
+        idx = y.astype(np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= len(classes)):
+            raise UserError(f"class index out of range 0..{len(classes) - 1}")
+        return classes[idx]
+    y = y.astype(np.float64)
+    if target["scaled"]:
+        y = y * target["std"] + target["mean"]
+    return y

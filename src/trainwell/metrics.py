@@ -1,0 +1,91 @@
+"""Metrics, computed with sklearn.metrics on numpy arrays (never hand-rolled).
+
+`y` holds class indices (classification) or values in the target's own units (regression);
+`proba` holds class probabilities (n, K) and `pred` regression predictions.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+CLASSIFICATION = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "log_loss",
+                  "confusion_matrix")
+REGRESSION = ("mae", "mse", "rmse", "r2")
+# Scores grow when the model improves; everything else (losses, errors) shrinks.
+HIGHER_IS_BETTER = {"accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "r2"}
+
+
+def default_names(task: str) -> list[str]:
+    return list(REGRESSION) if task == "regression" else list(CLASSIFICATION)
+
+
+def default_per_epoch(task: str) -> list[str]:
+    return ["mae", "r2"] if task == "regression" else ["accuracy"]
+
+
+def check_names(names: list[str], task: str) -> list[str]:
+    from .errors import UserError
+
+    valid = REGRESSION if task == "regression" else CLASSIFICATION
+    bad = [n for n in names if n not in valid]
+    if bad:
+        raise UserError(f"metrics: {bad} do not fit a {task} task; valid: {list(valid)}")
+    return names
+
+
+def compute(names: list[str], task: str, y: np.ndarray, out: np.ndarray) -> dict:
+    """out: probabilities (n, K) for classification, predictions (n,) for regression."""
+    from sklearn import metrics as skm
+
+    result: dict = {}
+    if task == "regression":
+        y, out = np.asarray(y, dtype=np.float64), np.asarray(out, dtype=np.float64)
+        for name in names:
+            if name == "mae":
+                result[name] = skm.mean_absolute_error(y, out)
+            elif name == "mse":
+                result[name] = skm.mean_squared_error(y, out)
+            elif name == "rmse":
+                result[name] = math.sqrt(skm.mean_squared_error(y, out))
+            elif name == "r2":
+                result[name] = skm.r2_score(y, out) if len(y) > 1 else float("nan")
+        return {k: float(v) for k, v in result.items()}
+
+    k = out.shape[1]
+    labels = list(range(k))
+    pred = out.argmax(axis=1)
+    for name in names:
+        if name == "accuracy":
+            result[name] = float(skm.accuracy_score(y, pred))
+        elif name == "balanced_accuracy":
+            result[name] = float(skm.balanced_accuracy_score(y, pred))
+        elif name in ("precision", "recall", "f1"):
+            fn = {"precision": skm.precision_score, "recall": skm.recall_score, "f1": skm.f1_score}[name]
+            result[name] = float(fn(y, pred, labels=labels, average="macro", zero_division=0))
+        elif name == "roc_auc":
+            result[name] = _roc_auc(skm, y, out, k)
+        elif name == "log_loss":
+            result[name] = float(skm.log_loss(y, np.clip(out, 1e-15, 1.0), labels=labels))
+        elif name == "confusion_matrix":
+            result[name] = skm.confusion_matrix(y, pred, labels=labels).tolist()
+    return result
+
+
+def _roc_auc(skm, y: np.ndarray, proba: np.ndarray, k: int) -> float:
+    present = np.unique(y)
+    if len(present) < 2:
+        return float("nan")  # undefined with one class present; NaN says so rather than guessing
+    if k == 2:
+        return float(skm.roc_auc_score(y, proba[:, 1]))
+    if len(present) < k:
+        # One-vs-rest over the classes that are present, so a tiny split still gets a score.
+        p = proba[:, present] / proba[:, present].sum(axis=1, keepdims=True)
+        return float(skm.roc_auc_score(np.searchsorted(present, y), p, multi_class="ovr", average="macro"))
+    return float(skm.roc_auc_score(y, proba, multi_class="ovr", average="macro"))
+
+
+def is_better_high(metric: str) -> bool:
+    name = metric.removeprefix("val_").removeprefix("train_")
+    return name in HIGHER_IS_BETTER

@@ -1,0 +1,114 @@
+"""The run directory: what a finished (or interrupted) run leaves on disk.
+
+    config.yaml         fully resolved config, defaults included
+    run.json            status, task, loss, output size, device, timings, stop reason
+    data.json           what preparation did: cleaning counts, rows per split, class counts
+    preprocess.json     the fitted preprocessing state (predict applies exactly this)
+    history.jsonl       one line per epoch
+    metrics.json        {"val": {...}, "test": {...}}
+    findings.json       the doctor's findings
+    model.safetensors   final weights
+    checkpoints/        last.safetensors (resume), best.safetensors
+    log.txt             what was printed while training
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+from .errors import UserError
+from .train.checkpoint import write_text_atomic
+
+DEFAULT_ROOT = Path("runs")
+
+
+def new_run_dir(name: str, out: str | Path | None) -> Path:
+    if out is not None:
+        path = Path(out)
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise UserError(f"--out {str(path)!r} already exists and is not empty; choose a new folder "
+                            f"(nothing was overwritten), or resume it with --resume {path}")
+        return path
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = DEFAULT_ROOT / f"{slug}-{stamp}"
+    i = 1
+    while path.exists():
+        i += 1
+        path = DEFAULT_ROOT / f"{slug}-{stamp}-{i}"
+    return path
+
+
+def require_run_dir(path: str | Path) -> Path:
+    p = Path(path)
+    if not p.is_dir():
+        raise UserError(f"Run directory {str(p)!r} does not exist.")
+    for needed in ("config.yaml", "run.json", "preprocess.json"):
+        if not (p / needed).is_file():
+            raise UserError(f"{str(p)!r} is not a trainwell run directory: {needed} is missing.")
+    return p
+
+
+def write_json(path: Path, obj) -> None:
+    write_text_atomic(path, json.dumps(obj, indent=2, default=_plain) + "\n")
+
+
+def read_json(path: Path):
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UserError(f"{str(path)!r} is missing.") from None
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{str(path)!r} is not valid JSON ({exc}); the run directory is damaged.") from None
+
+
+def read_history(path: Path) -> list[dict]:
+    if not Path(path).exists():
+        return []
+    lines = Path(path).read_text().splitlines()
+    out = []
+    for line in lines:
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            break  # a line cut by a crash; what came before it is good
+    return out
+
+
+def _plain(o):
+    try:
+        import numpy as np
+
+        if isinstance(o, np.generic):
+            return o.item()
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+    except ImportError:
+        pass
+    raise TypeError(f"not JSON-serialisable: {type(o).__name__}")
+
+
+class Log:
+    """Prints to stderr (stdout carries only the run directory) and keeps a copy in log.txt."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self.lines: list[str] = []
+        self.path: Path | None = None
+
+    def __call__(self, msg: str) -> None:
+        self.lines.append(msg)
+        if not self.quiet:
+            print(msg, file=sys.stderr, flush=True)
+        if self.path is not None:
+            with open(self.path, "a") as f:
+                f.write(msg + "\n")
+
+    def attach(self, path: Path) -> None:
+        self.path = Path(path)
+        with open(self.path, "a") as f:
+            f.writelines(line + "\n" for line in self.lines)

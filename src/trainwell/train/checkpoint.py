@@ -1,0 +1,91 @@
+"""Checkpoints as safetensors + JSON metadata: resumable state that loads without unpickling.
+
+Writes are atomic (temp file, fsync, rename), so a crash mid-write leaves the previous
+checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    write_atomic(path, text.encode())
+
+
+def pack(tensors: dict, meta: dict) -> bytes:
+    from safetensors.torch import save
+
+    # safetensors refuses shared or non-contiguous storage and 0-d tensors are awkward to
+    # restore, so every tensor is stored as an owned, contiguous, at-least-1-d copy.
+    flat = {}
+    shapes = {}
+    for k, t in tensors.items():
+        t = t.detach().to("cpu")
+        shapes[k] = list(t.shape)
+        flat[k] = t.reshape(-1).contiguous().clone() if t.dim() == 0 else t.contiguous().clone()
+    meta = dict(meta, _shapes=shapes)
+    return save(flat, metadata={"trainwell": json.dumps(meta)})
+
+
+def unpack(path: str | Path) -> tuple[dict, dict]:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = json.loads((f.metadata() or {})["trainwell"])
+        tensors = {k: f.get_tensor(k).reshape(meta["_shapes"][k]) for k in f.keys()}
+    return tensors, meta
+
+
+def save(path: str | Path, tensors: dict, meta: dict) -> None:
+    write_atomic(path, pack(tensors, meta))
+
+
+def flatten_optimizer(opt) -> tuple[dict, dict]:
+    sd = opt.state_dict()
+    tensors, plain = {}, {}
+    for idx, st in sd["state"].items():
+        for k, v in st.items():
+            if hasattr(v, "shape"):
+                tensors[f"opt.{idx}.{k}"] = v
+            else:
+                plain[f"{idx}.{k}"] = v
+    return tensors, {"param_groups": sd["param_groups"], "plain": plain}
+
+
+def restore_optimizer(opt, tensors: dict, meta: dict) -> None:
+    state: dict = {}
+    for key, v in tensors.items():
+        if key.startswith("opt."):
+            _, idx, name = key.split(".", 2)
+            state.setdefault(int(idx), {})[name] = v
+    for key, v in meta["plain"].items():
+        idx, name = key.split(".", 1)
+        state.setdefault(int(idx), {})[name] = v
+    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+
+
+def prefixed(prefix: str, d: dict) -> dict:
+    return {f"{prefix}{k}": v for k, v in d.items()}
+
+
+def strip(prefix: str, d: dict) -> dict:
+    return {k[len(prefix):]: v for k, v in d.items() if k.startswith(prefix)}

@@ -1,0 +1,105 @@
+import json
+
+import pytest
+import yaml
+
+from trainwell.config import Config, dump_config, json_schema, load_config, parse_override
+from trainwell.errors import ConfigError, UserError
+
+
+def test_defaults_are_valid_and_complete():
+    cfg = load_config({})
+    assert cfg.optimizer.name == "adam" and cfg.optimizer.lr == 1e-3
+    assert cfg.training.epochs == 100 and cfg.training.batch_size == 32
+    assert cfg.data.split.train + cfg.data.split.val + cfg.data.split.test == pytest.approx(1)
+
+
+def test_yaml_then_overrides_are_typed(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("optimizer: {lr: 0.1}\nmodel: {hidden: [8]}\n")
+    cfg = load_config(p, ["optimizer.lr=0.01", "model.hidden=[64,32]", "training.batch_size=full",
+                          "data.split.stratify=false"])
+    assert cfg.optimizer.lr == 0.01
+    assert cfg.model.hidden == [64, 32]
+    assert cfg.training.batch_size == "full"
+    assert cfg.data.split.stratify is False
+
+
+def test_override_dict_form():
+    cfg = load_config({}, {"training.epochs": 7, "optimizer.name": "sgd"})
+    assert cfg.training.epochs == 7 and cfg.optimizer.name == "sgd"
+
+
+def test_all_errors_reported_at_once_with_key_paths():
+    with pytest.raises(ConfigError) as exc:
+        load_config({"optimizer": {"lr": -1, "nme": "adam"}, "training": {"batch_size": 0, "epochs": "many"}})
+    msg = str(exc.value)
+    assert "optimizer.lr" in msg and "greater than 0" in msg
+    assert "optimizer.nme: unknown key; did you mean optimizer.name?" in msg
+    assert "training.batch_size" in msg
+    assert "training.epochs" in msg and "'many'" in msg
+    assert len(exc.value.problems) >= 4
+
+
+def test_typo_in_section_name_suggests():
+    with pytest.raises(ConfigError, match="did you mean optimizer"):
+        load_config({"optimiser": {"lr": 0.1}})
+
+
+def test_bad_literal_lists_valid_values():
+    with pytest.raises(ConfigError) as exc:
+        load_config({"optimizer": {"name": "adamm"}})
+    assert "'sgd'" in str(exc.value) and "'adamm'" in str(exc.value)
+
+
+def test_split_must_sum_to_one():
+    with pytest.raises(ConfigError, match="must sum to 1"):
+        load_config({"data": {"split": {"train": 0.8, "val": 0.3, "test": 0.1}}})
+
+
+def test_nesterov_needs_sgd():
+    with pytest.raises(ConfigError, match="nesterov"):
+        load_config({"optimizer": {"name": "adam", "nesterov": True}})
+
+
+def test_unknown_metric_and_monitor():
+    with pytest.raises(ConfigError) as exc:
+        load_config({"metrics": {"names": ["acc"]}, "training": {"early_stopping": {"monitor": "val_acc"}}})
+    assert "metrics.names" in str(exc.value) and "training.early_stopping.monitor" in str(exc.value)
+
+
+def test_init_accepts_string_or_mapping():
+    cfg = load_config({"model": {"init": {"weight": "xavier_normal", "bias": {"name": "constant", "value": 0.1}}}})
+    assert cfg.model.init.weight.name == "xavier_normal"
+    assert cfg.model.init.bias.value == 0.1
+
+
+def test_resolved_config_round_trips():
+    cfg = load_config({"optimizer": {"lr": 0.05}})
+    again = load_config(yaml.safe_load(dump_config(cfg)))
+    assert again == cfg
+
+
+def test_schema_is_json_with_sections():
+    schema = json_schema()
+    json.dumps(schema)
+    assert {"data", "model", "optimizer", "training", "loss", "schedule", "regularization", "metrics"} <= set(
+        schema["properties"])
+
+
+def test_bad_override_syntax():
+    with pytest.raises(UserError, match="key.path=value"):
+        parse_override("optimizer.lr")
+
+
+def test_missing_and_invalid_yaml(tmp_path):
+    with pytest.raises(UserError, match="not found"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("a: [1, 2\n")
+    with pytest.raises(UserError, match="not valid YAML"):
+        load_config(bad)
+    lst = tmp_path / "list.yaml"
+    lst.write_text("- 1\n- 2\n")
+    with pytest.raises(UserError, match="mapping"):
+        load_config(lst)
