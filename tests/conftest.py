@@ -31,3 +31,35 @@ def tiny_cfg(blobs_csv):
         "optimizer": {"name": "adam", "lr": 0.01},
         "training": {"epochs": 5, "batch_size": 32},
     }
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """Runs the real CLI entry point in-process; returns (exit code, stdout, stderr)."""
+    import sys
+
+    from trainwell.cli import main
+
+    def run(*args):
+        monkeypatch.setattr(sys, "argv", ["trainwell", *map(str, args)])
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def write_yaml(tmp_path):
+    import yaml
+
+    def write(cfg, name="cfg.yaml"):
+        p = tmp_path / name
+        p.write_text(yaml.safe_dump(cfg))
+        return p
+
+    return write

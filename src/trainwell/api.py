@@ -65,7 +65,7 @@ def _seed_all(seed: int) -> None:
 def _plan(cfg: Config, spec) -> dict:
     """Decisions that follow from config + data and must be identical when the run is reloaded."""
     from . import metrics
-    from .train import losses
+    from .training import losses
 
     loss_name = losses.resolve_name(cfg.loss.name, spec.task)
     n_classes = len(spec.classes) if spec.classes else None
@@ -85,7 +85,7 @@ def _plan(cfg: Config, spec) -> dict:
 def _to_tensors(split, device):
     import torch
 
-    from .train.loop import TensorData
+    from .training.loop import TensorData
 
     return TensorData(torch.as_tensor(split.x, device=device), torch.as_tensor(split.y, device=device))
 
@@ -104,7 +104,7 @@ def _score(model, data, plan, state, loss_fn, names) -> dict:
     """Loss and metrics on one split. Regression metrics are in the target's own units."""
     from . import metrics
     from .data import inverse_target
-    from .train.losses import to_output
+    from .training.losses import to_output
 
     raw = _outputs(model, data.x, plan)
     result = {"loss": float(loss_fn(raw, data.y))} if loss_fn is not None else {}
@@ -135,11 +135,11 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
 
     from . import data as data_mod
     from .models import build, count_parameters
-    from .train import callbacks as cbs
-    from .train import checkpoint
-    from .train.loop import Trainer
-    from .train.losses import build as build_loss
-    from .train.optim import Schedule, build_optimizer
+    from .training import callbacks as cbs
+    from .training import checkpoint
+    from .training.loop import Trainer
+    from .training.losses import build as build_loss
+    from .training.optim import Schedule, build_optimizer
 
     log = runs.Log(quiet=quiet)
     if resume is not None:
@@ -371,7 +371,7 @@ class Run:
         import torch
 
         from .data import inverse_target, transform_features
-        from .train.losses import to_output
+        from .training.losses import to_output
 
         x = torch.as_tensor(transform_features(self.state, frame))
         out = to_output(self.info["loss"], self.info["task"], _outputs(self.model(), x, self.plan)).numpy()
@@ -389,7 +389,7 @@ class Run:
         import torch
 
         from . import data as data_mod
-        from .train.loop import TensorData
+        from .training.loop import TensorData
 
         plan = self.plan
         if data is None:

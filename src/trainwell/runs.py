@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from .errors import UserError
-from .train.checkpoint import write_text_atomic
+from .training.checkpoint import write_text_atomic
 
 DEFAULT_ROOT = Path("runs")
 

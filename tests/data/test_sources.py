@@ -114,3 +114,10 @@ def test_read_input_table(tmp_path):
     (tmp_path / "e.csv").write_text("")
     with pytest.raises(UserError, match="empty"):
         read_input_table(str(tmp_path / "e.csv"))
+
+
+def test_garbage_npz_is_user_error(tmp_path):
+    path = tmp_path / "g.npz"
+    path.write_bytes(b"garbage")
+    with pytest.raises(UserError, match="not a numpy .npz archive"):
+        load_table(str(path))

@@ -40,7 +40,7 @@ def test_every_activation_trains_one_step(act):
     ({"name": "constant", "value": 0.3}, lambda w: torch.allclose(w, torch.full_like(w, 0.3))),
     ({"name": "normal", "std": 0.001}, lambda w: w.std() < 0.01),
     ({"name": "uniform", "a": 0.002}, lambda w: w.abs().max() <= 0.002),
-    ("orthogonal", lambda w: torch.allclose(w @ w.T, torch.eye(w.shape[0]), atol=1e-5)),
+    ("orthogonal", lambda w: torch.allclose(w.T @ w, torch.eye(w.shape[1]), atol=1e-5)),
     ("he_normal", lambda w: 0.3 < w.std() / (2 / w.shape[1]) ** 0.5 < 1.7),
     ("xavier_uniform", lambda w: w.abs().max() <= (6 / sum(w.shape)) ** 0.5 * 1.0001),
 ])

@@ -66,7 +66,8 @@ def _load_file(source: str, role: str) -> pd.DataFrame:
                         f"valid: {_VALID}{hint}")
     if not path.is_file():
         where = "" if path.is_absolute() else f" (relative to {Path.cwd()})"
-        raise UserError(f"{role}: file {source!r} not found{where}; valid: {_VALID}")
+        what = "is a folder, not a file" if path.is_dir() else "not found"
+        raise UserError(f"{role}: file {source!r} {what}{where}; valid: {_VALID}")
     if path.stat().st_size == 0:
         raise UserError(f"{role}: file {source!r} is empty (0 bytes); it needs a header and at least one row")
     reader = {".csv": _read_csv, ".parquet": _read_parquet, ".npz": _read_npz}[suffix]
@@ -97,6 +98,10 @@ def _read_parquet(path: Path, role: str) -> pd.DataFrame:
 
 
 def _read_npz(path: Path, role: str) -> pd.DataFrame:
+    # np.load falls back to unpickling non-zip files, whose error message would mislead.
+    if not zipfile.is_zipfile(path):
+        raise UserError(f"{role}: could not read {str(path)!r} as npz: it is not a numpy .npz archive "
+                        "(save one with numpy.savez(path, x=..., y=...))")
     try:
         archive = np.load(path, allow_pickle=False)
     except (zipfile.BadZipFile, ValueError, OSError) as exc:

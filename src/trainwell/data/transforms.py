@@ -163,7 +163,7 @@ def _numeric_block(st: dict, series: pd.Series, counts: dict) -> np.ndarray:
 
 def _categorical_block(st: dict, series: pd.Series, normalize: bool, counts: dict) -> np.ndarray:
     text = _categorical_text(series, normalize)
-    codes = pd.Categorical(text, categories=st["categories"]).codes.astype(np.int64)
+    codes = pd.Index(st["categories"], dtype=object).get_indexer(pd.Index(text, dtype=object))
     known = codes >= 0
     n_unknown = int((~known).sum())
     if n_unknown:

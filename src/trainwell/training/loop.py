@@ -122,9 +122,10 @@ class Trainer:
                       else torch.arange(self.n)).to(x.device)
             p.loss_sum, p.correct, p.seen, p.seconds = 0.0, 0.0, 0, 0.0
         started = time.perf_counter()
-        # Running sums stay on the device; reading them every batch would be a sync point.
-        loss_sum = torch.zeros((), device=x.device)
-        correct = torch.zeros((), device=x.device)
+        # Running sums stay on the device (reading them every batch would be a sync point) and
+        # restart from the saved values, so a resumed epoch adds in the same order as an unbroken one.
+        loss_sum = torch.tensor(p.loss_sum, device=x.device)
+        correct = torch.tensor(p.correct, device=x.device)
         constant_lr = self.schedule.is_constant
         model.train()
         bs = self.batch_size
@@ -157,14 +158,14 @@ class Trainer:
             self._emit("on_batch_end", loss)
             if self._interrupted and b + 1 < self.batches_per_epoch:
                 p.batch = b + 1
-                p.loss_sum += float(loss_sum)
-                p.correct += float(correct)
+                p.loss_sum = float(loss_sum)
+                p.correct = float(correct)
                 p.seconds += time.perf_counter() - started
                 if self.checkpoint is not None:
                     self.checkpoint(self)
                 return None
-        p.loss_sum += float(loss_sum)
-        p.correct += float(correct)
+        p.loss_sum = float(loss_sum)
+        p.correct = float(correct)
         logs = {"epoch": p.epoch + 1, "lr": self.lr, "train_loss": p.loss_sum / max(p.seen, 1)}
         if self.count_correct is not None:
             logs["train_accuracy"] = p.correct / max(p.seen, 1)

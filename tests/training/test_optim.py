@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from trainwell.config import load_config
-from trainwell.train.optim import Schedule, build_optimizer
+from trainwell.training.optim import Schedule, build_optimizer
 
 
 def sched(**kw):

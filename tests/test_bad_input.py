@@ -1,0 +1,141 @@
+"""Every bad input: exit code 2, one clear message naming the key or column, no traceback,
+and nothing the user had is overwritten."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def expect_user_error(result, *needles):
+    code, stdout, err = result
+    assert code == 2, (code, err)
+    assert "Traceback" not in err and "Traceback" not in stdout
+    assert err.startswith("error: ")
+    for needle in needles:
+        assert needle in err, (needle, err)
+    return err
+
+
+def train(cli, write_yaml, cfg, tmp_path, *extra):
+    return cli("train", write_yaml(cfg), "--out", tmp_path / "run", "-q", *extra)
+
+
+def test_missing_data_file(cli, write_yaml, tiny_cfg, tmp_path):
+    tiny_cfg["data"]["source"] = str(tmp_path / "nope.csv")
+    expect_user_error(train(cli, write_yaml, tiny_cfg, tmp_path), "nope.csv", "data.source")
+    assert not (tmp_path / "run").exists()
+
+
+def test_empty_file(cli, write_yaml, tiny_cfg, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    tiny_cfg["data"]["source"] = str(empty)
+    expect_user_error(train(cli, write_yaml, tiny_cfg, tmp_path), "empty")
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("a,b,label\n")
+    tiny_cfg["data"]["source"] = str(header_only)
+    expect_user_error(train(cli, write_yaml, tiny_cfg, tmp_path), "header.csv")
+
+
+def test_unknown_target_column_lists_columns(cli, write_yaml, tiny_cfg, tmp_path):
+    tiny_cfg["data"]["target"] = "lable"
+    err = expect_user_error(train(cli, write_yaml, tiny_cfg, tmp_path), "lable", "label")
+    assert "color" in err
+
+
+def test_target_with_one_class(cli, write_yaml, tiny_cfg, tmp_path):
+    df = pd.DataFrame({"a": range(30), "label": ["x"] * 30})
+    p = tmp_path / "one.csv"
+    df.to_csv(p, index=False)
+    tiny_cfg["data"]["source"] = str(p)
+    expect_user_error(train(cli, write_yaml, tiny_cfg, tmp_path), "label", "single value")
+
+
+def test_garbage_strings_in_numeric_column_are_coerced(cli, write_yaml, tiny_cfg, tmp_path, blobs_csv):
+    df = pd.read_csv(blobs_csv)
+    df["a"] = df["a"].astype(object)
+    df.loc[:3, "a"] = "n/a??"
+    p = tmp_path / "garbage.csv"
+    df.to_csv(p, index=False)
+    tiny_cfg["data"]["source"] = str(p)
+    code, _, err = train(cli, write_yaml, tiny_cfg, tmp_path)
+    assert code == 0, err
+    assert "coerced" in (tmp_path / "run" / "log.txt").read_text()
+
+
+def test_column_of_garbage_text_is_rejected_when_too_many_levels(cli, write_yaml, tiny_cfg, tmp_path, blobs_csv):
+    df = pd.read_csv(blobs_csv)
+    df["junk"] = [f"zz{i}qq" for i in range(len(df))]
+    p = tmp_path / "junk.csv"
+    df.to_csv(p, index=False)
+    tiny_cfg["data"]["source"] = str(p)
+    expect_user_error(train(cli, write_yaml, tiny_cfg, tmp_path), "junk", "data.features")
+
+
+def test_nan_in_target_with_dropping_off(cli, write_yaml, tiny_cfg, tmp_path, blobs_csv):
+    df = pd.read_csv(blobs_csv)
+    df.loc[:4, "label"] = np.nan
+    p = tmp_path / "nan.csv"
+    df.to_csv(p, index=False)
+    tiny_cfg["data"]["source"] = str(p)
+    tiny_cfg["data"]["clean"] = {"drop_missing_target": False}
+    expect_user_error(train(cli, write_yaml, tiny_cfg, tmp_path), "label", "drop_missing_target")
+    tiny_cfg["data"]["clean"] = {"drop_missing_target": True}
+    code, _, err = train(cli, write_yaml, tiny_cfg, tmp_path)
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("patch,needles", [
+    ({"optimizer": {"learning_rate": 0.1}}, ["optimizer.learning_rate", "unknown key"]),
+    ({"training": {"epochs": "ten"}}, ["training.epochs", "'ten'"]),
+    ({"optimizer": {"lr": -0.1}}, ["optimizer.lr", "greater than 0"]),
+    ({"optimizer": {"lr": 0}}, ["optimizer.lr"]),
+    ({"data": {"split": {"train": 0.5, "val": 0.2, "test": 0.2}}}, ["data.split", "sum to 1"]),
+    ({"training": {"batch_size": 0}}, ["training.batch_size", "'full'"]),
+])
+def test_config_errors(cli, write_yaml, tiny_cfg, tmp_path, patch, needles):
+    for section, values in patch.items():
+        tiny_cfg.setdefault(section, {}).update(values)
+    expect_user_error(train(cli, write_yaml, tiny_cfg, tmp_path), *needles)
+
+
+def test_more_val_test_than_rows(cli, write_yaml, tiny_cfg, tmp_path):
+    df = pd.DataFrame({"a": [0.1, 0.2, 0.3, 0.4], "label": ["x", "y", "x", "y"]})
+    p = tmp_path / "four.csv"
+    df.to_csv(p, index=False)
+    tiny_cfg["data"]["source"] = str(p)
+    expect_user_error(train(cli, write_yaml, tiny_cfg, tmp_path), "data.split")
+
+
+def test_predict_input_missing_a_column(cli, write_yaml, tiny_cfg, tmp_path, blobs_csv):
+    run = tmp_path / "run"
+    assert cli("train", write_yaml(tiny_cfg), "--out", run, "-q")[0] == 0
+    inp = tmp_path / "in.csv"
+    pd.read_csv(blobs_csv).drop(columns=["label", "color", "b"]).to_csv(inp, index=False)
+    out = tmp_path / "out.csv"
+    out.write_text("keep me")
+    err = expect_user_error(cli("predict", run, inp, "-o", out), "color", "b")
+    assert out.read_text() == "keep me"
+
+
+def test_out_dir_not_overwritten(cli, write_yaml, tiny_cfg, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "precious.txt").write_text("mine")
+    expect_user_error(train(cli, write_yaml, tiny_cfg, tmp_path), "not empty")
+    assert (run / "precious.txt").read_text() == "mine"
+
+
+def test_missing_run_directory(cli, tmp_path):
+    expect_user_error(cli("evaluate", tmp_path / "nowhere"), "does not exist")
+    expect_user_error(cli("predict", tmp_path / "nowhere", tmp_path / "x.csv", "-o", tmp_path / "y.csv"),
+                      "does not exist")
+
+
+def test_missing_config_file(cli, tmp_path):
+    expect_user_error(cli("train", tmp_path / "none.yaml"), "none.yaml", "not found")
+
+
+def test_loss_that_does_not_fit_task(cli, write_yaml, tiny_cfg, tmp_path):
+    tiny_cfg["loss"] = {"name": "mse"}
+    expect_user_error(train(cli, write_yaml, tiny_cfg, tmp_path), "loss.name", "cross_entropy")

@@ -1,0 +1,76 @@
+"""The CLI end to end on real (tiny) data: run directory contract, evaluate, predict, schema."""
+
+import json
+
+import pandas as pd
+import pytest
+
+
+def test_train_prints_run_dir_last_and_writes_contract(cli, write_yaml, tiny_cfg, tmp_path):
+    out = tmp_path / "run"
+    code, stdout, err = cli("train", write_yaml(tiny_cfg), "--out", out, "--quiet")
+    assert code == 0, err
+    assert stdout.strip().splitlines()[-1] == str(out)
+    for name in ("config.yaml", "history.jsonl", "metrics.json", "findings.json", "model.safetensors",
+                 "preprocess.json", "data.json", "run.json", "checkpoints/last.safetensors",
+                 "checkpoints/best.safetensors", "log.txt"):
+        assert (out / name).is_file(), name
+    history = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
+    assert [h["epoch"] for h in history] == [1, 2, 3, 4, 5]
+    assert {"epoch", "lr", "train_loss", "val_loss", "val_accuracy", "seconds"} <= set(history[0])
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics) == {"val", "test"}
+    assert {"accuracy", "f1", "roc_auc", "log_loss", "confusion_matrix"} <= set(metrics["test"])
+    resolved = (out / "config.yaml").read_text()
+    assert "weight_decay" in resolved and "early_stopping" in resolved  # defaults included
+
+
+def test_set_overrides_reach_the_run(cli, write_yaml, tiny_cfg, tmp_path):
+    out = tmp_path / "run"
+    code, _, err = cli("train", write_yaml(tiny_cfg), "--out", out, "-q", "--set", "training.epochs=2",
+                       "--set", "model.hidden=[8,4]", "--set", "optimizer.lr=0.02")
+    assert code == 0, err
+    text = (out / "config.yaml").read_text()
+    assert "epochs: 2" in text and "lr: 0.02" in text
+    assert len((out / "history.jsonl").read_text().splitlines()) == 2
+
+
+def test_evaluate_and_predict(cli, write_yaml, tiny_cfg, tmp_path, blobs_csv):
+    out = tmp_path / "run"
+    assert cli("train", write_yaml(tiny_cfg), "--out", out, "-q")[0] == 0
+    code, stdout, err = cli("evaluate", out)
+    assert code == 0, err
+    scores = json.loads(stdout)
+    stored = json.loads((out / "metrics.json").read_text())["test"]
+    assert scores["test"]["accuracy"] == pytest.approx(stored["accuracy"])
+
+    code, stdout, err = cli("evaluate", out, "--data", blobs_csv)
+    assert code == 0, err
+    assert json.loads(stdout)["rows"] == 240
+
+    new = pd.read_csv(blobs_csv).drop(columns=["label"]).head(20)
+    inp = tmp_path / "new.csv"
+    new.to_csv(inp, index=False)
+    pred_path = tmp_path / "pred.csv"
+    code, _, err = cli("predict", out, inp, "-o", pred_path)
+    assert code == 0, err
+    pred = pd.read_csv(pred_path)
+    assert list(pred.columns) == ["prediction", "proba_cat", "proba_dog", "proba_eel"]
+    assert len(pred) == 20 and set(pred["prediction"]) <= {"cat", "dog", "eel"}
+    assert pred[["proba_cat", "proba_dog", "proba_eel"]].sum(axis=1).round(5).eq(1).all()
+
+
+def test_schema_and_config_commands(cli, write_yaml, tiny_cfg):
+    code, stdout, _ = cli("schema")
+    assert code == 0 and "optimizer" in json.loads(stdout)["properties"]
+    code, stdout, _ = cli("config", write_yaml(tiny_cfg), "--set", "optimizer.lr=0.5")
+    assert code == 0 and "lr: 0.5" in stdout
+
+
+def test_help_is_fast_and_imports_no_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; from trainwell.cli import app; "
+            "assert 'torch' not in sys.modules and 'pandas' not in sys.modules, sorted(sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,75 @@
+"""Ctrl-C saves state and exits 130; --resume continues to the same result as an unbroken run."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import trainwell
+
+CFG = {
+    "name": "resume",
+    "seed": 3,
+    "data": {"source": "builtin:digits"},
+    "model": {"hidden": [64], "dropout": 0.2},
+    "optimizer": {"name": "sgd", "lr": 0.01, "momentum": 0.9},
+    "schedule": {"name": "cosine", "warmup_epochs": 1},
+    "training": {"epochs": 15, "batch_size": 8, "early_stopping": {"patience": 100}},
+}
+
+
+def _strip(history):
+    return [{k: v for k, v in h.items() if k != "seconds"} for h in history]
+
+
+def test_same_seed_same_run(tmp_path):
+    cfg = dict(CFG, training={**CFG["training"], "epochs": 3})
+    a = trainwell.train(cfg, out=tmp_path / "a")
+    b = trainwell.train(cfg, out=tmp_path / "b")
+    assert _strip(a.history) == _strip(b.history)
+    wa, wb = load_file(str(a.path / "model.safetensors")), load_file(str(b.path / "model.safetensors"))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_ctrl_c_then_resume_matches_unbroken_run(tmp_path, write_yaml):
+    path = write_yaml(CFG)
+    unbroken = trainwell.train(path, out=tmp_path / "unbroken")
+
+    run = tmp_path / "broken"
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "trainwell", "train", str(path), "--out", str(run), "-q"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    history = run / "history.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if history.exists() and len(history.read_text().splitlines()) >= 2:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "--resume" in err and "Traceback" not in err
+    assert json.loads((run / "run.json").read_text())["status"] == "interrupted"
+    done = len(history.read_text().splitlines())
+    assert done < CFG["training"]["epochs"], "the run finished before the interrupt; make it longer"
+
+    resumed = subprocess.run([sys.executable, "-m", "trainwell", "train", "--resume", str(run), "-q"],
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout.strip().splitlines()[-1] == str(run)
+    got = trainwell.load_run(run)
+    assert _strip(got.history) == _strip(unbroken.history)
+    assert got.metrics == unbroken.metrics
+    wa, wb = load_file(str(run / "model.safetensors")), load_file(str(unbroken.path / "model.safetensors"))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(trainwell.UserError, match="no checkpoint"):
+        trainwell.train(resume=tmp_path)
