@@ -41,7 +41,7 @@ class Schedule:
 
     @property
     def is_constant(self) -> bool:
-        return self.cfg.name in ("constant", "reduce_on_plateau") and self.warmup == 0
+        return self.cfg.name == "constant" and self.warmup == 0
 
     def factor(self, step: int) -> float:
         if step < self.warmup:

@@ -1,0 +1,71 @@
+"""Every loss trains end to end on the task it fits; output sizes follow task and loss."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import trainwell
+from trainwell.training.losses import output_size, resolve_name
+
+
+@pytest.fixture
+def binary_csv(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(200, 3))
+    y = np.where(x[:, 0] + 0.5 * x[:, 1] > 0, "pos", "neg")
+    p = tmp_path / "bin.csv"
+    pd.DataFrame({"f0": x[:, 0], "f1": x[:, 1], "f2": x[:, 2], "y": y}).to_csv(p, index=False)
+    return p
+
+
+@pytest.fixture
+def regression_csv(tmp_path):
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(200, 2))
+    p = tmp_path / "reg.csv"
+    pd.DataFrame({"f0": x[:, 0], "f1": x[:, 1], "y": 100 + 30 * x[:, 0] - 10 * x[:, 1] + rng.normal(0, 1, 200)}
+                 ).to_csv(p, index=False)
+    return p
+
+
+def cfg(source, loss_name, **extra):
+    c = {"data": {"source": str(source), "target": "y"}, "model": {"hidden": [16]}, "loss": {"name": loss_name},
+         "optimizer": {"lr": 0.02}, "training": {"epochs": 15, "batch_size": 16}}
+    for k, v in extra.items():
+        c.setdefault(k, {}).update(v)
+    return c
+
+
+@pytest.mark.parametrize("loss", ["bce", "cross_entropy", "hinge"])
+def test_binary_losses_learn(binary_csv, tmp_path, loss):
+    run = trainwell.train(cfg(binary_csv, loss), out=tmp_path / loss)
+    assert run.metrics["test"]["accuracy"] > 0.85
+    assert run.info["n_out"] == (1 if loss == "bce" else 2)
+    probs = run.predict(pd.read_csv(binary_csv).head(5))
+    assert np.allclose(probs[["proba_neg", "proba_pos"]].sum(axis=1), 1)
+
+
+def test_cross_entropy_label_smoothing_and_class_weights(blobs_csv, tmp_path):
+    c = cfg(blobs_csv, "cross_entropy", loss={"label_smoothing": 0.1, "class_weights": [1.0, 2.0, 1.0]})
+    c["data"]["target"] = "label"
+    run = trainwell.train(c, out=tmp_path / "ce")
+    assert run.metrics["test"]["accuracy"] > 0.9
+
+
+@pytest.mark.parametrize("loss", ["mse", "mae", "huber"])
+def test_regression_losses_learn_in_original_units(regression_csv, tmp_path, loss):
+    run = trainwell.train(cfg(regression_csv, loss, training={"epochs": 40}), out=tmp_path / loss)
+    test = run.metrics["test"]
+    assert test["r2"] > 0.9
+    assert test["rmse"] == pytest.approx(test["mse"] ** 0.5)
+    pred = run.predict(pd.read_csv(regression_csv).head(50))["prediction"]
+    assert 50 < pred.mean() < 150  # original units, not standardized ones
+
+
+def test_loss_resolution():
+    assert resolve_name("auto", "binary") == "bce"
+    assert resolve_name("auto", "multiclass") == "cross_entropy"
+    assert resolve_name("auto", "regression") == "mse"
+    assert output_size("hinge", "binary", 2) == 2
+    with pytest.raises(trainwell.UserError, match="valid: mse, mae, huber"):
+        resolve_name("bce", "regression")
