@@ -20,6 +20,9 @@ Times reported:
   hand total           model/optimizer/tensor setup + all epochs + test evaluation
   hand loop            all epochs (batches + per-epoch val evaluation)
 
+Threads: --threads (default 1) is set once with torch.set_num_threads and applies to all three
+ways (sklearn's BLAS/OpenMP pools are limited to the same number with threadpoolctl).
+
 --breakdown (on by default) runs trainwell once more per repeat with timers wrapped around its
 stages (monkeypatched in this process only; nothing in src/ changes) and prints the per-epoch
 cost of each item next to the hand loop's.
@@ -56,8 +59,11 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=None,
-                   help="torch.set_num_threads (and BLAS threads for sklearn); default torch's own")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch.set_num_threads (and BLAS/OpenMP threads for sklearn), the same for all three "
+                        "ways; 0 = torch's default. Default 1: this MLP is too small to gain from a second "
+                        "thread, and 2 OpenMP threads on a 2-core machine that is also running something else "
+                        "stall at barriers (runs 5-60x slower at random), which makes the ratios meaningless")
     p.add_argument("--tmpdir", default=None, help="where trainwell's run dirs go (default: system temp)")
     p.add_argument("--breakdown", action=argparse.BooleanOptionalAction, default=True,
                    help="also time trainwell's stages (default on)")
@@ -108,7 +114,7 @@ def run_trainwell(cfg: dict, out: Path) -> dict:
     history = run.history
     assert len(history) == cfg["training"]["epochs"], "trainwell stopped early; early stopping is meant to be off"
     res = {"total": total, "fit": float(run.info["seconds"]), "loop": sum(h["seconds"] for h in history),
-           "acc": run.metrics["test"]["accuracy"], "test_rows": None}
+           "acc": run.metrics["test"]["accuracy"]}
     shutil.rmtree(out, ignore_errors=True)
     return res
 
@@ -275,6 +281,42 @@ def per_batch_extras(a, prep, reps=2000) -> dict:
     return {"trainwell": trainwell_s, "hand": hand_s}
 
 
+def _numpy_accuracy_compute(original):
+    """metrics.compute with the per-epoch accuracy done in numpy (final metrics still go to sklearn)."""
+    def compute(names, task, y, out):
+        if list(names) == ["accuracy"] and task != "regression":
+            return {"accuracy": float((out.argmax(axis=1) == y).mean())}
+        return original(names, task, y, out)
+    return compute
+
+
+def ablations():
+    """What-if variants of trainwell.train, made by monkeypatching this process (src/ is untouched)."""
+    from trainwell import metrics
+    from trainwell.training import callbacks
+
+    noop = lambda *args, **kwargs: None  # noqa: E731
+    fast = _numpy_accuracy_compute(metrics.compute)
+    return {
+        "no fsync (os.fsync no-op)": [(os, "fsync", noop)],
+        "no per-epoch checkpoint files": [(callbacks.Checkpoint, "on_epoch_end", noop)],
+        "per-epoch accuracy in numpy, not sklearn": [(metrics, "compute", fast)],
+        "no per-epoch checkpoint + numpy accuracy": [(callbacks.Checkpoint, "on_epoch_end", noop),
+                                                     (metrics, "compute", fast)],
+    }
+
+
+def run_trainwell_patched(cfg: dict, out: Path, patches) -> dict:
+    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    try:
+        for owner, name, value in patches:
+            setattr(owner, name, value)
+        return run_trainwell(cfg, out)
+    finally:
+        for owner, name, value in reversed(saved):
+            setattr(owner, name, value)
+
+
 # ----------------------------------------------------------------------------- main
 def med(xs):
     return statistics.median(xs)
@@ -290,9 +332,13 @@ def main(argv=None) -> int:
     from trainwell.config import load_config
     from trainwell.data import prepare
 
-    if a.threads is not None:
+    if a.threads:
         torch.set_num_threads(a.threads)
     a.threads = torch.get_num_threads()
+    try:
+        load_start = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        load_start = "?"
 
     cfg = make_cfg(a)
     tconf = load_config(cfg)
@@ -315,7 +361,8 @@ def main(argv=None) -> int:
     run_hand(prep, warm)
     run_sklearn(prep, warm)
 
-    res = {"trainwell": [], "hand": [], "sklearn": [], "prepare": [], "breakdown": []}
+    res = {"trainwell": [], "hand": [], "sklearn": [], "prepare": [], "breakdown": [], "whatif": {}}
+    variants = ablations() if a.breakdown else {}
     ways = [("trainwell", lambda: run_trainwell(cfg, new_out())), ("hand", lambda: run_hand(prep, a)),
             ("sklearn", lambda: run_sklearn(prep, a))]
     bench_t0 = time.perf_counter()
@@ -337,6 +384,8 @@ def main(argv=None) -> int:
                 timers.add("history seconds sum", sum(h["seconds"] for h in run.history))
             shutil.rmtree(out, ignore_errors=True)
             res["breakdown"].append(timers)
+            for label, patches in variants.items():
+                res["whatif"].setdefault(label, []).append(run_trainwell_patched(cfg, new_out(), patches))
     bench_s = time.perf_counter() - bench_t0
     shutil.rmtree(root, ignore_errors=True)
 
@@ -344,13 +393,9 @@ def main(argv=None) -> int:
     tw, hd, sk = res["trainwell"], res["hand"], res["sklearn"]
     E = a.epochs
     aff = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "?"
-    try:
-        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        load = "?"
     print("trainwell overhead benchmark")
     print(f"machine: torch {torch.__version__}, torch threads {a.threads} (interop {torch.get_num_interop_threads()}), "
-          f"os.cpu_count {os.cpu_count()}, affinity {aff}, loadavg {load}")
+          f"os.cpu_count {os.cpu_count()}, affinity {aff}, loadavg at start {load_start}")
     print(f"         python {platform.python_version()}, numpy {np.__version__}, sklearn {sklearn.__version__} "
           f"(BLAS threads limited to {a.threads}), {platform.machine()} {platform.system()}; "
           f"run dirs on {fs_type(str(root.parent))} ({root.parent})")
@@ -374,6 +419,13 @@ def main(argv=None) -> int:
         per_epoch = "" if label.startswith("prepare") else f"{1000 * med(xs) / E:.2f}"
         print(f"{label:<26}{med(xs):>10.3f}{min(xs):>9.3f}{max(xs):>9.3f}{per_epoch:>10}"
               f"{'' if acc is None else f'{acc:.4f}':>10}")
+    spreads = {label.strip(): max(xs) / min(xs) for label, xs, _ in rows if min(xs) > 0}
+    noisy = {k: v for k, v in spreads.items() if v > 1.3}
+    if noisy:
+        print("WARNING: noisy machine (max/min over repeats > 1.3 for "
+              + ", ".join(f"{k} {v:.1f}x" for k, v in noisy.items())
+              + "); another process is probably using the CPU. Compare the per-repeat ratios, "
+                "or rerun with more --repeats when the machine is quiet.")
     accs = {k: sorted({round(x['acc'], 4) for x in v}) for k, v in (("trainwell", tw), ("hand", hd), ("sklearn", sk))}
     if any(len(v) > 1 for v in accs.values()):
         print(f"(test accuracy varied across repeats: {accs})")
@@ -386,11 +438,13 @@ def main(argv=None) -> int:
     r_loop = ratio([x["loop"] for x in tw], [x["loop"] for x in hd])
     r_fit = ratio([x["fit"] for x in tw], [x["loop"] for x in hd])
     r_sk = ratio([x["total"] for x in sk], [x["total"] for x in hd])
+    r_prep = ratio([x["total"] for x in tw], [x["total"] + p for x, p in zip(hd, res["prepare"])])
     fmt = lambda r: f"{r[0]:5.2f}x  (per repeat: {', '.join(f'{v:.2f}' for v in r[1])})"  # noqa: E731
     print("ratios (median / median)")
     print(f"  trainwell/hand, total     {fmt(r_total)}   trainwell's includes prepare(), run dir, final metrics")
     print(f"  trainwell/hand, loop-only {fmt(r_loop)}   history seconds vs hand epochs (batches + val eval)")
     print(f"  trainwell/hand, fit()     {fmt(r_fit)}   run.json seconds: adds per-epoch checkpoint + history")
+    print(f"  trainwell/(hand+prepare)  {fmt(r_prep)}   hand total plus a timed prepare() of the same data")
     print(f"  sklearn/hand, total       {fmt(r_sk)}")
     print()
     print(f"target: trainwell <= {TARGET:.2f}x the hand-written loop")
@@ -399,6 +453,7 @@ def main(argv=None) -> int:
 
     if a.breakdown:
         print_breakdown(res["breakdown"], hd, a, prep, bpe)
+        print_whatif(res["whatif"], tw, hd, a)
     print()
     print(f"(benchmark section took {bench_s:.1f} s; first prepare() call {first_prepare:.3f} s)")
     return 0
@@ -446,7 +501,7 @@ def print_breakdown(runs: list[Timers], hd: list[dict], a, prep, bpe: int) -> No
     print(f"    (last.safetensors saved {calls.get('fit: checkpoint.save last.safetensors', 0)}x, "
           f"best.safetensors {calls.get('fit: checkpoint.save best.safetensors', 0)}x per run)")
     rest = fit_wall - hist_sum - m.get("fit: history line (HistoryWriter)", 0.0) - ck
-    line("fit() remainder (emit, sigint guard, ...)", rest)
+    line("fit() remainder (randperm, emit, ...; medians, may be < 0)", rest)
     line("Trainer.fit() wall", fit_wall, hand_loop)
     print("  outside fit(), per run (s):")
     wall = m.get("train() wall (instrumented)", 0.0)
@@ -464,6 +519,22 @@ def print_breakdown(runs: list[Timers], hd: list[dict], a, prep, bpe: int) -> No
                      ("other (config, model build, imports, model.safetensors)", other),
                      ("train() wall (instrumented)", wall)):
         print(f"    {label:<58}{s:>8.3f}")
+
+
+def print_whatif(whatif: dict, tw: list[dict], hd: list[dict], a) -> None:
+    E = a.epochs
+    hand_loop, hand_total = med([x["loop"] for x in hd]), med([x["total"] for x in hd])
+    print()
+    print(f"what-if: trainwell.train() with one thing switched off by monkeypatching (src/ unchanged), "
+          f"median of {a.repeats}")
+    print(f"  {'variant':<44}{'loop ms/ep':>11}{'fit ms/ep':>10}{'total s':>9}"
+          f"{'loop/hand':>10}{'fit/hand':>9}{'total/hand':>11}")
+    rows = [("as shipped", tw)] + list(whatif.items())
+    for label, xs in rows:
+        loop, fit, total = med([x["loop"] for x in xs]), med([x["fit"] for x in xs]), med([x["total"] for x in xs])
+        print(f"  {label:<44}{1000 * loop / E:>11.2f}{1000 * fit / E:>10.2f}{total:>9.3f}"
+              f"{loop / hand_loop:>9.2f}x{fit / hand_loop:>8.2f}x{total / hand_total:>10.2f}x")
+    print(f"  {'hand loop':<44}{1000 * hand_loop / E:>11.2f}{1000 * hand_loop / E:>10.2f}{hand_total:>9.3f}")
 
 
 if __name__ == "__main__":

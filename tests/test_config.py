@@ -103,3 +103,13 @@ def test_missing_and_invalid_yaml(tmp_path):
     lst.write_text("- 1\n- 2\n")
     with pytest.raises(UserError, match="mapping"):
         load_config(lst)
+
+
+def test_docs_config_reference_is_current():
+    from pathlib import Path
+
+    from trainwell.config import markdown_reference
+
+    doc = Path(__file__).parent.parent / "docs" / "CONFIG.md"
+    assert doc.read_text().strip() == markdown_reference().strip(), \
+        "docs/CONFIG.md is stale: run `trainwell schema --markdown > docs/CONFIG.md`"

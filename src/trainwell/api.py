@@ -100,7 +100,7 @@ def _outputs(model, x, plan, batch: int = 8192):
     return torch.cat(outs) if outs else x.new_zeros((0, plan["n_out"]))
 
 
-def _score(model, data, plan, state, loss_fn, names) -> dict:
+def _score(model, data, plan, state, loss_fn, names, per_epoch: bool = False) -> dict:
     """Loss and metrics on one split. Regression metrics are in the target's own units."""
     from . import metrics
     from .data import inverse_target
@@ -112,7 +112,7 @@ def _score(model, data, plan, state, loss_fn, names) -> dict:
     y = data.y.cpu().numpy()
     if plan["task"] == "regression":
         out, y = inverse_target(state, out), inverse_target(state, y)
-    result.update(metrics.compute(names, plan["task"], y, out))
+    result.update((metrics.compute_per_epoch if per_epoch else metrics.compute)(names, plan["task"], y, out))
     return result
 
 
@@ -194,7 +194,7 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     def evaluate(m):
         if val_t is None:
             return {}
-        scores = _score(m, val_t, plan, prepared.state, loss_fn, plan["per_epoch"])
+        scores = _score(m, val_t, plan, prepared.state, loss_fn, plan["per_epoch"], per_epoch=True)
         return {f"val_{k}": v for k, v in scores.items()}
 
     count_correct = None
@@ -211,7 +211,7 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     if es_cfg.enabled and val_t is not None:
         early = cbs.EarlyStopping(es_cfg.monitor, es_cfg.mode, es_cfg.patience, es_cfg.min_delta, es_cfg.restore_best)
         callbacks.append(early)
-    ckpt = cbs.Checkpoint(run_dir / "checkpoints", monitor, es_cfg.mode)
+    ckpt = cbs.Checkpoint(run_dir / "checkpoints", monitor, es_cfg.mode, cfg.training.checkpoint_interval)
     callbacks.append(ckpt)
     show = (not quiet) if progress is None else progress
     bar = cbs.Progress(cfg.training.epochs, ["train_loss", "val_loss"] + [f"val_{m}" for m in plan["per_epoch"]]) \

@@ -70,11 +70,11 @@ def predict(
 
 
 @app.command()
-def schema():
+def schema(markdown: bool = typer.Option(False, "--markdown", help="Print the config reference as Markdown.")):
     """Print the config's JSON Schema (for editor completion)."""
-    from .config import json_schema
+    from .config import json_schema, markdown_reference
 
-    print(json.dumps(json_schema(), indent=2))
+    print(markdown_reference() if markdown else json.dumps(json_schema(), indent=2))
 
 
 @app.command()

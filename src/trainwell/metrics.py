@@ -82,10 +82,39 @@ def _roc_auc(skm, y: np.ndarray, proba: np.ndarray, k: int) -> float:
     if len(present) < k:
         # One-vs-rest over the classes that are present, so a tiny split still gets a score.
         p = proba[:, present] / proba[:, present].sum(axis=1, keepdims=True)
-        return float(skm.roc_auc_score(np.searchsorted(present, y), p, multi_class="ovr", average="macro"))
+        labels = np.searchsorted(present, y)
+        if len(present) == 2:
+            return float(skm.roc_auc_score(labels, p[:, 1]))
+        return float(skm.roc_auc_score(labels, p, multi_class="ovr", average="macro"))
     return float(skm.roc_auc_score(y, proba, multi_class="ovr", average="macro"))
 
 
 def is_better_high(metric: str) -> bool:
     name = metric.removeprefix("val_").removeprefix("train_")
     return name in HIGHER_IS_BETTER
+
+
+def _r2(y, p) -> float:
+    sst = float(np.sum((y - y.mean()) ** 2))
+    return 1.0 - float(np.sum((y - p) ** 2)) / sst if len(y) > 1 and sst > 0 else float("nan")
+
+
+# Per-epoch monitoring runs every epoch on small splits, where sklearn's input validation costs
+# far more than the arithmetic (0.7 ms against a few µs for accuracy on 270 rows, measured). These
+# few are one line of numpy each and are checked against sklearn.metrics in the tests; the final
+# metrics in metrics.json always come from sklearn.
+_FAST = {
+    "accuracy": lambda y, out: float(np.mean(out.argmax(axis=1) == y)),
+    "mae": lambda y, p: float(np.mean(np.abs(y - p))),
+    "mse": lambda y, p: float(np.mean((y - p) ** 2)),
+    "rmse": lambda y, p: math.sqrt(float(np.mean((y - p) ** 2))),
+    "r2": _r2,
+}
+
+
+def compute_per_epoch(names: list[str], task: str, y: np.ndarray, out: np.ndarray) -> dict:
+    if task == "regression":
+        y, out = np.asarray(y, dtype=np.float64), np.asarray(out, dtype=np.float64)
+    fast = {n: _FAST[n](y, out) for n in names if n in _FAST}
+    rest = [n for n in names if n not in _FAST]
+    return {**fast, **compute(rest, task, y, out)} if rest else fast

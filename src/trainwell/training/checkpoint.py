@@ -34,14 +34,19 @@ def write_text_atomic(path: str | Path, text: str) -> None:
 def pack(tensors: dict, meta: dict) -> bytes:
     from safetensors.torch import save
 
-    # safetensors refuses shared or non-contiguous storage and 0-d tensors are awkward to
-    # restore, so every tensor is stored as an owned, contiguous, at-least-1-d copy.
-    flat = {}
-    shapes = {}
+    # safetensors refuses tensors that share storage and 0-d tensors are awkward to restore, so
+    # every tensor goes in contiguous and at least 1-d; shared storage (a view of a parameter,
+    # a tied weight) gets its own copy. save() serialises at once, so no other copy is needed.
+    flat, shapes, seen = {}, {}, set()
     for k, t in tensors.items():
         t = t.detach().to("cpu")
         shapes[k] = list(t.shape)
-        flat[k] = t.reshape(-1).contiguous().clone() if t.dim() == 0 else t.contiguous().clone()
+        t = t.reshape(-1) if t.dim() == 0 else t.contiguous()
+        ptr = t.untyped_storage().data_ptr()
+        if ptr in seen:
+            t = t.clone()
+        seen.add(ptr)
+        flat[k] = t
     meta = dict(meta, _shapes=shapes)
     return save(flat, metadata={"trainwell": json.dumps(meta)})
 

@@ -102,6 +102,8 @@ class Trainer:
                 self.history.append(logs)
                 self._emit("on_epoch_end", logs)
                 if self._interrupted:
+                    if self.checkpoint is not None:
+                        self.checkpoint(self)
                     raise TrainingInterrupted("")
             if not self.stop_reason:
                 self.stop_reason = f"completed {self.epochs} epochs"
@@ -122,10 +124,12 @@ class Trainer:
                       else torch.arange(self.n)).to(x.device)
             p.loss_sum, p.correct, p.seen, p.seconds = 0.0, 0.0, 0, 0.0
         started = time.perf_counter()
-        # Running sums stay on the device (reading them every batch would be a sync point) and
+        # On CPU a Python float is the cheapest running sum; on an accelerator the sums stay on
+        # the device, since reading a value every batch would be a sync point. Either way they
         # restart from the saved values, so a resumed epoch adds in the same order as an unbroken one.
-        loss_sum = torch.tensor(p.loss_sum, device=x.device)
-        correct = torch.tensor(p.correct, device=x.device)
+        on_cpu = x.device.type == "cpu"
+        loss_sum = p.loss_sum if on_cpu else torch.tensor(p.loss_sum, device=x.device)
+        correct = p.correct if on_cpu else torch.tensor(p.correct, device=x.device)
         constant_lr = self.schedule.is_constant
         model.train()
         bs = self.batch_size
@@ -151,9 +155,14 @@ class Trainer:
                 torch.nn.utils.clip_grad_value_(model.parameters(), self.clip_grad_value)
             opt.step()
             p.step += 1
-            loss_sum += loss.detach() * len(idx)
-            if self.count_correct is not None:
-                correct += self.count_correct(out.detach(), yb)
+            if on_cpu:
+                loss_sum += loss.item() * len(idx)
+                if self.count_correct is not None:
+                    correct += self.count_correct(out.detach(), yb).item()
+            else:
+                loss_sum += loss.detach() * len(idx)
+                if self.count_correct is not None:
+                    correct += self.count_correct(out.detach(), yb)
             p.seen += len(idx)
             self._emit("on_batch_end", loss)
             if self._interrupted and b + 1 < self.batches_per_epoch:

@@ -1,0 +1,35 @@
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from trainwell.metrics import compute, compute_per_epoch
+
+
+def test_per_epoch_fast_path_matches_sklearn():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 300)
+    proba = rng.dirichlet(np.ones(4), 300)
+    assert compute_per_epoch(["accuracy"], "multiclass", y, proba)["accuracy"] == pytest.approx(
+        skm.accuracy_score(y, proba.argmax(1)))
+    yr, pr = rng.normal(50, 10, 300), rng.normal(50, 10, 300)
+    fast = compute_per_epoch(["mae", "mse", "rmse", "r2"], "regression", yr, pr)
+    assert fast["mae"] == pytest.approx(skm.mean_absolute_error(yr, pr))
+    assert fast["mse"] == pytest.approx(skm.mean_squared_error(yr, pr))
+    assert fast["rmse"] == pytest.approx(skm.mean_squared_error(yr, pr) ** 0.5)
+    assert fast["r2"] == pytest.approx(skm.r2_score(yr, pr))
+    # Anything without a fast path goes to sklearn.
+    assert compute_per_epoch(["f1"], "multiclass", y, proba)["f1"] == pytest.approx(
+        skm.f1_score(y, proba.argmax(1), average="macro"))
+
+
+def test_classification_metrics_binary_and_multiclass():
+    y = np.array([0, 1, 1, 0, 1])
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.7, 0.3], [0.1, 0.9]])
+    m = compute(["accuracy", "roc_auc", "log_loss", "confusion_matrix", "f1"], "binary", y, proba)
+    assert m["accuracy"] == 0.8
+    assert m["roc_auc"] == pytest.approx(skm.roc_auc_score(y, proba[:, 1]))
+    assert m["confusion_matrix"] == [[2, 0], [1, 2]]
+    # A split where one class is absent still scores roc_auc over the classes present.
+    y3 = np.array([0, 0, 1, 1])
+    p3 = np.array([[0.7, 0.2, 0.1], [0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.3, 0.6, 0.1]])
+    assert compute(["roc_auc"], "multiclass", y3, p3)["roc_auc"] == 1.0
