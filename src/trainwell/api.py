@@ -220,16 +220,13 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         callbacks.append(bar)
 
     generator = torch.Generator().manual_seed(cfg.seed + 1)
-    steps_per_epoch_hint = max(1, n_train // max(1, min(bs, n_train)))
     trainer = Trainer(
         model=model, optimizer=optimizer, loss_fn=loss_fn,
-        schedule=Schedule(cfg.schedule, steps_per_epoch_hint, cfg.training.epochs),
+        schedule=Schedule(cfg.schedule),
         train=train_t, epochs=cfg.training.epochs, batch_size=bs, evaluate=evaluate,
         count_correct=count_correct, shuffle=cfg.training.shuffle, l1=cfg.regularization.l1,
         clip_grad_norm=cfg.regularization.clip_grad_norm, clip_grad_value=cfg.regularization.clip_grad_value,
         generator=generator, callbacks=callbacks, checkpoint=ckpt)
-    trainer.schedule.spe = trainer.batches_per_epoch
-    trainer.schedule.total = trainer.batches_per_epoch * cfg.training.epochs
 
     info = {"status": "running", "task": spec.task, "loss": plan["loss"], "n_out": plan["n_out"],
             "metrics": plan["metrics"], "per_epoch": plan["per_epoch"], "device": str(device),

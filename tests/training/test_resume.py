@@ -73,3 +73,40 @@ def test_ctrl_c_then_resume_matches_unbroken_run(tmp_path, write_yaml):
 def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(trainwell.UserError, match="no checkpoint"):
         trainwell.train(resume=tmp_path)
+
+
+def test_kill_9_then_resume_from_last_epoch_checkpoint(tmp_path, write_yaml):
+    """A hard kill skips every handler; the per-epoch checkpoint (interval 0) still resumes exactly."""
+    cfg = dict(CFG, training={**CFG["training"], "epochs": 8, "checkpoint_interval": 0})
+    path = write_yaml(cfg)
+    unbroken = trainwell.train(path, out=tmp_path / "unbroken")
+    run = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "trainwell", "train", str(path), "--out", str(run), "-q"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    history = run / "history.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (history.exists() and len(history.read_text().splitlines()) >= 3):
+        time.sleep(0.01)
+    proc.kill()
+    proc.wait(timeout=30)
+    assert len(history.read_text().splitlines()) < 8, "the run finished before the kill; make it longer"
+    resumed = subprocess.run([sys.executable, "-m", "trainwell", "train", "--resume", str(run), "-q"],
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    got = trainwell.load_run(run)
+    assert _strip(got.history) == _strip(unbroken.history)
+    wa, wb = load_file(str(run / "model.safetensors")), load_file(str(unbroken.path / "model.safetensors"))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_best_checkpoint_holds_the_restored_weights(tmp_path):
+    cfg = dict(CFG, training={**CFG["training"], "epochs": 6, "checkpoint_interval": 3600})
+    run = trainwell.train(cfg, out=tmp_path / "r")
+    best = load_file(str(run.path / "checkpoints" / "best.safetensors"))
+    final = load_file(str(run.path / "model.safetensors"))
+    assert all(torch.equal(best[k], final[k]) for k in final)
+    # A long interval still leaves a checkpoint at the end of training.
+    from trainwell.training.checkpoint import unpack
+
+    _, meta = unpack(run.path / "checkpoints" / "last.safetensors")
+    assert meta["pos"]["epoch"] == len(run.history)

@@ -58,24 +58,46 @@ def normalize_text(text: pd.Series) -> tuple[pd.Series, int]:
     return normalized, changed
 
 
-def coerce_numeric(series: pd.Series) -> tuple[pd.Series, int]:
-    """Values as float64; unparseable text and infinities become NaN and are counted."""
-    if ptypes.is_bool_dtype(series) or ptypes.is_numeric_dtype(series):
-        values = series.astype("float64")
-        present = values.notna()
+def is_numeric_series(series: pd.Series) -> bool:
+    """A numeric or bool dtype: its values convert to float64 without parsing any text."""
+    return ptypes.is_bool_dtype(series) or ptypes.is_numeric_dtype(series)
+
+
+def _float_array(series: pd.Series) -> np.ndarray:
+    """A numeric/bool series as a fresh (writable) float64 array."""
+    if isinstance(series.dtype, np.dtype):
+        # Plain numpy dtype: cast the array directly, skipping pandas' astype machinery.
+        return series.to_numpy().astype(np.float64)
+    # Extension dtypes (Int64, Float64, boolean, ...): pandas maps their NA to NaN.
+    return series.astype("float64").to_numpy(copy=True)
+
+
+def coerce_numeric_array(series: pd.Series) -> tuple[np.ndarray, int]:
+    """Like coerce_numeric, but returns a float64 numpy array (a new one, safe to modify)."""
+    if is_numeric_series(series):
+        # Fast path: nothing to parse; only infinities can be bad.
+        values = _float_array(series)
+        bad = np.isinf(values)
     else:
         text = to_text(series)
-        present = text.notna()
-        values = pd.to_numeric(text.str.strip(), errors="coerce").astype("float64")
-    bad = present & ~np.isfinite(values.fillna(0.0))
-    values = values.where(~bad, np.nan)
-    coerced = int((present & values.isna()).sum())
-    return values, coerced
+        values = pd.to_numeric(text.str.strip(), errors="coerce").astype("float64").to_numpy(copy=True)
+        # A present value that ends up NaN (unparseable) or infinite is coerced.
+        bad = text.notna().to_numpy() & ~np.isfinite(values)
+    values[bad] = np.nan
+    return values, int(np.count_nonzero(bad))
+
+
+def coerce_numeric(series: pd.Series) -> tuple[pd.Series, int]:
+    """Values as float64; unparseable text and infinities become NaN and are counted."""
+    values, coerced = coerce_numeric_array(series)
+    # Same index as the input; the name survives only a numeric dtype (parsed text never had it).
+    name = series.name if is_numeric_series(series) else None
+    return pd.Series(values, index=series.index, name=name), coerced
 
 
 def column_kind(series: pd.Series) -> str:
     """'numeric' or 'categorical', by the rule in the module docstring."""
-    if ptypes.is_bool_dtype(series) or ptypes.is_numeric_dtype(series):
+    if is_numeric_series(series):
         return "numeric"
     text = to_text(series).dropna()
     if len(text) == 0:
@@ -98,7 +120,7 @@ def type_columns(df: pd.DataFrame, kinds: dict[str, str], normalize: bool) -> tu
     coerced, normalized = {}, {}
     for col, kind in kinds.items():
         if kind == "numeric":
-            df[col], n = coerce_numeric(df[col])
+            df[col], n = coerce_numeric_array(df[col])
             if n:
                 coerced[col] = n
         else:

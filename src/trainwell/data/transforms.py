@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserError
-from .clean import coerce_numeric, normalize_text, to_text
+from .clean import coerce_numeric, coerce_numeric_array, normalize_text, to_text
 
 MISSING = "<missing>"
 STATE_FORMAT = 1
@@ -34,6 +34,21 @@ def _num(value) -> float | None:
 def _safe_scale(value: float) -> float:
     # A constant column has no spread; dividing by 1 leaves it at 0 after centering.
     return 1.0 if not np.isfinite(value) or value == 0 else float(value)
+
+
+def _numeric_matrix(df: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, list[int]]:
+    """The columns coerced to float64 and stacked as one (rows, columns) array, plus how many
+    values each column had coerced to NaN.
+
+    Column-major, so each column is a contiguous slice: per-column statistics then see exactly
+    the same arrays as when each column was handled on its own.
+    """
+    matrix = np.empty((len(df), len(columns)), dtype=np.float64, order="F")
+    coerced = []
+    for j, col in enumerate(columns):
+        matrix[:, j], n = coerce_numeric_array(df[col])
+        coerced.append(n)
+    return matrix, coerced
 
 
 def _categorical_text(series: pd.Series, normalize: bool) -> pd.Series:
@@ -87,9 +102,8 @@ def _fit_scale(values: np.ndarray, method: str) -> tuple[float, float]:
     return float(median), _safe_scale(q3 - q1)
 
 
-def _fit_numeric(column: str, series: pd.Series, cfg, notes: list) -> dict:
-    values, _ = coerce_numeric(series)
-    raw = values.to_numpy(dtype="float64")
+def _fit_numeric(column: str, raw: np.ndarray, cfg, notes: list) -> dict:
+    """Fit one numeric column from its coerced float64 values."""
     observed = raw[~np.isnan(raw)]
     impute = _fit_impute(observed, cfg.clean, column, notes)
     clip = _fit_clip(observed, cfg.clean)
@@ -113,9 +127,12 @@ def fit_features(train: pd.DataFrame, input_columns: list[str], column_types: di
     """
     notes: list[str] = []
     states, names = [], []
+    numeric = [c for c in input_columns if column_types[c] == "numeric"]
+    matrix, _ = _numeric_matrix(train, numeric)  # coerce every numeric column once, up front
+    raw = dict(zip(numeric, matrix.T))
     for col in input_columns:
         if column_types[col] == "numeric":
-            states.append(_fit_numeric(col, train[col], cfg, notes))
+            states.append(_fit_numeric(col, raw[col], cfg, notes))
             names.append(col)
         else:
             st = _fit_categorical(col, train[col], cfg.clean.normalize_categories)
@@ -151,14 +168,39 @@ def _apply_numeric_steps(raw: np.ndarray, impute, clip) -> tuple[np.ndarray, int
     return values, n_imputed, n_clipped
 
 
-def _numeric_block(st: dict, series: pd.Series, counts: dict) -> np.ndarray:
-    values, n_coerced = coerce_numeric(series)
-    filled, n_imputed, n_clipped = _apply_numeric_steps(values.to_numpy(dtype="float64"), st["impute"], st["clip"])
-    col = st["column"]
-    for key, n in (("coerced", n_coerced), ("imputed", n_imputed), ("clipped", n_clipped)):
-        if n:
-            counts[key][col] = n
-    return ((filled - st["center"]) / st["scale"]).reshape(-1, 1)
+def _numeric_params(states: list[dict]) -> dict[str, np.ndarray]:
+    """Per-column fitted values of the numeric states as row vectors, for broadcasting.
+
+    A step a column does not use gets a neutral value: no impute -> NaN (filling NaN with NaN
+    changes nothing; it is also not counted), no clip -> (-inf, inf) (coerced values are finite
+    or NaN, so nothing is clipped or counted).
+    """
+    return {
+        "has_impute": np.array([st["impute"] is not None for st in states], dtype=bool),
+        "impute": np.array([np.nan if st["impute"] is None else st["impute"] for st in states], dtype=np.float64),
+        "lo": np.array([-np.inf if st["clip"] is None else st["clip"][0] for st in states], dtype=np.float64),
+        "hi": np.array([np.inf if st["clip"] is None else st["clip"][1] for st in states], dtype=np.float64),
+        "center": np.array([st["center"] for st in states], dtype=np.float64),
+        "scale": np.array([st["scale"] for st in states], dtype=np.float64),
+    }
+
+
+def _numeric_matrix_block(states: list[dict], df: pd.DataFrame, counts: dict) -> np.ndarray:
+    """All numeric columns at once: coerce -> impute -> clip -> scale, element-wise like
+    _apply_numeric_steps per column (so the results are identical), with broadcasting."""
+    raw, n_coerced = _numeric_matrix(df, [st["column"] for st in states])
+    p = _numeric_params(states)
+    nan = np.isnan(raw)
+    n_imputed = np.where(p["has_impute"], nan.sum(axis=0), 0)
+    values = np.where(nan, p["impute"], raw)
+    with np.errstate(invalid="ignore"):
+        n_clipped = ((values < p["lo"]) | (values > p["hi"])).sum(axis=0)
+    values = np.clip(values, p["lo"], p["hi"])  # NaN stays NaN
+    for j, st in enumerate(states):  # in column order, so the report's dicts keep their order
+        for key, n in (("coerced", n_coerced[j]), ("imputed", n_imputed[j]), ("clipped", n_clipped[j])):
+            if n:
+                counts[key][st["column"]] = int(n)
+    return (values - p["center"]) / p["scale"]
 
 
 def _categorical_block(st: dict, series: pd.Series, normalize: bool, counts: dict) -> np.ndarray:
@@ -187,15 +229,19 @@ def transform_features_counted(state: dict, df: pd.DataFrame) -> tuple[np.ndarra
     check_columns(df, spec["input_columns"], "input data")
     counts = {"coerced": {}, "imputed": {}, "clipped": {}, "unknown_categories": {}}
     normalize = state.get("normalize_categories", True)
-    blocks = []
-    for st in state["features"]:
-        series = df[st["column"]].reset_index(drop=True)
-        if st["kind"] == "numeric":
-            blocks.append(_numeric_block(st, series, counts))
-        else:
-            blocks.append(_categorical_block(st, series, normalize, counts))
-    x = np.hstack(blocks) if blocks else np.zeros((len(df), 0))
-    return x.astype(np.float32), counts
+    df = df.reset_index(drop=True)  # text handling aligns on the index; outputs are positional
+    states = state["features"]
+    widths = [1 if st["kind"] == "numeric" else len(st["categories"]) for st in states]
+    starts = np.concatenate([[0], np.cumsum(widths)]).astype(int)
+    # Cast to float32 on assignment: the same rounding as building float64 and casting after.
+    x = np.empty((len(df), int(starts[-1])), dtype=np.float32)
+    numeric = [j for j, st in enumerate(states) if st["kind"] == "numeric"]
+    if numeric:
+        x[:, starts[numeric]] = _numeric_matrix_block([states[j] for j in numeric], df, counts)
+    for j, st in enumerate(states):
+        if st["kind"] != "numeric":
+            x[:, starts[j]:starts[j + 1]] = _categorical_block(st, df[st["column"]], normalize, counts)
+    return x, counts
 
 
 def transform_features(state: dict, df: pd.DataFrame) -> np.ndarray:

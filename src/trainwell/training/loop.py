@@ -89,7 +89,7 @@ class Trainer:
         self._interrupted = False
         self._l1_params = [p for name, p in self.model.named_parameters() if p.dim() > 1]
         self._base_lrs = [g["lr"] for g in self.optimizer.param_groups]
-        self.schedule.base_lr = self._base_lrs[0]
+        self.schedule.bind(self.batches_per_epoch, self.epochs, self._base_lrs[0])
 
     # ------------------------------------------------------------------ public
     def fit(self) -> list[dict]:

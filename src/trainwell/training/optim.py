@@ -30,14 +30,19 @@ def build_optimizer(cfg, params):
 class Schedule:
     """lr multiplier as a function of the global step; warmup first, then the named schedule."""
 
-    def __init__(self, cfg, steps_per_epoch: int, epochs: int):
+    def __init__(self, cfg, steps_per_epoch: int = 1, epochs: int = 1, base_lr: float = 0.0):
         self.cfg = cfg
-        self.spe = steps_per_epoch
-        self.total = steps_per_epoch * epochs
-        self.warmup = min(int(round(cfg.warmup_epochs * steps_per_epoch)), self.total)
         self.plateau_factor = 1.0
         self.best = math.inf
         self.bad_epochs = 0
+        self.bind(steps_per_epoch, epochs, base_lr)
+
+    def bind(self, steps_per_epoch: int, epochs: int, base_lr: float) -> None:
+        """The loop knows the batch count; it binds the schedule to it before the first step."""
+        self.spe = steps_per_epoch
+        self.total = steps_per_epoch * epochs
+        self.warmup = min(int(round(self.cfg.warmup_epochs * steps_per_epoch)), self.total)
+        self.base_lr = base_lr
 
     @property
     def is_constant(self) -> bool:
@@ -73,8 +78,6 @@ class Schedule:
             end = lo / 1e4
             return end + (1 - end) * 0.5 * (1 + math.cos(math.pi * q))
         raise ValueError(name)
-
-    base_lr: float = 0.0
 
     def on_epoch_end(self, value: float | None) -> None:
         """reduce_on_plateau: cut the lr after `patience` epochs without improvement of val loss."""
