@@ -44,11 +44,13 @@ def to_text(series: pd.Series) -> pd.Series:
         else:
             s = f
     mask = s.notna().to_numpy()
-    out = pd.Series(np.nan, index=series.index, dtype=object)
+    values = np.full(len(s), np.nan, dtype=object)
     if mask.any():
         text = s[mask].astype(str).astype(object)
-        out[mask] = text.where(text.str.strip() != "", np.nan)
-    return out
+        blank = (text.str.strip() == "").to_numpy()
+        # Filled by position in numpy: an index-aligned Series assignment costs far more.
+        values[np.flatnonzero(mask)[~blank]] = text.to_numpy()[~blank]
+    return pd.Series(values, index=series.index, dtype=object)
 
 
 def normalize_text(text: pd.Series) -> tuple[pd.Series, int]:
@@ -95,6 +97,41 @@ def coerce_numeric(series: pd.Series) -> tuple[pd.Series, int]:
     return pd.Series(values, index=series.index, name=name), coerced
 
 
+def _positional(series: pd.Series) -> pd.Series:
+    """The series with a 0..n-1 index where it matters: text handling aligns on the index (which
+    may repeat labels in a caller's frame); numeric dtypes go straight to numpy, so skip the copy."""
+    return series if is_numeric_series(series) else series.reset_index(drop=True)
+
+
+def _all_plain_numeric(frame: pd.DataFrame) -> bool:
+    """Every column has a numpy bool/int/uint/float dtype (no NA sentinels, no text)."""
+    return all(isinstance(dt, np.dtype) and dt.kind in "biuf" for dt in frame.dtypes)
+
+
+def numeric_matrix(df: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, list[int]]:
+    """The columns coerced to float64 and stacked as one (rows, columns) array, plus how many
+    values each column had coerced to NaN.
+
+    Column-major, so each column is a contiguous slice: per-column statistics then see exactly
+    the same arrays as when each column was handled on its own.
+    """
+    if df.columns.is_unique:  # (repeated names would select extra columns)
+        block = df[columns]
+        if _all_plain_numeric(block):
+            # Fast path (e.g. every split after cleaning): one conversion for all columns, and
+            # the only values to coerce are infinities.
+            matrix = np.array(block.to_numpy(dtype=np.float64), order="F")  # a writable copy
+            bad = np.isinf(matrix)
+            matrix[bad] = np.nan
+            return matrix, bad.sum(axis=0).tolist()
+    matrix = np.empty((len(df), len(columns)), dtype=np.float64, order="F")
+    coerced = []
+    for j, col in enumerate(columns):
+        matrix[:, j], n = coerce_numeric_array(_positional(df[col]))
+        coerced.append(n)
+    return matrix, coerced
+
+
 def column_kind(series: pd.Series) -> str:
     """'numeric' or 'categorical', by the rule in the module docstring."""
     if is_numeric_series(series):
@@ -116,19 +153,22 @@ def type_columns(df: pd.DataFrame, kinds: dict[str, str], normalize: bool) -> tu
 
     Returns the frame, {column: values coerced to NaN} and {column: values normalized}.
     """
-    df = df.copy()
-    coerced, normalized = {}, {}
+    numeric = [col for col, kind in kinds.items() if kind == "numeric"]
+    matrix, counts = numeric_matrix(df, numeric)
+    typed = dict(zip(numeric, matrix.T))
+    coerced = {col: n for col, n in zip(numeric, counts) if n}
+    normalized = {}
     for col, kind in kinds.items():
-        if kind == "numeric":
-            df[col], n = coerce_numeric_array(df[col])
-            if n:
-                coerced[col] = n
-        else:
+        if kind != "numeric":
             text = to_text(df[col])
             if normalize:
                 text, normalized[col] = normalize_text(text)
-            df[col] = text
-    return df, coerced, normalized
+            typed[col] = text
+    # Built in one constructor call rather than column by column: same-dtype columns then share
+    # one block, so the later row selections (dedup, split) copy a few arrays, not one per column.
+    out = pd.DataFrame({c: typed[c] if c in typed else df[c] for c in df.columns},
+                       index=df.index, columns=df.columns)
+    return out, coerced, normalized
 
 
 def clean_rows(df: pd.DataFrame, target: str, clean, role: str = "data.source") -> tuple[pd.DataFrame, dict]:

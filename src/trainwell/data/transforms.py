@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserError
-from .clean import coerce_numeric, coerce_numeric_array, normalize_text, to_text
+from .clean import coerce_numeric, normalize_text, numeric_matrix, to_text
 
 MISSING = "<missing>"
 STATE_FORMAT = 1
@@ -34,21 +34,6 @@ def _num(value) -> float | None:
 def _safe_scale(value: float) -> float:
     # A constant column has no spread; dividing by 1 leaves it at 0 after centering.
     return 1.0 if not np.isfinite(value) or value == 0 else float(value)
-
-
-def _numeric_matrix(df: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, list[int]]:
-    """The columns coerced to float64 and stacked as one (rows, columns) array, plus how many
-    values each column had coerced to NaN.
-
-    Column-major, so each column is a contiguous slice: per-column statistics then see exactly
-    the same arrays as when each column was handled on its own.
-    """
-    matrix = np.empty((len(df), len(columns)), dtype=np.float64, order="F")
-    coerced = []
-    for j, col in enumerate(columns):
-        matrix[:, j], n = coerce_numeric_array(df[col])
-        coerced.append(n)
-    return matrix, coerced
 
 
 def _categorical_text(series: pd.Series, normalize: bool) -> pd.Series:
@@ -128,7 +113,7 @@ def fit_features(train: pd.DataFrame, input_columns: list[str], column_types: di
     notes: list[str] = []
     states, names = [], []
     numeric = [c for c in input_columns if column_types[c] == "numeric"]
-    matrix, _ = _numeric_matrix(train, numeric)  # coerce every numeric column once, up front
+    matrix, _ = numeric_matrix(train, numeric)  # coerce every numeric column once, up front
     raw = dict(zip(numeric, matrix.T))
     for col in input_columns:
         if column_types[col] == "numeric":
@@ -169,26 +154,32 @@ def _apply_numeric_steps(raw: np.ndarray, impute, clip) -> tuple[np.ndarray, int
 
 
 def _numeric_params(states: list[dict]) -> dict[str, np.ndarray]:
-    """Per-column fitted values of the numeric states as row vectors, for broadcasting.
+    """The fitted values of the numeric states as one row per step, for broadcasting over columns.
 
     A step a column does not use gets a neutral value: no impute -> NaN (filling NaN with NaN
-    changes nothing; it is also not counted), no clip -> (-inf, inf) (coerced values are finite
-    or NaN, so nothing is clipped or counted).
+    changes nothing, and has_impute keeps it from being counted); no clip -> (-inf, inf)
+    (coerced values are finite or NaN, so nothing is clipped or counted).
     """
+    def row(value_of) -> np.ndarray:
+        return np.array([value_of(st) for st in states], dtype=np.float64)
+
     return {
         "has_impute": np.array([st["impute"] is not None for st in states], dtype=bool),
-        "impute": np.array([np.nan if st["impute"] is None else st["impute"] for st in states], dtype=np.float64),
-        "lo": np.array([-np.inf if st["clip"] is None else st["clip"][0] for st in states], dtype=np.float64),
-        "hi": np.array([np.inf if st["clip"] is None else st["clip"][1] for st in states], dtype=np.float64),
-        "center": np.array([st["center"] for st in states], dtype=np.float64),
-        "scale": np.array([st["scale"] for st in states], dtype=np.float64),
+        "impute": row(lambda st: np.nan if st["impute"] is None else st["impute"]),
+        "lo": row(lambda st: -np.inf if st["clip"] is None else st["clip"][0]),
+        "hi": row(lambda st: np.inf if st["clip"] is None else st["clip"][1]),
+        "center": row(lambda st: st["center"]),
+        "scale": row(lambda st: st["scale"]),
     }
 
 
-def _numeric_matrix_block(states: list[dict], df: pd.DataFrame, counts: dict) -> np.ndarray:
-    """All numeric columns at once: coerce -> impute -> clip -> scale, element-wise like
-    _apply_numeric_steps per column (so the results are identical), with broadcasting."""
-    raw, n_coerced = _numeric_matrix(df, [st["column"] for st in states])
+def _numeric_features(states: list[dict], df: pd.DataFrame, counts: dict) -> np.ndarray:
+    """All numeric columns at once: coerce -> impute -> clip -> scale on one 2-D array.
+
+    Each step is the same element-wise operation _apply_numeric_steps does on one column, just
+    broadcast over all columns, so the values are identical to handling columns one at a time.
+    """
+    raw, n_coerced = numeric_matrix(df, [st["column"] for st in states])
     p = _numeric_params(states)
     nan = np.isnan(raw)
     n_imputed = np.where(p["has_impute"], nan.sum(axis=0), 0)
@@ -196,7 +187,7 @@ def _numeric_matrix_block(states: list[dict], df: pd.DataFrame, counts: dict) ->
     with np.errstate(invalid="ignore"):
         n_clipped = ((values < p["lo"]) | (values > p["hi"])).sum(axis=0)
     values = np.clip(values, p["lo"], p["hi"])  # NaN stays NaN
-    for j, st in enumerate(states):  # in column order, so the report's dicts keep their order
+    for j, st in enumerate(states):  # in column order: the report's dicts keep their key order
         for key, n in (("coerced", n_coerced[j]), ("imputed", n_imputed[j]), ("clipped", n_clipped[j])):
             if n:
                 counts[key][st["column"]] = int(n)
@@ -223,24 +214,30 @@ def check_columns(df: pd.DataFrame, required: list[str], where: str) -> None:
                         f"the data has {list(map(str, df.columns))}")
 
 
+def _feature_offsets(states: list[dict]) -> np.ndarray:
+    """Where each column's block starts in the encoded row (plus the total width at the end)."""
+    widths = [1 if st["kind"] == "numeric" else len(st["categories"]) for st in states]
+    return np.concatenate([[0], np.cumsum(widths, dtype=np.int64)]).astype(np.int64)
+
+
 def transform_features_counted(state: dict, df: pd.DataFrame) -> tuple[np.ndarray, dict]:
     """Like transform_features, also returning per-column counts of what each step did."""
     spec = state["spec"]
     check_columns(df, spec["input_columns"], "input data")
     counts = {"coerced": {}, "imputed": {}, "clipped": {}, "unknown_categories": {}}
     normalize = state.get("normalize_categories", True)
-    df = df.reset_index(drop=True)  # text handling aligns on the index; outputs are positional
     states = state["features"]
-    widths = [1 if st["kind"] == "numeric" else len(st["categories"]) for st in states]
-    starts = np.concatenate([[0], np.cumsum(widths)]).astype(int)
-    # Cast to float32 on assignment: the same rounding as building float64 and casting after.
-    x = np.empty((len(df), int(starts[-1])), dtype=np.float32)
+    starts = _feature_offsets(states)
+    # Blocks are written into a float32 array: the same rounding as stacking them in float64 and
+    # casting once at the end, without the intermediate copy.
+    x = np.empty((len(df), starts[-1]), dtype=np.float32)
     numeric = [j for j, st in enumerate(states) if st["kind"] == "numeric"]
     if numeric:
-        x[:, starts[numeric]] = _numeric_matrix_block([states[j] for j in numeric], df, counts)
+        x[:, starts[numeric]] = _numeric_features([states[j] for j in numeric], df, counts)
     for j, st in enumerate(states):
         if st["kind"] != "numeric":
-            x[:, starts[j]:starts[j + 1]] = _categorical_block(st, df[st["column"]], normalize, counts)
+            series = df[st["column"]].reset_index(drop=True)
+            x[:, starts[j]:starts[j + 1]] = _categorical_block(st, series, normalize, counts)
     return x, counts
 
 
