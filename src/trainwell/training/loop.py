@@ -90,6 +90,9 @@ class Trainer:
         self._l1_params = [p for name, p in self.model.named_parameters() if p.dim() > 1]
         self._base_lrs = [g["lr"] for g in self.optimizer.param_groups]
         self.schedule.bind(self.batches_per_epoch, self.epochs, self._base_lrs[0])
+        # Only callbacks that listen to batches are called per batch: the hot path stays bare.
+        self._batch_listeners = [cb.on_batch_end for cb in self.callbacks
+                                 if type(cb).on_batch_end is not Callback.on_batch_end]
 
     # ------------------------------------------------------------------ public
     def fit(self) -> list[dict]:
@@ -164,7 +167,8 @@ class Trainer:
                 if self.count_correct is not None:
                     correct += self.count_correct(out.detach(), yb)
             p.seen += len(idx)
-            self._emit("on_batch_end", loss)
+            for listener in self._batch_listeners:
+                listener(self, loss)
             if self._interrupted and b + 1 < self.batches_per_epoch:
                 p.batch = b + 1
                 p.loss_sum = float(loss_sum)
