@@ -298,9 +298,14 @@ def _log_data(log, prepared) -> None:
     cleaning = {k: v for k, v in (r.get("cleaning") or {}).items() if v}
     if cleaning:
         log(f"cleaning: {cleaning}")
-    for key in ("coerced", "imputed", "clipped", "unknown_categories", "imbalance"):
+    for key in ("coerced", "imputed", "clipped", "unknown_categories"):
         if r.get(key) and any(r[key].values() if isinstance(r[key], dict) else [r[key]]):
             log(f"{key}: {r[key]}")
+    imbalance = r.get("imbalance") or {}
+    if imbalance.get("method", "none") != "none":
+        change = (f"class weights {imbalance['weights']}" if imbalance.get("weights") else
+                  f"-> {imbalance.get('after')}")
+        log(f"imbalance ({imbalance['method']}): train class counts {imbalance.get('before')} {change}")
     for note in r.get("notes", []):
         log(f"note: {note}")
 
