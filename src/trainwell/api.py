@@ -78,7 +78,8 @@ def _plan(cfg: Config, spec) -> dict:
         metrics.check_names([monitor[4:]], spec.task)
         if monitor[4:] not in per_epoch:
             per_epoch.append(monitor[4:])
-    return {"task": spec.task, "loss": loss_name, "n_out": losses.output_size(loss_name, spec.task, n_classes),
+    return {"task": spec.task, "loss": loss_name,
+            "n_out": losses.output_size(loss_name, spec.task, n_classes, spec.n_outputs),
             "metrics": names, "per_epoch": per_epoch}
 
 
@@ -100,8 +101,9 @@ def _outputs(model, x, plan, batch: int = 8192):
     return torch.cat(outs) if outs else x.new_zeros((0, plan["n_out"]))
 
 
-def _score(model, data, plan, state, loss_fn, names, per_epoch: bool = False) -> dict:
-    """Loss and metrics on one split. Regression metrics are in the target's own units."""
+def _score(model, data, plan, state, loss_fn, names, per_epoch: bool = False, baseline=None) -> dict:
+    """Loss and metrics on one split. Regression metrics are in the target's own units; with a
+    baseline (a naive forecast, same units), its scores and the model's skill over it too."""
     from . import metrics
     from .data import inverse_target
     from .training.losses import to_output
@@ -113,6 +115,12 @@ def _score(model, data, plan, state, loss_fn, names, per_epoch: bool = False) ->
     if plan["task"] == "regression":
         out, y = inverse_target(state, out), inverse_target(state, y)
     result.update((metrics.compute_per_epoch if per_epoch else metrics.compute)(names, plan["task"], y, out))
+    if baseline is not None:
+        base = metrics.compute(["mae", "rmse"], "regression", y, baseline)
+        result.update({f"persistence_{k}": v for k, v in base.items()})
+        # Skill: the share of the naive forecast's error the model removes (1 = perfect, 0 = no better).
+        result["skill_mae"] = 1 - result["mae"] / base["mae"] if base["mae"] else float("nan")
+        result["skill_rmse"] = 1 - result["rmse"] / base["rmse"] if base["rmse"] else float("nan")
     return result
 
 
@@ -134,7 +142,9 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     import torch
 
     from . import data as data_mod
-    from .models import build, count_parameters
+    from .data.augment import build_augment
+    from .models import build, count_parameters, has_batch_norm
+    from .models.transfer import freeze, load_pretrained
     from .training import callbacks as cbs
     from .training import checkpoint
     from .training.loop import Trainer
@@ -158,17 +168,14 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
 
     device = resolve_device(cfg.training.device)
     _seed_all(cfg.seed)
-    prepared = data_mod.prepare(cfg.data, cfg.seed)
+    prepared = data_mod.prepare(cfg.data, cfg.seed, cfg.model.type)
     spec = prepared.spec
     plan = _plan(cfg, spec)
     if plan["metrics"] and cfg.training.early_stopping.enabled and prepared.val is None:
         log("note: early stopping is on but there is no validation split; it monitors nothing "
             "(set data.split.val > 0 or training.early_stopping.enabled=false)")
-    n_train = len(prepared.train.y)
+    n_train = len(prepared.train.x)
     bs = n_train if cfg.training.batch_size == "full" else cfg.training.batch_size
-    if cfg.model.batch_norm and bs < 2:
-        raise UserError("training.batch_size: batch norm needs batches of at least 2 rows; "
-                        "use batch_size >= 2 or model.batch_norm=false")
 
     if resume is not None:
         saved_state = runs.read_json(run_dir / "preprocess.json")
@@ -183,11 +190,22 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         runs.write_json(run_dir / "preprocess.json", prepared.state)
     log.attach(run_dir / "log.txt")
     _log_data(log, prepared)
+    if cfg.model.type == "gan":
+        return _train_gan(cfg, prepared, run_dir, log, device, quiet, progress, resume is not None)
 
-    model = build(cfg.model, spec, plan["n_out"], seed=cfg.seed).to(device)
+    model = build(cfg.model, spec, plan["n_out"], seed=cfg.seed)
+    if has_batch_norm(model) and bs < 2:
+        raise UserError("training.batch_size: batch norm needs batches of at least 2 rows; "
+                        "use batch_size >= 2 or turn batch norm off in the model")
+    if cfg.model.init_from and resume is None:
+        log(f"transfer: {load_pretrained(model, cfg.model)}")
+    frozen = freeze(model, cfg.model.freeze)
+    if frozen:
+        log(f"transfer: froze {frozen:,} parameters ({cfg.model.freeze})")
+    model = model.to(device)
     loss_fn = build_loss(cfg.loss, spec.task, len(spec.classes) if spec.classes else None,
                          prepared.class_weights, device)
-    optimizer = build_optimizer(cfg.optimizer, model.parameters())
+    optimizer = build_optimizer(cfg.optimizer, model)
     train_t = _to_tensors(prepared.train, device)
     val_t = _to_tensors(prepared.val, device) if prepared.val is not None else None
 
@@ -226,7 +244,8 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         train=train_t, epochs=cfg.training.epochs, batch_size=bs, evaluate=evaluate,
         count_correct=count_correct, shuffle=cfg.training.shuffle, l1=cfg.regularization.l1,
         clip_grad_norm=cfg.regularization.clip_grad_norm, clip_grad_value=cfg.regularization.clip_grad_value,
-        generator=generator, callbacks=callbacks, checkpoint=ckpt)
+        generator=generator, callbacks=callbacks, checkpoint=ckpt,
+        augment=build_augment(cfg.data.augment, spec))
 
     info = {"status": "running", "task": spec.task, "loss": plan["loss"], "n_out": plan["n_out"],
             "metrics": plan["metrics"], "per_epoch": plan["per_epoch"], "device": str(device),
@@ -238,7 +257,8 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         info = {**runs.read_json(run_dir / "run.json"), "status": "running", "pid": os.getpid()}
         log(f"resuming at epoch {trainer.pos.epoch + 1}, batch {trainer.pos.batch}")
     runs.write_json(run_dir / "run.json", info)
-    log(f"model: {cfg.model.type} {cfg.model.hidden} ({info['parameters']:,} parameters), loss {plan['loss']}, "
+    shape = cfg.model.model_dump(exclude={"type", "init", "init_from", "freeze", "new_head"})
+    log(f"model: {cfg.model.type} {shape} ({info['parameters']:,} parameters), loss {plan['loss']}, "
         f"optimizer {cfg.optimizer.name} lr {cfg.optimizer.lr:g}, device {device}")
 
     started = time.perf_counter()
@@ -266,7 +286,8 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         if split is None:
             continue
         tensors = split if split_name == "val" else _to_tensors(split, device)
-        scores = _score(model, tensors, plan, prepared.state, None, plan["metrics"])
+        baseline = (prepared.baselines or {}).get(split_name)
+        scores = _score(model, tensors, plan, prepared.state, None, plan["metrics"], baseline=baseline)
         results[split_name] = {k: _clean_float(v) for k, v in scores.items()}
     runs.write_json(run_dir / "metrics.json", results)
     if not (run_dir / "findings.json").exists():
@@ -281,6 +302,36 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         shown = {k: v for k, v in scores.items() if k != "confusion_matrix"}
         log(f"{split_name}: " + "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
                                          for k, v in shown.items()))
+    return Run(run_dir)
+
+
+def _train_gan(cfg, prepared, run_dir, log, device, quiet, progress, resuming) -> "Run":
+    """A GAN trains two networks against each other, so it has its own loop (training/gan.py);
+    the run directory follows the same contract."""
+    import torch
+
+    from .training.gan import train_gan
+
+    info = {"status": "running", "task": "generation", "loss": "gan", "n_out": None, "metrics": [],
+            "per_epoch": [], "device": str(device), "torch": torch.__version__,
+            "python": platform.python_version(), "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "pid": os.getpid()}
+    if resuming:
+        info = {**runs.read_json(run_dir / "run.json"), "status": "running", "pid": os.getpid()}
+    runs.write_json(run_dir / "run.json", info)
+    started = time.perf_counter()
+    show = (not quiet) if progress is None else progress
+    try:
+        updates = train_gan(cfg=cfg, prepared=prepared, run_dir=run_dir, log=log, device=device,
+                            progress=show, resume=resuming)
+    except TrainingInterrupted:
+        info.update(status="interrupted", seconds=info.get("seconds", 0) + time.perf_counter() - started)
+        runs.write_json(run_dir / "run.json", info)
+        raise TrainingInterrupted(str(run_dir)) from None
+    if not (run_dir / "findings.json").exists():
+        runs.write_json(run_dir / "findings.json", [])
+    info.update(updates, status="completed", seconds=round(info.get("seconds", 0) + time.perf_counter() - started, 3),
+                finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    runs.write_json(run_dir / "run.json", info)
     return Run(run_dir)
 
 
@@ -366,21 +417,31 @@ class Run:
             self._model = model.eval()
         return self._model
 
-    def predict(self, frame) -> "Any":
-        """New rows (a DataFrame with the training columns) -> DataFrame of predictions
-        (+ proba_<class> columns for classification)."""
+    def predict(self, inputs) -> "Any":
+        """New inputs -> DataFrame of predictions (+ proba_<class> columns for classification).
+
+        inputs: a DataFrame with the training columns, or a path the run's data kind reads
+        (a CSV/Parquet/NPZ table, an image folder or .npz of images, a series CSV, a text CSV).
+        """
         import pandas as pd
         import torch
 
-        from .data import inverse_target, transform_features
+        from .data import inverse_target, load_inputs
         from .training.losses import to_output
 
-        x = torch.as_tensor(transform_features(self.state, frame))
-        out = to_output(self.info["loss"], self.info["task"], _outputs(self.model(), x, self.plan)).numpy()
+        x, ids = load_inputs(self.state, inputs)
+        out = to_output(self.info["loss"], self.info["task"],
+                        _outputs(self.model(), torch.as_tensor(x), self.plan)).numpy()
+        result = ids.copy()
         if self.info["task"] == "regression":
-            return pd.DataFrame({"prediction": inverse_target(self.state, out)}, index=frame.index)
-        labels = inverse_target(self.state, out.argmax(axis=1))
-        result = pd.DataFrame({"prediction": labels}, index=frame.index)
+            values = inverse_target(self.state, out)
+            if values.ndim == 1:
+                result["prediction"] = values
+            else:
+                for k in range(values.shape[1]):
+                    result[f"prediction_{k + 1}"] = values[:, k]
+            return result
+        result["prediction"] = inverse_target(self.state, out.argmax(axis=1))
         for i, cls in enumerate(self.spec.classes):
             result[f"proba_{cls}"] = out[:, i]
         return result
@@ -395,26 +456,19 @@ class Run:
 
         plan = self.plan
         if data is None:
-            prepared = data_mod.prepare(self.config.data, self.config.seed)
+            prepared = data_mod.prepare(self.config.data, self.config.seed, self.config.model.type)
             if _roundtrip(prepared.state) != self.state:
                 raise UserError(f"the data in {self.config.data.source!r} changed since this run was trained; "
                                 f"pass the evaluation file with --data")
             split, name = (prepared.test, "test") if prepared.test is not None else (prepared.val, "val")
+            baseline = (prepared.baselines or {}).get(name)
             if split is None:
                 raise UserError("this run has no test or validation split; pass a file with --data")
             tensors = _to_tensors(split, "cpu")
         else:
-            frame = data_mod.read_input_table(str(data))
-            target = self.spec.target
-            if target not in frame.columns:
-                raise UserError(f"--data {str(data)!r}: the target column {target!r} is missing; "
-                                f"evaluation needs it (columns: {list(frame.columns)[:20]})")
-            keep = frame[target].notna()
-            frame = frame[keep]
-            x = data_mod.transform_features(self.state, frame)
-            y = data_mod.transform_target(self.state, frame[target])
-            tensors, name = TensorData(torch.as_tensor(x), torch.as_tensor(y)), "data"
-        scores = _score(self.model(), tensors, plan, self.state, None, plan["metrics"])
+            x, y = data_mod.load_labelled(self.state, str(data))
+            tensors, name, baseline = TensorData(torch.as_tensor(x), torch.as_tensor(y)), "data", None
+        scores = _score(self.model(), tensors, plan, self.state, None, plan["metrics"], baseline=baseline)
         return {name: {k: _clean_float(v) for k, v in scores.items()}, "rows": int(tensors.x.shape[0])}
 
 

@@ -57,13 +57,11 @@ def predict(
 ):
     """Write predictions (and class probabilities) for new rows."""
     from . import api
-    from .data import read_input_table
 
     if output.exists() and output.resolve() == input.resolve():
         raise UserError("-o/--output must differ from INPUT; nothing was overwritten")
     loaded = api.load_run(run)
-    frame = read_input_table(str(input))
-    result = loaded.predict(frame)
+    result = loaded.predict(str(input))
     output.parent.mkdir(parents=True, exist_ok=True)
     result.to_csv(output, index=False)
     print(output)

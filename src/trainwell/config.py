@@ -10,7 +10,7 @@ import difflib
 import json
 import math
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -61,7 +61,40 @@ class Clean(Section):
         True, description="treat ' Red', 'red' and 'RED' as one category (case, whitespace)")
 
 
+class ImageConfig(Section):
+    size: list[int] | None = Field(None, description="[height, width] to resize to; default: the first image's size")
+    color: Literal["auto", "grayscale", "rgb"] = Field("auto", description="auto: grayscale if every image is")
+
+
+class AugmentConfig(Section):
+    rotation: float = Field(0.0, ge=0, le=180, description="random rotation up to ± this many degrees")
+    translate: float = Field(0.0, ge=0, lt=1, description="random shift up to ± this fraction of width/height")
+    hflip: bool = Field(False, description="random horizontal flip (not for digits or text!)")
+    vflip: bool = Field(False, description="random vertical flip")
+    noise: float = Field(0.0, ge=0, description="gaussian noise std, in units of the normalized input")
+
+
+class SeriesConfig(Section):
+    time_column: str | None = Field(None, description="sorts the rows; the split follows it")
+    value_columns: list[str] | None = Field(None, description="input series; default every numeric column")
+    window: int = Field(24, ge=1, description="past steps the model sees")
+    horizon: int = Field(1, ge=1, description="steps ahead it forecasts (1..horizon)")
+    missing: Literal["interpolate", "drop"] = Field(
+        "interpolate", description="gaps in the series: linear interpolation, or drop the rows (counted)")
+
+
+class TextConfig(Section):
+    column: str | None = Field(None, description="the text column (a CSV); setting it makes this a text task")
+    max_len: int = Field(64, ge=1, description="tokens per text; longer texts are truncated, shorter padded")
+    vocab_size: int = Field(20000, ge=10, description="most frequent training tokens kept; the rest are <unk>")
+    min_freq: int = Field(1, ge=1, description="a token needs this many training occurrences")
+    lowercase: bool = True
+
+
 class DataConfig(Section):
+    kind: Literal["auto", "tabular", "image", "timeseries", "sequence", "text"] = Field(
+        "auto", description="auto: image for a folder or a cnn, text when data.text.column is set, "
+                            "timeseries when data.series is set, sequence for 3-D .npz with rnn/transformer")
     source: str = Field(
         "builtin:iris",
         description="builtin:digits|iris|wine|breast_cancer|diabetes, or a .csv/.parquet/.npz path")
@@ -80,6 +113,13 @@ class DataConfig(Section):
         50, ge=2, description="a text column with more distinct values than this is rejected, not one-hot encoded")
     imbalance: Literal["none", "class_weights", "oversample", "undersample"] = Field(
         "none", description="class imbalance handling, on the training split only")
+    classes: list[Any] | None = Field(None, description="keep only rows of these target classes (e.g. [0,1,2,3,4])")
+    train_fraction: float = Field(
+        1.0, gt=0, le=1, description="use only this (stratified, seeded) fraction of the training split")
+    image: ImageConfig = Field(default_factory=ImageConfig)
+    augment: AugmentConfig = Field(default_factory=AugmentConfig, description="training batches only")
+    series: SeriesConfig | None = Field(None, description="time-series forecasting settings")
+    text: TextConfig = Field(default_factory=TextConfig)
 
 
 # ----------------------------------------------------------------------------- model
@@ -102,13 +142,19 @@ class Init(Section):
     _weight_str = field_validator("weight", "bias", mode="before")(lambda cls, v: _init_from_str(v))
 
 
-class ModelConfig(Section):
+class ModelBase(Section):
+    init: Init = Field(default_factory=Init)
+    init_from: str | None = Field(None, description="a run directory whose weights start this model (transfer)")
+    freeze: list[str] = Field(default_factory=list, description="parameter-name prefixes to freeze, e.g. [blocks]")
+    new_head: bool = Field(False, description="with init_from: a fresh output layer (e.g. new classes)")
+
+
+class MLPModel(ModelBase):
     type: Literal["mlp"] = Field("mlp", description="network family")
     hidden: list[int] = Field(default_factory=lambda: [64, 64], description="hidden layer sizes")
     activation: Activation = "relu"
     dropout: float = Field(0.0, ge=0, lt=1, description="dropout after each hidden layer")
     batch_norm: bool = Field(False, description="batch norm before each activation")
-    init: Init = Field(default_factory=Init)
 
     @field_validator("hidden")
     @classmethod
@@ -116,6 +162,77 @@ class ModelConfig(Section):
         if any(h < 1 for h in v):
             raise ValueError(f"every hidden size must be >= 1, got {v}")
         return v
+
+
+class ConvBlock(Section):
+    channels: int = Field(32, ge=1)
+    kernel: int = Field(3, ge=1)
+    stride: int = Field(1, ge=1)
+    padding: Union[int, Literal["same"]] = Field("same", description="an integer, or same (keeps the size)")
+    pool: Literal["max", "avg", "none"] = "max"
+    pool_size: int = Field(2, ge=1)
+    batch_norm: bool = True
+    dropout: float = Field(0.0, ge=0, lt=1)
+
+
+class CNNModel(ModelBase):
+    type: Literal["cnn"] = "cnn"
+    blocks: list[ConvBlock] = Field(default_factory=lambda: [ConvBlock(channels=32), ConvBlock(channels=64)],
+                                    description="conv -> [batch norm] -> activation -> [pool] -> [dropout]")
+    head: list[int] = Field(default_factory=lambda: [128], description="dense layers after the conv blocks")
+    activation: Activation = "relu"
+    dropout: float = Field(0.25, ge=0, lt=1, description="dropout in the dense head")
+    global_pool: bool = Field(False, description="average over space before the head (fewer parameters)")
+
+
+class RNNModel(ModelBase):
+    type: Literal["rnn"] = "rnn"
+    cell: Literal["rnn", "lstm", "gru"] = "lstm"
+    hidden_size: int = Field(64, ge=1)
+    layers: int = Field(1, ge=1)
+    bidirectional: bool = False
+    dropout: float = Field(0.0, ge=0, lt=1, description="between stacked layers")
+    head: list[int] = Field(default_factory=list, description="dense layers after the last state")
+
+
+class TransformerModel(ModelBase):
+    type: Literal["transformer"] = "transformer"
+    d_model: int = Field(64, ge=2)
+    heads: int = Field(4, ge=1)
+    layers: int = Field(2, ge=1)
+    ff: int = Field(128, ge=1, description="feed-forward width")
+    dropout: float = Field(0.1, ge=0, lt=1)
+    positional: Literal["sinusoidal", "learned", "none"] = "sinusoidal"
+    pooling: Literal["mean", "cls"] = Field("mean", description="how the sequence becomes one vector (mean skips padding)")
+
+    @model_validator(mode="after")
+    def _heads_divide(self):
+        if self.d_model % self.heads:
+            raise ValueError(f"d_model ({self.d_model}) must be divisible by heads ({self.heads})")
+        return self
+
+
+class GANModel(ModelBase):
+    type: Literal["gan"] = "gan"
+    arch: Literal["mlp", "dcgan"] = "mlp"
+    latent: int = Field(64, ge=1, description="noise vector size")
+    generator: list[int] = Field(default_factory=lambda: [256, 512], description="mlp: hidden sizes; dcgan: channels")
+    discriminator: list[int] = Field(default_factory=lambda: [512, 256], description="mlp: hidden sizes; dcgan: channels")
+    d_steps: int = Field(1, ge=1, description="discriminator updates per generator update")
+    real_label: float = Field(0.9, gt=0, le=1, description="one-sided label smoothing for real samples")
+    sample_every: int = Field(10, ge=1, description="epochs between sample grids (PNG)")
+
+
+class PythonModel(ModelBase):
+    type: Literal["python"] = "python"
+    builder: str = Field(..., description="'package.module:function', called as function(spec, **options)")
+    options: dict[str, Any] = Field(default_factory=dict, description="keyword arguments for the builder")
+
+
+MODEL_TYPES = {"mlp": MLPModel, "cnn": CNNModel, "rnn": RNNModel, "transformer": TransformerModel,
+               "gan": GANModel, "python": PythonModel}
+ModelConfig = Annotated[Union[MLPModel, CNNModel, RNNModel, TransformerModel, GANModel, PythonModel],
+                        Field(discriminator="type")]
 
 
 # ----------------------------------------------------------------------------- training
@@ -128,6 +245,11 @@ class LossConfig(Section):
         None, description="per-class loss weights in class order; data.imbalance=class_weights computes them")
 
 
+class ParamGroup(Section):
+    prefix: list[str] = Field(..., description="parameter-name prefixes in this group, e.g. [blocks]")
+    lr: float = Field(..., gt=0)
+
+
 class OptimizerConfig(Section):
     name: Literal["sgd", "adam", "adamw", "rmsprop", "adagrad", "adamax", "nadam", "radam"] = "adam"
     lr: float = Field(1e-3, gt=0, description="learning rate")
@@ -136,6 +258,8 @@ class OptimizerConfig(Section):
     betas: tuple[float, float] = Field((0.9, 0.999), description="adam family")
     eps: float = Field(1e-8, gt=0)
     weight_decay: float = Field(0.0, ge=0, description="L2 penalty (decoupled for adamw)")
+    param_groups: list[ParamGroup] = Field(
+        default_factory=list, description="own lr for some parameters (e.g. a smaller one for a pretrained backbone)")
 
 
 class ScheduleConfig(Section):
@@ -196,13 +320,21 @@ class Config(Section):
     name: str = Field("run", description="run name, used in the run directory name")
     seed: int = Field(0, description="one seed for splits, init, shuffling and dropout")
     data: DataConfig = Field(default_factory=DataConfig)
-    model: ModelConfig = Field(default_factory=ModelConfig)
+    model: ModelConfig = Field(default_factory=MLPModel)
     loss: LossConfig = Field(default_factory=LossConfig)
     optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     regularization: RegularizationConfig = Field(default_factory=RegularizationConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_model_type(cls, raw):
+        # model.type may be left out: an MLP, as before the other families existed.
+        if isinstance(raw, dict) and isinstance(raw.get("model"), dict) and "type" not in raw["model"]:
+            raw = {**raw, "model": {**raw["model"], "type": "mlp"}}
+        return raw
 
     @model_validator(mode="after")
     def _cross_checks(self):
@@ -257,28 +389,41 @@ def apply_overrides(raw: dict, overrides: dict[str, Any]) -> dict:
     return raw
 
 
-def _nearest_key(model: type[BaseModel], loc: tuple) -> str | None:
-    """Walk the model along loc to find the section, then suggest the closest field name."""
-    current: Any = model
-    for part in loc[:-1]:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return None
+def _section_class(loc: tuple) -> tuple[Any, tuple]:
+    """The model class that holds the last key of loc, and loc as the user wrote it.
+
+    The model section is a union tagged by `type`; pydantic puts the tag into the path
+    (model.cnn.blocks), which the user never wrote, so it is dropped and its class used instead.
+    """
+    if len(loc) > 1 and loc[0] == "model" and loc[1] in MODEL_TYPES:
+        current, rest, shown = MODEL_TYPES[loc[1]], loc[2:], ("model",) + tuple(loc[2:])
+    else:
+        current, rest, shown = Config, loc, tuple(loc)
+    for part in rest[:-1]:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None, shown
+        if isinstance(part, int):
+            continue
         field = current.model_fields.get(part)
         if field is None:
-            return None
+            return None, shown
         current = field.annotation
-    if not (isinstance(current, type) and issubclass(current, BaseModel)):
-        return None
-    close = difflib.get_close_matches(str(loc[-1]), list(current.model_fields), n=1, cutoff=0.6)
-    return close[0] if close else None
+        args = [a for a in getattr(current, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if args:  # list[ConvBlock], ConvBlock | None
+            current = args[0]
+    return current, shown
 
 
-def _describe(err: dict, model: type[BaseModel]) -> str:
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+def _describe(err: dict) -> str:
+    raw = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+    section, loc = _section_class(raw)
     path = ".".join(str(p) for p in loc) or "(top level)"
     kind = err["type"]
     if kind == "extra_forbidden":
-        hint = _nearest_key(model, loc)
+        hint = None
+        if isinstance(section, type) and issubclass(section, BaseModel):
+            close = difflib.get_close_matches(str(loc[-1]), list(section.model_fields), n=1, cutoff=0.6)
+            hint = close[0] if close else None
         tail = f"; did you mean {'.'.join(str(p) for p in loc[:-1] + (hint,))}?" if hint else ""
         return f"{path}: unknown key{tail}"
     msg = err["msg"].removeprefix("Value error, ")
@@ -293,7 +438,7 @@ def validate(raw: dict) -> Config:
     except ValidationError as exc:
         seen, problems = set(), []
         for err in exc.errors():
-            line = _describe(err, Config)
+            line = _describe(err)
             for part in line.split("\n"):
                 # A union reports once per branch; one line per key is enough.
                 key = part.split(":")[0]

@@ -95,6 +95,9 @@ def is_better_high(metric: str) -> bool:
 
 
 def _r2(y, p) -> float:
+    """Averaged over outputs for a 2-D target, as sklearn's r2_score does by default."""
+    if y.ndim == 2:
+        return float(np.mean([_r2(y[:, j], p[:, j]) for j in range(y.shape[1])]))
     sst = float(np.sum((y - y.mean()) ** 2))
     return 1.0 - float(np.sum((y - p) ** 2)) / sst if len(y) > 1 and sst > 0 else float("nan")
 

@@ -13,6 +13,7 @@ from pandas.api import types as ptypes
 
 from ..errors import UserError
 from .clean import check_max_categories, clean_table, column_kind, infer_column_types, to_text
+from .subset import class_mask, fraction_indices
 from .sampling import check_imbalance_setting, class_counts, class_weights, resample_indices
 from .sources import default_target, load_table
 from .split import split_fractions, split_indices
@@ -33,6 +34,9 @@ class DataSpec:
     n_features: int
     classes: list | None
     n_outputs: int
+    kind: str = "tabular"              # tabular | image | timeseries | sequence | text
+    input_shape: list[int] | None = None  # one sample's shape: [F], [C, H, W], [T, F] or [L] tokens
+    vocab_size: int | None = None         # text: token ids are < vocab_size; 0 is padding
 
 
 @dataclass
@@ -51,6 +55,9 @@ class Prepared:
     state: dict
     report: dict
     class_weights: list[float] | None
+    # Per split, a naive forecast in the target's units (time series: persistence), scored
+    # beside the model so its metrics have a yardstick.
+    baselines: dict | None = None
 
 
 # ----------------------------------------------------------------------------- columns
@@ -233,7 +240,7 @@ def _clean_files(cfg, files: dict, target: str, kinds: dict, report: dict) -> di
     return out
 
 
-def prepare(cfg, seed: int) -> Prepared:
+def prepare_tabular(cfg, seed: int) -> Prepared:
     """Everything from cfg (a DataConfig) to arrays; transforms are fitted on train only."""
     notes: list[str] = []
     report: dict = {"source": cfg.source, "val_source": cfg.val, "test_source": cfg.test}
@@ -246,6 +253,10 @@ def prepare(cfg, seed: int) -> Prepared:
     files = _load_extra_files(cfg, inputs + [target])
 
     cleaned, column_types, kinds = _clean_source(cfg, source, target, inputs, report)
+    if cfg.classes is not None:
+        keep = class_mask(cleaned[target].to_numpy(), cfg.classes)
+        report["cleaning"]["other_classes_dropped"] = int((~keep).sum())
+        cleaned = cleaned[keep].reset_index(drop=True)
     task, classes, label_kind = _resolve_task(cleaned[target], kinds[target], cfg.task, target, notes)
     check_imbalance_setting(cfg.imbalance, task)
     frames_from_files = _clean_files(cfg, files, target, kinds, report)
@@ -256,12 +267,18 @@ def prepare(cfg, seed: int) -> Prepared:
     index = split_indices(len(cleaned), fractions, labels, cfg.split.stratify, seed, notes)
     frames = {name: cleaned.iloc[rows].reset_index(drop=True) for name, rows in index.items()}
     frames.update(frames_from_files)
+    if cfg.train_fraction < 1:
+        train_labels = frames["train"][target].astype(str).to_numpy() if classes is not None else None
+        rows = fraction_indices(len(frames["train"]), cfg.train_fraction, seed, train_labels)
+        report["train_fraction"] = {"fraction": cfg.train_fraction, "rows_before": len(frames["train"]),
+                                    "rows_after": int(len(rows))}
+        frames["train"] = frames["train"].iloc[rows].reset_index(drop=True)
 
     features, names, fit_notes = fit_features(frames["train"], inputs, column_types, cfg)
     notes.extend(fit_notes)
     spec = DataSpec(task=task, target=target, input_columns=inputs, column_types=column_types,
                     feature_names=names, n_features=len(names), classes=classes,
-                    n_outputs=1 if classes is None else len(classes))
+                    n_outputs=1 if classes is None else len(classes), input_shape=[len(names)])
     train_raw = frames["train"][target].to_numpy(dtype="float64") if classes is None else np.empty(0)
     state = {"format": STATE_FORMAT, "spec": asdict(spec),
              "normalize_categories": bool(cfg.clean.normalize_categories),

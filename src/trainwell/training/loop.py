@@ -76,6 +76,7 @@ class Trainer:
     generator: torch.Generator | None = None
     callbacks: list = field(default_factory=list)
     checkpoint: object = None         # callable(trainer) that saves state; used on Ctrl-C
+    augment: object = None            # callable(x_batch) -> x_batch, training batches only
     history: list = field(default_factory=list)
     pos: Position = field(default_factory=Position)
     stop_reason: str | None = None
@@ -142,6 +143,8 @@ class Trainer:
             # (batch norm cannot train on one).
             idx = p.perm[b * bs:(self.n if b == last else (b + 1) * bs)]
             xb, yb = x[idx], y[idx]
+            if self.augment is not None:
+                xb = self.augment(xb)
             if not constant_lr:
                 f = self.schedule.factor(p.step)
                 for g, base in zip(opt.param_groups, self._base_lrs):

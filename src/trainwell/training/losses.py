@@ -25,8 +25,10 @@ def resolve_name(name: str, task: str) -> str:
     return name
 
 
-def output_size(loss_name: str, task: str, n_classes: int | None) -> int:
-    if task == "regression" or loss_name == "bce":
+def output_size(loss_name: str, task: str, n_classes: int | None, n_targets: int = 1) -> int:
+    if task == "regression":
+        return n_targets
+    if loss_name == "bce":
         return 1
     return int(n_classes)
 
@@ -61,7 +63,8 @@ def build(cfg, task: str, n_classes: int | None, class_weights=None, device=None
         fn = nn.L1Loss()
     else:
         fn = nn.HuberLoss(delta=cfg.huber_delta)
-    return lambda out, y: fn(out[:, 0], y)
+    # One target: compare column 0 with y (n,); several (a forecast horizon): the whole matrix.
+    return lambda out, y: fn(out[:, 0] if y.dim() == 1 else out, y)
 
 
 def to_output(loss_name: str, task: str, out):
@@ -69,7 +72,7 @@ def to_output(loss_name: str, task: str, out):
     import torch
 
     if task == "regression":
-        return out[:, 0]
+        return out[:, 0] if out.shape[1] == 1 else out
     if loss_name == "bce":
         p = torch.sigmoid(out[:, 0])
         return torch.stack([1 - p, p], dim=1)

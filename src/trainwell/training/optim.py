@@ -9,9 +9,39 @@ from __future__ import annotations
 import math
 
 
+def param_groups(cfg, model) -> list[dict]:
+    """Trainable parameters, split by optimizer.param_groups prefixes (first match wins)."""
+    from ..errors import UserError
+
+    groups = [{"params": [], "lr": g.lr, "prefix": g.prefix} for g in cfg.param_groups]
+    rest = {"params": []}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        for g in groups:
+            if any(name.startswith(prefix) for prefix in g["prefix"]):
+                g["params"].append(p)
+                break
+        else:
+            rest["params"].append(p)
+    empty = [g["prefix"] for g in groups if not g["params"]]
+    if empty:
+        tops = sorted({n.split(".")[0] for n, _ in model.named_parameters()})
+        raise UserError(f"optimizer.param_groups: {empty} match no trainable parameter; names start with {tops}")
+    out = [{"params": g["params"], "lr": g["lr"]} for g in groups]
+    if rest["params"]:
+        out.append(rest)
+    if not out:
+        raise UserError("model.freeze: every parameter is frozen; nothing would train")
+    return out
+
+
 def build_optimizer(cfg, params):
+    """params: a model (its trainable parameters, grouped by optimizer.param_groups) or an iterable."""
     import torch
 
+    if isinstance(params, torch.nn.Module):
+        params = param_groups(cfg, params)
     o = torch.optim
     common = {"lr": cfg.lr, "weight_decay": cfg.weight_decay}
     factories = {
