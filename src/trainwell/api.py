@@ -170,6 +170,9 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     _seed_all(cfg.seed)
     prepared = data_mod.prepare(cfg.data, cfg.seed, cfg.model.type)
     spec = prepared.spec
+    if cfg.model.type == "gan":
+        run_dir = _open_run_dir(cfg, prepared, out, resume, log)
+        return _train_gan(cfg, prepared, run_dir, log, device, quiet, progress, resume is not None)
     plan = _plan(cfg, spec)
     if plan["metrics"] and cfg.training.early_stopping.enabled and prepared.val is None:
         log("note: early stopping is on but there is no validation split; it monitors nothing "
@@ -177,35 +180,25 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     n_train = len(prepared.train.x)
     bs = n_train if cfg.training.batch_size == "full" else cfg.training.batch_size
 
-    if resume is not None:
-        saved_state = runs.read_json(run_dir / "preprocess.json")
-        if saved_state != _roundtrip(prepared.state):
-            raise UserError(f"--resume {str(run_dir)!r}: the data in {cfg.data.source!r} changed since the run "
-                            f"started (its fitted preprocessing differs); start a new run instead")
-    else:
-        run_dir = runs.new_run_dir(cfg.name, out)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.yaml").write_text(dump_config(cfg))
-        runs.write_json(run_dir / "data.json", prepared.report)
-        runs.write_json(run_dir / "preprocess.json", prepared.state)
-    log.attach(run_dir / "log.txt")
-    _log_data(log, prepared)
-    if cfg.model.type == "gan":
-        return _train_gan(cfg, prepared, run_dir, log, device, quiet, progress, resume is not None)
-
+    # Everything that can fail on bad input happens before the run directory exists, so a
+    # rejected config leaves nothing behind.
     model = build(cfg.model, spec, plan["n_out"], seed=cfg.seed)
     if has_batch_norm(model) and bs < 2:
         raise UserError("training.batch_size: batch norm needs batches of at least 2 rows; "
                         "use batch_size >= 2 or turn batch norm off in the model")
-    if cfg.model.init_from and resume is None:
-        log(f"transfer: {load_pretrained(model, cfg.model)}")
+    transfer = load_pretrained(model, cfg.model) if cfg.model.init_from and resume is None else None
     frozen = freeze(model, cfg.model.freeze)
-    if frozen:
-        log(f"transfer: froze {frozen:,} parameters ({cfg.model.freeze})")
     model = model.to(device)
     loss_fn = build_loss(cfg.loss, spec.task, len(spec.classes) if spec.classes else None,
                          prepared.class_weights, device)
     optimizer = build_optimizer(cfg.optimizer, model)
+    augment = build_augment(cfg.data.augment, spec)
+
+    run_dir = _open_run_dir(cfg, prepared, out, resume, log)
+    if transfer:
+        log(f"transfer: {transfer}")
+    if frozen:
+        log(f"transfer: froze {frozen:,} parameters ({cfg.model.freeze})")
     train_t = _to_tensors(prepared.train, device)
     val_t = _to_tensors(prepared.val, device) if prepared.val is not None else None
 
@@ -244,8 +237,7 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         train=train_t, epochs=cfg.training.epochs, batch_size=bs, evaluate=evaluate,
         count_correct=count_correct, shuffle=cfg.training.shuffle, l1=cfg.regularization.l1,
         clip_grad_norm=cfg.regularization.clip_grad_norm, clip_grad_value=cfg.regularization.clip_grad_value,
-        generator=generator, callbacks=callbacks, checkpoint=ckpt,
-        augment=build_augment(cfg.data.augment, spec))
+        generator=generator, callbacks=callbacks, checkpoint=ckpt, augment=augment)
 
     info = {"status": "running", "task": spec.task, "loss": plan["loss"], "n_out": plan["n_out"],
             "metrics": plan["metrics"], "per_epoch": plan["per_epoch"], "device": str(device),
@@ -303,6 +295,25 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         log(f"{split_name}: " + "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
                                          for k, v in shown.items()))
     return Run(run_dir)
+
+
+def _open_run_dir(cfg, prepared, out, resume, log) -> Path:
+    """The run directory, new (config, data report and preprocessing written first) or resumed."""
+    if resume is not None:
+        run_dir = Path(resume)
+        saved_state = runs.read_json(run_dir / "preprocess.json")
+        if saved_state != _roundtrip(prepared.state):
+            raise UserError(f"--resume {str(run_dir)!r}: the data in {cfg.data.source!r} changed since the run "
+                            f"started (its fitted preprocessing differs); start a new run instead")
+    else:
+        run_dir = runs.new_run_dir(cfg.name, out)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.yaml").write_text(dump_config(cfg))
+        runs.write_json(run_dir / "data.json", prepared.report)
+        runs.write_json(run_dir / "preprocess.json", prepared.state)
+    log.attach(run_dir / "log.txt")
+    _log_data(log, prepared)
+    return run_dir
 
 
 def _train_gan(cfg, prepared, run_dir, log, device, quiet, progress, resuming) -> "Run":

@@ -1,0 +1,73 @@
+"""model.type: python — the user's own module, with everything else working as usual."""
+
+import sys
+import textwrap
+
+import pytest
+
+import trainwell
+
+
+@pytest.fixture
+def builder_dir(tmp_path, monkeypatch):
+    (tmp_path / "my_nets.py").write_text(textwrap.dedent('''
+        import torch
+        from torch import nn
+
+        class Net(nn.Module):
+            def __init__(self, n_in, n_out, width):
+                super().__init__()
+                self.body = nn.Sequential(nn.Linear(n_in, width), nn.Tanh())
+                self.head = nn.Linear(width, n_out)
+
+            def forward(self, x):
+                return self.head(self.body(x))
+
+        def make(spec, width=16):
+            return Net(spec.n_features, len(spec.classes), width)
+
+        def wrong_shape(spec):
+            return nn.Linear(spec.n_features, 7)
+
+        def not_a_module(spec):
+            return "nope"
+
+        def crashes(spec):
+            return nn.Linear(3, 3)
+    '''))
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+    sys.modules.pop("my_nets", None)
+
+
+def cfg(tiny_cfg, builder, **options):
+    c = dict(tiny_cfg)
+    c["model"] = {"type": "python", "builder": builder, "options": options}
+    return c
+
+
+def test_custom_builder_trains_with_the_usual_pipeline(builder_dir, tiny_cfg):
+    run = trainwell.train(cfg(tiny_cfg, "my_nets:make", width=8), out=builder_dir / "r")
+    assert run.metrics["test"]["accuracy"] > 0.5
+    assert run.info["parameters"] == (4 * 8 + 8) + (8 * 3 + 3)  # 4 inputs: a, b, color one-hot x2
+    assert len(run.predict(builder_dir / "blobs.csv")) == 240
+
+
+@pytest.mark.parametrize("builder,needle", [
+    ("no_such_module:make", "cannot import 'no_such_module'"),
+    ("my_nets:missing", "has no function 'missing'"),
+    ("my_nets", "package.module:function"),
+    ("my_nets:wrong_shape", "must output (batch, 3)"),
+    ("my_nets:not_a_module", "must return a torch.nn.Module"),
+    ("my_nets:crashes", "failed on an input of shape (2, 4)"),
+])
+def test_builder_errors_are_clear(builder_dir, tiny_cfg, builder, needle):
+    with pytest.raises(trainwell.UserError, match="model.builder") as exc:
+        trainwell.train(cfg(tiny_cfg, builder), out=builder_dir / "r")
+    assert needle in str(exc.value)
+    assert not (builder_dir / "r").exists()
+
+
+def test_unknown_builder_option_is_clear(builder_dir, tiny_cfg):
+    with pytest.raises(trainwell.UserError, match="unexpected keyword"):
+        trainwell.train(cfg(tiny_cfg, "my_nets:make", depth=3), out=builder_dir / "r")
