@@ -174,6 +174,10 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         run_dir = _open_run_dir(cfg, prepared, out, resume, log)
         return _train_gan(cfg, prepared, run_dir, log, device, quiet, progress, resume is not None)
     plan = _plan(cfg, spec)
+    pre_findings, pre_repairs = [], []
+    if cfg.doctor.enabled:
+        cfg, prepared, pre_findings, pre_repairs = _preflight(cfg, prepared, plan, log, resume is not None)
+        spec = prepared.spec
     if plan["metrics"] and cfg.training.early_stopping.enabled and prepared.val is None:
         log("note: early stopping is on but there is no validation split; it monitors nothing "
             "(set data.split.val > 0 or training.early_stopping.enabled=false)")
@@ -217,7 +221,24 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
 
     es_cfg = cfg.training.early_stopping
     monitor = es_cfg.monitor if val_t is not None else "train_loss"
-    callbacks: list = [cbs.HistoryWriter(run_dir / "history.jsonl")]
+    callbacks: list = []
+    doctor = signals = None
+    if cfg.doctor.enabled:
+        from .doctor.context import build_context
+        from .doctor.live import Doctor
+        from .doctor.repair import make_fixer
+        from .doctor.signals import Signals
+
+        probe_rows = torch.randperm(len(train_t), generator=torch.Generator().manual_seed(cfg.seed))
+        signals = Signals(model, train_t.x[probe_rows[:cfg.doctor.probe_size].to(device)], cfg.doctor.budget)
+        cfg_holder = {"cfg": cfg}
+        rebuild = lambda c: build_loss(c.loss, spec.task, len(spec.classes) if spec.classes else None,
+                                       _class_weights(prepared), device)
+        doctor = Doctor(build_context(cfg, prepared, plan), signals, log, repair=cfg.doctor.repair,
+                        allow_architecture=cfg.doctor.allow_architecture_changes,
+                        max_repairs=cfg.doctor.max_repairs, apply_fix=make_fixer(cfg_holder, rebuild, log))
+        callbacks += [signals, doctor]
+    callbacks.append(cbs.HistoryWriter(run_dir / "history.jsonl"))
     early = None
     if es_cfg.enabled and val_t is not None:
         early = cbs.EarlyStopping(es_cfg.monitor, es_cfg.mode, es_cfg.patience, es_cfg.min_delta, es_cfg.restore_best)
@@ -282,19 +303,75 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         scores = _score(model, tensors, plan, prepared.state, None, plan["metrics"], baseline=baseline)
         results[split_name] = {k: _clean_float(v) for k, v in scores.items()}
     runs.write_json(run_dir / "metrics.json", results)
-    if not (run_dir / "findings.json").exists():
-        runs.write_json(run_dir / "findings.json", [])
+    findings = pre_findings + (doctor.all_findings() if doctor else [])
+    repairs = pre_repairs + (doctor.repairs if doctor else [])
+    runs.write_json(run_dir / "findings.json", [f.to_dict() for f in findings])
+    if repairs:
+        runs.write_json(run_dir / "repairs.json", repairs)
+        applied = {k: v for r in repairs if r.get("action") and "could not" not in r["action"]
+                   for k, v in r["overrides"].items()}
+        (run_dir / "config.repaired.yaml").write_text(dump_config(load_config(cfg, applied)))
+    if signals is not None:
+        runs.write_json(run_dir / "signals.json", {"records": signals.records, "nonfinite": signals.nonfinite})
+        info["doctor_overhead"] = round(signals.overhead(), 4)
     best = early.monitor if early else ckpt.monitor
     info.update(status="completed", seconds=round(info.get("seconds", 0) + elapsed, 3),
                 finished=time.strftime("%Y-%m-%dT%H:%M:%S"), stop_reason=trainer.stop_reason,
                 epochs_run=len(trainer.history), best_epoch=best.best_epoch,
                 best={best.key: best.best} if best.best is not None else {})
     runs.write_json(run_dir / "run.json", info)
+    if cfg.doctor.enabled:
+        _summarise(log, findings, repairs, run_dir)
     for split_name, scores in results.items():
         shown = {k: v for k, v in scores.items() if k != "confusion_matrix"}
         log(f"{split_name}: " + "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
                                          for k, v in shown.items()))
     return Run(run_dir)
+
+
+def _class_weights(prepared) -> list[float]:
+    """Balanced class weights from the training labels, for a repair that turns them on."""
+    import numpy as np
+
+    counts = np.bincount(prepared.train.y.astype("int64"), minlength=len(prepared.spec.classes)).astype(float)
+    return [float(counts.sum() / (len(counts) * c)) if c else 1.0 for c in counts]
+
+
+def _preflight(cfg, prepared, plan, log, resuming):
+    """Pre-training findings (bad inputs, unscaled features); with repair on, fix the data first."""
+    from . import data as data_mod
+    from .doctor import rules
+    from .doctor.context import build_context
+
+    found = rules.examine([], {}, build_context(cfg, prepared, plan), rules.PRE_TRAINING)
+    for f in found:
+        log(f"doctor: {f.headline()}")
+    repairs = []
+    if cfg.doctor.repair and not resuming:
+        overrides = {k: v for f in found for k, v in (f.fixes[0].overrides if f.fixes else {}).items()}
+        if overrides:
+            cfg = load_config(cfg, overrides)
+            prepared = data_mod.prepare(cfg.data, cfg.seed, cfg.model.type)
+            for f in found:
+                repairs.append({"epoch": 0, "code": f.code, "overrides": f.fixes[0].overrides,
+                                "reason": f.fixes[0].reason, "before": f.evidence,
+                                "action": "fixed the data before training", "after": None})
+                log(f"doctor: repair {f.code} before training: {f.fixes[0].overrides}")
+            after = rules.examine([], {}, build_context(cfg, prepared, plan), rules.PRE_TRAINING)
+            for r in repairs:
+                r["after"] = {"recurred": any(a.code == r["code"] for a in after)}
+    return cfg, prepared, found, repairs
+
+
+def _summarise(log, findings, repairs, run_dir) -> None:
+    if not findings:
+        log("doctor: healthy; no findings")
+        return
+    log(f"doctor: {len(findings)} finding(s), most serious first; details: trainwell diagnose {run_dir}")
+    for f in findings:
+        log(f"  {f.headline()}")
+    for r in repairs:
+        log(f"  repaired {r['code']} at epoch {r['epoch']}: {r.get('action')}")
 
 
 def _open_run_dir(cfg, prepared, out, resume, log) -> Path:

@@ -309,6 +309,16 @@ class TrainingConfig(Section):
         return v
 
 
+class DoctorConfig(Section):
+    enabled: bool = Field(True, description="record signals and examine every epoch")
+    repair: bool = Field(False, description="on a finding: roll back to the last good state, apply the top fix, go on")
+    allow_architecture_changes: bool = Field(
+        False, description="let repairs change the network (activation, init, batch norm, size)")
+    max_repairs: int = Field(3, ge=0, description="repairs per run, at most")
+    probe_size: int = Field(256, ge=8, description="training rows in the fixed probe batch")
+    budget: float = Field(0.02, gt=0, le=0.5, description="share of training time the signals may take")
+
+
 class MetricsConfig(Section):
     names: list[str] | Literal["auto"] = Field(
         "auto", description="final metrics; auto: all that fit the task")
@@ -327,6 +337,7 @@ class Config(Section):
     regularization: RegularizationConfig = Field(default_factory=RegularizationConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    doctor: DoctorConfig = Field(default_factory=DoctorConfig)
 
     @model_validator(mode="before")
     @classmethod

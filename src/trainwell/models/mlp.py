@@ -34,5 +34,17 @@ class MLP(nn.Module):
         return self.head(self.body(x))
 
 
-def build_mlp(cfg, spec, n_out: int) -> MLP:
-    return MLP(spec.n_features, cfg.hidden, n_out, cfg.activation, cfg.dropout, cfg.batch_norm)
+def build_mlp(cfg, spec, n_out: int) -> nn.Module:
+    from ..errors import UserError
+
+    if spec.kind == "text":
+        raise UserError("model.type: mlp cannot read token ids; use transformer (or rnn) for text")
+    shape = spec.input_shape or [spec.n_features]
+    n_in = 1
+    for d in shape:
+        n_in *= d
+    mlp = MLP(n_in, cfg.hidden, n_out, cfg.activation, cfg.dropout, cfg.batch_norm)
+    if len(shape) > 1:
+        # Images and windows of a series are flattened: the MLP sees every value as a feature.
+        mlp.body.insert(0, nn.Flatten())
+    return mlp

@@ -97,15 +97,24 @@ class HistoryWriter(Callback):
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self.written = 0
 
     def on_fit_start(self, trainer):
+        self._rewrite(trainer.history)
+
+    def _rewrite(self, history):
         with open(self.path, "w") as f:
-            for logs in trainer.history:
+            for logs in history:
                 f.write(json.dumps(logs) + "\n")
+        self.written = len(history)
 
     def on_epoch_end(self, trainer, logs):
+        if self.written != len(trainer.history) - 1:  # a rollback shortened the history
+            self._rewrite(trainer.history)
+            return
         with open(self.path, "a") as f:
             f.write(json.dumps(logs) + "\n")
+        self.written += 1
 
 
 class Checkpoint(Callback):

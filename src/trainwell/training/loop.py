@@ -20,6 +20,15 @@ import torch
 from ..errors import TrainingInterrupted
 
 
+class Rollback(Exception):
+    """Raised by a callback at the end of an epoch to return to an earlier state: the loop loads
+    it, calls `after(trainer)` (where the caller changes what it wanted changed) and goes on."""
+
+    def __init__(self, tensors: dict, meta: dict, after=None):
+        super().__init__("rollback")
+        self.tensors, self.meta, self.after = tensors, meta, after
+
+
 class Callback:
     def on_fit_start(self, trainer: "Trainer") -> None: ...
     def on_epoch_start(self, trainer: "Trainer") -> None: ...
@@ -80,7 +89,8 @@ class Trainer:
     history: list = field(default_factory=list)
     pos: Position = field(default_factory=Position)
     stop_reason: str | None = None
-    should_stop: bool = False
+    should_stop: bool = False      # finish this epoch, then stop
+    stop_now: bool = False         # end this epoch after the current batch (a callback saw it diverge)
 
     def __post_init__(self):
         self.n = len(self.train)
@@ -104,7 +114,15 @@ class Trainer:
                 if logs is None:  # interrupted inside the epoch; state is on disk
                     raise TrainingInterrupted("")
                 self.history.append(logs)
-                self._emit("on_epoch_end", logs)
+                try:
+                    self._emit("on_epoch_end", logs)
+                except Rollback as back:
+                    self.load_state(back.tensors, back.meta)
+                    self.should_stop = self.stop_now = False
+                    self.stop_reason = None
+                    if back.after is not None:
+                        back.after(self)
+                    continue
                 if self._interrupted:
                     if self.checkpoint is not None:
                         self.checkpoint(self)
@@ -172,6 +190,9 @@ class Trainer:
             p.seen += len(idx)
             for listener in self._batch_listeners:
                 listener(self, loss)
+            if self.stop_now:
+                self.should_stop = True
+                break
             if self._interrupted and b + 1 < self.batches_per_epoch:
                 p.batch = b + 1
                 p.loss_sum = float(loss_sum)

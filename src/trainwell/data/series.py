@@ -1,0 +1,521 @@
+"""Ordered data: time-series forecasting (kind "timeseries") and sequence classification or
+regression from a 3-D .npz (kind "sequence").
+
+Time series, from a CSV or Parquet table (one row per time step):
+
+    load -> sort by data.series.time_column -> coerce value columns to numbers (garbage -> NaN,
+    counted) -> cut the SERIES into train / val / test in time order -> fill or drop missing
+    values within each part -> fit per-column mean/std on the train part -> windows.
+
+A sample is x = values[t - window : t] (window, n_value_columns) and y = target[t : t + horizon].
+A window belongs to the split that holds all of its target steps; its input steps may reach back
+into the previous split (val's first windows read the last `window` steps of train). That is
+standard for forecasting and leaks no target: the model only ever sees the past of what it
+predicts. Interpolation runs inside each part, so no value of a later part shapes an earlier one.
+data.split.stratify has no meaning for a time series and is ignored (the report notes it).
+
+Sequences, from an .npz with x (N, T, F) or (N, T) and y (N,): the task is inferred like a
+table's target, the split is stratified and seeded, and each feature is standardized with a mean
+and std over every training sample and time step. Labels are encoded by transforms.fit_target, so
+the state's "target" has the tabular layout and the tabular inverse_target reads it.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UserError
+from .clean import coerce_numeric_array, column_kind
+from .prepare import (SPLITS, DataSpec, Prepared, SplitArrays, _class_count_dict, _imbalance_note, _rebalance,
+                      _resolve_task, _suggest, _target_kind)
+from .sampling import check_imbalance_setting
+from .sources import load_table, read_input_table
+from .split import split_fractions, split_indices, split_sizes
+from .subset import class_mask, fraction_indices
+from .transforms import STATE_FORMAT, _fit_scale, fit_target, raw_target, transform_target
+
+__all__ = ["prepare_timeseries", "prepare_sequences", "load_inputs", "load_labelled", "inverse_target"]
+
+
+# ============================================================================= time series
+def _numeric_columns(frame: pd.DataFrame, exclude: list[str]) -> list[str]:
+    # column_kind accepts a column with a few garbage strings as numeric: they are coerced later.
+    return [c for c in frame.columns if c not in exclude and column_kind(frame[c]) == "numeric"]
+
+
+def _resolve_columns(cfg, frame: pd.DataFrame) -> tuple[str | None, list[str], str]:
+    s = cfg.series
+    columns = list(frame.columns)
+    if s.time_column is not None and s.time_column not in columns:
+        raise UserError(f"data.series.time_column: column {s.time_column!r} not found"
+                        f"{_suggest(s.time_column, columns)}; columns are: {columns}")
+    exclude = [s.time_column] if s.time_column else []
+    if s.value_columns is None:
+        values = _numeric_columns(frame, exclude)
+        if not values:
+            raise UserError(f"data.series.value_columns: no numeric column besides the time column; "
+                            f"columns are: {columns}")
+    else:
+        if not s.value_columns:
+            raise UserError("data.series.value_columns: empty list; name at least one column, or remove the "
+                            "key to use every numeric column")
+        unknown = [c for c in s.value_columns if c not in columns]
+        if unknown:
+            listed = ", ".join(f"{c!r}{_suggest(c, columns)}" for c in unknown)
+            raise UserError(f"data.series.value_columns: unknown column(s) {listed}; columns are: {columns}")
+        if s.time_column in s.value_columns:
+            raise UserError(f"data.series.value_columns: lists the time column {s.time_column!r}; remove it")
+        values = list(dict.fromkeys(s.value_columns))
+        text = [c for c in values if column_kind(frame[c]) != "numeric"]
+        if text:
+            raise UserError(f"data.series.value_columns: column(s) {text} hold text, not numbers; "
+                            "a series needs numeric columns")
+    target = cfg.target or values[0]
+    if target not in columns:
+        raise UserError(f"data.target: column {target!r} not found{_suggest(target, columns)}; columns are: {columns}")
+    if target == s.time_column:
+        raise UserError(f"data.target: {target!r} is the time column; choose a value column to forecast")
+    if column_kind(frame[target]) != "numeric":
+        raise UserError(f"data.target: column {target!r} holds text; a forecast target must be numeric")
+    return s.time_column, values, target
+
+
+def _parse_time(raw: pd.Series) -> tuple[pd.Series, str]:
+    """Numbers stay numbers; text that mostly parses as dates becomes datetimes. Returns (times, kind)."""
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        return raw, "datetime"
+    if pd.api.types.is_numeric_dtype(raw):
+        return raw.astype("float64"), "numeric"
+    numbers = pd.to_numeric(raw, errors="coerce")
+    if numbers.notna().sum() >= 0.9 * raw.notna().sum() and raw.notna().any():
+        return numbers.astype("float64"), "numeric"
+    times = pd.to_datetime(raw, errors="coerce", format="mixed")
+    if times.notna().sum() >= 0.9 * raw.notna().sum() and raw.notna().any():
+        return times, "datetime"
+    return raw.astype(str), "text"  # sorted as text: ISO-like stamps still sort right
+
+
+def _order(frame: pd.DataFrame, time_col: str | None, kind: str | None, where: str,
+           notes: list | None) -> tuple[pd.DataFrame, pd.Series, str | None]:
+    """Rows sorted by time (stable); rows without a time are dropped. Returns (frame, ids, time kind)."""
+    if time_col is None:
+        return frame.reset_index(drop=True), pd.Series(np.arange(len(frame)), name="row"), None
+    raw = frame[time_col]
+    if kind is None:
+        times, kind = _parse_time(raw)
+    elif kind == "datetime":
+        times = pd.to_datetime(raw, errors="coerce", format="mixed")
+    elif kind == "numeric":
+        times = pd.to_numeric(raw, errors="coerce").astype("float64")
+    else:
+        times = raw.astype(str)
+    bad = times.isna().to_numpy()
+    if bad.any():
+        if notes is not None:
+            notes.append(f"{where}: {int(bad.sum())} row(s) with a missing or unreadable time in "
+                         f"{time_col!r} were dropped")
+        frame, times = frame[~bad], times[~bad]
+    order = np.argsort(times.to_numpy(), kind="stable")
+    frame = frame.iloc[order].reset_index(drop=True)
+    times = times.iloc[order].reset_index(drop=True).rename(time_col)
+    if notes is not None:
+        dup = int(times.duplicated().sum())
+        if dup:
+            notes.append(f"{where}: {dup} row(s) repeat an earlier time in {time_col!r}; they are kept in file order")
+    return frame, times, kind
+
+
+def _coerce(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, dict[str, int]]:
+    matrix = np.empty((len(frame), len(columns)), dtype=np.float64)
+    coerced = {}
+    for j, col in enumerate(columns):
+        matrix[:, j], n = coerce_numeric_array(frame[col].reset_index(drop=True))
+        if n:
+            coerced[col] = n
+    return matrix, coerced
+
+
+def _handle_missing(values: np.ndarray, columns: list[str], method: str, where: str) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Fill gaps (linear, inside the part) or drop their rows. Returns (values, kept row mask, counts per column)."""
+    nan = np.isnan(values)
+    counts = {c: int(n) for c, n in zip(columns, nan.sum(axis=0)) if n}
+    keep = np.ones(len(values), dtype=bool)
+    if not counts:
+        return values, keep, counts
+    if method == "drop":
+        keep = ~nan.any(axis=1)
+        return values[keep], keep, counts
+    empty = [c for c, n in zip(columns, nan.sum(axis=0)) if n == len(values)]
+    if empty:
+        raise UserError(f"{where}: column(s) {empty} have no values at all, so there is nothing to interpolate "
+                        "from; remove them from data.series.value_columns")
+    # Linear in row position (equal steps assumed); the ends take the nearest observed value.
+    filled = pd.DataFrame(values).interpolate(method="linear", limit_direction="both").to_numpy()
+    return filled, keep, counts
+
+
+def _series_state(cfg, time_col, time_kind, values, target) -> dict:
+    s = cfg.series
+    return {"time_column": time_col, "time_kind": time_kind, "value_columns": values, "target": target,
+            "window": s.window, "horizon": s.horizon, "missing": s.missing}
+
+
+def _window_starts(lo: int, hi: int, window: int, horizon: int) -> np.ndarray:
+    """Forecast origins t whose targets t .. t+horizon-1 lie in rows [lo, hi) and whose inputs exist."""
+    return np.arange(max(lo, window), hi - horizon + 1)
+
+
+def _windows(x: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
+    """x (rows, F) -> (len(starts), window, F), the `window` rows before each start."""
+    view = np.lib.stride_tricks.sliding_window_view(x, window, axis=0)  # (rows - window + 1, F, window)
+    return view[starts - window].transpose(0, 2, 1)
+
+
+def _targets(y: np.ndarray, starts: np.ndarray, horizon: int) -> np.ndarray:
+    out = y[starts[:, None] + np.arange(horizon)]
+    return out[:, 0] if horizon == 1 else out
+
+
+def _scale(values: np.ndarray, sc: dict) -> np.ndarray:
+    return ((values - np.asarray(sc["mean"])) / np.asarray(sc["std"])).astype(np.float32)
+
+
+def _scale_y(y: np.ndarray, target: dict) -> np.ndarray:
+    return ((y - target["mean"]) / target["std"]).astype(np.float32) if target["scaled"] else y.astype(np.float32)
+
+
+def prepare_timeseries(cfg, seed: int) -> Prepared:
+    if cfg.series is None:
+        raise UserError("data.kind: timeseries needs a data.series section (window, horizon, value_columns ...)")
+    s = cfg.series
+    for key in ("val", "test"):
+        if getattr(cfg, key):
+            raise UserError(f"data.{key}: separate files are not supported for a time series; it is cut in time "
+                            f"order by data.split (remove data.{key})")
+    if cfg.task not in ("auto", "regression"):
+        raise UserError(f"data.task: a forecast is regression, got {cfg.task!r}; set data.task: auto or regression")
+    if cfg.classes is not None:
+        raise UserError("data.classes: only for classification; a forecast is regression, remove data.classes")
+    if cfg.features is not None:
+        raise UserError("data.features: a time series takes its inputs from data.series.value_columns; "
+                        "move the columns there")
+    check_imbalance_setting(cfg.imbalance, "regression")
+
+    notes = [f"split: chronological (train, then val, then test, in time order); data.split.stratify "
+             "does not apply to a time series"]
+    frame = load_table(cfg.source, "data.source")
+    frame.columns = frame.columns.map(str)
+    time_col, value_cols, target = _resolve_columns(cfg, frame)
+    frame, times, time_kind = _order(frame, time_col, None, "data.series.time_column", notes)
+    columns = list(dict.fromkeys(value_cols + [target]))  # the target is coerced with the inputs
+    raw, coerced = _coerce(frame, columns)
+    n = len(raw)
+    window, horizon = s.window, s.horizon
+    if n < window + horizon:
+        raise UserError(f"data.series.window: a window of {window} steps plus a horizon of {horizon} needs at "
+                        f"least {window + horizon} rows, but the series has {n}; lower data.series.window "
+                        "or data.series.horizon")
+
+    fractions = split_fractions(cfg.split, False, False)
+    sizes = split_sizes(fractions, n)
+    bounds, at = {}, 0
+    for name in SPLITS:
+        if sizes[name]:
+            bounds[name] = (at, at + sizes[name])
+            at += sizes[name]
+
+    # Missing values are handled part by part, so a later part never shapes an earlier one.
+    parts, missing = [], {}
+    series_rows, dropped, new_bounds, at = {}, 0, {}, 0
+    for name, (lo, hi) in bounds.items():
+        part, keep, counts = _handle_missing(raw[lo:hi], columns, s.missing, f"data.source ({name} part)")
+        parts.append(part)
+        for col, k in counts.items():
+            missing[col] = missing.get(col, 0) + k
+        dropped += int((~keep).sum())
+        new_bounds[name] = (at, at + len(part))
+        series_rows[name] = len(part)
+        at += len(part)
+    values = np.concatenate(parts)
+    if s.missing == "drop" and dropped:
+        notes.append(f"missing: {dropped} row(s) with a missing value were dropped; windows span the gaps")
+
+    starts = {name: _window_starts(lo, hi, window, horizon) for name, (lo, hi) in new_bounds.items()}
+    empty = [name for name, st in starts.items() if len(st) == 0]
+    if empty:
+        detail = ", ".join(f"{k} {v} rows" for k, v in series_rows.items())
+        raise UserError(f"data.series.window: with window {window} and horizon {horizon}, the {'/'.join(empty)} "
+                        f"part(s) hold no complete window ({detail}; train needs more than window + horizon - 1 "
+                        f"= {window + horizon - 1} rows, val and test at least horizon = {horizon}); lower "
+                        "data.series.window or data.series.horizon, or change data.split")
+
+    in_idx = [columns.index(c) for c in value_cols]
+    y_all = values[:, columns.index(target)]
+    train_lo, train_hi = new_bounds["train"]
+    scale = {"columns": value_cols, "mean": [], "std": []}
+    for j in in_idx:
+        mean, std = _fit_scale(values[train_lo:train_hi, j], "none" if cfg.scale == "none" else "standardize")
+        scale["mean"].append(mean)
+        scale["std"].append(std)
+    target_state = fit_target("regression", None, y_all[train_lo:train_hi], "numeric", cfg)
+
+    spec = DataSpec(task="regression", target=target,
+                    input_columns=([time_col] if time_col else []) + value_cols,
+                    column_types={c: "numeric" for c in value_cols}, feature_names=value_cols,
+                    n_features=len(value_cols), classes=None, n_outputs=horizon, kind="timeseries",
+                    input_shape=[window, len(value_cols)])
+    state = {"format": STATE_FORMAT, "kind": "timeseries", "spec": asdict(spec),
+             "series": _series_state(cfg, time_col, time_kind, value_cols, target),
+             "scale": scale, "target": target_state}
+
+    x_scaled = _scale(values[:, in_idx], scale)
+    arrays, baselines, rows = {}, {}, {}
+    for name, st in starts.items():
+        if name == "train" and cfg.train_fraction < 1:
+            keep = fraction_indices(len(st), cfg.train_fraction, seed)
+            notes.append(f"train_fraction: {len(keep)} of {len(st)} training windows kept (seeded, at random)")
+            st = st[keep]
+        y_raw = _targets(y_all, st, horizon)
+        arrays[name] = SplitArrays(x=np.ascontiguousarray(_windows(x_scaled, st, window)),
+                                   y=_scale_y(y_raw, target_state), y_raw=y_raw)
+        # Persistence: the last observed target value, held for every step of the horizon.
+        last = y_all[st - 1]
+        baselines[name] = last if horizon == 1 else np.repeat(last[:, None], horizon, axis=1)
+        rows[name] = len(st)
+
+    report = {"source": cfg.source, "kind": "timeseries", "task": "regression", "target": target,
+              "window": window, "horizon": horizon, "rows_loaded": n, "rows": rows,
+              "series_rows": series_rows, "missing": missing, "missing_method": s.missing,
+              "coerced": coerced, "notes": notes}
+    return Prepared(spec=spec, train=arrays["train"], val=arrays.get("val"), test=arrays.get("test"),
+                    state=state, report=report, class_weights=None,
+                    baselines={k: v for k, v in baselines.items() if k != "train"})
+
+
+def _series_frame(state: dict, source, need_target: bool) -> tuple[np.ndarray, pd.Series, dict]:
+    """A new table -> (values in `columns` order, ids per row, series state), cleaned like training."""
+    ss = state["series"]
+    frame = source.copy() if isinstance(source, pd.DataFrame) else read_input_table(str(source))
+    frame.columns = frame.columns.map(str)
+    columns = list(dict.fromkeys(ss["value_columns"] + ([ss["target"]] if need_target else [])))
+    required = ([ss["time_column"]] if ss["time_column"] else []) + columns
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        what = "evaluation needs the target too; " if need_target and ss["target"] in missing else ""
+        raise UserError(f"input data: missing column(s) {missing}; {what}the model needs {required}, "
+                        f"the data has {list(frame.columns)}")
+    frame, times, _ = _order(frame, ss["time_column"], ss["time_kind"], "input data", None)
+    values, _ = _coerce(frame, columns)
+    values, keep, _ = _handle_missing(values, columns, ss["missing"], "input data")
+    return values, times[keep].reset_index(drop=True), ss
+
+
+def _too_short(n: int, need: int, ss: dict, what: str) -> UserError:
+    return UserError(f"input data: {n} usable rows, but {what} needs at least {need} (data.series.window "
+                     f"{ss['window']}, horizon {ss['horizon']})")
+
+
+def _series_inputs(state: dict, source):
+    values, times, ss = _series_frame(state, source, need_target=False)
+    window = ss["window"]
+    if len(values) < window:
+        raise _too_short(len(values), window, ss, "one window")
+    # Every complete window, including the one ending at the last row (a forecast past the data).
+    starts = np.arange(window, len(values) + 1)
+    x = _scale(values, state["scale"])
+    windows = np.ascontiguousarray(_windows(x, starts, window))
+    # Each row is named by its last observed step: the forecast is for the steps after it.
+    ids = pd.DataFrame({times.name: times.iloc[starts - 1].to_numpy()})
+    return windows, ids
+
+
+def _series_labelled(state: dict, source):
+    values, _, ss = _series_frame(state, source, need_target=True)
+    window, horizon = ss["window"], ss["horizon"]
+    if len(values) < window + horizon:
+        raise _too_short(len(values), window + horizon, ss, "one window with its targets")
+    columns = list(dict.fromkeys(ss["value_columns"] + [ss["target"]]))
+    starts = _window_starts(0, len(values), window, horizon)
+    x = _windows(_scale(values[:, [columns.index(c) for c in ss["value_columns"]]], state["scale"]), starts, window)
+    y = _scale_y(_targets(values[:, columns.index(ss["target"])], starts, horizon), state["target"])
+    return np.ascontiguousarray(x), y
+
+
+def inverse_target(state: dict, y) -> np.ndarray:
+    """Scaled forecasts (N,) or (N, H) -> original units, float64."""
+    y = np.asarray(y, dtype=np.float64)
+    target = state["target"]
+    return y * target["std"] + target["mean"] if target["scaled"] else y
+
+
+# ============================================================================= sequences
+def _read_sequences(path: str, role: str, need_y: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    p = Path(path)
+    if p.suffix.lower() != ".npz":
+        raise UserError(f"{role}: sequence data is an .npz with arrays x (N, T, F) and y (N,); got {path!r}")
+    if not p.is_file():
+        raise UserError(f"{role}: file {path!r} not found")
+    if not zipfile.is_zipfile(p):
+        raise UserError(f"{role}: {path!r} is not a numpy .npz archive (save one with numpy.savez(path, x=..., y=...))")
+    try:
+        with np.load(p, allow_pickle=False) as archive:
+            files = archive.files
+            if "x" not in files or (need_y and "y" not in files):
+                raise UserError(f"{role}: {path!r} needs arrays 'x' (N, T, F) and 'y' (N,); found {sorted(files)}")
+            x = archive["x"]
+            y = archive["y"] if "y" in files else None
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise UserError(f"{role}: could not read {path!r} as npz: {exc}") from None
+    return _check_sequences(x, y, f"{role}: {path!r}")
+
+
+def _check_sequences(x, y, where: str):
+    x = np.asarray(x)
+    if x.ndim == 2:
+        x = x[:, :, None]  # (N, T): one feature per step
+    if x.ndim != 3:
+        raise UserError(f"{where}: 'x' must be (N, T, F) or (N, T), got shape {x.shape}")
+    if x.dtype.kind not in "biuf":
+        raise UserError(f"{where}: 'x' must be numeric, got dtype {x.dtype}")
+    if y is not None:
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        if y.ndim != 1:
+            raise UserError(f"{where}: 'y' must be 1-D (N,), got shape {y.shape}")
+        if len(y) != len(x):
+            raise UserError(f"{where}: 'x' has {len(x)} sequences but 'y' has {len(y)}")
+    return x.astype(np.float64), y
+
+
+def _seq_scale(x: np.ndarray, sc: dict) -> np.ndarray:
+    # NaN steps take the training mean, i.e. 0 after standardizing.
+    out = (x - np.asarray(sc["mean"])) / np.asarray(sc["std"])
+    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+
+
+def _drop_missing_y(x, y, role: str, report: dict):
+    bad = pd.isna(pd.Series(y, dtype=object)).to_numpy() if y.dtype.kind not in "biu" else np.zeros(len(y), bool)
+    if bad.any():
+        report.setdefault("missing_target_dropped", {})[role] = int(bad.sum())
+        x, y = x[~bad], y[~bad]
+    return x, y
+
+
+def prepare_sequences(cfg, seed: int) -> Prepared:
+    notes: list[str] = []
+    report: dict = {"source": cfg.source, "kind": "sequence", "val_source": cfg.val, "test_source": cfg.test}
+    if cfg.series is not None:
+        raise UserError("data.series: set for a sequence (.npz) source; remove it, or set data.kind: timeseries")
+    x, y = _read_sequences(cfg.source, "data.source")
+    x, y = _drop_missing_y(x, y, "source", report)
+    files = {}
+    for role in ("val", "test"):
+        path = getattr(cfg, role)
+        if path:
+            fx, fy = _read_sequences(path, f"data.{role}")
+            if fx.shape[1:] != x.shape[1:]:
+                raise UserError(f"data.{role}: sequences of shape {fx.shape[1:]} (T, F), but data.source has "
+                                f"{x.shape[1:]}")
+            files[role] = _drop_missing_y(fx, fy, role, report)
+    report["rows_loaded"] = len(x)
+    target = "y"
+    series = pd.Series(y)
+    kind = _target_kind(series, cfg.task, target)
+    if cfg.classes is not None:
+        keep = class_mask(y, cfg.classes)
+        report["other_classes_dropped"] = int((~keep).sum())
+        x, y, series = x[keep], y[keep], series[keep].reset_index(drop=True)
+        for role, (fx, fy) in files.items():
+            fk = class_mask(fy, cfg.classes, f"data.classes ({role} file)")
+            files[role] = (fx[fk], fy[fk])
+    task, classes, label_kind = _resolve_task(series, kind, cfg.task, target, notes)
+    check_imbalance_setting(cfg.imbalance, task)
+
+    fractions = split_fractions(cfg.split, "val" in files, "test" in files)
+    labels = pd.factorize(series)[0] if classes is not None else None
+    index = split_indices(len(x), fractions, labels, cfg.split.stratify, seed, notes)
+    parts = {name: (x[rows], y[rows]) for name, rows in index.items()}
+    parts.update(files)
+    if cfg.train_fraction < 1:
+        tx, ty = parts["train"]
+        train_labels = pd.Series(ty).astype(str).to_numpy() if classes is not None else None
+        rows = fraction_indices(len(tx), cfg.train_fraction, seed, train_labels)
+        report["train_fraction"] = {"fraction": cfg.train_fraction, "rows_before": len(tx), "rows_after": int(len(rows))}
+        parts["train"] = (tx[rows], ty[rows])
+
+    T, F = x.shape[1], x.shape[2]
+    names = [f"x{i}" for i in range(F)]
+    tx = parts["train"][0].reshape(-1, F)
+    scale = {"mean": [], "std": []}
+    for j in range(F):
+        mean, std = _fit_scale(tx[:, j], "none" if cfg.scale == "none" else "standardize")
+        scale["mean"].append(mean)
+        scale["std"].append(std)
+    nan = {n: int(k) for n, k in zip(names, np.isnan(x).reshape(-1, F).sum(axis=0)) if k}
+    if nan:
+        notes.append(f"missing: {sum(nan.values())} missing step value(s) in x take the training mean")
+    train_raw = parts["train"][1].astype("float64") if classes is None else np.empty(0)
+    spec = DataSpec(task=task, target=target, input_columns=["x"], column_types={n: "numeric" for n in names},
+                    feature_names=names, n_features=F, classes=classes,
+                    n_outputs=1 if classes is None else len(classes), kind="sequence", input_shape=[T, F])
+    state = {"format": STATE_FORMAT, "kind": "sequence", "spec": asdict(spec), "scale": scale,
+             "normalize_categories": bool(cfg.clean.normalize_categories),
+             "target": fit_target(task, classes, train_raw, label_kind, cfg)}
+
+    arrays = {}
+    for name in SPLITS:
+        if name not in parts:
+            continue
+        px, py = parts[name]
+        try:
+            arrays[name] = SplitArrays(x=_seq_scale(px, scale), y=transform_target(state, py),
+                                       y_raw=raw_target(state, py))
+        except UserError as exc:
+            raise UserError(f"data.{name if name in files else 'source'}: {exc}") from None
+    report.update(task=task, task_inferred=cfg.task == "auto", target=target, sequence_length=T, features=F,
+                  rows={k: len(a.x) for k, a in arrays.items()}, missing=nan)
+    if classes is not None:
+        report["class_counts"] = {k: _class_count_dict(a.y, classes) for k, a in arrays.items()}
+        _imbalance_note(arrays["train"].y, classes, notes)
+    train, weights = _rebalance(cfg, arrays["train"], classes, seed, report)
+    report["notes"] = notes
+    return Prepared(spec=spec, train=train, val=arrays.get("val"), test=arrays.get("test"),
+                    state=state, report=report, class_weights=weights)
+
+
+def _sequence_source(state: dict, source, need_y: bool):
+    if isinstance(source, dict):
+        x, y = _check_sequences(source["x"], source.get("y"), "input data")
+    elif isinstance(source, np.ndarray):
+        x, y = _check_sequences(source, None, "input data")
+    else:
+        x, y = _read_sequences(str(source), "input file", need_y)
+    want = tuple(state["spec"]["input_shape"])
+    if x.shape[1:] != want:
+        raise UserError(f"input data: sequences of shape {x.shape[1:]} (T, F), but the model was trained on {want}")
+    if need_y and y is None:
+        raise UserError("input data: evaluation needs the labels 'y' beside 'x'")
+    return x, y
+
+
+# ============================================================================= dispatch
+def load_inputs(state: dict, source):
+    """Network inputs and one id row per sample: a series' last observed time, or a sequence's row number."""
+    if state.get("kind") == "timeseries":
+        return _series_inputs(state, source)
+    x, _ = _sequence_source(state, source, need_y=False)
+    return _seq_scale(x, state["scale"]), pd.DataFrame({"row": np.arange(len(x))})
+
+
+def load_labelled(state: dict, source):
+    if state.get("kind") == "timeseries":
+        return _series_labelled(state, source)
+    x, y = _sequence_source(state, source, need_y=True)
+    x, y = _drop_missing_y(x, y, "input", {})
+    return _seq_scale(x, state["scale"]), transform_target(state, y)

@@ -1,0 +1,139 @@
+"""The doctor at work during training: examine each epoch, say what it finds in one line, and
+(when asked) repair: roll back to the last good state, apply the top fix, and go on."""
+
+from __future__ import annotations
+
+import json
+
+from ..training.loop import Callback, Rollback
+from . import rules
+from .findings import Finding, ranked
+
+
+def _snapshot(trainer) -> tuple[dict, dict]:
+    tensors, meta = trainer.state()
+    return {k: v.detach().clone() for k, v in tensors.items()}, json.loads(json.dumps(meta))
+
+
+class Doctor(Callback):
+    def __init__(self, ctx: rules.Context, signals, log, *, repair: bool = False, allow_architecture: bool = False,
+                 max_repairs: int = 3, apply_fix=None):
+        self.ctx = ctx
+        self.signals = signals
+        self.log = log
+        self.repair = repair
+        self.allow_architecture = allow_architecture
+        self.max_repairs = max_repairs
+        self.apply_fix = apply_fix          # (trainer, overrides) -> True if applied to the live run
+        self.findings: dict[str, Finding] = {}
+        self.repairs: list[dict] = []
+        self.applied: dict = {}             # every override applied, for the repaired config
+        self._good = None
+
+    # ------------------------------------------------------------------ events
+    def on_fit_start(self, trainer):
+        if self.repair and self._good is None:
+            self._good = _snapshot(trainer)
+
+    def on_batch_end(self, trainer, loss):
+        # A NaN loss poisons every later step: end the epoch now so the doctor can act on it.
+        if self.signals.nonfinite is not None:
+            trainer.stop_now = True
+
+    def on_epoch_end(self, trainer, logs):
+        found = rules.examine(trainer.history, self.signal_dict(), self.ctx,
+                              [r for r in rules.RULES if r not in rules.PRE_TRAINING])
+        fresh = [f for f in found if f.code not in self.findings]
+        for f in fresh:
+            self.findings[f.code] = f
+            self.log(f"doctor: {f.headline()}")
+        broken = any(f.code == "diverged" for f in found) or self.signals.nonfinite is not None
+        if self.repair and len(self.repairs) < self.max_repairs:
+            for f in ranked(fresh):
+                fix = self._pick_fix(f)
+                if fix is not None:
+                    self._repair(trainer, f, fix)  # raises Rollback unless the fix needs none
+                    return
+        if broken:
+            trainer.should_stop = True
+            trainer.stop_reason = "the doctor stopped training: it diverged (see findings)"
+        elif self.repair and not any(f.severity == "error" for f in found):
+            self._good = _snapshot(trainer)
+
+    def on_fit_end(self, trainer):
+        for r in self.repairs:
+            if r.get("after") is None:
+                r["after"] = self._after(trainer, r)
+
+    # ------------------------------------------------------------------ repair
+    def _pick_fix(self, finding: Finding):
+        for fix in finding.fixes:
+            if fix.architecture and not self.allow_architecture:
+                continue
+            return fix
+        return None
+
+    def _repair(self, trainer, finding: Finding, fix) -> None:
+        record = {"epoch": len(trainer.history), "code": finding.code, "overrides": fix.overrides,
+                  "reason": fix.reason, "before": finding.evidence, "after": None}
+        stop_fix = "training.early_stopping.restore_best" in fix.overrides
+        if stop_fix:
+            # Nothing to roll back: keep the best weights seen and stop here.
+            trainer.should_stop = True
+            trainer.stop_reason = f"the doctor stopped training at the best epoch ({finding.epoch}): overfitting"
+            record["action"] = "stop and restore the best weights"
+            self.repairs.append(record)
+            self.applied.update(fix.overrides)
+            self.log(f"doctor: repair {finding.code}: {record['action']}")
+            return
+        if self._good is None:
+            return
+        doctor = self
+        # Rolling back restores every callback's state, this one's too; the doctor's own memory
+        # (what it found, what it repaired) must survive the rollback.
+        kept = (dict(self.findings), self.repairs, dict(self.applied))
+
+        def after_rollback(t):
+            doctor.findings, doctor.repairs, doctor.applied = dict(kept[0]), kept[1], dict(kept[2])
+            if doctor.apply_fix is None or not doctor.apply_fix(t, fix.overrides):
+                record["action"] = "could not be applied to the running model"
+                return
+            record["action"] = f"rolled back to epoch {t.pos.epoch}, applied {fix.overrides}"
+            record["resumed_at_epoch"] = t.pos.epoch
+            doctor.applied.update(fix.overrides)
+            doctor.signals.nonfinite = None
+            doctor.signals.records = [r for r in doctor.signals.records if r["epoch"] <= t.pos.epoch]
+            # A repaired problem may be judged again on the new run.
+            doctor.findings.pop(finding.code, None)
+            doctor.log(f"doctor: repair {finding.code}: {record['action']} ({fix.reason})")
+
+        self.repairs.append(record)
+        tensors, meta = self._good
+        raise Rollback(tensors, meta, after_rollback)
+
+    def _after(self, trainer, repair: dict) -> dict:
+        start = repair.get("resumed_at_epoch", repair["epoch"])
+        later = trainer.history[start:]
+        out = {"epochs_after": len(later), "recurred": repair["code"] in self.findings}
+        for key in ("train_loss", "val_loss", "val_accuracy"):
+            vals = [h[key] for h in later if key in h]
+            if vals:
+                out[f"{key}_first"], out[f"{key}_last"] = vals[0], vals[-1]
+        return out
+
+    # ------------------------------------------------------------------ out
+    def signal_dict(self) -> dict:
+        return {"records": self.signals.records, "nonfinite": self.signals.nonfinite}
+
+    def all_findings(self) -> list[Finding]:
+        return ranked(list(self.findings.values()))
+
+    def state_dict(self):
+        return {"findings": [f.to_dict() for f in self.findings.values()], "repairs": self.repairs,
+                "applied": self.applied}, {}
+
+    def load_state_dict(self, meta, tensors):
+        if meta:
+            self.findings = {d["code"]: Finding.from_dict(d) for d in meta.get("findings", [])}
+            self.repairs = meta.get("repairs", [])
+            self.applied = meta.get("applied", {})

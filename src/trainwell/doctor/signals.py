@@ -1,0 +1,159 @@
+"""What the doctor records while training, cheaply.
+
+Every step: whether the loss is finite (on CPU the loop has the value already). At checks:
+the loss, the global and per-layer gradient norms, and the next step's update-to-weight ratio
+per layer (|Δw| / |w|, the actual step the optimizer took, learning rate included). At probes:
+on a fixed batch of training rows, the share of dead units in each ReLU layer and the share of
+saturated pre-activations (|z| > 5) in each sigmoid/tanh layer.
+
+Checks are spaced by a time budget, not a fixed count: the recorder measures what it spends and
+skips a check while it is above `budget` of the training time so far (default 2%), with at
+least one check and one probe per epoch so the rules always have something to read.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+from torch import nn
+
+from ..training.loop import Callback
+
+SATURATION_Z = 5.0  # |z| > 5: sigmoid'(z) < 0.007 and tanh'(z) < 0.0002; gradients barely pass
+
+
+def layer_params(model: nn.Module) -> list[tuple[str, torch.Tensor]]:
+    """(layer name, weight) for every weight matrix or kernel, in forward (registration) order."""
+    return [(name.removesuffix(".weight"), p) for name, p in model.named_parameters()
+            if p.dim() >= 2 and p.requires_grad]
+
+
+class Signals(Callback):
+    def __init__(self, model: nn.Module, probe_x: torch.Tensor | None = None, budget: float = 0.02):
+        self.layers = layer_params(model)
+        self.probe_x = probe_x
+        self.budget = budget
+        self.records: list[dict] = []
+        self.nonfinite: dict | None = None
+        self._spent = 0.0
+        self._started = None
+        self._snapshot: list[torch.Tensor] | None = None
+        self._checked_this_epoch = False
+        self._probed_this_epoch = False
+        self._relus, self._squashers = self._activation_modules(model)
+
+    # ------------------------------------------------------------------ events
+    def on_fit_start(self, trainer):
+        self._started = time.perf_counter()
+        self.on_cpu = trainer.train.x.device.type == "cpu"
+
+    def on_epoch_start(self, trainer):
+        self._checked_this_epoch = False
+        self._probed_this_epoch = False
+
+    def on_batch_end(self, trainer, loss):
+        t0 = time.perf_counter()
+        if self.on_cpu and self.nonfinite is None:
+            value = loss.item()
+            if not math.isfinite(value):
+                self._record_nonfinite(trainer, value)
+        if self._snapshot is not None:
+            self._finish_update_ratio(trainer)
+        elapsed = t0 - self._started
+        is_last = self._is_last_batch(trainer)
+        due = self._spent < self.budget * max(elapsed, 1e-9)
+        if due or (is_last and not self._checked_this_epoch):
+            self._check(trainer, loss)
+            if self.probe_x is not None and (not self._probed_this_epoch or due and len(self.records) % 5 == 0):
+                self.records[-1].update(self.probe(trainer.model))
+                self._probed_this_epoch = True
+        self._spent += time.perf_counter() - t0
+
+    # ------------------------------------------------------------------ pieces
+    def _is_last_batch(self, trainer) -> bool:
+        return trainer.pos.seen >= trainer.n
+
+    def _check(self, trainer, loss) -> None:
+        grads = [p.grad for _, p in self.layers]
+        names = [n for n, p in self.layers if p.grad is not None]
+        present = [g for g in grads if g is not None]
+        norms = torch.stack(torch._foreach_norm(present)).tolist() if present else []
+        total = math.sqrt(sum(v * v for v in norms)) if norms else 0.0
+        record = {"step": trainer.pos.step, "epoch": trainer.pos.epoch + 1, "loss": float(loss.detach()),
+                  "lr": trainer.lr, "grad_norm": total, "grad_norms": dict(zip(names, norms))}
+        self.records.append(record)
+        self._checked_this_epoch = True
+        # Keep this step's weights; the next batch's end measures the update the optimizer made.
+        self._snapshot = [p.detach().clone() for _, p in self.layers]
+        if not all(math.isfinite(v) for v in norms) and self.nonfinite is None:
+            self._record_nonfinite(trainer, record["loss"])
+
+    def _finish_update_ratio(self, trainer) -> None:
+        weights = [p.detach() for _, p in self.layers]
+        deltas = torch._foreach_sub(weights, self._snapshot)
+        d = torch.stack(torch._foreach_norm(deltas)).tolist()
+        w = torch.stack(torch._foreach_norm(self._snapshot)).tolist()
+        self.records[-1]["update_ratio"] = {name: (dv / wv if wv > 0 else float("inf"))
+                                            for (name, _), dv, wv in zip(self.layers, d, w)}
+        self._snapshot = None
+
+    def _record_nonfinite(self, trainer, loss_value) -> None:
+        """Where did the first NaN/inf come from? Inputs, then the first layer whose gradient
+        or weight went non-finite, in forward order."""
+        first_grad = next((n for n, p in self.layers if p.grad is not None and not torch.isfinite(p.grad).all()), None)
+        first_weight = next((n for n, p in self.layers if not torch.isfinite(p.detach()).all()), None)
+        self.nonfinite = {"step": trainer.pos.step, "epoch": trainer.pos.epoch + 1, "loss": loss_value,
+                          "first_nonfinite_grad": first_grad, "first_nonfinite_weight": first_weight,
+                          "lr": trainer.lr}
+
+    @staticmethod
+    def _activation_modules(model):
+        relus, squashers = [], []
+        for name, m in model.named_modules():
+            if isinstance(m, (nn.ReLU, nn.ReLU6)):
+                relus.append((name, m))
+            elif isinstance(m, (nn.Sigmoid, nn.Tanh)):
+                squashers.append((name, m))
+        return relus, squashers
+
+    @torch.no_grad()
+    def probe(self, model: nn.Module) -> dict:
+        """Dead-unit and saturation shares on the fixed probe batch, in eval mode."""
+        dead, saturated, handles = {}, {}, []
+
+        def channels_last(t):
+            # (N, C, ...) -> (N*..., C): a unit is a feature (dense) or a channel (conv).
+            return t.transpose(1, -1).reshape(-1, t.shape[1]) if t.dim() > 2 else t
+
+        for name, m in self._relus:
+            handles.append(m.register_forward_hook(
+                lambda mod, inp, out, name=name: dead.__setitem__(
+                    name, float((channels_last(out) <= 0).all(dim=0).float().mean()))))
+        for name, m in self._squashers:
+            handles.append(m.register_forward_hook(
+                lambda mod, inp, out, name=name: saturated.__setitem__(
+                    name, float((inp[0].abs() > SATURATION_Z).float().mean()))))
+        was_training = model.training
+        model.eval()
+        try:
+            model(self.probe_x)
+        finally:
+            model.train(was_training)
+            for h in handles:
+                h.remove()
+        return {"dead": dead, "saturated": saturated}
+
+    # ------------------------------------------------------------------ state
+    def overhead(self) -> float:
+        total = time.perf_counter() - self._started if self._started else 0.0
+        return self._spent / total if total > 0 else 0.0
+
+    def state_dict(self):
+        return {"records": self.records, "nonfinite": self.nonfinite}, {}
+
+    def load_state_dict(self, meta, tensors):
+        if meta:
+            self.records = list(meta.get("records", []))
+            self.nonfinite = meta.get("nonfinite")
