@@ -167,6 +167,14 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         cfg = _resolve_paths(cfg, Path(config) if isinstance(config, (str, Path)) else None)
 
     device = resolve_device(cfg.training.device)
+    lr_choice = None
+    if cfg.optimizer.lr == "auto":
+        from .doctor.lr_finder import lr_auto
+
+        lr, why = lr_auto(cfg)
+        lr_choice = {"lr": lr, "reason": why}
+        cfg = load_config(cfg, {"optimizer.lr": lr})
+        log(f"optimizer.lr: auto -> {lr:.3g} ({why})")
     _seed_all(cfg.seed)
     prepared = data_mod.prepare(cfg.data, cfg.seed, cfg.model.type)
     spec = prepared.spec
@@ -264,6 +272,8 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
             "metrics": plan["metrics"], "per_epoch": plan["per_epoch"], "device": str(device),
             "parameters": count_parameters(model), "torch": torch.__version__, "python": platform.python_version(),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "pid": os.getpid()}
+    if lr_choice:
+        info["lr_auto"] = lr_choice
     if resume is not None:
         tensors, meta = checkpoint.unpack(run_dir / "checkpoints" / "last.safetensors")
         trainer.load_state(tensors, meta)

@@ -67,6 +67,38 @@ def predict(
     print(output)
 
 
+@app.command("find-lr")
+def find_lr(
+    config: Path = typer.Argument(..., help="The YAML config."),
+    set_: List[str] = typer.Option([], "--set", help=SET_HELP),
+    out: Path = typer.Option(Path("lr_finder.png"), "--out", help="Where to save the loss-vs-lr plot (PNG)."),
+    start_lr: float = typer.Option(1e-7, "--start-lr"),
+    end_lr: float = typer.Option(10.0, "--end-lr"),
+    steps: int = typer.Option(100, "--steps", help="Mini-batches in the sweep."),
+):
+    """LR range test: sweep the learning rate on a copy of the model and suggest one."""
+    from .api import _resolve_paths
+    from .config import load_config
+    from .doctor.lr_finder import find_lr as run_finder
+
+    cfg = _resolve_paths(load_config(config, set_ or None), config)
+    result = run_finder(cfg, start_lr=start_lr, end_lr=end_lr, steps=steps, out_png=out)
+    if result.suggestion is None:
+        print(f"no clear suggestion: {result.reason}")
+    else:
+        print(f"suggested learning rate: {result.suggestion:.3g}")
+        print(f"why: {result.reason}")
+    print(f"plot: {result.png}")
+
+
+@app.command()
+def diagnose(run: Path = typer.Argument(..., help="A run directory.")):
+    """The doctor's findings for a run, in full: evidence, explanation, fixes."""
+    from .doctor.report import render
+
+    print(render(run))
+
+
 @app.command()
 def schema(markdown: bool = typer.Option(False, "--markdown", help="Print the config reference as Markdown.")):
     """Print the config's JSON Schema (for editor completion)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import math
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -252,7 +253,8 @@ class ParamGroup(Section):
 
 class OptimizerConfig(Section):
     name: Literal["sgd", "adam", "adamw", "rmsprop", "adagrad", "adamax", "nadam", "radam"] = "adam"
-    lr: float = Field(1e-3, gt=0, description="learning rate")
+    lr: Union[Annotated[float, Field(gt=0)], Literal["auto"]] = Field(
+        1e-3, description="learning rate, or auto: the LR range test picks it before training")
     momentum: float = Field(0.9, ge=0, lt=1, description="sgd and rmsprop")
     nesterov: bool = Field(False, description="sgd only; needs momentum > 0")
     betas: tuple[float, float] = Field((0.9, 0.999), description="adam family")
@@ -425,8 +427,12 @@ def _section_class(loc: tuple) -> tuple[Any, tuple]:
     return current, shown
 
 
+_BRANCH = re.compile(r"^(constrained-)?(float|int|str|bool|list|dict)$|^function-|\[")
+
+
 def _describe(err: dict) -> str:
-    raw = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+    # Union branches add their type to the path (optimizer.lr.constrained-float); the user never wrote it.
+    raw = tuple(p for p in err["loc"] if not (isinstance(p, str) and _BRANCH.search(p)))
     section, loc = _section_class(raw)
     path = ".".join(str(p) for p in loc) or "(top level)"
     kind = err["type"]

@@ -328,7 +328,7 @@ def overfitting(history, signals, ctx: Context) -> Finding | None:
              Fix({"optimizer.weight_decay": max(ctx.weight_decay * 10, 1e-3)},
                  "penalise large weights (L2) so the model cannot memorise")]
     if ctx.dropout > 0:
-        fixes.append(Fix({"model.dropout": min(0.5, ctx.dropout + 0.2)}, "more dropout"))
+        fixes.append(Fix({"model.dropout": round(min(0.5, ctx.dropout + 0.2), 2)}, "more dropout"))
     elif ctx.model_type in ("mlp", "cnn"):
         fixes.append(Fix({"model.dropout": 0.3}, "add dropout", architecture=True))
     handled = ctx.early_stopping and ctx.restore_best

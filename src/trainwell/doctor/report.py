@@ -1,0 +1,57 @@
+"""`trainwell diagnose RUN`: the findings of a run, in full, from its directory alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import UserError
+from .findings import Finding, ranked
+
+
+def load(run: str | Path) -> tuple[list[Finding], list[dict]]:
+    run = Path(run)
+    if not run.is_dir():
+        raise UserError(f"Run directory {str(run)!r} does not exist.")
+    path = run / "findings.json"
+    if not path.is_file():
+        raise UserError(f"{str(run)!r} has no findings.json: the run did not finish, or the doctor was off "
+                        f"(doctor.enabled: false)")
+    try:
+        findings = [Finding.from_dict(d) for d in json.loads(path.read_text())]
+        repairs = json.loads((run / "repairs.json").read_text()) if (run / "repairs.json").is_file() else []
+    except (json.JSONDecodeError, TypeError, ValueError) as exc:
+        raise UserError(f"{str(path)!r} is damaged: {exc}") from None
+    return ranked(findings), repairs
+
+
+def _value(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_value(x)}" for k, x in v.items()) + "}"
+    return str(v)
+
+
+def render(run: str | Path) -> str:
+    findings, repairs = load(run)
+    if not findings:
+        return f"{run}: healthy. The doctor found nothing wrong."
+    lines = [f"{run}: {len(findings)} finding(s), most serious first.", ""]
+    for i, f in enumerate(findings, 1):
+        when = "before training" if f.epoch == 0 else f"from epoch {f.epoch}" if f.epoch else "at the end"
+        lines.append(f"{i}. {f.code} [{f.severity}] {when}")
+        lines.append(f"   {f.explanation}")
+        lines.append("   evidence: " + "; ".join(f"{k} = {_value(v)}" for k, v in f.evidence.items()))
+        for j, fix in enumerate(f.fixes, 1):
+            sets = " ".join(f"--set {k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in fix.overrides.items())
+            arch = " (changes the network)" if fix.architecture else ""
+            lines.append(f"   fix {j}{arch}: {fix.reason}: {sets}")
+        lines.append("")
+    for r in repairs:
+        lines.append(f"repaired {r['code']} at epoch {r['epoch']}: {r.get('action')}; after: {_value(r.get('after'))}")
+    if repairs:
+        lines.append(f"the repaired config is {Path(run) / 'config.repaired.yaml'}: train it again without --repair")
+    return "\n".join(lines).rstrip()
