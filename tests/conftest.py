@@ -63,3 +63,12 @@ def write_yaml(tmp_path):
         return p
 
     return write
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_thread():
+    """Tiny models train as fast on one thread, and one thread cannot stall at a barrier when
+    other processes share the two cores (measured: 2 threads ran 5-60x slower under load)."""
+    import torch
+
+    torch.set_num_threads(1)

@@ -167,6 +167,8 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         cfg = _resolve_paths(cfg, Path(config) if isinstance(config, (str, Path)) else None)
 
     device = resolve_device(cfg.training.device)
+    if cfg.training.threads:
+        torch.set_num_threads(cfg.training.threads)
     lr_choice = None
     if cfg.optimizer.lr == "auto":
         from .doctor.lr_finder import lr_auto
@@ -198,6 +200,8 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     if has_batch_norm(model) and bs < 2:
         raise UserError("training.batch_size: batch norm needs batches of at least 2 rows; "
                         "use batch_size >= 2 or turn batch norm off in the model")
+    for note in getattr(model, "notes", []):
+        log(f"model: {note}")
     transfer = load_pretrained(model, cfg.model) if cfg.model.init_from and resume is None else None
     frozen = freeze(model, cfg.model.freeze)
     model = model.to(device)

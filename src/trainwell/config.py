@@ -298,6 +298,9 @@ class TrainingConfig(Section):
     batch_size: Union[int, Literal["full"]] = Field(32, description="an integer >= 1, or 'full' (batch gradient descent)")
     shuffle: bool = True
     device: str = Field("auto", description="auto (cuda when present), cpu, cuda, cuda:1, mps")
+    threads: int | None = Field(
+        None, ge=1, description="CPU threads for torch; default: torch's own (one per core). 1 is often as fast "
+                                "for small models and far faster when other processes share the cores")
     early_stopping: EarlyStopping = Field(default_factory=EarlyStopping)
     checkpoint_interval: float = Field(
         5.0, ge=0, description="seconds between resume checkpoints, written at epoch ends (0 = every "

@@ -1,0 +1,143 @@
+"""Rules on scripted histories and signals: each fires on its problem and stays quiet on a
+healthy run. Values are extreme on purpose, so calibration can move thresholds safely."""
+
+import math
+
+import pytest
+
+from trainwell.doctor import rules
+from trainwell.doctor.findings import CODES, Finding
+
+CTX = dict(task="multiclass", loss="cross_entropy", optimizer="adam", lr=1e-3, epochs=50, n_classes=10,
+           class_shares=[0.1] * 10)
+
+
+def ctx(**kw):
+    return rules.Context(**{**CTX, **kw})
+
+
+def hist(train, val=None, acc=None, val_acc=None):
+    out = []
+    for i, t in enumerate(train):
+        h = {"epoch": i + 1, "lr": 1e-3, "train_loss": t}
+        if val is not None:
+            h["val_loss"] = val[i]
+        if acc is not None:
+            h["train_accuracy"] = acc[i]
+        if val_acc is not None:
+            h["val_accuracy"] = val_acc[i]
+        out.append(h)
+    return out
+
+
+def rec(epoch, grad=1.0, norms=None, ratio=1e-3, dead=None, saturated=None):
+    r = {"step": epoch * 10, "epoch": epoch, "loss": 1.0, "lr": 1e-3, "grad_norm": grad,
+         "grad_norms": norms or {"body.0": grad / 2, "body.2": grad / 2, "head": grad / 2},
+         "update_ratio": {"body.0": ratio, "head": ratio}}
+    if dead is not None:
+        r["dead"] = dead
+    if saturated is not None:
+        r["saturated"] = saturated
+    return r
+
+
+HEALTHY = hist([2.0, 1.2, 0.8, 0.6, 0.5, 0.45, 0.42, 0.40, 0.39, 0.385, 0.38, 0.378],
+               [2.0, 1.3, 0.9, 0.7, 0.6, 0.55, 0.53, 0.52, 0.515, 0.51, 0.51, 0.509],
+               [0.3, 0.6, 0.75, 0.82, 0.86, 0.88, 0.89, 0.9, 0.9, 0.905, 0.91, 0.91],
+               [0.3, 0.6, 0.72, 0.8, 0.83, 0.85, 0.86, 0.86, 0.87, 0.87, 0.87, 0.87])
+HEALTHY_SIGNALS = {"records": [rec(e, grad=1.0 + 0.1 * (e % 3), dead={"body.1": 0.05}, saturated={})
+                               for e in range(1, 13)], "nonfinite": None}
+
+
+def test_healthy_run_raises_nothing():
+    assert rules.examine(HEALTHY, HEALTHY_SIGNALS, ctx()) == []
+
+
+def test_every_code_is_in_the_vocabulary_and_findings_validate():
+    assert len(CODES) == 14
+    with pytest.raises(ValueError):
+        Finding("not_a_code", "error", 1, 1, {}, "x")
+
+
+def test_bad_input_and_diverged_attributes_the_input():
+    c = ctx(nonfinite_inputs=12)
+    assert rules.bad_input_data([], {}, c).code == "bad_input_data"
+    f = rules.diverged(hist([2.0, float("nan")]), {"nonfinite": {"step": 12, "epoch": 2, "loss": float("nan"),
+                                                                  "first_nonfinite_grad": "body.0",
+                                                                  "first_nonfinite_weight": None, "lr": 1e-3}}, c)
+    assert f.code == "diverged" and "NaN/inf" in f.explanation
+    assert f.fixes[0].overrides == {"data.clean.impute": "median"}
+
+
+def test_diverged_names_the_layer_then_the_lr():
+    f = rules.diverged(hist([2.0, 5.0]), {"nonfinite": {"step": 7, "epoch": 2, "loss": float("inf"),
+                                                         "first_nonfinite_grad": "body.2",
+                                                         "first_nonfinite_weight": None, "lr": 3.0}}, ctx(lr=3.0))
+    assert "body.2" in f.explanation and f.fixes[0].overrides == {"optimizer.lr": 0.3}
+    exploded = rules.diverged(hist([1.0, 50.0, 500.0]), {"nonfinite": None}, ctx())
+    assert exploded is not None and exploded.epoch == 3
+
+
+def test_unscaled_features():
+    f = rules.unscaled_features([], {}, ctx(feature_rms=[1.0, 0.8, 12000.0], feature_names=["a", "b", "income"],
+                                             scale="none"))
+    assert f.code == "unscaled_features" and "income" in f.evidence["largest_features"]
+    assert rules.unscaled_features([], {}, ctx(feature_rms=[1.0, 0.9, 1.1])) is None
+
+
+def test_lr_too_high_above_chance():
+    chance = math.log(10)
+    f = rules.lr_too_high(hist([3.0, 4.5, 5.0, 4.0, 6.0, 5.0]), {"records": [rec(e, ratio=0.5) for e in range(1, 6)]}, ctx())
+    assert f is not None and f.evidence["chance_loss"] == pytest.approx(chance)
+
+
+def test_lr_too_low():
+    flat = hist([2.30, 2.299, 2.298, 2.297, 2.296])
+    f = rules.lr_too_low(flat, {"records": [rec(e, ratio=1e-8) for e in range(1, 6)]}, ctx(lr=1e-7))
+    assert f is not None and f.fixes[0].overrides["optimizer.lr"] == pytest.approx(1e-5)
+    assert rules.lr_too_low(HEALTHY, HEALTHY_SIGNALS, ctx()) is None
+
+
+def test_stuck_at_chance():
+    c = math.log(10)
+    f = rules.stuck_at_chance(hist([c, c, c, c], acc=[0.1, 0.1, 0.11, 0.1]), {"records": []}, ctx())
+    assert f is not None and f.severity == "error"
+
+
+def test_overfitting_onset_is_best_epoch():
+    train = [1.0, 0.7, 0.5, 0.4, 0.3, 0.2, 0.12, 0.08]
+    val = [1.0, 0.8, 0.6, 0.62, 0.7, 0.8, 0.9, 1.0]
+    f = rules.overfitting(hist(train, val), {}, ctx(early_stopping=False))
+    assert f.code == "overfitting" and f.epoch == 3 and f.severity == "warning"
+    handled = rules.overfitting(hist(train, val), {}, ctx())
+    assert handled.severity == "info"  # early stopping already keeps the best weights
+
+
+def test_exploding_gradients():
+    records = [rec(e, grad=1.0) for e in range(1, 8)] + [rec(e, grad=500.0) for e in range(8, 12)]
+    assert rules.exploding_gradients([], {"records": records}, ctx()).code == "exploding_gradients"
+
+
+def test_vanishing_gradients():
+    records = [rec(e, norms={"body.0": 1e-7, "body.2": 1e-4, "head": 1e-1}) for e in range(1, 6)]
+    f = rules.vanishing_gradients(hist([2.3, 2.29, 2.29, 2.28, 2.28]), {"records": records},
+                                  ctx(optimizer="sgd", activation="sigmoid"))
+    assert f is not None and f.fixes[0].overrides["optimizer.name"] == "adam"
+    assert any(fix.architecture for fix in f.fixes)
+
+
+def test_dying_relu_and_saturation_need_two_probes():
+    one = {"records": [rec(1, dead={"body.1": 0.9})]}
+    assert rules.dying_relu([], one, ctx()) is None
+    two = {"records": [rec(1, dead={"body.1": 0.9}), rec(2, dead={"body.1": 0.95})]}
+    assert rules.dying_relu([], two, ctx()).code == "dying_relu"
+    sat = {"records": [rec(1, saturated={"body.1": 0.8}), rec(2, saturated={"body.1": 0.9})]}
+    assert rules.saturated_activations([], sat, ctx()).code == "saturated_activations"
+
+
+def test_class_imbalance_fires_only_when_accuracy_sits_at_majority():
+    c = ctx(task="binary", loss="bce", n_classes=2, class_shares=[0.95, 0.05])
+    stuck = hist([0.3, 0.2, 0.2, 0.2], val_acc=[0.95, 0.95, 0.95, 0.95])
+    assert rules.class_imbalance(stuck, {}, c).code == "class_imbalance"
+    learning = hist([0.3, 0.2, 0.1, 0.05], val_acc=[0.95, 0.97, 0.98, 0.99])
+    assert rules.class_imbalance(learning, {}, c) is None
