@@ -104,6 +104,8 @@ def _outputs(model, x, plan, batch: int = 8192):
 def _score(model, data, plan, state, loss_fn, names, per_epoch: bool = False, baseline=None) -> dict:
     """Loss and metrics on one split. Regression metrics are in the target's own units; with a
     baseline (a naive forecast, same units), its scores and the model's skill over it too."""
+    import numpy as np
+
     from . import metrics
     from .data import inverse_target
     from .training.losses import to_output
@@ -114,6 +116,11 @@ def _score(model, data, plan, state, loss_fn, names, per_epoch: bool = False, ba
     y = data.y.cpu().numpy()
     if plan["task"] == "regression":
         out, y = inverse_target(state, out), inverse_target(state, y)
+    bad = int(out.size - np.isfinite(out).sum())
+    if bad:
+        # A diverged model outputs NaN; no metric means anything then, and sklearn would refuse.
+        result.update({n: None for n in names}, nonfinite_outputs=bad)
+        return result
     result.update((metrics.compute_per_epoch if per_epoch else metrics.compute)(names, plan["task"], y, out))
     if baseline is not None:
         base = metrics.compute(["mae", "rmse"], "regression", y, baseline)

@@ -130,23 +130,18 @@ def main() -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
-    except _click_usage_errors() as exc:
-        exc.show()
-        sys.exit(2)
-    except _click_abort():
-        sys.exit(130)
-
-
-def _click_usage_errors():
-    import click
-
-    return click.exceptions.ClickException
-
-
-def _click_abort():
-    import click
-
-    return click.exceptions.Abort
+    except Exception as exc:
+        # typer >= 0.23 vendors click as typer._click; older releases use click itself.
+        try:
+            from typer._click.exceptions import ClickException
+        except ImportError:
+            from click.exceptions import ClickException
+        if isinstance(exc, ClickException):
+            exc.show()
+            sys.exit(2)
+        if type(exc).__name__ == "Abort":  # click's Ctrl-C at a prompt
+            sys.exit(130)
+        raise  # an internal failure: the traceback is for us, and the exit code is 1
 
 
 if __name__ == "__main__":

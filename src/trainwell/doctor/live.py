@@ -10,6 +10,17 @@ from . import rules
 from .findings import Finding, ranked
 
 
+_CONTEXT_KEYS = {"optimizer.lr": "lr", "optimizer.weight_decay": "weight_decay", "optimizer.name": "optimizer",
+                 "model.dropout": "dropout", "data.imbalance": "imbalance"}
+
+
+def _update_context(ctx, overrides: dict) -> None:
+    """After a repair the rules must judge the run as it now is (a second lr fix divides the new lr)."""
+    for key, value in overrides.items():
+        if key in _CONTEXT_KEYS:
+            setattr(ctx, _CONTEXT_KEYS[key], value)
+
+
 def _snapshot(trainer) -> tuple[dict, dict]:
     tensors, meta = trainer.state()
     return {k: v.detach().clone() for k, v in tensors.items()}, json.loads(json.dumps(meta))
@@ -50,6 +61,8 @@ class Doctor(Callback):
         broken = any(f.code == "diverged" for f in found) or self.signals.nonfinite is not None
         if self.repair and len(self.repairs) < self.max_repairs:
             for f in ranked(fresh):
+                if f.severity == "info":
+                    continue  # worth knowing, not worth a rollback
                 fix = self._pick_fix(f)
                 if fix is not None:
                     self._repair(trainer, f, fix)  # raises Rollback unless the fix needs none
@@ -57,7 +70,7 @@ class Doctor(Callback):
         if broken:
             trainer.should_stop = True
             trainer.stop_reason = "the doctor stopped training: it diverged (see findings)"
-        elif self.repair and not any(f.severity == "error" for f in found):
+        elif self.repair and self._healthy(trainer, found):
             self._good = _snapshot(trainer)
 
     def on_fit_end(self, trainer):
@@ -66,6 +79,17 @@ class Doctor(Callback):
                 r["after"] = self._after(trainer, r)
 
     # ------------------------------------------------------------------ repair
+    def _healthy(self, trainer, found) -> bool:
+        """A state worth rolling back to: no error-level finding, and a training loss no worse
+        than where training started (or than a model ignoring its inputs)."""
+        if any(f.severity == "error" for f in found):
+            return False
+        loss = trainer.history[-1].get("train_loss") if trainer.history else None
+        if loss is None or loss != loss:
+            return False
+        ceilings = [v for v in (rules.chance_loss(self.ctx), trainer.history[0].get("train_loss")) if v]
+        return not ceilings or loss <= 1.5 * min(ceilings)
+
     def _pick_fix(self, finding: Finding):
         for fix in finding.fixes:
             if fix.architecture and not self.allow_architecture:
@@ -99,6 +123,7 @@ class Doctor(Callback):
                 record["action"] = "could not be applied to the running model"
                 return
             record["action"] = f"rolled back to epoch {t.pos.epoch}, applied {fix.overrides}"
+            _update_context(doctor.ctx, fix.overrides)
             record["resumed_at_epoch"] = t.pos.epoch
             doctor.applied.update(fix.overrides)
             doctor.signals.nonfinite = None

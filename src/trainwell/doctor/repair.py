@@ -13,7 +13,14 @@ LIVE_KEYS = {"optimizer.lr", "optimizer.weight_decay", "optimizer.name", "regula
 
 
 def make_fixer(cfg_holder: dict, rebuild_loss, log):
-    """cfg_holder["cfg"] is the run's config; it is replaced by the repaired one as fixes land."""
+    """cfg_holder["cfg"] is the run's config; it is replaced by the repaired one as fixes land.
+
+    A rollback restores the optimizer as it was (its learning rates and weight decay too), so
+    every fix applied so far is applied again after each rollback, the learning rate always
+    relative to where the run started.
+    """
+    initial_cfg = cfg_holder["cfg"]
+    memory = {"base": None, "applied": {}}
 
     def apply(trainer, overrides: dict) -> bool:
         from ..config import load_config
@@ -25,39 +32,41 @@ def make_fixer(cfg_holder: dict, rebuild_loss, log):
             return False
         if overrides.get("data.imbalance") not in (None, "class_weights"):
             return False
-        old = cfg_holder["cfg"]
-        cfg = load_config(old, overrides)
-        cfg_holder["cfg"] = cfg
-        if "optimizer.name" in overrides:
+        if "model.dropout" in overrides and not _dropout_layers(trainer.model):
+            return False
+        if memory["base"] is None:
+            memory["base"] = list(trainer._base_lrs)
+        applied = {**memory["applied"], **overrides}
+        cfg = load_config(initial_cfg, applied)
+        if "optimizer.name" in applied:
             trainer.optimizer = build_optimizer(cfg.optimizer, trainer.model)
-            trainer._base_lrs = [g["lr"] for g in trainer.optimizer.param_groups]
-        if "optimizer.lr" in overrides:
-            factor = cfg.optimizer.lr / old.optimizer.lr
-            trainer._base_lrs = [lr * factor for lr in trainer._base_lrs]
-            for g, base in zip(trainer.optimizer.param_groups, trainer._base_lrs):
-                g["lr"] = base
-            trainer.schedule.base_lr = trainer._base_lrs[0]
-        if "optimizer.weight_decay" in overrides:
-            for g in trainer.optimizer.param_groups:
-                g["weight_decay"] = cfg.optimizer.weight_decay
-        if "regularization.clip_grad_norm" in overrides:
-            trainer.clip_grad_norm = cfg.regularization.clip_grad_norm
-        if "regularization.clip_grad_value" in overrides:
-            trainer.clip_grad_value = cfg.regularization.clip_grad_value
-        if "model.dropout" in overrides:
-            import torch
-
-            layers = [m for m in trainer.model.modules() if isinstance(m, torch.nn.modules.dropout._DropoutNd)]
-            if not layers:
-                return False
-            for m in layers:
-                m.p = cfg.model.dropout
-        if "schedule.name" in overrides:
+            memory["base"] = [g["lr"] for g in trainer.optimizer.param_groups]
+            factor = 1.0
+        else:
+            factor = cfg.optimizer.lr / initial_cfg.optimizer.lr
+        trainer._base_lrs = [b * factor for b in memory["base"]]
+        for g, base in zip(trainer.optimizer.param_groups, trainer._base_lrs):
+            g["lr"] = base
+            g["weight_decay"] = cfg.optimizer.weight_decay
+        trainer.schedule.base_lr = trainer._base_lrs[0]
+        trainer.clip_grad_norm = cfg.regularization.clip_grad_norm
+        trainer.clip_grad_value = cfg.regularization.clip_grad_value
+        for m in _dropout_layers(trainer.model):
+            m.p = cfg.model.dropout
+        if "schedule.name" in applied:
             sched = Schedule(cfg.schedule)
             sched.bind(trainer.batches_per_epoch, trainer.epochs, trainer._base_lrs[0])
             trainer.schedule = sched
-        if "data.imbalance" in overrides:
+        if "data.imbalance" in applied:
             trainer.loss_fn = rebuild_loss(cfg)
+        memory["applied"] = applied
+        cfg_holder["cfg"] = cfg
         return True
 
     return apply
+
+
+def _dropout_layers(model) -> list:
+    import torch
+
+    return [m for m in model.modules() if isinstance(m, torch.nn.modules.dropout._DropoutNd)]

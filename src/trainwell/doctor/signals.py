@@ -154,6 +154,7 @@ class Signals(Callback):
         return {"records": self.records, "nonfinite": self.nonfinite}, {}
 
     def load_state_dict(self, meta, tensors):
+        self._snapshot = None  # a weight copy from before a rollback measures nothing real
         if meta:
             self.records = list(meta.get("records", []))
             self.nonfinite = meta.get("nonfinite")

@@ -75,6 +75,8 @@ def initialise(model: nn.Module, init_cfg, activation: str) -> nn.Module:
     for module in model.modules():
         if isinstance(module, _WEIGHTED):
             _init_weight(module.weight, init_cfg.weight, activation)
+            if isinstance(module, nn.Embedding) and module.padding_idx is not None:
+                module.weight[module.padding_idx].zero_()  # padding carries no information
             if getattr(module, "bias", None) is not None:
                 _init_bias(module.bias, init_cfg.bias)
         elif isinstance(module, (nn.RNNBase,)):

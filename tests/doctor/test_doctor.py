@@ -1,0 +1,68 @@
+"""The doctor end to end: real training runs, real faults, findings on disk, repair, diagnose."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import trainwell
+
+
+def read(run, name):
+    return json.loads((run.path / name).read_text())
+
+
+def test_healthy_run_records_signals_and_finds_nothing_serious(tiny_cfg, tmp_path):
+    run = trainwell.train(tiny_cfg, {"training.epochs": 6}, out=tmp_path / "r")
+    findings = read(run, "findings.json")
+    assert [f for f in findings if f["severity"] != "info"] == []
+    signals = read(run, "signals.json")
+    assert len(signals["records"]) >= 6  # at least one check per epoch
+    first = signals["records"][0]
+    assert set(first["grad_norms"]) == {"body.0", "head"}
+    assert any("dead" in r for r in signals["records"])
+    assert 0 <= run.info["doctor_overhead"] < 1
+
+
+def test_nan_inputs_are_found_before_training_and_repaired(tmp_path, blobs_csv):
+    df = pd.read_csv(blobs_csv)
+    df.loc[df.sample(20, random_state=0).index, "a"] = np.nan
+    p = tmp_path / "nan.csv"
+    df.to_csv(p, index=False)
+    cfg = {"data": {"source": str(p), "target": "label", "clean": {"impute": "none"}},
+           "model": {"hidden": [16]}, "optimizer": {"lr": 0.01}, "training": {"epochs": 4}}
+    broken = trainwell.train(cfg, out=tmp_path / "broken")
+    codes = [f["code"] for f in read(broken, "findings.json")]
+    assert codes[0] == "bad_input_data" and "diverged" in codes
+    fixed = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "fixed")
+    assert read(fixed, "repairs.json")[0]["overrides"] == {"data.clean.impute": "median"}
+    assert fixed.metrics["test"]["accuracy"] > 0.9
+    assert "impute: median" in (fixed.path / "config.repaired.yaml").read_text()
+
+
+def test_lr_far_too_high_is_found_and_repaired_by_rollback(tmp_path):
+    cfg = {"name": "hot", "data": {"source": "builtin:digits"}, "model": {"hidden": [64]},
+           "optimizer": {"name": "sgd", "lr": 20.0, "momentum": 0.9}, "training": {"epochs": 12, "batch_size": 64}}
+    broken = trainwell.train(cfg, out=tmp_path / "broken")
+    first = read(broken, "findings.json")[0]
+    assert first["code"] in ("diverged", "lr_too_high") and first["severity"] == "error"
+    assert first["fixes"][0]["overrides"]["optimizer.lr"] < 20.0
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired")
+    repairs = read(repaired, "repairs.json")
+    assert repairs and repairs[0]["action"].startswith("rolled back")
+    assert repaired.metrics["test"]["accuracy"] > 0.85
+    history = repaired.history
+    assert [h["epoch"] for h in history] == list(range(1, len(history) + 1))  # rewritten after the rollback
+    assert "lr:" in (repaired.path / "config.repaired.yaml").read_text()
+
+
+def test_diagnose_cli(cli, tmp_path, tiny_cfg, write_yaml):
+    run = tmp_path / "r"
+    assert cli("train", write_yaml(tiny_cfg), "--out", run, "-q", "--set", "optimizer.lr=1e-7",
+               "--set", "training.epochs=6")[0] == 0
+    code, out, err = cli("diagnose", run)
+    assert code == 0, err
+    assert "lr_too_low" in out and "evidence:" in out and "--set optimizer.lr=" in out
+    code, _, err = cli("diagnose", tmp_path / "missing")
+    assert code == 2 and "does not exist" in err
