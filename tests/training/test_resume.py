@@ -20,7 +20,8 @@ CFG = {
     "model": {"hidden": [64], "dropout": 0.2},
     "optimizer": {"name": "sgd", "lr": 0.01, "momentum": 0.9},
     "schedule": {"name": "cosine", "warmup_epochs": 1},
-    "training": {"epochs": 15, "batch_size": 8, "early_stopping": {"patience": 100}},
+    # One thread in every process: the in-process reference and the CLI runs must add up alike.
+    "training": {"epochs": 15, "batch_size": 8, "early_stopping": {"patience": 100}, "threads": 1},
 }
 
 
