@@ -508,7 +508,13 @@ class Run:
     def plan(self) -> dict:
         return {k: self.info[k] for k in ("task", "loss", "n_out", "metrics", "per_epoch")}
 
+    def _refuse_generation(self) -> None:
+        if self.info.get("task") == "generation":
+            raise UserError(f"{str(self.path)!r} is a GAN (generation) run: it has no predict or evaluate. Its "
+                            f"samples are in samples/; draw more with trainwell.training.gan.generate(run_dir, n)")
+
     def model(self):
+        self._refuse_generation()
         if self._model is None:
             from safetensors.torch import load_file
 
@@ -563,6 +569,7 @@ class Run:
         from . import data as data_mod
         from .training.loop import TensorData
 
+        self._refuse_generation()
         plan = self.plan
         if data is None:
             prepared = data_mod.prepare(self.config.data, self.config.seed, self.config.model.type)
