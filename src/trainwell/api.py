@@ -544,6 +544,7 @@ class Run:
         from .data import inverse_target, load_inputs
         from .training.losses import to_output
 
+        self._refuse_generation()
         x, ids = load_inputs(self.state, inputs)
         out = to_output(self.info["loss"], self.info["task"],
                         _outputs(self.model(), torch.as_tensor(x), self.plan)).numpy()
