@@ -195,9 +195,6 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     if cfg.doctor.enabled:
         cfg, prepared, pre_findings, pre_repairs = _preflight(cfg, prepared, plan, log, resume is not None)
         spec = prepared.spec
-    if plan["metrics"] and cfg.training.early_stopping.enabled and prepared.val is None:
-        log("note: early stopping is on but there is no validation split; it monitors nothing "
-            "(set data.split.val > 0 or training.early_stopping.enabled=false)")
     n_train = len(prepared.train.x)
     bs = n_train if cfg.training.batch_size == "full" else cfg.training.batch_size
 
@@ -364,6 +361,11 @@ def _preflight(cfg, prepared, plan, log, resuming):
     from .doctor import rules
     from .doctor.context import build_context
 
+    from .doctor.lint import lint
+
+    for w in lint(cfg, prepared, plan):
+        fix = " ".join(f"--set {k}={v}" for k, v in w["fix"].items())
+        log(f"lint: {w['key']}: {w['message']}" + (f" (fix: {fix})" if fix else ""))
     found = rules.examine([], {}, build_context(cfg, prepared, plan), rules.PRE_TRAINING)
     for f in found:
         log(f"doctor: {f.headline()}")

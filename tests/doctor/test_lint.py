@@ -1,0 +1,43 @@
+"""Pre-flight lint on real prepared data: each odd setting gives a warning naming its key."""
+
+import numpy as np
+import pandas as pd
+
+from trainwell.api import _plan
+from trainwell.config import load_config
+from trainwell.data import prepare
+from trainwell.doctor.lint import lint
+
+
+def keys(cfg_dict):
+    cfg = load_config(cfg_dict)
+    prepared = prepare(cfg.data, cfg.seed, cfg.model.type)
+    return {w["key"]: w for w in lint(cfg, prepared, _plan(cfg, prepared.spec))}
+
+
+def test_healthy_config_is_quiet():
+    assert keys({"data": {"source": "builtin:iris"}}) == {}
+
+
+def test_each_warning(tmp_path):
+    found = keys({"data": {"source": "builtin:iris", "split": {"train": 0.85, "val": 0.0, "test": 0.15}},
+                  "optimizer": {"name": "adam", "lr": 0.5}, "model": {"dropout": 0.7},
+                  "training": {"batch_size": 5000}})
+    assert set(found) == {"optimizer.lr", "model.dropout", "training.batch_size", "training.early_stopping"}
+    assert found["optimizer.lr"]["fix"] == {"optimizer.lr": 0.001}
+
+
+def test_data_warnings(tmp_path):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.normal(0, 1, 100), "big": rng.normal(5e4, 1e3, 100), "y": rng.integers(0, 2, 100)})
+    df.loc[:4, "a"] = np.nan
+    p = tmp_path / "d.csv"
+    df.to_csv(p, index=False)
+    found = keys({"data": {"source": str(p), "target": "y", "scale": "none", "clean": {"impute": "none"}}})
+    assert {"data.clean.impute", "data.scale"} <= set(found)
+
+
+def test_deep_sigmoid_stack_with_small_init():
+    found = keys({"data": {"source": "builtin:iris"},
+                  "model": {"hidden": [32] * 6, "activation": "sigmoid", "init": {"weight": {"name": "normal", "std": 0.01}}}})
+    assert {"model.init.weight", "model.activation"} <= set(found)
