@@ -66,3 +66,17 @@ def test_diagnose_cli(cli, tmp_path, tiny_cfg, write_yaml):
     assert "lr_too_low" in out and "evidence:" in out and "--set optimizer.lr=" in out
     code, _, err = cli("diagnose", tmp_path / "missing")
     assert code == 2 and "does not exist" in err
+
+
+def test_lr_auto_runs_the_range_test_and_records_why(tiny_cfg, tmp_path):
+    run = trainwell.train(tiny_cfg, {"optimizer.lr": "auto", "training.epochs": 2}, out=tmp_path / "r")
+    chosen = run.info["lr_auto"]
+    assert 1e-6 < chosen["lr"] < 10 and "steepest" in chosen["reason"]
+    assert f"lr: {chosen['lr']}" in (run.path / "config.yaml").read_text()  # the number, not 'auto'
+
+
+def test_find_lr_cli_writes_a_plot(cli, write_yaml, tiny_cfg, tmp_path):
+    png = tmp_path / "lr.png"
+    code, out, err = cli("find-lr", write_yaml(tiny_cfg), "--out", png, "--steps", "60")
+    assert code == 0, err
+    assert ("suggested learning rate" in out or "no clear suggestion" in out) and png.is_file()
