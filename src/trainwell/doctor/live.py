@@ -40,6 +40,7 @@ class Doctor(Callback):
         self.repairs: list[dict] = []
         self.applied: dict = {}             # every override applied, for the repaired config
         self._good = None
+        self._best = None                   # (val_loss, model weights) of the best epoch, with repair on
 
     # ------------------------------------------------------------------ events
     def on_fit_start(self, trainer):
@@ -52,6 +53,10 @@ class Doctor(Callback):
             trainer.stop_now = True
 
     def on_epoch_end(self, trainer, logs):
+        val = logs.get("val_loss")
+        if self.repair and val is not None and val == val and (self._best is None or val < self._best[0]):
+            # The best weights so far, for a repair that stops at the best epoch (overfitting).
+            self._best = (val, {k: v.detach().clone() for k, v in trainer.model.state_dict().items()})
         found = rules.examine(trainer.history, self.signal_dict(), self.ctx,
                               [r for r in rules.RULES if r not in rules.PRE_TRAINING])
         fresh = [f for f in found if f.code not in self.findings]
@@ -91,9 +96,13 @@ class Doctor(Callback):
         return not ceilings or loss <= 1.5 * min(ceilings)
 
     def _pick_fix(self, finding: Finding):
+        from .repair import LIVE_KEYS
+
         for fix in finding.fixes:
             if fix.architecture and not self.allow_architecture:
                 continue
+            if not set(fix.overrides) <= LIVE_KEYS:
+                continue  # needs a new run (e.g. more epochs): a rollback for it would only lose time
             return fix
         return None
 
@@ -103,6 +112,8 @@ class Doctor(Callback):
         stop_fix = "training.early_stopping.restore_best" in fix.overrides
         if stop_fix:
             # Nothing to roll back: keep the best weights seen and stop here.
+            if self._best is not None:
+                trainer.model.load_state_dict(self._best[1])
             trainer.should_stop = True
             trainer.stop_reason = f"the doctor stopped training at the best epoch ({finding.epoch}): overfitting"
             record["action"] = "stop and restore the best weights"
@@ -124,6 +135,7 @@ class Doctor(Callback):
                 return
             record["action"] = f"rolled back to epoch {t.pos.epoch}, applied {fix.overrides}"
             _update_context(doctor.ctx, fix.overrides)
+            doctor.ctx.judged_from = t.pos.epoch  # the rules judge the run from the repair on
             record["resumed_at_epoch"] = t.pos.epoch
             doctor.applied.update(fix.overrides)
             doctor.signals.nonfinite = None

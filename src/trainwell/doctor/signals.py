@@ -8,7 +8,9 @@ saturated pre-activations (|z| > 5) in each sigmoid/tanh layer.
 
 Checks are spaced by a time budget, not a fixed count: the recorder measures what it spends and
 skips a check while it is above `budget` of the training time so far (default 2%), with at
-least one check and one probe per epoch so the rules always have something to read.
+least one check and one probe per epoch so the rules always have something to read; on epochs
+so short that this alone exceeds the budget (a few batches of a tiny set), at least one every
+EVERY_OVER_BUDGET epochs.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from torch import nn
 from ..training.loop import Callback
 
 SATURATION_Z = 5.0  # |z| > 5: sigmoid'(z) < 0.007 and tanh'(z) < 0.0002; gradients barely pass
+EVERY_OVER_BUDGET = 4  # epochs between forced checks/probes when one per epoch would exceed the budget
 
 
 def layer_params(model: nn.Module) -> list[tuple[str, torch.Tensor]]:
@@ -61,17 +64,32 @@ class Signals(Callback):
                 self._record_nonfinite(trainer, value)
         if self._snapshot is not None:
             self._finish_update_ratio(trainer)
-        elapsed = t0 - self._started
+        elapsed = max(t0 - self._started, 1e-9)
         is_last = self._is_last_batch(trainer)
-        due = self._spent < self.budget * max(elapsed, 1e-9)
-        if due or (is_last and not self._checked_this_epoch):
+        due = self._spent < self.budget * elapsed
+        epoch = trainer.pos.epoch + 1
+        # The end-of-epoch check is forced every epoch while the recorder stays within 1.5x its
+        # budget; on tiny epochs (a few batches of a small set) one check alone can cost more
+        # than that, and then it is forced only every EVERY_OVER_BUDGET epochs. The rules read
+        # the last few checks, not one per epoch, so they still have something to read.
+        # Read from the records, not kept apart, so a rollback (which trims them) resets it too.
+        lag = epoch - (self.records[-1]["epoch"] if self.records else -EVERY_OVER_BUDGET)
+        forced = is_last and not self._checked_this_epoch and (
+            self._spent < 1.5 * self.budget * elapsed or lag >= EVERY_OVER_BUDGET)
+        if due or forced:
             self._check(trainer, loss)
-            if self.probe_x is not None and (not self._probed_this_epoch or due and len(self.records) % 5 == 0):
+            # A probe (a forward pass with hooks) costs several checks: one per epoch at most,
+            # and when over budget one every EVERY_OVER_BUDGET epochs.
+            if self.probe_x is not None and not self._probed_this_epoch and (
+                    due or epoch - self._last_probe_epoch() >= EVERY_OVER_BUDGET):
                 self.records[-1].update(self.probe(trainer.model))
                 self._probed_this_epoch = True
         self._spent += time.perf_counter() - t0
 
     # ------------------------------------------------------------------ pieces
+    def _last_probe_epoch(self) -> int:
+        return next((r["epoch"] for r in reversed(self.records) if "dead" in r), -EVERY_OVER_BUDGET)
+
     def _is_last_batch(self, trainer) -> bool:
         return trainer.pos.seen >= trainer.n
 

@@ -1,0 +1,94 @@
+#!/usr/bin/env python
+"""Write the fault suite's generated data sets (CSV) from scikit-learn's bundled ones.
+
+Every file is derived from a bundled set with a fixed seed, so the suite downloads nothing and
+gives the same data on every machine. Run once (run_suite.py calls it when a file is missing):
+
+    .venv/bin/python benchmarks/doctor/make_data.py
+
+  iris_x1e4.csv        iris with one feature (petal length) multiplied by 1e4   -> unscaled_features
+  diabetes_x1e4.csv    diabetes (regression) with one feature (bmi) x 1e4        -> unscaled_features
+  wine_nan.csv         wine with 8% of the numeric cells blanked (NaN)           -> bad_input_data
+  iris_nan.csv         iris with 5% of the numeric cells blanked                 -> bad_input_data
+  bc_imbalanced.csv    breast_cancer, malignant subsampled to 5% of the rows, only the four
+                       weakest features kept (the minority is hard to see)       -> class_imbalance
+  wine_imbalanced.csv  wine, 3 classes at about 90/5/5 on three weak features    -> class_imbalance
+  digits_imbalanced.csv digits 0 vs 1..9 rows kept at 95/5 (easy: the model learns the minority;
+                       a healthy imbalanced case that must not raise class_imbalance)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn import datasets
+
+HERE = Path(__file__).parent / "data"
+FILES = ["iris_x1e4.csv", "diabetes_x1e4.csv", "wine_nan.csv", "iris_nan.csv", "bc_imbalanced.csv",
+         "wine_imbalanced.csv", "digits_imbalanced.csv"]
+
+
+def _frame(bunch) -> pd.DataFrame:
+    df = pd.DataFrame(bunch.data, columns=[str(c).replace(" ", "_") for c in bunch.feature_names])
+    df["target"] = bunch.target
+    return df
+
+
+def _blank(df: pd.DataFrame, share: float, rng) -> pd.DataFrame:
+    df = df.copy()
+    cols = [c for c in df.columns if c != "target"]
+    mask = rng.random((len(df), len(cols))) < share
+    values = df[cols].to_numpy(dtype=float, copy=True)
+    values[mask] = np.nan
+    df[cols] = values
+    return df
+
+
+def _subsample(df: pd.DataFrame, keep: dict, rng) -> pd.DataFrame:
+    """keep: class -> number of rows to keep (all if None)."""
+    parts = []
+    for cls, n in keep.items():
+        rows = df[df.target == cls]
+        parts.append(rows if n is None else rows.sample(n=n, random_state=int(rng.integers(1 << 30))))
+    return pd.concat(parts).sample(frac=1.0, random_state=0).reset_index(drop=True)
+
+
+def main() -> None:
+    HERE.mkdir(exist_ok=True)
+    rng = np.random.default_rng(0)
+
+    iris = _frame(datasets.load_iris())
+    big = iris.copy()
+    big["petal_length_(cm)"] *= 1e4
+    big.to_csv(HERE / "iris_x1e4.csv", index=False)
+    _blank(iris, 0.05, rng).to_csv(HERE / "iris_nan.csv", index=False)
+
+    diabetes = _frame(datasets.load_diabetes())
+    diabetes["bmi"] *= 1e4
+    diabetes.to_csv(HERE / "diabetes_x1e4.csv", index=False)
+
+    wine = _frame(datasets.load_wine())
+    _blank(wine, 0.08, rng).to_csv(HERE / "wine_nan.csv", index=False)
+
+    bc = _frame(datasets.load_breast_cancer())
+    # target 0 = malignant (212 rows), 1 = benign (357). Keep all benign and 19 malignant: 95/5.
+    weak = ["mean_fractal_dimension", "texture_error", "smoothness_error", "symmetry_error", "target"]
+    _subsample(bc[weak], {1: None, 0: 19}, rng).to_csv(HERE / "bc_imbalanced.csv", index=False)
+
+    # wine classes: 59 / 71 / 48 rows. Keep class 1 whole and 4 rows each of 0 and 2: ~90/5/5.
+    _subsample(wine[["ash", "magnesium", "proanthocyanins", "target"]], {1: None, 0: 4, 2: 4}, rng) \
+        .to_csv(HERE / "wine_imbalanced.csv", index=False)
+
+    digits = _frame(datasets.load_digits())
+    digits["target"] = (digits["target"] != 0).astype(int)     # 1 = "not a zero"
+    n_zero = 90                                                     # ~5% zeros: 1619 vs 90
+    _subsample(digits, {1: None, 0: n_zero}, rng).to_csv(HERE / "digits_imbalanced.csv", index=False)
+
+
+if __name__ == "__main__":
+    main()
+    for f in FILES:
+        df = pd.read_csv(HERE / f)
+        print(f"{f}: {df.shape}, classes {df.target.value_counts().to_dict() if df.target.nunique() < 20 else 'regression'}")
