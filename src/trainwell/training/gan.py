@@ -16,8 +16,6 @@ D(G(z)) against 1). A generation run has no validation, test metrics or predict.
 from __future__ import annotations
 
 import math
-import signal
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import TrainingInterrupted, UserError
-from .loop import Callback
+from .loop import Callback, sigint_as_flag
 
 GRID = 64            # samples in a grid (8 x 8)
 GRID_SCALE = 4       # each image pixel drawn as GRID_SCALE x GRID_SCALE screen pixels
@@ -89,7 +87,7 @@ class GANTrainer:
 
     # ------------------------------------------------------------------ public
     def fit(self) -> list[dict]:
-        with _sigint_as_flag(self):
+        with sigint_as_flag(self):
             self._emit("on_fit_start")
             while self.pos.epoch < self.epochs and not self.should_stop:
                 logs = self._run_epoch()
@@ -238,27 +236,6 @@ class GANTrainer:
     def _emit(self, event: str, *args) -> None:
         for cb in self.callbacks:
             getattr(cb, event)(self, *args)
-
-
-def _sigint_as_flag(trainer):
-    """Ctrl-C sets trainer._interrupted (the loop saves and stops after the batch); a second
-    Ctrl-C falls through to the default handler. Same contract as loop.Trainer's guard."""
-
-    class _Guard:
-        def __enter__(self):
-            self.previous = None
-            if threading.current_thread() is threading.main_thread():
-                def handler(signum, frame):
-                    trainer._interrupted = True
-                    signal.signal(signal.SIGINT, signal.default_int_handler)
-                self.previous = signal.signal(signal.SIGINT, handler)
-
-        def __exit__(self, *exc):
-            if self.previous is not None:
-                signal.signal(signal.SIGINT, self.previous)
-            return False
-
-    return _Guard()
 
 
 # ----------------------------------------------------------------------------- callbacks

@@ -9,6 +9,7 @@ Events, each a method on Callback: fit start/end, epoch start/end, batch end, ev
 
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import threading
@@ -276,21 +277,23 @@ class Trainer:
             getattr(cb, event)(self, *args)
 
     def _sigint_as_flag(self):
-        trainer = self
+        return sigint_as_flag(self)
 
-        class _Guard:
-            def __enter__(self):
-                self.previous = None
-                if threading.current_thread() is threading.main_thread():
-                    def handler(signum, frame):
-                        trainer._interrupted = True
-                        # A second Ctrl-C falls through to the default: the user insists.
-                        signal.signal(signal.SIGINT, signal.default_int_handler)
-                    self.previous = signal.signal(signal.SIGINT, handler)
 
-            def __exit__(self, *exc):
-                if self.previous is not None:
-                    signal.signal(signal.SIGINT, self.previous)
-                return False
+@contextlib.contextmanager
+def sigint_as_flag(trainer):
+    """While training, Ctrl-C sets trainer._interrupted (the loop saves after the batch and stops);
+    a second Ctrl-C falls through to the default handler: the user insists."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
-        return _Guard()
+    def handler(signum, frame):
+        trainer._interrupted = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
