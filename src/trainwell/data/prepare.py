@@ -240,6 +240,24 @@ def _clean_files(cfg, files: dict, target: str, kinds: dict, report: dict) -> di
     return out
 
 
+def split_frames(cfg, cleaned: pd.DataFrame, target: str, classes, frames_from_files: dict, seed: int,
+                 notes: list, report: dict) -> dict[str, pd.DataFrame]:
+    """Split the cleaned source (stratified for classes), add explicit val/test files, and keep
+    data.train_fraction of the training rows. Tables and text share it."""
+    fractions = split_fractions(cfg.split, "val" in frames_from_files, "test" in frames_from_files)
+    labels = pd.factorize(cleaned[target])[0] if classes is not None else None
+    index = split_indices(len(cleaned), fractions, labels, cfg.split.stratify, seed, notes)
+    frames = {name: cleaned.iloc[rows].reset_index(drop=True) for name, rows in index.items()}
+    frames.update(frames_from_files)
+    if cfg.train_fraction < 1:
+        train_labels = frames["train"][target].astype(str).to_numpy() if classes is not None else None
+        rows = fraction_indices(len(frames["train"]), cfg.train_fraction, seed, train_labels)
+        report["train_fraction"] = {"fraction": cfg.train_fraction, "rows_before": len(frames["train"]),
+                                    "rows_after": int(len(rows))}
+        frames["train"] = frames["train"].iloc[rows].reset_index(drop=True)
+    return frames
+
+
 def prepare_tabular(cfg, seed: int) -> Prepared:
     """Everything from cfg (a DataConfig) to arrays; transforms are fitted on train only."""
     notes: list[str] = []
@@ -262,17 +280,7 @@ def prepare_tabular(cfg, seed: int) -> Prepared:
     frames_from_files = _clean_files(cfg, files, target, kinds, report)
     report.update(task=task, task_inferred=cfg.task == "auto", target=target)
 
-    fractions = split_fractions(cfg.split, "val" in files, "test" in files)
-    labels = pd.factorize(cleaned[target])[0] if classes is not None else None
-    index = split_indices(len(cleaned), fractions, labels, cfg.split.stratify, seed, notes)
-    frames = {name: cleaned.iloc[rows].reset_index(drop=True) for name, rows in index.items()}
-    frames.update(frames_from_files)
-    if cfg.train_fraction < 1:
-        train_labels = frames["train"][target].astype(str).to_numpy() if classes is not None else None
-        rows = fraction_indices(len(frames["train"]), cfg.train_fraction, seed, train_labels)
-        report["train_fraction"] = {"fraction": cfg.train_fraction, "rows_before": len(frames["train"]),
-                                    "rows_after": int(len(rows))}
-        frames["train"] = frames["train"].iloc[rows].reset_index(drop=True)
+    frames = split_frames(cfg, cleaned, target, classes, frames_from_files, seed, notes, report)
 
     features, names, fit_notes = fit_features(frames["train"], inputs, column_types, cfg)
     notes.extend(fit_notes)

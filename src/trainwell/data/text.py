@@ -37,11 +37,11 @@ import pandas as pd
 from ..errors import UserError
 from .clean import clean_table
 from .prepare import (DataSpec, Prepared, SplitArrays, _class_count_dict, _imbalance_note, _load_extra_files,
+                      split_frames,
                       _rebalance, _resolve_target, _resolve_task, _suggest, _target_kind)
 from .sampling import check_imbalance_setting
 from .sources import load_table, read_input_table
-from .split import split_fractions, split_indices
-from .subset import class_mask, fraction_indices
+from .subset import class_mask
 from .transforms import STATE_FORMAT, fit_target, raw_target, transform_target
 
 __all__ = ["prepare_text", "load_inputs", "load_labelled", "tokenize", "build_vocab", "encode",
@@ -155,17 +155,7 @@ def prepare_text(cfg, seed: int) -> Prepared:
         report["cleaning"].setdefault("files", {})[role] = counts
     report.update(task=task, task_inferred=cfg.task == "auto", target=target, text_column=column)
 
-    fractions = split_fractions(cfg.split, "val" in files, "test" in files)
-    labels = pd.factorize(cleaned[target])[0] if classes is not None else None
-    index = split_indices(len(cleaned), fractions, labels, cfg.split.stratify, seed, notes)
-    frames = {name: cleaned.iloc[rows].reset_index(drop=True) for name, rows in index.items()}
-    frames.update(frames_from_files)
-    if cfg.train_fraction < 1:
-        train_labels = frames["train"][target].astype(str).to_numpy() if classes is not None else None
-        rows = fraction_indices(len(frames["train"]), cfg.train_fraction, seed, train_labels)
-        report["train_fraction"] = {"fraction": cfg.train_fraction, "rows_before": len(frames["train"]),
-                                    "rows_after": int(len(rows))}
-        frames["train"] = frames["train"].iloc[rows].reset_index(drop=True)
+    frames = split_frames(cfg, cleaned, target, classes, frames_from_files, seed, notes, report)
 
     text_cfg = cfg.text
     train_tokens = tokenize(frames["train"][column], text_cfg.lowercase)
