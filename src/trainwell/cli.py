@@ -118,6 +118,10 @@ def config(
     print(dump_config(load_config(config, set_ or None)), end="")
 
 
+# Larger features keep their commands beside them; each module registers on `app` when imported.
+from . import cli_tune, cli_runs, cli_serve  # noqa: E402,F401
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)

@@ -1,0 +1,5 @@
+"""Commands for the tune feature (registered on trainwell.cli.app). Heavy imports stay inside commands."""
+
+from __future__ import annotations
+
+from .cli import app  # noqa: F401
