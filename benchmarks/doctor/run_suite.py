@@ -117,7 +117,8 @@ def run_one(cfg: dict, keep: Path | None = None, overrides: dict | None = None) 
         info = read("run.json", {})
         out.update(findings=read("findings.json", []), repairs=read("repairs.json", []),
                    metrics=read("metrics.json", {}), task=info.get("task"), seconds=info.get("seconds"),
-                   overhead=info.get("doctor_overhead"), epochs=info.get("epochs_run"))
+                   overhead=info.get("doctor_overhead"), epochs=info.get("epochs_run"),
+                   epochs_total=info.get("epochs_trained", info.get("epochs_run")))
         if keep is not None:
             shutil.copytree(d, keep / cfg["name"], dirs_exist_ok=True)
     except Exception as e:  # a crash is a result too: the table shows it
@@ -173,6 +174,9 @@ def summarise(cases: dict, names: list[str], plain: dict, repaired: dict, wall: 
             row["repair_ok"] = (row["repaired_score"] is not None and row["ref_score"] is not None
                                 and row["repaired_score"] >= row["ref_score"] - MARGIN)
             row["cost"] = (rep["seconds"] / ref["seconds"]) if rep.get("seconds") and ref and ref.get("seconds") else None
+            # Epochs trained (replayed ones included) do not depend on the machine's load.
+            row["cost_epochs"] = (rep["epochs_total"] / ref["epochs_total"]) \
+                if rep.get("epochs_total") and ref and ref.get("epochs_total") else None
             applied = [x for x in rep["repairs"] if x.get("action") and "could not" not in x["action"]]
             row["applied"] = "; ".join(f"{x['code']}->{x['overrides']}" for x in applied) or \
                 ("none applicable" if not rep["repairs"] else "could not apply")
@@ -227,6 +231,11 @@ def summarise(cases: dict, names: list[str], plain: dict, repaired: dict, wall: 
         # Judged on the successful repairs: a failed one that stops early would look cheap.
         costs = [rows[n]["cost"] for n in live_ok if rows[n]["cost"] is not None]
         every = [rows[n]["cost"] for n in live if rows[n]["cost"] is not None]
+        epoch_costs = [rows[n]["cost_epochs"] for n in live_ok if rows[n].get("cost_epochs") is not None]
+        if epoch_costs:
+            summary["cost_epochs"] = statistics.median(epoch_costs)
+            out(f"== repair cost in epochs trained, replays included (repaired / healthy reference's), over the "
+                f"{len(epoch_costs)} successful repairs: median {summary['cost_epochs']:.2f}x, max {max(epoch_costs):.2f}x")
         if costs:
             summary.update(cost=statistics.median(costs), cost_max=max(costs),
                            cost_all=statistics.median(every))
@@ -286,7 +295,7 @@ def top_fix(findings: list[dict]) -> dict | None:
 
 
 def run_suite(names: list[str] | None = None, *, subset: bool = False, repair: bool = True, rerun: bool = True,
-              seed: int | None = None, keep: Path | None = None, out=print) -> tuple[dict, dict, dict, dict]:
+              seed: int | None = None, keep: Path | None = None, out=print, arch: bool = True) -> tuple[dict, dict, dict, dict]:
     import torch
 
     torch.set_num_threads(1)
@@ -303,7 +312,8 @@ def run_suite(names: list[str] | None = None, *, subset: bool = False, repair: b
     for n in chosen:
         plain[n] = run_one(cases[n]["config"], keep)
         if repair and cases[n]["expect"]:
-            cfg = _merge(cases[n]["config"], {"doctor": {"repair": True}, "name": n + "_repaired"})
+            cfg = _merge(cases[n]["config"], {"doctor": {"repair": True, "allow_architecture_changes": arch},
+                                              "name": n + "_repaired"})
             repaired[n] = run_one(cfg, keep)
         fix = top_fix(plain[n]["findings"]) if cases[n]["expect"] else None
         if rerun and fix:
@@ -319,6 +329,8 @@ def main(argv=None) -> int:
     p.add_argument("--only", help="comma-separated case names (their healthy references run too)")
     p.add_argument("--no-repair", action="store_true", help="skip the doctor.repair runs")
     p.add_argument("--no-rerun", action="store_true", help="skip the reruns with the top finding's first fix")
+    p.add_argument("--no-arch", action="store_true",
+                   help="repair without doctor.allow_architecture_changes (hyperparameter fixes only)")
     p.add_argument("--seed", type=int, help="run every case with this seed (a check on faults not calibrated on)")
     p.add_argument("--json", type=Path, help="write every run's results here")
     p.add_argument("--keep", type=Path, help="copy every run directory here")
@@ -327,7 +339,7 @@ def main(argv=None) -> int:
         a.keep.mkdir(parents=True, exist_ok=True)
     summary, cases, plain, repaired = run_suite(a.only.split(",") if a.only else None, subset=a.subset,
                                                 repair=not a.no_repair, rerun=not a.no_rerun, seed=a.seed,
-                                                keep=a.keep)
+                                                keep=a.keep, arch=not a.no_arch)
     if a.json:
         a.json.write_text(json.dumps({"summary": summary, "plain": plain, "repaired": repaired}, indent=1, default=str))
     return 0

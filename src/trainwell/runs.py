@@ -10,6 +10,9 @@
     model.safetensors   final weights
     checkpoints/        last.safetensors (resume), best.safetensors
     log.txt             what was printed while training
+    report.html         the run's report (trainwell report RUN; written at the end of train)
+
+Beside the run directories, their parent folder holds the run index (index.py).
 """
 
 from __future__ import annotations
@@ -112,3 +115,23 @@ class Log:
         self.path = Path(path)
         with open(self.path, "a") as f:
             f.writelines(line + "\n" for line in self.lines)
+
+
+def indexed(run_dir: Path, log=None) -> None:
+    """Record the run in its folder's index (as it starts, stops or ends). Never raises."""
+    from .index import update
+
+    update(run_dir, log)
+
+
+def write_report(run_dir: Path, log=None) -> Path | None:
+    """The report at the end of train. A failure is logged, never raised: the run itself is done
+    and on disk, and `trainwell report RUN` can try again."""
+    try:
+        from .report import write_run_report
+
+        return write_run_report(run_dir)
+    except Exception as exc:  # noqa: BLE001 - a report must not fail a finished run
+        if log is not None:
+            log(f"report: not written ({type(exc).__name__}: {exc}); try: trainwell report {run_dir}")
+        return None

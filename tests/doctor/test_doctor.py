@@ -80,3 +80,28 @@ def test_find_lr_cli_writes_a_plot(cli, write_yaml, tiny_cfg, tmp_path):
     code, out, err = cli("find-lr", write_yaml(tiny_cfg), "--out", png, "--steps", "60")
     assert code == 0, err
     assert ("suggested learning rate" in out or "no clear suggestion" in out) and png.is_file()
+
+
+DEEP_SIGMOID = {"data": {"source": "builtin:iris"}, "seed": 0,
+                "model": {"hidden": [16, 16, 16, 16, 16, 16], "activation": "sigmoid",
+                          "init": {"weight": {"name": "normal", "std": 0.01}}},
+                "optimizer": {"name": "sgd", "lr": 0.05},
+                "training": {"epochs": 40, "batch_size": 16, "threads": 1}}
+
+
+def test_architecture_fix_rebuilds_the_network_only_when_allowed(tmp_path, cli):
+    hyper_only = trainwell.train(DEEP_SIGMOID, {"doctor.repair": True}, out=tmp_path / "hyper")
+    assert not any("rebuilt" in (r.get("action") or "") for r in read(hyper_only, "repairs.json"))
+
+    run = trainwell.train(DEEP_SIGMOID, {"doctor.repair": True, "doctor.allow_architecture_changes": True},
+                          out=tmp_path / "arch")
+    repairs = read(run, "repairs.json")
+    assert repairs[0]["code"] == "vanishing_gradients"
+    assert "rebuilt the network" in repairs[0]["action"]
+    repaired_cfg = (run.path / "config.repaired.yaml").read_text()
+    assert "activation: relu" in repaired_cfg and "batch_norm: true" in repaired_cfg
+    # The saved weights are the rebuilt network's: loading, evaluating and predicting use it.
+    assert run.metrics["test"]["accuracy"] > hyper_only.metrics["test"]["accuracy"] + 0.2
+    assert trainwell.load_run(run.path).evaluate()["test"]["accuracy"] == pytest.approx(run.metrics["test"]["accuracy"])
+    code, out, err = cli("evaluate", str(run.path))
+    assert code == 0, err

@@ -1,49 +1,75 @@
 """Applying a fix to the running model: the overrides that can change without starting over.
 
 Learning rate, gradient clipping, weight decay, dropout rate, the schedule, the optimizer and
-class weights all change in place after a rollback; everything else (data preparation, the
-network's shape) needs a new run, and the doctor says so instead of pretending.
+class weights all change in place after a rollback. Fixes to the network itself (activation,
+init, batch norm, width) rebuild it inside the same run when `doctor.allow_architecture_changes`
+is on: the run keeps its position, history and epoch budget, and the new network carries over
+the old weights wherever they still fit and the fix does not replace them (an activation
+swap keeps every weight; a new init or width starts those layers afresh, since the old values
+are the fault). Data preparation cannot change in a running model: the doctor says so.
 """
 
 from __future__ import annotations
 
+from ..errors import UserError
+
 LIVE_KEYS = {"optimizer.lr", "optimizer.weight_decay", "optimizer.name", "regularization.clip_grad_norm",
              "regularization.clip_grad_value", "model.dropout", "schedule.name", "data.imbalance",
              "training.early_stopping.enabled", "training.early_stopping.restore_best"}
+# Network changes a rebuild can make (with doctor.allow_architecture_changes).
+ARCH_KEYS = {"model.activation", "model.init.weight", "model.init.bias", "model.batch_norm", "model.hidden",
+             "model.dropout"}
 
 
-def make_fixer(cfg_holder: dict, rebuild_loss, log):
+def can_apply(overrides: dict, architecture: bool) -> bool:
+    return set(overrides) <= (LIVE_KEYS | ARCH_KEYS if architecture else LIVE_KEYS)
+
+
+def make_fixer(cfg_holder: dict, rebuild_loss, log, rebuild_model=None):
     """cfg_holder["cfg"] is the run's config; it is replaced by the repaired one as fixes land.
+
+    rebuild_model(cfg) -> a new network on the run's device, for architecture fixes (None: none).
 
     A rollback restores the optimizer as it was (its learning rates and weight decay too), so
     every fix applied so far is applied again after each rollback, the learning rate always
-    relative to where the run started.
+    relative to the one the current optimizer was built with.
     """
     initial_cfg = cfg_holder["cfg"]
-    memory = {"base": None, "applied": {}}
+    memory = {"base": None, "base_lr": initial_cfg.optimizer.lr, "applied": {}}
 
     def apply(trainer, overrides: dict) -> bool:
         from ..config import load_config
         from ..training.optim import Schedule, build_optimizer
 
-        if not set(overrides) <= LIVE_KEYS:
+        rebuild = _needs_rebuild(overrides, trainer.model)
+        if not can_apply(overrides, rebuild_model is not None) or (rebuild and rebuild_model is None):
             log(f"doctor: {sorted(set(overrides) - LIVE_KEYS)} cannot change in a running model; "
                 f"rerun with --set to apply them")
             return False
         if overrides.get("data.imbalance") not in (None, "class_weights"):
             return False
-        if "model.dropout" in overrides and not _dropout_layers(trainer.model):
-            return False
         if memory["base"] is None:
             memory["base"] = list(trainer._base_lrs)
         applied = {**memory["applied"], **overrides}
-        cfg = load_config(initial_cfg, applied)
-        if "optimizer.name" in applied:
+        try:
+            cfg = load_config(initial_cfg, applied)
+        except UserError as exc:  # a fix this model type has no key for (e.g. activation on an RNN)
+            log(f"doctor: {overrides} does not fit this model: {str(exc).splitlines()[0]}")
+            return False
+        if rebuild:
+            old = trainer.model
+            model = rebuild_model(cfg)
+            kept = _carry_weights(old, model, overrides)
+            trainer.replace_model(model, build_optimizer(cfg.optimizer, model))
+            memory["base"], memory["base_lr"] = list(trainer._base_lrs), cfg.optimizer.lr
+            log(f"doctor: rebuilt the network with {_only_model(overrides)}"
+                + (f", keeping {kept} weight tensors of the old one" if kept else ", freshly initialised"))
+        elif "optimizer.name" in applied:
+            # The rollback restored the old optimizer's state: build the chosen one afresh.
             trainer.optimizer = build_optimizer(cfg.optimizer, trainer.model)
             memory["base"] = [g["lr"] for g in trainer.optimizer.param_groups]
-            factor = 1.0
-        else:
-            factor = cfg.optimizer.lr / initial_cfg.optimizer.lr
+            memory["base_lr"] = cfg.optimizer.lr
+        factor = cfg.optimizer.lr / memory["base_lr"]
         trainer._base_lrs = [b * factor for b in memory["base"]]
         for g, base in zip(trainer.optimizer.param_groups, trainer._base_lrs):
             g["lr"] = base
@@ -64,6 +90,32 @@ def make_fixer(cfg_holder: dict, rebuild_loss, log):
         return True
 
     return apply
+
+
+def _only_model(overrides: dict) -> dict:
+    return {k: v for k, v in overrides.items() if k.startswith("model.")}
+
+
+def _needs_rebuild(overrides: dict, model) -> bool:
+    keys = set(_only_model(overrides))
+    if keys == {"model.dropout"} and _dropout_layers(model):
+        return False  # a dropout rate changes in place
+    return bool(keys)
+
+
+def _carry_weights(old, new, overrides: dict) -> int:
+    """Copy the old network's tensors into the new one where names and shapes match, unless
+    the fix is a new initialisation (then the old values are the fault). Returns how many."""
+    if any(k.startswith("model.init") or k == "model.hidden" for k in overrides):
+        return 0
+    import torch
+
+    mine = old.state_dict()
+    theirs = new.state_dict()
+    fits = {k: v for k, v in mine.items() if k in theirs and theirs[k].shape == v.shape}
+    with torch.no_grad():
+        new.load_state_dict(fits, strict=False)
+    return sum(1 for v in fits.values() if v.dim() >= 2)
 
 
 def _dropout_layers(model) -> list:

@@ -40,6 +40,8 @@ class Signals(Callback):
         self.budget = budget
         self.records: list[dict] = []
         self.nonfinite: dict | None = None
+        self.initial_probe: dict | None = None   # dead/saturated shares before the first step
+        self._spent_outside_budget = 0.0
         self._spent = 0.0
         self._started = None
         self._snapshot: list[torch.Tensor] | None = None
@@ -51,6 +53,25 @@ class Signals(Callback):
     def on_fit_start(self, trainer):
         self._started = time.perf_counter()
         self.on_cpu = trainer.train.x.device.type == "cpu"
+        if self.initial_probe is None and trainer.pos.step == 0:
+            self._probe_initial(trainer.model)
+
+    def _probe_initial(self, model) -> None:
+        # One forward pass before the first step: whether units were dead or saturated from the
+        # initialisation, or became so in training (a large rate can do it within epoch 1).
+        if self.probe_x is not None:
+            t0 = time.perf_counter()
+            self.initial_probe = self.probe(model)
+            # Counted in the overhead, not against the check budget: charged there, it would
+            # push the first check later, and the rules read the first check as the loss
+            # before the optimizer moved the weights (a blow-up from the init).
+            self._spent_outside_budget += time.perf_counter() - t0
+
+    def on_model_changed(self, trainer):
+        self.layers = layer_params(trainer.model)
+        self._relus, self._squashers = self._activation_modules(trainer.model)
+        self._snapshot = None
+        self._probe_initial(trainer.model)
 
     def on_epoch_start(self, trainer):
         self._checked_this_epoch = False
@@ -166,13 +187,14 @@ class Signals(Callback):
     # ------------------------------------------------------------------ state
     def overhead(self) -> float:
         total = time.perf_counter() - self._started if self._started else 0.0
-        return self._spent / total if total > 0 else 0.0
+        return (self._spent + self._spent_outside_budget) / total if total > 0 else 0.0
 
     def state_dict(self):
-        return {"records": self.records, "nonfinite": self.nonfinite}, {}
+        return {"records": self.records, "nonfinite": self.nonfinite, "initial_probe": self.initial_probe}, {}
 
     def load_state_dict(self, meta, tensors):
         self._snapshot = None  # a weight copy from before a rollback measures nothing real
         if meta:
             self.records = list(meta.get("records", []))
             self.nonfinite = meta.get("nonfinite")
+            self.initial_probe = meta.get("initial_probe", self.initial_probe)

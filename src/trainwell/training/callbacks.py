@@ -73,6 +73,15 @@ class EarlyStopping(Callback):
                 f"early stopping: {self.monitor.key} did not improve in the last {self.patience} epochs; "
                 f"best {self.monitor.best:.6g} at epoch {self.monitor.best_epoch}")
 
+    def on_model_changed(self, trainer):
+        self.monitor.best = self.monitor.best_epoch = None
+        self.wait, self.best_weights = 0, None
+
+    def on_repair(self, trainer):
+        # Patience spent on the broken run must not cut the repaired one short (heavy L2 in the
+        # suite: stopped 5 epochs after its repair, still improving).
+        self.wait = 0
+
     def on_fit_end(self, trainer):
         if self.restore_best and self.best_weights is not None:
             last = trainer.history[-1]["epoch"] if trainer.history else None
@@ -153,6 +162,10 @@ class Checkpoint(Callback):
             self._best_unsaved = True
         if time.monotonic() - self._last_write >= self.interval:
             self(trainer)
+
+    def on_model_changed(self, trainer):
+        self.monitor.best = self.monitor.best_epoch = None
+        self.best_weights, self._best_unsaved = None, False
 
     def on_fit_end(self, trainer):
         self(trainer)

@@ -51,13 +51,13 @@ def pack(tensors: dict, meta: dict) -> bytes:
     return save(flat, metadata={"trainwell": json.dumps(meta)})
 
 
-def unpack(path: str | Path) -> tuple[dict, dict]:
+def unpack(path: str | Path, tensors: bool = True) -> tuple[dict, dict]:
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as f:
         meta = json.loads((f.metadata() or {})["trainwell"])
-        tensors = {k: f.get_tensor(k).reshape(meta["_shapes"][k]) for k in f.keys()}
-    return tensors, meta
+        loaded = {k: f.get_tensor(k).reshape(meta["_shapes"][k]) for k in f.keys()} if tensors else {}
+    return loaded, meta
 
 
 def save(path: str | Path, tensors: dict, meta: dict) -> None:

@@ -37,6 +37,11 @@ class Callback:
     def on_eval_end(self, trainer: "Trainer", logs: dict) -> None: ...
     def on_epoch_end(self, trainer: "Trainer", logs: dict) -> None: ...
     def on_fit_end(self, trainer: "Trainer") -> None: ...
+    # The network itself was replaced (an architecture repair): weights kept from the old one
+    # no longer fit, and hooks on its modules point at the wrong layers.
+    def on_model_changed(self, trainer: "Trainer") -> None: ...
+    # The doctor rolled back and changed the run: what was being waited for starts again.
+    def on_repair(self, trainer: "Trainer") -> None: ...
 
     # Callbacks with memory return (plain JSON state, tensors) and take it back on resume,
     # so a resumed run behaves like an unbroken one.
@@ -99,6 +104,7 @@ class Trainer:
         self.batches_per_epoch = max(1, self.n // self.batch_size) if self.n % self.batch_size == 1 \
             else math.ceil(self.n / self.batch_size)
         self._interrupted = False
+        self.epochs_trained = 0
         self._l1_params = [p for name, p in self.model.named_parameters() if p.dim() > 1]
         self._base_lrs = [g["lr"] for g in self.optimizer.param_groups]
         self.schedule.bind(self.batches_per_epoch, self.epochs, self._base_lrs[0])
@@ -114,6 +120,7 @@ class Trainer:
                 logs = self._run_epoch()
                 if logs is None:  # interrupted inside the epoch; state is on disk
                     raise TrainingInterrupted("")
+                self.epochs_trained += 1  # replays after a rollback included: what the run cost
                 self.history.append(logs)
                 try:
                     self._emit("on_epoch_end", logs)
@@ -132,6 +139,14 @@ class Trainer:
                 self.stop_reason = f"completed {self.epochs} epochs"
             self._emit("on_fit_end")
         return self.history
+
+    def replace_model(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        """Swap in a rebuilt network and its optimizer, keeping the position, history and budget."""
+        self.model, self.optimizer = model, optimizer
+        self._l1_params = [p for name, p in model.named_parameters() if p.dim() > 1]
+        self._base_lrs = [g["lr"] for g in optimizer.param_groups]
+        self.schedule.base_lr = self._base_lrs[0]
+        self._emit("on_model_changed")
 
     @property
     def lr(self) -> float:

@@ -1,0 +1,31 @@
+"""Runs to report on: trained once per session on tiny data, with the report written by train."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import trainwell
+
+
+@pytest.fixture(scope="session")
+def class_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("report_class")
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 210)
+    x = np.array([[0, 0], [3, 3], [-3, 3]])[y] + rng.normal(0, 1.2, (210, 2))
+    csv = base / "blobs.csv"
+    df = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "label": np.array(["cat", "dog", "eel"])[y]})
+    df.loc[::17, "a"] = np.nan  # something for the cleaning counts
+    df.to_csv(csv, index=False)
+    cfg = {"name": "blobs", "seed": 0, "data": {"source": str(csv), "target": "label"},
+           "model": {"hidden": [16, 8]}, "optimizer": {"lr": 0.01}, "schedule": {"name": "cosine"},
+           "training": {"epochs": 25, "early_stopping": {"monitor": "val_accuracy", "patience": 4}}}
+    return trainwell.train(cfg, out=base / "runs" / "blobs").path
+
+
+@pytest.fixture(scope="session")
+def regression_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("report_reg")
+    cfg = {"name": "diabetes", "seed": 0, "data": {"source": "builtin:diabetes"},
+           "model": {"hidden": [16]}, "optimizer": {"lr": 0.01}, "training": {"epochs": 6}}
+    return trainwell.train(cfg, out=base / "runs" / "diabetes").path

@@ -1,0 +1,201 @@
+"""The HTML reports, structurally (runs everywhere): every section, images that are real PNGs,
+nothing loaded from the network; bad input; a crashed run's partial report; study and LR reports."""
+
+import base64
+import json
+import re
+import shutil
+
+import pytest
+
+import trainwell
+from trainwell.report import build_run_report, write_lr_report, write_run_report, write_study_report
+from trainwell.report.run import SECTIONS
+
+IMG = re.compile(r'<img class="plot" alt="([^"]*)" src="data:image/png;base64,([A-Za-z0-9+/=]+)">')
+
+
+def images(html: str) -> list[tuple[str, bytes]]:
+    return [(alt, base64.b64decode(data)) for alt, data in IMG.findall(html)]
+
+
+def section(html: str, sid: str) -> str:
+    m = re.search(rf'<section id="{sid}">(.*?)</section>', html, re.S)
+    assert m, f"section {sid} missing"
+    return m.group(1)
+
+
+def assert_self_contained(html: str) -> None:
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+    assert "<script" not in html
+    for attr in re.findall(r'(?:src|href)="([^"]*)"', html):
+        assert attr.startswith(("data:image/png;base64,", "#")), attr
+    assert "http://" not in html and "https://" not in html
+
+
+def test_train_writes_a_report_with_every_section(class_run):
+    html = (class_run / "report.html").read_text()
+    for sid in SECTIONS:
+        section(html, sid)
+    assert_self_contained(html)
+    imgs = images(html)
+    assert [alt.split(":")[0].split(" ")[0] for alt, _ in imgs] == ["learning", "learning", "gradient", "confusion"]
+    for alt, png in imgs:
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000, alt
+    summary = section(html, "summary")
+    assert "multiclass" in summary and "parameters" in summary and "cpu" in summary and "completed" in summary
+    data = section(html, "data")
+    assert "Rows per split" in data and "Class balance" in data and "cat" in data and "imputed" in data
+    assert "optimizer:" in section(html, "config") and "early_stopping:" in section(html, "config")
+    curves = section(html, "curves")
+    assert "best epoch" in curves and "early stop" in curves
+    assert "confusion matrix" in section(html, "evaluation")
+    assert "Partial report" not in html
+    metrics = json.loads((class_run / "metrics.json").read_text())["test"]
+    assert f"{metrics['accuracy']:.4g}" in section(html, "metrics")
+
+
+def test_findings_show_evidence_and_fixes(class_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(class_run, run)
+    finding = {"code": "lr_too_high", "severity": "warning", "epoch": 3, "step": 12,
+               "evidence": {"update_ratio": 0.31, "limit": 0.1}, "explanation": "Steps are far too large.",
+               "fixes": [{"overrides": {"optimizer.lr": 0.001}, "reason": "a smaller step", "architecture": False}]}
+    (run / "findings.json").write_text(json.dumps([finding]))
+    html = build_run_report(run)
+    findings = section(html, "findings")
+    assert "lr_too_high" in findings and "Steps are far too large." in findings
+    assert "update_ratio" in findings and "0.31" in findings and "--set optimizer.lr=0.001" in findings
+
+
+def test_regression_report_plots_predicted_vs_actual(regression_run):
+    html = (regression_run / "report.html").read_text()
+    evaluation = section(html, "evaluation")
+    assert "Predicted vs actual" in html and "predicted vs actual, and residuals" in evaluation
+    assert len(images(evaluation)) == 1
+    assert "rmse" in section(html, "metrics")
+
+
+def test_report_command(class_run, cli, tmp_path):
+    out = tmp_path / "elsewhere.html"
+    code, stdout, err = cli("report", class_run, "--out", out)
+    assert code == 0, err
+    assert stdout.strip() == str(out) and out.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_missing_run_directory_is_exit_2(cli, tmp_path):
+    code, _, err = cli("report", tmp_path / "no-such-run")
+    assert code == 2 and "does not exist" in err and "Traceback" not in err
+    (tmp_path / "empty").mkdir()
+    code, _, err = cli("report", tmp_path / "empty")
+    assert code == 2 and "not a trainwell run directory" in err and "run.json" in err
+
+
+def test_crashed_run_gets_a_partial_report(class_run, tmp_path):
+    """What a kill -9 mid-training leaves: run.json says running (its process is gone), part of
+    the history with its last line cut, no metrics, findings, signals or final model."""
+    run = tmp_path / "crashed"
+    shutil.copytree(class_run, run)
+    for name in ("metrics.json", "findings.json", "signals.json", "model.safetensors", "report.html"):
+        (run / name).unlink()
+    lines = (run / "history.jsonl").read_text().splitlines()[:3]
+    (run / "history.jsonl").write_text("\n".join(lines) + '\n{"epoch": 4, "lr": 0.0')
+    info = json.loads((run / "run.json").read_text())
+    for key in ("finished", "stop_reason", "best_epoch", "best", "epochs_run"):
+        info.pop(key, None)
+    info.update(status="running", pid=2**22 + 12345)  # above Linux's pid_max: no such process
+    (run / "run.json").write_text(json.dumps(info))
+
+    path = write_run_report(run)
+    html = path.read_text()
+    for sid in SECTIONS:
+        section(html, sid)
+    assert "Partial report" in html and "interrupted" in html
+    assert "3 epoch(s) of history" in html and "cut off" in html
+    assert "missing: metrics.json, findings.json, signals.json, model.safetensors" in html
+    assert "trainwell train --resume" in html
+    assert len(images(section(html, "curves"))) == 1 and len(images(section(html, "lr"))) == 1
+    assert "No final metrics" in section(html, "metrics")
+    assert "No confusion matrix" in section(html, "evaluation")
+
+
+def test_report_can_be_switched_off(tmp_path, tiny_cfg):
+    run = trainwell.train(tiny_cfg, {"logging.report": False, "training.epochs": 2}, out=tmp_path / "r")
+    assert not (run.path / "report.html").exists()
+
+
+def test_study_report_from_a_real_optuna_study(tmp_path):
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0),
+                                pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1))
+
+    def objective(trial):
+        lr = trial.suggest_float("optimizer.lr", 1e-4, 1e-1, log=True)
+        width = trial.suggest_categorical("model.hidden", ["[16]", "[64, 32]"])
+        value = 0.0
+        for epoch in range(1, 8):
+            value = 0.9 - abs(lr - 0.01) * 5 - (0.05 if width == "[16]" else 0) - 0.3 / epoch
+            trial.report(value, epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return value
+
+    study.optimize(objective, n_trials=14)
+    path = write_study_report(tmp_path, study, metric="val_accuracy",
+                              best_config={"optimizer": {"lr": study.best_params["optimizer.lr"]}})
+    html = path.read_text()
+    assert path == tmp_path / "report.html"
+    assert_self_contained(html)
+    for sid in ("summary", "history", "importances", "parallel", "trials", "best"):
+        section(html, sid)
+    assert len(images(html)) == 4
+    states = {t.state.name.lower() for t in study.trials}
+    assert "pruned" in states  # the case this report must show
+    assert "pruned" in section(html, "trials") and "complete" in section(html, "trials")
+    assert "optimizer.lr" in section(html, "best") and "Best config" in section(html, "best")
+
+
+def test_study_report_from_plain_values(tmp_path):
+    trials = [{"number": i, "state": "PRUNED" if i % 3 == 2 else "COMPLETE", "value": None if i % 3 == 2 else 0.5 + i / 100,
+               "params": {"lr": 10 ** -(i % 4), "opt": ["adam", "sgd"][i % 2]},
+               "intermediate": {1: 0.3, 2: 0.4 + i / 100}} for i in range(6)]
+    path = write_study_report(tmp_path, {"trials": trials, "direction": "maximize", "metric": "val_f1"})
+    html = path.read_text()
+    assert "No importances" in section(html, "importances")
+    assert len(images(html)) == 3
+    with pytest.raises(trainwell.UserError, match="direction"):
+        write_study_report(tmp_path, {"trials": trials})
+
+
+def test_lr_finder_report(tiny_cfg, tmp_path):
+    from trainwell.doctor.lr_finder import find_lr
+
+    result = find_lr(trainwell.load_config(tiny_cfg), steps=40, out_png=tmp_path / "lr.png")
+    html = write_lr_report(result, tmp_path / "lr.html", config_name="tiny").read_text()
+    assert_self_contained(html)
+    for sid in ("suggestion", "curve", "settings"):
+        section(html, sid)
+    assert len(images(html)) == 1
+    assert ("Suggested learning rate" in html) == (result.suggestion is not None)
+
+
+@pytest.mark.parametrize("key, value, package", [("logging.tensorboard", True, "tensorboard"),
+                                                 ("logging.mlflow", "file:./mlruns", "mlflow")])
+def test_optional_logger_not_installed_is_a_clear_error(tiny_cfg, tmp_path, key, value, package):
+    import importlib.util
+
+    if importlib.util.find_spec(package) is not None:
+        pytest.skip(f"{package} is installed here; test_optional_loggers_write covers it")
+    with pytest.raises(trainwell.UserError, match=rf"pip install {package}"):
+        trainwell.train(tiny_cfg, {key: value}, out=tmp_path / "r")
+    assert not (tmp_path / "r").exists()  # refused before anything was written
+
+
+def test_optional_loggers_write(tiny_cfg, tmp_path, monkeypatch):
+    pytest.importorskip("tensorboard", reason="tensorboard not installed (optional)")
+    monkeypatch.chdir(tmp_path)
+    overrides = {"logging.tensorboard": True, "training.epochs": 2}
+    run = trainwell.train(tiny_cfg, overrides, out=tmp_path / "r")
+    assert list((run.path / "tensorboard").glob("events.out.tfevents.*"))

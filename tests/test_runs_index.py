@@ -1,0 +1,245 @@
+"""The run index: a real SQLite file beside real (tiny) runs; listing, filters, sorting, compare,
+rebuild after deletion or corruption, killed runs, failed runs, and several writers at once."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+import trainwell
+from trainwell import index
+
+FAST = {"logging.report": False}  # these tests are about the index; the report has its own
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    """A runs folder with two finished runs that differ in lr and hidden size."""
+    import numpy as np
+    import pandas as pd
+
+    base = tmp_path_factory.mktemp("index")
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 180)
+    x = np.array([[0, 0], [3, 3], [-3, 3]])[y] + rng.normal(0, 0.7, (180, 2))
+    csv = base / "blobs.csv"
+    pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "label": np.array(["cat", "dog", "eel"])[y]}).to_csv(csv, index=False)
+    cfg = {"name": "blobs", "seed": 0, "data": {"source": str(csv), "target": "label"},
+           "model": {"hidden": [8]}, "optimizer": {"lr": 0.01}, "training": {"epochs": 4}}
+    runs = base / "runs"
+    trainwell.train(cfg, FAST, out=runs / "slow")
+    trainwell.train(cfg, {**FAST, "optimizer.lr": 0.05, "model.hidden": [16], "name": "blobs-fast"},
+                    out=runs / "fast")
+    (base / "cfg.yaml").write_text(yaml.safe_dump(cfg))
+    return runs
+
+
+def test_training_writes_the_index_and_runs_lists_it(root, cli):
+    assert (root / index.FILENAME).is_file()
+    with sqlite3.connect(root / index.FILENAME) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        ids = {r[0] for r in conn.execute("SELECT id FROM runs WHERE status = 'completed'")}
+    assert ids == {"slow", "fast"}
+    code, out, err = cli("runs", "--root", root)
+    assert code == 0, err
+    header = out.splitlines()[0].split()
+    assert header == ["id", "name", "task", "model", "hyperparameters", "best", "val", "test", "status", "duration"]
+    fast = next(line for line in out.splitlines() if line.startswith("fast"))
+    assert "blobs-fast" in fast and "multiclass" in fast and "mlp 16" in fast and "lr=0.05" in fast
+    assert "val_loss" in fast and "accuracy" in fast and "completed" in fast
+
+
+def test_filters_and_sort(root, cli):
+    code, out, _ = cli("runs", "--root", root, "--name", "fast", "--json")
+    assert code == 0 and [r["id"] for r in json.loads(out)] == ["fast"]
+    code, out, _ = cli("runs", "--root", root, "--status", "completed", "--task", "multiclass", "--json")
+    assert {r["id"] for r in json.loads(out)} == {"slow", "fast"}
+    code, out, _ = cli("runs", "--root", root, "--task", "regression", "--json")
+    assert json.loads(out) == []
+
+    rows = trainwell.index.list_runs(root, sort="test.log_loss")
+    losses = [r["test"]["log_loss"] for r in rows]
+    assert losses == sorted(losses)  # lower is better: best first
+    rows = trainwell.index.list_runs(root, sort="val.accuracy")
+    accs = [r["val"]["accuracy"] for r in rows]
+    assert accs == sorted(accs, reverse=True)
+    code, out, _ = cli("runs", "--root", root, "--sort", "test.f1")
+    assert code == 0 and "test.f1" in out.splitlines()[0]
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--status", "done"], "valid: running, completed, interrupted, failed"),
+    (["--task", "vision"], "valid: binary, multiclass, regression, generation"),
+    (["--sort", "test.bleu"], "no run here has that metric"),
+])
+def test_bad_list_arguments_are_exit_2(root, cli, args, says):
+    code, _, err = cli("runs", "--root", root, *args)
+    assert code == 2 and says in err and "Traceback" not in err
+
+
+def test_missing_root_is_exit_2(tmp_path, cli):
+    code, _, err = cli("runs", "--root", tmp_path / "nope")
+    assert code == 2 and "does not exist" in err and "--root" in err
+
+
+def test_compare_shows_config_differences_and_metrics(root, cli):
+    code, out, err = cli("runs", "compare", "slow", "fast", "--root", root)
+    assert code == 0, err
+    assert "config (only keys that differ)" in out and "optimizer.lr" in out and "model.hidden" in out
+    assert "data.source" not in out  # identical keys are left out
+    assert "test metrics" in out and "accuracy" in out
+    code, out, _ = cli("runs", "compare", str(root / "slow"), str(root / "fast"), "--json")
+    result = json.loads(out)
+    assert result["config"]["optimizer.lr"] == [0.01, 0.05]
+    assert set(result["test"]["accuracy"]) <= {x / 27 for x in range(28)} | {x / 28 for x in range(29)}
+    assert len(result["test"]["accuracy"]) == 2
+
+
+def test_compare_bad_input(root, cli):
+    code, _, err = cli("runs", "compare", "slow", "--root", root)
+    assert code == 2 and "at least two runs" in err
+    code, _, err = cli("runs", "compare", "slow", "fsat", "--root", root)
+    assert code == 2 and "'fsat' not found" in err and "did you mean fast" in err
+
+
+def test_deleted_index_is_rebuilt_from_the_run_directories(root, cli):
+    for p in root.glob(index.FILENAME + "*"):
+        p.unlink()
+    code, out, err = cli("runs", "--root", root, "--json")
+    assert code == 0
+    assert "built the run index" in err and "from 2 run directories" in err
+    assert {r["id"] for r in json.loads(out)} == {"slow", "fast"}
+    assert {r["status"] for r in json.loads(out)} == {"completed"}
+
+
+def test_corrupt_index_is_moved_aside_and_rebuilt(root, cli):
+    path = root / index.FILENAME
+    for p in root.glob(index.FILENAME + "-*"):
+        p.unlink()
+    path.write_bytes(b"this is not a database" * 100)
+    code, out, err = cli("runs", "--root", root, "--json")
+    assert code == 0, err
+    assert "was corrupt" in err and "rebuilt it from 2 run directories" in err
+    assert {r["id"] for r in json.loads(out)} == {"slow", "fast"}
+    kept = list(root.glob(index.FILENAME + ".corrupt-*"))
+    assert kept and kept[0].read_bytes().startswith(b"this is not")
+    # and the next listing is quiet: the index is good again
+    code, _, err = cli("runs", "--root", root)
+    assert code == 0 and "corrupt" not in err
+
+
+def test_rows_follow_the_folder(root, cli, tmp_path):
+    """A run directory copied in is added; one deleted is dropped."""
+    import shutil
+
+    shutil.copytree(root / "slow", root / "copy")
+    try:
+        ids = {r["id"] for r in index.list_runs(root)}
+        assert "copy" in ids
+    finally:
+        shutil.rmtree(root / "copy")
+    assert {r["id"] for r in index.list_runs(root)} == {"slow", "fast"}
+
+
+def test_killed_run_shows_as_interrupted(root, tmp_path):
+    """A real training process, killed with SIGKILL, cannot mark itself: the listing finds its pid dead."""
+    cfg = yaml.safe_load((root.parent / "cfg.yaml").read_text())
+    cfg["training"] = {"epochs": 100000, "early_stopping": {"enabled": False}}
+    cfg_path = tmp_path / "long.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "trainwell", "train", str(cfg_path), "--out", str(runs / "long"),
+                             "-q"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not (runs / "long" / "history.jsonl").exists():
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline, "training never started"
+            time.sleep(0.2)
+        [row] = index.list_runs(runs)
+        assert row["status"] == "running" and row["pid"] == proc.pid
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    [row] = index.list_runs(runs)
+    assert row["status"] == "interrupted"
+    with sqlite3.connect(runs / index.FILENAME) as conn:  # and it was written back
+        assert conn.execute("SELECT status FROM runs").fetchone()[0] == "interrupted"
+
+
+def test_a_crash_in_training_marks_the_run_failed(tmp_path, monkeypatch, tiny_cfg):
+    (tmp_path / "flaky_net.py").write_text(textwrap.dedent('''
+        from torch import nn
+
+        class Flaky(nn.Module):
+            def __init__(self, n_in, n_out):
+                super().__init__()
+                self.head = nn.Linear(n_in, n_out)
+                self.calls = 0
+
+            def forward(self, x):
+                if self.training:
+                    self.calls += 1
+                    if self.calls > 10:
+                        raise RuntimeError("simulated crash in forward")
+                return self.head(x)
+
+        def make(spec):
+            return Flaky(spec.n_features, len(spec.classes))
+    '''))
+    monkeypatch.chdir(tmp_path)
+    cfg = {**tiny_cfg, "model": {"type": "python", "builder": "flaky_net:make"}}
+    try:
+        with pytest.raises(RuntimeError, match="simulated crash"):
+            trainwell.train(cfg, out=tmp_path / "runs" / "flaky")
+    finally:
+        sys.modules.pop("flaky_net", None)
+    info = json.loads((tmp_path / "runs" / "flaky" / "run.json").read_text())
+    assert info["status"] == "failed" and "simulated crash" in info["error"]
+    [row] = index.list_runs(tmp_path / "runs")
+    assert row["status"] == "failed"
+
+
+WRITER = textwrap.dedent('''
+    import sys
+    from pathlib import Path
+    from trainwell import index
+    for d in sys.argv[1:]:
+        index.update(Path(d), log=lambda m: print(m, file=sys.stderr))
+''')
+
+
+def test_several_processes_write_at_once(root, tmp_path):
+    """Four writer processes, 15 runs each, started together: every row arrives, nobody errs."""
+    import shutil
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    dirs = []
+    for i in range(60):
+        d = runs / f"run-{i:02d}"
+        d.mkdir()
+        for name in ("run.json", "config.yaml", "metrics.json", "history.jsonl"):
+            shutil.copy(root / "slow" / name, d / name)
+        dirs.append(str(d))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # The index file is created first so the writers race on rows, not on building the file.
+    index.open_index(runs).close()
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, *dirs[k::4]], env=env, stderr=subprocess.PIPE)
+             for k in range(4)]
+    errors = [p.communicate()[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+    assert not any("not updated" in e for e in errors), errors
+    with sqlite3.connect(runs / index.FILENAME) as conn:
+        assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 60
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
