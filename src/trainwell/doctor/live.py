@@ -8,6 +8,9 @@ from . import rules
 from .findings import Finding, ranked
 
 
+# Problems that only slow training down: what was learned before them is worth keeping.
+SLOW_NOT_DAMAGED = {"lr_too_low", "plateau", "class_imbalance"}
+
 _CONTEXT_KEYS = {"optimizer.lr": "lr", "optimizer.weight_decay": "weight_decay", "optimizer.name": "optimizer",
                  "model.dropout": "dropout", "data.imbalance": "imbalance",
                  "model.activation": "activation"}
@@ -171,8 +174,10 @@ class Doctor(Callback):
         # Back to the last healthy state from before the problem began: a state after its onset
         # already carries the damage (heavy L2 in the suite: weights shrunk to near zero, and
         # from there the repaired run ended 2-3 points short in its remaining epochs).
+        # Slow progress leaves the weights sound, though: there the latest healthy state is kept.
         good = self._good
-        if finding.epoch and good[1]["pos"]["epoch"] >= finding.epoch and self._first is not None:
+        if finding.code not in SLOW_NOT_DAMAGED and finding.epoch and self._first is not None \
+                and good[1]["pos"]["epoch"] >= finding.epoch:
             good = self._first
         tensors, meta = good
         raise Rollback(tensors, meta, after_rollback)
