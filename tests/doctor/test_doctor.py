@@ -105,3 +105,14 @@ def test_architecture_fix_rebuilds_the_network_only_when_allowed(tmp_path, cli):
     assert trainwell.load_run(run.path).evaluate()["test"]["accuracy"] == pytest.approx(run.metrics["test"]["accuracy"])
     code, out, err = cli("evaluate", str(run.path))
     assert code == 0, err
+
+
+def test_a_rebuilt_network_resumes_as_the_rebuilt_one(tmp_path):
+    cfg = {**DEEP_SIGMOID, "training": {**DEEP_SIGMOID["training"], "epochs": 12},
+           "doctor": {"repair": True, "allow_architecture_changes": True}}
+    run = trainwell.train(cfg, out=tmp_path / "r")
+    assert any("rebuilt" in (r.get("action") or "") for r in read(run, "repairs.json"))
+    # The checkpoint holds the rebuilt network's weights and optimizer state; resuming must build
+    # that network, not the one config.yaml describes, or the weights would not load.
+    again = trainwell.train(resume=run.path)
+    assert again.metrics["test"]["accuracy"] == pytest.approx(run.metrics["test"]["accuracy"])
