@@ -4,12 +4,13 @@ The public API is imported lazily so `import trainwell` (and the CLI's --help) s
 """
 
 __version__ = "0.1.0"
-__all__ = ["load_config", "train", "load_run", "Run", "Config", "UserError", "TrainingInterrupted"]
+__all__ = ["load_config", "train", "load_run", "Run", "Config", "UserError", "TrainingInterrupted", "tune"]
 
 _WHERE = {
     "load_config": "config", "Config": "config",
     "train": "api", "load_run": "api", "Run": "api",
     "UserError": "errors", "TrainingInterrupted": "errors",
+    "tune": "tuning",
 }
 
 

@@ -140,8 +140,12 @@ def _clean_float(v):
 # ----------------------------------------------------------------------------- train
 def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] | list[str] | None = None, *,
           out: str | Path | None = None, resume: str | Path | None = None, quiet: bool = True,
-          progress: bool | None = None) -> "Run":
+          progress: bool | None = None, callbacks: list | None = None, data_hook=None) -> "Run":
     """Train from a YAML path, a dict or a Config; or continue an interrupted run with resume=RUN_DIR.
+
+    callbacks: extra training.loop.Callback objects, called after the built-in ones (a tuning trial
+    reports each epoch's value through one and stops a pruned trial). data_hook: Prepared -> Prepared,
+    applied to the prepared data before training (bootstrap samples for bagging, CV folds).
 
     Returns the Run. Raises UserError for bad input and TrainingInterrupted on Ctrl-C
     (after the state is on disk).
@@ -159,6 +163,7 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     from .training.optim import Schedule, build_optimizer
 
     log = runs.Log(quiet=quiet)
+    callbacks_extra = list(callbacks or [])  # the name `callbacks` is reused below for the full list
     if resume is not None:
         run_dir = Path(resume)
         if not (run_dir / "checkpoints" / "last.safetensors").is_file():
@@ -167,6 +172,7 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         if overrides:
             raise UserError("--set cannot be combined with --resume: a resumed run keeps its config")
         cfg = load_config(run_dir / "config.yaml")
+        cfg = _with_network_repairs(cfg, run_dir)
     else:
         if config is None:
             raise UserError("train needs a config: a YAML path, a dict or a Config")
@@ -184,6 +190,9 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         lr_choice = {"lr": lr, "reason": why}
         cfg = load_config(cfg, {"optimizer.lr": lr})
         log(f"optimizer.lr: auto -> {lr:.3g} ({why})")
+    from .loggers import check as check_loggers
+
+    extra_logs = check_loggers(cfg)  # a logger asked for but not installed: refused before any file is written
     _seed_all(cfg.seed)
     prepared = data_mod.prepare(cfg.data, cfg.seed, cfg.model.type)
     spec = prepared.spec
@@ -195,6 +204,8 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     if cfg.doctor.enabled:
         cfg, prepared, pre_findings, pre_repairs = _preflight(cfg, prepared, plan, log, resume is not None)
         spec = prepared.spec
+    if data_hook is not None:
+        prepared = data_hook(prepared)
     n_train = len(prepared.train.x)
     bs = n_train if cfg.training.batch_size == "full" else cfg.training.batch_size
 
@@ -248,11 +259,14 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         probe_rows = torch.randperm(len(train_t), generator=torch.Generator().manual_seed(cfg.seed))
         signals = Signals(model, train_t.x[probe_rows[:cfg.doctor.probe_size].to(device)], cfg.doctor.budget)
         cfg_holder = {"cfg": cfg}
+        rebuild_model = (lambda c: build(c.model, spec, plan["n_out"], seed=c.seed).to(device)) \
+            if cfg.doctor.allow_architecture_changes and not cfg.model.init_from else None
         rebuild = lambda c: build_loss(c.loss, spec.task, len(spec.classes) if spec.classes else None,
                                        _class_weights(prepared), device)
         doctor = Doctor(build_context(cfg, prepared, plan), signals, log, repair=cfg.doctor.repair,
                         allow_architecture=cfg.doctor.allow_architecture_changes,
-                        max_repairs=cfg.doctor.max_repairs, apply_fix=make_fixer(cfg_holder, rebuild, log))
+                        max_repairs=cfg.doctor.max_repairs,
+                        apply_fix=make_fixer(cfg_holder, rebuild, log, rebuild_model=rebuild_model))
         callbacks += [signals, doctor]
     callbacks.append(cbs.HistoryWriter(run_dir / "history.jsonl"))
     early = None
@@ -266,6 +280,9 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         if show else None
     if bar:
         callbacks.append(bar)
+    callbacks += list(callbacks_extra)
+    if extra_logs is not None:
+        callbacks.append(extra_logs.attach(run_dir))
 
     generator = torch.Generator().manual_seed(cfg.seed + 1)
     trainer = Trainer(
@@ -288,6 +305,7 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         info = {**runs.read_json(run_dir / "run.json"), "status": "running", "pid": os.getpid()}
         log(f"resuming at epoch {trainer.pos.epoch + 1}, batch {trainer.pos.batch}")
     runs.write_json(run_dir / "run.json", info)
+    runs.indexed(run_dir, log)
     shape = cfg.model.model_dump(exclude={"type", "init", "init_from", "freeze", "new_head"})
     log(f"model: {cfg.model.type} {shape} ({info['parameters']:,} parameters), loss {plan['loss']}, "
         f"optimizer {cfg.optimizer.name} lr {cfg.optimizer.lr:g}, device {device}")
@@ -300,8 +318,16 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
             bar.close()
         info.update(status="interrupted", seconds=info.get("seconds", 0) + time.perf_counter() - started)
         runs.write_json(run_dir / "run.json", info)
+        runs.indexed(run_dir, log)
         log(f"interrupted at epoch {trainer.pos.epoch + 1}; state saved")
         raise TrainingInterrupted(str(run_dir)) from None
+    except BaseException as exc:  # a crash or a bug: say so in run.json and the index, then re-raise
+        info.update(status="interrupted" if isinstance(exc, KeyboardInterrupt) else "failed",
+                    error=f"{type(exc).__name__}: {exc}",
+                    seconds=info.get("seconds", 0) + time.perf_counter() - started)
+        runs.write_json(run_dir / "run.json", info)
+        runs.indexed(run_dir, log)
+        raise
     finally:
         if bar:
             bar.close()
@@ -310,6 +336,7 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
 
     from safetensors.torch import save_file
 
+    model = trainer.model  # an architecture repair may have replaced the network
     save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
               str(run_dir / "model.safetensors"))
     results = {}
@@ -330,12 +357,14 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
                    for k, v in r["overrides"].items()}
         (run_dir / "config.repaired.yaml").write_text(dump_config(load_config(cfg, applied)))
     if signals is not None:
-        runs.write_json(run_dir / "signals.json", {"records": signals.records, "nonfinite": signals.nonfinite})
+        runs.write_json(run_dir / "signals.json", {"records": signals.records, "nonfinite": signals.nonfinite,
+                                                   "initial_probe": signals.initial_probe})
         info["doctor_overhead"] = round(signals.overhead(), 4)
     best = early.monitor if early else ckpt.monitor
     info.update(status="completed", seconds=round(info.get("seconds", 0) + elapsed, 3),
                 finished=time.strftime("%Y-%m-%dT%H:%M:%S"), stop_reason=trainer.stop_reason,
                 epochs_run=len(trainer.history), best_epoch=best.best_epoch,
+                epochs_trained=info.get("epochs_trained", 0) + trainer.epochs_trained,
                 best={best.key: best.best} if best.best is not None else {})
     runs.write_json(run_dir / "run.json", info)
     if cfg.doctor.enabled:
@@ -344,7 +373,24 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         shown = {k: v for k, v in scores.items() if k != "confusion_matrix"}
         log(f"{split_name}: " + "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
                                          for k, v in shown.items()))
+    runs.indexed(run_dir, log)
+    if cfg.logging.report:
+        runs.write_report(run_dir, log)
+    if extra_logs is not None:
+        extra_logs.finish()
     return Run(run_dir)
+
+
+def _with_network_repairs(cfg: Config, run_dir: Path) -> Config:
+    """A run whose network the doctor rebuilt resumes (and loads) as the rebuilt network."""
+    from .doctor.repair import ARCH_KEYS
+    from .training import checkpoint
+
+    _, meta = checkpoint.unpack(run_dir / "checkpoints" / "last.safetensors", tensors=False)
+    applied = {}
+    for cb in (meta.get("callbacks") or {}).values():
+        applied.update({k: v for k, v in (cb.get("applied") or {}).items() if k in ARCH_KEYS})
+    return load_config(cfg, applied) if applied else cfg
 
 
 def _class_weights(prepared) -> list[float]:
@@ -429,6 +475,7 @@ def _train_gan(cfg, prepared, run_dir, log, device, quiet, progress, resuming) -
     if resuming:
         info = {**runs.read_json(run_dir / "run.json"), "status": "running", "pid": os.getpid()}
     runs.write_json(run_dir / "run.json", info)
+    runs.indexed(run_dir, log)
     started = time.perf_counter()
     show = (not quiet) if progress is None else progress
     try:
@@ -437,12 +484,16 @@ def _train_gan(cfg, prepared, run_dir, log, device, quiet, progress, resuming) -
     except TrainingInterrupted:
         info.update(status="interrupted", seconds=info.get("seconds", 0) + time.perf_counter() - started)
         runs.write_json(run_dir / "run.json", info)
+        runs.indexed(run_dir, log)
         raise TrainingInterrupted(str(run_dir)) from None
     if not (run_dir / "findings.json").exists():
         runs.write_json(run_dir / "findings.json", [])
     info.update(updates, status="completed", seconds=round(info.get("seconds", 0) + time.perf_counter() - started, 3),
                 finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
     runs.write_json(run_dir / "run.json", info)
+    runs.indexed(run_dir, log)
+    if cfg.logging.report:
+        runs.write_report(run_dir, log)
     return Run(run_dir)
 
 
@@ -526,7 +577,11 @@ class Run:
             if not weights.is_file():
                 raise UserError(f"{str(self.path)!r} has no model.safetensors: the run did not finish "
                                 f"(status {self.info.get('status')!r}); resume it with trainwell train --resume")
-            model = build(self.config.model, self.spec, self.info["n_out"])
+            # The doctor may have rebuilt the network (an architecture repair): the repaired
+            # config describes the weights that were saved.
+            repaired = self.path / "config.repaired.yaml"
+            net_cfg = load_config(repaired) if repaired.is_file() else self.config
+            model = build(net_cfg.model, self.spec, self.info["n_out"])
             try:
                 model.load_state_dict(load_file(str(weights)))
             except Exception as exc:  # a file that is not safetensors or does not fit this network
@@ -592,4 +647,9 @@ class Run:
 
 
 def load_run(path: str | Path) -> Run:
+    """A run directory, or an ensemble directory (trainwell ensemble): both evaluate and predict."""
+    if (Path(path) / "ensemble.json").is_file():
+        from .tuning.ensemble import EnsembleRun
+
+        return EnsembleRun(path)
     return Run(path)

@@ -51,17 +51,17 @@ def evaluate(
 
 @app.command()
 def predict(
-    run: Path = typer.Argument(..., help="A run directory."),
+    run: Path = typer.Argument(..., help="A run directory, or an ONNX export directory (trainwell export)."),
     input: Path = typer.Argument(..., help="A CSV/Parquet/NPZ file with the feature columns."),
     output: Path = typer.Option(..., "-o", "--output", help="Where to write the predictions (CSV)."),
 ):
     """Write predictions (and class probabilities) for new rows."""
-    from . import api
+    # From an export this needs onnxruntime, numpy and pandas only: torch is never imported.
+    from .serve.predict import load_predictor
 
     if output.exists() and output.resolve() == input.resolve():
         raise UserError("-o/--output must differ from INPUT; nothing was overwritten")
-    loaded = api.load_run(run)
-    result = loaded.predict(str(input))
+    result = load_predictor(run).predict(str(input))
     output.parent.mkdir(parents=True, exist_ok=True)
     result.to_csv(output, index=False)
     print(output)
@@ -71,7 +71,8 @@ def predict(
 def find_lr(
     config: Path = typer.Argument(..., help="The YAML config."),
     set_: List[str] = typer.Option([], "--set", help=SET_HELP),
-    out: Path = typer.Option(Path("lr_finder.png"), "--out", help="Where to save the loss-vs-lr plot (PNG)."),
+    out: Path = typer.Option(Path("lr_finder.png"), "--out", help="Where to save the loss-vs-lr plot (PNG); "
+                             "an HTML report goes beside it (same name, .html)."),
     start_lr: float = typer.Option(1e-7, "--start-lr"),
     end_lr: float = typer.Option(10.0, "--end-lr"),
     steps: int = typer.Option(100, "--steps", help="Mini-batches in the sweep."),
@@ -89,6 +90,9 @@ def find_lr(
         print(f"suggested learning rate: {result.suggestion:.3g}")
         print(f"why: {result.reason}")
     print(f"plot: {result.png}")
+    from .report import write_lr_report
+
+    print(f"report: {write_lr_report(result, Path(result.png).with_suffix('.html'), config_name=cfg.name)}")
 
 
 @app.command()
@@ -124,7 +128,10 @@ from . import cli_tune, cli_runs, cli_serve  # noqa: E402,F401
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # Without standalone mode, click returns an abort's exit code (130 on Ctrl-C) instead of exiting.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

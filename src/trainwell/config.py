@@ -324,11 +324,128 @@ class DoctorConfig(Section):
     budget: float = Field(0.02, gt=0, le=0.5, description="share of training time the signals may take")
 
 
+class LoggingConfig(Section):
+    report: bool = Field(True, description="write report.html at the end of train (about a second on small runs)")
+    tensorboard: bool = Field(False, description="write TensorBoard event files to RUN/tensorboard "
+                                                 "(needs: pip install tensorboard)")
+    mlflow: str | None = Field(None, description="an MLflow tracking URI (e.g. file:./mlruns) to log params, "
+                                                 "metrics and the report to (needs: pip install mlflow)")
+
+
 class MetricsConfig(Section):
     names: list[str] | Literal["auto"] = Field(
         "auto", description="final metrics; auto: all that fit the task")
     per_epoch: list[str] | Literal["auto"] = Field(
         "auto", description="metrics recorded every epoch; auto: accuracy, or mae and r2")
+
+
+# ----------------------------------------------------------------------------- tune (issue 5)
+class TuneParam(Section):
+    """One searched config key: a float (linear or log), an int, or a choice among values."""
+    type: Literal["float", "int", "choice"] = Field(..., description="float, int or choice")
+    low: Union[float, Literal["auto"], None] = Field(
+        None, description="lower bound; auto (optimizer.lr only): the range test's suggestion / span")
+    high: Union[float, Literal["auto"], None] = Field(
+        None, description="upper bound; auto (optimizer.lr only): the range test's suggestion x span")
+    log: bool = Field(False, description="sample on a log scale (bounds must be > 0)")
+    step: float | None = Field(None, gt=0, description="spacing of the values (int default 1)")
+    values: list[Any] | None = Field(None, description="choice: the candidates (numbers, strings, lists...)")
+    when: dict[str, Any] | None = Field(
+        None, description="sample only when these keys have these values (a list = any of them), "
+                          "e.g. {optimizer.name: sgd}")
+    span: float = Field(10.0, gt=1, description="auto bounds: suggestion / span .. suggestion x span")
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if self.type == "choice":
+            if not self.values:
+                raise ValueError("choice needs a non-empty list `values`, e.g. values: [adam, sgd]")
+            return self
+        if self.low is None or self.high is None:
+            raise ValueError(f"{self.type} needs both low and high, got low={self.low} high={self.high}")
+        auto = "auto" in (self.low, self.high)
+        if auto and self.type != "float":
+            raise ValueError("low/high auto works for a float (optimizer.lr) only")
+        if not auto and self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) must be <= high ({self.high:g})")
+        if self.log and any(b != "auto" and b <= 0 for b in (self.low, self.high)):
+            raise ValueError(f"log scale needs bounds > 0, got low={self.low} high={self.high}")
+        if self.type == "int" and any(b != "auto" and float(b) != int(b) for b in (self.low, self.high)):
+            raise ValueError(f"int bounds must be whole numbers, got low={self.low} high={self.high}")
+        return self
+
+
+class TuneObjective(Section):
+    metric: str = Field(..., description="val_loss, val_<metric>, parameters, or latency_ms (per 1000 rows)")
+    direction: Literal["auto", "minimize", "maximize"] = Field(
+        "auto", description="auto: maximize scores, minimize losses, errors, parameters and latency")
+
+
+class TuneConfig(Section):
+    space: dict[str, TuneParam] = Field(
+        default_factory=dict, description="dotted config key -> distribution; a bare list is a choice")
+    metric: str = Field("auto", description="the objective, val_loss or val_<metric>; auto: early stopping's monitor")
+    direction: Literal["auto", "minimize", "maximize"] = Field("auto", description="auto: from the metric")
+    objectives: list[TuneObjective] = Field(
+        default_factory=list, description="two or more objectives: a multi-objective study with a Pareto front")
+    sampler: Literal["auto", "grid", "random", "tpe", "gp", "cmaes", "nsga2"] = Field(
+        "auto", description="auto: tpe for one objective, nsga2 for several")
+    pruner: Literal["auto", "none", "median", "successive_halving", "hyperband"] = Field(
+        "auto", description="auto: median for one objective, none for several (Optuna cannot prune those)")
+    trials: int = Field(20, ge=1, description="finished trials the study should hold (a rerun resumes up to it)")
+    timeout: float | None = Field(None, gt=0, description="seconds after which no new trial starts")
+    seed: int | None = Field(None, description="sampler seed; default: the config's seed")
+    cv_folds: int = Field(1, ge=1, description="K >= 2: each trial trains K folds of train+val; objective = mean")
+    grid_points: int = Field(4, ge=2, description="grid sampler: values per float or wide int range")
+    startup_trials: int = Field(5, ge=0, description="trials before pruning and model-based sampling start")
+    warmup_epochs: int = Field(3, ge=1, description="epochs a trial always gets before it may be pruned")
+
+    @field_validator("space", mode="before")
+    @classmethod
+    def _list_is_choice(cls, v):
+        if isinstance(v, dict):
+            return {k: {"type": "choice", "values": p} if isinstance(p, list) else p for k, p in v.items()}
+        return v
+
+
+def _flat_keys(tree: dict, prefix: str = "") -> set[str]:
+    keys = set()
+    for k, v in tree.items():
+        keys.add(prefix + k)
+        if isinstance(v, dict):
+            keys |= _flat_keys(v, f"{prefix}{k}.")
+    return keys
+
+
+def _tune_problems(cfg) -> list[str]:
+    """A searched key must exist in the config; `when` must name keys; metrics must be known."""
+    from .metrics import CLASSIFICATION, REGRESSION
+
+    tune = cfg.tune
+    if not tune.space and not tune.objectives and tune.metric == "auto":
+        return []
+    known_keys = _flat_keys(cfg.model_dump(mode="json", exclude={"tune"}))
+    problems = []
+    for key, param in tune.space.items():
+        if key not in known_keys or key.split(".")[0] in ("tune", "name"):
+            close = difflib.get_close_matches(key, sorted(known_keys), n=1, cutoff=0.6)
+            problems.append(f"tune.space.{key}: not a config key" + (f"; did you mean {close[0]}?" if close else
+                            "; use a dotted key such as optimizer.lr or model.hidden"))
+        if "auto" in (param.low, param.high) and key != "optimizer.lr":
+            problems.append(f"tune.space.{key}: low/high auto is for optimizer.lr only (the LR range test)")
+        for cond in (param.when or {}):
+            if cond not in known_keys:
+                problems.append(f"tune.space.{key}.when: {cond!r} is not a config key")
+    metric_ok = lambda m: m == "val_loss" or (m.startswith("val_") and m[4:] in set(CLASSIFICATION) | set(REGRESSION))
+    if tune.metric != "auto" and not metric_ok(tune.metric):
+        problems.append(f"tune.metric: got {tune.metric!r}; valid: auto, val_loss or val_<metric>")
+    for i, obj in enumerate(tune.objectives):
+        if not (metric_ok(obj.metric) or obj.metric in ("parameters", "latency_ms")):
+            problems.append(f"tune.objectives.{i}.metric: got {obj.metric!r}; valid: val_loss, val_<metric>, "
+                            f"parameters, latency_ms")
+    if len(tune.objectives) == 1:
+        problems.append("tune.objectives: list two or more (or use tune.metric for one)")
+    return problems
 
 
 class Config(Section):
@@ -343,6 +460,8 @@ class Config(Section):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     doctor: DoctorConfig = Field(default_factory=DoctorConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig, description="the report and optional loggers")
+    tune: TuneConfig = Field(default_factory=TuneConfig, description="hyperparameter search (trainwell tune)")
 
     @model_validator(mode="before")
     @classmethod
@@ -371,6 +490,7 @@ class Config(Section):
                 f"with a metric from {sorted(known)}")
         if self.optimizer.nesterov and (self.optimizer.name != "sgd" or self.optimizer.momentum == 0):
             problems.append("optimizer.nesterov: needs optimizer.name sgd with momentum > 0")
+        problems += _tune_problems(self)
         if problems:
             raise ValueError("\n".join(problems))
         return self

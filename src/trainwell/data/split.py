@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from ..errors import UserError
 
@@ -73,6 +72,10 @@ def _stratify_ok(labels: np.ndarray, sizes: dict[str, int], notes: list[str]) ->
 
 def _cut(index: np.ndarray, labels, size: int, seed: int, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Split `size` rows off `index`; stratified when labels are given and it is possible."""
+    # Imported here: sklearn takes about a second to import, and predicting from an export
+    # (which loads this package for its preprocessing) never splits anything.
+    from sklearn.model_selection import train_test_split
+
     if size == 0:
         return index, index[:0]
     if labels is not None:

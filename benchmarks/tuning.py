@@ -1,0 +1,111 @@
+"""Tuning benchmark: TPE + Hyperband against random search without pruning, side by side.
+
+Same task (an MLP on scikit-learn's digits), same search space, same number of trials. Prints
+each study's best validation accuracy, the epochs it trained, the share of epochs pruning saved,
+Optuna's own time per trial as a share of the trial's time, and the speed-up of --jobs 2 over
+--jobs 1 (random search, no pruning, so both do the same work).
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/tuning.py [--trials 24] [--seeds 1] [--jobs-trials 12]
+
+Goals (issue 5): equal or better score with >= 40% fewer epochs; Optuna overhead <= 1% of a trial.
+Not run by CI; figures depend on the machine (2 shared cores here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+
+def config(seed: int, sampler: str, pruner: str) -> dict:
+    return {
+        "name": f"bench-{sampler}-{pruner}",
+        "seed": seed,
+        "data": {"source": "builtin:digits"},
+        "model": {"type": "mlp", "hidden": [64]},
+        "optimizer": {"name": "adam", "lr": 1e-3},
+        "training": {"epochs": 30, "batch_size": 64, "threads": 1, "checkpoint_interval": 60,
+                     "early_stopping": {"monitor": "val_loss", "patience": 6}},
+        "tune": {
+            "metric": "val_accuracy", "sampler": sampler, "pruner": pruner,
+            "startup_trials": 5, "warmup_epochs": 3, "seed": seed,
+            "space": {
+                "optimizer.name": ["adam", "sgd"],
+                "optimizer.lr": {"type": "float", "low": 1e-5, "high": 0.3, "log": True},
+                "optimizer.momentum": {"type": "float", "low": 0.0, "high": 0.95, "when": {"optimizer.name": "sgd"}},
+                "model.hidden": [[16], [32], [64], [128, 64], [256, 128]],
+                "model.dropout": {"type": "float", "low": 0.0, "high": 0.5},
+                "training.batch_size": [32, 64, 128, 256],
+            },
+        },
+    }
+
+
+def run(cfg: dict, trials: int, folder: Path, jobs: int = 1) -> dict:
+    from trainwell.tuning.study import tune
+
+    started = time.perf_counter()
+    result = tune(cfg, trials=trials, jobs=jobs, out=folder, quiet=True)
+    wall = time.perf_counter() - started
+    call = result["this_call"]
+    return {"best": result["best"]["value"] if "best" in result else float("nan"),
+            "epochs": result["epochs"], "complete": result["complete"], "pruned": result["pruned"],
+            "failed": result["failed"], "wall": wall,
+            "overhead": call["optuna_seconds"] / max(call["trial_seconds"], 1e-9),
+            "optuna_per_trial_ms": 1000 * call["optuna_seconds"] / max(call["trials_run"], 1),
+            "trial_s": call["trial_seconds"] / max(call["trials_run"], 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--trials", type=int, default=24)
+    ap.add_argument("--seeds", type=int, default=1)
+    ap.add_argument("--jobs-trials", type=int, default=12, help="trials for the --jobs 1 vs 2 timing")
+    args = ap.parse_args()
+
+    import torch
+
+    torch.set_num_threads(1)
+    root = Path(tempfile.mkdtemp(prefix="trainwell-tuning-bench-"))
+    rows = {"tpe+hyperband": [], "random, no pruning": []}
+    for seed in range(args.seeds):
+        for label, sampler, pruner in (("tpe+hyperband", "tpe", "hyperband"), ("random, no pruning", "random", "none")):
+            r = run(config(seed, sampler, pruner), args.trials, root / f"{sampler}-{pruner}-{seed}")
+            rows[label].append(r)
+            print(f"seed {seed} {label:20s} best val_accuracy {r['best']:.4f}  epochs {r['epochs']:4d}  "
+                  f"complete {r['complete']:2d} pruned {r['pruned']:2d} failed {r['failed']:2d}  "
+                  f"wall {r['wall']:.1f} s  optuna {r['optuna_per_trial_ms']:.1f} ms/trial = "
+                  f"{100 * r['overhead']:.2f}% of {r['trial_s']:.2f} s/trial", flush=True)
+
+    print(f"\n{args.trials} trials per study, digits MLP, up to 30 epochs per trial, {args.seeds} seed(s):")
+    print(f"{'study':22s} {'best val acc':>12s} {'epochs':>7s} {'wall s':>7s} {'optuna/trial':>13s}")
+    for label, rs in rows.items():
+        print(f"{label:22s} {statistics.mean(r['best'] for r in rs):12.4f} "
+              f"{statistics.mean(r['epochs'] for r in rs):7.0f} {statistics.mean(r['wall'] for r in rs):7.1f} "
+              f"{100 * statistics.mean(r['overhead'] for r in rs):12.2f}%")
+    tpe, rnd = rows["tpe+hyperband"], rows["random, no pruning"]
+    saved = 1 - sum(r["epochs"] for r in tpe) / sum(r["epochs"] for r in rnd)
+    print(f"epochs saved by pruning: {100 * saved:.1f}% (goal >= 40%)")
+    print(f"score: tpe+hyperband {statistics.mean(r['best'] for r in tpe):.4f} vs random "
+          f"{statistics.mean(r['best'] for r in rnd):.4f} (goal: equal or better)")
+    print(f"Optuna overhead per trial: {100 * statistics.mean(r['overhead'] for r in tpe + rnd):.2f}% of trial time "
+          f"(goal <= 1%)")
+
+    # --jobs: the same random, unpruned study with 1 and with 2 worker processes.
+    walls = {}
+    for jobs in (1, 2):
+        r = run(config(100, "random", "none"), args.jobs_trials, root / f"jobs-{jobs}", jobs=jobs)
+        walls[jobs] = r["wall"]
+        print(f"--jobs {jobs}: {args.jobs_trials} trials in {r['wall']:.1f} s ({r['epochs']} epochs)", flush=True)
+    print(f"speed-up of --jobs 2 over --jobs 1: {walls[1] / walls[2]:.2f}x (includes the second process's start-up)")
+    print(f"studies in {root}")
+
+
+if __name__ == "__main__":
+    main()

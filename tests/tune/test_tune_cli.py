@@ -1,0 +1,116 @@
+"""The tune command: bad input (exit 2 naming the entry), workers sharing a journal, resume."""
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+import yaml
+
+SPACE = {"optimizer.lr": {"type": "float", "low": 1.0e-3, "high": 0.1, "log": True}}
+
+
+@pytest.mark.parametrize("space, tune_extra, named", [
+    ({"optimizer.lrr": {"type": "float", "low": 0.001, "high": 0.1}}, {}, "tune.space.optimizer.lrr: not a config key; did you mean optimizer.lr?"),
+    ({"optimizer.lr": {"type": "float", "low": 0.1, "high": 0.001}}, {}, "tune.space.optimizer.lr: low (0.1) must be <= high (0.001)"),
+    ({"model.hidden": {"type": "choice", "values": []}}, {}, "tune.space.model.hidden: choice needs a non-empty list"),
+    ({"model.hidden": []}, {}, "tune.space.model.hidden: choice needs a non-empty list"),
+    ({"optimizer.lr": {"type": "float", "low": 0, "high": 0.1, "log": True}}, {}, "tune.space.optimizer.lr: log scale needs bounds > 0"),
+    ({"model.dropout": {"type": "float", "low": 0.0, "high": 1.5}}, {}, "tune.space.model.dropout: the value 1.5 gives an invalid config"),
+    (SPACE, {"sampler": "annealing"}, "tune.sampler: Input should be 'auto', 'grid', 'random', 'tpe', 'gp', 'cmaes' or 'nsga2'"),
+    (SPACE, {"pruner": "early"}, "tune.pruner: Input should be 'auto', 'none', 'median', 'successive_halving' or 'hyperband'"),
+    (SPACE, {"metric": "val_accurcy"}, "tune.metric: got 'val_accurcy'"),
+    ({}, {}, "tune.space: empty"),
+])
+def test_bad_input_exits_2_naming_the_entry(space, tune_extra, named, tiny_cfg, cli, write_yaml, tmp_path):
+    cfg = {**tiny_cfg, "tune": {"space": space, **tune_extra}}
+    code, out, err = cli("tune", write_yaml(cfg), "--out", tmp_path / "study")
+    assert code == 2, (out, err)
+    assert named in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "study").exists()  # rejected before anything was written
+
+
+def test_bad_options_exit_2(tiny_cfg, cli, write_yaml, tmp_path):
+    cfg = write_yaml({**tiny_cfg, "tune": {"space": SPACE}})
+    for args, named in ((["--jobs", "0"], "--jobs"), (["--timeout", "soon"], "--timeout"),
+                        (["--trials", "0"], "--trials")):
+        code, _, err = cli("tune", cfg, "--out", tmp_path / "s", *args)
+        assert code == 2 and named in err, err
+    code, _, err = cli("tune", "--show", tmp_path / "nothing")
+    assert code == 2 and "not a study folder" in err
+
+
+def test_two_processes_share_one_journal_without_losing_or_repeating_a_trial(tune_cfg, tmp_path, load):
+    from trainwell.tuning.study import tune
+
+    tune_cfg["tune"].update(sampler="random", pruner="none")
+    folder = tmp_path / "study"
+    n = 6
+    # --jobs 2: this process and one spawned worker process ask, train and tell on one journal file.
+    result = tune(tune_cfg, trials=n, jobs=2, out=folder)
+    study = load(folder)
+    assert len(study.trials) == n
+    assert sorted(t.number for t in study.trials) == list(range(n))
+    assert all(t.state.name == "COMPLETE" for t in study.trials)
+    run_dirs = [t.user_attrs["run_dir"] for t in study.trials]
+    assert len(set(run_dirs)) == n
+    assert sorted(p.name for p in (folder / "trials").glob("trial-*")) == sorted(d.split("/")[-1] for d in run_dirs)
+    pids = {t.user_attrs["worker"]["pid"] for t in study.trials}
+    assert os.getpid() in pids and len(pids) == 2  # the work really was shared
+    assert result["this_call"]["trials_run"] == n
+
+
+def _interrupt_when(path, timeout=120):
+    """A real SIGINT to this process once `path` exists (the trial is then training)."""
+    def fire():
+        deadline = time.time() + timeout
+        while not path.exists() and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        os.kill(os.getpid(), signal.SIGINT)
+    thread = threading.Thread(target=fire, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_interrupt_then_rerun_resumes_the_study(tune_cfg, write_yaml, tmp_path, load, cli):
+    tune_cfg["tune"].update(sampler="random", pruner="none", trials=3)
+    tune_cfg["training"].update(epochs=100, early_stopping={"enabled": False})
+    path = write_yaml(tune_cfg)
+    folder = tmp_path / "study"
+    thread = _interrupt_when(folder / "trials" / "trial-0001" / "history.jsonl")
+    code, _, err = cli("tune", path, "--out", folder, "--quiet")
+    thread.join()
+    assert code == 130, err
+    assert "rerun the same command to resume" in err
+    study = load(folder)
+    cut = [t for t in study.trials if t.user_attrs.get("interrupted")]
+    assert len(cut) == 1 and cut[0].number == 1
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "FAIL", "WAITING"]
+    # the same command again: the interrupted trial is retried with its parameters, up to 3 trials
+    code, out, err = cli("tune", path, "--out", folder, "--quiet")
+    assert code == 0, err
+    study = load(folder)
+    finished = [t for t in study.trials if t.state.name == "COMPLETE"]
+    assert len(finished) == 3
+    retry = [t for t in finished if t.user_attrs.get("retry_of") == 1]
+    assert len(retry) == 1 and retry[0].params == cut[0].params
+    assert "1 interrupted (retried)" in out
+
+
+def test_auto_writes_a_config_runs_a_budgeted_study_and_trains_the_final_model(blobs_csv, cli, tmp_path):
+    code, out, err = cli("auto", blobs_csv, "--target", "label", "--budget", "6s", "--out", tmp_path / "auto",
+                         "--quiet")
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    final = lines[-1]
+    assert final == str(tmp_path / "auto" / "final")
+    cfg = yaml.safe_load((tmp_path / "auto" / "config.yaml").read_text())
+    assert cfg["tune"]["pruner"] == "hyperband" and cfg["tune"]["metric"] == "val_loss"
+    assert cfg["tune"]["timeout"] <= 5
+    assert "model.hidden" in cfg["tune"]["space"]
+    assert (tmp_path / "auto" / "final" / "metrics.json").is_file()
+    code, _, err = cli("auto", blobs_csv, "--target", "label", "--budget", "2s")
+    assert code == 2 and "--budget" in err

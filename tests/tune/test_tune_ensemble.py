@@ -1,0 +1,56 @@
+"""Ensembles: bagging and a study's top-k; the directory evaluate and predict accept."""
+
+import json
+
+import pandas as pd
+
+import trainwell
+from trainwell.tuning.ensemble import bagging
+from trainwell.tuning.study import tune
+
+
+def test_bagging_members_train_on_bootstrap_samples_and_the_dir_loads_as_a_run(tiny_cfg, blobs_csv, tmp_path, cli):
+    result = bagging(tiny_cfg, None, 3, out=tmp_path / "bag")
+    assert set(result.metrics["members"]) == {"member-0", "member-1", "member-2"}
+    assert "test" in result.metrics and "accuracy" in result.metrics["test"]
+    rows = [json.loads((tmp_path / "bag" / "members" / m / "data.json").read_text())["bootstrap"]
+            for m in result.metrics["members"]]
+    assert len({r["seed"] for r in rows}) == 3 and all(r["distinct_rows"] < r["rows"] for r in rows)
+    run = trainwell.load_run(tmp_path / "bag")
+    evaluated = run.evaluate()
+    assert evaluated["test"]["accuracy"] == result.metrics["test"]["accuracy"]
+    assert set(evaluated["members"]) == set(result.metrics["members"])
+    frame = pd.read_csv(blobs_csv).drop(columns=["label"]).head(7)
+    pred = run.predict(frame)
+    members = [m.predict(frame) for m in run.members]
+    mean = sum(m["proba_cat"] for m in members) / 3
+    assert (pred["proba_cat"] - mean).abs().max() < 1e-6
+    assert set(pred["prediction"]) <= {"cat", "dog", "eel"}
+    # the CLI accepts the ensemble directory like a run directory
+    code, out, err = cli("evaluate", tmp_path / "bag")
+    assert code == 0, err
+    assert json.loads(out)["test"]["accuracy"] == result.metrics["test"]["accuracy"]
+    code, out, err = cli("predict", tmp_path / "bag", blobs_csv, "-o", tmp_path / "p.csv")
+    assert code == 0, err
+    assert len(pd.read_csv(tmp_path / "p.csv")) == len(pd.read_csv(blobs_csv))
+
+
+def test_top_k_of_a_study(tune_cfg, tmp_path, cli):
+    tune_cfg["tune"].update(trials=3, pruner="none")
+    tune(tune_cfg, out=tmp_path / "study")
+    code, out, err = cli("ensemble", "--study", tmp_path / "study", "--top", 2, "--out", tmp_path / "top")
+    assert code == 0, err
+    assert out.strip().splitlines()[-1] == str(tmp_path / "top")
+    assert "ensemble" in out and "trial-" in out
+    meta = json.loads((tmp_path / "top" / "ensemble.json").read_text())
+    assert meta["method"] == "top_k" and len(meta["members"]) == 2
+    ranked = sorted(meta["values"], reverse=True)
+    assert meta["values"] == ranked
+    assert not (tmp_path / "top" / meta["members"][0] / "checkpoints").exists()
+
+
+def test_ensemble_bad_input(tiny_cfg, write_yaml, cli, tmp_path):
+    code, _, err = cli("ensemble", write_yaml(tiny_cfg), "--members", 1)
+    assert code == 2 and "--members" in err
+    code, _, err = cli("ensemble")
+    assert code == 2 and "either CONFIG" in err

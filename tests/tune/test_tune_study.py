@@ -1,0 +1,132 @@
+"""Every sampler and pruner on a tiny real study; objectives, conditions, lr auto, divergence, cv."""
+
+import json
+import math
+
+import pytest
+import yaml
+
+from trainwell.tuning.study import tune
+
+
+def counted(study):
+    return [t for t in study.trials if not t.user_attrs.get("interrupted") and t.state.name != "WAITING"]
+
+
+@pytest.mark.parametrize("sampler", ["grid", "random", "tpe", "gp", "cmaes", "nsga2"])
+def test_every_sampler_runs_a_tiny_study(sampler, tune_cfg, tmp_path, load):
+    if sampler == "cmaes":
+        pytest.importorskip("cmaes", reason="Optuna's CmaEsSampler needs the cmaes package (not in pyproject yet)")
+    tune_cfg["tune"].update(sampler=sampler, pruner="none", grid_points=2)
+    out = tmp_path / "study"
+    result = tune(tune_cfg, out=out)
+    study = load(out)
+    assert len(counted(study)) == 3
+    assert result["complete"] >= 1
+    for t in study.trials:
+        over = t.user_attrs["overrides"]
+        # the conditional parameter exists exactly when its condition holds
+        assert ("optimizer.momentum" in over) == (over["optimizer.name"] == "sgd")
+        assert over["model.hidden"] in ([8], [16, 8])
+        assert 1e-3 <= over["optimizer.lr"] <= 0.1
+        assert (out / t.user_attrs["run_dir"] / "config.yaml").is_file()
+    best = yaml.safe_load((out / "best.yaml").read_text())
+    assert "tune" not in best
+    assert best["model"]["hidden"] == result["best"]["overrides"]["model.hidden"]
+    assert (out / "trials.csv").read_text().startswith("trial,state,val_accuracy")
+
+
+@pytest.mark.parametrize("pruner", ["none", "median", "successive_halving", "hyperband"])
+def test_every_pruner_sees_one_report_per_epoch(pruner, tune_cfg, tmp_path, load):
+    tune_cfg["tune"].update(sampler="random", pruner=pruner, trials=4)
+    out = tmp_path / "study"
+    tune(tune_cfg, out=out)
+    study = load(out)
+    assert len(counted(study)) == 4
+    for t in study.trials:
+        if pruner == "none":
+            assert t.state.name == "COMPLETE" and not t.intermediate_values
+        elif t.state.name in ("COMPLETE", "PRUNED"):
+            # one report per epoch run, at steps 1..epochs
+            assert sorted(t.intermediate_values) == list(range(1, t.user_attrs["epochs"] + 1))
+
+
+def test_a_bad_trial_is_pruned_early_by_the_median_pruner(tune_cfg, tmp_path, load):
+    from trainwell.tuning.study import prepare_study, tune as run
+
+    tune_cfg["tune"].update(pruner="median", trials=2, space={"optimizer.lr": [0.05, 1.0e-7]})
+    tune_cfg["training"]["epochs"] = 6
+    out = tmp_path / "study"
+    _, _, study = prepare_study(tune_cfg, out=out)
+    study.enqueue_trial({"optimizer.lr": 0.05})
+    study.enqueue_trial({"optimizer.lr": 1.0e-7})
+    run(tune_cfg, out=out)
+    bad = load(out).trials[1]
+    assert bad.state.name == "PRUNED"
+    assert bad.user_attrs["epochs"] < 6
+    assert "pruned by the median pruner" in bad.user_attrs["reason"]
+
+
+def test_a_diverging_trial_fails_with_the_doctors_reason_and_the_study_goes_on(tune_cfg, tmp_path, load):
+    tune_cfg["optimizer"] = {"name": "sgd", "lr": 0.01, "momentum": 0.9}
+    tune_cfg["tune"].update(sampler="grid", pruner="none", trials=2, space={"optimizer.lr": [1000.0, 0.05]})
+    out = tmp_path / "study"
+    result = tune(tune_cfg, out=out)
+    trials = {t.params["optimizer.lr"]: t for t in load(out).trials}
+    assert trials[1000.0].state.name == "FAIL"
+    assert trials[1000.0].user_attrs["reason"].startswith("diverged (doctor)")
+    assert "diverged" in [f["code"] for f in trials[1000.0].user_attrs["findings"]]
+    assert json.loads((out / trials[1000.0].user_attrs["run_dir"] / "findings.json").read_text())
+    assert trials[0.05].state.name == "COMPLETE"
+    assert result["best"]["trial"] == trials[0.05].number
+
+
+def test_multi_objective_nsga2_reports_a_pareto_front(tune_cfg, tmp_path, load):
+    tune_cfg["tune"].update(objectives=[{"metric": "val_f1"}, {"metric": "parameters"}], trials=4)
+    tune_cfg["tune"].pop("metric")
+    out = tmp_path / "study"
+    result = tune(tune_cfg, out=out)
+    study = load(out)
+    assert [d.name for d in study.directions] == ["MAXIMIZE", "MINIMIZE"]
+    assert result["pareto"] and "best" not in result
+    for entry in result["pareto"]:
+        assert yaml.safe_load(open(entry["config"]))["model"]["hidden"] == entry["overrides"]["model.hidden"]
+    assert "Pareto front" in result["text"]
+
+
+def test_lr_bounds_from_the_range_test(tune_cfg, tmp_path, load):
+    tune_cfg["tune"].update(trials=2, space={"optimizer.lr": {"type": "float", "low": "auto", "high": "auto",
+                                                               "log": True, "span": 4}})
+    out = tmp_path / "study"
+    tune(tune_cfg, out=out)
+    study = load(out)
+    auto = study.user_attrs["lr_auto"]
+    assert math.isclose(auto["bounds"][0] * 16, auto["bounds"][1])
+    for t in study.trials:
+        assert auto["bounds"][0] <= t.params["optimizer.lr"] <= auto["bounds"][1]
+
+
+def test_cross_validation_objective_is_the_mean_over_folds(tune_cfg, tmp_path, load):
+    tune_cfg["tune"].update(trials=1, cv_folds=2, pruner="none")
+    out = tmp_path / "study"
+    tune(tune_cfg, out=out)
+    t = load(out).trials[0]
+    assert len(t.user_attrs["fold_values"]) == 2
+    assert math.isclose(t.value, sum(t.user_attrs["fold_values"]) / 2)
+    for k in range(2):
+        data = json.loads((out / t.user_attrs["run_dir"] / f"fold-{k}" / "data.json").read_text())
+        assert data["cv"]["fold"] == k
+
+
+def test_show_prints_the_summary_again(tune_cfg, tmp_path, cli, write_yaml, monkeypatch):
+    tune_cfg["tune"].update(trials=2, pruner="none")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli("tune", write_yaml(tune_cfg), "--study", "s1", "--quiet")
+    assert code == 0, err
+    assert out.strip().splitlines()[-1].endswith("studies/s1/best.yaml")
+    code, shown, err = cli("tune", "--show", "s1")
+    assert code == 0, err
+    assert "study s1: 2 trials: 2 complete" in shown
+    assert "importances" in shown
+    code, again, _ = cli("train", "studies/s1/best.yaml", "--quiet", "--set", "training.epochs=1")
+    assert code == 0
