@@ -64,6 +64,8 @@ def parse_args(argv=None):
                         "ways; 0 = torch's default. Default 1: this MLP is too small to gain from a second "
                         "thread, and 2 OpenMP threads on a 2-core machine that is also running something else "
                         "stall at barriers (runs 5-60x slower at random), which makes the ratios meaningless")
+    p.add_argument("--doctor", action=argparse.BooleanOptionalAction, default=True,
+                   help="the training doctor (on by default in trainwell, so on here too)")
     p.add_argument("--report", action=argparse.BooleanOptionalAction, default=False,
                    help="let train() write report.html as it does by default (off here: the report is a "
                         "fixed cost of about 0.5-1 s per run, not training overhead)")
@@ -90,6 +92,7 @@ def make_cfg(a) -> dict:
         "training": {"epochs": a.epochs, "batch_size": a.batch_size, "shuffle": True, "device": "cpu",
                      "early_stopping": {"enabled": False}},
         "logging": {"report": a.report},
+        "doctor": {"enabled": a.doctor},
     }
 
 

@@ -117,7 +117,8 @@ def run_one(cfg: dict, keep: Path | None = None, overrides: dict | None = None) 
         info = read("run.json", {})
         out.update(findings=read("findings.json", []), repairs=read("repairs.json", []),
                    metrics=read("metrics.json", {}), task=info.get("task"), seconds=info.get("seconds"),
-                   overhead=info.get("doctor_overhead"), epochs=info.get("epochs_run"),
+                   overhead=info.get("doctor_overhead"), rules_overhead=info.get("doctor_rules_overhead"),
+                   epochs=info.get("epochs_run"),
                    epochs_total=info.get("epochs_trained", info.get("epochs_run")))
         if keep is not None:
             shutil.copytree(d, keep / cfg["name"], dirs_exist_ok=True)
@@ -126,6 +127,7 @@ def run_one(cfg: dict, keep: Path | None = None, overrides: dict | None = None) 
 
         out["traceback"] = traceback.format_exc()[-2000:]
         out.update(findings=[], repairs=[], metrics={}, task=None, seconds=None, overhead=None, epochs=None,
+                   rules_overhead=None,
                    error=f"{type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -264,6 +266,11 @@ def summarise(cases: dict, names: list[str], plain: dict, repaired: dict, wall: 
         summary.update(overhead=statistics.median(overheads), overhead_max=max(overheads))
         out(f"== probe overhead (run.json doctor_overhead): median {summary['overhead']:.1%}, "
             f"max {summary['overhead_max']:.1%} over {len(overheads)} runs")
+    rules = [plain[n]["rules_overhead"] for n in names if plain[n].get("rules_overhead") is not None]
+    if rules:
+        summary.update(rules_overhead=statistics.median(rules))
+        out(f"== the rules' own time (run.json doctor_rules_overhead, not part of the probe goal): median "
+            f"{summary['rules_overhead']:.1%}, max {max(rules):.1%}")
     errors = [n for n in names if plain[n]["error"] or (n in repaired and repaired[n]["error"])]
     if errors:
         out(f"== runs that raised: {errors}")

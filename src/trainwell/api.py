@@ -360,6 +360,8 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         runs.write_json(run_dir / "signals.json", {"records": signals.records, "nonfinite": signals.nonfinite,
                                                    "initial_probe": signals.initial_probe})
         info["doctor_overhead"] = round(signals.overhead(), 4)
+        if doctor is not None and elapsed > 0:
+            info["doctor_rules_overhead"] = round(doctor.seconds / elapsed, 4)
     best = early.monitor if early else ckpt.monitor
     info.update(status="completed", seconds=round(info.get("seconds", 0) + elapsed, 3),
                 finished=time.strftime("%Y-%m-%dT%H:%M:%S"), stop_reason=trainer.stop_reason,

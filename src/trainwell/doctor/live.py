@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+
 from ..training.loop import Callback, Rollback
 from . import rules
 from .findings import Finding, ranked
@@ -55,6 +57,7 @@ class Doctor(Callback):
         self._good = None                   # the last healthy state
         self._first = None                  # the state training started from
         self._best = None                   # (val_loss, model weights) of the best epoch, with repair on
+        self.seconds = 0.0                  # time spent examining and repairing
 
     # ------------------------------------------------------------------ events
     def on_fit_start(self, trainer):
@@ -67,6 +70,14 @@ class Doctor(Callback):
             trainer.stop_now = True
 
     def on_epoch_end(self, trainer, logs):
+        started = time.perf_counter()
+        try:
+            self._on_epoch_end(trainer, logs)
+        finally:
+            # The rules' own time, reported beside the signals' (run.json doctor_rules_overhead).
+            self.seconds += time.perf_counter() - started
+
+    def _on_epoch_end(self, trainer, logs):
         val = logs.get("val_loss")
         if self.repair and val is not None and val == val and (self._best is None or val < self._best[0]):
             # The best weights so far, for a repair that stops at the best epoch (overfitting).
