@@ -78,8 +78,14 @@ class Loggers(Callback):
             import mlflow
 
             mlflow.set_tracking_uri(self.cfg.logging.mlflow)
-            mlflow.set_experiment(self.cfg.name)
-            self.mlflow = mlflow.start_run(run_name=self.run_dir.name)
+            try:
+                mlflow.set_experiment(self.cfg.name)
+                self.mlflow = mlflow.start_run(run_name=self.run_dir.name)
+            except Exception as exc:  # MLflow's own refusal (store, URI, server): the user's setting
+                self.finish("FAILED")
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise UserError(f"logging.mlflow: MLflow could not log to {self.cfg.logging.mlflow!r}: {first}") \
+                    from None
             # MLflow caps a parameter value at a few hundred characters; configs hold short values.
             mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
             mlflow.set_tag("trainwell.run_dir", str(self.run_dir.resolve()))
