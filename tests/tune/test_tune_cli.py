@@ -114,3 +114,33 @@ def test_auto_writes_a_config_runs_a_budgeted_study_and_trains_the_final_model(b
     assert (tmp_path / "auto" / "final" / "metrics.json").is_file()
     code, _, err = cli("auto", blobs_csv, "--target", "label", "--budget", "2s")
     assert code == 2 and "--budget" in err
+
+
+def test_optuna_dashboard_reads_the_study_journal(tune_cfg, write_yaml, tmp_path, cli):
+    """The storage stays readable by optuna-dashboard: its own WSGI app, asked as a browser would."""
+    import json
+    from wsgiref.util import setup_testing_defaults
+
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+    from optuna_dashboard import wsgi
+
+    tune_cfg["tune"].update(sampler="random", pruner="median", trials=3)
+    folder = tmp_path / "study"
+    code, _, err = cli("tune", write_yaml(tune_cfg), "--out", folder, "--quiet")
+    assert code == 0, err
+    app = wsgi(JournalStorage(JournalFileBackend(str(folder / "journal.log"))))
+
+    def get(path):
+        env = {}
+        setup_testing_defaults(env)
+        env["PATH_INFO"] = path
+        status = {}
+        body = b"".join(app(env, lambda s, headers, exc_info=None: status.setdefault("s", s)))
+        assert status["s"].startswith("200"), (path, status, body[:300])
+        return json.loads(body)
+
+    [summary] = get("/api/studies")["study_summaries"]
+    study = get(f"/api/studies/{summary['study_id']}")
+    assert len(study["trials"]) == 3
+    assert all(t["state"] in ("Complete", "Pruned") for t in study["trials"])
