@@ -139,3 +139,33 @@ def test_missing_config_file(cli, tmp_path):
 def test_loss_that_does_not_fit_task(cli, write_yaml, tiny_cfg, tmp_path):
     tiny_cfg["loss"] = {"name": "mse"}
     expect_user_error(train(cli, write_yaml, tiny_cfg, tmp_path), "loss.name", "cross_entropy")
+
+
+def test_a_file_or_folder_where_the_other_is_expected(cli, tmp_path, tiny_cfg, write_yaml):
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    expect_user_error(cli("export", afile), "is a file, not a run directory")
+    expect_user_error(cli("runs", "--root", afile), "is a file")
+    expect_user_error(cli("train", tmp_path), "is a folder")
+    tiny_cfg["tune"] = {"space": {"optimizer.lr": {"type": "float", "low": 1e-3, "high": 0.1}}}
+    expect_user_error(cli("tune", write_yaml(tiny_cfg), "--out", afile), "--out", "is a file")
+    expect_user_error(cli("predict", tmp_path / "nowhere", afile, "-o", tmp_path), "-o/--output", "is a folder")
+    assert afile.read_text() == "keep me"
+
+
+def test_serve_bad_address_is_exit_2_before_loading_anything(cli, tmp_path):
+    import socket
+
+    expect_user_error(cli("serve", tmp_path / "nowhere", "--port", 70000), "--port must be 0-65535")
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        expect_user_error(cli("serve", tmp_path / "nowhere", "--port", port), f"--port {port}", "already in use")
+
+
+def test_export_directory_without_its_manifest(cli, tmp_path):
+    broken = tmp_path / "export"
+    broken.mkdir()
+    (broken / "model.onnx").write_bytes(b"not really")
+    expect_user_error(cli("predict", broken, tmp_path / "x.csv", "-o", tmp_path / "y.csv"), "manifest.json")

@@ -577,6 +577,12 @@ class Run:
 
             weights = self.path / "model.safetensors"
             if not weights.is_file():
+                from .index import is_alive
+
+                if self.info.get("status") == "running" and \
+                        is_alive(self.info.get("pid"), self.info.get("host"), self.info.get("pid_start")):
+                    raise UserError(f"{str(self.path)!r} is still training (pid {self.info.get('pid')}); "
+                                    f"its model is written when it finishes")
                 raise UserError(f"{str(self.path)!r} has no model.safetensors: the run did not finish "
                                 f"(status {self.info.get('status')!r}); resume it with trainwell train --resume")
             # The doctor may have rebuilt the network (an architecture repair): the repaired

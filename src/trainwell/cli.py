@@ -61,6 +61,8 @@ def predict(
 
     if output.exists() and output.resolve() == input.resolve():
         raise UserError("-o/--output must differ from INPUT; nothing was overwritten")
+    if output.is_dir():
+        raise UserError(f"-o/--output {str(output)!r} is a folder; give the path of a CSV file to write")
     result = load_predictor(run).predict(str(input))
     output.parent.mkdir(parents=True, exist_ok=True)
     result.to_csv(output, index=False)

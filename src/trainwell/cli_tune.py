@@ -49,6 +49,7 @@ def tune(
         return
     if config is None:
         raise UserError("tune needs a CONFIG file with a tune: section, or --show STUDY")
+    _folder_option(out)
     import sys
 
     from .tuning.study import tune as run_study
@@ -102,8 +103,14 @@ def auto(
     pruned study, train the final model. The last line is the final run directory."""
     from .tuning.auto import auto as run_auto
 
+    _folder_option(out)
     result = run_auto(data, target, parse_duration(budget, "--budget"), out=out, quiet=quiet)
     print(f"config (edit and rerun it): {result['config']}")
     print(f"study: {result['study']}")
     print(f"best config: {result['best_config']}")
     print(result["run"])
+
+
+def _folder_option(out: Optional[Path]) -> None:
+    if out is not None and out.exists() and not out.is_dir():
+        raise UserError(f"--out {str(out)!r} is a file; give a folder (nothing was overwritten)")

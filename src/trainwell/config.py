@@ -590,6 +590,8 @@ def validate(raw: dict) -> Config:
 
 def read_yaml(path: str | Path) -> dict:
     p = Path(path)
+    if p.is_dir():
+        raise UserError(f"Config file {str(p)!r} is a folder; give the path of a YAML config file.")
     if not p.is_file():
         raise UserError(f"Config file {str(p)!r} not found.")
     try:

@@ -293,6 +293,9 @@ def open_index(root: str | Path, *, check: bool = False, say: Callable[[str], No
     directories; a corrupt one is moved aside and rebuilt, and `say` is told either way.
     check=True runs SQLite's quick_check first (cheap for a few hundred rows), as listings do."""
     root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise UserError(f"Runs folder {str(root)!r} is a file; pass --root with the folder holding the run "
+                        f"directories (the parent of a run directory; default: runs)")
     if not root.is_dir():
         raise UserError(f"Runs folder {str(root)!r} does not exist; pass --root with the folder holding "
                         f"the run directories (the parent of a run directory; default: runs)")

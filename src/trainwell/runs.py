@@ -29,12 +29,14 @@ from .training.checkpoint import write_text_atomic
 DEFAULT_ROOT = Path("runs")
 
 
-def new_run_dir(name: str, out: str | Path | None) -> Path:
+def new_run_dir(name: str, out: str | Path | None, resumable: bool = True) -> Path:
     if out is not None:
         path = Path(out)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        if path.exists() and not path.is_dir():
+            raise UserError(f"--out {str(path)!r} is a file; give a new folder (nothing was overwritten)")
+        if path.exists() and any(path.iterdir()):
             raise UserError(f"--out {str(path)!r} already exists and is not empty; choose a new folder "
-                            f"(nothing was overwritten), or resume it with --resume {path}")
+                            f"(nothing was overwritten)" + (f", or resume it with --resume {path}" if resumable else ""))
         return path
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "run"
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -48,8 +50,14 @@ def new_run_dir(name: str, out: str | Path | None) -> Path:
 
 def require_run_dir(path: str | Path) -> Path:
     p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise UserError(f"{str(p)!r} is a file, not a run directory (the folder trainwell train printed last).")
     if not p.is_dir():
         raise UserError(f"Run directory {str(p)!r} does not exist.")
+    if any((p / f).is_file() for f in ("model.onnx", "model.pt")):
+        if not (p / "manifest.json").is_file():
+            raise UserError(f"{str(p)!r} looks like an export directory without its manifest.json; "
+                            f"export again with trainwell export RUN")
     for needed in ("config.yaml", "run.json", "preprocess.json"):
         if not (p / needed).is_file():
             raise UserError(f"{str(p)!r} is not a trainwell run directory: {needed} is missing.")

@@ -408,6 +408,11 @@ def serve(path, *, host: str = "127.0.0.1", port: int = 8000, token: str | None 
 
     from .predict import load_predictor
 
+    _check_address(host, port)
+    if threads is not None and threads < 1:
+        raise UserError(f"--threads must be 1 or more, got {threads}")
+    if max_rows < 1 or max_body_bytes < 1:
+        raise UserError(f"--max-rows and --max-body-mb must be positive, got {max_rows} and {max_body_bytes} bytes")
     predictor = load_predictor(path, threads)
     app = create_app(predictor, token=token, max_rows=max_rows, max_body_bytes=max_body_bytes)
     if host not in ("127.0.0.1", "localhost", "::1") and token is None:
@@ -416,3 +421,26 @@ def serve(path, *, host: str = "127.0.0.1", port: int = 8000, token: str | None 
     print(f"serving {path} ({predictor.engine}) on http://{host}:{port} ; API docs at /docs, "
           f"token {'required' if token else 'not required'}", file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
+
+
+def _check_address(host: str, port: int) -> None:
+    """Bind once before loading anything, so a bad --host or a taken --port is one clear error
+    (exit 2) instead of uvicorn's log line and exit 3 after the model has loaded."""
+    import socket
+
+    if not 0 <= port <= 65535:
+        raise UserError(f"--port must be 0-65535, got {port}")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UserError(f"--host {host!r}: cannot resolve it ({exc.strerror}); use an address of this "
+                        f"machine such as 127.0.0.1 or 0.0.0.0") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            what = "is already in use" if exc.errno == 98 else f"cannot be bound ({exc.strerror})"
+            raise UserError(f"--port {port} on {host} {what}; choose another --port, or stop what holds it") \
+                from None

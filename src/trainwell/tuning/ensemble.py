@@ -236,7 +236,7 @@ def bagging(config, overrides=None, k: int = 5, *, out=None, quiet: bool = True)
     if cfg.model.type == "gan":
         raise UserError("model.type: a GAN cannot be bagged (it has no predictions to average)")
     fixed = {"logging.report": False} if hasattr(cfg, "logging") and hasattr(cfg.logging, "report") else {}
-    folder = runs.new_run_dir(f"{cfg.name}-ensemble", out)
+    folder = runs.new_run_dir(f"{cfg.name}-ensemble", out, resumable=False)
     folder.mkdir(parents=True, exist_ok=True)
     dirs = []
     for i in range(k):
@@ -259,7 +259,7 @@ def from_study(ref, top: int = 3, *, storage: str | None = None, out=None, quiet
 
     if top < 2:
         raise UserError(f"--top: an ensemble needs 2 or more members, got {top}")
-    st, sfolder = load_study(ref, storage)
+    st, sfolder = load_study(ref, storage, option="--study")
     if len(st.directions) > 1:
         raise UserError(f"--study {st.study_name!r} is multi-objective: there is no single ranking for a top-k; "
                         f"pick trials from its Pareto front and bag one of their configs instead")
@@ -271,7 +271,7 @@ def from_study(ref, top: int = 3, *, storage: str | None = None, out=None, quiet
     maximize = st.direction.name == "MAXIMIZE"
     chosen = sorted(done, key=lambda t: t.value, reverse=maximize)[:top]
     name = json.loads((sfolder / "study.json").read_text())["study"] if (sfolder / "study.json").is_file() else "study"
-    folder = runs.new_run_dir(f"{name}-top{len(chosen)}", out)
+    folder = runs.new_run_dir(f"{name}-top{len(chosen)}", out, resumable=False)
     folder.mkdir(parents=True, exist_ok=True)
     dirs = []
     for t in chosen:

@@ -627,7 +627,8 @@ def tune(config, overrides=None, *, trials: int | None = None, timeout: float | 
 
 
 # ----------------------------------------------------------------------------- results
-def _resolve_study(ref: str | Path, storage: str | None, study: str | None) -> tuple[Path, str | None, str]:
+def _resolve_study(ref: str | Path, storage: str | None, study: str | None,
+                   option: str = "--show") -> tuple[Path, str | None, str]:
     p = Path(ref)
     if not (p / "study.json").is_file() and (DEFAULT_ROOT / str(ref) / "study.json").is_file():
         p = DEFAULT_ROOT / str(ref)
@@ -636,15 +637,15 @@ def _resolve_study(ref: str | Path, storage: str | None, study: str | None) -> t
         return p, storage or meta.get("storage"), study or meta["study"]
     if storage and study:
         return p, storage, study
-    raise UserError(f"--show {str(ref)!r}: not a study folder (no study.json), and no study {str(ref)!r} in "
+    raise UserError(f"{option} {str(ref)!r}: not a study folder (no study.json), and no study {str(ref)!r} in "
                     f"{DEFAULT_ROOT}/; give the folder, or --storage URL with --study NAME")
 
 
-def load_study(ref, storage: str | None = None, study: str | None = None):
+def load_study(ref, storage: str | None = None, study: str | None = None, option: str = "--show"):
     import optuna
 
     _quiet_optuna()
-    folder, storage, name = _resolve_study(ref, storage, study)
+    folder, storage, name = _resolve_study(ref, storage, study, option)
     try:
         return optuna.load_study(study_name=name, storage=open_storage(storage, folder)), folder
     except KeyError:
