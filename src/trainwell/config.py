@@ -567,6 +567,8 @@ def _describe(err: dict) -> str:
         tail = f"; did you mean {'.'.join(str(p) for p in loc[:-1] + (hint,))}?" if hint else ""
         return f"{path}: unknown key{tail}"
     msg = err["msg"].removeprefix("Value error, ")
+    if not loc and re.match(r"^[a-z_]+(\.[A-Za-z0-9_]+)+: ", msg):
+        return msg  # a check on the whole config that names its own key path (tune.space.<key>: ...)
     if "input" in err and kind != "missing" and "got " not in msg and not isinstance(err["input"], dict):
         return f"{path}: {msg}, got {err['input']!r}"
     return f"{path}: {msg}"

@@ -270,6 +270,9 @@ def from_study(ref, top: int = 3, *, storage: str | None = None, out=None, quiet
                         f"an ensemble needs 2 or more")
     maximize = st.direction.name == "MAXIMIZE"
     chosen = sorted(done, key=lambda t: t.value, reverse=maximize)[:top]
+    if len(chosen) < top:
+        print(f"note: --top {top}, but the study has {len(chosen)} complete trials with a run directory; "
+              f"the ensemble has {len(chosen)} members", file=sys.stderr, flush=True)
     name = json.loads((sfolder / "study.json").read_text())["study"] if (sfolder / "study.json").is_file() else "study"
     folder = runs.new_run_dir(f"{name}-top{len(chosen)}", out, resumable=False)
     folder.mkdir(parents=True, exist_ok=True)
