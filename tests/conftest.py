@@ -5,18 +5,30 @@ import pandas as pd
 import pytest
 
 
+def blobs_frame(n: int = 240, noise: float = 0.7, color: bool = True) -> pd.DataFrame:
+    """Three Gaussian blobs (cat, dog, eel) in columns a, b; optionally a categorical `color`."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, n)
+    centers = np.array([[0, 0], [3, 3], [-3, 3]])
+    x = centers[y] + rng.normal(0, noise, (n, 2))
+    df = pd.DataFrame({"a": x[:, 0], "b": x[:, 1]})
+    if color:
+        df["color"] = rng.choice(["red", "blue"], n)
+    df["label"] = np.array(["cat", "dog", "eel"])[y]
+    return df
+
+
+@pytest.fixture(scope="session")
+def make_blobs():
+    """blobs_frame, for fixtures of a wider scope than a test."""
+    return blobs_frame
+
+
 @pytest.fixture
 def blobs_csv(tmp_path):
     """A 3-class CSV that a small MLP separates in a few epochs, with one categorical column."""
-    rng = np.random.default_rng(0)
-    n = 240
-    y = rng.integers(0, 3, n)
-    centers = np.array([[0, 0], [3, 3], [-3, 3]])
-    x = centers[y] + rng.normal(0, 0.7, (n, 2))
-    df = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "color": rng.choice(["red", "blue"], n),
-                       "label": np.array(["cat", "dog", "eel"])[y]})
     path = tmp_path / "blobs.csv"
-    df.to_csv(path, index=False)
+    blobs_frame().to_csv(path, index=False)
     return path
 
 

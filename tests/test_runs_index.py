@@ -21,17 +21,11 @@ FAST = {"logging.report": False}  # these tests are about the index; the report 
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory):
+def root(tmp_path_factory, make_blobs):
     """A runs folder with two finished runs that differ in lr and hidden size."""
-    import numpy as np
-    import pandas as pd
-
     base = tmp_path_factory.mktemp("index")
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, 3, 180)
-    x = np.array([[0, 0], [3, 3], [-3, 3]])[y] + rng.normal(0, 0.7, (180, 2))
     csv = base / "blobs.csv"
-    pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "label": np.array(["cat", "dog", "eel"])[y]}).to_csv(csv, index=False)
+    make_blobs(180, color=False).to_csv(csv, index=False)
     cfg = {"name": "blobs", "seed": 0, "data": {"source": str(csv), "target": "label"},
            "model": {"hidden": [8]}, "optimizer": {"lr": 0.01}, "training": {"epochs": 4}}
     runs = base / "runs"

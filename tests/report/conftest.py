@@ -1,20 +1,16 @@
 """Runs to report on: trained once per session on tiny data, with the report written by train."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import trainwell
 
 
 @pytest.fixture(scope="session")
-def class_run(tmp_path_factory):
+def class_run(tmp_path_factory, make_blobs):
     base = tmp_path_factory.mktemp("report_class")
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, 3, 210)
-    x = np.array([[0, 0], [3, 3], [-3, 3]])[y] + rng.normal(0, 1.2, (210, 2))
     csv = base / "blobs.csv"
-    df = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "label": np.array(["cat", "dog", "eel"])[y]})
+    df = make_blobs(210, noise=1.2, color=False)
     df.loc[::17, "a"] = np.nan  # something for the cleaning counts
     df.to_csv(csv, index=False)
     cfg = {"name": "blobs", "seed": 0, "data": {"source": str(csv), "target": "label"},
