@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 import trainwell
 
@@ -99,7 +100,9 @@ def test_architecture_fix_rebuilds_the_network_only_when_allowed(tmp_path, cli):
     assert repairs[0]["code"] == "vanishing_gradients"
     assert "rebuilt the network" in repairs[0]["action"]
     repaired_cfg = (run.path / "config.repaired.yaml").read_text()
-    assert "activation: relu" in repaired_cfg and "batch_norm: true" in repaired_cfg
+    # The smallest cure keeps the user's sigmoid: an init sized for it, plus batch norm.
+    assert "activation: sigmoid" in repaired_cfg and "batch_norm: true" in repaired_cfg
+    assert yaml.safe_load(repaired_cfg)["model"]["init"]["weight"]["name"] == "auto"
     # The saved weights are the rebuilt network's: loading, evaluating and predicting use it.
     assert run.metrics["test"]["accuracy"] > hyper_only.metrics["test"]["accuracy"] + 0.2
     assert trainwell.load_run(run.path).evaluate()["test"]["accuracy"] == pytest.approx(run.metrics["test"]["accuracy"])
@@ -116,3 +119,28 @@ def test_a_rebuilt_network_resumes_as_the_rebuilt_one(tmp_path):
     # that network, not the one config.yaml describes, or the weights would not load.
     again = trainwell.train(resume=run.path)
     assert again.metrics["test"]["accuracy"] == pytest.approx(run.metrics["test"]["accuracy"])
+
+
+def test_a_blowup_that_returns_after_a_cut_gets_a_deeper_cut(tmp_path):
+    # SGD at 20 on iris: 10x (2.0) still overshoots (lr_too_high), and a rate the doctor already
+    # cut once is cut 100x deeper rather than 10x again.
+    cfg = {"data": {"source": "builtin:iris"}, "seed": 0, "model": {"hidden": [32]},
+           "optimizer": {"name": "sgd", "lr": 20.0}, "doctor": {"repair": True},
+           "training": {"epochs": 30, "batch_size": 16, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
+    repairs = read(run, "repairs.json")
+    assert repairs[0]["code"] == "diverged"
+    assert [r["overrides"].get("optimizer.lr") for r in repairs] == [2.0, 0.02]
+    assert run.metrics["test"]["accuracy"] > 0.85
+
+
+def test_the_same_blowup_twice_is_cut_again(tmp_path):
+    # SGD at 20 on digits: 2.0 diverges too; the lr fix is repeatable, so it is applied again
+    # (100x) before the doctor falls back to clipping.
+    cfg = {"data": {"source": "builtin:digits"}, "seed": 0, "model": {"hidden": [64]},
+           "optimizer": {"name": "sgd", "lr": 20.0}, "doctor": {"repair": True},
+           "training": {"epochs": 4, "batch_size": 32, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
+    repairs = read(run, "repairs.json")
+    assert [(r["code"], r["overrides"]) for r in repairs[:2]] == [("diverged", {"optimizer.lr": 2.0}),
+                                                                 ("diverged", {"optimizer.lr": 0.02})]

@@ -94,9 +94,26 @@ def test_lr_too_high_above_chance():
 def test_lr_too_low():
     flat = hist([2.30, 2.299, 2.298, 2.297, 2.296])
     f = rules.lr_too_low(flat, {"records": [rec(e, ratio=1e-8) for e in range(1, 6)]}, ctx(lr=1e-7))
-    # Sized by the measured step: 1e-8 of the weight is 10^5 below healthy, so the cap, 1000x.
-    assert f is not None and f.fixes[0].overrides["optimizer.lr"] == pytest.approx(1e-4)
+    # Sized by the measured step: 1e-8 of the weight is 10^5 below healthy, so the cap, 10^4x.
+    assert f is not None and f.fixes[0].overrides["optimizer.lr"] == pytest.approx(1e-3)
+    # ... but never past the top of the optimizer's usual range (Adam: 1e-2; SGD: 1).
+    near_top = rules.lr_too_low(flat, {"records": [rec(e, ratio=1e-8) for e in range(1, 6)]},
+                                ctx(lr=1e-5, optimizer="adam"))
+    assert near_top.fixes[0].overrides["optimizer.lr"] == pytest.approx(1e-2)
     assert rules.lr_too_low(HEALTHY, HEALTHY_SIGNALS, ctx()) is None
+
+
+def test_lr_cuts_trust_the_measured_step_only_for_adaptive_optimizers():
+    blowup = [rec(1, ratio=2.5), rec(1, ratio=3.0)]
+    # Adam steps by about lr: a first-epoch ratio of 2.5 asks for the largest cut, 1000x.
+    assert rules._lr_cut(ctx(optimizer="adam"), blowup) == pytest.approx(1e-3)
+    # SGD's ratio saturates in a blow-up (its gradient explodes too): 10x, then 100x more.
+    assert rules._lr_cut(ctx(optimizer="sgd"), blowup) == pytest.approx(0.1)
+    assert rules._lr_cut(ctx(optimizer="sgd", lr_cuts=1), blowup) == pytest.approx(0.01)
+    # A rate the doctor raised itself is stepped back 10x, whatever the ratio says.
+    assert rules._lr_cut(ctx(optimizer="adam", lr_raised=True), blowup) == pytest.approx(0.1)
+    # Only the first epoch's checks count: a later one, after the big steps killed the units, is ~0.
+    assert rules._early_ratio([rec(1, ratio=0.7), rec(4, ratio=1e-5), rec(5, ratio=1e-6)]) == pytest.approx(0.7)
 
 
 def test_stuck_at_chance():

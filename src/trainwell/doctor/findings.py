@@ -18,6 +18,7 @@ class Fix:
     overrides: dict            # config keys -> new values, e.g. {"optimizer.lr": 0.001}
     reason: str
     architecture: bool = False  # changes the network itself: only with doctor.allow_architecture_changes
+    repeatable: bool = False    # may be applied again when the problem comes back (a further lr cut)
 
 
 @dataclass

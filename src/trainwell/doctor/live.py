@@ -130,7 +130,7 @@ class Doctor(Callback):
         # The same problem back after a fix: escalate to the next kind of fix instead of repeating one
         # that did not hold (a second lr change is still fine when it is the only kind on offer).
         tried = [set(r["overrides"]) for r in self.repairs if r["code"] == finding.code]
-        fresh = [fix for fix in usable if set(fix.overrides) not in tried]
+        fresh = [fix for fix in usable if fix.repeatable or set(fix.overrides) not in tried]
         return (fresh or usable or [None])[0]
 
     def _repair(self, trainer, finding: Finding, fix) -> None:
@@ -166,6 +166,12 @@ class Doctor(Callback):
             if rebuilt:
                 record["action"] += " (rebuilt the network)"
             _update_context(doctor.ctx, fix.overrides)
+            if "optimizer.lr" in fix.overrides:
+                # The rules size a later lr fix by what the doctor already did to the rate.
+                if finding.code == "lr_too_low":
+                    doctor.ctx.lr_raised = True
+                elif finding.code in ("diverged", "dying_relu", "lr_too_high"):
+                    doctor.ctx.lr_cuts += 1
             doctor.ctx.judged_from = t.pos.epoch  # the rules judge the run from the repair on
             record["resumed_at_epoch"] = t.pos.epoch
             doctor.applied.update(fix.overrides)

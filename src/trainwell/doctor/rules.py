@@ -41,6 +41,8 @@ class Context:
     early_stopping: bool = True
     restore_best: bool = True
     judged_from: int = 0            # epochs completed when the last repair landed: judge only what came after
+    lr_cuts: int = 0                # learning-rate cuts the doctor already made (blow-up, kill, overshoot)
+    lr_raised: bool = False         # the doctor raised the rate (lr_too_low) during this run
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -138,12 +140,46 @@ def _ratio_factor(ratio: float | None, default: float, lo: float, hi: float,
 
 
 def _early_ratio(records: list[dict]) -> float | None:
-    """The update ratio from the first checks, before a blow-up made the weights huge or NaN."""
-    return _median_ratio(records[:3]) if records else None
+    """The update ratio from the first checks, before a blow-up made the weights huge or NaN.
+    At most 3, and only from the first epoch: checks are spaced by time, and on a small set the
+    second one can come epochs later, when the units the big steps killed no longer move at all
+    (Adam at 1.0 on the digits CNN: 0.68 at step 1, 1e-5 at step 100)."""
+    first = [r for r in records[:3] if r.get("epoch") == records[0].get("epoch")] if records else []
+    return _median_ratio(first) if first else None
 
 
 def _round_lr(lr: float) -> float:
     return float(f"{lr:.2g}")
+
+
+def _usual_top(ctx: Context) -> float:
+    from .lint import ADAPTIVE, LR_RANGE
+
+    return LR_RANGE.get(ctx.optimizer, ADAPTIVE)[1]
+
+
+def _lr_cut(ctx: Context, records: list[dict], ratio: float | None = None) -> float:
+    """How much smaller the rate must get when its steps are too big (diverged, lr_too_high,
+    ReLUs killed by the steps). `ratio`: a later measured update ratio, when larger than the
+    first checks' (a rate far too high can inflate the weights it is divided by).
+
+    Adaptive optimizers (adam, adamw, rmsprop, adagrad) take steps of about lr by design, so the
+    update ratio of the first checks says how far off the rate is (Adam at 2.0 on diabetes:
+    0.75, a 1000x cut to 0.002 trains). Plain SGD's step is lr times the gradient, and the
+    gradient itself explodes in the first steps of a blow-up: the ratio saturates (SGD at 0.5 and
+    at 10 both measured about 2.5 in the suite) and says nothing of the distance. There the cut
+    is 10x (0.5 -> 0.05 trains diabetes; 1000x, at 0.0005, fell 5 r2 points short), and 100x
+    more when the blow-up comes back after a cut: a second blow-up costs a part of an epoch,
+    a rate cut too far costs the whole run.
+    A rate the doctor itself raised (lr_too_low) was sized from a measured ratio and is at most
+    one power of ten too high: 10x back (the digits CNN raised from Adam 1e-6 to 1e-2 lost units;
+    the ratio asked for 100x more, 1e-4, which left it 12 points short)."""
+    if ctx.lr_raised and not ctx.lr_cuts:
+        return 0.1
+    if ctx.optimizer == "sgd":
+        return 0.01 if ctx.lr_cuts else 0.1
+    early = _early_ratio(records)
+    return _ratio_factor(max(early or 0.0, ratio or 0.0) or None, 0.1, 1e-3, 0.1)
 
 
 # ----------------------------------------------------------------------------- data
@@ -266,11 +302,13 @@ def diverged(history, signals, ctx: Context) -> Finding | None:
                f"this is the learning rate ({ctx.lr:g} with {ctx.optimizer}) taking steps so large that the "
                f"weights overshoot and grow without bound.")
         # At least 10x smaller; as much as 1000x when the first steps already moved the weights by
-        # a large share of their size.
-        factor = _ratio_factor(_early_ratio(signals.get("records", [])), 0.1, 1e-3, 0.1)
+        # a large share of their size (adaptive optimizers; see _lr_cut).
+        factor = _lr_cut(ctx, signals.get("records", []))
         evidence["early_update_ratio"] = _early_ratio(signals.get("records", []))
-        fixes = [_lr_fix(ctx, factor, f"a {1 / factor:.0f}x smaller learning rate brings each step back to "
-                                      f"about {HEALTHY_RATIO:g} of the weight's size"),
+        size = (f"brings each step back to about {HEALTHY_RATIO:g} of the weight's size" if ctx.optimizer != "sgd"
+                else "keeps SGD's steps (rate times gradient) from feeding the blow-up")
+        fixes = [Fix({"optimizer.lr": _round_lr(ctx.lr * factor)}, f"a {1 / factor:.0f}x smaller learning rate {size}",
+                     repeatable=True),
                  Fix({"regularization.clip_grad_norm": 1.0}, "cap the gradient norm so no single step can explode")]
     return Finding("diverged", "error", epoch, nf["step"] if nf else None, evidence, why, fixes)
 
@@ -332,10 +370,10 @@ def lr_too_high(history, signals, ctx: Context) -> Finding | None:
     erratic = jumps >= 2 and ratio is not None and ratio > 0.01
     if not (erratic or no_trend and (above_chance or (oscillating and big_steps) or (big_steps and ratio > 0.2))):
         return None
-    # 10x smaller at least (a rate 3x too high still oscillates), up to 1000x. Sized on the first
-    # checks: a rate far too high inflates the weights, which makes later ratios look smaller.
-    early = _early_ratio(signals.get("records", []))
-    factor = _ratio_factor(max(early or 0.0, ratio or 0.0) or None, 0.1, 1e-3, 0.1)
+    # 10x smaller at least (a rate 3x too high still oscillates), up to 1000x for adaptive
+    # optimizers, sized on the first checks (a rate far too high inflates the weights, which
+    # makes later ratios look smaller); 10x for SGD (see _lr_cut).
+    factor = _lr_cut(ctx, signals.get("records", []), ratio)
     return Finding(
         "lr_too_high", "error" if above_chance else "warning", _epoch(history, -4), None,
         {"train_loss_last_4": [round(v, 5) for v in recent], "chance_loss": chance,
@@ -345,8 +383,8 @@ def lr_too_high(history, signals, ctx: Context) -> Finding | None:
         + (f" and stays above the {chance:.3g} a model ignoring its inputs would reach" if above_chance else "")
         + (f"; each step changes the weights by {ratio:.1%} of their size" if ratio is not None else "")
         + f". The learning rate ({ctx.lr:g}) is so large that steps overshoot the minimum.",
-        [_lr_fix(ctx, factor, f"a {1 / factor:.0f}x smaller learning rate: steps of about {HEALTHY_RATIO:g} "
-                              f"of the weight's size"),
+        [_lr_fix(ctx, factor, f"a {1 / factor:.0f}x smaller learning rate takes steps that land in the valley "
+                              f"instead of across it"),
          Fix({"schedule.name": "reduce_on_plateau", "optimizer.lr": _round_lr(ctx.lr * 0.3)},
              "start lower and cut the rate when progress stalls")])
 
@@ -372,9 +410,12 @@ def lr_too_low(history, signals, ctx: Context) -> Finding | None:
     if (_fastest_layer_ratio(signals.get("records", [])) or 0.0) >= 1e-3:
         return None
     # Enough to bring the steps to the size healthy runs take early in training (5e-3: the suite's
-    # healthy runs measure 1e-3 to 2e-2 in their first checks), rounded up to a power of 10.
-    # 10x to 1000x.
-    factor = _ratio_factor(ratio, 10, 10, 1000, target=5e-3)
+    # healthy runs measure 1e-3 to 2e-2 in their first checks), rounded up to a power of 10:
+    # 10x to 10^4x, but never past the top of the optimizer's usual range (lint.LR_RANGE; Adam
+    # 1e-2), where a rate that was too low would become one too high. A GRU at Adam 1e-6 needs
+    # the full 10^4 (1e-3 ended 4.5 points short of the healthy 5e-3 run in its 19 epochs).
+    factor = _ratio_factor(ratio, 10, 10, 1e4, target=5e-3)
+    factor = max(10.0, min(factor, _usual_top(ctx) / ctx.lr)) if ctx.lr > 0 else factor
     return Finding(
         "lr_too_low", "warning", _epoch(history, -4), None,
         {"median_update_ratio": ratio, "limit_update_ratio": 1e-4, "train_loss_gain_last_3_epochs": round(gain, 5),
@@ -551,14 +592,18 @@ def vanishing_gradients(history, signals, ctx: Context) -> Finding | None:
     if ratio > 1e-3 or gain is None or gain > 0.05:
         return None
     names = list(records[-1]["grad_norms"])
-    # ReLU alone is not enough for a deep stack trained with a rate tuned for sigmoid: in the
-    # suite the 8-layer digits net rebuilt with ReLU + He diverged at SGD 0.05 (test 0.54), and
-    # with batch norm as well it trained (0.94). The three together are the standard cure.
-    arch = [Fix({"model.activation": "relu", "model.init.weight": "he_uniform", "model.batch_norm": True},
+    # The smallest cure keeps the activation the user chose: Glorot's init for it plus batch norm
+    # (in the suite it trained all four deep sigmoid stacks within 1.4 points of the healthy
+    # one-layer nets; ReLU + He + batch norm fell 3 points short on digits and breast_cancer).
+    # The ReLU cure comes second, and whole: ReLU + He alone diverged the 8-layer digits net at
+    # SGD 0.05 (test 0.54).
+    arch = [Fix({"model.init.weight": "auto", "model.batch_norm": True},
+                f"an init scaled to the layer widths (Xavier for {ctx.activation or 'sigmoid/tanh'}) starts every "
+                f"layer in its responsive range, and batch norm keeps it there as the weights move",
+                architecture=True),
+            Fix({"model.activation": "relu", "model.init.weight": "he_uniform", "model.batch_norm": True},
                 "ReLU passes gradients unshrunk where sigmoid/tanh multiply them by < 0.25 per layer, and "
                 "batch norm keeps each layer's inputs at unit scale so the deep stack trains at this rate",
-                architecture=True),
-            Fix({"model.batch_norm": True}, "batch norm keeps every layer's inputs in the responsive range",
                 architecture=True)]
     fixes = ([Fix({"optimizer.name": "adam", "optimizer.lr": 1e-3},
                   "Adam scales each weight's step by its own gradient size, so small gradients still move")]
@@ -598,7 +643,11 @@ def dying_relu(history, signals, ctx: Context) -> Finding | None:
         return None
     worst = max(layers, key=lambda n: last[-1]["dead"][n])
     share = last[-1]["dead"][worst]
-    lr = _lr_fix(ctx, 0.1, "large steps push units into the always-negative region; smaller ones do not")
+    # Sized like a blow-up's cut: Adam at 1.0 killed a CNN's units, and 10x smaller (0.1) still
+    # killed them; the first checks' update ratio asks for 1000x.
+    cut = _lr_cut(ctx, signals.get("records", []))
+    lr = Fix({"optimizer.lr": _round_lr(ctx.lr * cut)},
+             f"large steps push units into the always-negative region; {1 / cut:.0f}x smaller ones do not")
     init = Fix({"model.init.weight": "he_uniform", "model.init.bias": {"name": "constant", "value": 0.01}},
                "He init with a small positive bias starts every unit active", architecture=True)
     leaky = Fix({"model.activation": "leaky_relu"}, "a leaky ReLU keeps a small gradient for negative inputs",
