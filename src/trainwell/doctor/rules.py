@@ -572,8 +572,11 @@ def underfitting(history, signals, ctx: Context) -> Finding | None:
         return None
     if ratio is not None and ratio < 1e-4:
         return None  # tiny steps: that is lr_too_low, not a small model
-    fixes = [Fix({"training.epochs": ctx.epochs * 2}, "train longer"),
-             _lr_fix(ctx, 3, "a larger learning rate")]
+    fixes = [Fix({"training.epochs": ctx.epochs * 2}, "train longer")]
+    # Not after the doctor cut the rate for overshooting: raising it again undoes that repair
+    # (a transformer at AdamW 2.0, cut to 0.02, was then raised to 0.06 and ended at chance).
+    if not ctx.lr_cuts:
+        fixes.append(_lr_fix(ctx, 3, "a larger learning rate"))
     if ctx.model_type == "mlp":
         fixes.insert(0, Fix({"model.hidden": [128, 64]}, "a larger network", architecture=True))
     if _heavy_l2(ctx):
