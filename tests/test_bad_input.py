@@ -118,6 +118,24 @@ def test_predict_input_missing_a_column(cli, write_yaml, tiny_cfg, tmp_path, blo
     assert out.read_text() == "keep me"
 
 
+def test_predict_input_with_a_value_that_is_not_a_number(cli, write_yaml, tiny_cfg, tmp_path, blobs_csv):
+    """Training tolerates a few stray strings in a numeric column (coerced, imputed); predicting
+    refuses them, like the server's 422, naming the column, the row and the value."""
+    run = tmp_path / "run"
+    assert cli("train", write_yaml(tiny_cfg), "--out", run, "-q")[0] == 0
+    inp = tmp_path / "in.csv"
+    frame = pd.read_csv(blobs_csv).drop(columns=["label"]).head(10)
+    frame["b"] = frame["b"].astype(object)
+    frame.loc[6, "b"] = "abc"
+    frame.to_csv(inp, index=False)
+    out = tmp_path / "out.csv"
+    expect_user_error(cli("predict", run, inp, "-o", out), "column 'b'", "row 7: 'abc'", "finite number")
+    assert not out.exists()
+    frame.loc[6, "b"] = None  # a missing value is still imputed
+    frame.to_csv(inp, index=False)
+    assert cli("predict", run, inp, "-o", out)[0] == 0 and len(pd.read_csv(out)) == 10
+
+
 def test_out_dir_not_overwritten(cli, write_yaml, tiny_cfg, tmp_path):
     run = tmp_path / "run"
     run.mkdir()

@@ -16,6 +16,7 @@ import yaml
 
 import trainwell
 from trainwell import index
+from trainwell.errors import UserError
 
 FAST = {"logging.report": False}  # these tests are about the index; the report has its own
 
@@ -72,11 +73,38 @@ def test_filters_and_sort(root, cli):
 @pytest.mark.parametrize("args, says", [
     (["--status", "done"], "valid: running, completed, interrupted, failed"),
     (["--task", "vision"], "valid: binary, multiclass, regression, generation"),
-    (["--sort", "test.bleu"], "no run here has that metric"),
+    (["--sort", "test.bleu"], "has that metric"),
+    (["--sort", "train.x"], "'train' is not a split"),
+    (["--sort", "train.accuracy"], "Did you mean test.accuracy?"),
+    (["--sort", "val_accuracy"], "Did you mean val.accuracy?"),
+    (["--sort", "val.confusion_matrix"], "has that metric"),  # not a scalar: nothing to sort by
+    (["--name", "no-such-run", "--sort", "test.bleu"], "has that metric"),  # checked though nothing matches
 ])
 def test_bad_list_arguments_are_exit_2(root, cli, args, says):
     code, _, err = cli("runs", "--root", root, *args)
     assert code == 2 and says in err and "Traceback" not in err
+
+
+def test_a_sort_key_is_checked_against_the_whole_index(root, cli, tmp_path):
+    """The error names the key and lists the keys that exist; a key some run has is fine even when
+    the filters leave no run with it, and an index with no run yet takes the metric names trainwell
+    records (and refuses the others)."""
+    code, _, err = cli("runs", "--root", root, "--sort", "foo.accuracy")
+    assert code == 2 and "'foo.accuracy'" in err
+    assert "test.accuracy" in err and "val.log_loss" in err and "started" in err and "epochs" in err
+    assert "test.rmse" not in err  # no run here has it
+    code, out, err = cli("runs", "--root", root, "--task", "regression", "--sort", "val.f1", "--json")
+    assert code == 0 and json.loads(out) == [], err
+    code, _, err = cli("runs", "--root", root, "--sort", "test.rmse")
+    assert code == 2 and "test.rmse" in err
+    with pytest.raises(UserError, match="'train' is not a split"):
+        trainwell.index.list_runs(root, sort="train.accuracy")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, out, err = cli("runs", "--root", empty, "--sort", "test.rmse")
+    assert code == 0 and "no runs" in out, err
+    code, _, err = cli("runs", "--root", empty, "--sort", "test.acc")
+    assert code == 2 and "holds no run yet" in err and "Did you mean test.accuracy?" in err
 
 
 def test_missing_root_is_exit_2(tmp_path, cli):
@@ -102,6 +130,20 @@ def test_compare_bad_input(root, cli):
     assert code == 2 and "at least two runs" in err
     code, _, err = cli("runs", "compare", "slow", "fsat", "--root", root)
     assert code == 2 and "'fsat' not found" in err and "did you mean fast" in err
+
+
+def test_compare_refuses_the_same_run_twice_and_an_unreadable_run(root, cli, tmp_path):
+    """Comparing a run with itself (by id twice, or by id and path) used to print two identical
+    columns; a run.json that is not a JSON object used to end in a traceback."""
+    code, _, err = cli("runs", "compare", "slow", "slow", "--root", root)
+    assert code == 2 and "'slow' is given twice" in err and "Traceback" not in err
+    code, _, err = cli("runs", "compare", "slow", "fast", root / "slow", "--root", root)
+    assert code == 2 and f"'slow' and '{root / 'slow'}' name the same run" in err
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "run.json").write_text("[1, 2")
+    code, _, err = cli("runs", "compare", root / "slow", broken)
+    assert code == 2 and "Traceback" not in err and "run.json" in err and "not a valid run record" in err, err
 
 
 def test_deleted_index_is_rebuilt_from_the_run_directories(root, cli):

@@ -381,6 +381,44 @@ def _higher_is_better(metric: str) -> bool:
 
 
 SORT_COLUMNS = ("started", "name", "seconds", "epochs", "best")
+SORT_SPLITS = ("test", "val")  # the splits whose final metrics the index keeps
+# What runs may record as final metrics, for checking --sort when the index holds no run yet.
+METRIC_NAMES = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "loss",
+                "mae", "mse", "rmse", "r2", "persistence_mae", "persistence_rmse", "skill_mae", "skill_rmse")
+
+
+def sort_keys(rows: list[dict]) -> list[str]:
+    """The metric keys --sort accepts for these rows: SPLIT.NAME for every scalar metric some run
+    recorded in that split (a bare NAME means test.NAME)."""
+    return sorted({f"{split}.{m}" for r in rows for split in SORT_SPLITS for m in (r.get(split) or {})})
+
+
+def check_sort(sort: str, rows: list[dict], root) -> None:
+    """A UserError unless `sort` is a column or a metric some run in the index has. `rows` are all
+    the index's rows (not the filtered ones): a filter that leaves no run with the metric is no error.
+    An index with no run yet accepts the metric names trainwell records."""
+    if sort in SORT_COLUMNS:
+        return
+    split, _, name = sort.partition(".") if "." in sort else ("test", "", sort)
+    if rows:
+        valid = sort_keys(rows)
+        where = f"no run in {str(root)!r} has that metric"
+    else:
+        valid = [f"{s}.{m}" for s in SORT_SPLITS for m in METRIC_NAMES]
+        where = f"that is not a metric trainwell records (the index of {str(root)!r} holds no run yet)"
+    if split in SORT_SPLITS and f"{split}.{name}" in valid:
+        return
+    import difflib
+
+    if split not in SORT_SPLITS and "." in sort:
+        where = f"{split!r} is not a split the index keeps metrics for (test, val)"
+        close = [k for k in (f"test.{name}", f"val.{name}") if k in valid][:1]
+    else:
+        close = difflib.get_close_matches(sort, [*SORT_COLUMNS, *valid], n=1, cutoff=0.75)
+    hint = f". Did you mean {close[0]}?" if close else ""
+    metrics = ", ".join(valid) if valid else "none (no run has final metrics yet)"
+    raise UserError(f"--sort {sort!r}: {where}. Valid: a column ({', '.join(SORT_COLUMNS)}) or a metric as "
+                    f"SPLIT.NAME: {metrics} (a bare NAME means test.NAME){hint}")
 
 
 def sort_value(row: dict, key: str):
@@ -407,12 +445,11 @@ def list_runs(root: str | Path = "runs", *, name: str | None = None, status: str
     with open_index(root, check=True, say=say) as index:
         sync(index)
         rows = index.rows(name=name, status=status, task=task)
+        if sort:
+            # Checked against the whole index, not the filtered rows: a key no run has is a typo
+            # (it used to sort nothing and show a column of "-"), a filter that leaves none is not.
+            check_sort(sort, rows if not (name or status or task) else index.rows(), root)
     if sort:
-        known = {m for r in rows for split in ("val", "test") for m in (r.get(split) or {})}
-        bare = sort.split(".", 1)[-1]
-        if sort not in SORT_COLUMNS and bare not in known and rows:
-            raise UserError(f"--sort {sort!r}: no run here has that metric; valid: {', '.join(SORT_COLUMNS)}, "
-                            f"or a metric as test.NAME or val.NAME with NAME from {sorted(known)}")
         if sort == "best":
             higher = {r["monitor"]: _higher_is_better(r["monitor"] or "loss") for r in rows}
             key = lambda r: (r["best"] is None, -(r["best"] or 0) if higher.get(r["monitor"]) else (r["best"] or 0))
@@ -460,7 +497,19 @@ def compare(refs: list[str], root: str | Path = "runs") -> dict:
     if len(refs) < 2:
         raise UserError(f"compare needs at least two runs, got {len(refs)}")
     dirs = [resolve_run(r, root) for r in refs]
+    seen: dict = {}
+    for i, (ref, d) in enumerate(zip(refs, dirs)):
+        first = seen.setdefault(d.resolve(), i)
+        if first != i:
+            same = refs[first]
+            what = f"{ref!r} is given twice" if ref == same else f"{same!r} and {ref!r} name the same run"
+            raise UserError(f"compare: {what} ({str(d.resolve())!r}); give two or more different runs (run "
+                            "directories, or run ids in --root)")
     rows = [row_from_dir(d) for d in dirs]
+    for ref, d, row in zip(refs, dirs, rows):
+        if row is None:
+            raise UserError(f"compare: run {ref!r} cannot be read: {str(d / 'run.json')!r} is not a valid run "
+                            "record (not a JSON object); it may be damaged or still being written")
     configs = []
     for d in dirs:
         try:

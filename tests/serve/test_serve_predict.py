@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+# starlette's TestClient notes a future dependency change (httpx2); nothing to do with this code
+pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
+
 
 def test_cli_predict_from_export_matches_the_run(cli, mlp_run, mlp_export, serve_data, tmp_path):
     inp = serve_data / "blobs_new.csv"
@@ -51,15 +54,88 @@ def test_missing_column_names_it(cli, mlp_export, serve_data, tmp_path):
     assert not (tmp_path / "p.csv").exists()
 
 
-def test_wrong_types_become_missing_and_are_imputed_as_in_training(cli, mlp_export, serve_data, tmp_path):
-    """A file follows the training rules: a garbage string in a numeric column is coerced to
-    missing and imputed (the server, stricter, answers 422)."""
+def test_unreadable_numbers_are_refused_like_the_server_does(cli, mlp_run, mlp_export, serve_data, tmp_path):
+    """A value that is not a number in a numeric column is exit 2 from the run and from the export,
+    naming the column, the row (1-based, header not counted) and the value; the server answers the
+    same rows with a 422 on the same fields. Training's tolerance (up to 5% strays, imputed) is about
+    deciding a column's type; at prediction time a stray would silently become the training median."""
+    from fastapi.testclient import TestClient
+
+    from trainwell.serve.predict import load_predictor
+    from trainwell.serve.server import create_app
+
     inp = tmp_path / "in.csv"
     frame = pd.read_csv(serve_data / "blobs_new.csv")
     frame["a"] = frame["a"].astype(object)
     frame.loc[0, "a"] = "not a number"
+    frame.loc[4, "a"] = "inf"
     frame.to_csv(inp, index=False)
-    code, _, err = cli("predict", mlp_export, inp, "-o", tmp_path / "p.csv")
+    for source in (mlp_run, mlp_export):
+        code, _, err = cli("predict", source, inp, "-o", tmp_path / "p.csv")
+        assert code == 2, err
+        assert "Traceback" not in err and err.startswith("error: ")
+        assert "column 'a'" in err and "row 1: 'not a number'" in err and "row 5: 'inf'" in err, err
+        assert not (tmp_path / "p.csv").exists()
+    # The Python API refuses the same DataFrame (Run.predict and the predictor alike).
+    import trainwell
+    from trainwell.errors import UserError
+
+    with pytest.raises(UserError, match="row 1: 'not a number'"):
+        trainwell.load_run(mlp_run).predict(frame)
+    records = json.loads(frame.head(5).to_json(orient="records"))
+    client = TestClient(create_app(load_predictor(mlp_export)))
+    r = client.post("/predict", json={"records": records})
+    assert r.status_code == 422
+    assert {tuple(e["loc"]) for e in r.json()["detail"]} == {("body", "records", 0, "a"), ("body", "records", 4, "a")}
+
+
+def test_missing_numbers_are_still_imputed_from_a_file(cli, mlp_run, mlp_export, serve_data, tmp_path):
+    """An empty cell (or NA) is a missing value: imputed with the training median, by predict and
+    by the server alike."""
+    from fastapi.testclient import TestClient
+
+    from trainwell.serve.predict import load_predictor
+    from trainwell.serve.server import create_app
+
+    inp = tmp_path / "in.csv"
+    frame = pd.read_csv(serve_data / "blobs_new.csv")
+    frame.loc[0, "a"] = np.nan
+    frame.to_csv(inp, index=False)
+    (tmp_path / "na.csv").write_text(inp.read_text().replace("\n,", "\nNA,", 1))
+    outs = []
+    for source in (mlp_run, mlp_export):
+        for name in ("in.csv", "na.csv"):
+            code, _, err = cli("predict", source, tmp_path / name, "-o", tmp_path / "p.csv")
+            assert code == 0, err
+            outs.append(pd.read_csv(tmp_path / "p.csv"))
+    assert all((o["prediction"] == outs[0]["prediction"]).all() for o in outs)
+    records = json.loads(frame.head(3).to_json(orient="records"))
+    assert records[0]["a"] is None
+    r = TestClient(create_app(load_predictor(mlp_export))).post("/predict", json={"records": records})
+    assert r.status_code == 200 and r.json()["predictions"] == outs[0]["prediction"].head(3).tolist()
+
+
+def test_evaluate_and_series_refuse_unreadable_numbers(cli, mlp_run, family_runs, serve_data, tmp_path):
+    """The same rule for `evaluate --data` (row numbers are the file's, before rows without a
+    target are skipped) and for a forecasting model's value columns (before rows are ordered by time)."""
+    labelled = pd.read_csv(serve_data / "blobs.csv").head(30)
+    labelled["b"] = labelled["b"].astype(object)
+    labelled.loc[1, "label"] = np.nan
+    labelled.loc[2, "b"] = "1.5.2"
+    labelled.to_csv(tmp_path / "labelled.csv", index=False)
+    code, _, err = cli("evaluate", mlp_run, "--data", tmp_path / "labelled.csv")
+    assert code == 2 and "column 'b'" in err and "row 3: '1.5.2'" in err, err
+
+    run_dir, new = family_runs("lstm_series")
+    series = pd.read_csv(new)
+    series["temperature"] = series["temperature"].astype(object)
+    series.loc[9, "temperature"] = "warm"
+    series.to_csv(tmp_path / "series.csv", index=False)
+    code, _, err = cli("predict", run_dir, tmp_path / "series.csv", "-o", tmp_path / "p.csv")
+    assert code == 2 and "column 'temperature'" in err and "row 10: 'warm'" in err, err
+    series.loc[9, "temperature"] = None  # a gap: interpolated as in training
+    series.to_csv(tmp_path / "series.csv", index=False)
+    code, _, err = cli("predict", run_dir, tmp_path / "series.csv", "-o", tmp_path / "p.csv")
     assert code == 0, err
 
 
@@ -119,8 +195,74 @@ def test_manifest_with_nonsense_fields_is_refused(copy_export):
     from trainwell.errors import UserError
     from trainwell.serve.predict import load_predictor
 
+    from trainwell.serve.manifest import field_digests
+
     manifest = json.loads((copy_export / "manifest.json").read_text())
     manifest["input"]["dtype"] = "object"
     (copy_export / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(UserError, match="field 'input' was changed"):
+        load_predictor(copy_export)
+    manifest["fields_sha256"] = field_digests(manifest)  # the field hashes made to agree
+    (copy_export / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(UserError, match="lacks a valid input"):
         load_predictor(copy_export)
+
+
+def _edit_manifest(folder, change):
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    change(manifest)
+    path.write_text(json.dumps(manifest, indent=2))
+
+
+@pytest.mark.parametrize("field, change", [
+    ("features", lambda m: m["features"]["columns"].reverse()),
+    ("features", lambda m: m["features"]["types"].update(a="categorical")),
+    ("loss", lambda m: m.update(loss="bce")),              # softmax -> sigmoid: different probabilities
+    ("n_out", lambda m: m.update(n_out=2)),
+    ("classes", lambda m: m["classes"].reverse()),         # what a client reads to name the classes
+    ("task", lambda m: m.update(task="regression")),
+    ("input", lambda m: m["input"].update(dtype="int64")),
+    ("metrics", lambda m: m["metrics"]["test"].update(accuracy=1.0)),
+], ids=["features-order", "features-type", "loss", "n_out", "classes", "task", "input", "metrics"])
+def test_every_manifest_field_is_covered_by_a_hash(cli, copy_export, serve_data, tmp_path, field, change):
+    """Editing a field of manifest.json (not only a file) refuses the export, naming the field:
+    exit 2 for predict and serve, a UserError for the library, nothing written."""
+    from trainwell.errors import UserError
+    from trainwell.serve.predict import load_predictor
+
+    _edit_manifest(copy_export, change)
+    code, _, err = cli("predict", copy_export, serve_data / "blobs_new.csv", "-o", tmp_path / "p.csv")
+    assert code == 2 and "Traceback" not in err, err
+    assert f"manifest.json was edited after export: field {field!r} was changed" in err, err
+    assert not (tmp_path / "p.csv").exists()
+    with pytest.raises(UserError, match=f"field '{field}' was changed"):
+        load_predictor(copy_export)
+
+
+def test_a_field_removed_or_added_is_refused(copy_export):
+    from trainwell.errors import UserError
+    from trainwell.serve.predict import load_predictor
+
+    _edit_manifest(copy_export, lambda m: (m.pop("classes"), m.update(note="mine")))
+    with pytest.raises(UserError, match=r"field 'classes' was removed; field 'note' was added"):
+        load_predictor(copy_export)
+
+
+def test_an_export_written_before_field_hashes_still_loads(cli, mlp_export, copy_export, serve_data, tmp_path):
+    """An older manifest has no fields_sha256: it loads and predicts as before; its fields are still
+    checked against the hashed preprocess.json and the graph, so an edited features, loss or n_out is
+    refused there too (an edited loss used to end in an IndexError traceback)."""
+    inp = serve_data / "blobs_new.csv"
+    _edit_manifest(copy_export, lambda m: m.pop("fields_sha256"))
+    assert cli("predict", copy_export, inp, "-o", tmp_path / "old.csv")[0] == 0
+    assert cli("predict", mlp_export, inp, "-o", tmp_path / "new.csv")[0] == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "old.csv"), pd.read_csv(tmp_path / "new.csv"))
+    original = (copy_export / "manifest.json").read_text()
+    for change, says in [(lambda m: m["features"]["columns"].reverse(), "field 'features' says"),
+                         (lambda m: m.update(loss="bce"), "fields 'loss' ('bce') and 'n_out' (3)"),
+                         (lambda m: m.update(n_out=2), "field 'n_out' says 2 but the model's output has 3")]:
+        (copy_export / "manifest.json").write_text(original)
+        _edit_manifest(copy_export, change)
+        code, _, err = cli("predict", copy_export, inp, "-o", tmp_path / "p.csv")
+        assert code == 2 and says in err and "Traceback" not in err, err

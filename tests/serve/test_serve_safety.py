@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from trainwell.serve.manifest import sha256
+from trainwell.serve.manifest import field_digests, sha256
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "trainwell"
 
@@ -39,6 +39,7 @@ def _rehash(folder: Path, **changes) -> None:
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest.update(changes)
     manifest["files"] = {p.name: sha256(p) for p in folder.iterdir() if p.name != "manifest.json"}
+    manifest["fields_sha256"] = field_digests(manifest)
     (folder / "manifest.json").write_text(json.dumps(manifest))
 
 

@@ -89,6 +89,54 @@ def coerce_numeric_array(series: pd.Series) -> tuple[np.ndarray, int]:
     return values, int(np.count_nonzero(bad))
 
 
+def unreadable_numbers(series: pd.Series) -> np.ndarray:
+    """Positions (0-based) of present values that are not finite numbers: the values
+    coerce_numeric would turn into NaN and count as coerced. Missing and blank values are not
+    among them (they are missing, not unreadable)."""
+    if is_numeric_series(series):
+        return np.flatnonzero(np.isinf(_float_array(series)))
+    text = to_text(series)
+    values = pd.to_numeric(text.str.strip(), errors="coerce").astype("float64").to_numpy()
+    return np.flatnonzero(text.notna().to_numpy() & ~np.isfinite(values))
+
+
+def refuse_unreadable_numbers(frame: pd.DataFrame, columns: list[str], where: str, missing_hint: dict[str, str],
+                              examples: int = 5) -> None:
+    """New rows for a trained model (predict, evaluate --data): a value in a numeric column that
+    cannot be read as a finite number is a UserError naming the column, the row and the value.
+
+    Training coerces such values to missing (a column is numeric when 95% of its values parse,
+    and the few strays are imputed: the column's type is being decided over many rows). At
+    prediction time the type is fixed and each row gets its own answer, so an "abc" where a number
+    belongs would silently become the training median; the REST server answers the same value
+    with a 422, and this is its twin for files and DataFrames. Rows are counted from 1, the
+    header not counted (row 1 is line 2 of a CSV). missing_hint[column] says what an empty cell
+    would do (imputed, or refused when training imputed nothing)."""
+    problems = []
+    for col in columns:
+        if col not in frame.columns:
+            continue  # a missing column has its own message
+        series = frame[col]
+        if isinstance(series, pd.DataFrame):  # a repeated column name: its first copy
+            series = series.iloc[:, 0]
+        bad = unreadable_numbers(series.reset_index(drop=True))
+        if not len(bad):
+            continue
+        shown = ", ".join(f"row {i + 1}: {_short(series.iloc[i])}" for i in bad[:examples])
+        more = f" and {len(bad) - examples} more" if len(bad) > examples else ""
+        hint = missing_hint.get(col)
+        problems.append(f"column {col!r} takes numbers, but {len(bad)} value{'s' if len(bad) > 1 else ''} "
+                        f"cannot be read as a finite number ({shown}{more})" + (f"; {hint}" if hint else ""))
+    if problems:
+        raise UserError(f"{where}: " + "; ".join(problems) + ". Rows are counted from 1 below the header (row 1 "
+                        "is line 2 of a CSV). Write a number in each of these cells")
+
+
+def _short(value) -> str:
+    text = repr(value.item() if hasattr(value, "item") else value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def coerce_numeric(series: pd.Series) -> tuple[pd.Series, int]:
     """Values as float64; unparseable text and infinities become NaN and are counted."""
     values, coerced = coerce_numeric_array(series)

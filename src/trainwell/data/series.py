@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserError
-from .clean import coerce_numeric_array, column_kind
+from .clean import coerce_numeric_array, column_kind, refuse_unreadable_numbers
 from .prepare import (SPLITS, DataSpec, Prepared, SplitArrays, _class_count_dict, _imbalance_note, _rebalance,
                       _resolve_task, _suggest, _target_kind)
 from .sampling import check_imbalance_setting
@@ -309,6 +309,11 @@ def _series_frame(state: dict, source, need_target: bool) -> tuple[np.ndarray, p
         what = "evaluation needs the target too; " if need_target and ss["target"] in missing else ""
         raise UserError(f"input data: missing column(s) {missing}; {what}the model needs {required}, "
                         f"the data has {list(frame.columns)}")
+    # Training coerces stray strings to gaps; new rows are refused instead, as the server does (before
+    # the rows are ordered by time, so the row numbers are the file's).
+    gap = {"interpolate": "an empty cell is a gap, interpolated as in training",
+           "drop": "an empty cell is a gap; its row is dropped as in training"}.get(ss["missing"])
+    refuse_unreadable_numbers(frame, columns, "input data", {c: gap for c in columns} if gap else {})
     frame, times, _ = _order(frame, ss["time_column"], ss["time_kind"], "input data", None)
     values, _ = _coerce(frame, columns)
     values, keep, _ = _handle_missing(values, columns, ss["missing"], "input data")

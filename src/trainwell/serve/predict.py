@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
-from .manifest import FORMATS, is_export_dir, read_manifest
+from .manifest import FORMATS, check_against_state, is_export_dir, read_manifest
 
 CHUNK = 8192  # rows per forward pass; bounds memory on large files
 
@@ -187,6 +187,9 @@ class OnnxPredictor(Predictor):
         except Exception as exc:  # ORT's own errors (InvalidProtobuf, Fail...) share no base class
             raise UserError(f"export {str(self.path)!r}: model.onnx could not be loaded by onnxruntime: "
                             f"{type(exc).__name__}: {str(exc)[:300]}") from None
+        out_shape = self.session.get_outputs()[0].shape
+        check_against_state(self.path, self.manifest, self.state,
+                            out_shape[1] if len(out_shape) == 2 and isinstance(out_shape[1], int) else None)
 
     def _raw(self, x: np.ndarray) -> np.ndarray:
         return self.session.run(None, {self.input_name: np.ascontiguousarray(x, dtype=self.input_dtype)})[0]
