@@ -223,24 +223,142 @@ def _requeue(study, trial_id: int, number: int, params: dict) -> None:
 
 
 # ----------------------------------------------------------------------------- one trial
-def _reporter(trial, metric: str, offset: int, prune: bool, pruner: str):
+def _decision_steps(pruner):
+    """due(prev, step): can `pruner` decide at `step`, the trial's previous report being at `prev`
+    (-1 if none)? At other steps these pruners return False with no side effect, so asking only
+    when due gives the decisions of asking every epoch. A pruner whose steps the study decides
+    (min_resource or max_resource "auto", until a complete trial fixes them) or that is not known
+    here is asked every time."""
+    from optuna import pruners as p
+
+    kind = type(pruner)  # exact types: a subclass may decide at other steps
+    if kind in (p.SuccessiveHalvingPruner, p.HyperbandPruner):
+        first, factor = getattr(pruner, "_min_resource", None), getattr(pruner, "_reduction_factor", None)
+        if kind is p.HyperbandPruner and not isinstance(getattr(pruner, "_max_resource", None), int):
+            return lambda prev, step: True
+        if isinstance(first, int) and isinstance(factor, int) and first >= 1 and factor >= 2:
+            if kind is p.SuccessiveHalvingPruner:
+                first *= factor ** getattr(pruner, "_min_early_stopping_rate", 0)
+
+            def due(prev: int, step: int) -> bool:
+                # rungs end at min_resource * reduction_factor**k (k >= the bracket's rate): one was
+                # reached since the previous report (every bracket's rungs: extra asks are harmless)
+                rung = first
+                while rung <= step:
+                    if rung > prev:
+                        return True
+                    rung *= factor
+                return False
+            return due
+    elif kind in (p.MedianPruner, p.PercentilePruner):
+        warm, every = getattr(pruner, "_n_warmup_steps", None), getattr(pruner, "_interval_steps", None)
+        if isinstance(warm, int) and isinstance(every, int) and warm >= 0 and every >= 1:
+            # Optuna's _is_first_in_interval_step: a check step reached since the previous report
+            return lambda prev, step: step >= warm and prev < (step - warm) // every * every + warm
+    return lambda prev, step: True
+
+
+def _journal(trial):
+    """(the trial's JournalStorage, its op codes) when records can be written several per append;
+    None for another storage (an RDB URL), which gets Optuna's own calls."""
+    try:
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal._storage import JournalOperation
+    except ImportError:
+        return None
+    storage = getattr(trial, "storage", None)
+    needed = ("_thread_lock", "_backend", "_replay_result", "_sync_with_backend")
+    if isinstance(storage, JournalStorage) and all(hasattr(storage, a) for a in needed) \
+            and hasattr(trial, "_cached_frozen_trial"):
+        return storage, JournalOperation
+    return None
+
+
+def _append(storage, op: int, records: list[dict]) -> None:
+    """JournalStorage._write_log for several records: one append (one file lock), then the sync that
+    replays them in this process, under the storage's thread lock, as Optuna does for one."""
+    with storage._thread_lock:
+        worker_id = storage._replay_result.worker_id
+        storage._backend.append_logs([{"op_code": op, "worker_id": worker_id, **r} for r in records])
+        storage._sync_with_backend()
+
+
+def _set_user_attrs(trial, attrs: dict) -> None:
+    """trial.set_user_attr for each key, written in one journal append (one record per key, as Optuna's)."""
+    journal = _journal(trial) if len(attrs) > 1 else None
+    if journal is None:
+        for key, value in attrs.items():
+            trial.set_user_attr(key, value)
+        return
+    storage, ops = journal
+    _append(storage, ops.SET_TRIAL_USER_ATTR, [{"trial_id": trial._trial_id, "user_attr": {k: v}}
+                                               for k, v in attrs.items()])
+    trial._cached_frozen_trial.user_attrs.update(attrs)
+
+
+class _Reports:
+    """A trial's per-epoch values (every fold's). trial.report costs one journal append under Optuna's
+    file lock plus a re-read of the journal, per epoch; here the values wait and are written in one
+    append right before the pruner is asked, when the oldest has waited `FLUSH_SECONDS` (so the
+    dashboard follows slow trials), and at the end of the trial (`flush`, however the trial ends)."""
+
+    FLUSH_SECONDS = 1.0
+
+    def __init__(self, trial):
+        self.trial = trial
+        self.due = _decision_steps(trial.study.pruner)
+        self.pending: dict[int, float] = {}
+        self.steps: set[int] = set()  # every step reported
+        self.last = -1
+        self.since = 0.0
+        self.seconds = 0.0  # time spent in Optuna: reports, flushes, should_prune
+
+    def report(self, value: float, step: int) -> bool:
+        """Record the value at `step`; True when the pruner, asked because it can decide here, says prune."""
+        started = time.perf_counter()
+        if step in self.steps:  # as trial.report: the first value of a step stays
+            return False
+        if not self.pending:
+            self.since = started
+        self.pending[step] = value
+        self.steps.add(step)
+        ask, self.last = self.due(self.last, step), max(self.last, step)
+        if ask or started - self.since >= self.FLUSH_SECONDS:
+            self.flush()
+        stop = ask and self.trial.should_prune()
+        self.seconds += time.perf_counter() - started
+        return stop
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        started = time.perf_counter()
+        values, self.pending = self.pending, {}
+        journal = _journal(self.trial)
+        if journal is None:
+            for step, value in values.items():
+                self.trial.report(value, step)
+        else:
+            storage, ops = journal
+            _append(storage, ops.SET_TRIAL_INTERMEDIATE_VALUE,
+                    [{"trial_id": self.trial._trial_id, "step": s, "intermediate_value": v} for s, v in values.items()])
+            self.trial._cached_frozen_trial.intermediate_values.update(values)  # what the pruner reads
+        self.seconds += time.perf_counter() - started
+
+
+def _reporter(reports: _Reports, metric: str, offset: int, prune: bool, pruner: str):
     """A training callback: reports the monitored value each epoch; stops the run when pruned."""
     from ..training.loop import Callback  # imports torch, so only when a trial runs
 
     class Reporter(Callback):
         def __init__(self):
             self.pruned_at: int | None = None
-            self.seconds = 0.0  # time spent in Optuna's report and should_prune
 
         def on_epoch_end(self, trainer, logs):
             value = logs.get(metric)
             if not prune or value is None or not math.isfinite(value):
                 return
-            started = time.perf_counter()
-            trial.report(float(value), offset + logs["epoch"])
-            stop = trial.should_prune()
-            self.seconds += time.perf_counter() - started
-            if stop:
+            if reports.report(float(value), offset + logs["epoch"]):
                 trainer.should_stop = True
                 self.pruned_at = logs["epoch"]
                 trainer.stop_reason = (f"pruned by the {pruner} pruner after epoch {logs['epoch']}: "
@@ -305,33 +423,42 @@ def fold_hook(fold: int, folds: int, seed: int):
 
 
 def run_trial(trial, ctx: dict, cfg: Config, space) -> dict:
-    """Train one trial (K runs with cv_folds); returns {"state", "values", "attrs", "optuna_seconds"}."""
+    """Train one trial (K runs with cv_folds); returns {"state", "values", "attrs", "optuna_seconds",
+    "optuna_epoch_seconds"} (the latter: Optuna's time in the per-epoch reports and pruning)."""
+    sampled_at = time.perf_counter()
+    overrides = space.sample(trial)
+    suggest_seconds = time.perf_counter() - sampled_at  # the sampler works inside suggest_*
+    reports = _Reports(trial)
+    try:
+        result = _train_folds(trial, ctx, cfg, overrides, reports)
+    finally:
+        reports.flush()  # buffered values reach the storage before the trial is told, however it ended
+    return {**result, "optuna_seconds": suggest_seconds + reports.seconds, "optuna_epoch_seconds": reports.seconds}
+
+
+def _train_folds(trial, ctx: dict, cfg: Config, overrides: dict, reports: _Reports) -> dict:
     from .. import api
     from ..runs import read_json
 
     objs = objectives(cfg)
     multi = len(objs) > 1
     folder = Path(ctx["folder"])
-    sampled_at = time.perf_counter()
-    overrides = space.sample(trial)
-    suggest_seconds = time.perf_counter() - sampled_at  # the sampler works inside suggest_*
     epochs_per_fold = int(overrides.get("training.epochs", cfg.training.epochs))
     trial_dir = folder / "trials" / f"trial-{trial.number:04d}"
     folds = cfg.tune.cv_folds
     attrs: dict[str, Any] = {"overrides": overrides, "run_dir": str(trial_dir.relative_to(folder))}
     per_fold: list[list[float | None]] = []
-    epochs, seconds, findings, optuna_seconds = 0, 0.0, [], suggest_seconds
+    epochs, seconds, findings = 0, 0.0, []
     pruner = pruner_name(cfg)
     for k in range(folds):
         out = trial_dir / f"fold-{k}" if folds > 1 else trial_dir
-        reporter = _reporter(trial, objs[0][0], k * epochs_per_fold, not multi and pruner != "none", pruner)
+        reporter = _reporter(reports, objs[0][0], k * epochs_per_fold, not multi and pruner != "none", pruner)
         try:
             run = api.train(cfg, {**overrides, **ctx.get("fixed", {})}, out=out, quiet=True, progress=False, callbacks=[reporter],
                             data_hook=fold_hook(k, folds, cfg.seed) if folds > 1 else None)
         except UserError as exc:  # a sampled combination the config or the data refuses
-            return {"state": "fail", "values": None, "optuna_seconds": optuna_seconds + reporter.seconds,
+            return {"state": "fail", "values": None,
                     "attrs": {**attrs, "reason": f"invalid combination: {exc}", "epochs": epochs}}
-        optuna_seconds += reporter.seconds
         info = read_json(run.path / "run.json")
         history = run.history
         epochs += info.get("epochs_run", len(history))
@@ -343,11 +470,9 @@ def run_trial(trial, ctx: dict, cfg: Config, space) -> dict:
         diverged = [f for f in fold_findings if f["code"] == "diverged"]
         if diverged:
             why = diverged[0].get("explanation") or "the loss became non-finite"
-            return {"state": "fail", "values": None, "optuna_seconds": optuna_seconds,
-                    "attrs": {**attrs, "reason": f"diverged (doctor): {why}"}}
+            return {"state": "fail", "values": None, "attrs": {**attrs, "reason": f"diverged (doctor): {why}"}}
         if reporter.pruned_at is not None:
-            return {"state": "pruned", "values": None, "optuna_seconds": optuna_seconds,
-                    "attrs": {**attrs, "reason": info.get("stop_reason", "pruned")}}
+            return {"state": "pruned", "values": None, "attrs": {**attrs, "reason": info.get("stop_reason", "pruned")}}
         values = []
         for metric, direction in objs:
             if metric == "parameters":
@@ -357,14 +482,13 @@ def run_trial(trial, ctx: dict, cfg: Config, space) -> dict:
             else:
                 values.append(_best(history, metric, direction))
         if any(v is None for v in values):
-            return {"state": "fail", "values": None, "optuna_seconds": optuna_seconds,
-                    "attrs": {**attrs, "reason": f"no finite {objs[0][0]} in any epoch"}}
+            return {"state": "fail", "values": None, "attrs": {**attrs, "reason": f"no finite {objs[0][0]} in any epoch"}}
         per_fold.append(values)
         attrs["reason"] = info.get("stop_reason", "")
     mean = [sum(v[i] for v in per_fold) / len(per_fold) for i in range(len(objs))]
     if folds > 1:
         attrs["fold_values"] = [v[0] for v in per_fold]
-    return {"state": "complete", "values": mean, "attrs": attrs, "optuna_seconds": optuna_seconds}
+    return {"state": "complete", "values": mean, "attrs": attrs}
 
 
 # ----------------------------------------------------------------------------- a worker
@@ -410,8 +534,8 @@ def work(ctx: dict, worker: int = 0, ready=None) -> dict:
     study.pruner = build_pruner(cfg)
     if ready is not None:  # a spawned worker: imports done, study open; the parent may start
         ready.set()
-    stats = {"worker": worker, "pid": os.getpid(), "trials": 0, "optuna_seconds": 0.0, "trial_seconds": 0.0,
-             "epochs": 0}
+    stats = {"worker": worker, "pid": os.getpid(), "trials": 0, "optuna_seconds": 0.0, "optuna_epoch_seconds": 0.0,
+             "trial_seconds": 0.0, "epochs": 0}
     deadline = ctx.get("deadline")
     host = socket.gethostname()
     while True:
@@ -447,8 +571,7 @@ def work(ctx: dict, worker: int = 0, ready=None) -> dict:
                       "attrs": {"reason": f"internal error: {type(exc).__name__}: {exc}"}}
         trial_seconds = time.perf_counter() - ran
         told = time.perf_counter()
-        for key, value in result["attrs"].items():
-            trial.set_user_attr(key, value)
+        _set_user_attrs(trial, result["attrs"])
         state = {"complete": TrialState.COMPLETE, "pruned": TrialState.PRUNED, "fail": TrialState.FAIL}[result["state"]]
         try:
             study.tell(trial, result["values"] if state == TrialState.COMPLETE else None, state=state)
@@ -456,6 +579,7 @@ def work(ctx: dict, worker: int = 0, ready=None) -> dict:
             if "Study.stop" not in str(exc):
                 raise
         stats["optuna_seconds"] += time.perf_counter() - told + result["optuna_seconds"]
+        stats["optuna_epoch_seconds"] += result.get("optuna_epoch_seconds", 0.0)
         stats["trial_seconds"] += trial_seconds - result["optuna_seconds"]
         stats["trials"] += 1
         stats["epochs"] += result["attrs"].get("epochs", 0) or 0
@@ -621,6 +745,7 @@ def tune(config, overrides=None, *, trials: int | None = None, timeout: float | 
     result["this_call"] = {"wall_seconds": round(wall, 3), "workers": workers,
                            "trials_run": sum(w.get("trials", 0) for w in workers),
                            "optuna_seconds": round(sum(w.get("optuna_seconds", 0) for w in workers), 4),
+                           "optuna_epoch_seconds": round(sum(w.get("optuna_epoch_seconds", 0) for w in workers), 4),
                            "trial_seconds": round(sum(w.get("trial_seconds", 0) for w in workers), 4),
                            "epochs": sum(w.get("epochs", 0) for w in workers)}
     return result
