@@ -107,13 +107,40 @@ def test_lr_cuts_trust_the_measured_step_only_for_adaptive_optimizers():
     blowup = [rec(1, ratio=2.5), rec(1, ratio=3.0)]
     # Adam steps by about lr: a first-epoch ratio of 2.5 asks for the largest cut, 1000x.
     assert rules._lr_cut(ctx(optimizer="adam"), blowup) == pytest.approx(1e-3)
-    # SGD's ratio saturates in a blow-up (its gradient explodes too): 10x, then 100x more.
-    assert rules._lr_cut(ctx(optimizer="sgd"), blowup) == pytest.approx(0.1)
-    assert rules._lr_cut(ctx(optimizer="sgd", lr_cuts=1), blowup) == pytest.approx(0.01)
+    # SGD's ratio saturates in a blow-up (its gradient explodes too): 10x ...
+    assert rules._lr_cut(ctx(optimizer="sgd", lr=0.5), blowup) == pytest.approx(0.1)
+    # ... and at least down to the top of SGD's usual range for the momentum: lr / (1 - m) <= 1.
+    assert rules._lr_cut(ctx(optimizer="sgd", lr=30.0, momentum=0.9), blowup) == pytest.approx(0.1 / 30)
+    assert rules._lr_cut(ctx(optimizer="sgd", lr=30.0), blowup) == pytest.approx(1 / 30)
+    # A blow-up back after a cut: 100x more while the rate is still above that top, else 10x.
+    assert rules._lr_cut(ctx(optimizer="sgd", lr=2.0, lr_cuts=1), blowup) == pytest.approx(0.01)
+    assert rules._lr_cut(ctx(optimizer="sgd", lr=0.1, momentum=0.9, lr_cuts=1), blowup) == pytest.approx(0.1)
     # A rate the doctor raised itself is stepped back 10x, whatever the ratio says.
     assert rules._lr_cut(ctx(optimizer="adam", lr_raised=True), blowup) == pytest.approx(0.1)
     # Only the first epoch's checks count: a later one, after the big steps killed the units, is ~0.
     assert rules._early_ratio([rec(1, ratio=0.7), rec(4, ratio=1e-5), rec(5, ratio=1e-6)]) == pytest.approx(0.7)
+    # Within that epoch the largest: the weights inflate within the first epoch already.
+    assert rules._early_ratio([rec(1, ratio=0.7), rec(1, ratio=0.02), rec(1, ratio=0.02)]) == pytest.approx(0.7)
+    # After a repair, only the checks of the rate now in use (from the epoch it resumed at).
+    assert rules._early_ratio([rec(1, ratio=0.7), rec(3, ratio=0.01), rec(3, ratio=0.005)], since=2) \
+        == pytest.approx(0.01)
+    assert rules._lr_cut(ctx(optimizer="adam", judged_from=2, lr_cuts=1),
+                         [rec(1, ratio=0.7), rec(3, ratio=0.01)]) == pytest.approx(0.1)
+    # No check yet at the new rate: nothing measured, the default 10x (not 1000x from the old rate's).
+    assert rules._lr_cut(ctx(optimizer="adam", judged_from=2, lr_cuts=1), [rec(1, ratio=0.7)]) == pytest.approx(0.1)
+
+
+def test_a_rate_100x_too_low_is_called_after_two_epochs_not_four():
+    flat = hist([1.2235, 1.2167])
+    tiny = {"records": [rec(e, ratio=1.3e-6) for e in (1, 1, 2, 2)]}
+    f = rules.lr_too_low(flat, tiny, ctx(lr=5e-7, optimizer="adamw"))
+    assert f is not None and f.epoch == 1 and f.evidence["gain_over_epochs"] == 1
+    # Only 10x below healthy: not yet, the usual four epochs are needed.
+    assert rules.lr_too_low(flat, {"records": [rec(e, ratio=5e-5) for e in (1, 1, 2, 2)]}, ctx(lr=1e-5)) is None
+    # Two checks are not enough to call it, however small.
+    assert rules.lr_too_low(flat, {"records": [rec(e, ratio=1e-6) for e in (1, 2)]}, ctx(lr=1e-7)) is None
+    # A run that gains 2% in its one epoch is moving, even at tiny steps.
+    assert rules.lr_too_low(hist([1.22, 1.195]), tiny, ctx(lr=5e-7)) is None
 
 
 def test_stuck_at_chance():
@@ -163,3 +190,21 @@ def test_class_imbalance_fires_only_when_accuracy_sits_at_majority():
     assert rules.class_imbalance(stuck, {}, c).code == "class_imbalance"
     learning = hist([0.3, 0.2, 0.1, 0.05], val_acc=[0.95, 0.97, 0.98, 0.99])
     assert rules.class_imbalance(learning, {}, c) is None
+
+
+def test_a_stretch_that_blew_up_leaves_no_state_worth_rolling_back_to():
+    from types import SimpleNamespace
+
+    from trainwell.doctor.live import Doctor
+
+    c = math.log(3)
+    doctor = Doctor(ctx(n_classes=3, class_shares=[1 / 3] * 3), signals=None, log=print, repair=True)
+    calm = SimpleNamespace(history=hist([1.09, 1.0, 0.9]))
+    assert doctor._healthy(calm, [])
+    # Epoch 1's mean loss 15x chance: the weights it left are inflated, even though the loss came
+    # back near chance; no later state of this stretch is a good place to resume from.
+    blown = SimpleNamespace(history=hist([15.9, 1.07, 1.06]))
+    assert blown.history[1]["train_loss"] < 1.5 * c and not doctor._healthy(blown, [])
+    # After a repair the rules judge from where it resumed: the old blow-up no longer counts.
+    doctor.ctx.judged_from = 1
+    assert doctor._healthy(blown, [])

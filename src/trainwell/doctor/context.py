@@ -26,6 +26,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
     model = cfg.model
     return Context(
         task=spec.task, loss=plan["loss"], optimizer=cfg.optimizer.name, lr=cfg.optimizer.lr,
+        momentum=cfg.optimizer.momentum if cfg.optimizer.name == "sgd" else 0.0,
         epochs=cfg.training.epochs, n_classes=len(spec.classes) if spec.classes else None, class_shares=shares,
         imbalance=cfg.data.imbalance, data_kind=spec.kind, scale=cfg.data.scale, impute=cfg.data.clean.impute,
         nonfinite_inputs=nonfinite, feature_rms=[float(v) for v in rms], feature_names=names,

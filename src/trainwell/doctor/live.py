@@ -15,7 +15,7 @@ SLOW_NOT_DAMAGED = {"lr_too_low", "plateau", "class_imbalance"}
 
 _CONTEXT_KEYS = {"optimizer.lr": "lr", "optimizer.weight_decay": "weight_decay", "optimizer.name": "optimizer",
                  "model.dropout": "dropout", "data.imbalance": "imbalance",
-                 "model.activation": "activation"}
+                 "model.activation": "activation", "optimizer.momentum": "momentum"}
 
 
 def _update_context(ctx, overrides: dict) -> None:
@@ -117,7 +117,13 @@ class Doctor(Callback):
         loss = trainer.history[-1].get("train_loss") if trainer.history else None
         if loss is None or loss != loss:
             return False
-        ceilings = [v for v in (rules.chance_loss(self.ctx), trainer.history[0].get("train_loss")) if v]
+        chance = rules.chance_loss(self.ctx)
+        ceilings = [v for v in (chance, trainer.history[0].get("train_loss")) if v]
+        if chance and any(h.get("train_loss", 0) > 3 * chance for h in trainer.history[self.ctx.judged_from:]):
+            # An epoch of this stretch blew up (a mean loss 3x a model ignoring its inputs): the
+            # weights it left are inflated even when the loss comes back near chance (a transformer
+            # at AdamW 2.0: 15.9, then 1.07 with every later rate stuck at chance from there).
+            return False
         return not ceilings or loss <= 1.5 * min(ceilings)
 
     def _pick_fix(self, finding: Finding):
@@ -156,7 +162,11 @@ class Doctor(Callback):
         kept = (dict(self.findings), self.repairs, dict(self.applied))
 
         def after_rollback(t):
-            doctor.findings, doctor.repairs, doctor.applied = dict(kept[0]), kept[1], dict(kept[2])
+            # Findings whose onset the rollback undid described a run that no longer exists: they
+            # may fire (and be repaired) afresh (an lr_too_high seen beside the exploding gradients
+            # repaired first was otherwise never acted on).
+            doctor.findings = {c: f for c, f in kept[0].items() if (f.epoch or 0) <= t.pos.epoch}
+            doctor.repairs, doctor.applied = kept[1], dict(kept[2])
             network = t.model
             if doctor.apply_fix is None or not doctor.apply_fix(t, fix.overrides):
                 record["action"] = "could not be applied to the running model"

@@ -43,6 +43,7 @@ class Context:
     judged_from: int = 0            # epochs completed when the last repair landed: judge only what came after
     lr_cuts: int = 0                # learning-rate cuts the doctor already made (blow-up, kill, overshoot)
     lr_raised: bool = False         # the doctor raised the rate (lr_too_low) during this run
+    momentum: float = 0.0           # sgd: the effective step is lr / (1 - momentum)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -156,13 +157,18 @@ def _ratio_factor(ratio: float | None, default: float, lo: float, hi: float,
     return min(hi, max(lo, 10.0 ** exp))
 
 
-def _early_ratio(records: list[dict]) -> float | None:
-    """The update ratio from the first checks, before a blow-up made the weights huge or NaN.
-    At most 3, and only from the first epoch: checks are spaced by time, and on a small set the
-    second one can come epochs later, when the units the big steps killed no longer move at all
-    (Adam at 1.0 on the digits CNN: 0.68 at step 1, 1e-5 at step 100)."""
+def _early_ratio(records: list[dict], since: int = 0) -> float | None:
+    """The update ratio from the first checks, before a blow-up made the weights huge or NaN:
+    the largest of at most 3, from the first epoch after `since` (the epoch the last repair
+    resumed from; earlier checks measured another rate). Only the first epoch: checks are spaced
+    by time, and on a small set the second one can come epochs later, when the units the big
+    steps killed no longer move at all (Adam at 1.0 on the digits CNN: 0.68 at step 1, 1e-5 at
+    step 100). The largest: within an epoch the weights already inflate (a transformer at AdamW
+    2.0: 0.70 at step 1, 0.02 from step 80 on, which asked for a 100x cut that still overshot)."""
+    records = [r for r in records if r.get("epoch", 0) > since]  # none yet: no measure, the default cut
     first = [r for r in records[:3] if r.get("epoch") == records[0].get("epoch")] if records else []
-    return _median_ratio(first) if first else None
+    ratios = [_median_ratio([r]) for r in first]
+    return max((v for v in ratios if v is not None), default=None)
 
 
 def _round_lr(lr: float) -> float:
@@ -185,18 +191,30 @@ def _lr_cut(ctx: Context, records: list[dict], ratio: float | None = None) -> fl
     0.75, a 1000x cut to 0.002 trains). Plain SGD's step is lr times the gradient, and the
     gradient itself explodes in the first steps of a blow-up: the ratio saturates (SGD at 0.5 and
     at 10 both measured about 2.5 in the suite) and says nothing of the distance. There the cut
-    is 10x (0.5 -> 0.05 trains diabetes; 1000x, at 0.0005, fell 5 r2 points short), and 100x
-    more when the blow-up comes back after a cut: a second blow-up costs a part of an epoch,
-    a rate cut too far costs the whole run.
+    is 10x (0.5 -> 0.05 trains diabetes; 1000x, at 0.0005, fell 5 r2 points short), and at
+    least down to the top of SGD's usual range for its momentum (see _sgd_top): a rate far above
+    it (30 on an LSTM) still overshoots after 10x. When the blow-up comes back after a cut that
+    left the rate above that top, 100x more; otherwise 10x more: a second blow-up costs a part of
+    an epoch, a rate cut too far costs the whole run.
     A rate the doctor itself raised (lr_too_low) was sized from a measured ratio and is at most
     one power of ten too high: 10x back (the digits CNN raised from Adam 1e-6 to 1e-2 lost units;
     the ratio asked for 100x more, 1e-4, which left it 12 points short)."""
     if ctx.lr_raised and not ctx.lr_cuts:
         return 0.1
     if ctx.optimizer == "sgd":
-        return 0.01 if ctx.lr_cuts else 0.1
-    early = _early_ratio(records)
+        top = _sgd_top(ctx)
+        if ctx.lr_cuts:
+            return 0.01 if ctx.lr > 1.001 * top else 0.1  # 1.001: 1 * (1 - 0.9) is 0.0999...
+        return min(0.1, top / ctx.lr) if ctx.lr > 0 else 0.1
+    early = _early_ratio(records, ctx.judged_from)
     return _ratio_factor(max(early or 0.0, ratio or 0.0) or None, 0.1, 1e-3, 0.1)
+
+
+def _sgd_top(ctx: Context) -> float:
+    """The largest SGD rate worth keeping after a blow-up: the top of its usual range (1) for the
+    effective step lr / (1 - momentum), so 0.1 at the default momentum 0.9 (the classic
+    SGD+momentum setting; the suite's healthy SGD runs use 0.01 to 0.1)."""
+    return _usual_top(ctx) * (1.0 - min(max(ctx.momentum, 0.0), 0.99))
 
 
 # ----------------------------------------------------------------------------- data
@@ -321,9 +339,9 @@ def diverged(history, signals, ctx: Context) -> Finding | None:
         # At least 10x smaller; as much as 1000x when the first steps already moved the weights by
         # a large share of their size (adaptive optimizers; see _lr_cut).
         factor = _lr_cut(ctx, signals.get("records", []))
-        evidence["early_update_ratio"] = _early_ratio(signals.get("records", []))
+        evidence["early_update_ratio"] = _early_ratio(signals.get("records", []), ctx.judged_from)
         size = (f"brings each step back to about {HEALTHY_RATIO:g} of the weight's size" if ctx.optimizer != "sgd"
-                else "keeps SGD's steps (rate times gradient) from feeding the blow-up")
+                else "keeps SGD's steps (rate times gradient) from feeding the blow-up, within SGD's usual range for its momentum")
         fixes = [Fix({"optimizer.lr": _round_lr(ctx.lr * factor)}, f"a {1 / factor:.0f}x smaller learning rate {size}",
                      repeatable=True),
                  Fix({"regularization.clip_grad_norm": 1.0}, "cap the gradient norm so no single step can explode")]
@@ -408,11 +426,19 @@ def lr_too_high(history, signals, ctx: Context) -> Finding | None:
 
 def lr_too_low(history, signals, ctx: Context) -> Finding | None:
     losses = _vals(history, "train_loss")
-    ratio = _median_ratio(signals.get("records", []), full_lr=True)
-    if len(losses) < 4 or ratio is None:
+    records = signals.get("records", [])
+    ratio = _median_ratio(records, full_lr=True)
+    if ratio is None:
+        return None
+    # Steps 100x below the healthy 1e-3, over at least 3 checks, are no borderline call: judged
+    # after 2 epochs instead of 4, as every epoch at such a rate is lost (a transformer at AdamW
+    # 5e-7: 1.3e-6; the repaired run then has 2 more epochs at a working rate).
+    extreme = 0 < ratio < 1e-5 and sum(1 for r in records[-8:] if r.get("update_ratio")) >= 3
+    if len(losses) < (2 if extreme else 4):
         return None
     chance = chance_loss(ctx)
-    gain = _rel_improvement(losses, 3)
+    span = min(3, len(losses) - 1)
+    gain = _rel_improvement(losses, span)
     # 1e-4 of the weight per step, 10x below the ~1e-3 of healthy runs (in the fault suite SGD at
     # 1e-5 gives 2e-5 to 5e-5, Adam at 1e-6 3e-6): a weight needs ~10^4 steps to change by its
     # own size. Converging healthy runs can also fall to ~1e-4, so the loss must be high too:
@@ -420,7 +446,7 @@ def lr_too_low(history, signals, ctx: Context) -> Finding | None:
     # Judged at the schedule's full rate (see _median_ratio).
     still_high = (chance is None and losses[-1] > 0.5 * losses[0]) or (chance is not None and losses[-1] > 0.5 * chance)
     # A ratio of exactly 0 is no step at all (dead units, no gradient), not a slow one.
-    if not (0 < ratio < 1e-4 and gain is not None and gain < 0.03 and still_high):
+    if not (0 < ratio < 1e-4 and gain is not None and gain < 0.01 * span and still_high):
         return None
     # Some layer already steps at a healthy 1e-3 of its size: the rate is big enough, the other
     # layers get too little gradient (deep sigmoid stacks: the head at 0.2, the first layer at 0).
@@ -434,11 +460,11 @@ def lr_too_low(history, signals, ctx: Context) -> Finding | None:
     factor = _ratio_factor(ratio, 10, 10, 1e4, target=5e-3)
     factor = max(10.0, min(factor, _usual_top(ctx) / ctx.lr)) if ctx.lr > 0 else factor
     return Finding(
-        "lr_too_low", "warning", _epoch(history, -4), None,
-        {"median_update_ratio": ratio, "limit_update_ratio": 1e-4, "train_loss_gain_last_3_epochs": round(gain, 5),
+        "lr_too_low", "warning", _epoch(history, -span - 1), None,
+        {"median_update_ratio": ratio, "limit_update_ratio": 1e-4, "train_loss_gain": round(gain, 5), "gain_over_epochs": span,
          "train_loss": losses[-1], "chance_loss": chance, "lr": ctx.lr},
         f"Each step changes the weights by only {ratio:.1e} of their size and the training loss improved by "
-        f"{gain:.2%} over the last 3 epochs while still high ({losses[-1]:.4g}). The learning rate ({ctx.lr:g}) "
+        f"{gain:.2%} over the last {span} epoch{'s' if span > 1 else ''} while still high ({losses[-1]:.4g}). The learning rate ({ctx.lr:g}) "
         f"is too small to make progress in the epochs planned.",
         [_lr_fix(ctx, factor, f"a {factor:.0f}x larger learning rate: steps of about 0.005 of the weight's "
                               f"size, as healthy runs take early on")])
