@@ -100,6 +100,12 @@ def test_lr_too_low():
     near_top = rules.lr_too_low(flat, {"records": [rec(e, ratio=1e-8) for e in range(1, 6)]},
                                 ctx(lr=1e-5, optimizer="adam"))
     assert near_top.fixes[0].overrides["optimizer.lr"] == pytest.approx(1e-2)
+    closer = rules.lr_too_low(flat, {"records": [rec(e, ratio=1e-8) for e in range(1, 6)]},
+                              ctx(lr=4e-3, optimizer="adam"))
+    assert closer.fixes[0].overrides["optimizer.lr"] == pytest.approx(1e-2)
+    # At the top of the usual range tiny steps are not the rate's fault (dead units): no finding.
+    assert rules.lr_too_low(flat, {"records": [rec(e, ratio=1e-8) for e in range(1, 6)]},
+                            ctx(lr=2.0, optimizer="sgd", momentum=0.0)) is None
     assert rules.lr_too_low(HEALTHY, HEALTHY_SIGNALS, ctx()) is None
 
 

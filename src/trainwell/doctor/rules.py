@@ -458,7 +458,13 @@ def lr_too_low(history, signals, ctx: Context) -> Finding | None:
     # 1e-2), where a rate that was too low would become one too high. A GRU at Adam 1e-6 needs
     # the full 10^4 (1e-3 ended 4.5 points short of the healthy 5e-3 run in its 19 epochs).
     factor = _ratio_factor(ratio, 10, 10, 1e4, target=5e-3)
-    factor = max(10.0, min(factor, _usual_top(ctx) / ctx.lr)) if ctx.lr > 0 else factor
+    room = _usual_top(ctx) / ctx.lr if ctx.lr > 0 else math.inf
+    if room < 2:
+        # At (or past) the top of the usual range the rate is not what is small: the steps are
+        # tiny because the units are dead or get no gradient (SGD at 2.0 that killed a ReLU net's
+        # units measured 1e-6 and was once "fixed" to 20).
+        return None
+    factor = min(factor, room)
     return Finding(
         "lr_too_low", "warning", _epoch(history, -span - 1), None,
         {"median_update_ratio": ratio, "limit_update_ratio": 1e-4, "train_loss_gain": round(gain, 5), "gain_over_epochs": span,
