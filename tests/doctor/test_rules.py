@@ -167,6 +167,30 @@ def test_overfitting_onset_is_best_epoch():
     assert handled.severity == "info"  # early stopping already keeps the best weights
 
 
+def test_no_overfitting_from_an_early_dip_before_the_model_fits_its_training_rows():
+    # A big net on a few rows: validation loss jumps around while training loss is still far above
+    # it; the dip at epoch 4 is noise, not the point where generalisation was lost.
+    train = [3.5, 3.6, 1.35, 1.46, 0.83, 0.71, 0.50]
+    val = [2.43, 2.08, 2.28, 0.86, 1.84, 1.02, 1.02]
+    assert rules.overfitting(hist(train, val), {}, ctx(early_stopping=False)) is None
+    # the same rise from a best epoch where training loss had come down to validation loss fires
+    train_fit = [3.5, 3.6, 1.35, 0.9, 0.6, 0.45, 0.30]
+    assert rules.overfitting(hist(train_fit, val), {}, ctx(early_stopping=False)).code == "overfitting"
+
+
+def test_half_dead_units_are_not_a_finding_while_the_rest_of_the_network_learns():
+    dead = {"records": [rec(1, dead={"body.1": 0.55}), rec(5, dead={"body.1": 0.55})]}
+    learning = hist([1.5, 0.4, 0.25, 0.16, 0.12, 0.10, 0.116])  # halved and more since epoch 1, a blip at the end
+    assert rules.dying_relu(learning, dead, ctx()) is None
+    stalled = hist([1.5, 1.3, 1.25, 1.2, 1.2, 1.19, 1.19])  # the loss stopped falling when they died
+    assert rules.dying_relu(stalled, dead, ctx()).code == "dying_relu"
+    most = {"records": [rec(1, dead={"body.1": 0.85}), rec(5, dead={"body.1": 0.85})]}
+    assert rules.dying_relu(learning, most, ctx()).code == "dying_relu"  # past 80% it is a finding anyway
+    # the streak counts from the probe that first found them dead, not from the last two probes
+    late = {"records": [rec(1, dead={"body.1": 0.55}), rec(5, dead={"body.1": 0.56}), rec(7, dead={"body.1": 0.56})]}
+    assert rules.dying_relu(learning, late, ctx()) is None
+
+
 def test_exploding_gradients():
     records = [rec(e, grad=1.0) for e in range(1, 8)] + [rec(e, grad=500.0) for e in range(8, 12)]
     assert rules.exploding_gradients([], {"records": records}, ctx()).code == "exploding_gradients"

@@ -2,6 +2,7 @@
 invisible: the same study as Optuna's own reads, every record in the journal for Optuna and other
 processes to read."""
 
+import contextlib
 import functools
 import json
 
@@ -69,7 +70,8 @@ def test_a_record_half_written_by_another_process_is_read_once_complete(tmp_path
 
 
 def test_a_seeded_study_is_the_same_with_optunas_own_journal_calls(tune_cfg, tmp_path, monkeypatch):
-    """A real study: same parameters, pruning, values as reading the journal on every call."""
+    """A real study: same parameters, pruning, values as reading the journal on every call and
+    writing each record on its own."""
     tune_cfg["training"]["epochs"] = 6
     tune_cfg["tune"].update(sampler="tpe", pruner="hyperband", trials=7, startup_trials=2, warmup_epochs=1)
     tune(tune_cfg, out=tmp_path / "ours")
@@ -80,6 +82,7 @@ def test_a_seeded_study_is_the_same_with_optunas_own_journal_calls(tune_cfg, tmp
         backend.read_logs = functools.partial(JournalFileBackend.read_logs, backend)
         return backend
     monkeypatch.setattr(mod, "_journal_backend", unskipped)
+    monkeypatch.setattr(mod, "_held_writes", lambda trial: contextlib.nullcontext())  # one append per record
     tune(tune_cfg, out=tmp_path / "optuna")
 
     def trials(folder):
@@ -88,3 +91,58 @@ def test_a_seeded_study_is_the_same_with_optunas_own_journal_calls(tune_cfg, tmp
     ours = trials(tmp_path / "ours")
     assert ours == trials(tmp_path / "optuna")
     assert len(ours) == 7 and {s for s, *_ in ours} <= {TrialState.COMPLETE, TrialState.PRUNED}
+
+
+# ----------------------------------------------------------------------------- writing
+def sample(trial):
+    trial.set_user_attr("worker", {"host": "h", "pid": 1})
+    return {"x": trial.suggest_float("x", 1e-4, 1.0, log=True), "k": trial.suggest_categorical("k", ["a", "b"]),
+            "n": trial.suggest_int("n", 1, 9)}
+
+
+@pytest.mark.parametrize("sampler", ["tpe", "random", "cmaes"])
+def test_a_trials_start_is_one_append_and_samples_the_same(sampler, tmp_path, monkeypatch):
+    make = {"tpe": lambda: optuna.samplers.TPESampler(seed=3, n_startup_trials=3),
+            "random": lambda: optuna.samplers.RandomSampler(seed=3),
+            "cmaes": lambda: optuna.samplers.CmaEsSampler(seed=3, n_startup_trials=3, warn_independent_sampling=False)}
+    held = optuna.create_study(study_name="s", storage=open_storage(None, tmp_path / "held"), sampler=make[sampler]())
+    each = optuna.create_study(study_name="s", storage=open_storage(None, tmp_path / "each"), sampler=make[sampler]())
+    backend, appends = held._storage._backend, []
+    real = backend.append_logs
+
+    def append(logs):
+        if backend.held is None:  # a write to the file (while held, the records wait in memory)
+            appends.append(len(logs))
+        return real(logs)
+    monkeypatch.setattr(backend, "append_logs", append)
+    for i in range(12):
+        a, b = held.ask(), each.ask()
+        before = len(appends)
+        with mod._held_writes(a):
+            params = sample(a)
+            assert len(appends) == before  # nothing written yet
+        assert len(appends) == before + 1 and appends[-1] >= 4  # the worker, three parameters (TPE's notes)
+        assert params == sample(b)
+        held.tell(a, i % 5), each.tell(b, i % 5)
+    for name in ("held", "each"):  # as a fresh process (optuna-dashboard) reads the journal
+        again = optuna.load_study(study_name="s", storage=plain(tmp_path / name / JOURNAL))
+        assert [(t.params, t.user_attrs) for t in again.trials] == [(t.params, t.user_attrs) for t in held.trials]
+
+
+def test_held_records_are_written_when_sampling_fails(tmp_path):
+    study = optuna.create_study(study_name="s", storage=open_storage(None, tmp_path))
+    trial = study.ask()
+    with pytest.raises(ValueError):
+        with mod._held_writes(trial):
+            trial.suggest_float("x", 0.0, 1.0)
+            trial.suggest_float("y", 1.0, 0.0)  # Optuna refuses low > high
+    again = optuna.load_study(study_name="s", storage=plain(tmp_path / JOURNAL))
+    assert list(again.trials[0].params) == ["x"]
+
+
+def test_an_rdb_storage_writes_as_usual(tmp_path):
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}")
+    trial = study.ask()
+    with mod._held_writes(trial):
+        trial.suggest_float("x", 0.0, 1.0)
+        assert "x" in study._storage.get_trial(trial._trial_id).params  # written at once

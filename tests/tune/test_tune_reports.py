@@ -112,6 +112,38 @@ def test_values_wait_for_a_rung_or_a_second_then_are_written_together(tmp_path):
     assert stored() == {1: 0.1, 2: 0.2, 3: 0.3, 4: 0.4, 5: 0.5}
 
 
+def test_a_write_inside_a_report_is_timed_once(tmp_path, monkeypatch):
+    """Optuna's time is the benchmark's overhead figure: a write made by report() must not be added
+    again by the write's own timer. A fake clock moves 5 s per journal append and 1 s per ask."""
+    from trainwell.tuning import study as mod
+
+    clock = [0.0]
+    monkeypatch.setattr(mod.time, "perf_counter", lambda: clock[0])
+    real_append = mod._append
+
+    def slow_append(*args, **kwargs):
+        clock[0] += 5.0
+        return real_append(*args, **kwargs)
+    monkeypatch.setattr(mod, "_append", slow_append)
+    study = optuna.create_study(study_name="t", storage=open_storage(None, tmp_path), direction="maximize",
+                                pruner=optuna.pruners.SuccessiveHalvingPruner(min_resource=3, reduction_factor=3))
+    trial = study.ask()
+    ask = trial.should_prune
+
+    def slow_ask():
+        clock[0] += 1.0
+        return ask()
+    trial.should_prune = slow_ask
+    reports = _Reports(trial)
+    reports.report(0.1, 1)  # buffered: no time passes
+    assert reports.seconds == 0.0
+    reports.report(0.3, 3)  # a rung: one append and one ask
+    assert reports.seconds == 6.0
+    reports.report(0.4, 4)
+    reports.flush()  # the end of the trial: one more append
+    assert reports.seconds == 11.0
+
+
 def test_an_rdb_storage_gets_plain_reports(tmp_path):
     storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 's.db'}")
     study = optuna.create_study(storage=storage, pruner=optuna.pruners.SuccessiveHalvingPruner(min_resource=2))

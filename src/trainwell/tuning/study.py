@@ -159,7 +159,12 @@ def _journal_backend(path: str):
                     return iter(())
             return super().read_logs(log_number_from)
 
+        held: list | None = None  # records waiting for one append (see _held_writes)
+
         def append_logs(self, logs):
+            if self.held is not None:
+                self.held.extend(logs)
+                return
             try:
                 from optuna.storages.journal._file import get_lock_file
                 lock, file_path = self._lock, self._file_path
@@ -171,6 +176,32 @@ def _journal_backend(path: str):
                     f.write(text.encode("utf-8"))
 
     return Journal(path)
+
+
+@contextlib.contextmanager
+def _held_writes(trial):
+    """Write the records of a trial's start (its worker, each sampled parameter, the sampler's
+    notes) in one journal append instead of one each: the file lock and the write cost about
+    0.3 ms apiece, and a trial starts with 6 to 10 of them.
+
+    While held, this process's storage does not see its own new records; nothing reads them back
+    in that time (Optuna's trial keeps its parameters in the trial object itself, and the samplers
+    read other trials), and other workers see them a few milliseconds later than otherwise. Any
+    other storage (a database URL) writes as usual."""
+    storage = getattr(trial, "storage", None)
+    backend = getattr(storage, "_backend", None)
+    if not hasattr(backend, "held") or backend.held is not None or not hasattr(storage, "_thread_lock"):
+        yield
+        return
+    backend.held = []
+    try:
+        yield
+    finally:
+        records, backend.held = backend.held, None
+        if records:
+            with storage._thread_lock:
+                backend.append_logs(records)
+                storage._sync_with_backend()
 
 
 @contextlib.contextmanager
@@ -344,15 +375,21 @@ class _Reports:
         self.steps.add(step)
         ask, self.last = self.due(self.last, step), max(self.last, step)
         if ask or started - self.since >= self.FLUSH_SECONDS:
-            self.flush()
+            self._write()
         stop = ask and self.trial.should_prune()
         self.seconds += time.perf_counter() - started
         return stop
 
     def flush(self) -> None:
+        """Write what is pending (the end of a trial, however it ended); its time counts as Optuna's."""
+        started = time.perf_counter()
+        self._write()
+        self.seconds += time.perf_counter() - started
+
+    def _write(self) -> None:
+        # untimed: report() times the whole call, this write included
         if not self.pending:
             return
-        started = time.perf_counter()
         values, self.pending = self.pending, {}
         journal = _journal(self.trial)
         if journal is None:
@@ -363,7 +400,6 @@ class _Reports:
             _append(storage, ops.SET_TRIAL_INTERMEDIATE_VALUE,
                     [{"trial_id": self.trial._trial_id, "step": s, "intermediate_value": v} for s, v in values.items()])
             self.trial._cached_frozen_trial.intermediate_values.update(values)  # what the pruner reads
-        self.seconds += time.perf_counter() - started
 
 
 def _reporter(reports: _Reports, metric: str, offset: int, prune: bool, pruner: str):
@@ -442,11 +478,14 @@ def fold_hook(fold: int, folds: int, seed: int):
     return hook
 
 
-def run_trial(trial, ctx: dict, cfg: Config, space) -> dict:
+def run_trial(trial, ctx: dict, cfg: Config, space, worker: dict) -> dict:
     """Train one trial (K runs with cv_folds); returns {"state", "values", "attrs", "optuna_seconds",
-    "optuna_epoch_seconds"} (the latter: Optuna's time in the per-epoch reports and pruning)."""
+    "optuna_epoch_seconds"} (the latter: Optuna's time in the per-epoch reports and pruning).
+    `worker` (host, pid) is stored on the trial, so a trial whose worker died can be found."""
     sampled_at = time.perf_counter()
-    overrides = space.sample(trial)
+    with _held_writes(trial):
+        trial.set_user_attr("worker", worker)
+        overrides = space.sample(trial)
     suggest_seconds = time.perf_counter() - sampled_at  # the sampler works inside suggest_*
     reports = _Reports(trial)
     try:
@@ -572,10 +611,9 @@ def work(ctx: dict, worker: int = 0, ready=None) -> dict:
                 if isinstance(study.sampler, optuna.samplers.GridSampler) and study.sampler.is_exhausted(study):
                     break
                 trial = study.ask()
-                trial.set_user_attr("worker", {"host": host, "pid": os.getpid()})
                 stats["optuna_seconds"] += time.perf_counter() - locked_at
             ran = time.perf_counter()
-            result = run_trial(trial, ctx, cfg, space)
+            result = run_trial(trial, ctx, cfg, space, {"host": host, "pid": os.getpid()})
         except (TrainingInterrupted, KeyboardInterrupt):
             if trial is not None:
                 _requeue(study, trial._trial_id, trial.number, trial.params)
