@@ -178,17 +178,28 @@ def test_no_overfitting_from_an_early_dip_before_the_model_fits_its_training_row
     assert rules.overfitting(hist(train_fit, val), {}, ctx(early_stopping=False)).code == "overfitting"
 
 
-def test_half_dead_units_are_not_a_finding_while_the_rest_of_the_network_learns():
+def test_half_dead_units_are_not_a_finding_while_the_rest_of_the_network_fits():
     dead = {"records": [rec(1, dead={"body.1": 0.55}), rec(5, dead={"body.1": 0.55})]}
-    learning = hist([1.5, 0.4, 0.25, 0.16, 0.12, 0.10, 0.116])  # halved and more since epoch 1, a blip at the end
-    assert rules.dying_relu(learning, dead, ctx()) is None
-    stalled = hist([1.5, 1.3, 1.25, 1.2, 1.2, 1.19, 1.19])  # the loss stopped falling when they died
+    fits = hist([1.5, 0.4, 0.25, 0.16, 0.12, 0.10, 0.116])  # under a quarter of chance (ln 10 = 2.3)
+    assert rules.dying_relu(fits, dead, ctx()) is None
+    stalled = hist([2.3, 2.1, 1.9, 1.8, 1.7, 1.65, 1.6])  # still high: the missing width shows
     assert rules.dying_relu(stalled, dead, ctx()).code == "dying_relu"
     most = {"records": [rec(1, dead={"body.1": 0.85}), rec(5, dead={"body.1": 0.85})]}
-    assert rules.dying_relu(learning, most, ctx()).code == "dying_relu"  # past 80% it is a finding anyway
-    # the streak counts from the probe that first found them dead, not from the last two probes
-    late = {"records": [rec(1, dead={"body.1": 0.55}), rec(5, dead={"body.1": 0.56}), rec(7, dead={"body.1": 0.56})]}
-    assert rules.dying_relu(learning, late, ctx()) is None
+    assert rules.dying_relu(fits, most, ctx()).code == "dying_relu"  # past 80% it is a finding anyway
+
+
+def test_lr_too_high_calls_a_loss_twice_chance_even_while_it_falls():
+    falling = hist([6.7, 7.8, 5.9, 5.0])  # chance ln 10 = 2.3; the loss falls but stays above 2x chance
+    big = {"records": [rec(e, ratio=0.01) for e in range(1, 5)]}
+    assert rules.lr_too_high(falling, big, ctx()).code == "lr_too_high"
+    assert rules.lr_too_high(hist([6.7, 7.8, 5.9, 5.0]), {"records": [rec(e, ratio=1e-4) for e in range(1, 5)]},
+                             ctx()) is None  # weights that barely move cannot be overshooting
+    assert rules.lr_too_high(hist([5.7, 3.0, 2.0, 1.5]), big, ctx()) is None  # below 2x chance and falling
+
+
+def test_a_regression_target_in_its_own_units_has_no_chance_level():
+    assert rules.chance_loss(ctx(task="regression", loss="mse")) == 1.0
+    assert rules.chance_loss(ctx(task="regression", loss="mse", target_scaled=False)) is None
 
 
 def test_exploding_gradients():

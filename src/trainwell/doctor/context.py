@@ -29,6 +29,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         momentum=cfg.optimizer.momentum if cfg.optimizer.name == "sgd" else 0.0,
         epochs=cfg.training.epochs, n_classes=len(spec.classes) if spec.classes else None, class_shares=shares,
         imbalance=cfg.data.imbalance, data_kind=spec.kind, scale=cfg.data.scale, impute=cfg.data.clean.impute,
+        target_scaled=bool(getattr(cfg.data, "scale_target", True)),
         nonfinite_inputs=nonfinite, feature_rms=[float(v) for v in rms], feature_names=names,
         activation=getattr(model, "activation", None), dropout=getattr(model, "dropout", 0.0),
         weight_decay=cfg.optimizer.weight_decay, has_val=prepared.val is not None, model_type=model.type,

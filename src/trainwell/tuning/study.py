@@ -374,9 +374,16 @@ class _Reports:
         self.pending[step] = value
         self.steps.add(step)
         ask, self.last = self.due(self.last, step), max(self.last, step)
-        if ask or started - self.since >= self.FLUSH_SECONDS:
+        stop = False
+        if ask:
+            # the values and the pruner's note of the rung (successive halving, hyperband) in one
+            # append: the pruner reads the values from the trial object and the other trials'
+            # notes from the storage, never this trial's new records
+            with _held_writes(self.trial):
+                self._write()
+                stop = self.trial.should_prune()
+        elif started - self.since >= self.FLUSH_SECONDS:
             self._write()
-        stop = ask and self.trial.should_prune()
         self.seconds += time.perf_counter() - started
         return stop
 
