@@ -111,8 +111,12 @@ def test_lr_too_low():
 
 def test_lr_cuts_trust_the_measured_step_only_for_adaptive_optimizers():
     blowup = [rec(1, ratio=2.5), rec(1, ratio=3.0)]
-    # Adam steps by about lr: a first-epoch ratio of 2.5 asks for the largest cut, 1000x.
-    assert rules._lr_cut(ctx(optimizer="adam"), blowup) == pytest.approx(1e-3)
+    # Adam steps by about lr: a first-epoch ratio of 2.5 asks for the largest cut, 1000x ...
+    assert rules._lr_cut(ctx(optimizer="adam", lr=2.0), blowup) == pytest.approx(1e-3)
+    # ... but a first cut lands no lower than Adam's default 1e-3, and is still at least 10x.
+    assert rules._lr_cut(ctx(optimizer="adam", lr=0.3), blowup) == pytest.approx(1e-3 / 0.3)
+    assert rules._lr_cut(ctx(optimizer="adam", lr=1e-3), blowup) == pytest.approx(0.1)
+    assert rules._lr_cut(ctx(optimizer="adam", lr=0.3, lr_cuts=1), blowup) == pytest.approx(1e-3)  # a second: measured
     # SGD's ratio saturates in a blow-up (its gradient explodes too): 10x ...
     assert rules._lr_cut(ctx(optimizer="sgd", lr=0.5), blowup) == pytest.approx(0.1)
     # ... and at least down to the top of SGD's usual range for the momentum: lr / (1 - m) <= 1.
@@ -200,6 +204,19 @@ def test_lr_too_high_calls_a_loss_twice_chance_even_while_it_falls():
 def test_a_regression_target_in_its_own_units_has_no_chance_level():
     assert rules.chance_loss(ctx(task="regression", loss="mse")) == 1.0
     assert rules.chance_loss(ctx(task="regression", loss="mse", target_scaled=False)) is None
+
+
+def test_a_quarter_dead_from_the_first_step_is_the_inits_doing():
+    # 41% of a layer dead before any step (a bias of -5), and still dead: the init fix comes first
+    probes = {"records": [rec(1, dead={"body.1": 0.41}), rec(5, dead={"body.1": 0.42})],
+              "initial_probe": {"dead": {"body.1": 0.41}}}
+    slow = hist([2.29, 2.2, 2.03, 1.67, 1.41])
+    f = rules.dying_relu(slow, probes, ctx(optimizer="sgd", lr=0.05))
+    assert f.code == "dying_relu" and f.evidence["dead_at_first_probe"] and f.fixes[0].architecture
+    assert "model.init.weight" in f.fixes[0].overrides
+    # the same share killed by training (alive before the first step) is under the usual half
+    alive = {**probes, "initial_probe": {"dead": {"body.1": 0.05}}}
+    assert rules.dying_relu(slow, alive, ctx(optimizer="sgd", lr=0.05)) is None
 
 
 def test_exploding_gradients():
