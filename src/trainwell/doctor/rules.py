@@ -715,10 +715,10 @@ def dying_relu(history, signals, ctx: Context) -> Finding | None:
         return None
     # Half a layer's units output zero for every probe row on the last two probes: they get no
     # gradient and, with a plain ReLU, never come back. A quarter, in a layer that had more than
-    # a quarter dead before the first step: a sound init leaves almost none (at most 9% in the
-    # suite's 37 healthy runs, on minmax-scaled inputs; 0% on most), so those units were never
-    # alive and the init, not training, is to blame (a bias of -5 left 41% of a digits MLP's
-    # units dead for good, and it ended 5 points short).
+    # a quarter dead before the first step: a sound init leaves almost none (at most 9.4% in the
+    # suite's 37 healthy runs, on minmax-scaled inputs; 0% on most; benchmarks/doctor/
+    # initial_dead.py), so those units were never alive and the init, not training, is to blame
+    # (a bias of -5 left 41% of a digits MLP's units dead for good, and it ended 5 points short).
     initial = (signals.get("initial_probe") or {}).get("dead") or {}
 
     def limit(name: str) -> float:
