@@ -5,6 +5,7 @@ processes to read."""
 import contextlib
 import functools
 import json
+import os
 
 import optuna
 import pytest
@@ -146,3 +147,43 @@ def test_an_rdb_storage_writes_as_usual(tmp_path):
     with mod._held_writes(trial):
         trial.suggest_float("x", 0.0, 1.0)
         assert "x" in study._storage.get_trial(trial._trial_id).params  # written at once
+
+
+# ----------------------------------------------------------------------------- lost workers
+def dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_trial_whose_worker_died_is_failed_and_queued_again(tmp_path, monkeypatch):
+    import socket
+
+    study = optuna.create_study(study_name="s", storage=open_storage(None, tmp_path))
+    done = study.ask()
+    done.suggest_float("x", 0.0, 1.0)
+    study.tell(done, 1.0)
+    lost = study.ask()
+    x = lost.suggest_float("x", 0.0, 1.0)
+    lost.set_user_attr("worker", {"host": socket.gethostname(), "pid": dead_pid()})
+    alive = study.ask()
+    alive.set_user_attr("worker", {"host": socket.gethostname(), "pid": os.getpid()})
+    fresh = study.ask()  # no worker yet, just asked: left alone
+    assert mod._recover_stale(study) == 1
+    again = optuna.load_study(study_name="s", storage=plain(tmp_path / JOURNAL))
+    states = [t.state for t in again.trials]
+    assert states[:4] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.RUNNING, TrialState.RUNNING]
+    assert again.trials[1].user_attrs["reason"] == "its worker process died"
+    queued = again.trials[4]  # queued again, with the same parameters
+    assert queued.state == TrialState.WAITING and queued.system_attrs["fixed_params"] == {"x": x}
+    assert fresh.number == 3
+    # a trial no worker claimed for a minute lost its worker between ask and its first records
+    monkeypatch.setattr(mod, "UNCLAIMED_SECONDS", 0.0)
+    assert mod._recover_stale(study) == 1
+    again = optuna.load_study(study_name="s", storage=plain(tmp_path / JOURNAL))
+    assert again.trials[3].state == TrialState.FAIL
+    assert again.trials[3].user_attrs["reason"] == "its worker stopped before it recorded itself"
+    assert again.trials[2].state == TrialState.RUNNING  # its worker (this process) is alive

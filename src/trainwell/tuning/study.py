@@ -251,19 +251,35 @@ def _alive(pid: int) -> bool:
     return True
 
 
+# A trial's worker is recorded with its parameters within milliseconds of `ask`; a RUNNING trial
+# still without one after this long lost its worker in between (kill -9, on any machine).
+UNCLAIMED_SECONDS = 60.0
+
+
 def _recover_stale(study) -> int:
-    """RUNNING trials whose worker on this machine is gone (kill -9, a crash): mark them failed
-    (interrupted) and queue their parameters again. Called under the lock."""
+    """RUNNING trials whose worker on this machine is gone (kill -9, a crash), or that no worker
+    ever claimed: mark them failed (interrupted) and queue their parameters again. Called under
+    the lock."""
+    import datetime
+
     from optuna.trial import TrialState
 
-    host, n = socket.gethostname(), 0
+    host, n, now = socket.gethostname(), 0, datetime.datetime.now()
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        worker = t.user_attrs.get("worker") or {}
-        if worker.get("host") == host and worker.get("pid") and not _alive(worker["pid"]):
-            _requeue(study, t._trial_id, t.number, t.params)
-            study._storage.set_trial_user_attr(t._trial_id, "reason", "its worker process died")
-            study.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
-            n += 1
+        worker = t.user_attrs.get("worker")
+        if worker is None:
+            started = t.datetime_start
+            if started is None or (now - started).total_seconds() < UNCLAIMED_SECONDS:
+                continue
+            reason = "its worker stopped before it recorded itself"
+        elif worker.get("host") == host and worker.get("pid") and not _alive(worker["pid"]):
+            reason = "its worker process died"
+        else:
+            continue
+        _requeue(study, t._trial_id, t.number, t.params)
+        study._storage.set_trial_user_attr(t._trial_id, "reason", reason)
+        study.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
+        n += 1
     return n
 
 
