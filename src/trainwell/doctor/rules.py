@@ -183,6 +183,10 @@ def _usual_top(ctx: Context) -> float:
     return LR_RANGE.get(ctx.optimizer, ADAPTIVE)[1]
 
 
+# Adam's and AdamW's default rate: the floor of a first cut of an adaptive optimizer (see _lr_cut)
+ADAPTIVE_SAFE_LR = 1e-3
+
+
 def _lr_cut(ctx: Context, records: list[dict], ratio: float | None = None) -> float:
     """How much smaller the rate must get when its steps are too big (diverged, lr_too_high,
     ReLUs killed by the steps). `ratio`: a later measured update ratio, when larger than the
@@ -217,9 +221,6 @@ def _lr_cut(ctx: Context, records: list[dict], ratio: float | None = None) -> fl
         # 1e-3 still overshoots, the next cut is sized from there.
         factor = max(factor, min(0.1, ADAPTIVE_SAFE_LR / ctx.lr))
     return factor
-
-
-ADAPTIVE_SAFE_LR = 1e-3
 
 
 def _sgd_top(ctx: Context) -> float:
