@@ -119,15 +119,17 @@ def test_a_write_inside_a_report_is_timed_once(tmp_path, monkeypatch):
 
     clock = [0.0]
     monkeypatch.setattr(mod.time, "perf_counter", lambda: clock[0])
-    real_append = mod._append
-
-    def slow_append(*args, **kwargs):
-        clock[0] += 5.0
-        return real_append(*args, **kwargs)
-    monkeypatch.setattr(mod, "_append", slow_append)
     study = optuna.create_study(study_name="t", storage=open_storage(None, tmp_path), direction="maximize",
                                 pruner=optuna.pruners.SuccessiveHalvingPruner(min_resource=3, reduction_factor=3))
     trial = study.ask()
+    backend = study._storage._backend
+    real_append = backend.append_logs
+
+    def slow_append(logs):
+        if backend.held is None:  # a write to the file
+            clock[0] += 5.0
+        return real_append(logs)
+    monkeypatch.setattr(backend, "append_logs", slow_append)
     ask = trial.should_prune
 
     def slow_ask():

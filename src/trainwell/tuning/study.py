@@ -325,42 +325,11 @@ def _decision_steps(pruner):
     return lambda prev, step: True
 
 
-def _journal(trial):
-    """(the trial's JournalStorage, its op codes) when records can be written several per append;
-    None for another storage (an RDB URL), which gets Optuna's own calls."""
-    try:
-        from optuna.storages import JournalStorage
-        from optuna.storages.journal._storage import JournalOperation
-    except ImportError:
-        return None
-    storage = getattr(trial, "storage", None)
-    needed = ("_thread_lock", "_backend", "_replay_result", "_sync_with_backend")
-    if isinstance(storage, JournalStorage) and all(hasattr(storage, a) for a in needed) \
-            and hasattr(trial, "_cached_frozen_trial"):
-        return storage, JournalOperation
-    return None
-
-
-def _append(storage, op: int, records: list[dict]) -> None:
-    """JournalStorage._write_log for several records: one append (one file lock), then the sync that
-    replays them in this process, under the storage's thread lock, as Optuna does for one."""
-    with storage._thread_lock:
-        worker_id = storage._replay_result.worker_id
-        storage._backend.append_logs([{"op_code": op, "worker_id": worker_id, **r} for r in records])
-        storage._sync_with_backend()
-
-
 def _set_user_attrs(trial, attrs: dict) -> None:
     """trial.set_user_attr for each key, written in one journal append (one record per key, as Optuna's)."""
-    journal = _journal(trial) if len(attrs) > 1 else None
-    if journal is None:
+    with _held_writes(trial):
         for key, value in attrs.items():
             trial.set_user_attr(key, value)
-        return
-    storage, ops = journal
-    _append(storage, ops.SET_TRIAL_USER_ATTR, [{"trial_id": trial._trial_id, "user_attr": {k: v}}
-                                               for k, v in attrs.items()])
-    trial._cached_frozen_trial.user_attrs.update(attrs)
 
 
 class _Reports:
@@ -414,15 +383,9 @@ class _Reports:
         if not self.pending:
             return
         values, self.pending = self.pending, {}
-        journal = _journal(self.trial)
-        if journal is None:
+        with _held_writes(self.trial):  # one append for them all
             for step, value in values.items():
                 self.trial.report(value, step)
-        else:
-            storage, ops = journal
-            _append(storage, ops.SET_TRIAL_INTERMEDIATE_VALUE,
-                    [{"trial_id": self.trial._trial_id, "step": s, "intermediate_value": v} for s, v in values.items()])
-            self.trial._cached_frozen_trial.intermediate_values.update(values)  # what the pruner reads
 
 
 def _reporter(reports: _Reports, metric: str, offset: int, prune: bool, pruner: str):
