@@ -50,7 +50,10 @@ def _importances(study, trials) -> tuple[dict | None, str | None]:
         import optuna
 
         target = None if len(study.directions) == 1 else (lambda t: t.values[0])
-        return dict(optuna.importance.get_param_importances(study, target=target)), None
+        # fANOVA, as `tune --show` and importances.json (Optuna's default evaluator is another,
+        # which gave other values and warned on sparse conditional parameters)
+        return dict(optuna.importance.get_param_importances(
+            study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0), target=target)), None
     except Exception as exc:  # noqa: BLE001 - an estimate that fails must not cost the report
         return None, f"could not be estimated ({type(exc).__name__}: {exc})"
 
