@@ -1,12 +1,13 @@
 """Tuning benchmark: TPE + Hyperband against random search without pruning, side by side.
 
-Same task (an MLP on scikit-learn's digits), same search space, same number of trials. Prints
-each study's best validation accuracy, the epochs it trained, the share of epochs pruning saved,
-Optuna's own time per trial as a share of the trial's time, split into a fixed part per trial (ask,
-sampling, attributes, tell) and a part per epoch (reports, pruning), and the speed-up of --jobs 2
-over --jobs 1 (random search, no pruning, so both do the same work).
+Same task (an MLP on scikit-learn's digits, or a small CNN with --model cnn), same search space,
+same number of trials. Prints each study's best validation accuracy, the epochs it trained, the
+share of epochs pruning saved, Optuna's own time per trial as a share of the trial's time, split
+into a fixed part per trial (ask, sampling, attributes, tell) and a part per epoch (reports,
+pruning), and the speed-up of --jobs 2 over --jobs 1 (random search, no pruning, so both do the
+same work).
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/tuning.py [--trials 24] [--seeds 1] [--jobs-trials 12]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/tuning.py [--trials 24] [--seeds 1] [--jobs-trials 12] [--model mlp|cnn]
 
 Goals (issue 5): equal or better score with >= 40% fewer epochs; Optuna overhead <= 1% of a trial.
 Not run by CI; figures depend on the machine (2 shared cores here).
@@ -24,12 +25,23 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 
-def config(seed: int, sampler: str, pruner: str) -> dict:
+# --model cnn: the same study on a small CNN over the 8x8 images, whose epochs take several times
+# an MLP's: Optuna's cost per trial barely changes, so it shows the share on longer trials.
+MODELS = {
+    "mlp": ({"type": "mlp", "hidden": [64]},
+            ("model.hidden", [[16], [32], [64], [128, 64], [256, 128]])),
+    "cnn": ({"type": "cnn", "blocks": [{"channels": 16, "kernel": 3, "pool": "max", "pool_size": 2}], "head": [64]},
+            ("model.head", [[32], [64], [128], [128, 64], [256, 128]])),
+}
+
+
+def config(seed: int, sampler: str, pruner: str, model: str = "mlp") -> dict:
+    net, (width_key, widths) = MODELS[model]
     return {
         "name": f"bench-{sampler}-{pruner}",
         "seed": seed,
         "data": {"source": "builtin:digits"},
-        "model": {"type": "mlp", "hidden": [64]},
+        "model": net,
         "optimizer": {"name": "adam", "lr": 1e-3},
         "training": {"epochs": 30, "batch_size": 64, "threads": 1, "checkpoint_interval": 60,
                      "early_stopping": {"monitor": "val_loss", "patience": 6}},
@@ -40,7 +52,7 @@ def config(seed: int, sampler: str, pruner: str) -> dict:
                 "optimizer.name": ["adam", "sgd"],
                 "optimizer.lr": {"type": "float", "low": 1e-5, "high": 0.3, "log": True},
                 "optimizer.momentum": {"type": "float", "low": 0.0, "high": 0.95, "when": {"optimizer.name": "sgd"}},
-                "model.hidden": [[16], [32], [64], [128, 64], [256, 128]],
+                width_key: widths,
                 "model.dropout": {"type": "float", "low": 0.0, "high": 0.5},
                 "training.batch_size": [32, 64, 128, 256],
             },
@@ -77,7 +89,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=24)
     ap.add_argument("--seeds", type=int, default=1)
-    ap.add_argument("--jobs-trials", type=int, default=12, help="trials for the --jobs 1 vs 2 timing")
+    ap.add_argument("--jobs-trials", type=int, default=12, help="trials for the --jobs 1 vs 2 timing (0: skip)")
+    ap.add_argument("--model", choices=sorted(MODELS), default="mlp")
     args = ap.parse_args()
 
     import torch
@@ -87,14 +100,14 @@ def main() -> None:
     rows = {"tpe+hyperband": [], "random, no pruning": []}
     for seed in range(args.seeds):
         for label, sampler, pruner in (("tpe+hyperband", "tpe", "hyperband"), ("random, no pruning", "random", "none")):
-            r = run(config(seed, sampler, pruner), args.trials, root / f"{sampler}-{pruner}-{seed}")
+            r = run(config(seed, sampler, pruner, args.model), args.trials, root / f"{sampler}-{pruner}-{seed}")
             rows[label].append(r)
             print(f"seed {seed} {label:20s} best val_accuracy {r['best']:.4f}  epochs {r['epochs']:4d}  "
                   f"complete {r['complete']:2d} pruned {r['pruned']:2d} failed {r['failed']:2d}  "
                   f"wall {r['wall']:.1f} s  optuna {r['optuna_per_trial_ms']:.1f} ms/trial = "
                   f"{100 * r['overhead']:.2f}% of {r['trial_s']:.2f} s/trial{split(r)}", flush=True)
 
-    print(f"\n{args.trials} trials per study, digits MLP, up to 30 epochs per trial, {args.seeds} seed(s):")
+    print(f"\n{args.trials} trials per study, digits {args.model.upper()}, up to 30 epochs per trial, {args.seeds} seed(s):")
     print(f"{'study':22s} {'best val acc':>12s} {'epochs':>7s} {'wall s':>7s} {'optuna/trial':>13s}")
     for label, rs in rows.items():
         print(f"{label:22s} {statistics.mean(r['best'] for r in rs):12.4f} "
@@ -110,11 +123,12 @@ def main() -> None:
 
     # --jobs: the same random, unpruned study with 1 and with 2 worker processes.
     walls = {}
-    for jobs in (1, 2):
-        r = run(config(100, "random", "none"), args.jobs_trials, root / f"jobs-{jobs}", jobs=jobs)
+    for jobs in (1, 2) if args.jobs_trials else ():
+        r = run(config(100, "random", "none", args.model), args.jobs_trials, root / f"jobs-{jobs}", jobs=jobs)
         walls[jobs] = r["wall"]
         print(f"--jobs {jobs}: {args.jobs_trials} trials in {r['wall']:.1f} s ({r['epochs']} epochs)", flush=True)
-    print(f"speed-up of --jobs 2 over --jobs 1: {walls[1] / walls[2]:.2f}x (includes the second process's start-up)")
+    if walls:
+        print(f"speed-up of --jobs 2 over --jobs 1: {walls[1] / walls[2]:.2f}x (includes the second process's start-up)")
     print(f"studies in {root}")
 
 
