@@ -147,3 +147,19 @@ def test_the_same_blowup_twice_is_cut_again(tmp_path):
     # depends on timing (10x when it blew up before any check).
     assert repairs[1]["code"] == "diverged" and repairs[1]["overrides"]["optimizer.lr"] in (0.1, 0.01, 0.001)
     assert run.metrics["test"]["accuracy"] > 0.85
+
+
+def test_a_signal_faded_by_a_tiny_init_is_rebuilt_not_given_a_larger_rate(tmp_path):
+    # Six 128-wide tanh layers with N(0, 0.005) weights: the signal shrinks 17x a layer, every
+    # gradient is equally tiny, and the steps look like a rate too low. The probes show the
+    # signal dying on the way forward; the first repair is the init (+ batch norm), from epoch 0.
+    cfg = {"data": {"source": "builtin:wine"}, "seed": 1,
+           "model": {"hidden": [128] * 6, "activation": "tanh", "init": {"weight": {"name": "normal", "std": 0.005}}},
+           "optimizer": {"name": "sgd", "lr": 0.02, "momentum": 0.9},
+           "doctor": {"repair": True, "allow_architecture_changes": True},
+           "training": {"epochs": 12, "batch_size": 16, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
+    repairs = read(run, "repairs.json")
+    assert repairs[0]["code"] == "vanishing_gradients" and repairs[0]["resumed_at_epoch"] == 0
+    assert "signal_ratio" in repairs[0]["before"]
+    assert run.metrics["test"]["accuracy"] > 0.8

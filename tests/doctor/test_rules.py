@@ -162,6 +162,32 @@ def test_stuck_at_chance():
     assert f is not None and f.severity == "error"
 
 
+def test_stuck_at_chance_sizes_a_raise_from_the_step_and_cuts_at_the_top_of_the_range():
+    c = math.log(10)
+    stuck = hist([c, c, c, c], acc=[0.1, 0.1, 0.11, 0.1])
+    tiny = {"records": [rec(e, ratio=1e-7) for e in range(1, 4)]}
+    # Adam at 1e-6 with steps of 1e-7: raised to the top of Adam's usual range (1e-2) at once,
+    # as lr_too_low would, not 10x per repair
+    low = rules.stuck_at_chance(stuck, tiny, ctx(lr=1e-6))
+    assert low.fixes[0].overrides == {"optimizer.lr": pytest.approx(1e-2)} and len(low.fixes) == 1
+    # SGD at 2.0 (above its usual top, 1): the steps are tiny because the units stopped, not
+    # because the rate is small; it is cut, never raised to 20
+    top = rules.stuck_at_chance(stuck, tiny, ctx(optimizer="sgd", lr=2.0, momentum=0.0))
+    assert top.fixes[0].overrides["optimizer.lr"] < 2.0
+    # once lr_too_low has its evidence (4 epochs), it is the cause and leads; this is only its symptom
+    assert rules.lr_too_low(stuck, tiny, ctx(lr=1e-6)).code == "lr_too_low"
+    assert rules.stuck_at_chance(stuck, tiny, ctx(lr=1e-6)).severity == "info"
+
+
+def test_a_training_loss_knocked_back_up_is_no_underfitting():
+    val = [1.05, 1.0, 0.98, 0.99, 1.0, 0.8, 0.84, 0.62, 1.0, 0.94, 0.62, 0.62, 0.74]
+    knocked = hist([1.1, 1.06, 0.97, 0.99, 0.93, 0.84, 0.74, 0.61, 0.89, 1.08, 0.76, 0.69, 0.72], val)
+    assert rules.underfitting(knocked, {"records": []}, ctx(n_classes=3, class_shares=[1 / 3] * 3)) is None
+    flat = hist([1.1, 1.0, 0.9, 0.8, 0.75, 0.72, 0.71, 0.71, 0.705, 0.71, 0.70, 0.70, 0.70],
+                [1.1, 1.0, 0.9, 0.8, 0.75, 0.72, 0.72, 0.72, 0.71, 0.72, 0.71, 0.71, 0.71])
+    assert rules.underfitting(flat, {"records": []}, ctx(n_classes=3, class_shares=[1 / 3] * 3)).code == "underfitting"
+
+
 def test_overfitting_onset_is_best_epoch():
     train = [1.0, 0.7, 0.5, 0.4, 0.3, 0.2, 0.12, 0.08]
     val = [1.0, 0.8, 0.6, 0.62, 0.7, 0.8, 0.9, 1.0]
@@ -182,6 +208,15 @@ def test_no_overfitting_from_an_early_dip_before_the_model_fits_its_training_row
     assert rules.overfitting(hist(train_fit, val), {}, ctx(early_stopping=False)).code == "overfitting"
 
 
+def test_an_early_dip_does_not_hide_the_memorising_that_follows():
+    # val 0.18 at epoch 1 while train was still 0.76; then train goes to ~0 and val sits at
+    # 0.20-0.22: judged from the best epoch where the model fitted its training rows
+    train = [0.76, 0.05] + [1e-3] * 3 + [1e-4] * 25
+    val = [0.18, 0.23, 0.22, 0.21, 0.20, 0.197, 0.1965] + [0.20 + 0.001 * i for i in range(23)]
+    f = rules.overfitting(hist(train, val), {}, ctx(early_stopping=False))
+    assert f.code == "overfitting" and f.evidence["best_epoch"] == 7 and f.evidence["pattern"].startswith("val stalled")
+
+
 def test_half_dead_units_are_not_a_finding_while_the_rest_of_the_network_fits():
     dead = {"records": [rec(1, dead={"body.1": 0.55}), rec(5, dead={"body.1": 0.55})]}
     fits = hist([1.5, 0.4, 0.25, 0.16, 0.12, 0.10, 0.116])  # under a quarter of chance (ln 10 = 2.3)
@@ -199,6 +234,13 @@ def test_lr_too_high_calls_a_loss_twice_chance_even_while_it_falls():
     assert rules.lr_too_high(hist([6.7, 7.8, 5.9, 5.0]), {"records": [rec(e, ratio=1e-4) for e in range(1, 5)]},
                              ctx()) is None  # weights that barely move cannot be overshooting
     assert rules.lr_too_high(hist([5.7, 3.0, 2.0, 1.5]), big, ctx()) is None  # below 2x chance and falling
+    # falling 10% or more every epoch: descending from a bad init, not thrown about by the rate
+    assert rules.lr_too_high(hist([15.9, 8.8, 6.1, 5.0]), big, ctx()) is None
+    # 95/5 classes: chance is 0.20, but a fresh net starts near ln 2 = 0.69; a loss falling from
+    # there is no rate too high, though it spends a few epochs above twice chance
+    imbalanced = ctx(n_classes=2, class_shares=[0.95, 0.05])
+    assert rules.lr_too_high(hist([1.12, 0.78, 0.57, 0.44]), big, imbalanced) is None
+    assert rules.lr_too_high(hist([1.9, 2.2, 1.7, 1.6]), big, imbalanced).code == "lr_too_high"
 
 
 def test_a_regression_target_in_its_own_units_has_no_chance_level():
@@ -231,6 +273,26 @@ def test_vanishing_gradients():
     # The cure (ReLU + He init) leads; the first fix a live repair can apply is Adam.
     assert f is not None and f.fixes[0].architecture
     assert next(fix for fix in f.fixes if not fix.architecture).overrides["optimizer.name"] == "adam"
+
+
+def test_a_signal_that_fades_layer_by_layer_is_vanishing_even_with_even_gradients():
+    # N(0, 0.005) weights in 128-wide tanh layers: the signal shrinks 17x a layer on the way
+    # forward, so every layer's gradient is equally tiny and the first/last ratio reads 1
+    fading = {f"body.{2 * i + 1}": 0.018 / 17 ** i for i in range(6)}
+    even = {"body.0": 1e-7, "body.2": 1e-7, "head": 1e-7}
+    signals = {"records": [{**rec(1, norms=even, ratio=1e-6), "scale": fading}], "initial_probe": {"scale": fading}}
+    flat = hist([1.0986, 1.0985, 1.0985])
+    c = ctx(optimizer="sgd", lr=0.02, activation="tanh", n_classes=3, class_shares=[1 / 3] * 3)
+    f = rules.vanishing_gradients(flat, signals, c)
+    assert f.code == "vanishing_gradients" and f.evidence["signal_shrink_per_layer"] < 0.1
+    assert f.fixes[0].overrides == {"model.init.weight": "auto", "model.batch_norm": True}
+    # PyTorch's default init shrinks a tanh signal under 2x a layer: no finding
+    default = {f"body.{2 * i + 1}": 0.5 / 1.7 ** i for i in range(6)}
+    fine = {"records": [{**rec(1, norms=even, ratio=1e-6), "scale": default}], "initial_probe": {"scale": default}}
+    assert rules.vanishing_gradients(flat, fine, c) is None
+    # nor on a single probe, nor outside an MLP
+    assert rules.vanishing_gradients(flat, {"records": signals["records"]}, c) is None
+    assert rules.vanishing_gradients(flat, signals, ctx(model_type="rnn", n_classes=3, class_shares=[1 / 3] * 3)) is None
 
 
 def test_dying_relu_and_saturation_need_two_probes():

@@ -175,12 +175,14 @@ class Doctor(Callback):
             rebuilt = t.model is not network
             if rebuilt:
                 record["action"] += " (rebuilt the network)"
+            lr_before = doctor.ctx.lr
             _update_context(doctor.ctx, fix.overrides)
             if "optimizer.lr" in fix.overrides:
-                # The rules size a later lr fix by what the doctor already did to the rate.
-                if finding.code == "lr_too_low":
+                # The rules size a later lr fix by what the doctor already did to the rate; by
+                # its direction, as stuck_at_chance may raise the rate or cut it.
+                if doctor.ctx.lr > lr_before:
                     doctor.ctx.lr_raised = True
-                elif finding.code in ("diverged", "dying_relu", "lr_too_high"):
+                elif doctor.ctx.lr < lr_before:
                     doctor.ctx.lr_cuts += 1
             doctor.ctx.judged_from = t.pos.epoch  # the rules judge the run from the repair on
             record["resumed_at_epoch"] = t.pos.epoch

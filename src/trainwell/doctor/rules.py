@@ -4,7 +4,7 @@ never does; every threshold says in a comment why it is where it is.
 
 history: the epoch logs (train_loss, val_loss, train_accuracy, val_accuracy, lr, ...).
 signals: {"records": [check dicts from signals.Signals], "nonfinite": dict | None,
-          "initial_probe": {"dead": {...}, "saturated": {...}} | None (taken before the first step)}.
+          "initial_probe": {"dead": {...}, "saturated": {...}, "scale": {...}} | None (before the first step)}.
 ctx:     Context, the facts about the run that do not change while it trains.
 """
 
@@ -409,8 +409,17 @@ def lr_too_high(history, signals, ctx: Context) -> Finding | None:
     # Twice chance on each of the last 4 epochs needs no flat trend: a loss falling from 5x to 2.5x
     # chance is still a model far worse than ignoring its input (a GRU at Adam 1.0 stayed there for
     # 12 of its 20 epochs, and was called only when the trend flattened). A fresh network starts
-    # near chance, and a healthy one is below it within an epoch or two.
-    well_above = chance is not None and min(recent) > 2 * chance and moving
+    # near the loss of uniform predictions (ln K, chance itself for balanced classes), and a
+    # healthy one is below it within an epoch or two. With imbalanced classes chance is lower
+    # than that start (0.20 at 95/5 against ln 2 = 0.69), so the start is the level: a 95/5
+    # breast_cancer net falling 1.12, 0.78, 0.57, 0.44 at Adam 3e-3 was called here.
+    # And a loss that fell by 10% or more at each of the last 3 epochs is descending from a bad
+    # start, not thrown about by the rate (a sigmoid net with N(0, 3) weights: 15.9, 8.8, 5.1,
+    # 2.7 at Adam 1e-2, whose saturated units are the finding; the GRU at Adam 1.0 went 5.7, 6.8,
+    # 5.9, 4.0).
+    start = max(chance, math.log(len(ctx.class_shares))) if chance is not None and ctx.class_shares else chance
+    descending = all(b < 0.9 * a for a, b in zip(recent, recent[1:]))
+    well_above = chance is not None and min(recent) > 2 * start and moving and not descending
     # 5% of each weight's size per step is huge: healthy runs move 0.01%-1% (Karpathy's 1e-3 rule).
     big_steps = ratio is not None and ratio > 0.05
     # Loss jumps: an epoch whose training loss is 50% above the one before, by at least a tenth
@@ -532,17 +541,30 @@ def stuck_at_chance(history, signals, ctx: Context) -> Finding | None:
     near = all(abs(v - chance) <= 0.03 * chance for v in losses[-3:])
     if not near or (acc and majority is not None and max(acc[-3:]) > majority + 0.02):
         return None
-    ratio = _median_ratio(signals.get("records", []))
+    ratio = _median_ratio(records, full_lr=True)
+    room = _usual_top(ctx) / ctx.lr if ctx.lr > 0 else math.inf
     if _heavy_l2(ctx):
         fixes = [_l2_fix(ctx)]
-    elif ratio is not None and ratio < 1e-4:
-        fixes = [_lr_fix(ctx, 10, "the weights barely move: a larger learning rate")]
+    elif ratio is not None and ratio < 1e-4 and room < 2:
+        # Tiny steps at the top of the usual range: the rate is not small, the units stopped
+        # moving because big steps drove them where the gradient is zero (SGD at 2.0 that killed
+        # a digits net's ReLUs was raised to 20 here before dying_relu had its second probe; as
+        # lr_too_low, which stays silent there).
+        fixes = [_lr_fix(ctx, _lr_cut(ctx, records), "the steps stopped because big ones pushed the units "
+                                                      "where they get no gradient: a smaller learning rate")]
+    elif ratio is not None and 0 < ratio < 1e-4:
+        # Sized as lr_too_low's fix, from the measured step: a GRU at Adam 1e-6 raised 10x at a
+        # time spent three repairs here (1e-5, 1e-4, then back to 1e-5) and stayed at chance.
+        factor = min(_ratio_factor(ratio, 10, 10, 1e4, target=5e-3), room)
+        fixes = [_lr_fix(ctx, factor, f"the weights barely move ({ratio:.1e} of their size a step): "
+                                      f"a {factor:.0f}x larger learning rate")]
     else:
         fixes = [_lr_fix(ctx, 0.1, "a smaller learning rate, in case steps overshoot every time"),
                  _lr_fix(ctx, 10, "a larger one, in case they are too small to leave the start")]
     # A symptom: when a cause is found too (dead, saturated or vanishing units, a class that
-    # swamps the others), that cause leads and this says only what it led to.
-    causes = [r.__name__ for r in (vanishing_gradients, dying_relu, saturated_activations, class_imbalance)
+    # swamps the others, steps too small to leave the start), that cause leads and this says only
+    # what it led to.
+    causes = [r.__name__ for r in (vanishing_gradients, dying_relu, saturated_activations, class_imbalance, lr_too_low)
               if r(history, signals, ctx) is not None]
     return Finding(
         "stuck_at_chance", "info" if causes else "error", _epoch(history, -3), None,
@@ -561,26 +583,31 @@ def overfitting(history, signals, ctx: Context) -> Finding | None:
     train = [h.get("train_loss") for h in history]
     if not ctx.has_val or len(history) < 5 or any(v is None or not math.isfinite(v) for v in val + train):
         return None
-    best = min(range(len(val)), key=val.__getitem__)
+    # The best epoch is taken among those where the model already fitted its training rows about
+    # as well as unseen ones (25% slack: dropout and the epoch-mean lag raise the training loss).
+    # A lower validation loss while the training loss was still far above it is an early dip of a
+    # noisy, still learning run (a 512x512 net on 62 diabetes rows: val 2.28, 0.86, 1.84, 1.02 at
+    # epochs 3-7, train 1.46 at the dip), not the point where generalisation was lost; nor does
+    # it hide a later loss (a 512x512 net on a quarter of wine: val 0.18 at epoch 1 with train
+    # 0.76, then train 0 and val flat at 0.20-0.22 for 148 epochs).
+    fitted = [i for i in range(len(val)) if train[i] <= 1.25 * val[i]]
+    if not fitted:
+        return None
+    best = min(fitted, key=val.__getitem__)
     after = len(val) - 1 - best
     # Three epochs past the best with val loss 10% above it, while train loss fell another 10%:
     # the model is fitting noise in the training set, and the gap keeps growing. The rise must
     # also be worth 0.02 nats: near-zero losses (0.02 -> 0.023) move by noise alone.
     gap_then, gap_now = val[best] - train[best], val[-1] - train[-1]
-    # At the best epoch the model must already fit its training rows about as well as unseen ones
-    # (25% slack: dropout and the epoch-mean lag raise the training loss). A best epoch whose
-    # training loss is still far above its validation loss is an early dip of a noisy, still
-    # learning run (a 512x512 net on 62 diabetes rows: val 2.28, 0.86, 1.84, 1.02 at epochs 3-7,
-    # train 1.46 at the dip), not the point where generalisation was lost.
-    if train[best] > 1.25 * val[best]:
-        return None
     rising = not (after < 3 or val[-1] < 1.1 * val[best] or val[-1] - val[best] < 0.02
                   or train[-1] > 0.9 * train[best]) and gap_now > gap_then
     # Or memorising without the rise: validation loss has not improved by 1% in 10 epochs while the
     # training loss sits under 5% of it (the training rows are fitted 20x better than unseen ones),
     # so every further epoch only memorises. A healthy fit keeps the two within a few x.
-    stalled = (len(val) >= 15 and min(val[-10:]) > 0.99 * min(val[:-10]) and train[-1] < 0.05 * val[best]
-               and gap_now > 0.02)
+    cut = len(val) - 10
+    before = [val[i] for i in fitted if i < cut]
+    stalled = (len(val) >= 15 and bool(before) and min([val[i] for i in fitted if i >= cut], default=math.inf)
+               > 0.99 * min(before) and train[-1] < 0.05 * val[best] and gap_now > 0.02)
     if not (rising or stalled):
         return None
     fixes = [Fix({"training.early_stopping.enabled": True, "training.early_stopping.restore_best": True},
@@ -629,6 +656,12 @@ def underfitting(history, signals, ctx: Context) -> Finding | None:
         return None
     if ratio is not None and ratio < 1e-4:
         return None  # tiny steps: that is lr_too_low, not a small model
+    # A training loss that rose by more than 5% over those epochs did not stall: it was knocked
+    # back up, which is instability (a large rate, an exploding step), not a model too small (an
+    # LSTM at SGD 0.1 went 0.61 -> 1.08 -> 0.72 and was called underfitting at 66% of chance,
+    # three epochs before it reached 0.10). Heavy L2 is the exception: it lifts the loss itself.
+    if gain < -0.05 and not heavy:
+        return None
     fixes = [Fix({"training.epochs": ctx.epochs * 2}, "train longer")]
     # Not after the doctor cut the rate for overshooting: raising it again undoes that repair
     # (a transformer at AdamW 2.0, cut to 0.02, was then raised to 0.06 and ended at chance).
@@ -653,20 +686,25 @@ def underfitting(history, signals, ctx: Context) -> Finding | None:
 def vanishing_gradients(history, signals, ctx: Context) -> Finding | None:
     records = [r for r in signals.get("records", []) if len(r.get("grad_norms", {})) >= 3]
     losses = _vals(history, "train_loss")
-    if len(records) < 3 or len(losses) < 3:
+    # Or the signal itself dies on the way forward (see _signal_shrink): then every layer's
+    # gradient is equally tiny and the ratio below reads about 1. Two probes show it (the one
+    # before the first step counts), so it needs no 3 checks: on a tiny set they come every
+    # fourth epoch, and lr_too_low, seeing the tiny steps, would raise the rate first.
+    shrink = _signal_shrink(signals, ctx)
+    if len(records) < (1 if shrink else 3) or len(losses) < 3:
         return None
     ratios = []
     for r in records[-8:]:
         norms = list(r["grad_norms"].values())
         if norms[-1] > 0:
             ratios.append(norms[0] / norms[-1])
-    if len(ratios) < 3:
+    if len(ratios) < (1 if shrink else 3):
         return None
     ratio = statistics.median(ratios)
     gain = _rel_improvement(losses, 2)
     # First layer's gradient 1000x smaller than the last's: the early layers learn ~1000x slower.
     # With < 5% progress in 2 epochs it is hurting, not just a deep net's normal gradient spread.
-    if ratio > 1e-3 or gain is None or gain > 0.05:
+    if (ratio > 1e-3 and shrink is None) or gain is None or gain > 0.05:
         return None
     names = list(records[-1]["grad_norms"])
     # The smallest cure keeps the activation the user chose: Glorot's init for it plus batch norm
@@ -685,16 +723,50 @@ def vanishing_gradients(history, signals, ctx: Context) -> Finding | None:
     fixes = ([Fix({"optimizer.name": "adam", "optimizer.lr": 1e-3},
                   "Adam scales each weight's step by its own gradient size, so small gradients still move")]
              if ctx.optimizer != "adam" else [])
+    evidence = {"first_to_last_grad_ratio": ratio, "limit": 1e-3, "first_layer": names[0], "last_layer": names[-1],
+                "train_loss_gain_last_2_epochs": gain, "activation": ctx.activation}
+    if ratio > 1e-3:
+        evidence.update(signal_ratio=shrink[0], signal_shrink_per_layer=shrink[1],
+                        limit="signal: last/first < 1e-3 and < 0.2 per layer")
+        why = (f"The signal fades on its way through the network: the inputs of the last hidden layer are "
+               f"{shrink[0]:.1e} the size of the first's ({shrink[1]:.2f}x per layer), so every layer's gradient is "
+               f"just as small and training barely progresses. The initial weights are far too small for the "
+               f"layer widths.")
+    else:
+        why = (f"The first layer ({names[0]}) receives {ratio:.1e} of the gradient the last layer ({names[-1]}) gets, and "
+               f"training barely progresses. Each {ctx.activation or 'saturating'} layer shrinks the gradient on its "
+               f"way back, so the early layers stay near their initial random weights.")
     return Finding(
-        "vanishing_gradients", "error", records[-3]["epoch"], records[-3]["step"],
-        {"first_to_last_grad_ratio": ratio, "limit": 1e-3, "first_layer": names[0], "last_layer": names[-1],
-         "train_loss_gain_last_2_epochs": gain, "activation": ctx.activation},
-        f"The first layer ({names[0]}) receives {ratio:.1e} of the gradient the last layer ({names[-1]}) gets, and "
-        f"training barely progresses. Each {ctx.activation or 'saturating'} layer shrinks the gradient on its "
-        f"way back, so the early layers stay near their initial random weights.",
+        "vanishing_gradients", "error", records[-min(3, len(records))]["epoch"], records[-min(3, len(records))]["step"],
+        evidence, why,
         # The cure is the architecture (Glorot & Bengio 2010; He et al. 2015), so it leads; a live
         # repair, which cannot change the network, takes the first fix it can apply (Adam).
         arch + fixes)
+
+
+def _signal_shrink(signals: dict, ctx: Context) -> tuple[float, float] | None:
+    """(last/first, per layer): how much the activations' inputs (their spread over the probe
+    rows) shrink from the first hidden layer of an MLP to its last, on each of the last 2 probes
+    (the one before the first step counts), when that is 1000x overall and more than 5x per
+    layer; else None. Weights N(0, 0.005) in 128-wide tanh layers shrink the signal 17x a layer
+    (1e-6 over six), where PyTorch's default init shrinks it at most 1.7x (tanh) or 2.4x (ReLU)
+    a layer: 5x is well clear of any usable init."""
+    initial = (signals.get("initial_probe") or {}).get("scale")
+    probes = ([initial] if initial else []) + [r["scale"] for r in signals.get("records", []) if r.get("scale")]
+    probes = probes[-2:]
+    if ctx.model_type != "mlp" or len(probes) < 2 or any(len(p) < 4 for p in probes):
+        return None
+    found = []
+    for p in probes:
+        first, last = list(p.values())[0], list(p.values())[-1]
+        if not (first > 0 and math.isfinite(first) and math.isfinite(last)):
+            return None
+        overall = last / first
+        per_layer = overall ** (1.0 / (len(p) - 1))
+        if overall >= 1e-3 or per_layer >= 0.2:
+            return None
+        found.append((overall, per_layer))
+    return found[-1]
 
 
 def _from_the_start(probes: list[dict], key: str, layers: list[str], initial: dict | None = None,
