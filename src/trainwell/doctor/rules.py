@@ -183,6 +183,27 @@ def _usual_top(ctx: Context) -> float:
     return LR_RANGE.get(ctx.optimizer, ADAPTIVE)[1]
 
 
+def _lr_room(ctx: Context) -> float:
+    """How many times the rate may grow before it reaches the top of its optimizer's usual range."""
+    return _usual_top(ctx) / ctx.lr if ctx.lr > 0 else math.inf
+
+
+def _lr_raise(ctx: Context, ratio: float) -> float | None:
+    """How much larger the rate must get when its steps are too small (lr_too_low, a run stuck at
+    chance with tiny steps); None at (or past) the top of the usual range, where the rate is not
+    what is small: the steps are tiny because the units are dead or get no gradient (SGD at 2.0
+    that killed a ReLU net's units measured 1e-6 and was once "fixed" to 20).
+    Enough to bring the steps to the size healthy runs take early in training (5e-3: the suite's
+    healthy runs measure 1e-3 to 2e-2 in their first checks), rounded up to a power of 10: 10x to
+    10^4x, but never past that top (lint.LR_RANGE; Adam 1e-2), where a rate that was too low
+    would become one too high. A GRU at Adam 1e-6 needs the full 10^4 (1e-3 ended 4.5 points
+    short of the healthy 5e-3 run in its 19 epochs)."""
+    room = _lr_room(ctx)
+    if room < 2:
+        return None
+    return min(_ratio_factor(ratio, 10, 10, 1e4, target=5e-3), room)
+
+
 # Adam's and AdamW's default rate: the floor of a first cut of an adaptive optimizer (see _lr_cut)
 ADAPTIVE_SAFE_LR = 1e-3
 
@@ -479,19 +500,9 @@ def lr_too_low(history, signals, ctx: Context) -> Finding | None:
     # layers get too little gradient (deep sigmoid stacks: the head at 0.2, the first layer at 0).
     if (_fastest_layer_ratio(signals.get("records", [])) or 0.0) >= 1e-3:
         return None
-    # Enough to bring the steps to the size healthy runs take early in training (5e-3: the suite's
-    # healthy runs measure 1e-3 to 2e-2 in their first checks), rounded up to a power of 10:
-    # 10x to 10^4x, but never past the top of the optimizer's usual range (lint.LR_RANGE; Adam
-    # 1e-2), where a rate that was too low would become one too high. A GRU at Adam 1e-6 needs
-    # the full 10^4 (1e-3 ended 4.5 points short of the healthy 5e-3 run in its 19 epochs).
-    factor = _ratio_factor(ratio, 10, 10, 1e4, target=5e-3)
-    room = _usual_top(ctx) / ctx.lr if ctx.lr > 0 else math.inf
-    if room < 2:
-        # At (or past) the top of the usual range the rate is not what is small: the steps are
-        # tiny because the units are dead or get no gradient (SGD at 2.0 that killed a ReLU net's
-        # units measured 1e-6 and was once "fixed" to 20).
+    factor = _lr_raise(ctx, ratio)
+    if factor is None:
         return None
-    factor = min(factor, room)
     return Finding(
         "lr_too_low", "warning", _epoch(history, -span - 1), None,
         {"median_update_ratio": ratio, "limit_update_ratio": 1e-4, "train_loss_gain": round(gain, 5), "gain_over_epochs": span,
@@ -542,22 +553,20 @@ def stuck_at_chance(history, signals, ctx: Context) -> Finding | None:
     if not near or (acc and majority is not None and max(acc[-3:]) > majority + 0.02):
         return None
     ratio = _median_ratio(records, full_lr=True)
-    room = _usual_top(ctx) / ctx.lr if ctx.lr > 0 else math.inf
+    raise_by = _lr_raise(ctx, ratio) if ratio is not None and 0 < ratio < 1e-4 else None
     if _heavy_l2(ctx):
         fixes = [_l2_fix(ctx)]
-    elif ratio is not None and ratio < 1e-4 and room < 2:
+    elif ratio is not None and ratio < 1e-4 and _lr_room(ctx) < 2:
         # Tiny steps at the top of the usual range: the rate is not small, the units stopped
         # moving because big steps drove them where the gradient is zero (SGD at 2.0 that killed
-        # a digits net's ReLUs was raised to 20 here before dying_relu had its second probe; as
-        # lr_too_low, which stays silent there).
+        # a digits net's ReLUs was raised to 20 here before dying_relu had its second probe).
         fixes = [_lr_fix(ctx, _lr_cut(ctx, records), "the steps stopped because big ones pushed the units "
                                                       "where they get no gradient: a smaller learning rate")]
-    elif ratio is not None and 0 < ratio < 1e-4:
+    elif raise_by is not None:
         # Sized as lr_too_low's fix, from the measured step: a GRU at Adam 1e-6 raised 10x at a
         # time spent three repairs here (1e-5, 1e-4, then back to 1e-5) and stayed at chance.
-        factor = min(_ratio_factor(ratio, 10, 10, 1e4, target=5e-3), room)
-        fixes = [_lr_fix(ctx, factor, f"the weights barely move ({ratio:.1e} of their size a step): "
-                                      f"a {factor:.0f}x larger learning rate")]
+        fixes = [_lr_fix(ctx, raise_by, f"the weights barely move ({ratio:.1e} of their size a step): "
+                                        f"a {raise_by:.0f}x larger learning rate")]
     else:
         fixes = [_lr_fix(ctx, 0.1, "a smaller learning rate, in case steps overshoot every time"),
                  _lr_fix(ctx, 10, "a larger one, in case they are too small to leave the start")]
