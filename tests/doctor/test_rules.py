@@ -328,3 +328,17 @@ def test_a_stretch_that_blew_up_leaves_no_state_worth_rolling_back_to():
     # After a repair the rules judge from where it resumed: the old blow-up no longer counts.
     doctor.ctx.judged_from = 1
     assert doctor._healthy(blown, [])
+
+
+def test_the_doctor_counts_an_lr_fix_by_the_way_it_moved_the_rate():
+    # stuck_at_chance may raise the rate or cut it: what the later rules read (a raise is stepped
+    # back 10x if it overshoots; a cut is never undone by underfitting) follows the direction
+    from trainwell.doctor.live import _update_context
+
+    c = ctx(lr=1e-6)
+    _update_context(c, {"optimizer.lr": 1e-2})
+    assert (c.lr, c.lr_raised, c.lr_cuts) == (1e-2, True, 0)
+    _update_context(c, {"optimizer.lr": 1e-3})
+    assert (c.lr, c.lr_cuts) == (1e-3, 1)
+    _update_context(c, {"model.init.weight": "auto"})
+    assert c.lr_cuts == 1

@@ -20,9 +20,16 @@ _CONTEXT_KEYS = {"optimizer.lr": "lr", "optimizer.weight_decay": "weight_decay",
 
 def _update_context(ctx, overrides: dict) -> None:
     """After a repair the rules must judge the run as it now is (a second lr fix divides the new lr)."""
+    lr_before = ctx.lr
     for key, value in overrides.items():
         if key in _CONTEXT_KEYS:
             setattr(ctx, _CONTEXT_KEYS[key], value)
+    # The rules size a later lr fix by what the doctor already did to the rate; by its direction,
+    # as stuck_at_chance may raise the rate or cut it.
+    if ctx.lr > lr_before:
+        ctx.lr_raised = True
+    elif ctx.lr < lr_before:
+        ctx.lr_cuts += 1
 
 
 def _snapshot(trainer) -> tuple[dict, dict]:
@@ -175,15 +182,7 @@ class Doctor(Callback):
             rebuilt = t.model is not network
             if rebuilt:
                 record["action"] += " (rebuilt the network)"
-            lr_before = doctor.ctx.lr
             _update_context(doctor.ctx, fix.overrides)
-            if "optimizer.lr" in fix.overrides:
-                # The rules size a later lr fix by what the doctor already did to the rate; by
-                # its direction, as stuck_at_chance may raise the rate or cut it.
-                if doctor.ctx.lr > lr_before:
-                    doctor.ctx.lr_raised = True
-                elif doctor.ctx.lr < lr_before:
-                    doctor.ctx.lr_cuts += 1
             doctor.ctx.judged_from = t.pos.epoch  # the rules judge the run from the repair on
             record["resumed_at_epoch"] = t.pos.epoch
             doctor.applied.update(fix.overrides)
