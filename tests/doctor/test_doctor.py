@@ -163,3 +163,18 @@ def test_a_signal_faded_by_a_tiny_init_is_rebuilt_not_given_a_larger_rate(tmp_pa
     assert repairs[0]["code"] == "vanishing_gradients" and repairs[0]["resumed_at_epoch"] == 0
     assert "signal_ratio" in repairs[0]["before"]
     assert run.metrics["test"]["accuracy"] > 0.8
+
+
+def test_a_schedule_that_decays_too_fast_is_replaced_live(tmp_path):
+    # Exponential decay with gamma 0.1 per epoch takes SGD 0.05 to 5e-7 by epoch 6 of 60: iris
+    # stops learning at 86% test accuracy. The doctor sees the stall under a collapsed rate and
+    # swaps in a cosine schedule over the rest of the run; the rate comes back and training ends.
+    cfg = {"data": {"source": "builtin:iris"}, "seed": 0, "model": {"hidden": [32]},
+           "optimizer": {"name": "sgd", "lr": 0.05}, "schedule": {"name": "exponential", "gamma": 0.1},
+           "doctor": {"repair": True}, "training": {"epochs": 60, "batch_size": 16, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
+    repairs = read(run, "repairs.json")
+    assert [(r["code"], r["overrides"]) for r in repairs] == [("plateau", {"schedule.name": "cosine"})]
+    assert repairs[0]["before"]["lr_now"] < 0.01 * repairs[0]["before"]["peak_lr"]
+    assert run.metrics["test"]["accuracy"] > 0.9
+    assert yaml.safe_load((run.path / "config.repaired.yaml").read_text())["schedule"]["name"] == "cosine"

@@ -117,6 +117,8 @@ def test_lr_cuts_trust_the_measured_step_only_for_adaptive_optimizers():
     assert rules._lr_cut(ctx(optimizer="adam", lr=0.3), blowup) == pytest.approx(1e-3 / 0.3)
     assert rules._lr_cut(ctx(optimizer="adam", lr=1e-3), blowup) == pytest.approx(0.1)
     assert rules._lr_cut(ctx(optimizer="adam", lr=0.3, lr_cuts=1), blowup) == pytest.approx(1e-3)  # a second: measured
+    # Adagrad's steps shrink as it sums squared gradients: its own default, 1e-2, is the floor.
+    assert rules._lr_cut(ctx(optimizer="adagrad", lr=5.0), blowup) == pytest.approx(1e-2 / 5.0)
     # SGD's ratio saturates in a blow-up (its gradient explodes too): 10x ...
     assert rules._lr_cut(ctx(optimizer="sgd", lr=0.5), blowup) == pytest.approx(0.1)
     # ... and at least down to the top of SGD's usual range for the momentum: lr / (1 - m) <= 1.
@@ -266,6 +268,56 @@ def test_exploding_gradients():
     assert rules.exploding_gradients([], {"records": records}, ctx()).code == "exploding_gradients"
 
 
+def test_a_loss_that_twice_gives_back_what_it_learned_is_called_exploding_gradients():
+    # The LSTM of the suite (seed 2), raised from Adam 3e-7 to 3e-3: its checked gradient norms
+    # stayed within 4x of their median while the epoch loss jumped twice.
+    lstm = [1.08, 0.97, 0.89, 0.78, 0.77, 0.63, 0.60, 0.535, 1.169, 0.596, 0.456, 1.20, 1.10]
+    calm = [{"step": e * 20, "epoch": e, "grad_norm": 1.0} for e in range(1, 14)]
+    three = ctx(n_classes=3, class_shares=[1 / 3] * 3)
+    f = rules.exploding_gradients(hist(lstm), {"records": calm}, three)
+    assert f is not None and f.severity == "warning" and f.epoch == 9 and f.evidence["loss_jumps"] == 2
+    assert f.fixes[0].overrides == {"regularization.clip_grad_norm": 1.0}
+    # One jump can be an unlucky batch.
+    assert rules.exploding_gradients(hist(lstm[:11]), {"records": calm}, three) is None
+    # Jumps at a low loss that give back less than half of what was learned: noise of a fitted
+    # net (a repaired iris net: 0.23 -> 0.40, 0.20 -> 0.52 with chance 1.10).
+    iris = [1.0, 0.6, 0.3, 0.23, 0.40, 0.25, 0.20, 0.52, 0.21, 0.19]
+    assert rules.exploding_gradients(hist(iris), {"records": calm}, three) is None
+    # Before the loss was below half of chance there was nothing to lose: a rate far too high
+    # (lr_too_high's), not gradients thrown about in a run that had learned.
+    high = [14.6, 2.75, 14.3, 0.9, 2.9, 0.8, 2.5, 0.7]
+    assert rules.exploding_gradients(hist(high), {"records": calm}, three) is None
+    # The same for a regression target without a chance level: measured from the first epoch.
+    assert rules.exploding_gradients(hist([2.0, 0.5, 0.3, 1.5, 0.4, 1.6]), {"records": calm},
+                                     ctx(task="regression", loss="mse", target_scaled=False)) is not None
+
+
+def test_a_rollback_goes_to_the_latest_healthy_state_before_the_onset():
+    from trainwell.doctor.live import ANCHOR_SPACING, Doctor
+
+    def snap(epoch):
+        return {}, {"pos": {"epoch": epoch}}
+
+    doctor = Doctor(ctx(), signals=None, log=print, repair=True)
+    doctor._good = doctor._first = snap(3)
+    for epoch in range(4, 15):
+        doctor._keep_healthy(snap(epoch))
+    kept = [s[1]["pos"]["epoch"] for s in doctor._anchors]
+    assert ANCHOR_SPACING == 4 and kept == [8, 12] and doctor._good[1]["pos"]["epoch"] == 14
+
+    def finding(code, epoch):
+        return Finding(code, "warning", epoch, None, {}, "", [])
+
+    at = lambda f: doctor._rollback_target(f)[1]["pos"]["epoch"]
+    assert at(finding("exploding_gradients", 15)) == 14   # the last healthy state is before the onset
+    assert at(finding("exploding_gradients", 12)) == 8    # not: the newest older state before it
+    assert at(finding("exploding_gradients", 10)) == 8
+    assert at(finding("exploding_gradients", 8)) == 3     # nothing kept that early: the start
+    assert at(finding("lr_too_low", 5)) == 14             # slow, not damaged: keep what was learned
+    # Probed problems may be older than the probe that first saw them: no older state is trusted.
+    assert at(finding("dying_relu", 12)) == 3 and at(finding("dying_relu", 15)) == 14
+
+
 def test_vanishing_gradients():
     records = [rec(e, norms={"body.0": 1e-7, "body.2": 1e-4, "head": 1e-1}) for e in range(1, 6)]
     f = rules.vanishing_gradients(hist([2.3, 2.29, 2.29, 2.28, 2.28]), {"records": records},
@@ -342,3 +394,113 @@ def test_the_doctor_counts_an_lr_fix_by_the_way_it_moved_the_rate():
     assert (c.lr, c.lr_cuts) == (1e-3, 1)
     _update_context(c, {"model.init.weight": "auto"})
     assert c.lr_cuts == 1
+
+
+def test_a_schedule_that_took_the_rate_away_early_is_a_plateau_worth_repairing():
+    # Exponential decay with gamma 0.1 per epoch: iris at SGD 0.05, stuck at 28% of chance from
+    # epoch 2 of 60 (the doctor-off run ended at 86% against the healthy 95.5%).
+    train = [0.688, 0.319] + [0.311] * 9
+    val = [0.395, 0.377] + [0.376] * 9
+    h = hist(train, val)
+    for i, e in enumerate(h):
+        e["lr"] = 0.05 * 0.1 ** i
+    three = dict(n_classes=3, class_shares=[1 / 3] * 3, optimizer="sgd", lr=0.05, epochs=60)
+    f = rules.plateau(h, {}, ctx(schedule="exponential", **three))
+    assert f is not None and f.severity == "warning" and f.fixes[0].overrides == {"schedule.name": "cosine"}
+    # The same stall at a constant rate stays a note; so does a decay past half the run, or one
+    # that reduce_on_plateau made because progress stalled.
+    assert rules.plateau(h, {}, ctx(schedule="constant", **three)).severity == "info"
+    assert rules.plateau(h, {}, ctx(schedule="exponential", **{**three, "epochs": 20})).severity == "info"
+    assert rules.plateau(h, {}, ctx(schedule="reduce_on_plateau", **three)).severity == "info"
+
+
+def test_dropout_that_drowns_the_signal_is_underfitting_with_a_lower_rate_as_the_fix():
+    # A digits net at dropout 0.9: the training loss (units dropped) falls, the validation loss
+    # (all units) stalls near chance from epoch 3.
+    train = [13.537, 10.445, 7.454, 6.499, 4.927, 4.324]
+    val = [2.293, 2.102, 2.068, 2.104, 2.147, 2.169]
+    f = rules.underfitting(hist(train, val), {}, ctx(dropout=0.9))
+    assert f is not None and f.code == "underfitting" and f.fixes[0].overrides == {"model.dropout": 0.2}
+    # Dropout in the usual range, or a validation loss still improving, is no such finding.
+    assert rules.underfitting(hist(train, val), {}, ctx(dropout=0.5)) is None
+    assert rules.underfitting(hist(train, [2.29, 2.1, 2.0, 1.8, 1.6, 1.4]), {}, ctx(dropout=0.9)) is None
+    # Nor a net that fits (validation far below chance), however high its dropout.
+    assert rules.underfitting(hist(train, [0.9, 0.5, 0.3, 0.31, 0.32, 0.33]), {}, ctx(dropout=0.9)) is None
+
+
+def test_a_huge_start_with_saturated_units_is_saturation_not_divergence():
+    # A tanh regression net with N(0, 3) weights: 58% of its units saturated before the first
+    # step, loss 323 at step 1 and 247 over epoch 1, against 1.0 for predicting the mean.
+    reg = ctx(task="regression", loss="mse", activation="tanh", n_classes=None, class_shares=None)
+    first = {**rec(1, saturated={"body.1": 0.577}), "step": 1, "loss": 323.0}
+    signals = {"records": [first], "initial_probe": {"saturated": {"body.1": 0.577}}}
+    h = hist([247.0])
+    f = rules.saturated_activations(h, signals, reg)
+    assert f is not None and f.epoch == 1 and f.evidence["saturated_at_first_probe"]
+    assert f.fixes[0].overrides == {"model.init.weight": "xavier_uniform"}
+    assert rules.diverged(h, signals, reg) is None
+    # Without saturated units the same start is the init blowing up: diverged, with the init fix.
+    calm = {"records": [{**first, "saturated": {"body.1": 0.1}}], "initial_probe": {"saturated": {"body.1": 0.1}}}
+    assert rules.diverged(h, calm, reg).fixes[0].overrides["model.init.weight"] == "auto"
+    # A loss that grew after the start is a divergence, saturated or not.
+    assert rules.diverged(hist([247.0, 3e4]), signals, reg) is not None
+    # After a repair the run no longer starts at that probe: two probes of its own are needed.
+    assert rules.saturated_activations(h, signals, ctx(**{**reg.__dict__, "judged_from": 3})) is None
+
+
+def test_a_recurrent_net_whose_gradient_does_not_travel_back_in_time_has_vanishing_gradients():
+    def lstm(hh, epoch):
+        return {**rec(epoch), "grad_norms": {"rnn.weight_ih_l0": 4e-3, "rnn.weight_hh_l0": hh * 4e-3, "head": 5.7e-3}}
+
+    stuck = hist([1.101, 1.106, 1.101, 1.104])
+    rnn = ctx(model_type="rnn", optimizer="sgd", lr=0.1, n_classes=3, class_shares=[1 / 3] * 3)
+    # The LSTM with N(0, 0.01) weights: 0.012, 0.012, 0.059 in its first checks.
+    small = {"records": [lstm(0.012, 1), lstm(0.012, 2), lstm(0.059, 3)]}
+    f = rules.vanishing_gradients(stuck, small, rnn)
+    assert f is not None and f.fixes[0].overrides == {"model.init.weight": "auto"} and f.fixes[0].architecture
+    # The lowest healthy reading in the suite was 0.26; and a net that progresses is not stuck.
+    assert rules.vanishing_gradients(stuck, {"records": [lstm(0.26, e) for e in (1, 2, 3)]}, rnn) is None
+    assert rules.vanishing_gradients(hist([1.1, 0.9, 0.7, 0.5]), small, rnn) is None
+
+
+def test_heavy_weight_decay_is_named_not_its_symptoms_and_its_onset_is_the_start():
+    # A digits CNN at AdamW with weight decay 100: weights held at zero, so the first layer's
+    # gradient is 1/5000 of the head's, 80% of units output zero and the update ratios are huge.
+    starved = ctx(optimizer="adamw", lr=0.002, weight_decay=100.0, activation="relu")
+    records = [rec(e, norms={"body.0": 1e-7, "body.2": 1e-5, "head": 5e-4}, ratio=0.09,
+                   dead={"body.1": 0.81}) for e in range(1, 6)]
+    flat = hist([2.30268, 2.30262, 2.30266, 2.30261, 2.30266, 2.30262], [2.3026] * 6, acc=[0.09] * 6)
+    for rule in (rules.vanishing_gradients, rules.dying_relu, rules.lr_too_high):
+        assert rule(flat, {"records": records}, starved) is None, rule.__name__
+        assert rule(flat, {"records": records}, ctx(activation="relu")) is not None, rule.__name__
+    f = rules.underfitting(flat, {"records": records}, starved)
+    assert f is not None and f.epoch == 1 and f.fixes[0].overrides == {"optimizer.weight_decay": 1e-4}
+
+
+def test_a_training_loss_inflated_by_dropout_is_not_a_rate_too_high():
+    # Digits at dropout 0.9 (seed 1): the training loss, measured with 9 units in 10 dropped, stays
+    # above twice chance while the whole network does better than chance on validation rows.
+    train = [12.70, 9.13, 7.29, 5.72, 5.46]
+    assert rules.lr_too_high(hist(train, [2.24, 2.13, 2.12, 2.14, 2.18]), {}, ctx(dropout=0.9)) is None
+    # A rate too high breaks both: the same training losses with validation far above chance.
+    assert rules.lr_too_high(hist(train, [63.8, 73.3, 102.1, 59.7, 79.8]), {}, ctx()) is not None
+
+
+def test_gradient_spikes_while_the_loss_keeps_halving_are_batch_noise():
+    # Batch size 1 on wine (seed 1): single-row gradients 10-300x the running median, loss 0.05 -> 0.009.
+    records = [rec(e, grad=0.02) for e in range(1, 5)] + [rec(e, grad=7.0 if e % 2 else 0.02) for e in range(5, 15)]
+    falling = hist([0.52, 0.12, 0.078, 0.053, 0.040, 0.030, 0.024, 0.020, 0.017, 0.015, 0.013, 0.012, 0.010, 0.009])
+    assert rules.exploding_gradients(falling, {"records": records}, ctx(n_classes=3, class_shares=[1 / 3] * 3)) is None
+    stalled = hist([0.52, 0.12, 0.078, 0.053] + [0.05] * 10)
+    assert rules.exploding_gradients(stalled, {"records": records}, ctx(n_classes=3, class_shares=[1 / 3] * 3))
+
+
+def test_a_recurrent_net_thrown_far_above_chance_is_not_called_vanishing():
+    # A GRU at SGD 3.0: its state saturated by the steps, the recurrent gradient reads small too.
+    def gru(hh, epoch):
+        return {**rec(epoch), "grad_norms": {"rnn.weight_ih_l0": 1.0, "rnn.weight_hh_l0": hh, "head": 1.0}}
+
+    rnn = ctx(model_type="rnn", optimizer="sgd", lr=3.0, n_classes=3, class_shares=[1 / 3] * 3)
+    records = {"records": [gru(0.05, e) for e in (1, 2, 3)]}
+    assert rules.vanishing_gradients(hist([13.9, 10.3, 19.4, 15.1]), records, rnn) is None
+    assert rules.vanishing_gradients(hist([1.10, 1.10, 1.10, 1.10]), records, rnn) is not None

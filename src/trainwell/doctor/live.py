@@ -12,10 +12,20 @@ from .findings import Finding, ranked
 
 # Problems that only slow training down: what was learned before them is worth keeping.
 SLOW_NOT_DAMAGED = {"lr_too_low", "plateau", "class_imbalance"}
+# Epochs between the older healthy states kept for a rollback (two of them, so one is always
+# 4-8 epochs back): a problem is found a few epochs after its onset (two loss jumps, four epochs
+# above chance), and the last healthy state is then already past the onset.
+ANCHOR_SPACING = 4
+# Findings read from the probes, which come every fourth epoch on tiny epochs: their onset is the
+# first probe that saw the problem, and the damage may be older (ReLUs killed by SGD at 2.0 were
+# first seen at epoch 3; rolled back to a state of epoch 2, already dead, the net ended 6 points
+# short). For these only the latest healthy state, if before the onset, or the start will do.
+PROBED = {"dying_relu", "saturated_activations", "vanishing_gradients"}
 
 _CONTEXT_KEYS = {"optimizer.lr": "lr", "optimizer.weight_decay": "weight_decay", "optimizer.name": "optimizer",
                  "model.dropout": "dropout", "data.imbalance": "imbalance",
-                 "model.activation": "activation", "optimizer.momentum": "momentum"}
+                 "model.activation": "activation", "optimizer.momentum": "momentum",
+                 "schedule.name": "schedule"}
 
 
 def _update_context(ctx, overrides: dict) -> None:
@@ -63,6 +73,7 @@ class Doctor(Callback):
         self.applied: dict = {}             # every override applied, for the repaired config
         self._good = None                   # the last healthy state
         self._first = None                  # the state training started from
+        self._anchors: list = []            # older healthy states, ANCHOR_SPACING epochs apart
         self._best = None                   # (val_loss, model weights) of the best epoch, with repair on
         self.seconds = 0.0                  # time spent examining and repairing
 
@@ -108,7 +119,7 @@ class Doctor(Callback):
             trainer.should_stop = True
             trainer.stop_reason = "the doctor stopped training: it diverged (see findings)"
         elif self.repair and self._healthy(trainer, found):
-            self._good = _snapshot(trainer)
+            self._keep_healthy(_snapshot(trainer))
 
     def on_fit_end(self, trainer):
         for r in self.repairs:
@@ -132,6 +143,25 @@ class Doctor(Callback):
             # at AdamW 2.0: 15.9, then 1.07 with every later rate stuck at chance from there).
             return False
         return not ceilings or loss <= 1.5 * min(ceilings)
+
+    def _keep_healthy(self, snapshot) -> None:
+        self._good = snapshot
+        # Kept by reference, not copied: a snapshot is never changed once taken.
+        epoch = snapshot[1]["pos"]["epoch"]
+        if not self._anchors or epoch - self._anchors[-1][1]["pos"]["epoch"] >= ANCHOR_SPACING:
+            self._anchors = (self._anchors + [snapshot])[-2:]
+
+    def _rollback_target(self, finding: Finding):
+        """Back to the last healthy state from before the problem began: a state after its onset
+        already carries the damage (heavy L2 in the suite: weights shrunk to near zero, and from
+        there the repaired run ended 2-3 points short in its remaining epochs). The latest such
+        state, not the start: an LSTM whose loss jumped at epochs 12 and 15 went back to epoch 3
+        and trained its 8 good epochs again. Slow progress leaves the weights sound, though: there
+        the latest healthy state is kept."""
+        if finding.code in SLOW_NOT_DAMAGED or not finding.epoch or self._first is None:
+            return self._good
+        older = [] if finding.code in PROBED else list(reversed(self._anchors))
+        return next((s for s in [self._good, *older] if s[1]["pos"]["epoch"] < finding.epoch), self._first)
 
     def _pick_fix(self, finding: Finding):
         from .repair import can_apply
@@ -195,19 +225,12 @@ class Doctor(Callback):
             # The repaired run starts here: a later problem rolls back no further than this (and
             # never onto the old network's weights after a rebuild).
             doctor._good = doctor._first = _snapshot(t)
+            doctor._anchors = []
             if rebuilt:
                 doctor._best = None
 
         self.repairs.append(record)
-        # Back to the last healthy state from before the problem began: a state after its onset
-        # already carries the damage (heavy L2 in the suite: weights shrunk to near zero, and
-        # from there the repaired run ended 2-3 points short in its remaining epochs).
-        # Slow progress leaves the weights sound, though: there the latest healthy state is kept.
-        good = self._good
-        if finding.code not in SLOW_NOT_DAMAGED and finding.epoch and self._first is not None \
-                and good[1]["pos"]["epoch"] >= finding.epoch:
-            good = self._first
-        tensors, meta = good
+        tensors, meta = self._rollback_target(finding)
         raise Rollback(tensors, meta, after_rollback)
 
     def _after(self, trainer, repair: dict) -> dict:

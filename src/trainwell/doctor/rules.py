@@ -45,6 +45,7 @@ class Context:
     lr_raised: bool = False         # the doctor raised the rate (lr_too_low) during this run
     momentum: float = 0.0           # sgd: the effective step is lr / (1 - momentum)
     target_scaled: bool = True      # regression: the target is standardized while training
+    schedule: str = "constant"      # schedule.name
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -128,6 +129,15 @@ def _heavy_l2(ctx: Context) -> bool:
     return ctx.weight_decay >= (1.0 if ctx.optimizer == "adamw" else 0.1)
 
 
+def _starved_by_l2(ctx: Context) -> bool:
+    """Weight decay heavy enough to hold every weight near zero explains the symptoms of tiny
+    weights: gradients that fade layer by layer, units that output zero, update ratios inflated
+    by the small weights they are divided by. Those rules leave it to underfitting, which names
+    the decay (a digits CNN at AdamW with weight decay 100 was called vanishing_gradients at epoch
+    1 and given Adam, which kept it at chance)."""
+    return _heavy_l2(ctx)
+
+
 def _l2_fix(ctx: Context) -> Fix:
     return Fix({"optimizer.weight_decay": 1e-4},
                f"weight_decay {ctx.weight_decay:g} holds the weights near zero; 1e-4 regularises without that")
@@ -204,8 +214,12 @@ def _lr_raise(ctx: Context, ratio: float) -> float | None:
     return min(_ratio_factor(ratio, 10, 10, 1e4, target=5e-3), room)
 
 
-# Adam's and AdamW's default rate: the floor of a first cut of an adaptive optimizer (see _lr_cut)
+# Adam's and AdamW's default rate: the floor of a first cut of an adaptive optimizer (see _lr_cut).
+# Adagrad's is 1e-2 (PyTorch's default, Duchi et al.): it divides by the sum of all squared
+# gradients so far, so its steps keep shrinking and it needs a larger nominal rate; Adagrad at 5
+# on diabetes, cut to 5e-3, ended at r2 -0.06 against 0.12.
 ADAPTIVE_SAFE_LR = 1e-3
+SAFE_LR = {"adagrad": 1e-2}
 
 
 def _lr_cut(ctx: Context, records: list[dict], ratio: float | None = None) -> float:
@@ -240,7 +254,7 @@ def _lr_cut(ctx: Context, records: list[dict], ratio: float | None = None) -> fl
         # adaptive runs are usually tuned around (still at least 10x): Adam at 0.3 on
         # breast_cancer, cut 1000x to 3e-4, ended 2.4 points short of the same net at 1e-3. If
         # 1e-3 still overshoots, the next cut is sized from there.
-        factor = max(factor, min(0.1, ADAPTIVE_SAFE_LR / ctx.lr))
+        factor = max(factor, min(0.1, SAFE_LR.get(ctx.optimizer, ADAPTIVE_SAFE_LR) / ctx.lr))
     return factor
 
 
@@ -354,6 +368,12 @@ def diverged(history, signals, ctx: Context) -> Finding | None:
                f"(see bad_input_data).")
         fixes = [Fix({"data.clean.impute": "median"}, "impute the missing values")]
     elif ctx.scale != "none" and _init_blowup(signals.get("records", []), chance):
+        if nf is None and max(losses) <= losses[0] * 1.01 and saturated_activations(history, signals, ctx):
+            # Huge from the first step and no higher since, with half of a sigmoid/tanh layer's
+            # units saturated: nothing diverged; the init saturated the units and its large
+            # weights scale the output (a tanh regression net with N(0, 3) weights: loss 323 at
+            # step 1, 247 over epoch 1). saturated_activations says so, with the init as its fix.
+            return None
         first = signals["records"][0]
         evidence.update(first_check_loss=first["loss"], first_check_step=first["step"])
         why = (f"The loss was already {first['loss']:.3g} at step {first['step']}, over 100x the {chance:.3g} of a "
@@ -394,9 +414,14 @@ def exploding_gradients(history, signals, ctx: Context) -> Finding | None:
         if base > 0 and records[i]["grad_norm"] > 10 * base:
             spikes.append((i, records[i]["grad_norm"], base))
     huge = [r for r in records if r["grad_norm"] > 1e4]  # no sane scaled problem has gradient norms of 10^4
+    # Spikes while the training loss halved since the first of them are the noise of small
+    # batches, not a blow-up: batch size 1 on wine had single-row gradients of 7 against a median
+    # of 0.02 while its loss fell from 0.05 to 0.009.
+    if spikes and not huge and _still_falling(history, records[spikes[0][0]]["epoch"]):
+        spikes = []
     # Three spikes: one can be an unlucky batch; three is a pattern.
     if len(spikes) < 3 and len(huge) < 2:
-        return None
+        return _loss_jumps(history, ctx)
     first = records[spikes[0][0]] if spikes else huge[0]
     worst = max(r["grad_norm"] for r in records)
     return Finding(
@@ -410,10 +435,60 @@ def exploding_gradients(history, signals, ctx: Context) -> Finding | None:
          _lr_fix(ctx, 0.3, "smaller steps for the same gradients")])
 
 
+def _still_falling(history, since_epoch: int) -> bool:
+    """The training loss of the last epoch is under half of the loss in epoch `since_epoch`."""
+    at = [h["train_loss"] for i, h in enumerate(history) if _epoch(history, i) == since_epoch
+          and isinstance(h.get("train_loss"), (int, float)) and math.isfinite(h["train_loss"])]
+    last = _vals(history, "train_loss")
+    return bool(at and last) and last[-1] < 0.5 * at[0]
+
+
+def _loss_jumps(history, ctx: Context) -> Finding | None:
+    """Exploding gradients seen in the loss: a run that had learned and then, twice, lost half of
+    it in one epoch. The checks read the gradient at a few steps an epoch (one on short epochs),
+    so a spike between them shows only in the epoch's loss: an LSTM raised from Adam 3e-7 to
+    3e-3 went 0.54 -> 1.17 at epoch 12 and 0.46 -> 1.20 at epoch 15 (chance 1.10), with the
+    checked norms within 4x of their median, and ended 0.837 against 0.904; with the gradient
+    norm clipped to 1 the same net at 3e-3 scored 0.948.
+    A jump counts when the epoch's training loss is 1.5x the epoch before (not a wobble), more
+    than 2x the best so far, and gives back at least half the distance from the best to chance
+    (the model forgot what it learned; a loss of 0.16 rising to 0.39 with chance at 1.10 is not
+    that). Only after the loss was below half of chance: before that there was nothing to lose,
+    and a rate far too high is lr_too_high's. Two jumps: one can be an unlucky batch. None of the
+    suite's healthy runs on seeds 0-2 had even one."""
+    level = chance_loss(ctx)
+    epochs = [(_epoch(history, i), h["train_loss"]) for i, h in enumerate(history)
+              if isinstance(h.get("train_loss"), (int, float)) and math.isfinite(h["train_loss"])]
+    if level is None and epochs:
+        level = epochs[0][1]  # no chance level (a target in its own units): the first epoch's loss
+    if not level or len(epochs) < 4:
+        return None
+    jumps, best = [], epochs[0][1]
+    for (_, before), (epoch, loss) in zip(epochs, epochs[1:]):
+        if best < 0.5 * level and loss > 1.5 * before and loss > 2 * best and loss - best > 0.5 * (level - best):
+            jumps.append((epoch, before, loss, best))
+        best = min(best, loss)
+    if len(jumps) < 2:
+        return None
+    told = "; ".join(f"epoch {e}: {b:.3g} -> {a:.3g}" for e, b, a, _ in jumps[:4])
+    return Finding(
+        "exploding_gradients", "warning", jumps[0][0], None,
+        {"loss_jumps": len(jumps), "jumps": [{"epoch": e, "loss_before": b, "loss": a, "best_before": m}
+                                             for e, b, a, m in jumps[:6]],
+         "chance_loss": level, "limits": "loss 1.5x the epoch before, 2x the best, half the way back to chance; 2 jumps"},
+        f"The training loss jumped back up {len(jumps)} times after it had fallen ({told}), each time losing "
+        f"more than half of what the model had learned (chance is {level:.3g}). A few very large gradients "
+        f"between the checks (common in recurrent networks) times the learning rate ({ctx.lr:g}) throw the "
+        f"weights far from where they were.",
+        [Fix({"regularization.clip_grad_norm": 1.0}, "clip the global gradient norm to 1, so one large gradient "
+             "cannot throw the weights"),
+         _lr_fix(ctx, 0.3, "smaller steps for the same gradients")])
+
+
 # ----------------------------------------------------------------------------- learning rate
 def lr_too_high(history, signals, ctx: Context) -> Finding | None:
     losses = _vals(history, "train_loss")
-    if len(losses) < 4:
+    if len(losses) < 4 or _starved_by_l2(ctx):
         return None
     chance = chance_loss(ctx)
     ratio = _median_ratio(signals.get("records", []))
@@ -425,6 +500,13 @@ def lr_too_high(history, signals, ctx: Context) -> Finding | None:
     # Steps of at least 0.1% of each weight: a run whose weights barely move (lr too LOW, or a
     # fresh net that starts above chance) cannot be overshooting, however high its loss.
     moving = ratio is None or ratio > 1e-3
+    # A training loss measured with units dropped (dropout 0.9) can sit far above chance while
+    # the whole network predicts better than chance on validation rows: the rate did not break
+    # the model (digits at dropout 0.9: train 9.1 -> 5.5, validation 2.13-2.18, chance 2.30). A
+    # rate too high breaks both (the suite's lr faults: validation 2-30x chance on most epochs).
+    vals = _vals(history, "val_loss")[-4:]
+    sound = chance is not None and len(vals) >= 2 and statistics.median(vals) < chance
+    moving = moving and not sound
     # Above chance after 3 epochs: steps so large the model is worse than ignoring its input.
     above_chance = chance is not None and min(recent) > 1.1 * chance and moving
     # Twice chance on each of the last 4 epochs needs no flat trend: a loss falling from 5x to 2.5x
@@ -527,6 +609,21 @@ def plateau(history, signals, ctx: Context) -> Finding | None:
     high = chance is not None and best_recent > 0.3 * chance
     if best_recent < best_before * 0.995 or not high:
         return None
+    decayed = _schedule_collapse(history, ctx)
+    if decayed:
+        peak, now = decayed
+        return Finding(
+            "plateau", "warning", _epoch(history, -span - 1), None,
+            {"metric": key, "best_before": best_before, "best_last_8": best_recent, "chance_loss": chance,
+             "schedule": ctx.schedule, "peak_lr": peak, "lr_now": now, "epochs_run": _epoch(history, -1),
+             "epochs_planned": ctx.epochs, "limit": "lr under 1% of its peak before half the epochs"},
+            f"{key} has not improved in {span} epochs (best {best_before:.4g}) and is still high, because the "
+            f"{ctx.schedule} schedule has already taken the learning rate from {peak:.3g} to {now:.3g} with "
+            f"{ctx.epochs - _epoch(history, -1)} of {ctx.epochs} epochs still to run: steps that small no longer move "
+            f"the weights. The schedule decays far too fast for this run (schedule.gamma, step_size or milestones).",
+            [Fix({"schedule.name": "cosine"}, "a cosine schedule spends the whole run going from the rate to zero, "
+                                               "instead of reaching zero in a few epochs"),
+             Fix({"schedule.name": "constant"}, "keep the rate constant")])
     return Finding(
         "plateau", "info", _epoch(history, -span - 1), None,
         {"metric": key, "best_before": best_before, "best_last_8": best_recent, "chance_loss": chance},
@@ -534,6 +631,21 @@ def plateau(history, signals, ctx: Context) -> Finding | None:
         f"sits on a flat region: a lower rate can settle into a narrow valley, a schedule restarts progress.",
         [Fix({"schedule.name": "reduce_on_plateau"}, "halve the learning rate when validation loss stalls"),
          _lr_fix(ctx, 0.3, "a smaller learning rate for fine progress")])
+
+
+def _schedule_collapse(history, ctx: Context) -> tuple[float, float] | None:
+    """(peak lr, lr now) when a decaying schedule has cut the rate under 1% of its peak before
+    half of the planned epochs: two decays by the usual gamma of 0.1, which a step or exponential
+    schedule is meant to spread over the run (an exponential schedule with gamma 0.1 per epoch took
+    an iris net's SGD 0.05 to 5e-7 by epoch 6 of 60, and it stopped at 86% against the healthy
+    95.5%). reduce_on_plateau cuts the rate because progress stalled, by design: not a collapse."""
+    if ctx.schedule in ("constant", "reduce_on_plateau", "one_cycle"):
+        return None
+    lrs = [h["lr"] for h in history if isinstance(h.get("lr"), (int, float)) and h["lr"] == h["lr"]]
+    if len(lrs) < 2 or _epoch(history, -1) >= 0.5 * ctx.epochs:
+        return None
+    peak, now = max(lrs), lrs[-1]
+    return (peak, now) if peak > 0 and now < 0.01 * peak else None
 
 
 def stuck_at_chance(history, signals, ctx: Context) -> Finding | None:
@@ -576,7 +688,8 @@ def stuck_at_chance(history, signals, ctx: Context) -> Finding | None:
     causes = [r.__name__ for r in (vanishing_gradients, dying_relu, saturated_activations, class_imbalance, lr_too_low)
               if r(history, signals, ctx) is not None]
     return Finding(
-        "stuck_at_chance", "info" if causes else "error", _epoch(history, -3), None,
+        # Heavy L2 works from the first step: its onset is the start, and a rollback goes there.
+        "stuck_at_chance", "info" if causes else "error", _epoch(history, 0 if _heavy_l2(ctx) else -3), None,
         {"train_loss_last_3": losses[-3:], "chance_loss": round(chance, 5), "majority_share": majority,
          "train_accuracy_last_3": acc[-3:], "median_update_ratio": ratio, "caused_by": causes},
         f"The training loss stays at {losses[-1]:.4g}, the {chance:.4g} of a model that ignores its inputs and "
@@ -650,6 +763,10 @@ def underfitting(history, signals, ctx: Context) -> Finding | None:
     # towards zero), so 5 epochs and a 3-epoch stall suffice; otherwise 10 epochs and 5, since
     # a healthy run can pause for a few epochs early on.
     heavy = _heavy_l2(ctx)
+    if chance is not None and val and ctx.dropout > 0.5:
+        found = _dropout_underfit(history, train, val, chance, ctx)
+        if found:
+            return found
     if chance is None or len(train) < (5 if heavy else 10) or not val:
         return None
     gain = _rel_improvement(train, 3 if heavy else 5)
@@ -681,7 +798,9 @@ def underfitting(history, signals, ctx: Context) -> Finding | None:
     if _heavy_l2(ctx):
         fixes.insert(0, _l2_fix(ctx))
     return Finding(
-        "underfitting", "warning", _epoch(history, -4 if heavy else -6), None,
+        # Heavy L2 works from the first step: its onset is the start, and a rollback goes there
+        # (a state from epoch 1 of breast_cancer at Adam weight decay 3 ended 1.2 points lower).
+        "underfitting", "warning", _epoch(history, 0 if heavy else -6), None,
         {"train_loss": train[-1], "val_loss": val[-1], "chance_loss": chance, "limit": f"{limit} x chance",
          f"train_loss_gain_last_{3 if heavy else 5}_epochs": gain},
         f"Training loss stalls at {train[-1]:.4g}, more than {limit:.0%} of the {chance:.4g} of a model ignoring its "
@@ -691,8 +810,77 @@ def underfitting(history, signals, ctx: Context) -> Finding | None:
         fixes)
 
 
+def _recurrent_vanishing(history, records: list[dict], losses: list[float], ctx: Context) -> Finding | None:
+    """A recurrent net's gradient through time, read as its recurrent weights' gradient over its
+    input weights' (weight_hh / weight_ih of the first layer). Both see the same error signal;
+    the recurrent one is a sum over steps of the error times the previous hidden state, so it
+    fades when the state (or its gradient through the steps) does. Healthy GRUs and LSTMs in the
+    suite, seeds 0-1: 0.26 at the lowest (a first check), medians 0.46-2.1. An LSTM with N(0,
+    0.01) weights on 60-step sequences: 0.012, 0.012, 0.059 in its first 3 checks, at chance all
+    run at SGD 0.1 and after raises to 0.01 and 1.0. Under 0.1 (2.6x below the lowest healthy
+    reading) on the median of the last 3 checks, with under 5% progress in 2 epochs."""
+    ratios = []
+    for r in records[-3:]:
+        norms = r["grad_norms"]
+        ih = next((v for k, v in norms.items() if "weight_ih" in k), None)
+        hh = next((v for k, v in norms.items() if "weight_hh" in k), None)
+        if ih and hh is not None:
+            ratios.append(hh / ih)
+    gain = _rel_improvement(losses, 2)
+    if len(ratios) < 3 or len(losses) < 3 or gain is None or gain > 0.05:
+        return None
+    # Stuck near chance, not thrown far above it: a GRU at SGD 3.0 (loss 10-40, chance 1.1) also
+    # reads a small ratio, its state saturated by the steps; that is lr_too_high's.
+    chance = chance_loss(ctx)
+    if chance is not None and losses[-1] > 1.1 * chance:
+        return None
+    ratio = statistics.median(ratios)
+    if ratio >= 0.1:
+        return None
+    return Finding(
+        "vanishing_gradients", "error", records[-3]["epoch"], records[-3]["step"],
+        {"recurrent_to_input_grad_ratio": ratio, "limit": 0.1, "train_loss_gain_last_2_epochs": gain},
+        f"The recurrent weights get {ratio:.1e} of the gradient the input weights get: the error does not travel "
+        f"back through the time steps, so the network cannot learn what happened earlier in a sequence and "
+        f"training barely progresses. The initial weights are far too small for the hidden size: the hidden state "
+        f"stays near zero and carries nothing from step to step.",
+        [Fix({"model.init.weight": "auto"}, "the standard init for recurrent cells (uniform in +-1/sqrt(hidden)) "
+                                            "gives the hidden state a usable size", architecture=True)] + ([Fix({"optimizer.name": "adam", "optimizer.lr": 1e-3},
+                  "Adam scales each weight's step by its own gradient size, so small gradients still move")]
+             if ctx.optimizer != "adam" else []))
+
+
+def _dropout_underfit(history, train: list[float], val: list[float], chance: float, ctx: Context) -> Finding | None:
+    """Dropout above 0.5 that leaves the network unable to learn. The training loss is measured
+    with units dropped, the validation loss with all of them: when the dropped net does worse than
+    the whole one and the whole one stalls far from a fit, the dropping is what holds it back (a
+    digits net at dropout 0.9: training loss 13.5 -> 2.9, validation stuck at 0.9-1.0x chance from
+    epoch 3, 33% accuracy; the same net at 0.5 reached 95.6%). The training loss still falls, so
+    the usual stall test (train loss flat) never fires. Five epochs, the last 3 without a new best
+    validation loss, at 40% of chance or more (the limit below; 60% for regression)."""
+    if len(val) < 5 or len(train) < 5:
+        return None
+    limit = 0.6 if ctx.task == "regression" else 0.4
+    best_before, best_recent = min(val[:-3]), min(val[-3:])
+    if best_recent < 0.99 * best_before or val[-1] < limit * chance or train[-1] <= val[-1]:
+        return None
+    to = 0.2
+    return Finding(
+        "underfitting", "warning", _epoch(history, -3), None,
+        {"dropout": ctx.dropout, "train_loss": train[-1], "val_loss": val[-1], "best_val_loss": best_before,
+         "chance_loss": chance, "limit": f"dropout > 0.5, val >= {limit} x chance with no new best in 3 epochs, "
+                                         f"train (units dropped) above val"},
+        f"With dropout {ctx.dropout:g}, {ctx.dropout:.0%} of the units are switched off at every step: the network "
+        f"trains as a much smaller, noisy one. Its validation loss ({val[-1]:.4g}, all units on) has not improved "
+        f"in 3 epochs and is {val[-1] / chance:.0%} of a model ignoring its inputs, while the training loss with "
+        f"units dropped is higher still ({train[-1]:.4g}). The usual range for dropout is 0.1 to 0.5.",
+        [Fix({"model.dropout": to}, f"dropout {to:g} regularises without drowning the signal")])
+
+
 # ----------------------------------------------------------------------------- gradients and units
 def vanishing_gradients(history, signals, ctx: Context) -> Finding | None:
+    if _starved_by_l2(ctx):
+        return None
     records = [r for r in signals.get("records", []) if len(r.get("grad_norms", {})) >= 3]
     losses = _vals(history, "train_loss")
     # Or the signal itself dies on the way forward (see _signal_shrink): then every layer's
@@ -700,6 +888,8 @@ def vanishing_gradients(history, signals, ctx: Context) -> Finding | None:
     # before the first step counts), so it needs no 3 checks: on a tiny set they come every
     # fourth epoch, and lr_too_low, seeing the tiny steps, would raise the rate first.
     shrink = _signal_shrink(signals, ctx)
+    if ctx.model_type == "rnn":
+        return _recurrent_vanishing(history, records, losses, ctx)
     if len(records) < (1 if shrink else 3) or len(losses) < 3:
         return None
     ratios = []
@@ -793,7 +983,7 @@ def _from_the_start(probes: list[dict], key: str, layers: list[str], initial: di
 
 def dying_relu(history, signals, ctx: Context) -> Finding | None:
     probes = [r for r in signals.get("records", []) if r.get("dead")]
-    if len(probes) < 2:
+    if len(probes) < 2 or _starved_by_l2(ctx):
         return None
     # Half a layer's units output zero for every probe row on the last two probes: they get no
     # gradient and, with a plain ReLU, never come back. A quarter, in a layer that had more than
@@ -842,13 +1032,25 @@ def dying_relu(history, signals, ctx: Context) -> Finding | None:
         fixes)
 
 
+def _initial_saturated(signals, ctx: Context) -> dict | None:
+    """The probe before the first step, as a probe of this stretch of the run (not after a
+    repair: the run no longer starts there)."""
+    initial = signals.get("initial_probe") or {}
+    if ctx.judged_from or not initial.get("saturated"):
+        return None
+    return {"saturated": initial["saturated"], "epoch": 1, "step": 0}
+
+
 def saturated_activations(history, signals, ctx: Context) -> Finding | None:
     probes = [r for r in signals.get("records", []) if r.get("saturated")]
-    if len(probes) < 2:
+    initial = _initial_saturated(signals, ctx)
+    # The probe before the first step counts as one of the two: units saturated by the init and
+    # still so after the first epoch are a fact of the init, not noise.
+    if len(probes) + (initial is not None) < 2:
         return None
     # Half of the pre-activations beyond |z| = 5 on the last two probes: the derivative there is
     # < 0.007 (sigmoid) or < 0.0002 (tanh), so those units pass almost no gradient.
-    last = probes[-2:]
+    last = ([initial] + probes)[-2:] if initial else probes[-2:]
     layers = [name for name in last[-1]["saturated"] if all(p["saturated"].get(name, 0) > 0.5 for p in last)]
     if not layers:
         return None
@@ -866,7 +1068,7 @@ def saturated_activations(history, signals, ctx: Context) -> Finding | None:
     # smaller rate would not shrink them (not offered); later: the steps grew the weights.
     fixes += arch if at_init else [lr] + arch
     return Finding(
-        "saturated_activations", "warning", last[0]["epoch"], last[0]["step"],
+        "saturated_activations", "warning", last[0]["epoch"], last[0]["step"] or None,
         {"saturated_share": {n: round(last[-1]["saturated"][n], 3) for n in layers}, "limit": 0.5, "z": 5,
          "saturated_at_first_probe": at_init},
         f"{share:.0%} of the pre-activations feeding {worst} are beyond |z| = 5, where sigmoid and tanh are flat. "
