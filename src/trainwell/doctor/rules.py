@@ -845,9 +845,10 @@ def _recurrent_vanishing(history, records: list[dict], losses: list[float], ctx:
         f"training barely progresses. The initial weights are far too small for the hidden size: the hidden state "
         f"stays near zero and carries nothing from step to step.",
         [Fix({"model.init.weight": "auto"}, "the standard init for recurrent cells (uniform in +-1/sqrt(hidden)) "
-                                            "gives the hidden state a usable size", architecture=True)] + ([Fix({"optimizer.name": "adam", "optimizer.lr": 1e-3},
-                  "Adam scales each weight's step by its own gradient size, so small gradients still move")]
-             if ctx.optimizer != "adam" else []))
+                                            "gives the hidden state a usable size", architecture=True)]
+        + ([Fix({"optimizer.name": "adam", "optimizer.lr": 1e-3},
+                "Adam scales each weight's step by its own gradient size, so small gradients still move")]
+           if ctx.optimizer != "adam" else []))
 
 
 def _dropout_underfit(history, train: list[float], val: list[float], chance: float, ctx: Context) -> Finding | None:
