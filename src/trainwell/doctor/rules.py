@@ -126,16 +126,12 @@ def _heavy_l2(ctx: Context) -> bool:
     # Coupled L2 (sgd, adam, ...) of 0.1 pulls every weight 10% of the way to zero per unit of
     # lr; common values are 1e-5..1e-3. Decoupled (adamw) decay is gentler: 0.01 is its
     # default, 1 is heavy.
+    # Decay this heavy also explains the symptoms of tiny weights: gradients that fade layer by
+    # layer, units that output zero, update ratios inflated by the small weights they are divided
+    # by. vanishing_gradients, dying_relu and lr_too_high leave it to underfitting, which names the
+    # decay (a digits CNN at AdamW with weight decay 100 was called vanishing_gradients at epoch 1
+    # and given Adam, which kept it at chance).
     return ctx.weight_decay >= (1.0 if ctx.optimizer == "adamw" else 0.1)
-
-
-def _starved_by_l2(ctx: Context) -> bool:
-    """Weight decay heavy enough to hold every weight near zero explains the symptoms of tiny
-    weights: gradients that fade layer by layer, units that output zero, update ratios inflated
-    by the small weights they are divided by. Those rules leave it to underfitting, which names
-    the decay (a digits CNN at AdamW with weight decay 100 was called vanishing_gradients at epoch
-    1 and given Adam, which kept it at chance)."""
-    return _heavy_l2(ctx)
 
 
 def _l2_fix(ctx: Context) -> Fix:
@@ -488,7 +484,7 @@ def _loss_jumps(history, ctx: Context) -> Finding | None:
 # ----------------------------------------------------------------------------- learning rate
 def lr_too_high(history, signals, ctx: Context) -> Finding | None:
     losses = _vals(history, "train_loss")
-    if len(losses) < 4 or _starved_by_l2(ctx):
+    if len(losses) < 4 or _heavy_l2(ctx):
         return None
     chance = chance_loss(ctx)
     ratio = _median_ratio(signals.get("records", []))
@@ -506,9 +502,8 @@ def lr_too_high(history, signals, ctx: Context) -> Finding | None:
     # rate too high breaks both (the suite's lr faults: validation 2-30x chance on most epochs).
     vals = _vals(history, "val_loss")[-4:]
     sound = chance is not None and len(vals) >= 2 and statistics.median(vals) < chance
-    moving = moving and not sound
     # Above chance after 3 epochs: steps so large the model is worse than ignoring its input.
-    above_chance = chance is not None and min(recent) > 1.1 * chance and moving
+    above_chance = chance is not None and min(recent) > 1.1 * chance and moving and not sound
     # Twice chance on each of the last 4 epochs needs no flat trend: a loss falling from 5x to 2.5x
     # chance is still a model far worse than ignoring its input (a GRU at Adam 1.0 stayed there for
     # 12 of its 20 epochs, and was called only when the trend flattened). A fresh network starts
@@ -522,7 +517,7 @@ def lr_too_high(history, signals, ctx: Context) -> Finding | None:
     # 5.9, 4.0).
     start = max(chance, math.log(len(ctx.class_shares))) if chance is not None and ctx.class_shares else chance
     descending = all(b < 0.9 * a for a, b in zip(recent, recent[1:]))
-    well_above = chance is not None and min(recent) > 2 * start and moving and not descending
+    well_above = chance is not None and min(recent) > 2 * start and moving and not sound and not descending
     # 5% of each weight's size per step is huge: healthy runs move 0.01%-1% (Karpathy's 1e-3 rule).
     big_steps = ratio is not None and ratio > 0.05
     # Loss jumps: an epoch whose training loss is 50% above the one before, by at least a tenth
@@ -880,7 +875,7 @@ def _dropout_underfit(history, train: list[float], val: list[float], chance: flo
 
 # ----------------------------------------------------------------------------- gradients and units
 def vanishing_gradients(history, signals, ctx: Context) -> Finding | None:
-    if _starved_by_l2(ctx):
+    if _heavy_l2(ctx):
         return None
     records = [r for r in signals.get("records", []) if len(r.get("grad_norms", {})) >= 3]
     losses = _vals(history, "train_loss")
@@ -984,7 +979,7 @@ def _from_the_start(probes: list[dict], key: str, layers: list[str], initial: di
 
 def dying_relu(history, signals, ctx: Context) -> Finding | None:
     probes = [r for r in signals.get("records", []) if r.get("dead")]
-    if len(probes) < 2 or _starved_by_l2(ctx):
+    if len(probes) < 2 or _heavy_l2(ctx):
         return None
     # Half a layer's units output zero for every probe row on the last two probes: they get no
     # gradient and, with a plain ReLU, never come back. A quarter, in a layer that had more than
