@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-import yaml
+from . import yamlio
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError, UserError
@@ -503,8 +503,8 @@ def parse_override(item: str) -> tuple[str, Any]:
         raise UserError(f"--set {item!r}: expected key.path=value, e.g. --set optimizer.lr=0.01")
     key, raw = item.split("=", 1)
     try:
-        value = yaml.safe_load(raw) if raw.strip() else raw
-    except yaml.YAMLError:
+        value = yamlio.load(raw) if raw.strip() else raw
+    except yamlio.YAMLError:
         value = raw
     return key.strip(), value
 
@@ -597,8 +597,8 @@ def read_yaml(path: str | Path) -> dict:
     if not p.is_file():
         raise UserError(f"Config file {str(p)!r} not found.")
     try:
-        raw = yaml.safe_load(p.read_text()) or {}
-    except yaml.YAMLError as exc:
+        raw = yamlio.load(p.read_text()) or {}
+    except yamlio.YAMLError as exc:
         raise UserError(f"Config file {str(p)!r} is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise UserError(f"Config file {str(p)!r} must hold a mapping of sections, got {type(raw).__name__}.")
@@ -610,7 +610,7 @@ def load_config(source: str | Path | dict | Config, overrides: dict[str, Any] | 
     if isinstance(source, Config):
         raw = source.model_dump(mode="json")
     elif isinstance(source, dict):
-        raw = yaml.safe_load(yaml.safe_dump(source))  # deep copy, and plain types only
+        raw = yamlio.load(yamlio.dump(source))  # deep copy, and plain types only
     else:
         raw = read_yaml(source)
     if isinstance(overrides, list):
@@ -619,7 +619,7 @@ def load_config(source: str | Path | dict | Config, overrides: dict[str, Any] | 
 
 
 def dump_config(cfg: Config) -> str:
-    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
+    return yamlio.dump(cfg.model_dump(mode="json"), sort_keys=False)
 
 
 def json_schema() -> dict:

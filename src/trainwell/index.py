@@ -142,15 +142,15 @@ def key_hyperparameters(config: dict) -> dict:
 
 def row_from_dir(run_dir: Path) -> dict | None:
     """The index row for a run directory, read from its files; None if it is not a run."""
-    import yaml
+    from . import yamlio
 
     run_dir = Path(run_dir).resolve()
     info = _read(run_dir / "run.json")
     if not isinstance(info, dict):
         return None
     try:
-        config = yaml.safe_load((run_dir / "config.yaml").read_text()) or {}
-    except (OSError, yaml.YAMLError):
+        config = yamlio.load((run_dir / "config.yaml").read_text()) or {}
+    except (OSError, yamlio.YAMLError):
         config = {}
     metrics = _read(run_dir / "metrics.json") or {}
     best = info.get("best") or {}
@@ -492,7 +492,7 @@ def _flatten(d, prefix: str = "") -> dict:
 def compare(refs: list[str], root: str | Path = "runs") -> dict:
     """Config differences and metrics side by side for two or more runs, as plain values:
     {"runs": [ids], "paths": [...], "config": {key: [values]}, "summary": {...}, "val": {...}, "test": {...}}."""
-    import yaml
+    from . import yamlio
 
     if len(refs) < 2:
         raise UserError(f"compare needs at least two runs, got {len(refs)}")
@@ -513,8 +513,8 @@ def compare(refs: list[str], root: str | Path = "runs") -> dict:
     configs = []
     for d in dirs:
         try:
-            configs.append(_flatten(yaml.safe_load((d / "config.yaml").read_text()) or {}))
-        except (OSError, yaml.YAMLError):
+            configs.append(_flatten(yamlio.load((d / "config.yaml").read_text()) or {}))
+        except (OSError, yamlio.YAMLError):
             configs.append({})
     keys = sorted(set().union(*configs))
     missing = object()

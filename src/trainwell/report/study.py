@@ -150,11 +150,11 @@ def build_study_report(study_dir: str | Path, study, *, metric: str | None = Non
 
 
 def _yaml(obj) -> str:
-    import yaml
+    from .. import yamlio
 
     if hasattr(obj, "model_dump"):
         obj = obj.model_dump(mode="json")
-    return yaml.safe_dump(obj, sort_keys=False)
+    return yamlio.dump(obj, sort_keys=False)
 
 
 def write_study_report(study_dir: str | Path, study, *, metric: str | None = None, direction: str | None = None,

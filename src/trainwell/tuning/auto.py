@@ -12,7 +12,7 @@ import re
 import time
 from pathlib import Path
 
-import yaml
+from .. import yamlio
 
 from ..errors import UserError
 
@@ -115,7 +115,7 @@ def auto(data: str | Path, target: str | None = None, budget: float | None = 600
               f"({_size_class(n_train)}), {spec.n_features} features.\n"
               f"# Edit it, then: trainwell tune {folder / 'config.yaml'}   (or train it without the search)\n")
     config_path = folder / "config.yaml"
-    config_path.write_text(header + yaml.safe_dump(config, sort_keys=False))
+    config_path.write_text(header + yamlio.dump(config, sort_keys=False))
     if not quiet:
         import sys
 

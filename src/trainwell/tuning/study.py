@@ -832,9 +832,9 @@ def best_config(st, trial) -> str:
     base = dict(st.user_attrs["config"])
     cfg = load_config(base, trial.user_attrs.get("overrides", {}))
     cfg = cfg.model_copy(update={"name": f"{cfg.name}-best"})
-    import yaml
+    from .. import yamlio
 
-    body = yaml.safe_dump(cfg.model_dump(mode="json", exclude={"tune"}), sort_keys=False)
+    body = yamlio.dump(cfg.model_dump(mode="json", exclude={"tune"}), sort_keys=False)
     values = ", ".join(f"{v:.6g}" for v in trial.values)
     return (f"# best trial {trial.number} of study {st.study_name} (objective {values}).\n"
             f"# Train it directly: trainwell train best.yaml\n{body}")
