@@ -287,6 +287,9 @@ def test_a_loss_that_twice_gives_back_what_it_learned_is_called_exploding_gradie
     # (lr_too_high's), not gradients thrown about in a run that had learned.
     high = [14.6, 2.75, 14.3, 0.9, 2.9, 0.8, 2.5, 0.7]
     assert rules.exploding_gradients(hist(high), {"records": calm}, three) is None
+    # A short run checked once an epoch has too few checks for a gradient median: the loss still tells.
+    short = [1.08, 0.40, 1.00, 0.35, 1.05]
+    assert rules.exploding_gradients(hist(short), {"records": calm[:5]}, three).evidence["loss_jumps"] == 2
     # The same for a regression target without a chance level: measured from the first epoch.
     assert rules.exploding_gradients(hist([2.0, 0.5, 0.3, 1.5, 0.4, 1.6]), {"records": calm},
                                      ctx(task="regression", loss="mse", target_scaled=False)) is not None

@@ -402,7 +402,9 @@ def exploding_gradients(history, signals, ctx: Context) -> Finding | None:
     # The last 60 checks: enough history for a median, and the cost stays flat on long runs.
     records = [r for r in signals.get("records", []) if math.isfinite(r.get("grad_norm", math.nan))][-60:]
     if len(records) < 6:
-        return None
+        # Too few checks for a running median (a short run checked once an epoch); the loss
+        # still tells.
+        return _loss_jumps(history, ctx)
     spikes = []
     for i in range(5, len(records)):
         base = statistics.median(r["grad_norm"] for r in records[:i])
