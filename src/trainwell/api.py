@@ -424,7 +424,8 @@ def _preflight(cfg, prepared, plan, log, resuming):
             cfg = load_config(cfg, overrides)
             prepared = data_mod.prepare(cfg.data, cfg.seed, cfg.model.type)
             for f in found:
-                repairs.append({"epoch": 0, "code": f.code, "overrides": f.fixes[0].overrides,
+                repairs.append({"epoch": 0, "code": f.code, "severity": f.severity, "onset_epoch": 0,
+                                "explanation": f.explanation, "overrides": f.fixes[0].overrides,
                                 "reason": f.fixes[0].reason, "before": f.evidence,
                                 "action": "fixed the data before training", "after": None})
                 log(f"doctor: repair {f.code} before training: {f.fixes[0].overrides}")
@@ -435,10 +436,14 @@ def _preflight(cfg, prepared, plan, log, resuming):
 
 
 def _summarise(log, findings, repairs, run_dir) -> None:
-    if not findings:
+    if not findings and not repairs:
         log("doctor: healthy; no findings")
         return
-    log(f"doctor: {len(findings)} finding(s), most serious first; details: trainwell diagnose {run_dir}")
+    if findings:
+        log(f"doctor: {len(findings)} finding(s), most serious first; details: trainwell diagnose {run_dir}")
+    else:
+        log(f"doctor: nothing left wrong at the end, after {len(repairs)} repair(s); details: "
+            f"trainwell diagnose {run_dir}")
     for f in findings:
         log(f"  {f.headline()}")
     for r in repairs:

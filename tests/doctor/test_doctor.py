@@ -131,6 +131,42 @@ def test_a_blowup_far_above_sgds_usual_range_is_cut_into_it(tmp_path):
     repairs = read(run, "repairs.json")
     assert [(r["code"], r["overrides"].get("optimizer.lr")) for r in repairs] == [("diverged", 0.1)]
     assert run.metrics["test"]["accuracy"] > 0.85
+    # The repaired finding is no longer in findings.json, but the run is not called healthy: the
+    # log and diagnose say what went wrong, why, and what was done.
+    log = (run.path / "log.txt").read_text()
+    assert "doctor: healthy" not in log and "repaired diverged at epoch" in log
+    from trainwell.doctor.report import render
+
+    text = render(run.path)
+    assert "healthy" not in text and repairs[0]["explanation"] in text
+    assert "before: " in text and "after: " in text and "--set optimizer.lr=0.1" in text
+
+
+def test_a_run_whose_every_problem_was_repaired_is_not_called_healthy(tmp_path):
+    from trainwell.doctor.report import render
+    from trainwell.report.run import RunFiles, _findings, _summary
+
+    (tmp_path / "findings.json").write_text("[]")
+    (tmp_path / "repairs.json").write_text(json.dumps([{
+        "epoch": 2, "code": "diverged", "severity": "error", "onset_epoch": 1,
+        "explanation": "The loss exploded in epoch 1.", "overrides": {"optimizer.lr": 0.1},
+        "reason": "a smaller rate", "before": {"loss": 1e9}, "after": {"recurred": False},
+        "action": "rolled back to epoch 0, applied {'optimizer.lr': 0.1}"}]))
+    text = render(tmp_path)
+    assert "nothing left wrong at the end, after 1 repair(s)" in text and "healthy" not in text
+    assert "diverged [error] at epoch 2, onset epoch 1: rolled back" in text
+    assert "The loss exploded in epoch 1." in text and "before: loss = 1e+09" in text
+    assert "after: recurred = False" in text
+    # a repairs.json written before records kept their finding still renders
+    (tmp_path / "repairs.json").write_text(json.dumps([{"epoch": 2, "code": "diverged", "overrides": {},
+                                                        "reason": "r", "before": {}, "after": None, "action": "a"}]))
+    assert "- diverged at epoch 2: a" in render(tmp_path)
+    (tmp_path / "run.json").write_text("{}")
+    (tmp_path / "config.yaml").write_text("name: x\n")
+    files = RunFiles(tmp_path)
+    html = _findings(files)
+    assert "Healthy" not in html and "after 1 repair(s)" in html and "Repairs made while training" in html
+    assert "no findings left after 1 repair(s)" in _summary(files)
 
 
 def test_the_same_blowup_twice_is_cut_again(tmp_path):

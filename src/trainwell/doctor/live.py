@@ -177,7 +177,10 @@ class Doctor(Callback):
         return (fresh or usable or [None])[0]
 
     def _repair(self, trainer, finding: Finding, fix) -> None:
-        record = {"epoch": len(trainer.history), "code": finding.code, "overrides": fix.overrides,
+        # The finding goes with its repair: once repaired it is not in findings.json (that holds what
+        # is still wrong at the end), and diagnose must still say what was wrong and why.
+        record = {"epoch": len(trainer.history), "code": finding.code, "severity": finding.severity,
+                  "onset_epoch": finding.epoch, "explanation": finding.explanation, "overrides": fix.overrides,
                   "reason": fix.reason, "before": finding.evidence, "after": None}
         stop_fix = "training.early_stopping.restore_best" in fix.overrides
         if stop_fix:

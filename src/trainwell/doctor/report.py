@@ -35,23 +35,41 @@ def _value(v) -> str:
     return str(v)
 
 
+def _sets(overrides: dict) -> str:
+    return " ".join(f"--set {k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in overrides.items())
+
+
 def render(run: str | Path) -> str:
     findings, repairs = load(run)
-    if not findings:
+    if not findings and not repairs:
         return f"{run}: healthy. The doctor found nothing wrong."
-    lines = [f"{run}: {len(findings)} finding(s), most serious first.", ""]
+    if findings:
+        lines = [f"{run}: {len(findings)} finding(s), most serious first.", ""]
+    else:
+        lines = [f"{run}: nothing left wrong at the end, after {len(repairs)} repair(s) during training.", ""]
     for i, f in enumerate(findings, 1):
         when = "before training" if f.epoch == 0 else f"from epoch {f.epoch}" if f.epoch else "at the end"
         lines.append(f"{i}. {f.code} [{f.severity}] {when}")
         lines.append(f"   {f.explanation}")
         lines.append("   evidence: " + "; ".join(f"{k} = {_value(v)}" for k, v in f.evidence.items()))
         for j, fix in enumerate(f.fixes, 1):
-            sets = " ".join(f"--set {k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in fix.overrides.items())
             arch = " (changes the network)" if fix.architecture else ""
-            lines.append(f"   fix {j}{arch}: {fix.reason}: {sets}")
+            lines.append(f"   fix {j}{arch}: {fix.reason}: {_sets(fix.overrides)}")
         lines.append("")
+    if repairs:
+        lines.append("Repaired while training:")
     for r in repairs:
-        lines.append(f"repaired {r['code']} at epoch {r['epoch']}: {r.get('action')}; after: {_value(r.get('after'))}")
+        # Runs from before the repair record kept its finding have no severity, onset or explanation.
+        sev = f" [{r['severity']}]" if r.get("severity") else ""
+        onset = f", onset epoch {r['onset_epoch']}" if r.get("onset_epoch") is not None else ""
+        lines.append(f"- {r['code']}{sev} at epoch {r['epoch']}{onset}: {r.get('action')}")
+        if r.get("explanation"):
+            lines.append(f"   {r['explanation']}")
+        if r.get("before"):
+            lines.append("   before: " + "; ".join(f"{k} = {_value(v)}" for k, v in r["before"].items()))
+        lines.append(f"   fix: {r.get('reason')}: {_sets(r.get('overrides') or {})}")
+        if r.get("after"):
+            lines.append("   after: " + "; ".join(f"{k} = {_value(v)}" for k, v in r["after"].items()))
     if repairs:
         lines.append(f"the repaired config is {Path(run) / 'config.repaired.yaml'}: train it again without --repair")
     return "\n".join(lines).rstrip()

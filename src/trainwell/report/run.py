@@ -48,8 +48,7 @@ class RunFiles:
     """What a run directory holds, read once; missing files are None."""
 
     def __init__(self, run_dir: Path):
-        import yaml
-
+        from .. import yamlio
         from ..index import effective_status
         from ..runs import read_history
 
@@ -57,8 +56,8 @@ class RunFiles:
         self.info = _read_json(run_dir / "run.json", {})
         self.config_text = (run_dir / "config.yaml").read_text()
         try:
-            self.config = yaml.safe_load(self.config_text) or {}
-        except yaml.YAMLError:
+            self.config = yamlio.load(self.config_text) or {}
+        except yamlio.YAMLError:
             self.config = {}
         self.history = read_history(run_dir / "history.jsonl")
         self.history_cut = self._history_cut(run_dir / "history.jsonl")
@@ -137,9 +136,12 @@ def _summary(r: RunFiles) -> str:
         items.append(("doctor overhead", f"{100 * info['doctor_overhead']:.1f}% of training time"))
     if r.findings is not None:
         worst = {f.get("severity") for f in r.findings}
-        items.append(("doctor", "healthy: no findings" if not r.findings else
+        repaired = f"{len(r.repairs)} repair(s)" if r.repairs else None
+        items.append(("doctor", "healthy: no findings" if not r.findings and not repaired else
+                      f"no findings left after {repaired}" if not r.findings else
                       f"{len(r.findings)} finding(s)" + (" incl. errors" if "error" in worst else
-                                                          " incl. warnings" if "warning" in worst else " (info)")))
+                                                          " incl. warnings" if "warning" in worst else " (info)")
+                      + (f", {repaired}" if repaired else "")))
     return H.kv_table([(k, v) for k, v in items if v is not None])
 
 
@@ -352,13 +354,14 @@ def _findings(r: RunFiles) -> str:
         why = ("the doctor was off (doctor.enabled: false)" if (r.config.get("doctor") or {}).get("enabled") is False
                else "findings.json is written when training ends; this run did not get there")
         return _missing_note("findings", why)
-    if not r.findings:
+    if not r.findings and not r.repairs:
         return "<p>Healthy: the training doctor found nothing wrong.</p>"
     from ..doctor.findings import SEVERITY_ORDER
 
     order = sorted(r.findings, key=lambda f: (SEVERITY_ORDER.get(f.get("severity"), 3), f.get("epoch") or 10**9))
-    out = [f"<p>{len(order)} finding(s), most serious first. The same in the terminal: "
-           f"<code>trainwell diagnose {H.esc(r.dir)}</code></p>"]
+    head = (f"{len(order)} finding(s), most serious first." if order else
+            f"Nothing left wrong at the end, after {len(r.repairs)} repair(s) during training.")
+    out = [f"<p>{head} The same in the terminal: <code>trainwell diagnose {H.esc(r.dir)}</code></p>"]
     for f in order:
         sev = H.esc(f.get("severity", "info"))
         epoch = f.get("epoch")
@@ -375,8 +378,9 @@ def _findings(r: RunFiles) -> str:
                    f"<h3>Evidence</h3>{evidence}" + (f"<h3>Fixes</h3><ol>{fixes}</ol>" if fixes else "") + "</div>")
     if r.repairs:
         out.append("<h3>Repairs made while training</h3>" + H.table(
-            ["epoch", "code", "action", "overrides"],
-            [[x.get("epoch"), x.get("code"), x.get("action"), x.get("overrides")] for x in r.repairs]))
+            ["epoch", "code", "why", "action", "overrides"],
+            [[x.get("epoch"), x.get("code"), x.get("explanation") or x.get("reason"), x.get("action"),
+              x.get("overrides")] for x in r.repairs]))
     return "".join(out)
 
 
