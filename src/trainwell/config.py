@@ -13,9 +13,9 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from . import yamlio
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from . import yamlio
 from .errors import ConfigError, UserError
 
 Task = Literal["auto", "binary", "multiclass", "regression"]

@@ -135,14 +135,17 @@ def _summary(r: RunFiles) -> str:
     if info.get("doctor_overhead") is not None:
         items.append(("doctor overhead", f"{100 * info['doctor_overhead']:.1f}% of training time"))
     if r.findings is not None:
-        worst = {f.get("severity") for f in r.findings}
-        repaired = f"{len(r.repairs)} repair(s)" if r.repairs else None
-        items.append(("doctor", "healthy: no findings" if not r.findings and not repaired else
-                      f"no findings left after {repaired}" if not r.findings else
-                      f"{len(r.findings)} finding(s)" + (" incl. errors" if "error" in worst else
-                                                          " incl. warnings" if "warning" in worst else " (info)")
-                      + (f", {repaired}" if repaired else "")))
+        items.append(("doctor", _doctor_line(r.findings, r.repairs)))
     return H.kv_table([(k, v) for k, v in items if v is not None])
+
+
+def _doctor_line(findings: list, repairs: list) -> str:
+    repaired = f"{len(repairs)} repair(s)"
+    if not findings:
+        return f"no findings left after {repaired}" if repairs else "healthy: no findings"
+    worst = {f.get("severity") for f in findings}
+    kind = " incl. errors" if "error" in worst else " incl. warnings" if "warning" in worst else " (info)"
+    return f"{len(findings)} finding(s){kind}" + (f", {repaired}" if repairs else "")
 
 
 def _data(r: RunFiles) -> str:
