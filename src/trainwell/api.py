@@ -350,6 +350,10 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     runs.write_json(run_dir / "metrics.json", results)
     findings = pre_findings + (doctor.all_findings() if doctor else [])
     repairs = pre_repairs + (doctor.repairs if doctor else [])
+    if doctor is not None:
+        from .doctor.baseline import annotate
+
+        annotate(findings, repairs, prepared)
     runs.write_json(run_dir / "findings.json", [f.to_dict() for f in findings])
     if repairs:
         runs.write_json(run_dir / "repairs.json", repairs)

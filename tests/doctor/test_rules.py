@@ -507,3 +507,42 @@ def test_a_recurrent_net_thrown_far_above_chance_is_not_called_vanishing():
     records = {"records": [gru(0.05, e) for e in (1, 2, 3)]}
     assert rules.vanishing_gradients(hist([13.9, 10.3, 19.4, 15.1]), records, rnn) is None
     assert rules.vanishing_gradients(hist([1.10, 1.10, 1.10, 1.10]), records, rnn) is not None
+
+
+def test_a_slow_steady_descent_above_chance_is_not_a_rate_too_high():
+    three = ctx(n_classes=3, class_shares=[1 / 3] * 3)
+    # A 4-unit net on random labels: its loss fell a little every epoch with steps of 0.13% of
+    # the weights, above chance (1.10) from a bad start. Called lr_too_high before.
+    small = {"records": [rec(e, ratio=1.3e-3) for e in range(1, 5)]}
+    assert rules.lr_too_high(hist([1.553, 1.538, 1.524, 1.509]), small, three) is None
+    # The same losses with steps of 2% of the weights are still a rate that is too high, and so
+    # is a loss that goes up once in between, with small steps (a GRU at SGD 3.0, seed 1).
+    assert rules.lr_too_high(hist([1.553, 1.538, 1.524, 1.509]), {"records": [rec(e, ratio=0.02) for e in range(1, 5)]},
+                             three) is not None
+    assert rules.lr_too_high(hist([12.3, 22.5, 53.1, 25.4]), {"records": [rec(e, ratio=3.2e-3) for e in range(1, 5)]},
+                             three) is not None
+
+
+def test_validation_that_never_beats_chance_while_training_falls_is_stuck_at_chance():
+    three = ctx(n_classes=3, class_shares=[1 / 3] * 3, epochs=30)
+    c = math.log(3)
+    train = [1.18 - 0.005 * i for i in range(14)]
+    val = [1.34 - 0.01 * i for i in range(14)]          # 1.34 -> 1.21, always above chance 1.10
+    acc, val_acc = [0.45] * 14, [0.35] * 14  # rows memorised a little; none carried over
+    calm = {"records": [rec(e, ratio=2e-3) for e in range(1, 15)]}
+    f = rules.stuck_at_chance(hist(train, val, acc, val_acc), calm, three)
+    assert f.code == "stuck_at_chance" and f.severity == "warning" and f.epoch == 1 and f.fixes == []
+    assert f.evidence["val_loss_best"] == pytest.approx(min(val)) and f.evidence["caused_by"] == []
+    # Fewer than 12 epochs, or fewer than a fifth of the budget: a slow start, not yet a verdict
+    # (wine on a quarter of its rows sat at chance for 8 of its 150 epochs, then learned).
+    assert rules.stuck_at_chance(hist(train[:11], val[:11], acc[:11], val_acc[:11]), calm, three) is None
+    assert rules.stuck_at_chance(hist(train, val, acc, val_acc), calm, ctx(**{**three.__dict__, "epochs": 150})) is None
+    # Validation that once got 3% under chance, or accuracy 5 points over the majority, learned something.
+    dipped = val[:-1] + [0.96 * c]
+    assert rules.stuck_at_chance(hist(train, dipped, acc, val_acc), calm, three) is None
+    assert rules.stuck_at_chance(hist(train, val, acc, val_acc[:-1] + [0.40]), calm, three) is None
+    # With a cause found (steps 10^4x too small), the cause leads and this is info.
+    tiny = {"records": [rec(e, ratio=1e-7) for e in range(1, 15)]}
+    flat = [1.2 - 0.0001 * i for i in range(14)]
+    g = rules.stuck_at_chance(hist(flat, val, acc, val_acc), tiny, ctx(**{**three.__dict__, "lr": 1e-7}))
+    assert g.severity == "info" and "lr_too_low" in g.evidence["caused_by"]

@@ -1,0 +1,64 @@
+"""The linear yardstick: it tells data without signal from a network that does not learn."""
+
+import json
+
+import numpy as np
+import pandas as pd
+
+import trainwell
+from trainwell import data as data_mod
+from trainwell.config import load_config
+from trainwell.doctor import baseline
+from trainwell.doctor.findings import Finding
+
+
+def prepared(source, shuffle=False, seed=0):
+    cfg = load_config({"data": {"source": source}, "seed": seed})
+    p = data_mod.prepare(cfg.data, cfg.seed, cfg.model.type)
+    if shuffle:
+        rng = np.random.default_rng(seed)
+        p.train.y, p.val.y = rng.permutation(p.train.y), rng.permutation(p.val.y)
+    return p
+
+
+def test_real_labels_have_signal_and_shuffled_ones_none():
+    for source in ("builtin:iris", "builtin:breast_cancer", "builtin:diabetes"):
+        assert baseline.verdict(baseline.linear_baseline(prepared(source))) == "signal", source
+        assert baseline.verdict(baseline.linear_baseline(prepared(source, shuffle=True))) == "nothing", source
+    base = baseline.linear_baseline(prepared("builtin:iris"))
+    assert base["model"] == "logistic regression" and base["val_accuracy"] > 0.8
+    assert base["chance_loss"] > 1.0 > base["val_loss"] and base["majority_share"] < 0.4
+
+
+def test_annotate_touches_only_the_findings_that_ask_and_adds_fixes_when_the_data_has_signal():
+    p = prepared("builtin:iris")
+    stuck = Finding("stuck_at_chance", "warning", 1, None, {}, "Validation never beat chance.")
+    other = Finding("lr_too_low", "warning", 3, None, {}, "Slow.")
+    repaired = {"code": "underfitting", "explanation": "Too small.", "before": {"train_loss": 1.0}}
+    baseline.annotate([stuck, other], [repaired], p)
+    assert stuck.evidence["linear_baseline"]["model"] == "logistic regression"
+    assert "does learn" in stuck.explanation and "training is at fault" in stuck.explanation
+    assert [f.overrides for f in stuck.fixes] == [{"optimizer.weight_decay": 1e-3}, {"model.dropout": 0.3}]
+    assert other.evidence == {} and other.explanation == "Slow."
+    assert "linear_baseline" in repaired["before"] and "does learn" in repaired["explanation"]
+    # without a validation split there is nothing to score on: left as it was
+    p.val = None
+    alone = Finding("stuck_at_chance", "warning", 1, None, {}, "x")
+    baseline.annotate([alone], [], p)
+    assert alone.evidence == {} and alone.explanation == "x"
+
+
+def test_random_labels_are_called_out_end_to_end(tmp_path, cli):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(300, 6)), columns=list("abcdef"))
+    frame["label"] = rng.choice(["x", "y", "z"], len(frame))
+    frame.to_csv(tmp_path / "noise.csv", index=False)
+    cfg = {"seed": 0, "data": {"source": str(tmp_path / "noise.csv"), "target": "label"},
+           "model": {"hidden": [16]}, "training": {"epochs": 30, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
+    findings = json.loads((run.path / "findings.json").read_text())
+    assert [(f["code"], f["severity"]) for f in findings] == [("stuck_at_chance", "warning")]
+    assert findings[0]["evidence"]["linear_baseline"]["val_loss"] >= 0.9 * findings[0]["evidence"]["linear_baseline"]["chance_loss"]
+    code, out, err = cli("diagnose", run.path)
+    assert code == 0, err
+    assert "no linear signal either" in out and "data.target" in out
