@@ -35,7 +35,8 @@ def _value(v) -> str:
     return str(v)
 
 
-def _sets(overrides: dict) -> str:
+def set_flags(overrides: dict) -> str:
+    """A fix's overrides as the --set flags that apply it."""
     return " ".join(f"--set {k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in overrides.items())
 
 
@@ -54,7 +55,7 @@ def render(run: str | Path) -> str:
         lines.append("   evidence: " + "; ".join(f"{k} = {_value(v)}" for k, v in f.evidence.items()))
         for j, fix in enumerate(f.fixes, 1):
             arch = " (changes the network)" if fix.architecture else ""
-            lines.append(f"   fix {j}{arch}: {fix.reason}: {_sets(fix.overrides)}")
+            lines.append(f"   fix {j}{arch}: {fix.reason}: {set_flags(fix.overrides)}")
         lines.append("")
     if repairs:
         lines.append("Repaired while training:")
@@ -67,7 +68,7 @@ def render(run: str | Path) -> str:
             lines.append(f"   {r['explanation']}")
         if r.get("before"):
             lines.append("   before: " + "; ".join(f"{k} = {_value(v)}" for k, v in r["before"].items()))
-        lines.append(f"   fix: {r.get('reason')}: {_sets(r.get('overrides') or {})}")
+        lines.append(f"   fix: {r.get('reason')}: {set_flags(r.get('overrides') or {})}")
         if r.get("after"):
             lines.append("   after: " + "; ".join(f"{k} = {_value(v)}" for k, v in r["after"].items()))
     if repairs:

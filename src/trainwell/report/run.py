@@ -360,6 +360,7 @@ def _findings(r: RunFiles) -> str:
     if not r.findings and not r.repairs:
         return "<p>Healthy: the training doctor found nothing wrong.</p>"
     from ..doctor.findings import SEVERITY_ORDER
+    from ..doctor.report import set_flags
 
     order = sorted(r.findings, key=lambda f: (SEVERITY_ORDER.get(f.get("severity"), 3), f.get("epoch") or 10**9))
     head = (f"{len(order)} finding(s), most serious first." if order else
@@ -372,8 +373,7 @@ def _findings(r: RunFiles) -> str:
         evidence = H.kv_table(list((f.get("evidence") or {}).items()))
         fixes = ""
         for i, fix in enumerate(f.get("fixes") or [], 1):
-            sets = " ".join(f"--set {k}={json.dumps(v) if not isinstance(v, str) else v}"
-                            for k, v in (fix.get("overrides") or {}).items())
+            sets = set_flags(fix.get("overrides") or {})
             arch = " (changes the network)" if fix.get("architecture") else ""
             fixes += f"<li>{H.esc(fix.get('reason'))}{H.esc(arch)}: <code>{H.esc(sets)}</code></li>"
         out.append(f'<div class="finding {sev}"><p><span class="sev {sev}">{sev}</span><b>{H.esc(f.get("code"))}</b> '
