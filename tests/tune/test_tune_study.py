@@ -130,3 +130,27 @@ def test_show_prints_the_summary_again(tune_cfg, tmp_path, cli, write_yaml, monk
     assert "importances" in shown
     code, again, _ = cli("train", "studies/s1/best.yaml", "--quiet", "--set", "training.epochs=1")
     assert code == 0
+
+
+@pytest.mark.parametrize("epochs, low", [(1, 1e-5), (4, 1e-3)])
+def test_importances_are_estimated_once_for_the_summary_and_the_report(epochs, low, tune_cfg, tmp_path, monkeypatch):
+    # fANOVA costs about a second on a few dozen trials; the report reuses the summary's estimate,
+    # or its reason for having none (1 epoch from lr 1e-5: scores vary; 4 epochs: every trial scores 1.0)
+    from optuna.importance import FanovaImportanceEvaluator
+
+    calls = []
+    evaluate = FanovaImportanceEvaluator.evaluate
+    monkeypatch.setattr(FanovaImportanceEvaluator, "evaluate",
+                        lambda self, *a, **k: calls.append(1) or evaluate(self, *a, **k))
+    tune_cfg["training"]["epochs"] = epochs
+    tune_cfg["tune"].update(trials=4, pruner="none", sampler="random")
+    tune_cfg["tune"]["space"]["optimizer.lr"]["low"] = low
+    out = tmp_path / "study"
+    result = tune(tune_cfg, out=out)
+    assert len(calls) == 1
+    shown = result["importances"]["val_accuracy"]
+    section = (out / "report.html").read_text().split('id="importances"')[1].split("</section>")[0]
+    if epochs == 1:
+        assert "note" not in shown and "<img" in section
+    else:
+        assert "zero total variance" in shown["note"] and "zero total variance" in section

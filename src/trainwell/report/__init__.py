@@ -21,10 +21,12 @@ def build_run_report(run_dir):
     return _build(run_dir)
 
 
-def write_study_report(study_dir, study, *, metric=None, direction=None, best_config=None, out=None):
+def write_study_report(study_dir, study, *, metric=None, direction=None, best_config=None, out=None,
+                       importances=None):
     from .study import write_study_report as _write
 
-    return _write(study_dir, study, metric=metric, direction=direction, best_config=best_config, out=out)
+    return _write(study_dir, study, metric=metric, direction=direction, best_config=best_config, out=out,
+                  importances=importances)
 
 
 def write_lr_report(result, path, *, config_name=None):

@@ -59,7 +59,9 @@ def _importances(study, trials) -> tuple[dict | None, str | None]:
 
 
 def build_study_report(study_dir: str | Path, study, *, metric: str | None = None, direction: str | None = None,
-                       best_config=None) -> str:
+                       best_config=None, importances: dict | None = None) -> str:
+    """importances: the first objective's, when the caller has estimated them already (fANOVA costs
+    about a second on a few dozen trials), or {"note": why there are none}; otherwise estimated here."""
     from .. import __version__
     from . import plots
 
@@ -107,7 +109,10 @@ def build_study_report(study_dir: str | Path, study, *, metric: str | None = Non
         body = "<p class='muted'>No complete trial yet.</p>"
     page.add("history", "Optimization history", body)
 
-    imp, why = _importances(study, trials)
+    if importances:
+        imp, why = (None, importances["note"]) if "note" in importances else (importances, None)
+    else:
+        imp, why = _importances(study, trials)
     page.add("importances", "Hyperparameter importances",
              H.img(plots.importances(imp), "hyperparameter importances") if imp
              else f"<p class='muted'>No importances: {H.esc(why)}.</p>")
@@ -158,12 +163,13 @@ def _yaml(obj) -> str:
 
 
 def write_study_report(study_dir: str | Path, study, *, metric: str | None = None, direction: str | None = None,
-                       best_config=None, out: str | Path | None = None) -> Path:
+                       best_config=None, out: str | Path | None = None, importances: dict | None = None) -> Path:
     """Write STUDY_DIR/report.html (or `out`) for an optuna Study or plain trial values; returns the path.
     best_config: the best trial's resolved config (a Config, a dict or YAML text), shown in full."""
     from ..training.checkpoint import write_text_atomic
 
-    text = build_study_report(study_dir, study, metric=metric, direction=direction, best_config=best_config)
+    text = build_study_report(study_dir, study, metric=metric, direction=direction, best_config=best_config,
+                              importances=importances)
     path = Path(out) if out is not None else Path(study_dir) / "report.html"
     write_text_atomic(path, text)
     return path

@@ -953,8 +953,11 @@ def _study_report(folder: Path, st, objs, out: dict) -> Path | None:
     from ..report import write_study_report
 
     best = Path(out["best"]["config"]).read_text() if "best" in out else None
+    imp = out.get("importances", {})
+    known = imp.get(objs[0][0]) or ({"note": imp["note"]} if "note" in imp else None)
     try:
-        return write_study_report(folder, st, metric=objs[0][0], direction=objs[0][1], best_config=best)
+        return write_study_report(folder, st, metric=objs[0][0], direction=objs[0][1], best_config=best,
+                                  importances=known)
     except Exception as exc:  # noqa: BLE001 - reported, not raised: the trials are safe on disk
         print(f"warning: the study report could not be written: {type(exc).__name__}: {exc}", file=sys.stderr)
         return None
