@@ -414,9 +414,10 @@ def _preflight(cfg, prepared, plan, log, resuming):
     from .doctor.context import build_context
 
     from .doctor.lint import lint
+    from .doctor.report import set_flags
 
     for w in lint(cfg, prepared, plan):
-        fix = " ".join(f"--set {k}={v}" for k, v in w["fix"].items())
+        fix = set_flags(w["fix"])
         log(f"lint: {w['key']}: {w['message']}" + (f" (fix: {fix})" if fix else ""))
     found = rules.examine([], {}, build_context(cfg, prepared, plan), rules.PRE_TRAINING)
     for f in found:

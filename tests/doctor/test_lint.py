@@ -41,3 +41,21 @@ def test_deep_sigmoid_stack_with_small_init():
     found = keys({"data": {"source": "builtin:iris"},
                   "model": {"hidden": [32] * 6, "activation": "sigmoid", "init": {"weight": {"name": "normal", "std": 0.01}}}})
     assert {"model.init.weight", "model.activation"} <= set(found)
+
+
+def test_printed_fixes_are_set_flags_the_cli_takes(tmp_path, cli, write_yaml):
+    # each lint line ends with the --set flags of its fix; given back to the CLI they leave no warning
+    import re
+    import shlex
+
+    cfg = {"data": {"source": "builtin:iris", "split": {"train": 0.85, "val": 0.0, "test": 0.15}},
+           "optimizer": {"name": "adam", "lr": 0.5}, "model": {"dropout": 0.7},
+           "training": {"epochs": 1, "batch_size": 5000}}
+    path = write_yaml(cfg)
+    code, _, err = cli("train", path, "--out", str(tmp_path / "a"))
+    assert code == 0, err
+    flags = [shlex.split(m) for m in re.findall(r"^lint: .*\(fix: (.*)\)$", err, re.M)]
+    assert len(flags) == 4, err
+    code, _, err = cli("train", path, "--out", str(tmp_path / "b"), *[a for f in flags for a in f])
+    assert code == 0, err
+    assert "lint:" not in err
