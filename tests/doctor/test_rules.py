@@ -268,6 +268,22 @@ def test_exploding_gradients():
     assert rules.exploding_gradients([], {"records": records}, ctx()).code == "exploding_gradients"
 
 
+def test_gradient_spikes_of_small_batches_are_noise_while_the_loss_falls_every_epoch():
+    # h6_wine_bs1_sgd on a loaded machine: batch size 1, 3 of its 14 time-budgeted checks read
+    # single-row gradients over 10x the median (up to 6.7 against 0.11) while the loss fell each epoch.
+    wine = [0.5765, 0.1145, 0.0736, 0.0594, 0.0489, 0.0406, 0.0343]
+    checks = [rec(e, grad=g) for e, g in [(1, 0.9), (1, 0.5), (2, 0.3), (2, 0.2), (3, 0.12), (3, 0.1),
+                                          (4, 6.7), (4, 0.1), (5, 6.0), (5, 0.09), (6, 5.5), (7, 0.08)]]
+    assert rules.exploding_gradients(hist(wine), {"records": checks}, ctx()) is None
+    # The same checks where the loss rose in the epoch of the first spike (the transformer at
+    # AdamW 2.0: 1.07 -> 1.86), or stopped falling, are a blow-up.
+    rose = wine[:3] + [0.16, 0.15, 0.14, 0.12]
+    flat = wine[:4] + [0.0594] * 3
+    assert rules.exploding_gradients(hist(flat), {"records": checks}, ctx()).epoch == 4
+    f = rules.exploding_gradients(hist(rose), {"records": checks}, ctx())
+    assert f is not None and f.severity == "error" and f.epoch == 4
+
+
 def test_a_loss_that_twice_gives_back_what_it_learned_is_called_exploding_gradients():
     # The LSTM of the suite (seed 2), raised from Adam 3e-7 to 3e-3: its checked gradient norms
     # stayed within 4x of their median while the epoch loss jumped twice.
