@@ -214,3 +214,26 @@ def test_a_schedule_that_decays_too_fast_is_replaced_live(tmp_path):
     assert repairs[0]["before"]["lr_now"] < 0.01 * repairs[0]["before"]["peak_lr"]
     assert run.metrics["test"]["accuracy"] > 0.9
     assert yaml.safe_load((run.path / "config.repaired.yaml").read_text())["schedule"]["name"] == "cosine"
+
+
+def test_the_checks_read_the_same_steps_however_long_the_run_waits_for_a_core(tiny_cfg, tmp_path, monkeypatch):
+    # On CPU the check budget is kept in the training thread's CPU time: a machine busy with
+    # other work stretches the wall clock, not the schedule. Here the CPU clock is a counter
+    # (the same in every run) and the wall clock jumps by a different random amount at each read.
+    import itertools
+    import types
+
+    from trainwell.doctor import signals
+
+    def steps(wall_seed):
+        rng = np.random.default_rng(wall_seed)
+        cpu, wall = itertools.count(), itertools.accumulate(rng.exponential(0.05, 10**6))
+        monkeypatch.setattr(signals, "time", types.SimpleNamespace(
+            thread_time=lambda: next(cpu) * 1e-4, perf_counter=lambda: next(wall)))
+        run = trainwell.train(tiny_cfg, {"training.epochs": 8, "training.batch_size": 8},
+                              out=tmp_path / f"r{wall_seed}")
+        return [r["step"] for r in read(run, "signals.json")["records"]]
+
+    first = steps(0)
+    assert len(first) >= 2
+    assert steps(1) == first

@@ -52,8 +52,9 @@ class Signals(Callback):
         self.nonfinite: dict | None = None
         self.initial_probe: dict | None = None   # dead/saturated shares before the first step
         self._spent_outside_budget = 0.0
-        self._spent = 0.0
+        self._spent = 0.0   # in self._clock's seconds (see on_fit_start)
         self._started = None
+        self._clock = time.perf_counter
         self._snapshot: list[torch.Tensor] | None = None
         self._checked_this_epoch = False
         self._probed_this_epoch = False
@@ -61,8 +62,18 @@ class Signals(Callback):
 
     # ------------------------------------------------------------------ events
     def on_fit_start(self, trainer):
-        self._started = time.perf_counter()
         self.on_cpu = trainer.train.x.device.type == "cpu"
+        # The budget is kept in this thread's CPU time on CPU: time spent waiting while other
+        # work holds the cores is neither training nor checking, so the same seeded run reads
+        # nearly the same steps however loaded the machine is. On wall time a healthy run beside
+        # other jobs read 36-57 checks where alone it read 25-32, and was once called exploding
+        # from spikes a quiet run never saw. The waiting also lands unevenly: reading the clock
+        # is a system call, where the scheduler often switches, and under load 0.75 s of a run's
+        # 1 s of waiting fell inside the recorder, which the wall clock would charge to it
+        # (29% "overhead" against 2% of CPU). On an accelerator the thread waits for the device,
+        # and wall time is the measure.
+        self._clock = time.thread_time if self.on_cpu else time.perf_counter
+        self._started = self._clock()
         if self.initial_probe is None and trainer.pos.step == 0:
             self._probe_initial(trainer.model)
 
@@ -70,12 +81,12 @@ class Signals(Callback):
         # One forward pass before the first step: whether units were dead or saturated from the
         # initialisation, or became so in training (a large rate can do it within epoch 1).
         if self.probe_x is not None:
-            t0 = time.perf_counter()
+            t0 = self._clock()
             self.initial_probe = self.probe(model)
             # Counted in the overhead, not against the check budget: charged there, it would
             # push the first check later, and the rules read the first check as the loss
             # before the optimizer moved the weights (a blow-up from the init).
-            self._spent_outside_budget += time.perf_counter() - t0
+            self._spent_outside_budget += self._clock() - t0
 
     def on_model_changed(self, trainer):
         self.layers = layer_params(trainer.model)
@@ -88,7 +99,7 @@ class Signals(Callback):
         self._probed_this_epoch = False
 
     def on_batch_end(self, trainer, loss):
-        t0 = time.perf_counter()
+        t0 = self._clock()
         if self.on_cpu and self.nonfinite is None:
             value = loss.item()
             if not math.isfinite(value):
@@ -115,7 +126,7 @@ class Signals(Callback):
                     due or epoch - self._last_probe_epoch() >= EVERY_OVER_BUDGET):
                 self.records[-1].update(self.probe(trainer.model))
                 self._probed_this_epoch = True
-        self._spent += time.perf_counter() - t0
+        self._spent += self._clock() - t0
 
     # ------------------------------------------------------------------ pieces
     def _last_probe_epoch(self) -> int:
@@ -205,7 +216,8 @@ class Signals(Callback):
 
     # ------------------------------------------------------------------ state
     def overhead(self) -> float:
-        total = time.perf_counter() - self._started if self._started else 0.0
+        """The recorder's share of the run, in the clock its budget is kept in (see on_fit_start)."""
+        total = self._clock() - self._started if self._started is not None else 0.0
         return (self._spent + self._spent_outside_budget) / total if total > 0 else 0.0
 
     def state_dict(self):
