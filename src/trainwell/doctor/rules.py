@@ -438,10 +438,15 @@ def exploding_gradients(history, signals, ctx: Context) -> Finding | None:
          _lr_fix(ctx, 0.3, "smaller steps for the same gradients")])
 
 
+def _epoch_losses(history) -> list[tuple[int, float]]:
+    """(epoch, training loss) for every epoch whose loss is a finite number."""
+    return [(_epoch(history, i), h["train_loss"]) for i, h in enumerate(history)
+            if isinstance(h.get("train_loss"), (int, float)) and math.isfinite(h["train_loss"])]
+
+
 def _still_falling(history, since_epoch: int) -> bool:
     """The training loss of the last epoch is under half of the loss in epoch `since_epoch`."""
-    at = [h["train_loss"] for i, h in enumerate(history) if _epoch(history, i) == since_epoch
-          and isinstance(h.get("train_loss"), (int, float)) and math.isfinite(h["train_loss"])]
+    at = [loss for epoch, loss in _epoch_losses(history) if epoch == since_epoch]
     last = _vals(history, "train_loss")
     return bool(at and last) and last[-1] < 0.5 * at[0]
 
@@ -449,8 +454,7 @@ def _still_falling(history, since_epoch: int) -> bool:
 def _fell_every_epoch(history, since_epoch: int) -> bool:
     """The training loss fell at every epoch from `since_epoch` on (at least one), each under the
     epoch's before it. Strictly: spikes beside a loss that stalls may be what stalls it."""
-    losses = [(_epoch(history, i), h["train_loss"]) for i, h in enumerate(history)
-              if isinstance(h.get("train_loss"), (int, float)) and math.isfinite(h["train_loss"])]
+    losses = _epoch_losses(history)
     pairs = [(before, loss) for (_, before), (epoch, loss) in zip(losses, losses[1:]) if epoch >= since_epoch]
     return bool(pairs) and all(loss < before for before, loss in pairs)
 
@@ -469,8 +473,7 @@ def _loss_jumps(history, ctx: Context) -> Finding | None:
     and a rate far too high is lr_too_high's. Two jumps: one can be an unlucky batch. None of the
     suite's healthy runs on seeds 0-2 had even one."""
     level = chance_loss(ctx)
-    epochs = [(_epoch(history, i), h["train_loss"]) for i, h in enumerate(history)
-              if isinstance(h.get("train_loss"), (int, float)) and math.isfinite(h["train_loss"])]
+    epochs = _epoch_losses(history)
     if level is None and epochs:
         level = epochs[0][1]  # no chance level (a target in its own units): the first epoch's loss
     if not level or len(epochs) < 4:
