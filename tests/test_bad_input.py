@@ -187,3 +187,11 @@ def test_export_directory_without_its_manifest(cli, tmp_path):
     broken.mkdir()
     (broken / "model.onnx").write_bytes(b"not really")
     expect_user_error(cli("predict", broken, tmp_path / "x.csv", "-o", tmp_path / "y.csv"), "manifest.json")
+
+
+@pytest.mark.parametrize("key,value,bound", [("seed", "-1", "greater than or equal to 0"),
+                                             ("data.split.seed", "4294967296", "less than or equal to 4294967295"),
+                                             ("tune.seed", "-3", "greater than or equal to 0")])
+def test_seed_out_of_range_names_the_key_and_the_bound(cli, write_yaml, tiny_cfg, tmp_path, key, value, bound):
+    # scikit-learn's split raised a traceback on these
+    expect_user_error(train(cli, write_yaml, tiny_cfg, tmp_path, "--set", f"{key}={value}"), key, bound)

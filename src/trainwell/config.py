@@ -24,6 +24,7 @@ InitName = Literal[
     "auto", "default", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal",
     "orthogonal", "normal", "uniform", "constant", "zeros",
 ]
+SEED_MAX = 2**32 - 1  # numpy's and scikit-learn's seeds are unsigned 32-bit
 
 
 class Section(BaseModel):
@@ -37,6 +38,9 @@ class Split(Section):
     val: float = Field(0.15, ge=0, lt=1, description="fraction for validation (early stopping, monitoring)")
     test: float = Field(0.15, ge=0, lt=1, description="fraction held out for the final test metrics")
     stratify: bool = Field(True, description="keep class shares equal across splits (classification)")
+    seed: int | None = Field(
+        None, ge=0, le=SEED_MAX, description="seed for the split, data.train_fraction, rebalancing and tune.cv_folds; default: the "
+                          "run's seed. Fix it to vary the run's seed (init, shuffling) over the same rows")
 
     @model_validator(mode="after")
     def _sums_to_one(self):
@@ -394,7 +398,7 @@ class TuneConfig(Section):
         "auto", description="auto: median for one objective, none for several (Optuna cannot prune those)")
     trials: int = Field(20, ge=1, description="finished trials the study should hold (a rerun resumes up to it)")
     timeout: float | None = Field(None, gt=0, description="seconds after which no new trial starts")
-    seed: int | None = Field(None, description="sampler seed; default: the config's seed")
+    seed: int | None = Field(None, ge=0, le=SEED_MAX, description="sampler seed; default: the config's seed")
     cv_folds: int = Field(1, ge=1, description="K >= 2: each trial trains K folds of train+val; objective = mean")
     grid_points: int = Field(4, ge=2, description="grid sampler: values per float or wide int range")
     startup_trials: int = Field(5, ge=0, description="trials before pruning and model-based sampling start")
@@ -450,7 +454,7 @@ def _tune_problems(cfg) -> list[str]:
 
 class Config(Section):
     name: str = Field("run", description="run name, used in the run directory name")
-    seed: int = Field(0, description="one seed for splits, init, shuffling and dropout")
+    seed: int = Field(0, ge=0, le=SEED_MAX, description="one seed for init, shuffling, dropout and (unless data.split.seed is set) the split")
     data: DataConfig = Field(default_factory=DataConfig)
     model: ModelConfig = Field(default_factory=MLPModel)
     loss: LossConfig = Field(default_factory=LossConfig)

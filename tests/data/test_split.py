@@ -76,3 +76,20 @@ def test_prepare_stratified_class_counts_in_report():
     shares = {s: counts[s]["1"] / sum(counts[s].values()) for s in ("train", "val", "test")}
     assert max(shares.values()) - min(shares.values()) < 0.02
     assert p.report["rows"] == {"train": 399, "val": 85, "test": 85}
+
+
+def _rows(prepared):
+    return {s: getattr(prepared, s).x for s in ("train", "val", "test")}
+
+
+def test_split_seed_keeps_the_rows_while_the_run_seed_changes():
+    fixed = DataConfig(source="builtin:wine", train_fraction=0.5, imbalance="oversample", split=Split(seed=5))
+    a, b = _rows(prepare(fixed, 0)), _rows(prepare(fixed, 1))
+    assert all(np.array_equal(a[s], b[s]) for s in a)
+    # the split seed, not the run seed, picks the rows: run seed 5 without it gives the same split
+    assert all(np.array_equal(a[s], x) for s, x in _rows(prepare(DataConfig(
+        source="builtin:wine", train_fraction=0.5, imbalance="oversample"), 5)).items())
+    free = DataConfig(source="builtin:wine", train_fraction=0.5, imbalance="oversample")
+    c, d = _rows(prepare(free, 0)), _rows(prepare(free, 1))
+    assert not np.array_equal(c["test"], d["test"])
+

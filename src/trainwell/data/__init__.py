@@ -80,7 +80,13 @@ def _nbytes(prepared: Prepared) -> int:
     return sum(getattr(a, "nbytes", 0) for s in splits if s is not None for a in (s.x, s.y, s.y_raw))
 
 
+def data_seed(cfg, seed: int) -> int:
+    """The seed of every random choice of rows: data.split.seed when set, else the run's seed."""
+    return seed if cfg.split.seed is None else cfg.split.seed
+
+
 def prepare(cfg, seed: int, model_type: str = "mlp") -> Prepared:
+    seed = data_seed(cfg, seed)
     files = _files_key(cfg)
     key = None if files is None else (json.dumps(cfg.model_dump(mode="json"), sort_keys=True), seed, model_type, files)
     if key is not None and key in _CACHE:

@@ -483,6 +483,7 @@ def run_trial(trial, ctx: dict, cfg: Config, space, worker: dict) -> dict:
 
 def _train_folds(trial, ctx: dict, cfg: Config, overrides: dict, reports: _Reports) -> dict:
     from .. import api
+    from ..data import data_seed
     from ..runs import read_json
 
     objs = objectives(cfg)
@@ -500,7 +501,7 @@ def _train_folds(trial, ctx: dict, cfg: Config, overrides: dict, reports: _Repor
         reporter = _reporter(reports, objs[0][0], k * epochs_per_fold, not multi and pruner != "none", pruner)
         try:
             run = api.train(cfg, {**overrides, **ctx.get("fixed", {})}, out=out, quiet=True, progress=False, callbacks=[reporter],
-                            data_hook=fold_hook(k, folds, cfg.seed) if folds > 1 else None)
+                            data_hook=fold_hook(k, folds, data_seed(cfg.data, cfg.seed)) if folds > 1 else None)
         except UserError as exc:  # a sampled combination the config or the data refuses
             return {"state": "fail", "values": None,
                     "attrs": {**attrs, "reason": f"invalid combination: {exc}", "epochs": epochs}}
