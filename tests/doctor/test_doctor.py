@@ -237,3 +237,30 @@ def test_the_checks_read_the_same_steps_however_long_the_run_waits_for_a_core(ti
     first = steps(0)
     assert len(first) >= 2
     assert steps(1) == first
+
+
+def test_leaky_relu_units_held_on_their_slope_by_the_init_are_found_and_reinitialised(tmp_path):
+    # Biases of -20: every leaky unit starts (and stays) on its 0.01 slope, a near-zero linear
+    # map. The probe counts a unit negative for every row as dead; the fix is the init.
+    cfg = {"data": {"source": "builtin:wine"}, "seed": 0,
+           "model": {"hidden": [64], "activation": "leaky_relu", "init": {"bias": {"name": "constant", "value": -20}}},
+           "optimizer": {"lr": 0.003}, "doctor": {"repair": True, "allow_architecture_changes": True},
+           "training": {"epochs": 12, "batch_size": 16, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
+    repairs = read(run, "repairs.json")
+    assert repairs[0]["code"] == "dying_relu" and repairs[0]["overrides"]["model.init.bias"]["value"] > 0
+    assert run.metrics["test"]["accuracy"] > 0.9
+
+
+def test_the_probe_counts_leaky_relu_units_that_never_leave_the_negative_side():
+    import torch
+    from torch import nn
+
+    from trainwell.doctor.signals import Signals
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), nn.LeakyReLU(0.01), nn.Linear(8, 3))
+    with torch.no_grad():
+        net[0].bias[:6] = -50.0   # 6 of 8 units on the slope for every row
+    probe = Signals(net, torch.randn(32, 4)).probe(net)
+    assert probe["dead"]["1"] == pytest.approx(0.75)

@@ -103,6 +103,18 @@ def test_lr_too_low():
     closer = rules.lr_too_low(flat, {"records": [rec(e, ratio=1e-8) for e in range(1, 6)]},
                               ctx(lr=4e-3, optimizer="adam"))
     assert closer.fixes[0].overrides["optimizer.lr"] == pytest.approx(1e-2)
+    # An adaptive optimizer's raise lands no lower than its usual rate, whatever the step asked
+    # for (RMSprop at 3e-7 raised 1000x to 3e-4 ended 2 test rows short of 1e-3) ...
+    slow = rules.lr_too_low(flat, {"records": [rec(e, ratio=5e-6) for e in range(1, 6)]},
+                            ctx(lr=3e-7, optimizer="rmsprop"))
+    assert slow.fixes[0].overrides["optimizer.lr"] == pytest.approx(1e-3)
+    assert "no lower than 0.001" in slow.fixes[0].reason
+    # ... Adagrad's usual rate is 1e-2; SGD has none: its raise is the measured step's.
+    assert rules.lr_too_low(flat, {"records": [rec(e, ratio=5e-6) for e in range(1, 6)]},
+                            ctx(lr=1e-6, optimizer="adagrad")).fixes[0].overrides["optimizer.lr"] == pytest.approx(1e-2)
+    assert rules.lr_too_low(flat, {"records": [rec(e, ratio=5e-6) for e in range(1, 6)]},
+                            ctx(lr=3e-7, optimizer="sgd", momentum=0.9)).fixes[0].overrides["optimizer.lr"] \
+        == pytest.approx(3e-4)
     # At the top of the usual range tiny steps are not the rate's fault (dead units): no finding.
     assert rules.lr_too_low(flat, {"records": [rec(e, ratio=1e-8) for e in range(1, 6)]},
                             ctx(lr=2.0, optimizer="sgd", momentum=0.0)) is None
@@ -112,7 +124,13 @@ def test_lr_too_low():
 def test_lr_cuts_trust_the_measured_step_only_for_adaptive_optimizers():
     blowup = [rec(1, ratio=2.5), rec(1, ratio=3.0)]
     # Adam steps by about lr: a first-epoch ratio of 2.5 asks for the largest cut, 1000x ...
-    assert rules._lr_cut(ctx(optimizer="adam", lr=2.0), blowup) == pytest.approx(1e-3)
+    assert rules._lr_cut(ctx(optimizer="adam", lr=1.0), blowup) == pytest.approx(1e-3)
+    # ... or more, as far as the landing below, for a first cut from more than 1000x above it
+    # (RMSprop at 10 cut 1000x to 1e-2 trained there, 5 points short).
+    assert rules._lr_cut(ctx(optimizer="rmsprop", lr=10.0), blowup) == pytest.approx(1e-4)
+    assert rules._lr_cut(ctx(optimizer="adam", lr=2.0), blowup) == pytest.approx(5e-4)
+    assert rules._lr_cut(ctx(optimizer="adam", lr=2.0), [rec(1, ratio=0.75)]) == pytest.approx(1e-3)  # as measured
+    assert rules._lr_cut(ctx(optimizer="rmsprop", lr=10.0, lr_cuts=1), blowup) == pytest.approx(1e-3)  # a second: 1000x
     # ... but a first cut lands no lower than Adam's default 1e-3, and is still at least 10x.
     assert rules._lr_cut(ctx(optimizer="adam", lr=0.3), blowup) == pytest.approx(1e-3 / 0.3)
     assert rules._lr_cut(ctx(optimizer="adam", lr=1e-3), blowup) == pytest.approx(0.1)
@@ -373,6 +391,26 @@ def test_dying_relu_and_saturation_need_two_probes():
     assert rules.dying_relu([], two, ctx()).code == "dying_relu"
     sat = {"records": [rec(1, saturated={"body.1": 0.8}), rec(2, saturated={"body.1": 0.9})]}
     assert rules.saturated_activations([], sat, ctx()).code == "saturated_activations"
+
+
+def test_dead_units_under_heavy_dropout_name_the_dropout_first():
+    dead = {"records": [rec(3, dead={"head.1": 1.0}), rec(4, dead={"head.1": 1.0})]}
+    f = rules.dying_relu(hist([2.3, 2.3, 2.3, 2.3]), dead, ctx(dropout=0.8))
+    assert f.fixes[0].overrides == {"model.dropout": 0.2} and "dropout 0.8" in f.explanation
+    assert "optimizer.lr" in f.fixes[1].overrides
+    # Within the usual range dropout is not suspected.
+    assert "model.dropout" not in rules.dying_relu(hist([2.3, 2.3, 2.3, 2.3]), dead, ctx(dropout=0.3)).fixes[0].overrides
+
+
+def test_leaky_units_stuck_on_their_slope_are_not_offered_a_leaky_relu():
+    stuck = {"records": [rec(1, dead={"body.1": 1.0}), rec(2, dead={"body.1": 1.0})],
+             "initial_probe": {"dead": {"body.1": 1.0}}}
+    f = rules.dying_relu(hist([2.3, 2.3]), stuck, ctx(activation="leaky_relu"))
+    assert "leaky slope" in f.explanation
+    assert [x.overrides for x in f.fixes] == [{"model.init.weight": "he_uniform",
+                                               "model.init.bias": {"name": "constant", "value": 0.01}}]
+    assert any(x.overrides == {"model.activation": "leaky_relu"}
+               for x in rules.dying_relu(hist([2.3, 2.3]), stuck, ctx(activation="relu")).fixes)
 
 
 def test_class_imbalance_fires_only_when_accuracy_sits_at_majority():

@@ -172,7 +172,9 @@ class Signals(Callback):
     def _activation_modules(model):
         relus, squashers = [], []
         for name, m in model.named_modules():
-            if isinstance(m, (nn.ReLU, nn.ReLU6)):
+            # A leaky ReLU whose input is negative for every row is stuck on its 0.01 slope: it
+            # passes 1/100 of the gradient, and a bias of -20 kept a digits MLP there all run.
+            if isinstance(m, (nn.ReLU, nn.ReLU6, nn.LeakyReLU)):
                 relus.append((name, m))
             elif isinstance(m, (nn.Sigmoid, nn.Tanh)):
                 squashers.append((name, m))
