@@ -15,6 +15,12 @@ gives the same data on every machine. Run once (run_suite.py calls it when a fil
   wine_imbalanced.csv  wine, 3 classes at about 90/5/5 on three weak features    -> class_imbalance
   digits_imbalanced.csv digits 0 vs 1..9 rows kept at 95/5 (easy: the model learns the minority;
                        a healthy imbalanced case that must not raise class_imbalance)
+
+For the held-out set (heldout.yaml):
+  bc_nan.csv           breast_cancer with 6% of the numeric cells blanked        -> bad_input_data
+  digits8_imb98.csv    "is it an 8?" at 98/2 on five pixel columns (a logistic regression scores
+                       balanced accuracy 0.50 unweighted, 0.79 with class weights) -> class_imbalance
+  wine_mixed_units.csv wine with alcohol x1e3, flavanoids x1e5, hue x1e-3       -> unscaled_features
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from sklearn import datasets
 
 HERE = Path(__file__).parent / "data"
 FILES = ["iris_x1e4.csv", "diabetes_x1e4.csv", "wine_nan.csv", "iris_nan.csv", "bc_imbalanced.csv",
-         "wine_imbalanced.csv", "digits_imbalanced.csv"]
+         "wine_imbalanced.csv", "digits_imbalanced.csv", "bc_nan.csv", "digits8_imb98.csv", "wine_mixed_units.csv"]
 
 
 def _frame(bunch) -> pd.DataFrame:
@@ -85,6 +91,28 @@ def main() -> None:
     digits["target"] = (digits["target"] != 0).astype(int)     # 1 = "not a zero"
     n_zero = 90                                                     # ~5% zeros: 1619 vs 90
     _subsample(digits, {1: None, 0: n_zero}, rng).to_csv(HERE / "digits_imbalanced.csv", index=False)
+    heldout()
+
+
+def heldout() -> None:
+    rng = np.random.default_rng(11)
+    bc = _frame(datasets.load_breast_cancer())
+    cols = [c for c in bc.columns if c != "target"]
+    values = bc[cols].to_numpy(float, copy=True)
+    values[rng.random(values.shape) < 0.06] = np.nan
+    bc[cols] = values
+    bc.to_csv(HERE / "bc_nan.csv", index=False)
+    digits = _frame(datasets.load_digits())
+    digits["target"] = (digits["target"] == 8).astype(int)
+    eights = digits[digits.target == 1].sample(n=33, random_state=11)   # 33 eights against 1623 others
+    keep = [digits.columns[i] for i in (19, 21, 27, 35, 43)] + ["target"]
+    pd.concat([digits[digits.target == 0], eights])[keep].sample(frac=1.0, random_state=0) \
+        .reset_index(drop=True).to_csv(HERE / "digits8_imb98.csv", index=False)
+    wine = _frame(datasets.load_wine())
+    wine["alcohol"] *= 1e3
+    wine["flavanoids"] *= 1e5
+    wine["hue"] *= 1e-3
+    wine.to_csv(HERE / "wine_mixed_units.csv", index=False)
 
 
 if __name__ == "__main__":

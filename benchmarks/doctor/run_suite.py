@@ -22,6 +22,7 @@ metrics.json and run.json it prints a table per case and then:
 
     .venv/bin/python benchmarks/doctor/run_suite.py [--subset] [--only NAME[,NAME]] [--no-repair]
                                                     [--no-rerun] [--seed N] [--json results.json] [--keep DIR]
+                                                    [--cases heldout.yaml]
 
 It also reruns each faulty case once with its top finding's first fix (architecture changes
 allowed), as a check of the advice where the live repair cannot act; --no-rerun skips that.
@@ -188,6 +189,9 @@ def summarise(cases: dict, names: list[str], plain: dict, repaired: dict, wall: 
             # network, so a rebuilt, larger network does not count as the doctor's cost).
             row["cost_vs_clean"] = (rep["seconds"] / clean["seconds"]) \
                 if clean and clean.get("seconds") and rep.get("seconds") else None
+            clean_score = score(clean, c["metric"]) if clean else None
+            row["clean_ok"] = None if clean_score is None or row["ref_score"] is None else \
+                clean_score >= row["ref_score"] - MARGIN
             applied = [x for x in rep["repairs"] if x.get("action") and "could not" not in x["action"]]
             row["applied"] = "; ".join(f"{x['code']}->{x['overrides']}" for x in applied) or \
                 ("none applicable" if not rep["repairs"] else "could not apply")
@@ -239,6 +243,13 @@ def summarise(cases: dict, names: list[str], plain: dict, repaired: dict, wall: 
             f"{len(live_ok)}/{len(live)} = {_fmt(summary['repairs_when_applied'], '.1%')} where a fix was applied")
         out("   not repaired: " + (", ".join(f"{n} ({rows[n]['applied']})" for n in scored if not rows[n]["repair_ok"])
                                    or "none"))
+        # Whether a miss is the fix or the live repair: the same final config trained from the start.
+        cleaned = [n for n in scored if rows[n].get("clean_ok") is not None]
+        if cleaned:
+            summary["clean_repairs"] = sum(rows[n]["clean_ok"] for n in cleaned) / len(cleaned)
+            out(f"   the repaired config trained from the start, without the doctor: {sum(rows[n]['clean_ok'] for n in cleaned)}"
+                f"/{len(cleaned)} = {summary['clean_repairs']:.1%} within {MARGIN:g}; the live repair missed where that "
+                f"passed: {', '.join(n for n in cleaned if rows[n]['clean_ok'] and not rows[n]['repair_ok']) or 'none'}")
         # Judged on the successful repairs: a failed one that stops early would look cheap.
         costs = [rows[n]["cost"] for n in live_ok if rows[n]["cost"] is not None]
         every = [rows[n]["cost"] for n in live if rows[n]["cost"] is not None]
@@ -318,12 +329,12 @@ def top_fix(findings: list[dict]) -> dict | None:
 
 def run_suite(names: list[str] | None = None, *, subset: bool = False, repair: bool = True, rerun: bool = True,
               seed: int | None = None, keep: Path | None = None, out=print, arch: bool = True,
-              clean: bool = True) -> tuple[dict, dict, dict, dict]:
+              clean: bool = True, cases_file: Path = CASES) -> tuple[dict, dict, dict, dict]:
     import torch
 
     torch.set_num_threads(1)
     ensure_data()
-    cases = load_cases()
+    cases = load_cases(cases_file)
     if seed is not None:
         # Another seed changes the split, the init and the batch order: faults the rules were
         # not calibrated on, on the same recipes.
@@ -341,7 +352,8 @@ def run_suite(names: list[str] | None = None, *, subset: bool = False, repair: b
             final = repaired[n].get("repaired_config")
             if clean and final:
                 final = _merge(final, {"doctor": {"repair": False}, "name": n + "_clean"})
-                repaired[n]["clean"] = {k: v for k, v in run_one(final).items() if k in ("seconds", "error", "metrics")}
+                repaired[n]["clean"] = {k: v for k, v in run_one(final).items()
+                                        if k in ("seconds", "error", "metrics", "task")}
         fix = top_fix(plain[n]["findings"]) if cases[n]["expect"] else None
         if rerun and fix:
             cfg = _merge(cases[n]["config"], {"name": n + "_rerun"})
@@ -361,6 +373,8 @@ def main(argv=None) -> int:
     p.add_argument("--no-clean", action="store_true",
                    help="skip training each repaired config from the start (the cost-against-clean figure)")
     p.add_argument("--seed", type=int, help="run every case with this seed (a check on faults not calibrated on)")
+    p.add_argument("--cases", type=Path, default=CASES,
+                   help="the cases file (default cases.yaml; heldout.yaml is the held-out set)")
     p.add_argument("--json", type=Path, help="write every run's results here")
     p.add_argument("--keep", type=Path, help="copy every run directory here")
     a = p.parse_args(argv)
@@ -368,7 +382,8 @@ def main(argv=None) -> int:
         a.keep.mkdir(parents=True, exist_ok=True)
     summary, cases, plain, repaired = run_suite(a.only.split(",") if a.only else None, subset=a.subset,
                                                 repair=not a.no_repair, rerun=not a.no_rerun, seed=a.seed,
-                                                keep=a.keep, arch=not a.no_arch, clean=not a.no_clean)
+                                                keep=a.keep, arch=not a.no_arch, clean=not a.no_clean,
+                                                cases_file=a.cases)
     if a.json:
         a.json.write_text(json.dumps({"summary": summary, "plain": plain, "repaired": repaired}, indent=1, default=str))
     return 0
