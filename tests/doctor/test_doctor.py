@@ -264,3 +264,23 @@ def test_the_probe_counts_leaky_relu_units_that_never_leave_the_negative_side():
         net[0].bias[:6] = -50.0   # 6 of 8 units on the slope for every row
     probe = Signals(net, torch.randn(32, 4)).probe(net)
     assert probe["dead"]["1"] == pytest.approx(0.75)
+
+
+def test_a_fix_printed_by_diagnose_pastes_into_a_shell(tmp_path, cli, write_yaml):
+    # The fix here is a dict ({"name": "constant", ...}): unquoted, a shell splits it into words.
+    import re
+    import shlex
+
+    cfg = {"data": {"source": "builtin:wine"}, "seed": 0,
+           "model": {"hidden": [64], "activation": "leaky_relu", "init": {"bias": {"name": "constant", "value": -20}}},
+           "optimizer": {"lr": 0.003}, "training": {"epochs": 6, "batch_size": 16, "threads": 1}}
+    path = write_yaml(cfg)
+    code, _, err = cli("train", path, "--out", str(tmp_path / "a"), "-q")
+    assert code == 0, err
+    code, out, _ = cli("diagnose", str(tmp_path / "a"))
+    line = re.search(r"^\s*fix 1[^:]*: .*?(--set .*)$", out, re.M).group(1)
+    flags = shlex.split(line)
+    assert flags.count("--set") == 2 and len(flags) == 4, flags
+    code, _, err = cli("train", path, "--out", str(tmp_path / "b"), "-q", *flags)
+    assert code == 0, err
+    assert not [f for f in json.loads((tmp_path / "b" / "findings.json").read_text()) if f["code"] == "dying_relu"]

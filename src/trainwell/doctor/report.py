@@ -36,8 +36,12 @@ def _value(v) -> str:
 
 
 def set_flags(overrides: dict) -> str:
-    """A fix's overrides as the --set flags that apply it."""
-    return " ".join(f"--set {k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in overrides.items())
+    """A fix's overrides as the --set flags that apply it, quoted for a POSIX shell: a value with
+    spaces or braces ({"name": "constant", "value": 0.01}) pasted unquoted splits into words."""
+    import shlex
+
+    return " ".join(f"--set {shlex.quote(f'{k}={json.dumps(v) if not isinstance(v, str) else v}')}"
+                    for k, v in overrides.items())
 
 
 def render(run: str | Path) -> str:
