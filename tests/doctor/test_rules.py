@@ -397,6 +397,7 @@ def test_dead_units_under_heavy_dropout_name_the_dropout_first():
     dead = {"records": [rec(3, dead={"head.1": 1.0}), rec(4, dead={"head.1": 1.0})]}
     f = rules.dying_relu(hist([2.3, 2.3, 2.3, 2.3]), dead, ctx(dropout=0.8))
     assert f.fixes[0].overrides == {"model.dropout": 0.2} and "dropout 0.8" in f.explanation
+    assert f.evidence["dropout"] == 0.8
     assert "optimizer.lr" in f.fixes[1].overrides
     # Within the usual range dropout is not suspected.
     assert "model.dropout" not in rules.dying_relu(hist([2.3, 2.3, 2.3, 2.3]), dead, ctx(dropout=0.3)).fixes[0].overrides

@@ -1119,7 +1119,7 @@ def dying_relu(history, signals, ctx: Context) -> Finding | None:
     return Finding(
         "dying_relu", "error" if share > 0.8 else "warning", last[0]["epoch"], last[0]["step"],
         {"dead_share": {n: round(last[-1]["dead"][n], 3) for n in layers}, "limit": limit(worst), "probes": len(probes),
-         "dead_at_first_probe": at_init},
+         "dead_at_first_probe": at_init, **({"dropout": ctx.dropout, "dropout_limit": 0.5} if heavy_dropout else {})},
         what + (" They were dead from the first probe: the initialisation put them there." if at_init else "")
         + (f" With dropout {ctx.dropout:g}, {ctx.dropout:.0%} of the units are switched off at every step and the "
            f"rest scaled {1 / (1 - ctx.dropout):.0f}x: steps that noisy push units below zero for good, so the "
