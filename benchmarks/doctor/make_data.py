@@ -21,6 +21,12 @@ For the held-out set (heldout.yaml):
   digits8_imb98.csv    "is it an 8?" at 98/2 on five pixel columns (a logistic regression scores
                        balanced accuracy 0.50 unweighted, 0.79 with class weights) -> class_imbalance
   wine_mixed_units.csv wine with alcohol x1e3, flavanoids x1e5, hue x1e-3       -> unscaled_features
+
+For the second held-out set (heldout2.yaml):
+  iris_x1e3_all.csv    iris with every feature x1e3; iris_x1e3_half.csv: two of four -> unscaled_features
+  iris_nan_rows.csv    iris with one cell blanked in each of 4 rows                -> bad_input_data
+  digits3_imb97.csv    "is it a 3?" at about 97/3 on six pixel columns             -> class_imbalance
+  bc_noisy15.csv       breast_cancer with 15% of the labels flipped                -> overfitting
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ from sklearn import datasets
 
 HERE = Path(__file__).parent / "data"
 FILES = ["iris_x1e4.csv", "diabetes_x1e4.csv", "wine_nan.csv", "iris_nan.csv", "bc_imbalanced.csv",
-         "wine_imbalanced.csv", "digits_imbalanced.csv", "bc_nan.csv", "digits8_imb98.csv", "wine_mixed_units.csv"]
+         "wine_imbalanced.csv", "digits_imbalanced.csv", "bc_nan.csv", "digits8_imb98.csv", "wine_mixed_units.csv",
+         "iris_x1e3_all.csv", "iris_x1e3_half.csv", "iris_nan_rows.csv", "digits3_imb97.csv", "bc_noisy15.csv"]
 
 
 def _frame(bunch) -> pd.DataFrame:
@@ -92,6 +99,7 @@ def main() -> None:
     n_zero = 90                                                     # ~5% zeros: 1619 vs 90
     _subsample(digits, {1: None, 0: n_zero}, rng).to_csv(HERE / "digits_imbalanced.csv", index=False)
     heldout()
+    heldout2()
 
 
 def heldout() -> None:
@@ -113,6 +121,34 @@ def heldout() -> None:
     wine["flavanoids"] *= 1e5
     wine["hue"] *= 1e-3
     wine.to_csv(HERE / "wine_mixed_units.csv", index=False)
+
+
+
+def heldout2() -> None:
+    rng = np.random.default_rng(22)
+    iris = _frame(datasets.load_iris())
+    features = [c for c in iris.columns if c != "target"]
+    big = iris.copy()
+    big[features] *= 1e3
+    big.to_csv(HERE / "iris_x1e3_all.csv", index=False)
+    half = iris.copy()
+    half["sepal_width_(cm)"] *= 1e3
+    half["petal_width_(cm)"] *= 1e3
+    half.to_csv(HERE / "iris_x1e3_half.csv", index=False)
+    nan = iris.copy()
+    for row in rng.choice(len(nan), size=4, replace=False):
+        nan.loc[row, features[int(rng.integers(len(features)))]] = np.nan
+    nan.to_csv(HERE / "iris_nan_rows.csv", index=False)
+    digits = _frame(datasets.load_digits())
+    digits["target"] = (digits["target"] == 3).astype(int)
+    threes = digits[digits.target == 1].sample(n=50, random_state=22)
+    keep = [digits.columns[i] for i in (10, 13, 26, 34, 42, 53)] + ["target"]
+    pd.concat([digits[digits.target == 0], threes])[keep].sample(frac=1.0, random_state=0) \
+        .reset_index(drop=True).to_csv(HERE / "digits3_imb97.csv", index=False)
+    bc = _frame(datasets.load_breast_cancer())
+    flip = np.random.default_rng(23).random(len(bc)) < 0.15
+    bc.loc[flip, "target"] = 1 - bc.loc[flip, "target"]
+    bc.to_csv(HERE / "bc_noisy15.csv", index=False)
 
 
 if __name__ == "__main__":

@@ -182,6 +182,17 @@ def test_stuck_at_chance():
     assert f is not None and f.severity == "error"
 
 
+def test_a_loss_leaving_chance_below_it_is_not_stuck():
+    c = math.log(3)
+    checks = {"records": [rec(e) for e in range(1, 4)]}
+    three = ctx(n_classes=3, class_shares=[1 / 3] * 3)
+    # the healthy GRU at RAdam 5e-3 of the second held-out set, which went on to a loss of 0.17
+    assert rules.stuck_at_chance(hist([1.138, 1.125, 1.108, 1.094]), checks, three) is None
+    # above chance, or below it but barely moving (0.6% of chance: a CNN drowned by augmentation)
+    assert rules.stuck_at_chance(hist([1.14, 1.125, 1.112, 1.101]), checks, three).code == "stuck_at_chance"
+    assert rules.stuck_at_chance(hist([1.10, 1.0985, 1.097, 1.0925]), checks, three).code == "stuck_at_chance"
+
+
 def test_stuck_at_chance_sizes_a_raise_from_the_step_and_cuts_at_the_top_of_the_range():
     c = math.log(10)
     stuck = hist([c, c, c, c], acc=[0.1, 0.1, 0.11, 0.1])
@@ -284,6 +295,24 @@ def test_a_quarter_dead_from_the_first_step_is_the_inits_doing():
 def test_exploding_gradients():
     records = [rec(e, grad=1.0) for e in range(1, 8)] + [rec(e, grad=500.0) for e in range(8, 12)]
     assert rules.exploding_gradients([], {"records": records}, ctx()).code == "exploding_gradients"
+
+
+def test_an_adaptive_rate_above_its_range_is_cut_before_gradients_are_clipped():
+    # Clipping scales the gradient; an Adam-family step is about lr whatever its size.
+    records = [rec(1, grad=1.0, ratio=0.7)] + [rec(e, grad=1.0) for e in range(2, 8)] + \
+        [rec(e, grad=500.0) for e in range(8, 12)]
+    high = rules.exploding_gradients([], {"records": records}, ctx(optimizer="radam", lr=2.0))
+    assert high.fixes[0].overrides == {"optimizer.lr": pytest.approx(2e-3)}
+    # sized on the first epoch's checks even when the spike window (the last 60) no longer holds them
+    long = [rec(1, grad=1.0, ratio=0.7)] + [rec(2, grad=1.0, ratio=0.005) for _ in range(70)] + \
+        [rec(3, grad=500.0) for _ in range(4)]
+    assert rules.exploding_gradients([], {"records": long}, ctx(optimizer="radam", lr=2.0)).fixes[0].overrides == \
+        {"optimizer.lr": pytest.approx(2e-3)}
+    assert high.fixes[1].overrides == {"regularization.clip_grad_norm": 1.0}
+    # Within the usual range, or with SGD (whose step is lr times the gradient), clipping comes first.
+    for c in (ctx(optimizer="adam", lr=1e-3), ctx(optimizer="sgd", lr=2.0, momentum=0.0)):
+        assert rules.exploding_gradients([], {"records": records}, c).fixes[0].overrides == \
+            {"regularization.clip_grad_norm": 1.0}
 
 
 def test_gradient_spikes_of_small_batches_are_noise_while_the_loss_falls_every_epoch():
