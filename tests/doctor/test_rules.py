@@ -340,6 +340,12 @@ def test_a_loss_that_twice_gives_back_what_it_learned_is_called_exploding_gradie
     f = rules.exploding_gradients(hist(lstm), {"records": calm}, three)
     assert f is not None and f.severity == "warning" and f.epoch == 9 and f.evidence["loss_jumps"] == 2
     assert f.fixes[0].overrides == {"regularization.clip_grad_norm": 1.0}
+    # RAdam at 2.0 (above its usual range): the cut first, sized on the first epoch's checks
+    # (0.7 of the weights a step: 1000x, to 2e-3), not the default 10x.
+    calm_high = [{**calm[0], "update_ratio": {"body.0": 0.7, "head": 0.7}}] + calm[1:]
+    radam = rules.exploding_gradients(hist(lstm), {"records": calm_high},
+                                      ctx(n_classes=3, class_shares=[1 / 3] * 3, optimizer="radam", lr=2.0))
+    assert radam.fixes[0].overrides == {"optimizer.lr": pytest.approx(2e-3)}
     # One jump can be an unlucky batch.
     assert rules.exploding_gradients(hist(lstm[:11]), {"records": calm}, three) is None
     # Jumps at a low loss that give back less than half of what was learned: noise of a fitted

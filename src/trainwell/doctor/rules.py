@@ -423,7 +423,7 @@ def exploding_gradients(history, signals, ctx: Context) -> Finding | None:
     if len(records) < 6:
         # Too few checks for a running median (a short run checked once an epoch); the loss
         # still tells.
-        return _loss_jumps(history, ctx)
+        return _loss_jumps(history, ctx, signals.get("records", []))
     spikes = []
     for i in range(5, len(records)):
         base = statistics.median(r["grad_norm"] for r in records[:i])
@@ -443,7 +443,7 @@ def exploding_gradients(history, signals, ctx: Context) -> Finding | None:
         spikes = []
     # Three spikes: one can be an unlucky batch; three is a pattern.
     if len(spikes) < 3 and len(huge) < 2:
-        return _loss_jumps(history, ctx)
+        return _loss_jumps(history, ctx, signals.get("records", []))
     first = records[spikes[0][0]] if spikes else huge[0]
     worst = max(r["grad_norm"] for r in records)
     return Finding(
@@ -492,7 +492,7 @@ def _fell_every_epoch(history, since_epoch: int) -> bool:
     return bool(pairs) and all(loss < before for before, loss in pairs)
 
 
-def _loss_jumps(history, ctx: Context) -> Finding | None:
+def _loss_jumps(history, ctx: Context, records: list[dict]) -> Finding | None:
     """Exploding gradients seen in the loss: a run that had learned and then, twice, lost half of
     it in one epoch. The checks read the gradient at a few steps an epoch (one on short epochs),
     so a spike between them shows only in the epoch's loss: an LSTM raised from Adam 3e-7 to
@@ -528,7 +528,7 @@ def _loss_jumps(history, ctx: Context) -> Finding | None:
         f"more than half of what the model had learned (chance is {level:.3g}). A few very large gradients "
         f"between the checks (common in recurrent networks) times the learning rate ({ctx.lr:g}) throw the "
         f"weights far from where they were.",
-        _explosion_fixes(ctx, [], "clip the global gradient norm to 1, so one large gradient cannot throw the weights"))
+        _explosion_fixes(ctx, records, "clip the global gradient norm to 1, so one large gradient cannot throw the weights"))
 
 
 # ----------------------------------------------------------------------------- learning rate
