@@ -213,12 +213,17 @@ def _lr_raise(ctx: Context, ratio: float) -> float | None:
         # _lr_cut): RMSprop at 3e-7, raised 1000x by the measured step to 3e-4, ended 2 test rows
         # of wine short of the same net at 1e-3 (held-out set); the suite's raises of Adam and
         # AdamW land at 3e-3 to 1e-2 anyway.
-        factor = max(factor, SAFE_LR.get(ctx.optimizer, ADAPTIVE_SAFE_LR) / ctx.lr)
+        factor = max(factor, _safe_lr(ctx) / ctx.lr)
     return min(factor, room)
 
 
+def _safe_lr(ctx: Context) -> float:
+    """Where an adaptive optimizer's first cut or raise lands (see SAFE_LR below)."""
+    return SAFE_LR.get(ctx.optimizer, ADAPTIVE_SAFE_LR)
+
+
 def _landing_note(ctx: Context, factor: float) -> str:
-    safe = SAFE_LR.get(ctx.optimizer, ADAPTIVE_SAFE_LR)
+    safe = _safe_lr(ctx)
     landed = ctx.optimizer != "sgd" and math.isclose(ctx.lr * factor, safe, rel_tol=1e-6)
     return f", and no lower than {safe:g}, the rate {ctx.optimizer} is usually run at" if landed else ""
 
@@ -257,7 +262,7 @@ def _lr_cut(ctx: Context, records: list[dict], ratio: float | None = None) -> fl
             return 0.01 if ctx.lr > 1.001 * top else 0.1  # 1.001: 1 * (1 - 0.9) is 0.0999...
         return min(0.1, top / ctx.lr) if ctx.lr > 0 else 0.1
     early = _early_ratio(records, ctx.judged_from)
-    safe = SAFE_LR.get(ctx.optimizer, ADAPTIVE_SAFE_LR)
+    safe = _safe_lr(ctx)
     first = not ctx.lr_cuts and ctx.lr > 0
     # At most 1000x at once, except that a first cut may go all the way down to the landing
     # below: RMSprop at 10 was cut 1000x to 1e-2, 10x its default, trained there without a new
@@ -458,11 +463,12 @@ def exploding_gradients(history, signals, ctx: Context) -> Finding | None:
 
 def _explosion_fixes(ctx: Context, records: list[dict], clip_reason: str) -> list[Fix]:
     """Clip first, then a smaller rate; but an adaptive optimizer above its usual range gets the
-    cut first, sized as lr_too_high's from every check (the first epoch's included: a window of
-    the last ones measured inflated weights, and cut a transformer at AdamW 2.0 only to 0.02). Clipping scales the gradient, and Adam-family steps are about lr whatever the
+    cut first. Clipping scales the gradient, and Adam-family steps are about lr whatever the
     gradient's size (they divide by its running RMS), so it leaves them as large: RAdam at 2.0 on
     a GRU, clipped to 1, ended at 0.82 against 0.96 (second held-out set), and a transformer at
-    AdamW 2.0 spent a rollback on clipping before its rate was cut."""
+    AdamW 2.0 spent a rollback on clipping before its rate was cut. The cut is lr_too_high's,
+    sized from every check, the first epoch's included: a window of the last ones measured
+    inflated weights, and cut that transformer only to 0.02."""
     clip = Fix({"regularization.clip_grad_norm": 1.0}, clip_reason)
     if ctx.optimizer != "sgd" and ctx.lr > _usual_top(ctx):
         cut = _lr_cut(ctx, records)
