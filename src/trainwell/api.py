@@ -236,7 +236,9 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     def evaluate(m):
         if val_t is None:
             return {}
-        scores = _score(m, val_t, plan, prepared.state, loss_fn, plan["per_epoch"], per_epoch=True)
+        # The trainer's loss, which a repair may have rebuilt (class weights, Huber's delta), so the
+        # validation loss stays on the training loss's scale.
+        scores = _score(m, val_t, plan, prepared.state, trainer.loss_fn, plan["per_epoch"], per_epoch=True)
         return {f"val_{k}": v for k, v in scores.items()}
 
     count_correct = None
@@ -261,8 +263,10 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         cfg_holder = {"cfg": cfg}
         rebuild_model = (lambda c: build(c.model, spec, plan["n_out"], seed=c.seed).to(device)) \
             if cfg.doctor.allow_architecture_changes and not cfg.model.init_from else None
+        # The loss again, for a fix to class weights or to Huber's delta (a regression has no classes).
         rebuild = lambda c: build_loss(c.loss, spec.task, len(spec.classes) if spec.classes else None,
-                                       _class_weights(prepared), device)
+                                       _class_weights(prepared) if c.data.imbalance == "class_weights"
+                                       else prepared.class_weights, device)
         doctor = Doctor(build_context(cfg, prepared, plan), signals, log, repair=cfg.doctor.repair,
                         allow_architecture=cfg.doctor.allow_architecture_changes,
                         max_repairs=cfg.doctor.max_repairs,

@@ -216,6 +216,41 @@ def test_a_schedule_that_decays_too_fast_is_replaced_live(tmp_path):
     assert yaml.safe_load((run.path / "config.repaired.yaml").read_text())["schedule"]["name"] == "cosine"
 
 
+def test_reduce_on_plateau_that_cuts_the_rate_1000x_while_the_loss_falls_is_relaxed_live(tmp_path):
+    # factor 0.001, patience 0: the first epoch whose validation loss does not improve takes Adam
+    # from 3e-3 to 3e-6 while the training loss still falls several percent an epoch. The doctor
+    # sees progress stop at the cut and rebuilds the schedule with factor 0.5 and patience 5.
+    cfg = {"data": {"source": "builtin:diabetes"}, "seed": 0, "model": {"hidden": [32]}, "loss": {"name": "mae"},
+           "optimizer": {"lr": 0.003}, "schedule": {"name": "reduce_on_plateau", "factor": 0.001, "patience": 0},
+           "doctor": {"repair": True}, "training": {"epochs": 30, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
+    repairs = read(run, "repairs.json")
+    assert [(r["code"], r["overrides"]) for r in repairs] == \
+        [("plateau", {"schedule.factor": 0.5, "schedule.patience": 5})]
+    assert repairs[0]["before"]["train_loss_fall_at_full_rate"] >= 0.03
+    history = [json.loads(line) for line in (run.path / "history.jsonl").read_text().splitlines()]
+    assert history[-1]["lr"] >= 0.003 * 0.5 ** 3  # the rate came back and stayed usable
+    repaired = yaml.safe_load((run.path / "config.repaired.yaml").read_text())["schedule"]
+    assert (repaired["factor"], repaired["patience"]) == (0.5, 5)
+
+
+def test_a_huber_delta_that_starves_the_steps_is_reset_live_and_validation_follows_the_new_loss(tmp_path):
+    # Huber with delta 1e-4: every residual's gradient is capped at 1e-4, so SGD barely moves (doctor
+    # off: r2 -2.1). The doctor resets the delta to 1 inside the run. The validation loss is then
+    # measured with the new loss, and early stopping forgets its best from the old scale (kept, it
+    # stopped the repaired run 10 epochs later and restored the unrepaired weights: r2 -2.15).
+    cfg = {"data": {"source": "builtin:diabetes"}, "seed": 0, "model": {"hidden": [32]},
+           "loss": {"name": "huber", "huber_delta": 0.0001}, "optimizer": {"name": "sgd", "lr": 0.01, "momentum": 0.9},
+           "doctor": {"repair": True}, "training": {"epochs": 40, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
+    repairs = read(run, "repairs.json")
+    assert [(r["code"], r["overrides"]) for r in repairs] == [("lr_too_low", {"loss.huber_delta": 1.0})]
+    history = [json.loads(line) for line in (run.path / "history.jsonl").read_text().splitlines()]
+    assert history[-1]["epoch"] == 40 and history[-1]["val_loss"] > 0.05  # delta 1's scale, not 1e-4's
+    assert run.metrics["test"]["r2"] > 0
+    assert yaml.safe_load((run.path / "config.repaired.yaml").read_text())["loss"]["huber_delta"] == 1.0
+
+
 def test_the_checks_read_the_same_steps_however_long_the_run_waits_for_a_core(tiny_cfg, tmp_path, monkeypatch):
     # On CPU the check budget is kept in the training thread's CPU time: a machine busy with
     # other work stretches the wall clock, not the schedule. Here the CPU clock is a counter

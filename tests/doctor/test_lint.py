@@ -59,3 +59,21 @@ def test_printed_fixes_are_set_flags_the_cli_takes(tmp_path, cli, write_yaml):
     code, _, err = cli("train", path, "--out", str(tmp_path / "b"), *[a for f in flags for a in f])
     assert code == 0, err
     assert "lint:" not in err
+
+
+def test_settings_that_starve_training_are_named():
+    # A schedule at 1% of its rate by half the run, a plateau cut of 1000x, Huber's gradient capped
+    # at 1e-4, noise louder than the inputs, a hidden layer narrower than the classes.
+    found = keys({"data": {"source": "builtin:digits", "augment": {"noise": 3.0}}, "model": {"hidden": [2]},
+                  "schedule": {"name": "step", "step_size": 2, "gamma": 0.01}, "training": {"epochs": 20}})
+    assert {"schedule.step_size", "data.augment.noise", "model.hidden"} <= set(found)
+    assert found["model.hidden"]["fix"] == {"model.hidden": [64]}
+    found = keys({"data": {"source": "builtin:diabetes"}, "loss": {"name": "huber", "huber_delta": 1e-4},
+                  "schedule": {"name": "reduce_on_plateau", "factor": 0.001, "patience": 0}})
+    assert found["loss.huber_delta"]["fix"] == {"loss.huber_delta": 1.0}
+    assert found["schedule.factor"]["fix"] == {"schedule.factor": 0.5}
+    # The usual settings stay quiet: step 10 x 0.1 over 30 epochs, Huber delta 1, mild noise, 64 units.
+    assert keys({"data": {"source": "builtin:digits", "augment": {"noise": 0.3}}, "model": {"hidden": [64]},
+                 "schedule": {"name": "step", "step_size": 10, "gamma": 0.1}, "training": {"epochs": 30}}) == {}
+    assert keys({"data": {"source": "builtin:diabetes"}, "loss": {"name": "huber"},
+                 "schedule": {"name": "reduce_on_plateau"}}) == {}

@@ -636,3 +636,63 @@ def test_validation_that_never_beats_chance_while_training_falls_is_stuck_at_cha
     flat = [1.2 - 0.0001 * i for i in range(14)]
     g = rules.stuck_at_chance(hist(flat, val, acc, val_acc), tiny, ctx(**{**three.__dict__, "lr": 1e-7}))
     assert g.severity == "info" and "lr_too_low" in g.evidence["caused_by"]
+
+
+def _lr_hist(train, lrs, val=None):
+    h = hist(train, val)
+    for e, lr in zip(h, lrs):
+        e["lr"] = lr
+    return h
+
+
+def test_a_schedule_that_takes_the_rate_while_the_loss_still_falls_is_found_at_once():
+    # Step gamma 0.01 every 2 epochs on digits (second held-out set): 1.77, 0.62 at NAdam 2e-3, then
+    # frozen at 17% of chance, far under plateau's old 30%-of-chance bar. Found 2 epochs after the cut.
+    train = [1.773, 0.616, 0.3916, 0.3891, 0.3875]
+    lrs = [2e-3, 2e-3, 2e-3 * 0.01, 2e-3 * 0.01, 2e-7]
+    h = _lr_hist(train, lrs, val=[0.907, 0.479, 0.476, 0.474, 0.474])
+    f = rules.plateau(h, {}, ctx(schedule="step", lr=2e-3, epochs=20))
+    assert f is not None and f.severity == "warning" and f.epoch == 3
+    assert f.fixes[0].overrides == {"schedule.name": "cosine"}
+    assert f.evidence["train_loss_fall_at_full_rate"] > 0.5
+    assert rules.plateau(h[:4], {}, ctx(schedule="step", lr=2e-3, epochs=20)) is None  # 1 epoch since the cut
+    assert rules.plateau(h, {}, ctx(schedule="step", lr=2e-3, epochs=6)) is None  # the cut came at half the run
+    # Still falling after the cut: the rate is small, not gone.
+    moving = _lr_hist([1.773, 0.616, 0.50, 0.45, 0.41], lrs, val=[0.9, 0.5, 0.45, 0.42, 0.40])
+    assert rules.plateau(moving, {}, ctx(schedule="step", lr=2e-3, epochs=20)) is None
+    # A fitted model (under 10% of chance: 0.23 here) is what a decaying rate is meant to polish.
+    fitted = _lr_hist([0.9, 0.25, 0.2, 0.199, 0.199], lrs, val=[0.5, 0.3, 0.3, 0.3, 0.3])
+    assert rules.plateau(fitted, {}, ctx(schedule="step", lr=2e-3, epochs=20)) is None
+
+
+def test_reduce_on_plateau_that_cuts_a_learning_run_gets_a_gentler_factor():
+    # factor 0.001, patience 0 on diabetes with L1 (no known chance loss): the first epoch without a
+    # new best validation loss cut the rate 1000x while the training loss fell 7.6% an epoch.
+    train = [1.135, 0.823, 0.708, 0.661, 0.611, 0.5998, 0.5998, 0.5998]
+    val = [1.061, 0.760, 0.684, 0.674, 0.678, 0.678, 0.678, 0.678]
+    lrs = [3e-3] * 5 + [3e-6, 3e-9, 3e-12]
+    c = dict(task="regression", loss="mae", n_classes=None, class_shares=None, lr=3e-3, epochs=60,
+             schedule="reduce_on_plateau")
+    f = rules.plateau(_lr_hist(train, lrs, val), {}, ctx(**c))
+    assert f is not None and f.fixes[0].overrides == {"schedule.factor": 0.5, "schedule.patience": 5}
+    assert "reduce_on_plateau" in f.explanation
+    # The same cut when validation had turned up 5% from its best is the schedule doing its job.
+    rising = val[:3] + [0.70, 0.72, 0.72, 0.72, 0.72]
+    assert rules.plateau(_lr_hist(train, lrs, rising), {}, ctx(**c)) is None
+    # cosine and one_cycle reach their floor at the very end only; constant has no cut.
+    for name in ("cosine", "one_cycle", "constant"):
+        assert rules.plateau(_lr_hist(train, lrs, val), {}, ctx(**{**c, "schedule": name})) is None
+
+
+def test_a_huber_delta_that_caps_the_gradient_is_the_fix_for_tiny_steps():
+    # Huber with delta 1e-4 on a standardized target, SGD at its usual top (1.0): the steps are
+    # tiny at any rate, so the rate alone has no fix left; the delta does.
+    flat = hist([1.10, 1.099, 1.098, 1.097, 1.096])
+    signals = {"records": [rec(e, ratio=3e-7) for e in range(1, 6)]}
+    reg = dict(task="regression", loss="huber", n_classes=None, class_shares=None, optimizer="sgd", momentum=0.9)
+    f = rules.lr_too_low(flat, signals, ctx(lr=1.0, huber_delta=1e-4, **reg))
+    assert f is not None and f.fixes[0].overrides == {"loss.huber_delta": 1.0}
+    assert f.evidence["huber_delta"] == 1e-4 and "delta" in f.explanation
+    assert rules.lr_too_low(flat, signals, ctx(lr=1.0, **reg)) is None  # delta 1: nothing to fix at the top
+    low = rules.lr_too_low(flat, signals, ctx(lr=0.01, huber_delta=1e-4, **reg))
+    assert [set(x.overrides) for x in low.fixes] == [{"loss.huber_delta"}, {"optimizer.lr"}]

@@ -68,3 +68,23 @@ def test_reduce_on_plateau_cuts_after_patience_and_round_trips():
     t.load_state_dict(s.state_dict())
     assert t.factor(0) == 0.5 and t.best == 0.9
     assert not math.isinf(t.best)
+
+
+def test_a_schedule_swapped_in_mid_run_spans_the_steps_left_and_round_trips():
+    # The doctor replaces a schedule at step 40 of 100: the new cosine starts at its full rate
+    # there and reaches its floor at the last step, as a run started with it would.
+    s = Schedule(load_config({"schedule": {"name": "cosine"}}).schedule)
+    s.start = 40
+    s.bind(10, 10, 0.1)
+    assert s.factor(40) == pytest.approx(1.0)
+    assert s.factor(70) == pytest.approx(0.5)
+    assert s.factor(99) < 0.01
+    plain = sched(name="cosine")
+    assert plain.factor(40) < 0.7  # without the offset it would read the old run's position
+    t = Schedule(load_config({"schedule": {"name": "cosine"}}).schedule)
+    t.load_state_dict(s.state_dict())
+    t.bind(10, 10, 0.1)
+    assert t.factor(70) == pytest.approx(0.5)
+    old = {k: v for k, v in s.state_dict().items() if k != "start"}  # a checkpoint written before
+    t.load_state_dict(old)
+    assert t.start == 0

@@ -34,4 +34,4 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         activation=getattr(model, "activation", None), dropout=getattr(model, "dropout", 0.0),
         weight_decay=cfg.optimizer.weight_decay, has_val=prepared.val is not None, model_type=model.type,
         early_stopping=cfg.training.early_stopping.enabled, restore_best=cfg.training.early_stopping.restore_best,
-        schedule=cfg.schedule.name)
+        schedule=cfg.schedule.name, huber_delta=cfg.loss.huber_delta)

@@ -28,6 +28,22 @@ def lint(cfg, prepared, plan: dict) -> list[dict]:
         warn("optimizer.lr", f"{lr:g} is outside the usual range for {cfg.optimizer.name} ({lo:g} to {hi:g}); "
              f"expect {'divergence' if lr > hi else 'very slow progress'}, or run trainwell find-lr",
              {"optimizer.lr": good})
+    if plan.get("loss") == "huber" and cfg.loss.huber_delta < 0.01:
+        warn("loss.huber_delta", f"{cfg.loss.huber_delta:g} caps every residual's gradient at {cfg.loss.huber_delta:g}: "
+             f"beyond it Huber is an L1 loss scaled by delta, so the steps are {1 / cfg.loss.huber_delta:.0f}x smaller "
+             f"than an L1 loss's at the same learning rate", {"loss.huber_delta": 1.0})
+    _schedule_lint(cfg, warn)
+    noise = cfg.data.augment.noise
+    if noise > 1:
+        # The inputs are standardized, so noise of std above 1 is louder than the signal itself.
+        warn("data.augment.noise", f"{noise:g} adds noise louder than the inputs themselves (they are scaled to "
+             f"std 1); the network sees mostly noise and may learn nothing", {"data.augment.noise": 0.1})
+    widths = list(getattr(cfg.model, "hidden", None) or [])
+    k = len(spec.classes) if spec.classes else 0
+    if cfg.model.type == "mlp" and widths and k > 2 and min(widths) < k:
+        warn("model.hidden", f"a hidden layer of {min(widths)} units is narrower than the {k} classes: everything the "
+             f"output layer separates must pass through {min(widths)} numbers, and the model will likely underfit",
+             {"model.hidden": [max(64, 2 * k)]})
     dropout = getattr(cfg.model, "dropout", 0.0) or 0.0
     if dropout > 0.5:
         warn("model.dropout", f"{dropout} drops most units on every step; above 0.5 a network usually underfits",
@@ -63,3 +79,20 @@ def lint(cfg, prepared, plan: dict) -> list[dict]:
         warn("model.activation", f"{depth} sigmoid layers: sigmoid's slope is at most 0.25, so the gradient "
              f"shrinks at least 4x per layer", {"model.activation": "relu"})
     return out
+
+
+def _schedule_lint(cfg, warn) -> None:
+    from ..training.optim import Schedule
+
+    sc, epochs = cfg.schedule, cfg.training.epochs
+    if sc.name in ("step", "multistep", "exponential") and epochs >= 4:
+        # 1% of the rate by half the run: two decays by the usual 0.1, which these schedules are
+        # meant to spread over the whole run. The doctor watches for the stall this causes.
+        half = Schedule(sc, 1, epochs).factor(int(round(sc.warmup_epochs)) + epochs // 2 - 1)
+        if half < 0.01:
+            warn(f"schedule.{'step_size' if sc.name == 'step' else 'gamma'}",
+                 f"the {sc.name} schedule takes the rate to {half:.1e} of its start by epoch {epochs // 2} of "
+                 f"{epochs}; training will mostly stop there", {"schedule.name": "cosine"})
+    if sc.name == "reduce_on_plateau" and sc.factor < 0.1:
+        warn("schedule.factor", f"reduce_on_plateau multiplies the rate by {sc.factor:g} at each stall: one noisy "
+             f"epoch can end training (0.1 to 0.5 is usual)", {"schedule.factor": 0.5})

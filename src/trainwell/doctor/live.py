@@ -25,7 +25,7 @@ PROBED = {"dying_relu", "saturated_activations", "vanishing_gradients"}
 _CONTEXT_KEYS = {"optimizer.lr": "lr", "optimizer.weight_decay": "weight_decay", "optimizer.name": "optimizer",
                  "model.dropout": "dropout", "data.imbalance": "imbalance",
                  "model.activation": "activation", "optimizer.momentum": "momentum",
-                 "schedule.name": "schedule"}
+                 "schedule.name": "schedule", "loss.huber_delta": "huber_delta"}
 
 
 def _update_context(ctx, overrides: dict) -> None:
@@ -235,6 +235,9 @@ class Doctor(Callback):
         self.repairs.append(record)
         tensors, meta = self._rollback_target(finding)
         raise Rollback(tensors, meta, after_rollback)
+
+    def on_loss_changed(self, trainer):
+        self._best = None  # a validation loss on the old loss's scale
 
     def _after(self, trainer, repair: dict) -> dict:
         start = repair.get("resumed_at_epoch", repair["epoch"])

@@ -77,6 +77,10 @@ class EarlyStopping(Callback):
         self.monitor.best = self.monitor.best_epoch = None
         self.wait, self.best_weights = 0, None
 
+    def on_loss_changed(self, trainer):
+        if self.monitor.key.endswith("loss"):
+            self.on_model_changed(trainer)
+
     def on_repair(self, trainer):
         # Patience spent on the broken run must not cut the repaired one short (heavy L2 in the
         # suite: stopped 5 epochs after its repair, still improving).
@@ -166,6 +170,10 @@ class Checkpoint(Callback):
     def on_model_changed(self, trainer):
         self.monitor.best = self.monitor.best_epoch = None
         self.best_weights, self._best_unsaved = None, False
+
+    def on_loss_changed(self, trainer):
+        if self.monitor.key.endswith("loss"):
+            self.on_model_changed(trainer)
 
     def on_fit_end(self, trainer):
         self(trainer)

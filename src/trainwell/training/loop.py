@@ -42,6 +42,9 @@ class Callback:
     def on_model_changed(self, trainer: "Trainer") -> None: ...
     # The doctor rolled back and changed the run: what was being waited for starts again.
     def on_repair(self, trainer: "Trainer") -> None: ...
+    # The loss itself was rebuilt (class weights, Huber's delta): losses before and after are on
+    # different scales, so a best validation loss from before cannot be compared with later ones.
+    def on_loss_changed(self, trainer: "Trainer") -> None: ...
 
     # Callbacks with memory return (plain JSON state, tensors) and take it back on resume,
     # so a resumed run behaves like an unbroken one.

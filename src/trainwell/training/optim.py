@@ -62,6 +62,9 @@ class Schedule:
 
     def __init__(self, cfg, steps_per_epoch: int = 1, epochs: int = 1, base_lr: float = 0.0):
         self.cfg = cfg
+        # The global step this schedule starts from: 0, or where the doctor swapped it in mid-run
+        # (the new schedule spans the epochs left, as it would span a run started with it).
+        self.start = 0
         self.plateau_factor = 1.0
         self.best = math.inf
         self.bad_epochs = 0
@@ -70,7 +73,7 @@ class Schedule:
     def bind(self, steps_per_epoch: int, epochs: int, base_lr: float) -> None:
         """The loop knows the batch count; it binds the schedule to it before the first step."""
         self.spe = steps_per_epoch
-        self.total = steps_per_epoch * epochs
+        self.total = max(steps_per_epoch * epochs - self.start, 1)
         self.warmup = min(int(round(self.cfg.warmup_epochs * steps_per_epoch)), self.total)
         self.base_lr = base_lr
 
@@ -79,6 +82,7 @@ class Schedule:
         return self.cfg.name == "constant" and self.warmup == 0
 
     def factor(self, step: int) -> float:
+        step = max(step - self.start, 0)
         if step < self.warmup:
             return (step + 1) / self.warmup
         s = step - self.warmup
@@ -123,9 +127,10 @@ class Schedule:
 
     def state_dict(self) -> dict:
         return {"plateau_factor": self.plateau_factor, "best": self.best if math.isfinite(self.best) else None,
-                "bad_epochs": self.bad_epochs}
+                "bad_epochs": self.bad_epochs, "start": self.start}
 
     def load_state_dict(self, s: dict) -> None:
         self.plateau_factor = s["plateau_factor"]
         self.best = math.inf if s["best"] is None else s["best"]
         self.bad_epochs = s["bad_epochs"]
+        self.start = s.get("start", 0)  # checkpoints from before the doctor could swap schedules
