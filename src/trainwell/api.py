@@ -270,7 +270,8 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         doctor = Doctor(build_context(cfg, prepared, plan), signals, log, repair=cfg.doctor.repair,
                         allow_architecture=cfg.doctor.allow_architecture_changes,
                         max_repairs=cfg.doctor.max_repairs,
-                        apply_fix=make_fixer(cfg_holder, rebuild, log, rebuild_model=rebuild_model))
+                        apply_fix=make_fixer(cfg_holder, rebuild, log, rebuild_model=rebuild_model,
+                                             rebuild_augment=lambda c: build_augment(c.data.augment, spec)))
         callbacks += [signals, doctor]
     callbacks.append(cbs.HistoryWriter(run_dir / "history.jsonl"))
     early = None

@@ -319,3 +319,42 @@ def test_a_fix_printed_by_diagnose_pastes_into_a_shell(tmp_path, cli, write_yaml
     code, _, err = cli("train", path, "--out", str(tmp_path / "b"), "-q", *flags)
     assert code == 0, err
     assert not [f for f in json.loads((tmp_path / "b" / "findings.json").read_text()) if f["code"] == "dying_relu"]
+
+
+def test_augmentation_distortion_is_measured_without_touching_the_training_random_stream():
+    import torch
+
+    from trainwell.config import load_config
+    from trainwell.data import prepare
+    from trainwell.doctor.context import augment_distortion
+
+    def measure(aug):
+        cfg = load_config({"data": {"source": "builtin:digits", "augment": aug},
+                           "model": {"type": "cnn", "blocks": [{"channels": 8}]}})
+        return augment_distortion(cfg.data.augment, prepare(cfg.data, 0, cfg.model.type))
+
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    loud = measure({"rotation": 90, "translate": 0.4, "noise": 3.0})
+    assert torch.equal(torch.rand(3), expected)
+    assert loud > 2.5 and measure({"rotation": 10, "translate": 0.1}) < 0.8
+    assert measure({}) is None
+
+
+def test_augmentation_that_drowns_a_cnn_is_toned_down_live_from_the_start(tmp_path):
+    # Rotation 90, translate 0.4 and noise of std 3 (the inputs have std 1): doctor off, the CNN
+    # stays at chance (0.096). The doctor names the augmentation, goes back to the start and trains
+    # on the usual range instead.
+    cfg = {"data": {"source": "builtin:digits", "augment": {"rotation": 90, "translate": 0.4, "noise": 3.0}},
+           "seed": 0, "model": {"type": "cnn", "blocks": [{"channels": 16, "kernel": 3, "pool": "max", "pool_size": 2}],
+                                "head": [64]},
+           "optimizer": {"name": "adamax", "lr": 0.004}, "doctor": {"repair": True},
+           "training": {"epochs": 12, "batch_size": 64, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
+    repairs = read(run, "repairs.json")
+    assert repairs[0]["code"] == "stuck_at_chance"
+    assert repairs[0]["overrides"] == {"data.augment.rotation": 15.0, "data.augment.translate": 0.1,
+                                       "data.augment.noise": 0.1}
+    assert run.metrics["test"]["accuracy"] > 0.8
+    assert yaml.safe_load((run.path / "config.repaired.yaml").read_text())["data"]["augment"]["noise"] == 0.1

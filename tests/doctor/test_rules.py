@@ -696,3 +696,34 @@ def test_a_huber_delta_that_caps_the_gradient_is_the_fix_for_tiny_steps():
     assert rules.lr_too_low(flat, signals, ctx(lr=1.0, **reg)) is None  # delta 1: nothing to fix at the top
     low = rules.lr_too_low(flat, signals, ctx(lr=0.01, huber_delta=1e-4, **reg))
     assert [set(x.overrides) for x in low.fixes] == [{"loss.huber_delta"}, {"optimizer.lr"}]
+
+
+def test_a_hidden_layer_narrower_than_the_classes_is_underfitting_while_the_loss_still_creeps():
+    # GELU with 2 hidden units on digits, NAdam 2e-3 (second held-out set): 9% lower in 5 epochs, but
+    # still at 75% of chance at epoch 12; doctor off it ended at 0.40 against 0.974.
+    train = [2.503, 2.301, 2.182, 2.095, 2.021, 1.957, 1.901, 1.854, 1.814, 1.780, 1.751, 1.726]
+    val = [2.337, 2.211, 2.127, 2.056, 1.991, 1.935, 1.891, 1.855, 1.823, 1.795, 1.772, 1.750]
+    h = hist(train, val)
+    f = rules.underfitting(h, {}, ctx(narrowest_hidden=2))
+    assert f is not None and f.evidence["narrowest_hidden"] == 2 and "2 units" in f.explanation
+    assert f.fixes[0].overrides == {"model.hidden": [128, 64]}
+    # The same creep with layers as wide as the classes is slow progress, not a small model.
+    assert rules.underfitting(h, {}, ctx(narrowest_hidden=10)) is None
+    assert rules.underfitting(h, {}, ctx()) is None
+
+
+def test_augmentation_that_moves_rows_further_than_their_size_is_the_fix_for_a_run_at_chance():
+    c = math.log(10)
+    stuck = hist([c, c, c, c], acc=[0.1, 0.1, 0.11, 0.1])
+    checks = {"records": [rec(e) for e in range(1, 4)]}
+    loud = dict(augment={"rotation": 90.0, "translate": 0.4, "noise": 3.0}, augment_distortion=3.2, model_type="cnn")
+    f = rules.stuck_at_chance(stuck, checks, ctx(**loud))
+    assert f.fixes[0].overrides == {"data.augment.rotation": 15.0, "data.augment.translate": 0.1,
+                                    "data.augment.noise": 0.1}
+    assert f.epoch == 1 and f.evidence["augment_distortion"] == 3.2  # back to the start: noise-trained weights are the fault
+    # Only the components past the usual range change.
+    noisy = rules.stuck_at_chance(stuck, checks, ctx(augment={"rotation": 10.0, "noise": 3.0}, augment_distortion=3.0))
+    assert noisy.fixes[0].overrides == {"data.augment.noise": 0.1}
+    # Healthy settings move a digit 0.59 of its size: the stall has another cause.
+    mild = rules.stuck_at_chance(stuck, checks, ctx(augment={"rotation": 10.0, "translate": 0.1}, augment_distortion=0.59))
+    assert not any(k.startswith("data.augment") for fix in mild.fixes for k in fix.overrides)

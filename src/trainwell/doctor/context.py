@@ -34,4 +34,29 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         activation=getattr(model, "activation", None), dropout=getattr(model, "dropout", 0.0),
         weight_decay=cfg.optimizer.weight_decay, has_val=prepared.val is not None, model_type=model.type,
         early_stopping=cfg.training.early_stopping.enabled, restore_best=cfg.training.early_stopping.restore_best,
-        schedule=cfg.schedule.name, huber_delta=cfg.loss.huber_delta)
+        schedule=cfg.schedule.name, huber_delta=cfg.loss.huber_delta,
+        augment={k: v for k, v in cfg.data.augment.model_dump().items() if v},
+        augment_distortion=augment_distortion(cfg.data.augment, prepared),
+        narrowest_hidden=min(model.hidden) if model.type == "mlp" and getattr(model, "hidden", None) else None)
+
+
+def augment_distortion(aug_cfg, prepared, rows: int = 256) -> float | None:
+    """How far augmentation moves a training row, as a share of the row's own size (median over
+    the first rows). Drawn from a forked random state, so measuring it leaves training's stream
+    (and a seeded run's result) as it was."""
+    from ..data.augment import build_augment, is_active
+
+    if not is_active(aug_cfg) or prepared.train.x.dtype.kind != "f" or not len(prepared.train.x):
+        return None
+    import torch
+
+    augment = build_augment(aug_cfg, prepared.spec)
+    x = torch.as_tensor(np.nan_to_num(np.asarray(prepared.train.x[:rows], dtype=np.float32)))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        moved = augment(x.clone())
+    size = x.flatten(1).norm(dim=1)
+    keep = size > 0
+    if not keep.any():
+        return None
+    return round(float(((moved - x).flatten(1).norm(dim=1)[keep] / size[keep]).median()), 4)

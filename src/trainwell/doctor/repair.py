@@ -16,7 +16,7 @@ from ..errors import UserError
 LIVE_KEYS = {"optimizer.lr", "optimizer.weight_decay", "optimizer.name", "regularization.clip_grad_norm",
              "regularization.clip_grad_value", "model.dropout", "schedule.name", "schedule.factor",
              "schedule.patience", "schedule.gamma", "schedule.step_size", "schedule.milestones", "data.imbalance",
-             "loss.huber_delta",
+             "loss.huber_delta", "data.augment.rotation", "data.augment.translate", "data.augment.noise",
              "training.early_stopping.enabled", "training.early_stopping.restore_best"}
 # Network changes a rebuild can make (with doctor.allow_architecture_changes).
 ARCH_KEYS = {"model.activation", "model.init.weight", "model.init.bias", "model.batch_norm", "model.hidden",
@@ -27,10 +27,11 @@ def can_apply(overrides: dict, architecture: bool) -> bool:
     return set(overrides) <= (LIVE_KEYS | ARCH_KEYS if architecture else LIVE_KEYS)
 
 
-def make_fixer(cfg_holder: dict, rebuild_loss, log, rebuild_model=None):
+def make_fixer(cfg_holder: dict, rebuild_loss, log, rebuild_model=None, rebuild_augment=None):
     """cfg_holder["cfg"] is the run's config; it is replaced by the repaired one as fixes land.
 
     rebuild_model(cfg) -> a new network on the run's device, for architecture fixes (None: none).
+    rebuild_augment(cfg) -> the training batches' augmentation (None: augmentation cannot change).
 
     A rollback restores the optimizer as it was (its learning rates and weight decay too), so
     every fix applied so far is applied again after each rollback, the learning rate always
@@ -49,6 +50,8 @@ def make_fixer(cfg_holder: dict, rebuild_loss, log, rebuild_model=None):
                 f"rerun with --set to apply them")
             return False
         if overrides.get("data.imbalance") not in (None, "class_weights"):
+            return False
+        if any(k.startswith("data.augment.") for k in overrides) and rebuild_augment is None:
             return False
         if memory["base"] is None:
             memory["base"] = list(trainer._base_lrs)
@@ -89,6 +92,8 @@ def make_fixer(cfg_holder: dict, rebuild_loss, log, rebuild_model=None):
             sched.start = trainer.pos.step
             sched.bind(trainer.batches_per_epoch, trainer.epochs, trainer._base_lrs[0])
             trainer.schedule = sched
+        if any(k.startswith("data.augment.") for k in applied):
+            trainer.augment = rebuild_augment(cfg)
         if "data.imbalance" in applied or "loss.huber_delta" in applied:
             trainer.loss_fn = rebuild_loss(cfg)
             trainer._emit("on_loss_changed")
