@@ -727,3 +727,22 @@ def test_augmentation_that_moves_rows_further_than_their_size_is_the_fix_for_a_r
     # Healthy settings move a digit 0.59 of its size: the stall has another cause.
     mild = rules.stuck_at_chance(stuck, checks, ctx(augment={"rotation": 10.0, "translate": 0.1}, augment_distortion=0.59))
     assert not any(k.startswith("data.augment") for fix in mild.fixes for k in fix.overrides)
+
+
+def test_a_network_born_exploded_but_recovering_gets_its_init_fixed_without_being_stopped():
+    # SELU with U(-1, 1) weights on wine (second held-out set): 143 at step 1, 84.5 over epoch 1
+    # (77x chance), falling since. Not diverged (which stops a run): a warning with the init as fix.
+    three = dict(n_classes=3, class_shares=[1 / 3] * 3, activation="selu")
+    h = hist([84.5, 37.3, 18.0, 9.0])
+    first = {"step": 1, "epoch": 1, "loss": 143.2, "grad_norm": 188.8, "grad_norms": {}, "update_ratio": {}}
+    signals = {"records": [first] + [rec(e) for e in range(1, 4)]}
+    f = rules.exploding_gradients(h, signals, ctx(**three))
+    assert f is not None and f.severity == "warning" and f.epoch == 1
+    assert f.fixes[0].overrides == {"model.init.weight": "auto", "model.init.bias": "zeros"}
+    assert rules.diverged(h, signals, ctx(**three)) is None
+    # An epoch at 100x chance is diverged's; a first check after real steps says nothing of the init;
+    # after a repair the run is judged as it now is.
+    assert rules.exploding_gradients(hist([150.0, 37.3, 18.0, 9.0]), signals, ctx(**three)) is None
+    late = {"records": [{**first, "step": 30}] + [rec(e) for e in range(1, 4)]}
+    assert rules.exploding_gradients(h, late, ctx(**three)) is None
+    assert rules.exploding_gradients(h, signals, ctx(judged_from=2, **three)) is None

@@ -426,7 +426,37 @@ def diverged(history, signals, ctx: Context) -> Finding | None:
     return Finding("diverged", "error", epoch, nf["step"] if nf else None, evidence, why, fixes)
 
 
+def _born_exploded(history, signals, ctx: Context) -> Finding | None:
+    """The first check, before any step could do it, saw 100x chance, while no epoch's mean
+    reached it (that is diverged's): the optimizer is shrinking weights the init made far too
+    large. SELU with U(-1, 1) weights on wine: 143 at step 1, 84.5 over epoch 1 (77x chance), then
+    a steady fall that still ended 4 test rows short of LeCun init's 1.000 (second held-out set).
+    A warning, not diverged, which would stop a run that is recovering."""
+    records = signals.get("records", [])
+    chance = chance_loss(ctx)
+    losses = _vals(history, "train_loss")
+    if ctx.judged_from or ctx.scale == "none" or not losses or not _init_blowup(records, chance) \
+            or max(losses) > 100 * chance or saturated_activations(history, signals, ctx):
+        return None
+    first = records[0]
+    return Finding(
+        "exploding_gradients", "warning", _epoch(history, 0), first["step"],
+        {"first_check_loss": first["loss"], "first_check_step": first["step"], "first_grad_norm": first["grad_norm"],
+         "chance_loss": chance, "first_epoch_loss": losses[0], "limit": "100x chance before the first steps"},
+        f"The loss was already {first['loss']:.3g} at step {first['step']} (gradient norm {first['grad_norm']:.3g}), "
+        f"over 100x the {chance:.3g} of a model ignoring its inputs, before the optimizer had moved the weights: the "
+        f"initial weights are far too large for the layer widths, so activations and gradients grow layer after "
+        f"layer. Training is spending its first epochs shrinking them.",
+        [Fix({"model.init.weight": "auto", "model.init.bias": "zeros"},
+             "the standard init for the activation (He for ReLU, Xavier for tanh/sigmoid, LeCun for SELU) keeps "
+             "activations at unit scale", architecture=True),
+         Fix({"model.batch_norm": True}, "batch norm rescales every layer's inputs", architecture=True)])
+
+
 def exploding_gradients(history, signals, ctx: Context) -> Finding | None:
+    born = _born_exploded(history, signals, ctx)
+    if born is not None:
+        return born
     # The last 60 checks: enough history for a median, and the cost stays flat on long runs.
     records = [r for r in signals.get("records", []) if math.isfinite(r.get("grad_norm", math.nan))][-60:]
     if len(records) < 6:
