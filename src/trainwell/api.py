@@ -172,7 +172,7 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         if overrides:
             raise UserError("--set cannot be combined with --resume: a resumed run keeps its config")
         cfg = load_config(run_dir / "config.yaml")
-        cfg = _with_network_repairs(cfg, run_dir)
+        cfg = _with_repairs(cfg, run_dir)
     else:
         if config is None:
             raise UserError("train needs a config: a YAML path, a dict or a Config")
@@ -392,15 +392,17 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     return Run(run_dir)
 
 
-def _with_network_repairs(cfg: Config, run_dir: Path) -> Config:
-    """A run whose network the doctor rebuilt resumes (and loads) as the rebuilt network."""
-    from .doctor.repair import ARCH_KEYS
+def _with_repairs(cfg: Config, run_dir: Path) -> Config:
+    """A run the doctor repaired resumes as repaired: the rebuilt network (so its weights load),
+    and the schedule, loss, augmentation and rates the repairs chose, not config.yaml's."""
+    from .doctor.repair import ARCH_KEYS, LIVE_KEYS
     from .training import checkpoint
 
     _, meta = checkpoint.unpack(run_dir / "checkpoints" / "last.safetensors", tensors=False)
+    keys = ARCH_KEYS | LIVE_KEYS
     applied = {}
     for cb in (meta.get("callbacks") or {}).values():
-        applied.update({k: v for k, v in (cb.get("applied") or {}).items() if k in ARCH_KEYS})
+        applied.update({k: v for k, v in (cb.get("applied") or {}).items() if k in keys})
     return load_config(cfg, applied) if applied else cfg
 
 

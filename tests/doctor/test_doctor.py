@@ -358,3 +358,30 @@ def test_augmentation_that_drowns_a_cnn_is_toned_down_live_from_the_start(tmp_pa
                                        "data.augment.noise": 0.1}
     assert run.metrics["test"]["accuracy"] > 0.8
     assert yaml.safe_load((run.path / "config.repaired.yaml").read_text())["data"]["augment"]["noise"] == 0.1
+
+
+def test_an_interrupted_run_resumes_with_its_repairs_and_ends_as_an_unbroken_one(tmp_path):
+    # A schedule swapped for cosine at epoch 5, then Ctrl-C at epoch 12: the resumed run must go on
+    # with cosine over the epochs that were left (and the rate the repair chose), not with the
+    # config.yaml's exponential decay, and end exactly where the unbroken repaired run ends.
+    from trainwell.errors import TrainingInterrupted
+    from trainwell.training.loop import Callback
+
+    class InterruptAt(Callback):
+        def on_epoch_end(self, trainer, logs):
+            if logs["epoch"] == 12:
+                trainer._interrupted = True
+
+    cfg = {"data": {"source": "builtin:iris"}, "seed": 0, "model": {"hidden": [32]},
+           "optimizer": {"name": "sgd", "lr": 0.05}, "schedule": {"name": "exponential", "gamma": 0.1},
+           "regularization": {}, "doctor": {"repair": True},
+           "training": {"epochs": 30, "batch_size": 16, "threads": 1, "early_stopping": {"patience": 100}}}
+    unbroken = trainwell.train(cfg, out=tmp_path / "a", quiet=True)
+    assert [r["overrides"] for r in read(unbroken, "repairs.json")] == [{"schedule.name": "cosine"}]
+    with pytest.raises(TrainingInterrupted):
+        trainwell.train(cfg, out=tmp_path / "b", quiet=True, callbacks=[InterruptAt()])
+    broken = tmp_path / "b"
+    resumed = trainwell.train(resume=broken, quiet=True)
+    strip = lambda h: [{k: v for k, v in e.items() if k != "seconds"} for e in h]
+    assert strip(resumed.history) == strip(unbroken.history)
+    assert resumed.metrics == unbroken.metrics

@@ -73,9 +73,17 @@ class Schedule:
     def bind(self, steps_per_epoch: int, epochs: int, base_lr: float) -> None:
         """The loop knows the batch count; it binds the schedule to it before the first step."""
         self.spe = steps_per_epoch
-        self.total = max(steps_per_epoch * epochs - self.start, 1)
-        self.warmup = min(int(round(self.cfg.warmup_epochs * steps_per_epoch)), self.total)
+        self.run_steps = steps_per_epoch * epochs
         self.base_lr = base_lr
+
+    # From the start offset, which a resumed run learns only after binding (load_state_dict).
+    @property
+    def total(self) -> int:
+        return max(self.run_steps - self.start, 1)
+
+    @property
+    def warmup(self) -> int:
+        return min(int(round(self.cfg.warmup_epochs * self.spe)), self.total)
 
     @property
     def is_constant(self) -> bool:
