@@ -1060,12 +1060,13 @@ def underfitting(history, signals, ctx: Context) -> Finding | None:
         fixes.insert(0, Fix({"model.hidden": [128, 64]}, "a larger network", architecture=True))
     if _heavy_l2(ctx):
         fixes.insert(0, _l2_fix(ctx))
-    if _augment_fix(ctx) is not None:
-        fixes.insert(0, _augment_fix(ctx))
+    augment = _augment_fix(ctx)
+    if augment is not None:
+        fixes.insert(0, augment)
     return Finding(
         # Heavy L2 works from the first step: its onset is the start, and a rollback goes there
         # (a state from epoch 1 of breast_cancer at Adam weight decay 3 ended 1.2 points lower).
-        "underfitting", "warning", _epoch(history, 0 if heavy or _augment_fix(ctx) is not None else -6), None,
+        "underfitting", "warning", _epoch(history, 0 if heavy or augment is not None else -6), None,
         {"train_loss": train[-1], "val_loss": val[-1], "chance_loss": chance, "limit": f"{limit} x chance",
          f"train_loss_gain_last_{3 if heavy else 5}_epochs": gain,
          **({"narrowest_hidden": ctx.narrowest_hidden, "classes": ctx.n_classes} if bottleneck else {})},

@@ -75,15 +75,13 @@ class Schedule:
         self.spe = steps_per_epoch
         self.run_steps = steps_per_epoch * epochs
         self.base_lr = base_lr
+        self._span()
 
-    # From the start offset, which a resumed run learns only after binding (load_state_dict).
-    @property
-    def total(self) -> int:
-        return max(self.run_steps - self.start, 1)
-
-    @property
-    def warmup(self) -> int:
-        return min(int(round(self.cfg.warmup_epochs * self.spe)), self.total)
+    def _span(self) -> None:
+        """The steps this schedule spans from its start offset, and its warmup: plain attributes,
+        as factor() reads them every batch; set again when a resumed run loads its offset."""
+        self.total = max(self.run_steps - self.start, 1)
+        self.warmup = min(int(round(self.cfg.warmup_epochs * self.spe)), self.total)
 
     @property
     def is_constant(self) -> bool:
@@ -142,3 +140,4 @@ class Schedule:
         self.best = math.inf if s["best"] is None else s["best"]
         self.bad_epochs = s["bad_epochs"]
         self.start = s.get("start", 0)  # checkpoints from before the doctor could swap schedules
+        self._span()
