@@ -1,12 +1,13 @@
 """Applying a fix to the running model: the overrides that can change without starting over.
 
-Learning rate, gradient clipping, weight decay, dropout rate, the schedule, the optimizer,
-class weights and Huber's delta all change in place after a rollback. Fixes to the network
-itself (activation, init, batch norm, width) rebuild it inside the same run when
-`doctor.allow_architecture_changes` is on: the run keeps its position, history and epoch budget,
-and the new network carries over the old weights wherever they still fit and the fix does not
-replace them (an activation swap keeps every weight; a new init or width starts those layers
-afresh, since the old values are the fault). Data preparation cannot change in a running model: the doctor says so.
+Learning rate, gradient clipping, weight decay, dropout rate, the schedule and its settings, the
+optimizer, class weights, Huber's delta and the augmentation all change in place after a
+rollback. Fixes to the network itself (activation, init, batch norm, width) rebuild it inside the
+same run when `doctor.allow_architecture_changes` is on: the run keeps its position, history and
+epoch budget, and the new network carries over the old weights wherever they still fit and the
+fix does not replace them (an activation swap keeps every weight; a new init or width starts
+those layers afresh, since the old values are the fault). Data preparation cannot change in a
+running model: the doctor says so.
 """
 
 from __future__ import annotations
