@@ -27,6 +27,13 @@ For the second held-out set (heldout2.yaml):
   iris_nan_rows.csv    iris with one cell blanked in each of 4 rows                -> bad_input_data
   digits3_imb97.csv    "is it a 3?" at about 97/3 on six pixel columns             -> class_imbalance
   bc_noisy15.csv       breast_cancer with 15% of the labels flipped                -> overfitting
+
+For the third held-out set (heldout3.yaml):
+  bc_sentinel.csv      breast_cancer with 2% of the numeric cells set to a sentinel 9999999 -> bad_input_data
+  customers_churn6.csv examples/data/customers.csv with the churners cut to 40 (about 6%) -> class_imbalance
+  digits_noisy30.csv   1497 digits rows with 30% of the labels changed to another digit, and
+  digits_clean300.csv  the other 300 rows, labels untouched (the test file)     -> overfitting
+  diabetes_units.csv   diabetes with its features in wildly different units (x1e-3 .. x1e5) -> unscaled_features
 """
 
 from __future__ import annotations
@@ -40,7 +47,9 @@ from sklearn import datasets
 HERE = Path(__file__).parent / "data"
 FILES = ["iris_x1e4.csv", "diabetes_x1e4.csv", "wine_nan.csv", "iris_nan.csv", "bc_imbalanced.csv",
          "wine_imbalanced.csv", "digits_imbalanced.csv", "bc_nan.csv", "digits8_imb98.csv", "wine_mixed_units.csv",
-         "iris_x1e3_all.csv", "iris_x1e3_half.csv", "iris_nan_rows.csv", "digits3_imb97.csv", "bc_noisy15.csv"]
+         "iris_x1e3_all.csv", "iris_x1e3_half.csv", "iris_nan_rows.csv", "digits3_imb97.csv", "bc_noisy15.csv",
+         "bc_sentinel.csv", "customers_churn6.csv", "digits_noisy30.csv", "digits_clean300.csv",
+         "diabetes_units.csv"]
 
 
 def _frame(bunch) -> pd.DataFrame:
@@ -100,6 +109,7 @@ def main() -> None:
     _subsample(digits, {1: None, 0: n_zero}, rng).to_csv(HERE / "digits_imbalanced.csv", index=False)
     heldout()
     heldout2()
+    heldout3()
 
 
 def heldout() -> None:
@@ -149,6 +159,30 @@ def heldout2() -> None:
     flip = np.random.default_rng(23).random(len(bc)) < 0.15
     bc.loc[flip, "target"] = 1 - bc.loc[flip, "target"]
     bc.to_csv(HERE / "bc_noisy15.csv", index=False)
+
+
+def heldout3() -> None:
+    rng = np.random.default_rng(33)
+    bc = _frame(datasets.load_breast_cancer())
+    cols = [c for c in bc.columns if c != "target"]
+    values = bc[cols].to_numpy(float, copy=True)
+    values[rng.random(values.shape) < 0.02] = 9999999.0          # a "missing" code read as a number
+    bc[cols] = values
+    bc.to_csv(HERE / "bc_sentinel.csv", index=False)
+    customers = pd.read_csv(Path(__file__).resolve().parents[2] / "examples" / "data" / "customers.csv")
+    churners = customers[customers.churn == "yes"].sample(n=40, random_state=33)   # 40 against ~620 (and 12 unlabelled)
+    pd.concat([customers[customers.churn != "yes"], churners]).sample(frac=1.0, random_state=0) \
+        .rename(columns={"churn": "target"}).to_csv(HERE / "customers_churn6.csv", index=False)
+    digits = _frame(datasets.load_digits()).sample(frac=1.0, random_state=33).reset_index(drop=True)
+    digits.iloc[:300].to_csv(HERE / "digits_clean300.csv", index=False)
+    pool = digits.iloc[300:].copy()
+    flip = rng.random(len(pool)) < 0.3
+    pool.loc[flip, "target"] = (pool.loc[flip, "target"] + rng.integers(1, 10, int(flip.sum()))) % 10
+    pool.to_csv(HERE / "digits_noisy30.csv", index=False)
+    diabetes = _frame(datasets.load_diabetes())
+    for col, factor in {"age": 1e3, "bmi": 1e5, "bp": 1e-3, "s1": 1e4, "s3": 1e-2, "s5": 1e2}.items():
+        diabetes[col] *= factor
+    diabetes.to_csv(HERE / "diabetes_units.csv", index=False)
 
 
 if __name__ == "__main__":

@@ -77,3 +77,19 @@ def test_settings_that_starve_training_are_named():
                  "schedule": {"name": "step", "step_size": 10, "gamma": 0.1}, "training": {"epochs": 30}}) == {}
     assert keys({"data": {"source": "builtin:diabetes"}, "loss": {"name": "huber"},
                  "schedule": {"name": "reduce_on_plateau"}}) == {}
+
+
+def test_label_smoothing_that_leaves_nothing_to_learn_is_named_and_the_usual_amount_is_not():
+    found = keys({"data": {"source": "builtin:digits"}, "loss": {"label_smoothing": 0.99}})
+    assert found["loss.label_smoothing"]["fix"] == {"loss.label_smoothing": 0.1}
+    assert "loss.label_smoothing" not in keys({"data": {"source": "builtin:digits"}, "loss": {"label_smoothing": 0.3}})
+
+
+def test_a_gradient_clip_that_caps_every_step_and_momentum_near_one_are_named():
+    found = keys({"data": {"source": "builtin:digits"}, "regularization": {"clip_grad_value": 1e-5},
+                  "optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.999}})
+    assert found["regularization.clip_grad_value"]["fix"] == {"regularization.clip_grad_value": None,
+                                                              "regularization.clip_grad_norm": 1.0}
+    assert found["optimizer.momentum"]["fix"] == {"optimizer.momentum": 0.9}
+    assert keys({"data": {"source": "builtin:digits"}, "regularization": {"clip_grad_value": 0.5},
+                 "optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.9}}) == {}

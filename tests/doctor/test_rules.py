@@ -503,7 +503,10 @@ def test_a_schedule_that_took_the_rate_away_early_is_a_plateau_worth_repairing()
     # The same stall at a constant rate stays a note; so does a decay past half the run, or one
     # that reduce_on_plateau made because progress stalled.
     assert rules.plateau(h, {}, ctx(schedule="constant", **three)).severity == "info"
-    assert rules.plateau(h, {}, ctx(schedule="exponential", **{**three, "epochs": 20})).severity == "info"
+    assert rules.plateau(h, {}, ctx(schedule="exponential", **{**three, "epochs": 5})).severity == "info"
+    # With 20 epochs planned the cut at epoch 3 is early: the stall rule names it (the fall in the
+    # first epoch, from chance's 1.10 to 0.69, then nothing).
+    assert rules.plateau(h, {}, ctx(schedule="exponential", **{**three, "epochs": 20})).severity == "warning"
     assert rules.plateau(h, {}, ctx(schedule="reduce_on_plateau", **three)).severity == "info"
 
 
@@ -663,6 +666,16 @@ def test_a_schedule_that_takes_the_rate_while_the_loss_still_falls_is_found_at_o
     # A fitted model (under 10% of chance: 0.23 here) is what a decaying rate is meant to polish.
     fitted = _lr_hist([0.9, 0.25, 0.2, 0.199, 0.199], lrs, val=[0.5, 0.3, 0.3, 0.3, 0.3])
     assert rules.plateau(fitted, {}, ctx(schedule="step", lr=2e-3, epochs=20)) is None
+    # Only the first epoch at the full rate (multistep milestones [1, 2], gamma 0.01, on a CNN; third
+    # held-out set): its progress is measured from chance (ln 10 = 2.30), where a fresh net starts.
+    first_only = _lr_hist([1.98, 1.86, 1.853, 1.852, 1.851], [3e-3, 3e-5, 3e-7, 3e-7, 3e-7],
+                          val=[1.9, 1.83, 1.82, 1.82, 1.82])
+    f = rules.plateau(first_only, {}, ctx(schedule="multistep", lr=3e-3, epochs=15))
+    assert f is not None and f.severity == "warning" and f.fixes[0].overrides == {"schedule.name": "cosine"}
+    assert f.evidence["collapsed_at_epoch"] == 2
+    # ... but not with no known chance level to start from
+    assert rules.plateau(first_only, {}, ctx(schedule="multistep", lr=3e-3, epochs=15, task="regression",
+                                             loss="mae", n_classes=None, class_shares=None)) is None
 
 
 def test_reduce_on_plateau_that_cuts_a_learning_run_gets_a_gentler_factor():
@@ -696,6 +709,35 @@ def test_a_huber_delta_that_caps_the_gradient_is_the_fix_for_tiny_steps():
     assert rules.lr_too_low(flat, signals, ctx(lr=1.0, **reg)) is None  # delta 1: nothing to fix at the top
     low = rules.lr_too_low(flat, signals, ctx(lr=0.01, huber_delta=1e-4, **reg))
     assert [set(x.overrides) for x in low.fixes] == [{"loss.huber_delta"}, {"optimizer.lr"}]
+
+
+def test_a_gradient_clipped_element_by_element_to_nothing_is_the_fix_for_tiny_steps():
+    # clip_grad_value 1e-5 at SGD 0.05 on digits (third held-out set): every step is capped at 5e-7;
+    # raising the rate 20x to make up for it ended at 0.833 against 0.967.
+    flat = hist([3.23, 3.20, 3.18, 3.17, 3.16])
+    signals = {"records": [rec(e, ratio=2e-5) for e in range(1, 6)]}
+    sgd = dict(optimizer="sgd", momentum=0.9, lr=0.05)
+    f = rules.lr_too_low(flat, signals, ctx(clip_grad_value=1e-5, **sgd))
+    assert f is not None and f.fixes[0].overrides == {"regularization.clip_grad_value": None}
+    assert [set(x.overrides) for x in f.fixes][1:] == [{"optimizer.lr"}]
+    assert f.evidence["clip_grad_value"] == 1e-5 and "clip_grad_value" in f.explanation
+    # A clip in the usual range (or none) leaves the rate as the fix.
+    for clip in (1.0, None):
+        assert rules.lr_too_low(flat, signals, ctx(clip_grad_value=clip, **sgd)).fixes[0].overrides.keys() == {"optimizer.lr"}
+
+
+def test_sgd_momentum_near_one_is_the_first_fix_for_steps_that_are_too_large():
+    # SGD 0.05 with momentum 0.999 on digits (third held-out set): 1.08 -> 9.3 -> 26.8 -> 92.8 -> 202.
+    # Steps build up to lr / (1 - momentum) = 1000x the rate; clipping left it at 0.852 against 0.967.
+    h = hist([1.081, 1.912, 9.294, 26.84, 92.76, 201.6])
+    rising = {"records": [rec(e, ratio=0.03) for e in range(1, 7)]}
+    found = rules.examine(h, rising, ctx(optimizer="sgd", lr=0.05, momentum=0.999, epochs=20))
+    blowups = [f for f in found if f.code in ("diverged", "lr_too_high", "exploding_gradients")]
+    assert blowups and all(f.fixes[0].overrides == {"optimizer.momentum": 0.9} for f in blowups)
+    assert all(f.evidence["momentum"] == 0.999 and "1000x" in f.explanation for f in blowups)
+    # At the usual 0.9 the rate stays the first fix.
+    usual = rules.examine(h, rising, ctx(optimizer="sgd", lr=0.05, momentum=0.9, epochs=20))
+    assert usual and not any("optimizer.momentum" in f.fixes[0].overrides for f in usual if f.fixes)
 
 
 def test_a_hidden_layer_narrower_than_the_classes_is_underfitting_while_the_loss_still_creeps():
@@ -746,3 +788,27 @@ def test_a_network_born_exploded_but_recovering_gets_its_init_fixed_without_bein
     late = {"records": [{**first, "step": 30}] + [rec(e) for e in range(1, 4)]}
     assert rules.exploding_gradients(h, late, ctx(**three)) is None
     assert rules.exploding_gradients(h, signals, ctx(judged_from=2, **three)) is None
+
+
+def test_label_smoothing_moves_the_loss_a_perfect_model_reaches_and_the_rules_measure_from_there():
+    # Label smoothing 0.3 on 10 classes: targets 0.73 / 0.03, so even a perfect model's loss is the
+    # entropy of that, 1.18 nats (51% of chance's 2.30). A 0.970 digits net sat at 1.25 (third
+    # held-out set) and was called underfitting, judged against 0.
+    assert abs(rules.smoothed_floor(0.3, 10) - 1.1765) < 1e-3
+    smoothed = ctx(label_smoothing=0.3, epochs=20)
+    assert abs(rules.chance_loss(smoothed) - (math.log(10) - rules.smoothed_floor(0.3, 10))) < 1e-9
+    train = [1.80, 1.45, 1.35, 1.30, 1.28, 1.27, 1.262, 1.258, 1.255, 1.253, 1.252]
+    val = [v + 0.02 for v in train]
+    sig = {"records": [{"epoch": e, "step": 10 * e, "loss": t, "update_ratio": {"a": 2e-3}, "grad_norms": {"a": 1.0}}
+                       for e, t in enumerate(train, 1)]}
+    assert not [f.code for f in rules.examine(hist(train, val), sig, smoothed)
+                if f.severity != "info"]
+    # Without smoothing the same losses are a model stuck at 55% of chance: underfitting.
+    assert rules.underfitting(hist(train, val), sig, ctx(epochs=20)) is not None
+    # Smoothing 0.99 leaves 0.0004 nats between chance and a perfect model: the losses are taken as
+    # they are, and the smoothing is the first fix.
+    heavy = ctx(label_smoothing=0.99, epochs=20)
+    assert rules.heavy_smoothing(heavy) and not rules.heavy_smoothing(smoothed)
+    flat = [2.3105] * 11
+    f = rules.underfitting(hist(flat, [2.3102] * 11), sig, heavy)
+    assert f is not None and f.fixes[0].overrides == {"loss.label_smoothing": 0.1}

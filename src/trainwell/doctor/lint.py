@@ -6,6 +6,8 @@ None of them stops training: the config may be deliberate (the fault suite is fu
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 # Usual learning-rate ranges: outside them a run is almost always too slow or unstable.
@@ -33,6 +35,27 @@ def lint(cfg, prepared, plan: dict) -> list[dict]:
              f"beyond it Huber is an L1 loss scaled by delta, so the steps are {1 / cfg.loss.huber_delta:.0f}x smaller "
              f"than an L1 loss's at the same learning rate", {"loss.huber_delta": 1.0})
     _schedule_lint(cfg, warn)
+    clip = cfg.regularization.clip_grad_value
+    if clip is not None and clip < 1e-3:
+        warn("regularization.clip_grad_value", f"{clip:g} caps every gradient element, so no step can exceed {clip:g} "
+             f"x the learning rate: training will barely move (clip_grad_norm: 1.0 guards against spikes instead)",
+             {"regularization.clip_grad_value": None, "regularization.clip_grad_norm": 1.0})
+    momentum = cfg.optimizer.momentum
+    if cfg.optimizer.name == "sgd" and momentum > 0.99:
+        warn("optimizer.momentum", f"{momentum:g} makes SGD's steps about {1 / (1 - momentum):.0f}x the learning rate "
+             f"once it builds up (lr / (1 - momentum)); expect the loss to climb (0.9 is usual)",
+             {"optimizer.momentum": 0.9})
+    eps, k_classes = cfg.loss.label_smoothing, len(spec.classes) if spec.classes else 0
+    if plan.get("loss") == "cross_entropy" and eps > 0 and k_classes >= 2:
+        from .rules import SMOOTHING_EXCESS, smoothed_floor
+
+        chance = math.log(k_classes)
+        room = chance - smoothed_floor(eps, k_classes)
+        if room < SMOOTHING_EXCESS * chance:
+            warn("loss.label_smoothing", f"{eps:g} leaves {room:.2g} nats between a model that knows nothing "
+                 f"({chance:.3g}) and a perfect one over {k_classes} classes: the targets barely say which class is "
+                 f"right, and the network will learn slowly or not at all (0.1 is usual)",
+                 {"loss.label_smoothing": 0.1})
     noise = cfg.data.augment.noise
     if noise > 1:
         # The inputs are standardized, so noise of std above 1 is louder than the signal itself.

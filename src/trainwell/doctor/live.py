@@ -25,7 +25,9 @@ PROBED = {"dying_relu", "saturated_activations", "vanishing_gradients"}
 _CONTEXT_KEYS = {"optimizer.lr": "lr", "optimizer.weight_decay": "weight_decay", "optimizer.name": "optimizer",
                  "model.dropout": "dropout", "data.imbalance": "imbalance",
                  "model.activation": "activation", "optimizer.momentum": "momentum",
-                 "schedule.name": "schedule", "loss.huber_delta": "huber_delta"}
+                 "schedule.name": "schedule", "loss.huber_delta": "huber_delta",
+                 "loss.label_smoothing": "label_smoothing",
+                 "regularization.clip_grad_value": "clip_grad_value"}
 
 
 def _update_context(ctx, overrides: dict) -> None:
@@ -141,9 +143,13 @@ class Doctor(Callback):
         loss = trainer.history[-1].get("train_loss") if trainer.history else None
         if loss is None or loss != loss:
             return False
+        # Losses above the floor label smoothing sets, as the rules read them (rules.examine).
+        shift = rules.loss_shift(self.ctx)
+        loss -= shift
         chance = rules.chance_loss(self.ctx)
-        ceilings = [v for v in (chance, trainer.history[0].get("train_loss")) if v]
-        if chance and any(h.get("train_loss", 0) > 3 * chance for h in trainer.history[self.ctx.judged_from:]):
+        first = trainer.history[0].get("train_loss")
+        ceilings = [v for v in (chance, None if first is None else first - shift) if v]
+        if chance and any(h.get("train_loss", 0) - shift > 3 * chance for h in trainer.history[self.ctx.judged_from:]):
             # An epoch of this stretch blew up (a mean loss 3x a model ignoring its inputs): the
             # weights it left are inflated even when the loss comes back near chance (a transformer
             # at AdamW 2.0: 15.9, then 1.07 with every later rate stuck at chance from there).

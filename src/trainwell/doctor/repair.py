@@ -1,23 +1,23 @@
 """Applying a fix to the running model: the overrides that can change without starting over.
 
-Learning rate, gradient clipping, weight decay, dropout rate, the schedule and its settings, the
-optimizer, class weights, Huber's delta and the augmentation all change in place after a
-rollback. Fixes to the network itself (activation, init, batch norm, width) rebuild it inside the
-same run when `doctor.allow_architecture_changes` is on: the run keeps its position, history and
-epoch budget, and the new network carries over the old weights wherever they still fit and the
-fix does not replace them (an activation swap keeps every weight; a new init or width starts
-those layers afresh, since the old values are the fault). Data preparation cannot change in a
-running model: the doctor says so.
+Learning rate, momentum, gradient clipping, weight decay, dropout rate, the schedule and its
+settings, the optimizer, class weights, Huber's delta, label smoothing and the augmentation all
+change in place after a rollback. Fixes to the network itself (activation, init, batch norm,
+width) rebuild it inside the same run when `doctor.allow_architecture_changes` is on: the run
+keeps its position, history and epoch budget, and the new network carries over the old weights
+wherever they still fit and the fix does not replace them (an activation swap keeps every
+weight; a new init or width starts those layers afresh, since the old values are the fault).
+Data preparation cannot change in a running model: the doctor says so.
 """
 
 from __future__ import annotations
 
 from ..errors import UserError
 
-LIVE_KEYS = {"optimizer.lr", "optimizer.weight_decay", "optimizer.name", "regularization.clip_grad_norm",
+LIVE_KEYS = {"optimizer.lr", "optimizer.weight_decay", "optimizer.name", "optimizer.momentum", "regularization.clip_grad_norm",
              "regularization.clip_grad_value", "model.dropout", "schedule.name", "schedule.factor",
              "schedule.patience", "schedule.gamma", "schedule.step_size", "schedule.milestones", "data.imbalance",
-             "loss.huber_delta", "data.augment.rotation", "data.augment.translate", "data.augment.noise",
+             "loss.huber_delta", "loss.label_smoothing", "data.augment.rotation", "data.augment.translate", "data.augment.noise",
              "training.early_stopping.enabled", "training.early_stopping.restore_best"}
 # Network changes a rebuild can make (with doctor.allow_architecture_changes).
 ARCH_KEYS = {"model.activation", "model.init.weight", "model.init.bias", "model.batch_norm", "model.hidden",
@@ -80,6 +80,8 @@ def make_fixer(cfg_holder: dict, rebuild_loss, log, rebuild_model=None, rebuild_
         for g, base in zip(trainer.optimizer.param_groups, trainer._base_lrs):
             g["lr"] = base
             g["weight_decay"] = cfg.optimizer.weight_decay
+            if "momentum" in g:  # sgd and rmsprop
+                g["momentum"] = cfg.optimizer.momentum
         trainer.schedule.base_lr = trainer._base_lrs[0]
         trainer.clip_grad_norm = cfg.regularization.clip_grad_norm
         trainer.clip_grad_value = cfg.regularization.clip_grad_value
@@ -95,7 +97,7 @@ def make_fixer(cfg_holder: dict, rebuild_loss, log, rebuild_model=None, rebuild_
             trainer.schedule = sched
         if any(k.startswith("data.augment.") for k in applied):
             trainer.augment = rebuild_augment(cfg)
-        if "data.imbalance" in applied or "loss.huber_delta" in applied:
+        if {"data.imbalance", "loss.huber_delta", "loss.label_smoothing"} & set(applied):
             trainer.loss_fn = rebuild_loss(cfg)
             trainer._emit("on_loss_changed")
         memory["applied"] = applied
