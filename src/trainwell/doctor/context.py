@@ -35,7 +35,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         weight_decay=cfg.optimizer.weight_decay, has_val=prepared.val is not None, model_type=model.type,
         early_stopping=cfg.training.early_stopping.enabled, restore_best=cfg.training.early_stopping.restore_best,
         schedule=cfg.schedule.name, huber_delta=cfg.loss.huber_delta, label_smoothing=cfg.loss.label_smoothing,
-        clip_grad_value=cfg.regularization.clip_grad_value,
+        clip_grad_value=cfg.regularization.clip_grad_value, l1=cfg.regularization.l1,
         augment={k: v for k, v in cfg.data.augment.model_dump().items() if v},
         augment_distortion=augment_distortion(cfg.data.augment, prepared),
         narrowest_hidden=min(model.hidden) if model.type == "mlp" and getattr(model, "hidden", None) else None)

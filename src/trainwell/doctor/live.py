@@ -27,7 +27,7 @@ _CONTEXT_KEYS = {"optimizer.lr": "lr", "optimizer.weight_decay": "weight_decay",
                  "model.activation": "activation", "optimizer.momentum": "momentum",
                  "schedule.name": "schedule", "loss.huber_delta": "huber_delta",
                  "loss.label_smoothing": "label_smoothing",
-                 "regularization.clip_grad_value": "clip_grad_value"}
+                 "regularization.clip_grad_value": "clip_grad_value", "regularization.l1": "l1"}
 
 
 def _update_context(ctx, overrides: dict) -> None:

@@ -1,6 +1,6 @@
 """Applying a fix to the running model: the overrides that can change without starting over.
 
-Learning rate, momentum, gradient clipping, weight decay, dropout rate, the schedule and its
+Learning rate, momentum, gradient clipping, weight decay, L1, dropout rate, the schedule and its
 settings, the optimizer, class weights, Huber's delta, label smoothing and the augmentation all
 change in place after a rollback. Fixes to the network itself (activation, init, batch norm,
 width) rebuild it inside the same run when `doctor.allow_architecture_changes` is on: the run
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..errors import UserError
 
-LIVE_KEYS = {"optimizer.lr", "optimizer.weight_decay", "optimizer.name", "optimizer.momentum", "regularization.clip_grad_norm",
+LIVE_KEYS = {"optimizer.lr", "optimizer.weight_decay", "optimizer.name", "optimizer.momentum", "regularization.l1", "regularization.clip_grad_norm",
              "regularization.clip_grad_value", "model.dropout", "schedule.name", "schedule.factor",
              "schedule.patience", "schedule.gamma", "schedule.step_size", "schedule.milestones", "data.imbalance",
              "loss.huber_delta", "loss.label_smoothing", "data.augment.rotation", "data.augment.translate", "data.augment.noise",
@@ -85,6 +85,7 @@ def make_fixer(cfg_holder: dict, rebuild_loss, log, rebuild_model=None, rebuild_
         trainer.schedule.base_lr = trainer._base_lrs[0]
         trainer.clip_grad_norm = cfg.regularization.clip_grad_norm
         trainer.clip_grad_value = cfg.regularization.clip_grad_value
+        trainer.l1 = cfg.regularization.l1
         for m in _dropout_layers(trainer.model):
             m.p = cfg.model.dropout
         if any(k.startswith("schedule.") for k in applied):

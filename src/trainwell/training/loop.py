@@ -188,10 +188,13 @@ class Trainer:
                     g["lr"] = base * f
             out = model(xb)
             loss = self.loss_fn(out, yb)
-            if self.l1:
-                loss = loss + self.l1 * sum(w.abs().sum() for w in self._l1_params)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            if self.l1:
+                # The penalty is optimised but not reported: train_loss stays the data loss, the
+                # same terms val_loss measures (as weight decay, which the optimizer applies).
+                (loss + self.l1 * sum(w.abs().sum() for w in self._l1_params)).backward()
+            else:
+                loss.backward()
             if self.clip_grad_norm:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), self.clip_grad_norm)
             if self.clip_grad_value:
