@@ -733,6 +733,22 @@ def test_a_gradient_clipped_element_by_element_to_nothing_is_the_fix_for_tiny_st
         assert rules.lr_too_low(flat, signals, ctx(clip_grad_value=clip, **sgd)).fixes[0].overrides.keys() == {"optimizer.lr"}
 
 
+def test_full_batch_steps_of_a_usual_size_but_too_few_of_them_are_a_rate_too_low():
+    # Full-batch SGD 1e-3 on wine (third held-out set): one step an epoch of 2e-4 (first layer) to
+    # 1.4e-3 (head) of the weights, the loss 0.5% lower each epoch at 2.6x chance; 0.148 at the end.
+    train = [2.9467, 2.9326, 2.9186, 2.9047, 2.8908, 2.8770, 2.8632]
+    one_step = {"records": [{**rec(e, ratio=8e-4), "step": e} for e in range(1, 8)]}
+    wine = dict(n_classes=3, class_shares=[0.33, 0.40, 0.27], optimizer="sgd", momentum=0.0, lr=1e-3, epochs=60)
+    f = rules.lr_too_low(hist(train), one_step, ctx(**wine))
+    assert f is not None and f.fixes[0].overrides == {"optimizer.lr": 0.1}  # 10x past the usual raise
+    # The same losses with 30 steps an epoch of that size: the steps are fine, nothing to raise.
+    many = {"records": [{**rec(e, ratio=8e-4), "step": 30 * e} for e in range(1, 8)]}
+    assert rules.lr_too_low(hist(train), many, ctx(**wine)) is None
+    # A loss that is not falling every epoch is not this slow descent.
+    bumpy = train[:-2] + [2.95, 2.86]
+    assert rules.lr_too_low(hist(bumpy), one_step, ctx(**wine)) is None
+
+
 def test_sgd_momentum_near_one_is_the_first_fix_for_steps_that_are_too_large():
     # SGD 0.05 with momentum 0.999 on digits (third held-out set): 1.08 -> 9.3 -> 26.8 -> 92.8 -> 202.
     # Steps build up to lr / (1 - momentum) = 1000x the rate; clipping left it at 0.852 against 0.967.
