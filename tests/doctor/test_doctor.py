@@ -385,3 +385,37 @@ def test_an_interrupted_run_resumes_with_its_repairs_and_ends_as_an_unbroken_one
     strip = lambda h: [{k: v for k, v in e.items() if k != "seconds"} for e in h]
     assert strip(resumed.history) == strip(unbroken.history)
     assert resumed.metrics == unbroken.metrics
+
+
+def test_a_missing_value_code_stored_as_a_number_is_found_before_training_and_clipped_with_repair_on(tmp_path):
+    from trainwell.doctor.context import extreme_features
+
+    rng = np.random.default_rng(0)
+    n = 400
+    cols = {"normal": rng.normal(0, 1, n), "lognormal": rng.lognormal(0, 1, n),
+            "flag": rng.integers(0, 2, n).astype(float), "zeros": np.where(rng.random(n) < 0.7, 0.0, rng.normal(5, 1, n)),
+            "sentinel": rng.normal(50, 10, n)}
+    cols["sentinel"][rng.random(n) < 0.03] = 9999999.0
+    x = np.column_stack(list(cols.values()))
+    found = extreme_features(x, list(cols))
+    # Only the coded column: not a skewed one, a flag, or one that is mostly zeros.
+    assert [f["feature"] for f in found] == ["sentinel"] and 0.01 < found[0]["share"] < 0.06
+
+    # End to end: breast_cancer with the code in 2% of its cells (third held-out set).
+    from sklearn.datasets import load_breast_cancer
+
+    bc = load_breast_cancer(as_frame=True).frame
+    values = bc.drop(columns="target").to_numpy(copy=True)
+    values[np.random.default_rng(33).random(values.shape) < 0.02] = 9999999.0
+    bc[bc.columns[:-1]] = values
+    bc.to_csv(tmp_path / "bc.csv", index=False)
+    cfg = {"data": {"source": str(tmp_path / "bc.csv"), "target": "target"}, "seed": 0, "model": {"hidden": [32]},
+           "training": {"epochs": 3, "threads": 1}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    first = read(plain, "findings.json")[0]
+    assert first["code"] == "bad_input_data" and first["severity"] == "warning"
+    assert first["fixes"][0]["overrides"] == {"data.clean.clip_outliers": "iqr"}
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    repairs = read(repaired, "repairs.json")
+    assert [(r["code"], r["action"]) for r in repairs] == [("bad_input_data", "fixed the data before training")]
+    assert repairs[0]["after"] == {"recurred": False}  # clipped, the prepared data holds no such values
