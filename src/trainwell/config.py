@@ -283,7 +283,8 @@ class ScheduleConfig(Section):
 
 
 class RegularizationConfig(Section):
-    l1: float = Field(0.0, ge=0, description="L1 penalty on weights (not biases), added to the loss")
+    l1: float = Field(0.0, ge=0, description="L1 penalty on weights (not biases), added to the training "
+                                             "objective; train_loss reports the data loss without it")
     clip_grad_norm: float | None = Field(None, gt=0, description="clip the global gradient norm")
     clip_grad_value: float | None = Field(None, gt=0, description="clip each gradient element")
 
