@@ -47,8 +47,10 @@ def combine(results: list[dict], cases: dict, out=print) -> dict:
         (passed if ok else missed).append((n, m_rep, m_ref))
         if ok:
             ref_name = cases[n]["healthy_ref"]
-            seconds = [(r["repaired"][n].get("seconds"), r["plain"][ref_name].get("seconds")) for r in results]
-            epochs = [(r["repaired"][n].get("epochs_total"), r["plain"][ref_name].get("epochs_total")) for r in results]
+            seconds = [(r["repaired"].get(n, {}).get("seconds"), r["plain"].get(ref_name, {}).get("seconds"))
+                       for r in results]
+            epochs = [(r["repaired"].get(n, {}).get("epochs_total"), r["plain"].get(ref_name, {}).get("epochs_total"))
+                      for r in results]
             if all(a and b for a, b in seconds):
                 cost_s.append(sum(a for a, _ in seconds) / sum(b for _, b in seconds))
             if all(a and b for a, b in epochs):
@@ -56,7 +58,8 @@ def combine(results: list[dict], cases: dict, out=print) -> dict:
     rate = len(passed) / len(faulty) if faulty else float("nan")
     # The same test on the faulty runs as they are, doctor on but repair off: what the measure
     # gives a repair that changes nothing (a test that cannot fail would pass these too).
-    as_is = [n for n in faulty if all(rs[n].get("score") is not None for rs in rows)
+    as_is = [n for n in faulty if all(rs[n].get("score") is not None and rs[n].get("ref_score") is not None
+                                      for rs in rows)
              and statistics.mean(rs[n]["score"] for rs in rows)
              >= statistics.mean(rs[n]["ref_score"] for rs in rows) - MARGIN]
     out(f"\n== repairs on the mean over {len(results)} seeds (mean repaired score >= mean reference score - "

@@ -38,3 +38,12 @@ def test_a_case_one_row_short_on_one_seed_passes_on_the_mean_and_a_real_miss_doe
     assert summary["unrepaired_pass"] == 0  # the faulty runs as they are fail the same test
     assert summary["cost_seconds"] == 2.0  # (1 + 3) s over (1 + 1) s, summed before the ratio
     assert any("f_short (0.925 vs 0.960)" in line for line in lines)
+
+
+def test_a_case_whose_reference_has_no_score_on_a_seed_is_a_miss_not_a_crash():
+    combine = _module().combine
+    cases = {"f": {"healthy_ref": "h"}}
+    ok = {"f": {"repair_ok": True, "repaired_score": 0.9, "ref_score": 0.9, "score": 0.5}}
+    broken = {"f": {"repair_ok": False, "repaired_score": 0.9, "ref_score": None, "score": 0.5}}
+    summary = combine([_seed(ok, {"f": 1.0}), _seed(broken, {"f": 1.0})], cases, out=lambda line: None)
+    assert summary["not_repaired"] == ["f"] and summary["unrepaired_pass"] == 0

@@ -731,6 +731,10 @@ def test_a_gradient_clipped_element_by_element_to_nothing_is_the_fix_for_tiny_st
     # A clip in the usual range (or none) leaves the rate as the fix.
     for clip in (1.0, None):
         assert rules.lr_too_low(flat, signals, ctx(clip_grad_value=clip, **sgd)).fixes[0].overrides.keys() == {"optimizer.lr"}
+    # Adam divides by the gradient's running size: a clipped gradient still steps about lr, so the clip
+    # is not what keeps its steps small.
+    adam = rules.lr_too_low(flat, signals, ctx(clip_grad_value=1e-5, optimizer="adam", lr=1e-6))
+    assert adam is not None and adam.fixes[0].overrides.keys() == {"optimizer.lr"}
 
 
 def test_full_batch_steps_of_a_usual_size_but_too_few_of_them_are_a_rate_too_low():

@@ -36,7 +36,7 @@ def lint(cfg, prepared, plan: dict) -> list[dict]:
              f"than an L1 loss's at the same learning rate", {"loss.huber_delta": 1.0})
     _schedule_lint(cfg, warn)
     clip = cfg.regularization.clip_grad_value
-    if clip is not None and clip < 1e-3:
+    if clip is not None and clip < 1e-3 and cfg.optimizer.name == "sgd":
         warn("regularization.clip_grad_value", f"{clip:g} caps every gradient element, so no step can exceed {clip:g} "
              f"x the learning rate: training will barely move (clip_grad_norm: 1.0 guards against spikes instead)",
              {"regularization.clip_grad_value": None, "regularization.clip_grad_norm": 1.0})

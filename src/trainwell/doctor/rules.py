@@ -371,7 +371,9 @@ def _extreme_values(ctx: Context) -> Finding | None:
     code stored as a number, or a unit error. Standardizing then divides every real value by a
     spread the sentinels set, and the feature carries next to nothing (breast_cancer with 9999999
     in 2% of its cells: 0.612 against 0.918 with the outliers clipped; third held-out set)."""
-    if not ctx.extreme_features or ctx.clip_outliers != "none" or ctx.data_kind != "tabular":
+    # Measured on the data as prepared, so clipping that was done counts (z-score clipping fitted on a
+    # spread the sentinels inflate leaves them far out, and they are still named).
+    if not ctx.extreme_features or ctx.data_kind != "tabular":
         return None
     worst = ctx.extreme_features[0]
     names = ", ".join(f["feature"] for f in ctx.extreme_features)
@@ -698,7 +700,9 @@ def lr_too_high(history, signals, ctx: Context) -> Finding | None:
     # start, not thrown about by the rate (a sigmoid net with N(0, 3) weights: 15.9, 8.8, 5.1,
     # 2.7 at Adam 1e-2, whose saturated units are the finding; the GRU at Adam 1.0 went 5.7, 6.8,
     # 5.9, 4.0).
-    start = max(chance, math.log(len(ctx.class_shares))) if chance is not None and ctx.class_shares else chance
+    # (ln K above label smoothing's floor, as chance: see examine)
+    start = max(chance, math.log(len(ctx.class_shares)) - loss_shift(ctx)) if chance is not None and ctx.class_shares \
+        else chance
     descending = all(b < 0.9 * a for a, b in zip(recent, recent[1:]))
     well_above = chance is not None and min(recent) > 2 * start and moving and not sound and not descending \
         and not creeping
@@ -733,16 +737,24 @@ def lr_too_high(history, signals, ctx: Context) -> Finding | None:
              "start lower and cut the rate when progress stalls")])
 
 
-def _few_steps(losses: list[float], records: list[dict], still_high: bool) -> bool:
+def _few_steps(losses: list[float], records: list[dict], still_high: bool, ratio: float) -> bool:
     """Steps of a usual size, but too few of them: under 5 an epoch (full batch, or nearly), and
     the training loss falling every epoch for 6 epochs by under 1% an epoch while still high.
     Full-batch SGD at 1e-3 on wine took one step an epoch of 2e-4 to 1e-3 of the weights and fell
     0.5% an epoch in a straight line, at 2.6x chance after 12 of its 60 epochs (0.148 against 1.000;
     third held-out set). With many steps an epoch the same fall is a rate whose steps are measured
-    tiny (the usual test, below); here each step is fine and there are simply not enough."""
-    if not still_high or len(losses) < 6 or not records or not records[-1].get("epoch"):
+    tiny (the usual test, below); here each step is fine and there are simply not enough.
+    Judged at the schedule's full rate, with steps under 5e-3 of the weights (steps that are
+    already large are not what is short), and steps an epoch counted between checks at least an
+    epoch apart (a check can come early in its epoch)."""
+    if not still_high or len(losses) < 6 or len(records) < 2 or not 0 < ratio < 5e-3:
         return False
-    if records[-1]["step"] / records[-1]["epoch"] >= 5:
+    peak = max((r.get("lr", 0.0) for r in records), default=0.0)
+    if records[-1].get("lr", 0.0) < 0.5 * peak:
+        return False
+    first, last_check = records[0], records[-1]
+    epochs = last_check.get("epoch", 0) - first.get("epoch", 0)
+    if epochs < 1 or (last_check["step"] - first["step"]) / epochs >= 5:
         return False
     last = losses[-6:]
     falls = [(a - b) / abs(a) for a, b in zip(last, last[1:]) if a]
@@ -770,7 +782,7 @@ def lr_too_low(history, signals, ctx: Context) -> Finding | None:
     # < 3% progress in 3 epochs while it still holds half of chance's. Slow, not converged.
     # Judged at the schedule's full rate (see _median_ratio).
     still_high = (chance is None and losses[-1] > 0.5 * losses[0]) or (chance is not None and losses[-1] > 0.5 * chance)
-    few = _few_steps(losses, records, still_high)
+    few = _few_steps(losses, records, still_high, ratio)
     # A ratio of exactly 0 is no step at all (dead units, no gradient), not a slow one.
     if not few and not (0 < ratio < 1e-4 and gain is not None and gain < 0.01 * span and still_high):
         return None
@@ -792,7 +804,9 @@ def lr_too_low(history, signals, ctx: Context) -> Finding | None:
     # ended at 0.833 against 0.967 (third held-out set). Healthy per-element gradients here run
     # 1e-4 to 1e-1, so a limit under 1e-3 caps most of them; only named once the steps are
     # measured to be tiny (above).
-    tiny_clip = ctx.clip_grad_value is not None and ctx.clip_grad_value < 1e-3
+    # SGD only: Adam-family steps divide by the gradient's running size, so a clipped gradient
+    # still gives steps of about lr.
+    tiny_clip = ctx.optimizer == "sgd" and ctx.clip_grad_value is not None and ctx.clip_grad_value < 1e-3
     if factor is None and not (tiny_delta or tiny_clip):
         return None
     fixes = [_lr_fix(ctx, factor, f"a {factor:.0f}x larger learning rate: steps of about 0.005 of the weight's "
@@ -810,9 +824,14 @@ def lr_too_low(history, signals, ctx: Context) -> Finding | None:
         {"median_update_ratio": ratio, "limit_update_ratio": 1e-4, "train_loss_gain": round(gain, 5), "gain_over_epochs": span,
          "train_loss": losses[-1], "chance_loss": chance, "lr": ctx.lr,
          **({"huber_delta": ctx.huber_delta, "limit_huber_delta": 0.01} if tiny_delta else {}),
-         **({"clip_grad_value": ctx.clip_grad_value, "limit_clip_grad_value": 1e-3} if tiny_clip else {})},
-        f"Each step changes the weights by only {ratio:.1e} of their size and the training loss improved by "
-        f"{gain:.2%} over the last {span} epoch{'s' if span > 1 else ''} while still high ({losses[-1]:.4g}). "
+         **({"clip_grad_value": ctx.clip_grad_value, "limit_clip_grad_value": 1e-3} if tiny_clip else {}),
+         **({"few_steps": True, "limit": "under 5 steps an epoch, the loss falling under 1% an epoch for 6"}
+            if few else {})},
+        (f"Each step moves the weights by {ratio:.1e} of their size, a usual amount, but there are fewer than 5 "
+         f"steps an epoch (a full or nearly full batch), and the training loss has fallen by under 1% an epoch "
+         f"for 6 epochs while still high ({losses[-1]:.4g}). " if few else
+         f"Each step changes the weights by only {ratio:.1e} of their size and the training loss improved by "
+         f"{gain:.2%} over the last {span} epoch{'s' if span > 1 else ''} while still high ({losses[-1]:.4g}). ")
         + (f"The Huber loss's delta ({ctx.huber_delta:g}) caps every residual's gradient at {ctx.huber_delta:g}, "
            f"so the steps are tiny at any learning rate." if tiny_delta else
            f"regularization.clip_grad_value ({ctx.clip_grad_value:g}) caps every gradient element, so the steps are "
@@ -1523,6 +1542,8 @@ def examine(history: list[dict], signals: dict, ctx: Context, rules=None) -> lis
     for rule in rules or RULES:
         finding = rule(history, signals, ctx)
         if finding is not None:
+            if shift:  # the losses in the evidence are above the floor, not as history.jsonl has them
+                finding.evidence["loss_floor_subtracted"] = round(shift, 5)
             out.append(_with_momentum_fix(finding, ctx))
     return out
 
