@@ -4,6 +4,7 @@ import json
 
 import pandas as pd
 import pytest
+import yaml
 
 
 def test_train_prints_run_dir_last_and_writes_contract(cli, write_yaml, tiny_cfg, tmp_path):
@@ -74,3 +75,17 @@ def test_help_is_fast_and_imports_no_torch():
     code = ("import sys; from trainwell.cli import app; "
             "assert 'torch' not in sys.modules and 'pandas' not in sys.modules, sorted(sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_repair_flag_turns_the_doctor_s_repair_on_and_refuses_a_resume(cli, write_yaml, tiny_cfg, tmp_path):
+    # Label smoothing 0.99 over 3 classes: the targets are all but uniform, and the doctor's repair
+    # sets it back to 0.1 inside the run.
+    cfg = {**tiny_cfg, "loss": {"label_smoothing": 0.99}, "training": {"epochs": 20, "batch_size": 32}}
+    out = tmp_path / "run"
+    code, _, err = cli("train", write_yaml(cfg), "--out", out, "-q", "--repair")
+    assert code == 0, err
+    assert yaml.safe_load((out / "config.yaml").read_text())["doctor"]["repair"] is True
+    repairs = json.loads((out / "repairs.json").read_text())
+    assert repairs[0]["overrides"] == {"loss.label_smoothing": 0.1}
+    code, _, err = cli("train", "--resume", out, "--repair")
+    assert code == 2 and "--repair" in err

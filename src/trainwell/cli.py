@@ -28,13 +28,19 @@ def train(
     out: Optional[Path] = typer.Option(None, "--out", help="Run directory to create (default runs/NAME-TIME)."),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue an interrupted run directory."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or log lines."),
+    repair: bool = typer.Option(False, "--repair", help="Let the doctor repair what it finds as the run trains "
+                                "(the same as --set doctor.repair=true)."),
 ):
     """Train a model; prints the run directory on the last line of stdout."""
     from . import api
 
     if config is None and resume is None:
         raise UserError("train needs a CONFIG file, or --resume RUN_DIR")
-    run = api.train(config, set_ or None, out=out, resume=resume, quiet=quiet)
+    if repair and resume is not None:
+        raise UserError("--repair cannot be combined with --resume: a resumed run keeps its config "
+                        "(a run started with --repair resumes repairing)")
+    overrides = list(set_) + (["doctor.repair=true"] if repair else [])
+    run = api.train(config, overrides or None, out=out, resume=resume, quiet=quiet)
     print(run.path)
 
 
