@@ -1,6 +1,7 @@
 """The doctor end to end: real training runs, real faults, findings on disk, repair, diagnose."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -419,3 +420,17 @@ def test_a_missing_value_code_stored_as_a_number_is_found_before_training_and_cl
     repairs = read(repaired, "repairs.json")
     assert [(r["code"], r["action"]) for r in repairs] == [("bad_input_data", "fixed the data before training")]
     assert repairs[0]["after"] == {"recurred": False}  # clipped, the prepared data holds no such values
+
+
+def test_a_series_fed_raw_into_a_recurrent_net_is_found_unscaled_before_training(tmp_path):
+    # The features' sizes are read over every step of every window: load ~100 beside temperature ~14.
+    series = Path(__file__).resolve().parents[2] / "examples" / "data" / "series.csv"
+    cfg = {"data": {"source": str(series), "target": "load", "scale": "none",
+                    "series": {"time_column": "timestamp", "value_columns": ["load", "temperature"], "window": 24,
+                               "horizon": 3}},
+           "seed": 0, "model": {"type": "rnn", "cell": "gru", "hidden_size": 8}, "training": {"epochs": 1, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "raw", quiet=True)
+    found = {f["code"]: f for f in read(run, "findings.json")}
+    assert found["unscaled_features"]["evidence"]["largest_features"][0] == "load"
+    scaled = trainwell.train(cfg, {"data.scale": "standardize"}, out=tmp_path / "scaled", quiet=True)
+    assert "unscaled_features" not in {f["code"] for f in read(scaled, "findings.json")}

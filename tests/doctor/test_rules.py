@@ -91,6 +91,31 @@ def test_lr_too_high_above_chance():
     assert f is not None and f.evidence["chance_loss"] == pytest.approx(chance)
 
 
+def test_inputs_over_20_into_squashing_units_with_scaling_off_are_unscaled_whatever_their_neighbours():
+    # A GRU forecaster on series.csv with scaling off: load ~103 beside temperature ~14 (fourth
+    # held-out set): not 50x apart, but every gate starts saturated (r2 0.538 against 0.950).
+    series = dict(task="regression", loss="mse", n_classes=None, class_shares=None, data_kind="timeseries",
+                  feature_rms=[102.9, 13.8], feature_names=["load", "temperature"], scale="none")
+    f = rules.unscaled_features([], {}, ctx(model_type="rnn", **series))
+    assert f is not None and f.fixes[0].overrides == {"data.scale": "standardize"} and "saturation" in f.explanation
+    # The same sizes into ReLU units of an MLP are no finding (they disagree by 7x, not 50x) ...
+    assert rules.unscaled_features([], {}, ctx(model_type="mlp", activation="relu", **series)) is None
+    # ... nor into a GRU when scaling was asked for and these are what it left.
+    assert rules.unscaled_features([], {}, ctx(model_type="rnn", **{**series, "scale": "standardize"})) is None
+
+
+def test_augmentation_that_drowns_the_rows_goes_first_for_a_loss_that_jumps():
+    # Input noise of std 8 on wine (fourth held-out set): the loss jumps, lr_too_high fired and cut the
+    # rate 10x (0.444 against 1.000); the augmentation is what makes each batch's loss jump.
+    jumpy = hist([3.0, 4.5, 5.0, 4.0, 6.0, 5.0])
+    records = {"records": [rec(e, ratio=0.5) for e in range(1, 6)]}
+    drowned = ctx(augment={"noise": 8.0}, augment_distortion=8.1)
+    f = next(f for f in rules.examine(jumpy, records, drowned) if f.code == "lr_too_high")
+    assert f.fixes[0].overrides == {"data.augment.noise": 0.1} and f.evidence["augment_distortion"] == 8.1
+    plain = next(f for f in rules.examine(jumpy, records, ctx()) if f.code == "lr_too_high")
+    assert set(plain.fixes[0].overrides) == {"optimizer.lr"}
+
+
 def test_lr_too_low():
     flat = hist([2.30, 2.299, 2.298, 2.297, 2.296])
     f = rules.lr_too_low(flat, {"records": [rec(e, ratio=1e-8) for e in range(1, 6)]}, ctx(lr=1e-7))

@@ -18,11 +18,19 @@ def build_context(cfg, prepared, plan: dict) -> Context:
     if x.dtype.kind == "f":
         finite = np.isfinite(x)
         nonfinite = int(x.size - finite.sum())
-        flat = x.reshape(len(x), -1) if spec.kind == "tabular" else None
+        if spec.kind == "tabular":
+            flat, ok = x.reshape(len(x), -1), finite.reshape(len(x), -1)
+        elif spec.kind in ("timeseries", "sequence") and x.ndim == 3:
+            # (rows, steps, features): each feature's size over every step of every row (a series
+            # with load near 100 beside temperatures near 5 and scaling off; fourth held-out set)
+            flat, ok = x.reshape(-1, x.shape[-1]), finite.reshape(-1, x.shape[-1])
+        else:
+            flat = ok = None
         if flat is not None and len(flat):
             with np.errstate(invalid="ignore"):
-                rms = np.sqrt(np.nanmean(np.where(finite, flat, np.nan) ** 2, axis=0)).tolist()
+                rms = np.sqrt(np.nanmean(np.where(ok, flat, np.nan) ** 2, axis=0)).tolist()
             names = list(spec.feature_names)[:len(rms)]
+            names += [f"feature {j}" for j in range(len(names), len(rms))]
     model = cfg.model
     extreme = extreme_features(prepared.train.x, names) if spec.kind == "tabular" and x.dtype.kind == "f" else []
     return Context(
