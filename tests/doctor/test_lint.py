@@ -93,3 +93,15 @@ def test_a_gradient_clip_that_caps_every_step_and_momentum_near_one_are_named():
     assert found["optimizer.momentum"]["fix"] == {"optimizer.momentum": 0.9}
     assert keys({"data": {"source": "builtin:digits"}, "regularization": {"clip_grad_value": 0.5},
                  "optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.9}}) == {}
+
+
+def test_a_run_of_a_few_optimizer_steps_in_all_is_named():
+    found = keys({"data": {"source": "builtin:digits"}, "training": {"batch_size": "full", "epochs": 12}})
+    assert found["training.batch_size"]["fix"] == {"training.batch_size": 32}
+    assert "12 optimizer steps" in found["training.batch_size"]["message"]
+    # Full batch with enough epochs, the usual mini-batches, or full batches of a small set say nothing of it.
+    assert "training.batch_size" not in keys({"data": {"source": "builtin:digits"},
+                                              "training": {"batch_size": "full", "epochs": 150}})
+    assert "training.batch_size" not in keys({"data": {"source": "builtin:digits"}, "training": {"epochs": 5}})
+    assert "training.batch_size" not in keys({"data": {"source": "builtin:wine"},
+                                              "training": {"batch_size": "full", "epochs": 30}})
