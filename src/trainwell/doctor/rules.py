@@ -130,15 +130,20 @@ def smoothed_floor(eps: float, k: int) -> float:
 SMOOTHING_EXCESS = 0.2
 
 
+def _smoothing_levels(ctx: Context) -> tuple[float, float] | None:
+    """(floor, chance as the loss reports it) when label smoothing sets a floor."""
+    floor, chance = loss_floor(ctx), _raw_chance(ctx)
+    return (floor, chance) if floor and chance else None
+
+
 def loss_shift(ctx: Context) -> float:
     """What the rules subtract from every loss: the floor, when label smoothing leaves room to learn."""
-    floor, chance = loss_floor(ctx), _raw_chance(ctx)
-    return floor if floor and chance and chance - floor >= SMOOTHING_EXCESS * chance else 0.0
+    levels = _smoothing_levels(ctx)
+    return levels[0] if levels and levels[1] - levels[0] >= SMOOTHING_EXCESS * levels[1] else 0.0
 
 
 def heavy_smoothing(ctx: Context) -> bool:
-    floor, chance = loss_floor(ctx), _raw_chance(ctx)
-    return bool(floor and chance and chance - floor < SMOOTHING_EXCESS * chance)
+    return _smoothing_levels(ctx) is not None and not loss_shift(ctx)
 
 
 def _smoothing_fix(ctx: Context) -> Fix:
