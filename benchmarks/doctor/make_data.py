@@ -49,7 +49,8 @@ FILES = ["iris_x1e4.csv", "diabetes_x1e4.csv", "wine_nan.csv", "iris_nan.csv", "
          "wine_imbalanced.csv", "digits_imbalanced.csv", "bc_nan.csv", "digits8_imb98.csv", "wine_mixed_units.csv",
          "iris_x1e3_all.csv", "iris_x1e3_half.csv", "iris_nan_rows.csv", "digits3_imb97.csv", "bc_noisy15.csv",
          "bc_sentinel.csv", "customers_churn6.csv", "digits_noisy30.csv", "digits_clean300.csv",
-         "diabetes_units.csv"]
+         "diabetes_units.csv", "h5_diabetes_raw.csv", "h5_diabetes_m999.csv", "h5_diabetes_rare.csv",
+         "h5_bc_noisy30.csv", "h5_bc_clean120.csv"]
 
 
 def _frame(bunch) -> pd.DataFrame:
@@ -110,6 +111,7 @@ def main() -> None:
     heldout()
     heldout2()
     heldout3()
+    heldout5()
 
 
 def heldout() -> None:
@@ -183,6 +185,37 @@ def heldout3() -> None:
     for col, factor in {"age": 1e3, "bmi": 1e5, "bp": 1e-3, "s1": 1e4, "s3": 1e-2, "s5": 1e2}.items():
         diabetes[col] *= factor
     diabetes.to_csv(HERE / "diabetes_units.csv", index=False)
+
+
+def heldout5() -> None:
+    """For the fifth held-out set (heldout5.yaml).
+
+    h5_diabetes_raw.csv   diabetes in its natural units (load_diabetes(scaled=False): age in years,
+                          sex 1/2, blood serum values up to ~300)            -> unscaled_features
+    h5_diabetes_m999.csv  the same with 4% of the feature cells set to a -999 "missing" code -> bad_input_data
+    h5_diabetes_rare.csv  diabetes features, target 1 when disease progression is in its top 7%
+                          (a rare-event classification cut from the regression target) -> class_imbalance
+    h5_bc_noisy30.csv     449 breast_cancer rows with 30% of the labels flipped, and
+    h5_bc_clean120.csv    the other 120 rows, labels untouched (the test file) -> overfitting
+    """
+    rng = np.random.default_rng(55)
+    raw = _frame(datasets.load_diabetes(scaled=False))
+    raw.to_csv(HERE / "h5_diabetes_raw.csv", index=False)
+    cols = [c for c in raw.columns if c != "target"]
+    coded = raw.copy()
+    values = coded[cols].to_numpy(float, copy=True)
+    values[rng.random(values.shape) < 0.04] = -999.0
+    coded[cols] = values
+    coded.to_csv(HERE / "h5_diabetes_m999.csv", index=False)
+    rare = _frame(datasets.load_diabetes())
+    rare["target"] = (rare["target"] > rare["target"].quantile(0.93)).astype(int)
+    rare.to_csv(HERE / "h5_diabetes_rare.csv", index=False)
+    bc = _frame(datasets.load_breast_cancer()).sample(frac=1.0, random_state=55).reset_index(drop=True)
+    bc.iloc[:120].to_csv(HERE / "h5_bc_clean120.csv", index=False)
+    pool = bc.iloc[120:].copy()
+    flip = np.random.default_rng(56).random(len(pool)) < 0.3
+    pool.loc[flip, "target"] = 1 - pool.loc[flip, "target"]
+    pool.to_csv(HERE / "h5_bc_noisy30.csv", index=False)
 
 
 if __name__ == "__main__":
