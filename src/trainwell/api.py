@@ -415,7 +415,8 @@ def _class_weights(prepared) -> list[float]:
 
 
 def _preflight(cfg, prepared, plan, log, resuming):
-    """Pre-training findings (bad inputs, unscaled features); with repair on, fix the data first."""
+    """Pre-training findings (bad inputs, unscaled features, a run of too few steps); with repair
+    on, fix the data or the plan first."""
     from . import data as data_mod
     from .doctor import rules
     from .doctor.context import build_context
@@ -434,16 +435,21 @@ def _preflight(cfg, prepared, plan, log, resuming):
         overrides = {k: v for f in found for k, v in (f.fixes[0].overrides if f.fixes else {}).items()}
         if overrides:
             cfg = load_config(cfg, overrides)
-            prepared = data_mod.prepare(cfg.data, cfg.seed, cfg.model.type)
+            if any(k.startswith("data.") for k in overrides):
+                prepared = data_mod.prepare(cfg.data, cfg.seed, cfg.model.type)
             for f in found:
+                fix = f.fixes[0].overrides
+                action = ("fixed the data before training" if all(k.startswith("data.") for k in fix)
+                          else f"set {fix} before training")
                 repairs.append({"epoch": 0, "code": f.code, "severity": f.severity, "onset_epoch": 0,
-                                "explanation": f.explanation, "overrides": f.fixes[0].overrides,
-                                "reason": f.fixes[0].reason, "before": f.evidence,
-                                "action": "fixed the data before training", "after": None})
-                log(f"doctor: repair {f.code} before training: {f.fixes[0].overrides}")
+                                "explanation": f.explanation, "overrides": fix, "reason": f.fixes[0].reason,
+                                "before": f.evidence, "action": action, "after": None})
+                log(f"doctor: repair {f.code} before training: {fix}")
             after = rules.examine([], {}, build_context(cfg, prepared, plan), rules.PRE_TRAINING)
             for r in repairs:
                 r["after"] = {"recurred": any(a.code == r["code"] for a in after)}
+            # As with live repairs, findings.json holds what is still wrong; repairs.json the rest.
+            found = after
     return cfg, prepared, found, repairs
 
 

@@ -58,6 +58,10 @@ class Clean(Section):
     impute: Literal["median", "mean", "most_frequent", "constant", "none"] = Field(
         "median", description="fill missing numeric values (fitted on the training split)")
     impute_value: float = Field(0.0, description="the fill value when impute is constant")
+    missing_codes: list[float] = Field(
+        default_factory=list, description="numbers that mean 'missing' in a table's numeric columns "
+                                          "(e.g. [-999, 9999999], matched to a millionth): read as empty cells, "
+                                          "then imputed")
     clip_outliers: Literal["none", "iqr", "zscore"] = Field(
         "none", description="clip numeric outliers to bounds fitted on the training split")
     clip_factor: float = Field(

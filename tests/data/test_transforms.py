@@ -102,6 +102,23 @@ def test_clip_outliers_counts(tmp_path, method, factor):
     assert p.report["clipped"]["train"]["income"] >= 3
 
 
+def test_missing_value_codes_are_read_as_missing_in_training_and_in_new_rows(tmp_path):
+    df = _mixed(80)
+    df.loc[[1, 2, 3], "income"] = -999
+    df.loc[[4, 5], "age"] = 9999999
+    cfg = DataConfig(source=_csv(tmp_path, df), target="y", scale="none",
+                     clean=Clean(missing_codes=[-999, 9999999]), split=Split(train=1, val=0, test=0))
+    p = prepare(cfg, seed=0)
+    assert p.report["imputed"]["train"] == {"age": 2, "income": 3}
+    assert p.train.x[:, p.spec.feature_names.index("income")].min() > 0
+    # New rows get the same reading, from the saved state (serving, predict).
+    new = pd.DataFrame({"age": [9999999.0, 30.0], "income": [-999.0, 5e4], "color": ["red", "red"]})
+    x = transform_features(_roundtrip(p.state), new)
+    income = p.spec.feature_names.index("income")
+    assert x[0, income] == pytest.approx(next(f for f in p.state["features"] if f["column"] == "income")["impute"])
+    assert x[1, income] == pytest.approx(5e4)
+
+
 def test_unknown_category_encodes_as_zeros_and_missing_is_a_category(tmp_path):
     p = prepare(DataConfig(source=_csv(tmp_path, _mixed()), target="y"), seed=0)
     new = pd.DataFrame({"age": [30.0, 31.0, 32.0], "income": [1e4, 2e4, 3e4],

@@ -388,7 +388,7 @@ def test_an_interrupted_run_resumes_with_its_repairs_and_ends_as_an_unbroken_one
     assert resumed.metrics == unbroken.metrics
 
 
-def test_a_missing_value_code_stored_as_a_number_is_found_before_training_and_clipped_with_repair_on(tmp_path):
+def test_a_missing_value_code_stored_as_a_number_is_found_before_training_and_read_as_missing_with_repair_on(tmp_path):
     from trainwell.doctor.context import extreme_features
 
     rng = np.random.default_rng(0)
@@ -401,6 +401,11 @@ def test_a_missing_value_code_stored_as_a_number_is_found_before_training_and_cl
     found = extreme_features(x, list(cols))
     # Only the coded column: not a skewed one, a flag, or one that is mostly zeros.
     assert [f["feature"] for f in found] == ["sentinel"] and 0.01 < found[0]["share"] < 0.06
+    # Every far cell holds one number: it is read back in the data's units as the code.
+    center, scale = 50.0, 3e5
+    coded = extreme_features(((x - center) / scale).astype(np.float32), list(cols),
+                             {"sentinel": (center, scale, None)})
+    assert coded[0]["code"] == 9999999.0
 
     # End to end: breast_cancer with the code in 2% of its cells (third held-out set).
     from sklearn.datasets import load_breast_cancer
@@ -415,11 +420,16 @@ def test_a_missing_value_code_stored_as_a_number_is_found_before_training_and_cl
     plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
     first = read(plain, "findings.json")[0]
     assert first["code"] == "bad_input_data" and first["severity"] == "warning"
-    assert first["fixes"][0]["overrides"] == {"data.clean.clip_outliers": "iqr"}
+    # One code in every far cell: read as missing (and imputed) first, clipping second.
+    assert [f["overrides"] for f in first["fixes"]] == [{"data.clean.missing_codes": [9999999.0]},
+                                                       {"data.clean.clip_outliers": "iqr"}]
     repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
     repairs = read(repaired, "repairs.json")
     assert [(r["code"], r["action"]) for r in repairs] == [("bad_input_data", "fixed the data before training")]
-    assert repairs[0]["after"] == {"recurred": False}  # clipped, the prepared data holds no such values
+    assert repairs[0]["after"] == {"recurred": False}  # read as missing, the prepared data holds no such values
+    report = read(repaired, "data.json")
+    # About 2% of breast_cancer's 30 features in each training row were coded: now imputed.
+    assert sum(report["imputed"]["train"].values()) > 0.015 * 30 * report["rows"]["train"]
 
 
 def test_a_series_fed_raw_into_a_recurrent_net_is_found_unscaled_before_training(tmp_path):
@@ -434,3 +444,82 @@ def test_a_series_fed_raw_into_a_recurrent_net_is_found_unscaled_before_training
     assert found["unscaled_features"]["evidence"]["largest_features"][0] == "load"
     scaled = trainwell.train(cfg, {"data.scale": "standardize"}, out=tmp_path / "scaled", quiet=True)
     assert "unscaled_features" not in {f["code"] for f in read(scaled, "findings.json")}
+
+
+def test_a_signal_that_fades_through_elu_layers_in_an_epoch_that_learns_nothing_is_rebuilt_at_once(tmp_path):
+    # Six ELU layers with N(0, 1e-3) weights: the probe reads the signal through ELU too (it read
+    # only ReLU and sigmoid/tanh layers before), and an epoch that left the loss at chance is
+    # enough to judge: Adam grows the weights within epoch 2, from units all alike.
+    cfg = {"data": {"source": "builtin:wine"}, "seed": 0,
+           "model": {"hidden": [64] * 6, "activation": "elu", "init": {"weight": {"name": "normal", "std": 0.001}}},
+           "training": {"epochs": 12, "batch_size": 16, "threads": 1}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    first = read(plain, "findings.json")[0]
+    assert first["code"] == "vanishing_gradients" and first["epoch"] == 1
+    assert first["evidence"]["signal_ratio"] < 1e-3
+    run = trainwell.train(cfg, {"doctor.repair": True, "doctor.allow_architecture_changes": True},
+                          out=tmp_path / "r", quiet=True)
+    repairs = read(run, "repairs.json")
+    assert repairs[0]["code"] == "vanishing_gradients" and repairs[0]["resumed_at_epoch"] == 0
+    assert "He for elu" in repairs[0]["reason"]
+    assert run.metrics["test"]["accuracy"] > plain.metrics["test"]["accuracy"] + 0.1
+
+
+def test_a_recurrent_net_born_with_a_hidden_state_near_zero_is_named_at_the_first_step(tmp_path):
+    series = Path(__file__).resolve().parents[2] / "examples" / "data" / "series.csv"
+    cfg = {"data": {"source": str(series), "target": "load",
+                    "series": {"time_column": "timestamp", "value_columns": ["load", "temperature"], "window": 24,
+                               "horizon": 3}},
+           "seed": 0, "model": {"type": "rnn", "cell": "gru", "hidden_size": 8,
+                                "init": {"weight": {"name": "normal", "std": 0.0001}}},
+           "training": {"epochs": 2, "threads": 1}}
+    tiny = trainwell.train(cfg, out=tmp_path / "tiny", quiet=True)
+    found = {f["code"]: f for f in read(tiny, "findings.json")}
+    assert found["vanishing_gradients"]["severity"] == "warning" and found["vanishing_gradients"]["epoch"] == 1
+    assert found["vanishing_gradients"]["evidence"]["recurrent_to_input_grad_ratio_at_first_step"] < 1e-2
+    assert found["vanishing_gradients"]["fixes"][0]["overrides"] == {"model.init.weight": "auto"}
+    usual = trainwell.train(cfg, {"model.init.weight": "auto"}, out=tmp_path / "usual", quiet=True)
+    assert "vanishing_gradients" not in {f["code"] for f in read(usual, "findings.json")}
+
+
+def test_a_plain_rnn_stuck_on_long_sequences_is_rebuilt_as_a_gru(tmp_path):
+    # A 24-unit Elman RNN on the 60-step sequences stays at chance; the same-size GRU learns them.
+    seqs = Path(__file__).resolve().parents[2] / "examples" / "data" / "sequences.npz"
+    cfg = {"data": {"source": str(seqs)}, "seed": 0, "optimizer": {"lr": 0.005, "weight_decay": 1e-4},
+           "model": {"type": "rnn", "cell": "rnn", "hidden_size": 24},
+           "doctor": {"repair": True, "allow_architecture_changes": True},
+           "training": {"epochs": 20, "batch_size": 64, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
+    repairs = read(run, "repairs.json")
+    assert repairs[0]["overrides"] == {"model.cell": "gru"} and "rebuilt the network" in repairs[0]["action"]
+    assert "plain RNN" in repairs[0]["explanation"]
+    assert yaml.safe_load((run.path / "config.repaired.yaml").read_text())["model"]["cell"] == "gru"
+    assert run.metrics["test"]["accuracy"] > 0.9
+
+
+def test_a_run_planned_with_a_dozen_steps_in_all_gets_mini_batches_before_training(tmp_path):
+    cfg = {"data": {"source": "builtin:digits"}, "seed": 0, "model": {"hidden": [64]},
+           "training": {"epochs": 12, "batch_size": "full", "threads": 1}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    first = read(plain, "findings.json")[0]
+    assert (first["code"], first["epoch"]) == ("lr_too_low", 0)
+    assert first["evidence"]["optimizer_steps_planned"] == 12
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    repairs = read(repaired, "repairs.json")
+    assert [(r["code"], r["overrides"]) for r in repairs] == [("lr_too_low", {"training.batch_size": 32})]
+    assert "lr_too_low" not in {f["code"] for f in read(repaired, "findings.json")}  # repaired, so not still wrong
+    assert yaml.safe_load((repaired.path / "config.repaired.yaml").read_text())["training"]["batch_size"] == 32
+    assert repaired.metrics["test"]["accuracy"] > plain.metrics["test"]["accuracy"] + 0.2
+
+
+def test_an_adam_eps_that_swamps_every_step_is_reset_live(tmp_path):
+    # eps 10: each step is lr x gradient / 10, 2-3e-5 of the weights, while the loss falls 2% an epoch.
+    cfg = {"data": {"source": "builtin:breast_cancer"}, "seed": 0,
+           "model": {"hidden": [64, 64, 64], "activation": "selu"}, "optimizer": {"lr": 1e-3, "eps": 10.0},
+           "training": {"epochs": 12, "threads": 1}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    run = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "r", quiet=True)
+    repairs = read(run, "repairs.json")
+    assert repairs[0]["code"] == "lr_too_low" and repairs[0]["overrides"] == {"optimizer.eps": 1e-8}
+    assert yaml.safe_load((run.path / "config.repaired.yaml").read_text())["optimizer"]["eps"] == 1e-8
+    assert run.metrics["test"]["accuracy"] > plain.metrics["test"]["accuracy"] + 0.1

@@ -105,3 +105,16 @@ def test_a_run_of_a_few_optimizer_steps_in_all_is_named():
     assert "training.batch_size" not in keys({"data": {"source": "builtin:digits"}, "training": {"epochs": 5}})
     assert "training.batch_size" not in keys({"data": {"source": "builtin:wine"},
                                               "training": {"batch_size": "full", "epochs": 30}})
+
+
+def test_a_huge_adam_eps_a_tiny_sgd_gradient_norm_clip_and_a_constant_init_are_named():
+    found = keys({"data": {"source": "builtin:digits"}, "optimizer": {"lr": 1e-3, "eps": 10.0},
+                  "model": {"init": {"weight": {"name": "constant", "value": 0.05}}}})
+    assert found["optimizer.eps"]["fix"] == {"optimizer.eps": 1e-8}
+    assert found["model.init.weight"]["fix"] == {"model.init.weight": "auto"}
+    found = keys({"data": {"source": "builtin:digits"}, "optimizer": {"name": "sgd", "lr": 0.05},
+                  "regularization": {"clip_grad_norm": 1e-4}})
+    assert found["regularization.clip_grad_norm"]["fix"] == {"regularization.clip_grad_norm": 1.0}
+    # The usual eps, RMSprop's deliberate eps 1.0, a norm clip of 1 and a random init say nothing.
+    assert keys({"data": {"source": "builtin:digits"}, "optimizer": {"name": "rmsprop", "lr": 1e-3, "eps": 1.0},
+                 "regularization": {"clip_grad_norm": 1.0}}) == {}

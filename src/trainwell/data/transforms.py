@@ -1,6 +1,6 @@
 """Fitted preprocessing. Fitted on the training split only; the state is a plain JSON dict.
 
-Per numeric column, in order: coerce text to numbers -> impute -> clip -> scale.
+Per numeric column, in order: coerce text to numbers -> missing-value codes to missing -> impute -> clip -> scale.
 Per categorical column: clean text (and normalize, if on) -> missing becomes the category
 "<missing>" (missingness is often informative, and it keeps the one-hot rows well defined) ->
 one-hot over the categories seen in train, sorted. A category unseen in train encodes as all
@@ -87,8 +87,22 @@ def _fit_scale(values: np.ndarray, method: str) -> tuple[float, float]:
     return float(median), _safe_scale(q3 - q1)
 
 
+def _as_missing(values: np.ndarray, codes) -> np.ndarray:
+    """The values with every missing-value code (data.clean.missing_codes) made NaN."""
+    if not codes:
+        return values
+    # To a millionth of the code: a code read back from float32 features (the doctor's) is exact to
+    # about 1e-7 of itself, and no real measurement sits that close to a code by chance.
+    hit = np.zeros(values.shape, dtype=bool)
+    for code in codes:
+        hit |= np.isclose(values, code, rtol=1e-6, atol=0.0)
+    return np.where(hit, np.nan, values)
+
+
 def _fit_numeric(column: str, raw: np.ndarray, cfg, notes: list) -> dict:
     """Fit one numeric column from its coerced float64 values."""
+    codes = [float(c) for c in cfg.clean.missing_codes]
+    raw = _as_missing(raw, codes)
     observed = raw[~np.isnan(raw)]
     impute = _fit_impute(observed, cfg.clean, column, notes)
     clip = _fit_clip(observed, cfg.clean)
@@ -96,7 +110,7 @@ def _fit_numeric(column: str, raw: np.ndarray, cfg, notes: list) -> dict:
     filled = _apply_numeric_steps(raw, impute, clip)[0]
     center, scale = _fit_scale(filled, cfg.scale)
     return {"column": column, "kind": "numeric", "impute": _num(impute), "clip": clip,
-            "center": center, "scale": scale}
+            "center": center, "scale": scale, **({"missing_codes": codes} if codes else {})}
 
 
 def _fit_categorical(column: str, series: pd.Series, normalize: bool) -> dict:
@@ -180,6 +194,9 @@ def _numeric_features(states: list[dict], df: pd.DataFrame, counts: dict) -> np.
     broadcast over all columns, so the values are identical to handling columns one at a time.
     """
     raw, n_coerced = numeric_matrix(df, [st["column"] for st in states])
+    for j, st in enumerate(states):
+        if st.get("missing_codes"):
+            raw[:, j] = _as_missing(raw[:, j], st["missing_codes"])
     p = _numeric_params(states)
     nan = np.isnan(raw)
     n_imputed = np.where(p["has_impute"], nan.sum(axis=0), 0)

@@ -105,16 +105,27 @@ def sentence(base: dict) -> str:
     return f" For comparison, a {base['model']} on the same features: {how}."
 
 
+def cached_baseline(prepared) -> dict | None:
+    """linear_baseline, fitted at most once per prepared data: underfitting may ask for it while
+    training, and the finished run's findings after."""
+    memo = vars(prepared)
+    # Keyed on the splits it was fitted on: a data hook (bagging, CV folds) may swap them.
+    key = (id(prepared.train), id(prepared.val))
+    if memo.get("_linear_baseline", (None,))[0] != key:
+        try:
+            memo["_linear_baseline"] = (key, linear_baseline(prepared))
+        except (ValueError, MemoryError):  # a fit that cannot be made is no reason to fail a run
+            memo["_linear_baseline"] = (key, None)
+    return memo["_linear_baseline"][1]
+
+
 def annotate(findings: list, repairs: list, prepared) -> None:
     """Add the yardstick to the findings (and the repaired findings' records) that ask for it,
     computing it once and only if one does."""
     asking = [f for f in findings if f.code in ASKS] + [r for r in repairs if r.get("code") in ASKS]
     if not asking:
         return
-    try:
-        base = linear_baseline(prepared)
-    except (ValueError, MemoryError):  # a fit that cannot be made is no reason to fail a finished run
-        return
+    base = cached_baseline(prepared)
     if base is None:
         return
     for item in asking:

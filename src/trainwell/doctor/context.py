@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 
+from .baseline import cached_baseline
 from .rules import Context
 
 
@@ -32,7 +36,8 @@ def build_context(cfg, prepared, plan: dict) -> Context:
             names = list(spec.feature_names)[:len(rms)]
             names += [f"feature {j}" for j in range(len(names), len(rms))]
     model = cfg.model
-    extreme = extreme_features(prepared.train.x, names) if spec.kind == "tabular" and x.dtype.kind == "f" else []
+    extreme = (extreme_features(prepared.train.x, names, _raw_scales(prepared))
+               if spec.kind == "tabular" and x.dtype.kind == "f" else [])
     return Context(
         task=spec.task, loss=plan["loss"], optimizer=cfg.optimizer.name, lr=cfg.optimizer.lr,
         momentum=cfg.optimizer.momentum if cfg.optimizer.name == "sgd" else 0.0,
@@ -45,10 +50,24 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         early_stopping=cfg.training.early_stopping.enabled, restore_best=cfg.training.early_stopping.restore_best,
         schedule=cfg.schedule.name, huber_delta=cfg.loss.huber_delta, label_smoothing=cfg.loss.label_smoothing,
         clip_grad_value=cfg.regularization.clip_grad_value, l1=cfg.regularization.l1,
+        clip_grad_norm=cfg.regularization.clip_grad_norm,
         augment={k: v for k, v in cfg.data.augment.model_dump().items() if v},
         augment_distortion=augment_distortion(cfg.data.augment, prepared),
         extreme_features=extreme, clip_outliers=cfg.data.clean.clip_outliers,
-        narrowest_hidden=min(model.hidden) if model.type == "mlp" and getattr(model, "hidden", None) else None)
+        narrowest_hidden=min(model.hidden) if model.type == "mlp" and getattr(model, "hidden", None) else None,
+        cell=getattr(model, "cell", None) if model.type == "rnn" else None,
+        hidden_size=getattr(model, "hidden_size", None) if model.type == "rnn" else None,
+        steps=int(x.shape[1]) if spec.kind in ("timeseries", "sequence") and x.ndim == 3 else None,
+        n_train=len(x), steps_per_epoch=_steps_per_epoch(cfg.training.batch_size, len(x)),
+        linear=functools.partial(cached_baseline, prepared),
+        eps=cfg.optimizer.eps,
+        init_weight=model.init.weight.name if getattr(model, "init", None) is not None else "auto")
+
+
+def _steps_per_epoch(batch_size, rows: int) -> int | None:
+    if not rows:
+        return None
+    return 1 if batch_size == "full" or batch_size >= rows else math.ceil(rows / batch_size)
 
 
 def augment_distortion(aug_cfg, prepared, rows: int = 256) -> float | None:
@@ -80,11 +99,32 @@ def augment_distortion(aug_cfg, prepared, rows: int = 256) -> float | None:
 EXTREME_MADS = 1000.0
 
 
-def extreme_features(x, names: list[str], limit: int = 5) -> list[dict]:
+def _code(value: float) -> float:
+    """A code read back from float32 features, exact to about 1e-7 of itself (9999999 comes back
+    as 9999998 or 9999999): the nearest run of nines (-999, 9999999, the usual codes) when within
+    a millionth, else 7 significant digits. data.clean.missing_codes matches to a millionth."""
+    digits = len(str(int(round(abs(value))))) if abs(value) >= 1 else 1
+    nines = math.copysign(10 ** digits - 1, value)
+    if abs(value - nines) <= 1e-6 * abs(nines):
+        return float(nines)
+    return float(f"{value:.7g}")
+
+
+def _raw_scales(prepared) -> dict:
+    """{numeric column: (center, scale, impute value)}: its scaling, to read a prepared value back
+    in the data's own units, and what fills its missing cells."""
+    states = (prepared.state or {}).get("features") or []
+    return {st["column"]: (st["center"], st["scale"], st.get("impute")) for st in states if st.get("kind") == "numeric"}
+
+
+def extreme_features(x, names: list[str], raw_scales: dict | None = None, limit: int = 5) -> list[dict]:
     """Features where a few values (0.1% to 10% of the rows) sit more than EXTREME_MADS median
     absolute deviations from the median: a sentinel or a unit error, which then sets the feature's
     scale and squeezes every real value into a sliver. Features with under 20 distinct values
-    (flags, one-hot columns, counts) or a MAD of 0 are left alone."""
+    (flags, one-hot columns, counts) or a MAD of 0 are left alone. When every far value of a
+    feature is one and the same number, it is a missing-value code, and `code` gives it in the
+    data's units (from raw_scales: {column: (center, scale, impute value)}); when that number is the
+    imputation's fill value, `fill` gives it instead."""
     flat = np.asarray(x).reshape(len(x), -1)
     if not len(flat):
         return []
@@ -103,6 +143,15 @@ def extreme_features(x, names: list[str], limit: int = 5) -> list[dict]:
         share = float(np.mean(far))
         if not 0.001 <= share <= 0.1 or len(np.unique(col[np.isfinite(col)])) < 20:
             continue
-        out.append({"feature": names[j] if j < len(names) else f"column {j}", "share": round(share, 4),
-                    "mads": float(f"{np.nanmax(np.abs(col - med[j])) / m:.3g}")})
+        name = names[j] if j < len(names) else f"column {j}"
+        found = {"feature": name, "share": round(share, 4), "mads": float(f"{np.nanmax(np.abs(col - med[j])) / m:.3g}")}
+        far_values = np.unique(col[far])
+        if len(far_values) == 1 and raw_scales and name in raw_scales:
+            center, scale, fill = raw_scales[name]
+            value = float(far_values[0]) * scale + center
+            if fill is not None and math.isclose(value, fill, rel_tol=1e-6):
+                found["fill"] = fill   # the imputation's own constant (impute_value), not a code in the data
+            else:
+                found["code"] = _code(value)
+        out.append(found)
     return sorted(out, key=lambda f: -f["mads"])[:limit]

@@ -40,6 +40,17 @@ def lint(cfg, prepared, plan: dict) -> list[dict]:
         warn("regularization.clip_grad_value", f"{clip:g} caps every gradient element, so no step can exceed {clip:g} "
              f"x the learning rate: training will barely move (clip_grad_norm: 1.0 guards against spikes instead)",
              {"regularization.clip_grad_value": None, "regularization.clip_grad_norm": 1.0})
+    from .rules import ADAM_FAMILY, EPS_LIMIT
+
+    if cfg.optimizer.name in ADAM_FAMILY and cfg.optimizer.eps >= EPS_LIMIT:
+        warn("optimizer.eps", f"{cfg.optimizer.eps:g} is added to the gradient's running size in every "
+             f"{cfg.optimizer.name} step: far above it, each step is lr x gradient / eps, tiny at any rate "
+             f"(the default is 1e-8)", {"optimizer.eps": 1e-8})
+    norm = cfg.regularization.clip_grad_norm
+    if norm is not None and norm < 1e-3 and cfg.optimizer.name == "sgd":
+        warn("regularization.clip_grad_norm", f"{norm:g} caps the gradient's length, so no step can be longer than "
+             f"{norm:g} x the learning rate: training will barely move (1.0 is the usual guard against spikes)",
+             {"regularization.clip_grad_norm": 1.0})
     momentum = cfg.optimizer.momentum
     if cfg.optimizer.name == "sgd" and momentum > 0.99:
         warn("optimizer.momentum", f"{momentum:g} makes SGD's steps about {1 / (1 - momentum):.0f}x the learning rate "
@@ -107,6 +118,9 @@ def lint(cfg, prepared, plan: dict) -> list[dict]:
         warn("model.init.weight", f"{depth} {act} layers with {init.name} init this small shrink the gradient at "
              f"every layer; the first layers will barely learn (vanishing gradients)",
              {"model.init.weight": "xavier_uniform"})
+    elif init.name in ("zeros", "constant") and cfg.model.type in ("mlp", "cnn", "rnn", "transformer"):
+        warn("model.init.weight", f"{init.name} init starts every unit of a layer identical: they get the same "
+             f"gradient and stay copies of one another", {"model.init.weight": "auto"})
     if act in ("sigmoid",) and depth >= 6 and not getattr(cfg.model, "batch_norm", False):
         warn("model.activation", f"{depth} sigmoid layers: sigmoid's slope is at most 0.25, so the gradient "
              f"shrinks at least 4x per layer", {"model.activation": "relu"})

@@ -27,7 +27,9 @@ _CONTEXT_KEYS = {"optimizer.lr": "lr", "optimizer.weight_decay": "weight_decay",
                  "model.activation": "activation", "optimizer.momentum": "momentum",
                  "schedule.name": "schedule", "loss.huber_delta": "huber_delta",
                  "loss.label_smoothing": "label_smoothing",
-                 "regularization.clip_grad_value": "clip_grad_value", "regularization.l1": "l1"}
+                 "regularization.clip_grad_value": "clip_grad_value", "regularization.l1": "l1",
+                 "model.cell": "cell", "model.hidden_size": "hidden_size",
+                 "regularization.clip_grad_norm": "clip_grad_norm", "optimizer.eps": "eps"}
 
 
 def _update_context(ctx, overrides: dict) -> None:
@@ -36,6 +38,9 @@ def _update_context(ctx, overrides: dict) -> None:
     for key, value in overrides.items():
         if key in _CONTEXT_KEYS:
             setattr(ctx, _CONTEXT_KEYS[key], value)
+    if "model.init.weight" in overrides:
+        spec = overrides["model.init.weight"]
+        ctx.init_weight = spec if isinstance(spec, str) else spec.get("name", "auto")
     if overrides.get("model.hidden"):
         ctx.narrowest_hidden = min(overrides["model.hidden"])
     augment = {k.rsplit(".", 1)[-1]: v for k, v in overrides.items() if k.startswith("data.augment.")}

@@ -1,12 +1,13 @@
 """Applying a fix to the running model: the overrides that can change without starting over.
 
-Learning rate, momentum, gradient clipping, weight decay, L1, dropout rate, the schedule and its
-settings, the optimizer, class weights, Huber's delta, label smoothing and the augmentation all
+Learning rate, momentum, eps, gradient clipping, weight decay, L1, dropout rate, the schedule and
+its settings, the optimizer, class weights, Huber's delta, label smoothing and the augmentation all
 change in place after a rollback. Fixes to the network itself (activation, init, batch norm,
-width) rebuild it inside the same run when `doctor.allow_architecture_changes` is on: the run
-keeps its position, history and epoch budget, and the new network carries over the old weights
-wherever they still fit and the fix does not replace them (an activation swap keeps every
-weight; a new init or width starts those layers afresh, since the old values are the fault).
+width, a recurrent net's cell and hidden size) rebuild it inside the same run when
+`doctor.allow_architecture_changes` is on: the run keeps its position, history and epoch budget,
+and the new network carries over the old weights wherever they still fit and the fix does not
+replace them (an activation swap keeps every weight; a new init, width or cell starts those layers
+afresh, since the old values are the fault).
 Data preparation cannot change in a running model: the doctor says so.
 """
 
@@ -15,14 +16,16 @@ from __future__ import annotations
 from ..errors import UserError
 
 LIVE_KEYS = {"optimizer.lr", "optimizer.weight_decay", "optimizer.name", "optimizer.momentum",
-             "regularization.l1", "regularization.clip_grad_norm", "regularization.clip_grad_value",
+             "optimizer.eps", "regularization.l1", "regularization.clip_grad_norm", "regularization.clip_grad_value",
              "model.dropout", "schedule.name", "schedule.factor", "schedule.patience", "schedule.gamma",
              "schedule.step_size", "schedule.milestones", "data.imbalance", "loss.huber_delta",
              "loss.label_smoothing", "data.augment.rotation", "data.augment.translate", "data.augment.noise",
              "training.early_stopping.enabled", "training.early_stopping.restore_best"}
 # Network changes a rebuild can make (with doctor.allow_architecture_changes).
 ARCH_KEYS = {"model.activation", "model.init.weight", "model.init.bias", "model.batch_norm", "model.hidden",
-             "model.dropout"}
+             "model.dropout", "model.cell", "model.hidden_size"}
+# Fixes whose new layers start afresh: the old values are the fault, or mean nothing to the new cell.
+FRESH_KEYS = ("model.init", "model.hidden", "model.cell")
 
 
 def can_apply(overrides: dict, architecture: bool) -> bool:
@@ -83,6 +86,8 @@ def make_fixer(cfg_holder: dict, rebuild_loss, log, rebuild_model=None, rebuild_
             g["weight_decay"] = cfg.optimizer.weight_decay
             if "momentum" in g:  # sgd and rmsprop
                 g["momentum"] = cfg.optimizer.momentum
+            if "eps" in g:
+                g["eps"] = cfg.optimizer.eps
         trainer.schedule.base_lr = trainer._base_lrs[0]
         trainer.clip_grad_norm = cfg.regularization.clip_grad_norm
         trainer.clip_grad_value = cfg.regularization.clip_grad_value
@@ -123,7 +128,7 @@ def _needs_rebuild(overrides: dict, model) -> bool:
 def _carry_weights(old, new, overrides: dict) -> int:
     """Copy the old network's tensors into the new one where names and shapes match, unless
     the fix is a new initialisation (then the old values are the fault). Returns how many."""
-    if any(k.startswith("model.init") or k == "model.hidden" for k in overrides):
+    if any(k.startswith(FRESH_KEYS) for k in overrides):
         return 0
     import torch
 
