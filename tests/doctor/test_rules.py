@@ -1011,6 +1011,11 @@ def test_a_loss_a_little_above_chance_at_a_rate_above_its_range_is_stuck_and_cut
     # In its usual range the onset is where the stall began, and both directions are offered.
     f = rules.stuck_at_chance(h, records, ctx(optimizer="adamw", lr=0.003, **three))
     assert f.epoch == 6 and len(f.fixes) == 2
+    # Coming down from above at every epoch is leaving chance, not stuck (a GRU at RAdam 5e-3 that
+    # went on to 0.17): only the usual 3% counts then.
+    leaving = hist([1.30, 1.2, 1.16, 1.138, 1.125, 1.108], acc=[0.31, 0.32, 0.31, 0.31, 0.30, 0.32])
+    assert rules.stuck_at_chance(leaving, {"records": records["records"][:6]}, ctx(optimizer="radam", lr=5e-3,
+                                                                                   **three)) is None
     # 6% above chance is not "at chance": the rate rules judge that.
     above = hist([1.171, 1.251, 1.311, 1.213, 1.17, 1.165, 1.168, 1.17], acc=[0.33] * 8)
     assert rules.stuck_at_chance(above, records, ctx(optimizer="adamw", lr=0.5, **three)) is None
