@@ -924,6 +924,10 @@ def test_a_plan_of_a_few_optimizer_steps_in_all_is_too_slow_before_training():
     assert rules.too_few_steps([], {}, ctx(steps_per_epoch=1, n_train=1257, epochs=150)) is None
     assert rules.too_few_steps([], {}, ctx(steps_per_epoch=40, **digits)) is None
     assert rules.too_few_steps([], {}, ctx(steps_per_epoch=1, n_train=150, epochs=30)) is None
+    # Nor at a rate far under its usual range: that is the first suspect, for the live rules.
+    assert rules.too_few_steps([], {}, ctx(steps_per_epoch=2, optimizer="sgd", lr=1e-4, n_train=1257,
+                                           epochs=40)) is None
+    assert rules.too_few_steps([], {}, ctx(steps_per_epoch=1, optimizer="sgd", lr=0.03, **digits)) is not None
 
 
 def test_underfitting_is_measured_against_a_linear_model_on_the_same_rows():
