@@ -432,17 +432,20 @@ def _preflight(cfg, prepared, plan, log, resuming):
         log(f"doctor: {f.headline()}")
     repairs = []
     if cfg.doctor.repair and not resuming:
-        overrides = {k: v for f in found for k, v in (f.fixes[0].overrides if f.fixes else {}).items()}
+        allowed = cfg.doctor.allow_architecture_changes
+        chosen = [(f, next((x for x in f.fixes if allowed or not x.architecture), None)) for f in found]
+        chosen = [(f, x) for f, x in chosen if x is not None]
+        overrides = {k: v for _, x in chosen for k, v in x.overrides.items()}
         if overrides:
             cfg = load_config(cfg, overrides)
             if any(k.startswith("data.") for k in overrides):
                 prepared = data_mod.prepare(cfg.data, cfg.seed, cfg.model.type)
-            for f in found:
-                fix = f.fixes[0].overrides
+            for f, x in chosen:
+                fix = x.overrides
                 action = ("fixed the data before training" if all(k.startswith("data.") for k in fix)
                           else f"set {fix} before training")
                 repairs.append({"epoch": 0, "code": f.code, "severity": f.severity, "onset_epoch": 0,
-                                "explanation": f.explanation, "overrides": fix, "reason": f.fixes[0].reason,
+                                "explanation": f.explanation, "overrides": fix, "reason": x.reason,
                                 "before": f.evidence, "action": action, "after": None})
                 log(f"doctor: repair {f.code} before training: {fix}")
             after = rules.examine([], {}, build_context(cfg, prepared, plan), rules.PRE_TRAINING)

@@ -406,6 +406,17 @@ def test_a_missing_value_code_stored_as_a_number_is_found_before_training_and_re
     coded = extreme_features(((x - center) / scale).astype(np.float32), list(cols),
                              {"sentinel": (center, scale, None)})
     assert coded[0]["code"] == 9999999.0
+    # Read back through a large centre the float32 error grows with it: -999 beside values near 2e6
+    # still comes back as -999 (not -998.94, which would match nothing), and 0 near 2e5 as 0.
+    big = rng.normal(2e6, 1e3, n)
+    big[rng.random(n) < 0.03] = -999.0
+    mid = rng.normal(2e5, 100, n)
+    mid[rng.random(n) < 0.03] = 0.0
+    both = np.column_stack([big, mid])
+    centres, spreads = both.mean(axis=0), both.std(axis=0)
+    far = extreme_features(((both - centres) / spreads).astype(np.float32), ["big", "mid"],
+                           {"big": (centres[0], spreads[0], None), "mid": (centres[1], spreads[1], None)})
+    assert sorted(f["code"] for f in far) == [-999.0, 0.0]
 
     # End to end: breast_cancer with the code in 2% of its cells (third held-out set).
     from sklearn.datasets import load_breast_cancer

@@ -884,12 +884,19 @@ def test_a_recurrent_net_whose_first_step_reads_no_recurrent_gradient_is_named_a
         return {**rec(epoch), "grad_norms": {"rnn.weight_ih_l0": 5.3e-4, "rnn.weight_hh_l0": hh * 5.3e-4,
                                              "head": 4.8e-4}}
 
-    rnn = ctx(task="regression", loss="mse", model_type="rnn", optimizer="adamw", lr=3e-3)
+    rnn = ctx(task="regression", loss="mse", model_type="rnn", optimizer="adamw", lr=3e-3, init_weight="normal",
+              steps=24)
     # A GRU forecaster with N(0, 1e-4) weights: 1.8e-4 at its first check, then normal ones while
     # the loss falls; it ended 6 points of r2 short.
     born = {"records": [gru(1.8e-4, 1), gru(1.6, 2), gru(1.4, 3)]}
     f = rules.vanishing_gradients(hist([0.91, 0.41, 0.32]), born, rnn)
     assert f.severity == "warning" and f.epoch == 1 and f.fixes[0].overrides == {"model.init.weight": "auto"}
+    # Not with the init the fix sets (after the repair it would fire again and again), and not for a
+    # ratio of exactly 0: a window of one step, whose state before it is zero by definition.
+    assert rules.vanishing_gradients(hist([0.91, 0.41, 0.32]), born, ctx(**{**rnn.__dict__, "init_weight": "auto"})) is None
+    one = {"records": [gru(0.0, 1), gru(0.0, 2), gru(0.0, 3)]}
+    assert rules._born_vanished(one["records"], ctx(**{**rnn.__dict__, "steps": 1})) is None
+    assert rules._born_vanished(one["records"], rnn) is None
     # The lowest healthy first check was 0.26; a first check after a rollback's later epoch is no start.
     assert rules.vanishing_gradients(hist([0.91, 0.41, 0.32]), {"records": [gru(0.26, 1), gru(1.6, 2)]}, rnn) is None
     assert rules.vanishing_gradients(hist([0.91, 0.41, 0.32]), {"records": [gru(1.8e-4, 4)]}, rnn) is None
@@ -957,6 +964,12 @@ def test_underfitting_is_measured_against_a_linear_model_on_the_same_rows():
     # A linear model that learned nothing says nothing of the noise (a plain RNN at chance on
     # sequences no linear map tells apart): the usual test stands.
     assert rules.underfitting(noisy, records, ctx(linear=linear(0.68, 0.693), **binary)) is not None
+    # Dropout lifts the training loss alone: judged on the better of the two losses, a net whose
+    # validation loss is level with the linear model's is not weak (breast_cancer at dropout 0.5).
+    dropped = hist([0.40, 0.30, 0.25, 0.2, 0.18, 0.16, 0.15, 0.148, 0.146, 0.145, 0.144, 0.143],
+                   [0.20, 0.12, 0.08, 0.06, 0.05, 0.047, 0.045, 0.044, 0.044, 0.043, 0.043, 0.043])
+    bc = dict(task="binary", loss="bce", n_classes=2, class_shares=[0.63, 0.37], dropout=0.5)
+    assert rules.underfitting(dropped, records, ctx(linear=linear(0.041, 0.66), **bc)) is None
     # The fit is asked for only once a stall gets that far: a run still falling never asks.
     calls.clear()
     rules.underfitting(HEALTHY, HEALTHY_SIGNALS, ctx(linear=linear(0.1)))
@@ -984,8 +997,8 @@ def test_a_tiny_gradient_norm_clip_and_a_huge_adam_eps_are_the_fixes_for_tiny_st
     # Steps 40x below healthy ones with the loss falling 2.3% an epoch: slow, not fine.
     f = rules.lr_too_low(crawl, records, ctx(eps=10.0, **binary))
     assert f is not None and f.fixes[0].overrides == {"optimizer.eps": 1e-8} and f.evidence["eps"] == 10.0
-    assert rules.lr_too_low(crawl, records, ctx(optimizer="rmsprop", eps=1.0, **binary)).fixes[0].overrides \
-        != {"optimizer.eps": 1e-8}  # RMSprop's eps 1.0 can be meant
+    assert not any("optimizer.eps" in x.overrides  # RMSprop's eps 1.0 can be meant
+                   for x in rules.lr_too_low(crawl, records, ctx(optimizer="rmsprop", eps=1.0, **binary)).fixes)
     # Steps of 1e-4 with the same fall are not a crawl.
     assert rules.lr_too_low(crawl, {"records": [rec(e, ratio=1.2e-4) for e in range(1, 6)]}, ctx(**binary)) is None
     flat = hist([0.70, 0.699, 0.699, 0.698, 0.698])
@@ -1034,6 +1047,9 @@ def test_a_far_number_is_read_as_a_code_or_as_the_imputations_own_fill_value():
     # 1e9 put there by impute: constant is the fill value, not a code in the data.
     filled = [{"feature": "a", "share": 0.045, "mads": 9.2e11, "fill": 1e9}]
     assert rules.bad_input_data([], {}, ctx(extreme_features=filled)).fixes[0].overrides == {"data.clean.impute": "median"}
+    # Codes the user already listed are kept beside the new one.
+    kept = rules.bad_input_data([], {}, ctx(extreme_features=codes, missing_codes=[-1.0]))
+    assert kept.fixes[0].overrides == {"data.clean.missing_codes": [-999.0, -1.0]}
     # A unit error (many far values) is clipped.
     spread = [{"feature": "income", "share": 0.05, "mads": 4000.0}]
     assert rules.bad_input_data([], {}, ctx(extreme_features=spread)).fixes[0].overrides == \

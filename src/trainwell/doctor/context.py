@@ -60,14 +60,17 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         steps=int(x.shape[1]) if spec.kind in ("timeseries", "sequence") and x.ndim == 3 else None,
         n_train=len(x), steps_per_epoch=_steps_per_epoch(cfg.training.batch_size, len(x)),
         linear=functools.partial(cached_baseline, prepared),
-        eps=cfg.optimizer.eps,
+        eps=cfg.optimizer.eps, missing_codes=list(cfg.data.clean.missing_codes) if spec.kind == "tabular" else [],
         init_weight=model.init.weight.name if getattr(model, "init", None) is not None else "auto")
 
 
 def _steps_per_epoch(batch_size, rows: int) -> int | None:
     if not rows:
         return None
-    return 1 if batch_size == "full" or batch_size >= rows else math.ceil(rows / batch_size)
+    if batch_size == "full" or batch_size >= rows:
+        return 1
+    # As the trainer counts them: a last batch of one row is folded into the one before.
+    return max(1, rows // batch_size) if rows % batch_size == 1 else math.ceil(rows / batch_size)
 
 
 def augment_distortion(aug_cfg, prepared, rows: int = 256) -> float | None:
@@ -99,15 +102,18 @@ def augment_distortion(aug_cfg, prepared, rows: int = 256) -> float | None:
 EXTREME_MADS = 1000.0
 
 
-def _code(value: float) -> float:
-    """A code read back from float32 features, exact to about 1e-7 of itself (9999999 comes back
-    as 9999998 or 9999999): the nearest run of nines (-999, 9999999, the usual codes) when within
-    a millionth, else 7 significant digits. data.clean.missing_codes matches to a millionth."""
-    digits = len(str(int(round(abs(value))))) if abs(value) >= 1 else 1
-    nines = math.copysign(10 ** digits - 1, value)
-    if abs(value - nines) <= 1e-6 * abs(nines):
-        return float(nines)
-    return float(f"{value:.7g}")
+def _code(value: float, error: float) -> float | None:
+    """A code read back from float32 features, `error` at most off: the nearest run of nines
+    (-999, 9999999, the usual codes) or integer within that error, else the value itself when the
+    error is under a millionth of it (data.clean.missing_codes matches to a millionth), else None:
+    too blurred to name."""
+    digits = len(str(int(abs(value)))) if abs(value) >= 1 else 1
+    for nines in (math.copysign(10 ** digits - 1, value), math.copysign(10 ** (digits - 1) - 1, value)):
+        if nines and abs(value - nines) <= max(error, 1e-6 * abs(nines)):
+            return float(nines)
+    if abs(value - round(value)) <= error:
+        return float(round(value))
+    return float(f"{value:.7g}") if error <= 1e-6 * abs(value) else None
 
 
 def _raw_scales(prepared) -> dict:
@@ -148,10 +154,16 @@ def extreme_features(x, names: list[str], raw_scales: dict | None = None, limit:
         far_values = np.unique(col[far])
         if len(far_values) == 1 and raw_scales and name in raw_scales:
             center, scale, fill = raw_scales[name]
-            value = float(far_values[0]) * scale + center
-            if fill is not None and math.isclose(value, fill, rel_tol=1e-6):
+            scaled = float(far_values[0])
+            value = scaled * scale + center
+            # float32 features hold the scaled value to 2^-24 of itself; read back, the error grows
+            # with the centre too (a -999 code in a column near 2e6 came back as -998.94).
+            error = 4 * 2.0 ** -24 * (abs(center) + abs(scaled * scale))
+            if fill is not None and abs(value - fill) <= error + 1e-6 * abs(fill):
                 found["fill"] = fill   # the imputation's own constant (impute_value), not a code in the data
             else:
-                found["code"] = _code(value)
+                code = _code(value, error)
+                if code is not None:
+                    found["code"] = code
         out.append(found)
     return sorted(out, key=lambda f: -f["mads"])[:limit]
