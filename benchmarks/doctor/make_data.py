@@ -34,6 +34,9 @@ For the third held-out set (heldout3.yaml):
   digits_noisy30.csv   1497 digits rows with 30% of the labels changed to another digit, and
   digits_clean300.csv  the other 300 rows, labels untouched (the test file)     -> overfitting
   diabetes_units.csv   diabetes with its features in wildly different units (x1e-3 .. x1e5) -> unscaled_features
+
+heldout5() and heldout6() list their own files in their docstrings; heldout6's are synthetic,
+drawn with numpy from fixed seeds.
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ FILES = ["iris_x1e4.csv", "diabetes_x1e4.csv", "wine_nan.csv", "iris_nan.csv", "
          "iris_x1e3_all.csv", "iris_x1e3_half.csv", "iris_nan_rows.csv", "digits3_imb97.csv", "bc_noisy15.csv",
          "bc_sentinel.csv", "customers_churn6.csv", "digits_noisy30.csv", "digits_clean300.csv",
          "diabetes_units.csv", "h5_diabetes_raw.csv", "h5_diabetes_m999.csv", "h5_diabetes_rare.csv",
-         "h5_bc_noisy30.csv", "h5_bc_clean120.csv"]
+         "h5_bc_noisy30.csv", "h5_bc_clean120.csv", "h6_imb50.csv", "h6_zero_inflated.csv", "h6_reg_noisy250.csv",
+         "h6_reg_clean200.csv"]
 
 
 def _frame(bunch) -> pd.DataFrame:
@@ -112,6 +116,7 @@ def main() -> None:
     heldout2()
     heldout3()
     heldout5()
+    heldout6()
 
 
 def heldout() -> None:
@@ -216,6 +221,53 @@ def heldout5() -> None:
     flip = np.random.default_rng(56).random(len(pool)) < 0.3
     pool.loc[flip, "target"] = 1 - pool.loc[flip, "target"]
     pool.to_csv(HERE / "h5_bc_noisy30.csv", index=False)
+
+
+def heldout6() -> None:
+    """For the sixth held-out set (heldout6.yaml); synthetic, numpy seeds 66 and 67.
+
+    h6_imb50.csv          2550 rows, 10 features, binary at 1:50 (2500 against 50): the minority is
+                          shifted by 1.0 sd along four features, so it overlaps the majority -> class_imbalance
+    h6_zero_inflated.csv  1500 rows, binary: six ordinary features in everyday units plus
+                          capital_gain, 0 in ~85% of rows and ~600-65000 (median ~5000) in the rest
+                          (the label depends on it); its interquartile range is 0, so robust scaling
+                          leaves it in raw units                             -> unscaled_features
+    h6_reg_noisy250.csv   250 rows, 12 features, target = a smooth function of 5 of them (sd ~1.9)
+                          plus noise of sd 2.0, and
+    h6_reg_clean200.csv   200 more rows with the noise-free target (the test file) -> overfitting
+    """
+    rng = np.random.default_rng(66)
+    n_maj, n_min, d = 2500, 50, 10
+    x = rng.normal(size=(n_maj + n_min, d))
+    x[n_maj:, :4] += 1.0
+    imb = pd.DataFrame(x, columns=[f"x{i}" for i in range(d)])
+    imb["target"] = np.r_[np.zeros(n_maj, int), np.ones(n_min, int)]
+    imb.sample(frac=1.0, random_state=66).reset_index(drop=True).to_csv(HERE / "h6_imb50.csv", index=False)
+
+    n = 1500
+    z = rng.normal(size=(n, 6))
+    has_gain = rng.random(n) < 0.15
+    gain = np.where(has_gain, np.exp(rng.normal(8.5, 1.0, n)), 0.0).round(0)
+    logit = 1.2 * z[:, 0] - 1.0 * z[:, 1] + 0.8 * z[:, 2] * z[:, 3] + 2.5 * has_gain + 0.8 * np.log1p(gain / 1000) - 1.0
+    y = (rng.random(n) < 1 / (1 + np.exp(-2 * logit))).astype(int)
+    zi = pd.DataFrame({"age": (40 + 12 * z[:, 0]).round(0), "hours_per_week": (40 + 10 * z[:, 1]).round(1),
+                       "tenure_years": (8 + 5 * z[:, 2]).round(2), "score": (0.5 + 0.15 * z[:, 3]).round(4),
+                       "visits": (20 + 6 * z[:, 4]).round(0), "rating": (3 + z[:, 5]).round(2),
+                       "capital_gain": gain, "target": y})
+    zi.to_csv(HERE / "h6_zero_inflated.csv", index=False)
+
+    # Regression with noisy training targets and a clean test file (its own generator, seed 67).
+    rng = np.random.default_rng(67)
+    d = 12
+
+    def signal(x):
+        return 2.0 * np.sin(x[:, 0]) + x[:, 1] + 0.8 * x[:, 2] - 0.6 * x[:, 3] + 0.5 * x[:, 4] * x[:, 1]
+
+    for file, rows, noise in (("h6_reg_noisy250.csv", 250, 2.0), ("h6_reg_clean200.csv", 200, 0.0)):
+        x = rng.normal(size=(rows, d))
+        frame = pd.DataFrame(x.round(4), columns=[f"x{i}" for i in range(d)])
+        frame["target"] = (signal(x) + rng.normal(0, noise, rows) if noise else signal(x)).round(4)
+        frame.to_csv(HERE / file, index=False)
 
 
 if __name__ == "__main__":
