@@ -302,6 +302,21 @@ def test_the_probe_counts_leaky_relu_units_that_never_leave_the_negative_side():
     assert probe["dead"]["1"] == pytest.approx(0.75)
 
 
+def test_the_recurrent_gain_reads_the_scale_of_the_hidden_to_hidden_weights():
+    import torch
+    from torch import nn
+
+    from trainwell.doctor.signals import layer_params, recurrent_gain
+
+    torch.manual_seed(0)
+    lstm = nn.LSTM(2, 24, batch_first=True)
+    assert recurrent_gain(layer_params(lstm))["weight_hh_l0"] == pytest.approx(1 / 3 ** 0.5, rel=0.05)  # PyTorch's
+    with torch.no_grad():
+        nn.init.normal_(lstm.weight_hh_l0, 0.0, 1.0)
+    assert recurrent_gain(layer_params(lstm))["weight_hh_l0"] == pytest.approx(24 ** 0.5, rel=0.05)
+    assert recurrent_gain(layer_params(nn.Linear(4, 4))) == {}
+
+
 def test_a_fix_printed_by_diagnose_pastes_into_a_shell(tmp_path, cli, write_yaml):
     # The fix here is a dict ({"name": "constant", ...}): unquoted, a shell splits it into words.
     import re
@@ -491,6 +506,59 @@ def test_a_recurrent_net_born_with_a_hidden_state_near_zero_is_named_at_the_firs
     assert found["vanishing_gradients"]["fixes"][0]["overrides"] == {"model.init.weight": "auto"}
     usual = trainwell.train(cfg, {"model.init.weight": "auto"}, out=tmp_path / "usual", quiet=True)
     assert "vanishing_gradients" not in {f["code"] for f in read(usual, "findings.json")}
+
+
+def test_a_recurrent_net_born_with_weights_far_too_large_is_rebuilt_with_the_standard_init(tmp_path):
+    series = Path(__file__).resolve().parents[2] / "examples" / "data" / "series.csv"
+    cfg = {"data": {"source": str(series), "target": "load",
+                    "series": {"time_column": "timestamp", "value_columns": ["load", "temperature"], "window": 24,
+                               "horizon": 3}},
+           "seed": 0, "model": {"type": "rnn", "cell": "lstm", "hidden_size": 24,
+                                "init": {"weight": {"name": "normal", "std": 1.0}}},
+           "optimizer": {"lr": 0.003}, "training": {"epochs": 4, "batch_size": 64, "threads": 1}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    found = {f["code"]: f for f in read(plain, "findings.json")}
+    assert found["exploding_gradients"]["evidence"]["recurrent_gain"] > 4
+    repaired = trainwell.train(cfg, {"doctor.repair": True, "doctor.allow_architecture_changes": True},
+                               out=tmp_path / "repaired", quiet=True)
+    assert read(repaired, "repairs.json")[0]["overrides"] == {"model.init.weight": "auto"}
+    assert repaired.metrics["test"]["r2"] > plain.metrics["test"]["r2"] + 0.3
+    usual = trainwell.train(cfg, {"model.init.weight": "auto"}, out=tmp_path / "usual", quiet=True)
+    assert "exploding_gradients" not in {f["code"] for f in read(usual, "findings.json")}
+
+
+def test_a_transformer_two_numbers_wide_is_rebuilt_wider(tmp_path):
+    seqs = Path(__file__).resolve().parents[2] / "examples" / "data" / "sequences.npz"
+    cfg = {"data": {"source": str(seqs)}, "seed": 0,
+           "optimizer": {"name": "adamw", "lr": 0.01, "weight_decay": 0.01}, "schedule": {"name": "cosine", "warmup_epochs": 1},
+           "model": {"type": "transformer", "d_model": 2, "heads": 1, "layers": 1, "ff": 4, "dropout": 0.0},
+           "doctor": {"repair": True, "allow_architecture_changes": True},
+           "training": {"epochs": 15, "batch_size": 32, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
+    repairs = read(run, "repairs.json")
+    assert repairs[0]["overrides"] == {"model.d_model": 32, "model.ff": 64} and "rebuilt" in repairs[0]["action"]
+    assert yaml.safe_load((run.path / "config.repaired.yaml").read_text())["model"]["d_model"] == 32
+    assert run.metrics["test"]["accuracy"] > 0.7
+
+
+@pytest.mark.parametrize("name, cfg, code, fix, metric, floor", [
+    ("frozen", {"data": {"source": "builtin:digits"}, "model": {"hidden": [64, 64], "freeze": ["body"]}},
+     "underfitting", {"model.freeze": []}, "accuracy", 0.9),
+    ("weights", {"data": {"source": "builtin:breast_cancer"}, "model": {"hidden": [32]},
+                 "loss": {"class_weights": [1000.0, 1.0]}},
+     "class_imbalance", {"loss.class_weights": None}, "accuracy", 0.9),
+    ("zero_code", {"data": {"source": "builtin:digits", "clean": {"missing_codes": [0]}}, "model": {"hidden": [64]}},
+     "bad_input_data", {"data.clean.missing_codes": []}, "accuracy", 0.9),
+    ("raw_target", {"data": {"source": "builtin:diabetes", "scale_target": False}, "model": {"hidden": [32]},
+                    "loss": {"name": "huber"}, "optimizer": {"lr": 0.003}, "training": {"epochs": 40}},
+     "unscaled_features", {"data.scale_target": True}, "r2", 0.1),
+])
+def test_a_plan_that_cannot_train_well_is_fixed_before_the_first_step(tmp_path, name, cfg, code, fix, metric, floor):
+    cfg = {**cfg, "seed": 0, "doctor": {"repair": True}, "training": {"epochs": 12, **cfg.get("training", {}), "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / name, quiet=True)
+    repairs = read(run, "repairs.json")
+    assert (repairs[0]["code"], repairs[0]["epoch"], repairs[0]["overrides"]) == (code, 0, fix)
+    assert run.metrics["test"][metric] > floor
 
 
 def test_a_plain_rnn_stuck_on_long_sequences_is_rebuilt_as_a_gru(tmp_path):

@@ -902,6 +902,24 @@ def test_a_recurrent_net_whose_first_step_reads_no_recurrent_gradient_is_named_a
     assert rules.vanishing_gradients(hist([0.91, 0.41, 0.32]), {"records": [gru(1.8e-4, 4)]}, rnn) is None
 
 
+def test_a_recurrent_net_born_with_a_gain_far_above_one_is_named_at_once():
+    rnn = ctx(task="regression", loss="mse", model_type="rnn", lr=3e-3, init_weight="normal", steps=24)
+    first = {**rec(1), "step": 1, "loss": 6.16, "grad_norm": 13.7}
+    signals = {"records": [first, rec(2), rec(3)], "initial_probe": {"gain": {"rnn.weight_hh_l0": 4.9}}}
+    f = rules.exploding_gradients(hist([4.28, 2.23, 1.49]), signals, rnn)
+    assert (f.code, f.severity, f.epoch) == ("exploding_gradients", "warning", 1)
+    assert f.evidence["recurrent_gain"] == 4.9 and f.fixes[0].overrides == {"model.init.weight": "auto"}
+    assert f.fixes[0].architecture
+    # Not with the init the fix sets, not after a rollback, not at a gain of the usual size, and
+    # not when the first check's loss shows nothing of it.
+    assert rules._born_chaotic(signals, ctx(**{**rnn.__dict__, "init_weight": "auto"})) is None
+    assert rules._born_chaotic(signals, ctx(**{**rnn.__dict__, "judged_from": 3})) is None
+    usual = {**signals, "initial_probe": {"gain": {"rnn.weight_hh_l0": 1.05}}}
+    assert rules._born_chaotic(usual, rnn) is None
+    quiet = {**signals, "records": [{**first, "loss": 1.5}, rec(2)]}
+    assert rules._born_chaotic(quiet, rnn) is None
+
+
 def test_a_plain_rnn_on_long_sequences_is_given_gates_first():
     stuck = hist([1.44, 1.22, 1.15, 1.12, 1.117, 1.135, 1.125, 1.113, 1.126, 1.109, 1.123],
                  [1.38, 1.17, 1.17, 1.15, 1.16, 1.10, 1.08, 1.13, 1.13, 1.128, 1.128],
@@ -935,6 +953,116 @@ def test_a_plan_of_a_few_optimizer_steps_in_all_is_too_slow_before_training():
     assert rules.too_few_steps([], {}, ctx(steps_per_epoch=2, optimizer="sgd", lr=1e-4, n_train=1257,
                                            epochs=40)) is None
     assert rules.too_few_steps([], {}, ctx(steps_per_epoch=1, optimizer="sgd", lr=0.03, **digits)) is not None
+    # Mini-batches already, but two epochs of them (20 steps): more epochs, to 200 steps.
+    f = rules.too_few_steps([], {}, ctx(steps_per_epoch=10, n_train=1257, epochs=2))
+    assert f.fixes[0].overrides == {"training.epochs": 20}
+    # A quick look of a few epochs of mini-batches is no fault (3 of 13 on breast_cancer).
+    assert rules.too_few_steps([], {}, ctx(steps_per_epoch=13, n_train=398, epochs=3)) is None
+
+
+def test_a_regression_target_left_in_its_own_units_is_named_before_training():
+    reg = dict(task="regression", loss="huber", n_classes=None, class_shares=None, feature_rms=[1.0] * 10)
+    f = rules.unscaled_features([], {}, ctx(target_scaled=False, target_rms=160.0, **reg))
+    assert (f.code, f.epoch) == ("unscaled_features", 0) and f.fixes[0].overrides == {"data.scale_target": True}
+    # Scaled, or in units near the output's own: nothing.
+    assert rules.unscaled_features([], {}, ctx(target_scaled=True, **reg)) is None
+    assert rules.unscaled_features([], {}, ctx(target_scaled=False, target_rms=3.0, **reg)) is None
+
+
+def test_layers_frozen_with_nothing_trained_to_keep_are_named_before_training():
+    f = rules.frozen_at_random([], {}, ctx(frozen=["body"]))
+    assert (f.code, f.epoch) == ("underfitting", 0) and f.fixes[0].overrides == {"model.freeze": []}
+    assert rules.frozen_at_random in rules.PRE_TRAINING
+    # Frozen on transferred weights (the point of freezing), or nothing frozen: nothing.
+    assert rules.frozen_at_random([], {}, ctx(frozen=["body"], init_from=True)) is None
+    assert rules.frozen_at_random([], {}, ctx()) is None
+
+
+def test_a_cnn_of_1x1_kernels_pooled_over_space_is_named_before_training():
+    blocks = [{"channels": 16, "kernel": 1, "pool": "avg"}, {"channels": 32, "kernel": 1, "pool": "none"}]
+    cnn = dict(model_type="cnn", global_pool=True)
+    f = rules.blind_convolutions([], {}, ctx(conv_blocks=blocks, **cnn))
+    assert (f.code, f.epoch) == ("underfitting", 0) and f.fixes[0].architecture
+    assert [b["kernel"] for b in f.fixes[0].overrides["model.blocks"]] == [3, 3]
+    assert f.fixes[0].overrides["model.blocks"][0]["pool"] == "avg"  # the rest of each block is kept
+    # One 3x3 block, or a head that sees every position: nothing.
+    assert rules.blind_convolutions([], {}, ctx(conv_blocks=[blocks[0], {**blocks[1], "kernel": 3}], **cnn)) is None
+    assert rules.blind_convolutions([], {}, ctx(conv_blocks=blocks, model_type="cnn", global_pool=False)) is None
+
+
+def test_class_weights_far_from_the_class_counts_are_named_before_training():
+    bc = dict(n_classes=2, class_shares=[0.37, 0.63], task="binary", loss="bce")
+    f = rules.class_weights_off([], {}, ctx(loss_class_weights=[1000.0, 1.0], **bc))
+    assert (f.code, f.epoch) == ("class_imbalance", 0) and f.fixes[0].overrides == {"loss.class_weights": None}
+    assert f.evidence["weighted_share_ratio"] == pytest.approx(587.3, abs=0.1)
+    # Weights near balance, or a deliberate 10x cost: nothing. On a 95/5 set the fix balances them.
+    assert rules.class_weights_off([], {}, ctx(loss_class_weights=[1.7, 1.0], **bc)) is None
+    assert rules.class_weights_off([], {}, ctx(loss_class_weights=[10.0, 1.0], **bc)) is None
+    skewed = dict(bc, class_shares=[0.95, 0.05])
+    f = rules.class_weights_off([], {}, ctx(loss_class_weights=[1.0, 0.5], **skewed))
+    assert f.fixes[0].overrides == {"loss.class_weights": None, "data.imbalance": "class_weights"}
+
+
+def test_a_missing_value_code_that_covers_a_quarter_of_the_cells_is_a_real_value():
+    # missing_codes [0] on digits: 49% of the pixel cells.
+    digits = dict(n_train=1000, numeric_columns=64, missing_codes=[0.0])
+    coded = {f"pixel_{i}": 490 if i % 2 else 500 for i in range(64)}
+    f = rules.bad_input_data([], {}, ctx(coded_cells=coded, **digits))
+    assert f.code == "bad_input_data" and f.fixes[0].overrides == {"data.clean.missing_codes": []}
+    assert f.evidence["coded_share"] == pytest.approx(0.495)
+    # A sentinel in 4% of the cells is what codes are for.
+    assert rules.bad_input_data([], {}, ctx(coded_cells={k: 40 for k in coded}, **digits)) is None
+
+
+def test_a_transformer_far_too_narrow_is_widened_first():
+    # d_model 2, one head, on the 3-class sequences: at chance (0.35 against 0.88 at d_model 16).
+    stuck = hist([1.13, 1.11, 1.10, 1.10, 1.099, 1.099, 1.1, 1.099, 1.099, 1.1, 1.099],
+                 [1.12, 1.10, 1.10, 1.10, 1.099, 1.099, 1.1, 1.1, 1.099, 1.1, 1.099],
+                 acc=[0.33, 0.34, 0.33, 0.35, 0.33, 0.34, 0.35, 0.34, 0.33, 0.34, 0.34])
+    records = {"records": [rec(e, ratio=3e-3) for e in range(1, 12)]}
+    three = dict(n_classes=3, class_shares=[1 / 3] * 3, model_type="transformer", optimizer="adamw", lr=1e-2)
+    f = rules.stuck_at_chance(stuck, records, ctx(d_model=2, heads=1, **three))
+    assert f.fixes[0].overrides == {"model.d_model": 32, "model.ff": 64} and f.fixes[0].architecture
+    # Widened to a width its heads divide; a transformer of a usual width keeps the rate fixes.
+    assert rules._narrow_fix(ctx(d_model=6, heads=3, **three)).overrides == {"model.d_model": 24, "model.ff": 48}
+    f = rules.stuck_at_chance(stuck, records, ctx(d_model=16, heads=2, **three))
+    assert "model.d_model" not in f.fixes[0].overrides
+    # A transformer on ordered data built without positions sees a bag of steps: positions first.
+    blind = rules._narrow_fix(ctx(d_model=32, heads=4, positional="none", data_kind="timeseries", **three))
+    assert blind.overrides == {"model.positional": "sinusoidal"} and blind.architecture
+    assert rules._narrow_fix(ctx(d_model=32, heads=4, positional="learned", data_kind="timeseries", **three)) is None
+
+
+def test_a_recurrent_net_whose_validation_loss_never_leaves_chance_is_widened_when_far_too_narrow():
+    train = [1.12, 1.10, 1.09, 1.08, 1.07, 1.06, 1.05, 1.05, 1.04, 1.04, 1.03, 1.03, 1.02, 1.02]
+    val = [1.11, 1.10, 1.10, 1.10, 1.10, 1.10, 1.10, 1.10, 1.10, 1.10, 1.10, 1.10, 1.10, 1.10]
+    acc = [0.36] * 14
+    h = hist(train, val, val_acc=acc)
+    three = dict(n_classes=3, class_shares=[1 / 3] * 3, model_type="rnn", cell="gru", epochs=20)
+    f = rules._val_at_chance(h, {"records": []}, ctx(hidden_size=2, **three))
+    assert f.code == "stuck_at_chance" and f.fixes[0].overrides == {"model.hidden_size": 32}
+    assert rules._val_at_chance(h, {"records": []}, ctx(hidden_size=32, **three)).fixes == []
+
+
+def test_a_first_step_that_threw_the_weights_is_a_rate_too_high_when_a_line_does_far_better():
+    # The LSTM forecaster at SGD 2.0, momentum 0.9: 51% of the weights' size at step 1, then a
+    # training loss near 0.2 where ridge regression reached 0.034 (r2 0.966).
+    losses = [1.137, 0.327, 0.273, 0.242, 0.232, 0.226, 0.219, 0.213, 0.168, 0.173, 0.175, 0.206]
+    records = {"records": [{**rec(1, ratio=0.51), "step": 1}] + [rec(e, ratio=3e-3) for e in range(3, 13)]}
+    ridge = lambda r2: (lambda: {"model": "ridge regression", "val_r2": r2})
+    lstm = dict(task="regression", loss="mse", optimizer="sgd", lr=2.0, momentum=0.9, model_type="rnn",
+                n_classes=None, class_shares=None, init_weight="auto")
+    f = rules.lr_too_high(hist(losses), records, ctx(linear=ridge(0.966), **lstm))
+    assert (f.code, f.severity, f.epoch) == ("lr_too_high", "warning", 1)
+    assert f.fixes[0].overrides == {"optimizer.lr": 0.1} and f.evidence["early_update_ratio"] == 0.51
+    # A line that does no better, a usual first step, weights born tiny (any step is large beside
+    # them), or a loss still falling 10% an epoch: nothing.
+    assert rules.lr_too_high(hist(losses), records, ctx(linear=ridge(0.5), **lstm)) is None
+    usual = {"records": [{**rec(1, ratio=0.02), "step": 1}] + records["records"][1:]}
+    assert rules.lr_too_high(hist(losses), usual, ctx(linear=ridge(0.966), **lstm)) is None
+    assert rules.lr_too_high(hist(losses), records, ctx(linear=ridge(0.966), **{**lstm, "init_weight": "normal"})) is None
+    falling = losses[:9] + [0.16, 0.14, 0.12]
+    assert rules.lr_too_high(hist(falling), records, ctx(linear=ridge(0.966), **lstm)) is None
 
 
 def test_underfitting_is_measured_against_a_linear_model_on_the_same_rows():

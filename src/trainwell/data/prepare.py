@@ -313,6 +313,8 @@ def _encode_splits(state: dict, frames: dict, report: dict, notes: list) -> dict
         arrays[split], counts = _encode(state, frames[split], role)
         report["rows"][split] = len(frames[split])
         report["imputed"][split] = counts["imputed"]
+        if counts.get("coded"):
+            report.setdefault("coded", {})[split] = counts["coded"]
         report["clipped"][split] = counts["clipped"]
         if split != "train":
             report["unknown_categories"][split] = counts["unknown_categories"]

@@ -196,7 +196,10 @@ def _numeric_features(states: list[dict], df: pd.DataFrame, counts: dict) -> np.
     raw, n_coerced = numeric_matrix(df, [st["column"] for st in states])
     for j, st in enumerate(states):
         if st.get("missing_codes"):
+            before = np.isnan(raw[:, j]).sum()
             raw[:, j] = _as_missing(raw[:, j], st["missing_codes"])
+            # Cells a code turned missing (the doctor asks: a code that common is a real value).
+            counts.setdefault("coded", {})[st["column"]] = int(np.isnan(raw[:, j]).sum() - before)
     p = _numeric_params(states)
     nan = np.isnan(raw)
     n_imputed = np.where(p["has_impute"], nan.sum(axis=0), 0)

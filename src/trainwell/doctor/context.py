@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .baseline import cached_baseline
-from .rules import Context
+from .facts import Context
 
 
 def build_context(cfg, prepared, plan: dict) -> Context:
@@ -36,11 +36,15 @@ def build_context(cfg, prepared, plan: dict) -> Context:
             names = list(spec.feature_names)[:len(rms)]
             names += [f"feature {j}" for j in range(len(names), len(rms))]
     model = cfg.model
+    target_rms = None
+    if spec.task == "regression" and not getattr(cfg.data, "scale_target", True) and len(prepared.train.y):
+        y = np.asarray(prepared.train.y, dtype=np.float64)
+        target_rms = float(np.sqrt(np.nanmean(y ** 2))) if np.isfinite(y).any() else None
     extreme = (extreme_features(prepared.train.x, names, _raw_scales(prepared))
                if spec.kind == "tabular" and x.dtype.kind == "f" else [])
     return Context(
         task=spec.task, loss=plan["loss"], optimizer=cfg.optimizer.name, lr=cfg.optimizer.lr,
-        momentum=cfg.optimizer.momentum if cfg.optimizer.name == "sgd" else 0.0,
+        momentum=cfg.optimizer.momentum if cfg.optimizer.name in ("sgd", "rmsprop") else 0.0,
         epochs=cfg.training.epochs, n_classes=len(spec.classes) if spec.classes else None, class_shares=shares,
         imbalance=cfg.data.imbalance, data_kind=spec.kind, scale=cfg.data.scale, impute=cfg.data.clean.impute,
         target_scaled=bool(getattr(cfg.data, "scale_target", True)),
@@ -57,10 +61,21 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         narrowest_hidden=min(model.hidden) if model.type == "mlp" and getattr(model, "hidden", None) else None,
         cell=getattr(model, "cell", None) if model.type == "rnn" else None,
         hidden_size=getattr(model, "hidden_size", None) if model.type == "rnn" else None,
+        d_model=getattr(model, "d_model", None) if model.type == "transformer" else None,
+        heads=getattr(model, "heads", None) if model.type == "transformer" else None,
+        positional=getattr(model, "positional", None) if model.type == "transformer" else None,
+        frozen=list(getattr(model, "freeze", None) or []), init_from=bool(getattr(model, "init_from", None)),
+        loss_class_weights=list(cfg.loss.class_weights) if cfg.loss.class_weights else None,
+        coded_cells=dict((prepared.report.get("coded") or {}).get("train") or {}),
+        numeric_columns=sum(1 for st in prepared.state.get("features", []) if st.get("kind") == "numeric")
+        if isinstance(prepared.state, dict) else 0,
         steps=int(x.shape[1]) if spec.kind in ("timeseries", "sequence") and x.ndim == 3 else None,
         n_train=len(x), steps_per_epoch=_steps_per_epoch(cfg.training.batch_size, len(x)),
         linear=functools.partial(cached_baseline, prepared),
         eps=cfg.optimizer.eps, missing_codes=list(cfg.data.clean.missing_codes) if spec.kind == "tabular" else [],
+        target_rms=target_rms,
+        conv_blocks=[b.model_dump() for b in model.blocks] if model.type == "cnn" else [],
+        global_pool=bool(getattr(model, "global_pool", False)),
         init_weight=model.init.weight.name if getattr(model, "init", None) is not None else "auto")
 
 

@@ -52,8 +52,8 @@ def lint(cfg, prepared, plan: dict) -> list[dict]:
              f"{norm:g} x the learning rate: training will barely move (1.0 is the usual guard against spikes)",
              {"regularization.clip_grad_norm": 1.0})
     momentum = cfg.optimizer.momentum
-    if cfg.optimizer.name == "sgd" and momentum > 0.99:
-        warn("optimizer.momentum", f"{momentum:g} makes SGD's steps about {1 / (1 - momentum):.0f}x the learning rate "
+    if cfg.optimizer.name in ("sgd", "rmsprop") and momentum > 0.99:
+        warn("optimizer.momentum", f"{momentum:g} makes {cfg.optimizer.name}'s steps about {1 / (1 - momentum):.0f}x the learning rate "
              f"once it builds up (lr / (1 - momentum)); expect the loss to climb (0.9 is usual)",
              {"optimizer.momentum": 0.9})
     eps, k_classes = cfg.loss.label_smoothing, len(spec.classes) if spec.classes else 0

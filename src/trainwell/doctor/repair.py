@@ -23,9 +23,10 @@ LIVE_KEYS = {"optimizer.lr", "optimizer.weight_decay", "optimizer.name", "optimi
              "training.early_stopping.enabled", "training.early_stopping.restore_best"}
 # Network changes a rebuild can make (with doctor.allow_architecture_changes).
 ARCH_KEYS = {"model.activation", "model.init.weight", "model.init.bias", "model.batch_norm", "model.hidden",
-             "model.dropout", "model.cell", "model.hidden_size"}
+             "model.dropout", "model.cell", "model.hidden_size", "model.d_model", "model.ff",
+             "model.positional", "model.blocks"}
 # Fixes whose new layers start afresh: the old values are the fault, or mean nothing to the new cell.
-FRESH_KEYS = ("model.init", "model.hidden", "model.cell")
+FRESH_KEYS = ("model.init", "model.hidden", "model.cell", "model.d_model", "model.blocks")
 
 
 def can_apply(overrides: dict, architecture: bool) -> bool:

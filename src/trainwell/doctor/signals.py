@@ -45,6 +45,16 @@ def _spread(t: torch.Tensor, rows: int = 32) -> float:
     return float((t - t.mean(dim=0)).square().mean().sqrt()) if t.shape[0] > 1 else 0.0
 
 
+@torch.no_grad()
+def recurrent_gain(layers: list[tuple[str, torch.Tensor]]) -> dict[str, float]:
+    """Per recurrent weight matrix (weight_hh_*), its entries' spread times the square root of the
+    hidden size: ||W||_F / sqrt(rows) = std(w) * sqrt(fan_in), how much one step of the recurrence
+    multiplies a hidden state of unit size. PyTorch's own init gives 0.58, Xavier with tanh's gain
+    (trainwell's auto) 1.05, orthogonal 0.5 (per gate); N(0, 1) on 24 units gives 4.9."""
+    return {name: float(w.detach().float().norm() / math.sqrt(w.shape[0]))
+            for name, w in layers if "weight_hh" in name and w.dim() == 2 and w.shape[0] > 0}
+
+
 class Signals(Callback):
     def __init__(self, model: nn.Module, probe_x: torch.Tensor | None = None, budget: float = 0.02):
         self.layers = layer_params(model)
@@ -85,6 +95,7 @@ class Signals(Callback):
         if self.probe_x is not None:
             t0 = self._clock()
             self.initial_probe = self.probe(model)
+            self.initial_probe["gain"] = recurrent_gain(self.layers)
             # Counted in the overhead, not against the check budget: charged there, it would
             # push the first check later, and the rules read the first check as the loss
             # before the optimizer moved the weights (a blow-up from the init).

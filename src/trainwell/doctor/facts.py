@@ -1,0 +1,74 @@
+"""The facts about a run that the rules read and that do not change while it trains (Context), in
+a module of their own so the rule modules share them without importing each other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Context:
+    task: str                       # binary | multiclass | regression
+    loss: str                       # resolved loss name
+    optimizer: str
+    lr: float
+    epochs: int                     # planned
+    n_classes: int | None = None
+    class_shares: list[float] | None = None   # training split
+    imbalance: str = "none"
+    data_kind: str = "tabular"
+    scale: str = "standardize"
+    impute: str = "median"
+    nonfinite_inputs: int = 0       # NaN/inf cells in the training inputs as fed to the network
+    feature_rms: list[float] = field(default_factory=list)   # per input feature, as fed
+    feature_names: list[str] = field(default_factory=list)
+    activation: str | None = None
+    dropout: float = 0.0
+    weight_decay: float = 0.0
+    has_val: bool = True
+    model_type: str = "mlp"
+    early_stopping: bool = True
+    restore_best: bool = True
+    judged_from: int = 0            # epochs completed when the last repair landed: judge only what came after
+    lr_cuts: int = 0                # learning-rate cuts the doctor already made (blow-up, kill, overshoot)
+    lr_raised: bool = False         # the doctor raised the rate (lr_too_low) during this run
+    momentum: float = 0.0           # sgd: the effective step is lr / (1 - momentum)
+    target_scaled: bool = True      # regression: the target is standardized while training
+    schedule: str = "constant"      # schedule.name
+    huber_delta: float = 1.0        # loss.huber_delta
+    narrowest_hidden: int | None = None   # an MLP's narrowest hidden layer
+    augment: dict = field(default_factory=dict)    # data.augment's active settings
+    augment_distortion: float | None = None        # median |augmented - row| / |row| over training rows
+    label_smoothing: float = 0.0    # cross-entropy's loss.label_smoothing
+    clip_grad_value: float | None = None   # regularization.clip_grad_value
+    clip_grad_norm: float | None = None    # regularization.clip_grad_norm
+    l1: float = 0.0                 # regularization.l1
+    extreme_features: list = field(default_factory=list)   # context.extreme_features: sentinels, unit errors
+    clip_outliers: str = "none"     # data.clean.clip_outliers
+    cell: str | None = None         # rnn: model.cell
+    hidden_size: int | None = None  # rnn: model.hidden_size
+    d_model: int | None = None      # transformer: model.d_model
+    heads: int | None = None        # transformer: model.heads
+    positional: str | None = None   # transformer: model.positional
+    frozen: list = field(default_factory=list)   # model.freeze
+    init_from: bool = False         # model.init_from is set (transfer)
+    loss_class_weights: list | None = None   # loss.class_weights as given
+    coded_cells: dict = field(default_factory=dict)   # training cells each missing code made missing, per column
+    numeric_columns: int = 0        # tabular numeric input columns
+    target_rms: float | None = None  # regression with data.scale_target off: the target's typical magnitude
+    conv_blocks: list = field(default_factory=list)   # cnn: model.blocks, as dicts
+    global_pool: bool = False       # cnn: model.global_pool
+    steps: int | None = None        # sequences and series: time steps per sample
+    n_train: int = 0                # training rows
+    steps_per_epoch: int | None = None   # optimizer steps an epoch (batches)
+    linear: object = None           # () -> baseline.linear_baseline's dict or None, fitted on first call
+    init_weight: str = "auto"       # model.init.weight's scheme
+    eps: float = 1e-8               # optimizer.eps (Adam family: added to the gradient's running size)
+    missing_codes: list = field(default_factory=list)   # data.clean.missing_codes already set
+
+
+def usual_top(ctx: Context) -> float:
+    """The top of the usual learning-rate range for the run's optimizer (lint.LR_RANGE)."""
+    from .lint import ADAPTIVE, LR_RANGE
+
+    return LR_RANGE.get(ctx.optimizer, ADAPTIVE)[1]

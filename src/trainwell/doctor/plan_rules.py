@@ -1,0 +1,246 @@
+"""Rules judged before the first step, from the prepared data and the plan: what no measure of the
+training would show in time (a fault in the data, a plan that cannot train well). Each returns a
+Finding at epoch 0 or None; with repair on, api._preflight applies the top fix before training.
+The live rules (rules.py) call these too, so they stay one vocabulary with one ranking."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+from .facts import Context, usual_top
+from .findings import Finding, Fix
+
+
+def bad_input_data(history, signals, ctx: Context) -> Finding | None:
+    if ctx.nonfinite_inputs <= 0:
+        return _codes_too_common(ctx) or _extreme_values(ctx)
+    return Finding(
+        "bad_input_data", "error", 0, 0, {"nonfinite_cells": ctx.nonfinite_inputs, "impute": ctx.impute},
+        f"The training inputs hold {ctx.nonfinite_inputs} NaN or infinite values. One of them in a batch makes "
+        f"the loss NaN and every weight it touches NaN after the update, so training cannot recover. "
+        f"data.clean.impute is {ctx.impute!r}.",
+        [Fix({"data.clean.impute": "median"}, "fill missing numbers with the training median before training")])
+
+
+# A missing-value code is a stand-in for the odd empty cell: the sentinels the suites hold fill 2%-4%
+# of the cells. One that turns a quarter of the numeric training cells or more into missing values
+# is a common real value, and imputation overwrites it (missing_codes [0] on digits made 49% of
+# the pixels "missing", every background pixel filled with its column's ink: 0.79 against 0.95;
+# sixth held-out set).
+CODED_SHARE_LIMIT = 0.25
+
+
+def _codes_too_common(ctx: Context) -> Finding | None:
+    if not ctx.coded_cells or not ctx.numeric_columns or not ctx.n_train or not ctx.missing_codes:
+        return None
+    cells = sum(ctx.coded_cells.values())
+    share = cells / (ctx.n_train * ctx.numeric_columns)
+    if share < CODED_SHARE_LIMIT:
+        return None
+    hit = sorted(ctx.coded_cells, key=ctx.coded_cells.get, reverse=True)
+    codes = ", ".join(f"{c:g}" for c in ctx.missing_codes)
+    return Finding(
+        "bad_input_data", "warning", 0, 0,
+        {"missing_codes": ctx.missing_codes, "coded_cells": cells, "coded_share": round(share, 4),
+         "columns_hit": len([c for c in hit if ctx.coded_cells[c]]), "numeric_columns": ctx.numeric_columns,
+         "limit_share": CODED_SHARE_LIMIT},
+        f"data.clean.missing_codes [{codes}] turned {share:.0%} of the numeric training cells into missing values "
+        f"({cells} cells, in {len([c for c in hit if ctx.coded_cells[c]])} of {ctx.numeric_columns} columns; most in "
+        f"{', '.join(hit[:3])}), and imputation then overwrites each of them. A code for \"missing\" stands in for "
+        f"the odd empty cell; one that common is a real value of the data.",
+        [Fix({"data.clean.missing_codes": []}, f"keep {codes} as the value it is")])
+
+
+def _extreme_values(ctx: Context) -> Finding | None:
+    """A few values per feature far outside the rest (context.extreme_features): a missing-value
+    code stored as a number, or a unit error. Standardizing then divides every real value by a
+    spread the sentinels set, and the feature carries next to nothing (breast_cancer with 9999999
+    in 2% of its cells: 0.612 against 0.918 with the outliers clipped; third held-out set)."""
+    # Measured on the data as prepared, so clipping that was done counts (z-score clipping fitted on a
+    # spread the sentinels inflate leaves them far out, and they are still named).
+    if not ctx.extreme_features or ctx.data_kind != "tabular":
+        return None
+    worst = ctx.extreme_features[0]
+    names = ", ".join(f["feature"] for f in ctx.extreme_features)
+    # One repeated number in every far cell is a code for "missing": read as missing, the cells are
+    # imputed like any empty one, where clipping leaves them at the edge of the real values (-999
+    # in 4% of diabetes' cells, clipped: r2 0.23 against 0.35; fifth held-out set).
+    codes = []
+    for code in sorted([*ctx.missing_codes, *(f["code"] for f in ctx.extreme_features if "code" in f)]):
+        if not codes or not math.isclose(code, codes[-1], rel_tol=1e-6):  # one code, read back twice
+            codes.append(code)
+    fix = (Fix({"data.clean.missing_codes": codes}, f"read {', '.join(f'{c:g}' for c in codes)} as missing, so "
+                                                    f"imputation fills those cells from the real values")
+           if all("code" in f for f in ctx.extreme_features) and ctx.impute != "none" else None)
+    # The far number is the imputation's own fill value (impute: constant with impute_value 1e9):
+    # the cells were missing, and the fill put them there (fourth held-out set).
+    if all("fill" in f for f in ctx.extreme_features):
+        fix = Fix({"data.clean.impute": "median"}, f"fill missing cells with the training median, not "
+                                                   f"{ctx.extreme_features[0]['fill']:g}, far outside the real values")
+    return Finding(
+        "bad_input_data", "warning", 0, 0,
+        {"features": ctx.extreme_features, "limit_mads": 1000, "clip_outliers": ctx.clip_outliers},
+        f"Some features hold a few values far outside the rest ({names}): in {worst['feature']}, "
+        f"{worst['share']:.1%} of the training rows sit up to {worst['mads']:.3g} median absolute deviations "
+        f"from the median. That is the mark of a missing-value code stored as a number (9999, -999) or of a "
+        f"unit error; scaling then squeezes every real value of the feature into a sliver, and the "
+        f"network can hardly use it.",
+        ([fix] if fix else [])
+        + [Fix({"data.clean.clip_outliers": "iqr"}, "clip each numeric feature to 1.5 IQR beyond its quartiles "
+                                                     "(fitted on the training split)")])
+
+
+def unscaled_features(history, signals, ctx: Context) -> Finding | None:
+    # A feature whose typical magnitude (root mean square) is 100x its neighbours' makes the loss
+    # surface a narrow valley: one learning rate is too large for it and too small for the rest.
+    # Judged on the inputs as the network sees them, so scaling that was done counts.
+    if ctx.data_kind == "text" or not ctx.feature_rms:
+        return _unscaled_target(ctx)
+    rms = [v for v in ctx.feature_rms if v > 0 and math.isfinite(v)]
+    if len(rms) == 0:
+        return None
+    big = max(rms)
+    typical = statistics.median(rms)
+    # > 20: far outside the unit scale standardisation gives; ratio > 50: features disagree by
+    # orders of magnitude. Both must hold, so uniformly scaled pixels (0..16) do not fire alone.
+    # Into squashing units (a recurrent cell's gates, tanh or sigmoid layers) inputs over 20 are
+    # enough with scaling off, whatever their neighbours: the units start saturated (a GRU
+    # forecaster fed load near 100 beside temperature near 14: r2 0.538 against 0.950; fourth
+    # held-out set).
+    squashing = ctx.scale == "none" and big > 20 and (ctx.model_type == "rnn" or ctx.activation in ("tanh", "sigmoid"))
+    if not squashing and (big <= 20 or (len(rms) > 1 and big / max(typical, 1e-12) <= 50 and big <= 1000)):
+        return _unscaled_target(ctx)
+    worst = sorted(zip(ctx.feature_rms, ctx.feature_names), reverse=True)[:3]
+    return Finding(
+        "unscaled_features", "warning", 0, 0,
+        {"largest_rms": round(big, 4), "median_rms": round(typical, 4), "limit": 20,
+         "largest_features": [n for _, n in worst], "scale": ctx.scale},
+        (f"Input features are large with scaling off (largest typical magnitude {big:.3g}; worst: "
+         f"{', '.join(n for _, n in worst)}): they drive the "
+         f"{'recurrent cell' if ctx.model_type == 'rnn' else ctx.activation} units into saturation from the "
+         f"first step, where they pass almost no gradient. " if squashing else
+         f"Input features are on very different scales (largest typical magnitude {big:.3g}, median "
+         f"{typical:.3g}; worst: {', '.join(n for _, n in worst)}). Gradients are then dominated by the large "
+         f"features and no single learning rate suits all weights. ") + f"data.scale is {ctx.scale!r}.",
+        [Fix({"data.scale": "standardize"}, "standardize every numeric feature (fitted on the training split)")])
+
+
+def _unscaled_target(ctx: Context) -> Finding | None:
+    """A regression target left in its own units (data.scale_target off) far from the unit scale a
+    fresh network's output starts at: the last layer must grow its weights and bias to the target's
+    size, at a step of about the learning rate under Adam, or with gradients the target's size
+    under SGD (diabetes' raw 25-346 under Huber at Adam 3e-3: r2 0.05 against 0.29 in 60 epochs,
+    sixth held-out set; under MSE at SGD 0.01, NaN in epoch 1, fourth). Same limit as a feature's: 20."""
+    if ctx.task != "regression" or ctx.target_scaled or ctx.target_rms is None or ctx.target_rms <= 20:
+        return None
+    return Finding(
+        "unscaled_features", "warning", 0, 0,
+        {"target_rms": round(ctx.target_rms, 4), "limit": 20, "scale_target": False},
+        f"The target is in its own units (typical magnitude {ctx.target_rms:.3g}) with data.scale_target off, while a "
+        f"fresh network's output starts near 0 at unit scale. Its last layer must first grow to the target's size: "
+        f"adaptive optimizers move each weight by about the learning rate a step, so that takes thousands of steps, "
+        f"and plain SGD gets gradients the target's size, which can blow up.",
+        [Fix({"data.scale_target": True}, "standardize the target on the training split (predictions are returned "
+                                          "in its own units)")])
+
+
+def frozen_at_random(history, signals, ctx: Context) -> Finding | None:
+    """model.freeze with no model.init_from: the frozen layers keep their random initial weights
+    for the whole run, and only the rest learns, on top of random features (a digits MLP with its
+    body frozen: 0.64 against 0.95; sixth held-out set). Freezing is for weights trained before."""
+    if not ctx.frozen or ctx.init_from:
+        return None
+    return Finding(
+        "underfitting", "warning", 0, 0, {"freeze": ctx.frozen, "init_from": None},
+        f"model.freeze {ctx.frozen} keeps those layers at their random initial weights for the whole run: there is "
+        f"no model.init_from, so nothing trained them before. Only the layers left unfrozen learn, on random "
+        f"features, and the network can fit far less than its size suggests.",
+        [Fix({"model.freeze": []}, "train every layer (or give model.init_from a run whose weights they should keep)")])
+
+
+def blind_convolutions(history, signals, ctx: Context) -> Finding | None:
+    """A CNN whose every kernel is 1x1, averaged over space before its head: no layer ever sees two
+    pixels side by side, so what reaches the head is a mix of pixel intensities, not strokes or
+    shapes (digits: 0.33 against 0.985 with 3x3 kernels; fifth held-out set). Pooling between the
+    blocks does not help: it averages or picks intensities, it does not arrange them. Without global
+    pooling the head still sees every position and learns as an MLP on the pixels would."""
+    if ctx.model_type != "cnn" or not ctx.global_pool or not ctx.conv_blocks:
+        return None
+    if any(b.get("kernel", 3) > 1 for b in ctx.conv_blocks):
+        return None
+    blocks = [{**b, "kernel": 3} for b in ctx.conv_blocks]
+    return Finding(
+        "underfitting", "warning", 0, 0, {"kernels": [b.get("kernel") for b in ctx.conv_blocks], "global_pool": True},
+        "Every convolution has a 1x1 kernel and the feature maps are averaged over space before the head: no layer "
+        "ever sees two neighbouring pixels together, so the network gets a mix of pixel intensities and cannot "
+        "see strokes, edges or shapes.",
+        [Fix({"model.blocks": blocks}, "3x3 kernels see each pixel with its neighbours", architecture=True)])
+
+
+# Explicit loss.class_weights this far from the balancing ones (each class weighted by its inverse
+# share), for some pair of classes, make the loss chase one class whatever the data: [1000, 1] on
+# breast_cancer (37/63, balanced 1.7 : 1) scored 0.68 against 0.97 unweighted (sixth held-out set).
+# 10x off still leaves a deliberate cost ratio (a missed disease weighed 10x a false alarm) alone.
+CLASS_WEIGHT_LIMIT = 30.0
+
+
+def class_weights_off(history, signals, ctx: Context) -> Finding | None:
+    weights, shares = ctx.loss_class_weights, ctx.class_shares
+    if not weights or not shares or len(weights) != len(shares) or min(weights) <= 0 or min(shares) <= 0:
+        return None
+    # Against balance: w_i * share_i is the weight class i carries in the loss as a whole.
+    mass = [w * p for w, p in zip(weights, shares)]
+    skew = max(mass) / min(mass)
+    if skew < CLASS_WEIGHT_LIMIT:
+        return None
+    heavy = mass.index(max(mass))
+    ratio = max(shares) / min(shares)
+    imbalanced = ratio >= 4  # as class_imbalance reads a majority that can dominate
+    fix = {"loss.class_weights": None, **({"data.imbalance": "class_weights"} if imbalanced else {})}
+    return Finding(
+        "class_imbalance", "warning", 0, 0,
+        {"class_weights": weights, "class_shares": [round(p, 4) for p in shares],
+         "weighted_share_ratio": round(skew, 1), "limit": CLASS_WEIGHT_LIMIT},
+        f"loss.class_weights {weights} make class {heavy}'s rows weigh {skew:.0f}x the lightest class's in the loss as "
+        f"a whole (weights times the classes' shares of the training rows, {', '.join(f'{p:.0%}' for p in shares)}). "
+        f"The network learns to answer class {heavy} whenever it can, whatever the inputs say.",
+        [Fix(fix, "weigh classes by their inverse frequency (data.imbalance: class_weights)" if imbalanced
+             else "the classes are close to even: no weights")])
+
+
+def too_few_steps(history, signals, ctx: Context) -> Finding | None:
+    """A run planned with too few optimizer steps in all to learn: full batches (or two an
+    epoch) over few epochs. Each step is of a usual size, so no measure of the steps shows it, and
+    the loss falls a little each epoch; the run simply ends early in its descent. A max-pool CNN
+    given the whole digits set as one batch, 12 steps in all, ended at 0.43 against 0.97 (fourth
+    held-out set). Judged before training, from the plan, on 256 rows or more: under 100 steps at 2
+    an epoch or fewer, under 30 otherwise (see below). The suite's healthy runs take 150 (wine, 40 epochs of 4) to 1200 steps; on a few hundred rows or
+    more mini-batches are the usual choice, and on fewer full batches are a fair one."""
+    per_epoch = ctx.steps_per_epoch
+    if not per_epoch or ctx.n_train < 256 or ctx.model_type == "gan":
+        return None
+    # A rate under 1/100 of its optimizer's usual top is the first suspect: the live lr_too_low
+    # measures the steps and sizes the raise (SGD at 1e-4 on digits in batches of 1024, 80 steps
+    # in all: mini-batches alone ended at 0.870 against 0.963, the measured raise at 0.94-0.96).
+    if ctx.lr < usual_top(ctx) / 100:
+        return None
+    total = per_epoch * ctx.epochs
+    # Full batches: mini-batches give the steps. Mini-batches already (2 epochs of 10 on digits, 20
+    # steps in all: 0.87 against 0.95; sixth held-out set): more epochs, to 200 steps or more; held
+    # to under 30 steps there (a fifth of the fewest a healthy suite run takes), as a quick look of
+    # a few epochs (3 of 13 on breast_cancer) is a fair way to try a config, not a fault.
+    if total >= (100 if per_epoch <= 2 else 30):
+        return None
+    fix = (Fix({"training.batch_size": 32}, f"mini-batches of 32 give about {max(1, ctx.n_train // 32)} steps an "
+                                            f"epoch over the same epochs and data") if per_epoch <= 2 else
+           Fix({"training.epochs": math.ceil(200 / per_epoch)}, f"{math.ceil(200 / per_epoch)} epochs of {per_epoch} "
+                                                                 f"steps: 200 steps or more"))
+    return Finding(
+        "lr_too_low", "warning", 0, 0,
+        {"optimizer_steps_planned": total, "steps_per_epoch": per_epoch, "epochs": ctx.epochs,
+         "training_rows": ctx.n_train, "limit": "on >= 256 rows: 100 steps in all at <= 2 an epoch, else 30"},
+        f"The run is planned to take only {total} optimizer steps in all ({per_epoch} an epoch over {ctx.epochs} "
+        f"epochs on {ctx.n_train} rows). Each step is of a usual size, but a network needs hundreds of them: "
+        f"this one will stop early in its descent, however the learning rate is set.",
+        [fix])
