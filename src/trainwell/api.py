@@ -450,7 +450,10 @@ def _preflight(cfg, prepared, plan, log, resuming):
                 log(f"doctor: repair {f.code} before training: {fix}")
             after = rules.examine([], {}, build_context(cfg, prepared, plan), rules.PRE_TRAINING)
             for r in repairs:
-                r["after"] = {"recurred": any(a.code == r["code"] for a in after)}
+                # The same rule again (its evidence has the same keys), not another under the same
+                # code (frozen layers and 1x1 kernels are both underfitting).
+                r["after"] = {"recurred": any(a.code == r["code"] and set(a.evidence) == set(r["before"])
+                                              for a in after)}
             # As with live repairs, findings.json holds what is still wrong; repairs.json the rest.
             found = after
     return cfg, prepared, found, repairs

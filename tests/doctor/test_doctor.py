@@ -561,6 +561,19 @@ def test_a_plan_that_cannot_train_well_is_fixed_before_the_first_step(tmp_path, 
     assert run.metrics["test"][metric] > floor
 
 
+def test_a_repair_before_training_is_not_called_recurred_when_another_rule_shares_its_code(tmp_path):
+    # Frozen conv blocks (fixed before training) and 1x1 kernels (a rebuild, not allowed here) are both
+    # underfitting: the freeze repair held, and the 1x1 finding is what is left.
+    cfg = {"data": {"source": "builtin:digits"}, "seed": 0, "doctor": {"repair": True},
+           "model": {"type": "cnn", "global_pool": True, "freeze": ["blocks"],
+                     "blocks": [{"channels": 8, "kernel": 1}, {"channels": 8, "kernel": 1, "pool": "none"}]},
+           "training": {"epochs": 2, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
+    repairs = read(run, "repairs.json")
+    assert (repairs[0]["overrides"], repairs[0]["after"]) == ({"model.freeze": []}, {"recurred": False})
+    assert "1x1" in read(run, "findings.json")[0]["explanation"]
+
+
 def test_a_plain_rnn_stuck_on_long_sequences_is_rebuilt_as_a_gru(tmp_path):
     # A 24-unit Elman RNN on the 60-step sequences stays at chance; the same-size GRU learns them.
     seqs = Path(__file__).resolve().parents[2] / "examples" / "data" / "sequences.npz"

@@ -956,6 +956,8 @@ def test_a_plan_of_a_few_optimizer_steps_in_all_is_too_slow_before_training():
     # Mini-batches already, but two epochs of them (20 steps): more epochs, to 200 steps.
     f = rules.too_few_steps([], {}, ctx(steps_per_epoch=10, n_train=1257, epochs=2))
     assert f.fixes[0].overrides == {"training.epochs": 20}
+    # One epoch of mini-batches is a try of the config, not a plan (digits at batch 64: 20 steps).
+    assert rules.too_few_steps([], {}, ctx(steps_per_epoch=20, n_train=1257, epochs=1)) is None
     # A quick look of a few epochs of mini-batches is no fault (3 of 13 on breast_cancer).
     assert rules.too_few_steps([], {}, ctx(steps_per_epoch=13, n_train=398, epochs=3)) is None
 
@@ -985,6 +987,8 @@ def test_a_cnn_of_1x1_kernels_pooled_over_space_is_named_before_training():
     assert (f.code, f.epoch) == ("underfitting", 0) and f.fixes[0].architecture
     assert [b["kernel"] for b in f.fixes[0].overrides["model.blocks"]] == [3, 3]
     assert f.fixes[0].overrides["model.blocks"][0]["pool"] == "avg"  # the rest of each block is kept
+    # With "same" padding: a padding of 0 that fit 1x1 kernels would shrink the maps under 3x3 ones.
+    assert {b["padding"] for b in f.fixes[0].overrides["model.blocks"]} == {"same"}
     # One 3x3 block, or a head that sees every position: nothing.
     assert rules.blind_convolutions([], {}, ctx(conv_blocks=[blocks[0], {**blocks[1], "kernel": 3}], **cnn)) is None
     assert rules.blind_convolutions([], {}, ctx(conv_blocks=blocks, model_type="cnn", global_pool=False)) is None
@@ -1012,6 +1016,9 @@ def test_a_missing_value_code_that_covers_a_quarter_of_the_cells_is_a_real_value
     assert f.evidence["coded_share"] == pytest.approx(0.495)
     # A sentinel in 4% of the cells is what codes are for.
     assert rules.bad_input_data([], {}, ctx(coded_cells={k: 40 for k in coded}, **digits)) is None
+    # Counted over the rows before undersampling (1400), not the 148 left after it.
+    sentinel = dict(n_train=148, coded_rows=1400, numeric_columns=4, missing_codes=[-1.0])
+    assert rules.bad_input_data([], {}, ctx(coded_cells={"a": 113, "b": 113, "c": 113, "d": 114}, **sentinel)) is None
 
 
 def test_a_transformer_far_too_narrow_is_widened_first():
@@ -1063,6 +1070,9 @@ def test_a_first_step_that_threw_the_weights_is_a_rate_too_high_when_a_line_does
     assert rules.lr_too_high(hist(losses), records, ctx(linear=ridge(0.966), **{**lstm, "init_weight": "normal"})) is None
     falling = losses[:9] + [0.16, 0.14, 0.12]
     assert rules.lr_too_high(hist(falling), records, ctx(linear=ridge(0.966), **lstm)) is None
+    # A noiseless target: the yardstick's loss rounds to 0, and the finding still reads.
+    f = rules.lr_too_high(hist(losses), records, ctx(linear=ridge(1.0), **lstm))
+    assert f.code == "lr_too_high" and "far above" in f.explanation
 
 
 def test_underfitting_is_measured_against_a_linear_model_on_the_same_rows():

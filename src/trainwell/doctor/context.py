@@ -67,6 +67,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         frozen=list(getattr(model, "freeze", None) or []), init_from=bool(getattr(model, "init_from", None)),
         loss_class_weights=list(cfg.loss.class_weights) if cfg.loss.class_weights else None,
         coded_cells=dict((prepared.report.get("coded") or {}).get("train") or {}),
+        coded_rows=int((prepared.report.get("rows") or {}).get("train") or 0),
         numeric_columns=sum(1 for st in prepared.state.get("features", []) if st.get("kind") == "numeric")
         if isinstance(prepared.state, dict) else 0,
         steps=int(x.shape[1]) if spec.kind in ("timeseries", "sequence") and x.ndim == 3 else None,

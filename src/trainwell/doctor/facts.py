@@ -55,6 +55,7 @@ class Context:
     loss_class_weights: list | None = None   # loss.class_weights as given
     coded_cells: dict = field(default_factory=dict)   # training cells each missing code made missing, per column
     numeric_columns: int = 0        # tabular numeric input columns
+    coded_rows: int = 0             # training rows coded_cells was counted on (before rebalancing)
     target_rms: float | None = None  # regression with data.scale_target off: the target's typical magnitude
     conv_blocks: list = field(default_factory=list)   # cnn: model.blocks, as dicts
     global_pool: bool = False       # cnn: model.global_pool

@@ -35,7 +35,8 @@ def _codes_too_common(ctx: Context) -> Finding | None:
     if not ctx.coded_cells or not ctx.numeric_columns or not ctx.n_train or not ctx.missing_codes:
         return None
     cells = sum(ctx.coded_cells.values())
-    share = cells / (ctx.n_train * ctx.numeric_columns)
+    # Over the rows the codes were counted on: the training split before any over- or undersampling.
+    share = cells / ((ctx.coded_rows or ctx.n_train) * ctx.numeric_columns)
     if share < CODED_SHARE_LIMIT:
         return None
     hit = sorted(ctx.coded_cells, key=ctx.coded_cells.get, reverse=True)
@@ -169,7 +170,9 @@ def blind_convolutions(history, signals, ctx: Context) -> Finding | None:
         return None
     if any(b.get("kernel", 3) > 1 for b in ctx.conv_blocks):
         return None
-    blocks = [{**b, "kernel": 3} for b in ctx.conv_blocks]
+    # Padding "same" with the new kernel: an explicit padding of 0 that fit 1x1 kernels would shrink
+    # the maps under 3x3 ones until a later block no longer fits.
+    blocks = [{**b, "kernel": 3, "padding": "same"} for b in ctx.conv_blocks]
     return Finding(
         "underfitting", "warning", 0, 0, {"kernels": [b.get("kernel") for b in ctx.conv_blocks], "global_pool": True},
         "Every convolution has a 1x1 kernel and the feature maps are averaged over space before the head: no layer "
@@ -219,6 +222,9 @@ def too_few_steps(history, signals, ctx: Context) -> Finding | None:
     more mini-batches are the usual choice, and on fewer full batches are a fair one."""
     per_epoch = ctx.steps_per_epoch
     if not per_epoch or ctx.n_train < 256 or ctx.model_type == "gan":
+        return None
+    # One epoch of mini-batches is how a config is tried, not trained (`epochs: 1` on an example).
+    if per_epoch > 2 and ctx.epochs < 2:
         return None
     # A rate under 1/100 of its optimizer's usual top is the first suspect: the live lr_too_low
     # measures the steps and sizes the raise (SGD at 1e-4 on digits in batches of 1024, 80 steps

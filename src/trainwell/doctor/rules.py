@@ -726,7 +726,7 @@ def _thrown_at_start(history, signals, ctx: Context) -> Finding | None:
         f"The first steps after {where} moved the weights by {early:.0%} of their size (healthy first steps move "
         f"0.1%-2%): the learning rate ({ctx.lr:g} with {ctx.optimizer}) threw the network far from where it started, "
         f"into a region it has not left. Nothing blew up, but the training loss (last 3 epochs: "
-        f"{', '.join(f'{v:.4g}' for v in recent)}) stays {min(recent) / linear:.1f}x the {linear:.3g} a linear model "
+        f"{', '.join(f'{v:.4g}' for v in recent)}) stays {_times(min(recent), linear)} the {linear:.3g} a linear model "
         f"reaches on the validation rows.",
         [_lr_fix(ctx, factor, f"a {1 / factor:.0f}x smaller learning rate takes first steps of a usual size")])
 
@@ -1286,6 +1286,12 @@ def _linear_loss(ctx: Context) -> float | None:
     return 1.0 - base["val_r2"] if "val_r2" in base else base.get("val_loss")
 
 
+def _times(value: float, base: float, spec: str = ".1f") -> str:
+    """'5.1x' (value over base), or 'far above' when the yardstick rounds to 0 (a noiseless target:
+    ridge regression's r2 of 1.0000)."""
+    return f"{value / base:{spec}}x" if base > 0 else "far above"
+
+
 def _linear_learned(ctx: Context) -> bool:
     """Whether the linear yardstick found signal (baseline.verdict), called after _linear_loss."""
     from .baseline import verdict
@@ -1385,7 +1391,7 @@ def underfitting(history, signals, ctx: Context) -> Finding | None:
         (f"Training loss {'creeps down' if gain > 0.02 else 'stalls'} at {train[-1]:.4g}, more than {limit:.0%} of the "
          f"{chance:.4g} of a model ignoring its inputs, and validation loss is just as high ({val[-1]:.4g}). "
          if high and close else
-         f"Training loss {'creeps down' if gain > 0.02 else 'stalls'} at {train[-1]:.4g}, {train[-1] / linear:.0f}x the "
+         f"Training loss {'creeps down' if gain > 0.02 else 'stalls'} at {train[-1]:.4g}, {_times(train[-1], linear, '.0f')} the "
          f"validation loss a linear model reaches on the same features ({linear:.4g}), and validation loss is "
          f"{val[-1]:.4g}: the network fits its own training rows worse than a linear model predicts new ones. ")
         + f"The model is too small or too constrained to fit the training data"
