@@ -458,12 +458,16 @@ def test_a_missing_value_code_stored_as_a_number_is_found_before_training_and_re
     assert sum(report["imputed"]["train"].values()) > 0.015 * 30 * report["rows"]["train"]
 
 
+def _series_data(**extra) -> dict:
+    """examples/data/series.csv as a forecast of load 3 hours ahead from 24."""
+    series = Path(__file__).resolve().parents[2] / "examples" / "data" / "series.csv"
+    return {"source": str(series), "target": "load", **extra,
+            "series": {"time_column": "timestamp", "value_columns": ["load", "temperature"], "window": 24, "horizon": 3}}
+
+
 def test_a_series_fed_raw_into_a_recurrent_net_is_found_unscaled_before_training(tmp_path):
     # The features' sizes are read over every step of every window: load ~100 beside temperature ~14.
-    series = Path(__file__).resolve().parents[2] / "examples" / "data" / "series.csv"
-    cfg = {"data": {"source": str(series), "target": "load", "scale": "none",
-                    "series": {"time_column": "timestamp", "value_columns": ["load", "temperature"], "window": 24,
-                               "horizon": 3}},
+    cfg = {"data": _series_data(scale="none"),
            "seed": 0, "model": {"type": "rnn", "cell": "gru", "hidden_size": 8}, "training": {"epochs": 1, "threads": 1}}
     run = trainwell.train(cfg, out=tmp_path / "raw", quiet=True)
     found = {f["code"]: f for f in read(run, "findings.json")}
@@ -492,10 +496,7 @@ def test_a_signal_that_fades_through_elu_layers_in_an_epoch_that_learns_nothing_
 
 
 def test_a_recurrent_net_born_with_a_hidden_state_near_zero_is_named_at_the_first_step(tmp_path):
-    series = Path(__file__).resolve().parents[2] / "examples" / "data" / "series.csv"
-    cfg = {"data": {"source": str(series), "target": "load",
-                    "series": {"time_column": "timestamp", "value_columns": ["load", "temperature"], "window": 24,
-                               "horizon": 3}},
+    cfg = {"data": _series_data(),
            "seed": 0, "model": {"type": "rnn", "cell": "gru", "hidden_size": 8,
                                 "init": {"weight": {"name": "normal", "std": 0.0001}}},
            "training": {"epochs": 2, "threads": 1}}
@@ -509,10 +510,7 @@ def test_a_recurrent_net_born_with_a_hidden_state_near_zero_is_named_at_the_firs
 
 
 def test_a_recurrent_net_born_with_weights_far_too_large_is_rebuilt_with_the_standard_init(tmp_path):
-    series = Path(__file__).resolve().parents[2] / "examples" / "data" / "series.csv"
-    cfg = {"data": {"source": str(series), "target": "load",
-                    "series": {"time_column": "timestamp", "value_columns": ["load", "temperature"], "window": 24,
-                               "horizon": 3}},
+    cfg = {"data": _series_data(),
            "seed": 0, "model": {"type": "rnn", "cell": "lstm", "hidden_size": 24,
                                 "init": {"weight": {"name": "normal", "std": 1.0}}},
            "optimizer": {"lr": 0.003}, "training": {"epochs": 4, "batch_size": 64, "threads": 1}}

@@ -39,15 +39,15 @@ def _codes_too_common(ctx: Context) -> Finding | None:
     share = cells / ((ctx.coded_rows or ctx.n_train) * ctx.numeric_columns)
     if share < CODED_SHARE_LIMIT:
         return None
-    hit = sorted(ctx.coded_cells, key=ctx.coded_cells.get, reverse=True)
+    hit = sorted((c for c in ctx.coded_cells if ctx.coded_cells[c]), key=ctx.coded_cells.get, reverse=True)
     codes = ", ".join(f"{c:g}" for c in ctx.missing_codes)
     return Finding(
         "bad_input_data", "warning", 0, 0,
         {"missing_codes": ctx.missing_codes, "coded_cells": cells, "coded_share": round(share, 4),
-         "columns_hit": len([c for c in hit if ctx.coded_cells[c]]), "numeric_columns": ctx.numeric_columns,
+         "columns_hit": len(hit), "numeric_columns": ctx.numeric_columns,
          "limit_share": CODED_SHARE_LIMIT},
         f"data.clean.missing_codes [{codes}] turned {share:.0%} of the numeric training cells into missing values "
-        f"({cells} cells, in {len([c for c in hit if ctx.coded_cells[c]])} of {ctx.numeric_columns} columns; most in "
+        f"({cells} cells, in {len(hit)} of {ctx.numeric_columns} columns; most in "
         f"{', '.join(hit[:3])}), and imputation then overwrites each of them. A code for \"missing\" stands in for "
         f"the odd empty cell; one that common is a real value of the data.",
         [Fix({"data.clean.missing_codes": []}, f"keep {codes} as the value it is")])

@@ -668,8 +668,7 @@ def lr_too_high(history, signals, ctx: Context) -> Finding | None:
     # diabetes' weights by 76% at step 1; rolled back to epoch 1, already thrown, and cut to 3e-3,
     # it crept to r2 -0.27, where the same rate from the start reaches 0.28.
     early = _early_ratio(signals.get("records", []), ctx.judged_from)
-    thrown = early is not None and early >= THROWN_RATIO and ctx.init_weight in ("auto", "default")
-    onset = (ctx.judged_from or 0) + 1 if thrown else _epoch(history, -4)
+    onset = (ctx.judged_from or 0) + 1 if _thrown(early, ctx) else _epoch(history, -4)
     return Finding(
         "lr_too_high", "error" if above_chance else "warning", onset, None,
         {"train_loss_last_4": [round(v, 5) for v in recent], "chance_loss": chance,
@@ -693,6 +692,12 @@ THROWN_RATIO = 0.2
 THROWN_LINEAR = 3.0
 
 
+def _thrown(early: float | None, ctx: Context) -> bool:
+    """The first epoch's steps were throws: a ratio of THROWN_RATIO or more, with the standard init
+    (weights born tiny make any step look large beside them)."""
+    return early is not None and early >= THROWN_RATIO and ctx.init_weight in ("auto", "default")
+
+
 def _thrown_at_start(history, signals, ctx: Context) -> Finding | None:
     """A rate so large that its first steps threw the weights into a poor region, where the
     network then stays without a blow-up, a rise above chance or a jump: an LSTM forecaster at SGD
@@ -704,11 +709,9 @@ def _thrown_at_start(history, signals, ctx: Context) -> Finding | None:
     epochs (a descent still under way)."""
     losses = _vals(history, "train_loss")
     records = signals.get("records", [])
-    if ctx.init_weight not in ("auto", "default") or len(losses) < 4:
-        return None
     early = _early_ratio(records, ctx.judged_from)
     chance = chance_loss(ctx)
-    if early is None or early < THROWN_RATIO or chance is None:
+    if len(losses) < 4 or not _thrown(early, ctx) or chance is None:
         return None
     linear = _linear_loss(ctx)
     if linear is None or not _linear_learned(ctx):
