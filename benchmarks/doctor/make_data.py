@@ -35,8 +35,8 @@ For the third held-out set (heldout3.yaml):
   digits_clean300.csv  the other 300 rows, labels untouched (the test file)     -> overfitting
   diabetes_units.csv   diabetes with its features in wildly different units (x1e-3 .. x1e5) -> unscaled_features
 
-heldout5() and heldout6() list their own files in their docstrings; heldout6's are synthetic,
-drawn with numpy from fixed seeds.
+heldout5(), heldout6() and heldout7() list their own files in their docstrings; heldout6's are
+synthetic, drawn with numpy from fixed seeds.
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ FILES = ["iris_x1e4.csv", "diabetes_x1e4.csv", "wine_nan.csv", "iris_nan.csv", "
          "bc_sentinel.csv", "customers_churn6.csv", "digits_noisy30.csv", "digits_clean300.csv",
          "diabetes_units.csv", "h5_diabetes_raw.csv", "h5_diabetes_m999.csv", "h5_diabetes_rare.csv",
          "h5_bc_noisy30.csv", "h5_bc_clean120.csv", "h6_imb50.csv", "h6_zero_inflated.csv", "h6_reg_noisy250.csv",
-         "h6_reg_clean200.csv"]
+         "h6_reg_clean200.csv", "h7_series_shuffled.csv", "h7_bc_offbyone449.csv", "h7_bc_aligned449.csv",
+         "h7_bc_test120.csv", "h7_diabetes_tgt_m999.csv", "h7_diabetes_tgt_clean.csv", "h7_diabetes_test100.csv",
+         "h7_seq_noisy630.npz", "h7_seq_clean270.npz", "h7_seq_imb.npz"]
 
 
 def _frame(bunch) -> pd.DataFrame:
@@ -117,6 +119,7 @@ def main() -> None:
     heldout3()
     heldout5()
     heldout6()
+    heldout7()
 
 
 def heldout() -> None:
@@ -270,8 +273,65 @@ def heldout6() -> None:
         frame.to_csv(HERE / file, index=False)
 
 
+def heldout7() -> None:
+    """For the seventh held-out set (heldout7.yaml); numpy seed 77 (pandas random_state 77).
+
+    h7_series_shuffled.csv     examples/data/series.csv (hourly load and temperature) with its rows in
+                               random order: fine when data.series.time_column sorts them, garbage
+                               windows when it is left out                          -> bad_input_data
+    h7_bc_offbyone449.csv      449 shuffled breast_cancer rows whose labels are shifted one row down
+                               (an off-by-one join of features and labels: every row carries its
+                               neighbour's label, so labels and features are unrelated), and
+    h7_bc_aligned449.csv       the same 449 rows with their own labels, and
+    h7_bc_test120.csv          the other 120 rows, labels untouched (the test file)  -> stuck_at_chance
+    h7_diabetes_tgt_m999.csv   342 diabetes rows with 4% of the TARGET cells set to a -999 "missing"
+                               code (data.clean.missing_codes only reads features), and
+    h7_diabetes_tgt_clean.csv  the same rows with those rows left out, and
+    h7_diabetes_test100.csv    the other 100 rows, untouched (the test file)        -> bad_input_data
+    h7_seq_noisy630.npz        630 of examples/data/sequences.npz's 900 sequences (60 steps, 2 channels,
+                               3 classes) with 40% of the labels changed to another class, and
+    h7_seq_clean270.npz        the other 270, labels untouched (the test file)      -> overfitting
+    h7_seq_imb.npz             the same 630 sequences with their own labels, class 2 cut to 12 rows
+                               (about 2%; the test file is h7_seq_clean270.npz, balanced) -> class_imbalance
+    """
+    rng = np.random.default_rng(77)
+    series = pd.read_csv(Path(__file__).resolve().parents[2] / "examples" / "data" / "series.csv")
+    series.sample(frac=1.0, random_state=77).reset_index(drop=True).to_csv(HERE / "h7_series_shuffled.csv", index=False)
+
+    bc = _frame(datasets.load_breast_cancer()).sample(frac=1.0, random_state=77).reset_index(drop=True)
+    bc.iloc[449:].to_csv(HERE / "h7_bc_test120.csv", index=False)
+    pool = bc.iloc[:449].copy()
+    pool.to_csv(HERE / "h7_bc_aligned449.csv", index=False)
+    pool["target"] = np.roll(pool["target"].to_numpy(), 1)
+    pool.to_csv(HERE / "h7_bc_offbyone449.csv", index=False)
+
+    diabetes = _frame(datasets.load_diabetes()).sample(frac=1.0, random_state=77).reset_index(drop=True)
+    diabetes.iloc[342:].to_csv(HERE / "h7_diabetes_test100.csv", index=False)
+    pool = diabetes.iloc[:342].copy()
+    coded = rng.random(len(pool)) < 0.04
+    pool[~coded].to_csv(HERE / "h7_diabetes_tgt_clean.csv", index=False)
+    pool.loc[coded, "target"] = -999.0
+    pool.to_csv(HERE / "h7_diabetes_tgt_m999.csv", index=False)
+
+    with np.load(Path(__file__).resolve().parents[2] / "examples" / "data" / "sequences.npz") as seq:
+        x, y = seq["x"], seq["y"]
+    order = rng.permutation(len(y))
+    x, y = x[order], y[order]
+    np.savez(HERE / "h7_seq_clean270.npz", x=x[630:], y=y[630:])
+    px, py = x[:630], y[:630].copy()
+    flip = rng.random(len(py)) < 0.4
+    noisy = py.copy()
+    noisy[flip] = (py[flip] + rng.integers(1, 3, int(flip.sum()))) % 3
+    np.savez(HERE / "h7_seq_noisy630.npz", x=px, y=noisy)
+    keep = np.r_[np.flatnonzero(py != 2), np.flatnonzero(py == 2)[:12]]
+    keep = np.sort(keep)
+    np.savez(HERE / "h7_seq_imb.npz", x=px[keep], y=py[keep])
+
+
 if __name__ == "__main__":
     main()
     for f in FILES:
+        if not f.endswith(".csv"):
+            continue
         df = pd.read_csv(HERE / f)
         print(f"{f}: {df.shape}, classes {df.target.value_counts().to_dict() if df.target.nunique() < 20 else 'regression'}")
