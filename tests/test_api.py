@@ -77,6 +77,13 @@ def test_oversample_and_class_weights_handle_imbalance(tmp_path):
         report = json.loads((run.path / "data.json").read_text())
         assert report["imbalance"]["method"] == method
         assert run.metrics["test"]["balanced_accuracy"] > 0.6
+    # Classes 9:1 apart: balanced accuracy is watched every epoch beside accuracy; 1:1 apart, not.
+    assert {"val_accuracy", "val_balanced_accuracy"} <= set(run.history[-1])
+    even = tmp_path / "even.csv"
+    pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "y": np.arange(n) % 2}).to_csv(even, index=False)
+    run = trainwell.train({**cfg, "data": {"source": str(even), "target": "y"}}, {"training.epochs": 1},
+                          out=tmp_path / "even")
+    assert "val_balanced_accuracy" not in run.history[-1]
 
 
 def test_explicit_val_and_test_files(tmp_path, blobs_csv):

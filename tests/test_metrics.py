@@ -11,6 +11,10 @@ def test_per_epoch_fast_path_matches_sklearn():
     proba = rng.dirichlet(np.ones(4), 300)
     assert compute_per_epoch(["accuracy"], "multiclass", y, proba)["accuracy"] == pytest.approx(
         skm.accuracy_score(y, proba.argmax(1)))
+    skewed = np.r_[np.zeros(280, int), np.ones(15, int), np.full(5, 2)]
+    for labels in (y, skewed):
+        assert compute_per_epoch(["balanced_accuracy"], "multiclass", labels, proba)["balanced_accuracy"] == \
+            pytest.approx(skm.balanced_accuracy_score(labels, proba.argmax(1)))
     yr, pr = rng.normal(50, 10, 300), rng.normal(50, 10, 300)
     fast = compute_per_epoch(["mae", "mse", "rmse", "r2"], "regression", yr, pr)
     assert fast["mae"] == pytest.approx(skm.mean_absolute_error(yr, pr))

@@ -62,8 +62,10 @@ def _seed_all(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _plan(cfg: Config, spec) -> dict:
-    """Decisions that follow from config + data and must be identical when the run is reloaded."""
+def _plan(cfg: Config, spec, labels=None) -> dict:
+    """Decisions that follow from config + data and must be identical when the run is reloaded.
+    labels (the validation split's, when training): per-epoch balanced accuracy where its classes are
+    4:1 or more apart, since accuracy alone then hides a class the model ignores."""
     from . import metrics
     from .training import losses
 
@@ -71,6 +73,8 @@ def _plan(cfg: Config, spec) -> dict:
     n_classes = len(spec.classes) if spec.classes else None
     names = metrics.default_names(spec.task) if cfg.metrics.names == "auto" else list(cfg.metrics.names)
     per_epoch = metrics.default_per_epoch(spec.task) if cfg.metrics.per_epoch == "auto" else list(cfg.metrics.per_epoch)
+    if cfg.metrics.per_epoch == "auto" and labels is not None and metrics.imbalanced(spec.task, labels):
+        per_epoch.append("balanced_accuracy")
     metrics.check_names(names, spec.task)
     metrics.check_names(per_epoch, spec.task)
     monitor = cfg.training.early_stopping.monitor
@@ -199,7 +203,7 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     if cfg.model.type == "gan":
         run_dir = _open_run_dir(cfg, prepared, out, resume, log)
         return _train_gan(cfg, prepared, run_dir, log, device, quiet, progress, resume is not None)
-    plan = _plan(cfg, spec)
+    plan = _plan(cfg, spec, (prepared.val if prepared.val is not None else prepared.train).y)
     pre_findings, pre_repairs = [], []
     if cfg.doctor.enabled:
         cfg, prepared, pre_findings, pre_repairs = _preflight(cfg, prepared, plan, log, resume is not None)

@@ -62,6 +62,9 @@ class Clean(Section):
         default_factory=list, description="numbers that mean 'missing' in a table's numeric columns "
                                           "(e.g. [-999, 9999999], matched to a millionth): read as empty cells, "
                                           "then imputed")
+    target_missing_codes: list[float] = Field(
+        default_factory=list, description="numbers that mean 'no value' in a table's regression target (e.g. "
+                                          "[-999]): those rows are dropped, as rows with an empty target")
     clip_outliers: Literal["none", "iqr", "zscore"] = Field(
         "none", description="clip numeric outliers to bounds fitted on the training split")
     clip_factor: float = Field(

@@ -119,6 +119,23 @@ def test_missing_value_codes_are_read_as_missing_in_training_and_in_new_rows(tmp
     assert x[1, income] == pytest.approx(5e4)
 
 
+def test_a_regression_targets_missing_value_code_drops_its_rows_and_only_there(tmp_path):
+    df = _mixed(80).assign(y=np.linspace(25, 346, 80).round(0))
+    df.loc[[1, 2, 3], "y"] = -999
+    df.loc[[4], "income"] = -999  # a feature's -999 is no target code
+    cfg = DataConfig(source=_csv(tmp_path, df), target="y", clean=Clean(target_missing_codes=[-999]),
+                     split=Split(train=1, val=0, test=0))
+    p = prepare(cfg, seed=0)
+    assert p.report["cleaning"]["coded_target_dropped"] == 3 and len(p.train.y_raw) == 77
+    assert p.train.y_raw.min() >= 25
+    # Not for class labels; and not dropped silently when rows with no target are to be kept.
+    labels = _mixed(80)
+    with pytest.raises(UserError, match="data.clean.target_missing_codes: only for a regression target"):
+        prepare(DataConfig(source=_csv(tmp_path, labels, "l.csv"), target="y", clean=Clean(target_missing_codes=[0])), 0)
+    with pytest.raises(UserError, match="drop_missing_target"):
+        prepare(cfg.model_copy(update={"clean": Clean(target_missing_codes=[-999], drop_missing_target=False)}), 0)
+
+
 def test_unknown_category_encodes_as_zeros_and_missing_is_a_category(tmp_path):
     p = prepare(DataConfig(source=_csv(tmp_path, _mixed()), target="y"), seed=0)
     new = pd.DataFrame({"age": [30.0, 31.0, 32.0], "income": [1e4, 2e4, 3e4],

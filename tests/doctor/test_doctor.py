@@ -465,6 +465,62 @@ def _series_data(**extra) -> dict:
             "series": {"time_column": "timestamp", "value_columns": ["load", "temperature"], "window": 24, "horizon": 3}}
 
 
+def test_a_forecaster_that_never_sees_the_series_it_forecasts_gets_it_among_its_inputs(tmp_path):
+    data = _series_data()
+    data["series"]["value_columns"] = ["temperature"]
+    cfg = {"data": data, "seed": 0, "model": {"type": "rnn", "cell": "lstm", "hidden_size": 24},
+           "optimizer": {"lr": 0.003}, "training": {"epochs": 8, "batch_size": 64, "threads": 1}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    first = read(plain, "findings.json")[0]
+    assert (first["code"], first["epoch"]) == ("underfitting", 0) and first["evidence"]["persistence_val_r2"] > 0.5
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    assert read(repaired, "repairs.json")[0]["overrides"] == {"data.series.value_columns": ["temperature", "load"]}
+    assert repaired.metrics["test"]["r2"] > plain.metrics["test"]["r2"] + 0.2
+    # With load among the inputs, nothing to say of them.
+    seen = trainwell.train(cfg, {"data.series.value_columns": ["load", "temperature"], "training.epochs": 1},
+                           out=tmp_path / "seen", quiet=True)
+    assert not any("persistence_val_r2" in f["evidence"] for f in read(seen, "findings.json"))
+
+
+def test_a_regression_target_coded_minus_999_is_found_and_its_rows_dropped_before_training(tmp_path):
+    from sklearn.datasets import load_diabetes
+
+    bunch = load_diabetes(as_frame=True)
+    df = bunch.frame.copy()
+    df.loc[df.sample(frac=0.04, random_state=7).index, "target"] = -999  # not seed 0: the split draws the same rows
+    path = tmp_path / "coded.csv"
+    df.to_csv(path, index=False)
+    cfg = {"data": {"source": str(path), "target": "target"}, "seed": 0, "model": {"hidden": [32]}, "optimizer": {"lr": 0.003},
+           "training": {"epochs": 30, "threads": 1}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    first = read(plain, "findings.json")[0]
+    assert (first["code"], first["evidence"]["code"]) == ("bad_input_data", -999.0)
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    assert read(repaired, "repairs.json")[0]["overrides"] == {"data.clean.target_missing_codes": [-999.0]}
+    assert read(repaired, "data.json")["cleaning"]["coded_target_dropped"] == 18
+    assert repaired.metrics["test"]["r2"] > plain.metrics["test"]["r2"] + 0.3
+
+
+def test_a_series_file_out_of_time_order_is_sorted_by_its_date_column(tmp_path):
+    source = Path(_series_data()["source"])
+    shuffled = tmp_path / "shuffled.csv"
+    pd.read_csv(source).sample(frac=1.0, random_state=0).to_csv(shuffled, index=False)
+    cfg = {"data": {"source": str(shuffled), "target": "load",
+                    "series": {"value_columns": ["load", "temperature"], "window": 24, "horizon": 3}},
+           "seed": 0, "model": {"type": "rnn", "cell": "gru", "hidden_size": 8}, "training": {"epochs": 1, "threads": 1}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    first = read(plain, "findings.json")[0]
+    assert (first["code"], first["epoch"], first["evidence"]["date_column"]) == ("bad_input_data", 0, "timestamp")
+    assert any("timestamp" in n for n in read(plain, "data.json")["notes"])
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    assert read(repaired, "repairs.json")[0]["overrides"] == {"data.series.time_column": "timestamp"}
+    assert "unordered_time" not in read(repaired, "data.json")
+    # The file as shipped, in time order, with no time column: nothing to say.
+    ordered = trainwell.train(cfg, {"data.source": str(source)}, out=tmp_path / "ordered", quiet=True)
+    assert "unordered_time" not in read(ordered, "data.json")
+    assert not any("date_column" in f["evidence"] for f in read(ordered, "findings.json"))
+
+
 def test_a_series_fed_raw_into_a_recurrent_net_is_found_unscaled_before_training(tmp_path):
     # The features' sizes are read over every step of every window: load ~100 beside temperature ~14.
     cfg = {"data": _series_data(scale="none"),
@@ -550,6 +606,18 @@ def test_a_transformer_two_numbers_wide_is_rebuilt_wider(tmp_path):
     ("raw_target", {"data": {"source": "builtin:diabetes", "scale_target": False}, "model": {"hidden": [32]},
                     "loss": {"name": "huber"}, "optimizer": {"lr": 0.003}, "training": {"epochs": 40}},
      "unscaled_features", {"data.scale_target": True}, "r2", 0.1),
+    ("mode_min", {"data": {"source": "builtin:digits"}, "model": {"hidden": [64]},
+                  "training": {"early_stopping": {"monitor": "val_accuracy", "mode": "min", "patience": 3}}},
+     "underfitting", {"training.early_stopping.mode": "auto"}, "accuracy", 0.9),
+    ("betas", {"data": {"source": "builtin:digits"}, "model": {"hidden": [64]},
+               "optimizer": {"lr": 0.002, "betas": [0.999, 0.5]}},
+     "lr_too_high", {"optimizer.betas": [0.9, 0.999]}, "accuracy", 0.9),
+    ("group", {"data": {"source": "builtin:digits"}, "model": {"hidden": [64]},
+               "optimizer": {"lr": 0.001, "param_groups": [{"prefix": ["head"], "lr": 30.0}]}},
+     "lr_too_high", {"optimizer.param_groups": [{"prefix": ["head"], "lr": 0.01}]}, "accuracy", 0.9),
+    ("clip", {"data": {"source": "builtin:diabetes", "clean": {"clip_outliers": "zscore", "clip_factor": 0.05}},
+              "model": {"hidden": [16]}, "optimizer": {"lr": 0.01}, "training": {"epochs": 30}},
+     "bad_input_data", {"data.clean.clip_factor": 3.0}, "r2", 0.1),
 ])
 def test_a_plan_that_cannot_train_well_is_fixed_before_the_first_step(tmp_path, name, cfg, code, fix, metric, floor):
     cfg = {**cfg, "seed": 0, "doctor": {"repair": True}, "training": {"epochs": 12, **cfg.get("training", {}), "threads": 1}}

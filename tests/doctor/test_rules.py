@@ -3,6 +3,7 @@ healthy run. Values are extreme on purpose, so calibration can move thresholds s
 
 import math
 
+import numpy as np
 import pytest
 
 from trainwell.doctor import rules
@@ -422,6 +423,19 @@ def test_vanishing_gradients():
     # The cure (ReLU + He init) leads; the first fix a live repair can apply is Adam.
     assert f is not None and f.fixes[0].architecture
     assert next(fix for fix in f.fixes if not fix.architecture).overrides["optimizer.name"] == "adam"
+    assert f.fixes[0].overrides == {"model.init.weight": "auto", "model.batch_norm": True}
+    # A CNN has no model-wide batch norm: its blocks get it, each kept as it was otherwise.
+    blocks = [{"channels": 16, "kernel": 3, "pool": "none", "batch_norm": False},
+              {"channels": 32, "kernel": 3, "pool": "max", "batch_norm": False}]
+    f = rules.vanishing_gradients(hist([2.3, 2.29, 2.29, 2.28, 2.28]), {"records": records},
+                                  ctx(optimizer="sgd", activation="sigmoid", model_type="cnn", conv_blocks=blocks))
+    assert f.fixes[0].overrides == {"model.init.weight": "auto",
+                                    "model.blocks": [{**b, "batch_norm": True} for b in blocks]}
+    # A recurrent net or a transformer has no batch norm to add; a CNN whose blocks have it (their
+    # default) has none either: rewriting the blocks would only rebuild them afresh.
+    assert rules._bn_fix(ctx(model_type="transformer"), "x") == []
+    on = [{**b, "batch_norm": True} for b in blocks]
+    assert rules._bn_fix(ctx(model_type="cnn", conv_blocks=on), "x") == []
 
 
 def test_a_signal_that_fades_layer_by_layer_is_vanishing_even_with_even_gradients():
@@ -480,6 +494,24 @@ def test_class_imbalance_fires_only_when_accuracy_sits_at_majority():
     assert rules.class_imbalance(stuck, {}, c).code == "class_imbalance"
     learning = hist([0.3, 0.2, 0.1, 0.05], val_acc=[0.95, 0.97, 0.98, 0.99])
     assert rules.class_imbalance(learning, {}, c) is None
+
+
+def test_a_small_class_answered_wrong_behind_a_high_accuracy_is_class_imbalance():
+    # The GRU with 3% of its rows in class 2 (seventh held-out set): accuracy 0.92-0.95, balanced 0.64-0.81.
+    c = ctx(n_classes=3, class_shares=[0.5, 0.47, 0.03])
+    h = hist([0.3, 0.23, 0.19, 0.2], val_acc=[0.93, 0.953, 0.918, 0.941])
+    for row, b in zip(h, [0.8, 0.70, 0.70, 0.643]):
+        row["val_balanced_accuracy"] = b
+    f = rules.class_imbalance(h, {}, c)
+    assert (f.code, f.epoch) == ("class_imbalance", 2) and f.fixes[0].overrides == {"data.imbalance": "class_weights"}
+    assert f.evidence["val_balanced_accuracy_last_3"] == [0.7, 0.7, 0.643] and "balanced accuracy" in f.explanation
+    # Every class recalled well (a gap under 0.2 on one of the epochs), classes close to even, or
+    # already rebalanced: nothing.
+    h[2]["val_balanced_accuracy"] = 0.75
+    assert rules.class_imbalance(h, {}, c) is None
+    h[2]["val_balanced_accuracy"] = 0.70
+    assert rules.class_imbalance(h, {}, ctx(n_classes=3, class_shares=[0.4, 0.35, 0.25])) is None
+    assert rules.class_imbalance(h, {}, ctx(n_classes=3, class_shares=[0.5, 0.47, 0.03], imbalance="oversample")) is None
 
 
 def test_a_stretch_that_blew_up_leaves_no_state_worth_rolling_back_to():
@@ -902,6 +934,28 @@ def test_a_recurrent_net_whose_first_step_reads_no_recurrent_gradient_is_named_a
     assert rules.vanishing_gradients(hist([0.91, 0.41, 0.32]), {"records": [gru(1.8e-4, 4)]}, rnn) is None
 
 
+def test_a_recurrent_net_whose_gate_biases_pin_the_gates_shut_gets_zero_biases():
+    # An LSTM with orthogonal weights and every bias at -3 (seventh held-out set): 2.3e-5 at the
+    # first check. A new weight init leaves the biases where they are: the fix is the biases.
+    lstm = dict(model_type="rnn", cell="lstm", n_classes=3, class_shares=[1 / 3] * 3, init_weight="orthogonal",
+                steps=60)
+    first = {"records": [{**rec(1), "grad_norms": {"rnn.weight_ih_l0": 0.1, "rnn.weight_hh_l0": 2.3e-6}}]}
+    f = rules._born_vanished(first["records"], ctx(init_bias_value=-3.0, **lstm))
+    assert f.fixes[0].overrides == {"model.init.bias": "zeros"} and "sigmoid(-3) = 0.05" in f.explanation
+    # With the standard weight init too: the biases alone pin the gates.
+    f = rules._born_vanished(first["records"], ctx(init_bias_value=-3.0, **{**lstm, "init_weight": "auto"}))
+    assert f.fixes[0].overrides == {"model.init.bias": "zeros"}
+    # Biases near 0 and the standard init: nothing at birth; an MLP's biases are not gates.
+    assert rules._born_vanished(first["records"], ctx(init_bias_value=0.5, **{**lstm, "init_weight": "auto"})) is None
+    assert rules._gates_shut(ctx(init_bias_value=-3.0, **{**lstm, "model_type": "mlp"})) is None
+    # Once the repair set the biases to zeros, the rules see it: no second call on the biases.
+    from trainwell.doctor.live import _update_context
+
+    after = ctx(init_bias_value=-3.0, **lstm)
+    _update_context(after, {"model.init.bias": "zeros"})
+    assert after.init_bias_value == 0.0 and rules._gates_shut(after) is None
+
+
 def test_a_recurrent_net_born_with_a_gain_far_above_one_is_named_at_once():
     rnn = ctx(task="regression", loss="mse", model_type="rnn", lr=3e-3, init_weight="normal", steps=24)
     first = {**rec(1), "step": 1, "loss": 6.16, "grad_norm": 13.7}
@@ -1021,6 +1075,92 @@ def test_a_missing_value_code_that_covers_a_quarter_of_the_cells_is_a_real_value
     assert rules.bad_input_data([], {}, ctx(coded_cells={"a": 113, "b": 113, "c": 113, "d": 114}, **sentinel)) is None
 
 
+def test_clipping_that_flattens_most_cells_is_bad_input_data():
+    # A z-score limit of 0.05 on diabetes: 96% of the 10 columns' cells clipped.
+    diabetes = dict(task="regression", loss="mse", n_classes=None, class_shares=None, n_train=265, numeric_columns=10,
+                    clip_outliers="zscore", clip_outliers_factor=0.05)
+    f = rules.bad_input_data([], {}, ctx(clipped_cells=2544, **diabetes))
+    assert (f.code, f.epoch) == ("bad_input_data", 0) and f.evidence["clipped_share"] == pytest.approx(0.96)
+    assert f.fixes[0].overrides == {"data.clean.clip_factor": 3.0}
+    # Tukey's fences at their default clip what outliers there are; no clipping, no finding.
+    assert rules.bad_input_data([], {}, ctx(clipped_cells=20, **diabetes)) is None
+    f = rules.bad_input_data([], {}, ctx(clipped_cells=1000, **{**diabetes, "clip_outliers": "iqr",
+                                                                "clip_outliers_factor": 0.5}))
+    assert f.fixes[0].overrides == {"data.clean.clip_factor": 1.5} and f.evidence["clip_factor"] == 0.5
+    # At the usual limit already (0/1 flags with few ones have an IQR of 0): no clipping at all.
+    f = rules.bad_input_data([], {}, ctx(clipped_cells=1000, **{**diabetes, "clip_outliers": "iqr",
+                                                                "clip_outliers_factor": 0.0}))
+    assert f.fixes[0].overrides == {"data.clean.clip_outliers": "none"} and f.evidence["clip_factor"] == 1.5
+    assert rules.bad_input_data([], {}, ctx(clipped_cells=2544, **{**diabetes, "clip_outliers": "none"})) is None
+
+
+def test_early_stopping_set_against_its_monitor_is_named_before_training():
+    f = rules.monitor_backwards([], {}, ctx(es_monitor="val_accuracy", es_mode="min"))
+    assert (f.code, f.epoch) == ("underfitting", 0) and f.evidence["expected_mode"] == "max"
+    assert f.fixes[0].overrides == {"training.early_stopping.mode": "auto"} and "worst epoch" in f.explanation
+    assert rules.monitor_backwards([], {}, ctx(es_monitor="val_loss", es_mode="max")).evidence["expected_mode"] == "min"
+    for fine in (dict(es_monitor="val_accuracy", es_mode="max"), dict(es_monitor="val_accuracy", es_mode="auto"),
+                 dict(es_monitor="val_mae", es_mode="min"), dict(es_monitor="val_r2", es_mode="max"),
+                 dict(es_monitor="val_accuracy", es_mode="min", early_stopping=False)):
+        assert rules.monitor_backwards([], {}, ctx(**fine)) is None, fine
+    assert rules.monitor_backwards in rules.PRE_TRAINING
+
+
+def test_adam_betas_outside_its_convergence_condition_are_a_rate_too_high():
+    f = rules.adam_betas_off([], {}, ctx(optimizer="adam", betas=(0.999, 0.5)))
+    assert (f.code, f.epoch) == ("lr_too_high", 0) and f.fixes[0].overrides == {"optimizer.betas": [0.9, 0.999]}
+    assert "swapped" in f.explanation
+    assert rules.adam_betas_off([], {}, ctx(optimizer="nadam", betas=(0.9, 0.5))).fixes[0].overrides == \
+        {"optimizer.betas": [0.9, 0.999]}
+    # The usual settings, a GAN's beta1 of 0.5, a transformer's 0.98, and optimizers without betas.
+    for fine in ((0.9, 0.999), (0.5, 0.999), (0.9, 0.98), (0.9, 0.9), (0.0, 0.99)):
+        assert rules.adam_betas_off([], {}, ctx(optimizer="adamw", betas=fine)) is None, fine
+    assert rules.adam_betas_off([], {}, ctx(optimizer="sgd", betas=(0.999, 0.5))) is None
+
+
+def test_a_forecast_that_leaves_out_its_target_is_named_where_persistence_shows_its_past_matters():
+    seen = {"target": "load", "inputs": ["temperature"], "persistence_r2": 0.61}
+    f = rules.target_history_unseen([], {}, ctx(task="regression", loss="mse", unseen_target=seen))
+    assert (f.code, f.epoch) == ("underfitting", 0)
+    assert f.fixes[0].overrides == {"data.series.value_columns": ["temperature", "load"]}
+    # A target whose last value says little of the next (persistence r2 0.2), or none left out: nothing.
+    assert rules.target_history_unseen([], {}, ctx(unseen_target={**seen, "persistence_r2": 0.2})) is None
+    assert rules.target_history_unseen([], {}, ctx()) is None
+    assert rules.target_history_unseen in rules.PRE_TRAINING
+
+
+def test_a_parameter_group_far_above_its_optimizers_range_is_brought_back_alone():
+    groups = [{"prefix": ["body"], "lr": 1e-4}, {"prefix": ["head"], "lr": 30.0}]
+    f = rules.group_rate_off([], {}, ctx(optimizer="adam", lr=1e-3, param_groups=groups))
+    assert (f.code, f.epoch) == ("lr_too_high", 0)
+    assert f.fixes[0].overrides == {"optimizer.param_groups": [groups[0], {"prefix": ["head"], "lr": 0.01}]}
+    # A head at 3x the base rate, or a backbone at a tenth of it: the usual uses.
+    assert rules.group_rate_off([], {}, ctx(optimizer="adam", lr=1e-3, param_groups=[{"prefix": ["head"], "lr": 3e-3}])) is None
+    assert rules.group_rate_off([], {}, ctx(optimizer="sgd", lr=0.1, param_groups=[{"prefix": ["head"], "lr": 5.0}])) is None
+
+
+def test_a_regression_target_coded_with_a_far_repeated_number_is_bad_input_data():
+    from trainwell.doctor.context import target_code
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(25, 347, 342).astype(float)
+    y[rng.choice(342, 16, replace=False)] = -999
+    found = target_code(y, "target")
+    assert found["code"] == -999 and found["share"] == pytest.approx(16 / 342, abs=1e-4)
+    f = rules.bad_input_data([], {}, ctx(task="regression", loss="mse", target_extreme=found))
+    assert (f.code, f.severity) == ("bad_input_data", "warning")
+    assert f.fixes[0].overrides == {"data.clean.target_missing_codes": [-999.0]}
+    # A cap at the top of the real values (many rows at 5.00001, next to 4.9...), a heavy tail
+    # without repeats, and the clean target: no code.
+    capped = np.r_[rng.uniform(0.5, 4.99, 950), np.full(50, 5.00001)]
+    assert target_code(capped, "price") is None
+    # A long tail of rounded values, repeats included, past which real values go on.
+    tail = np.r_[rng.integers(20, 60, 300), [111, 118, 137, 228, 228, 321]].astype(float)
+    assert target_code(tail, "visits") is None
+    assert target_code(np.r_[tail, [-999.0] * 8], "visits")["code"] == -999
+    assert target_code(np.delete(y, np.where(y == -999)), "target") is None
+
+
 def test_a_transformer_far_too_narrow_is_widened_first():
     # d_model 2, one head, on the 3-class sequences: at chance (0.35 against 0.88 at d_model 16).
     stuck = hist([1.13, 1.11, 1.10, 1.10, 1.099, 1.099, 1.1, 1.099, 1.099, 1.1, 1.099],
@@ -1073,6 +1213,52 @@ def test_a_first_step_that_threw_the_weights_is_a_rate_too_high_when_a_line_does
     # A noiseless target: the yardstick's loss rounds to 0, and the finding still reads.
     f = rules.lr_too_high(hist(losses), records, ctx(linear=ridge(1.0), **lstm))
     assert f.code == "lr_too_high" and "far above" in f.explanation
+
+
+def test_first_steps_that_flattened_a_classifier_to_chance_are_a_rate_too_high_with_warmup_for_a_transformer():
+    # The three-layer transformer at Adam 0.1 without warmup (sixth held-out set): 22% of the
+    # weights' size at step 1, then epochs 2 and 3 at ln 3 within 1%, the accuracy 0.43 and 0.39.
+    losses = [1.3213, 1.1007, 1.0916]
+    records = {"records": [{**rec(1, ratio=0.224), "step": 1}, rec(2, ratio=9e-3), rec(3, ratio=1e-2)]}
+    tf = dict(optimizer="adam", lr=0.1, model_type="transformer", n_classes=3, class_shares=[1 / 3] * 3,
+              init_weight="auto")
+    f = rules.lr_too_high(hist(losses, acc=[0.40, 0.43, 0.39]), records, ctx(**tf))
+    assert (f.code, f.severity, f.epoch) == ("lr_too_high", "warning", 1)
+    assert f.evidence["train_loss_at_chance"] == [1.1007, 1.0916] and "ignores its input" in f.explanation
+    # Warmup first for a transformer trained without it, with a cosine decay where the rate was
+    # constant; the plain cut next.
+    assert f.fixes[0].overrides == {"optimizer.lr": 0.01, "schedule.warmup_epochs": 2, "schedule.name": "cosine"}
+    assert set(f.fixes[1].overrides) == {"optimizer.lr"}
+    # An MLP, or a transformer that has its warmup: the cut alone.
+    f = rules.lr_too_high(hist(losses), records, ctx(**{**tf, "model_type": "mlp"}))
+    assert [set(x.overrides) for x in f.fixes] == [{"optimizer.lr"}]
+    f = rules.lr_too_high(hist(losses), records, ctx(**tf, warmup_epochs=1))
+    assert [set(x.overrides) for x in f.fixes] == [{"optimizer.lr"}]
+    # First steps of a usual size, one epoch at chance, or a loss 5% under it: nothing.
+    usual = {"records": [{**rec(1, ratio=0.02), "step": 1}] + records["records"][1:]}
+    assert rules.lr_too_high(hist(losses), usual, ctx(**tf)) is None
+    assert rules.lr_too_high(hist([1.3213, 1.1007, 0.95]), records, ctx(**tf)) is None
+    assert rules.lr_too_high(hist([1.3213, 1.04, 1.03]), records, ctx(**tf)) is None
+    # Regression has no chance level to sit at.
+    assert rules.lr_too_high(hist(losses), records, ctx(**{**tf, "task": "regression", "loss": "mse",
+                                                          "n_classes": None, "class_shares": None})) is None
+
+
+def test_a_loss_knocked_back_up_from_far_below_the_limit_is_not_underfitting():
+    # A healthy LSTM (seventh held-out set): 0.24 at epoch 14, a jump to 0.52 at epoch 16, where
+    # the last 5 epochs read as a stall at 47% of chance; no line does better on these sequences.
+    train = [1.095, 1.080, 1.043, 0.970, 0.913, 0.879, 0.858, 0.816, 0.691, 0.656, 0.505, 0.385, 0.347, 0.245,
+             0.310, 0.521]
+    val = [1.097, 1.089, 1.022, 0.953, 0.972, 0.946, 0.925, 0.764, 0.601, 0.569, 0.437, 0.364, 0.338, 0.329,
+           0.480, 0.477]
+    lstm = dict(model_type="rnn", cell="lstm", n_classes=3, class_shares=[1 / 3] * 3,
+                linear=lambda: {"model": "logistic regression", "val_loss": 1.279, "chance_loss": 1.099})
+    records = {"records": [rec(e, ratio=3e-3) for e in range(1, 17)]}
+    assert rules.underfitting(hist(train, val), records, ctx(**lstm)) is None
+    # The same last epochs without the low point before them: a stall.
+    stalled = train[:10] + [0.505, 0.52, 0.51, 0.515, 0.52, 0.521]
+    stalled_val = val[:10] + [0.47, 0.48, 0.47, 0.475, 0.48, 0.477]
+    assert rules.underfitting(hist(stalled, stalled_val), records, ctx(**lstm)).code == "underfitting"
 
 
 def test_underfitting_is_measured_against_a_linear_model_on_the_same_rows():

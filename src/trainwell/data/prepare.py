@@ -240,6 +240,27 @@ def _clean_files(cfg, files: dict, target: str, kinds: dict, report: dict) -> di
     return out
 
 
+def _drop_coded_targets(cleaned: pd.DataFrame, files: dict, target: str, clean, report: dict):
+    """A regression target holding one of data.clean.target_missing_codes has no value on that row:
+    the row goes, as one with an empty target does (drop_missing_target). A key of its own, not
+    missing_codes: a code for the features (0 for a blank sensor) can be a real target value (0 sales)."""
+    from .transforms import _as_missing
+
+    def drop(frame, role):
+        coded = np.isnan(_as_missing(frame[target].to_numpy(dtype="float64"), clean.target_missing_codes)) & \
+            frame[target].notna().to_numpy()
+        n = int(coded.sum())
+        if not n:
+            return frame
+        if not clean.drop_missing_target:
+            raise UserError(f"data.clean.target_missing_codes: {n} row(s) of {role} hold one in {target!r}; turn on "
+                            f"data.clean.drop_missing_target to drop them, or remove the code")
+        report["cleaning"]["coded_target_dropped"] = report["cleaning"].get("coded_target_dropped", 0) + n
+        return frame[~coded].reset_index(drop=True)
+
+    return drop(cleaned, "data.source"), {role: drop(f, f"data.{role}") for role, f in files.items()}
+
+
 def split_frames(cfg, cleaned: pd.DataFrame, target: str, classes, frames_from_files: dict, seed: int,
                  notes: list, report: dict) -> dict[str, pd.DataFrame]:
     """Split the cleaned source (stratified for classes), add explicit val/test files, and keep
@@ -278,6 +299,11 @@ def prepare_tabular(cfg, seed: int) -> Prepared:
     task, classes, label_kind = _resolve_task(cleaned[target], kinds[target], cfg.task, target, notes)
     check_imbalance_setting(cfg.imbalance, task)
     frames_from_files = _clean_files(cfg, files, target, kinds, report)
+    if cfg.clean.target_missing_codes and task != "regression":
+        raise UserError(f"data.clean.target_missing_codes: only for a regression target; {target!r} is {task} "
+                        f"(its classes are names, not measurements); remove the key")
+    if cfg.clean.target_missing_codes:
+        cleaned, frames_from_files = _drop_coded_targets(cleaned, frames_from_files, target, cfg.clean, report)
     report.update(task=task, task_inferred=cfg.task == "auto", target=target)
 
     frames = split_frames(cfg, cleaned, target, classes, frames_from_files, seed, notes, report)

@@ -100,6 +100,28 @@ def _parse_time(raw: pd.Series) -> tuple[pd.Series, str]:
     return raw.astype(str), "text"  # sorted as text: ISO-like stamps still sort right
 
 
+def _unordered_time(frame: pd.DataFrame, skip: list[str]) -> dict | None:
+    """Without a time column the rows are the series in file order. A column of dates (not one of
+    the series' values) whose dates go back in time says the file is not in that order: windows
+    would string together unrelated moments. The first such column, with how often it goes back."""
+    for col in frame.columns:
+        if col in skip or pd.api.types.is_numeric_dtype(frame[col]):
+            continue
+        try:
+            times, kind = _parse_time(frame[col])
+        except (ValueError, TypeError, OverflowError):  # mixed time zones, odd text: not a clue either way
+            continue
+        if kind != "datetime":
+            continue
+        t = times.dropna().to_numpy()
+        back = int((t[1:] < t[:-1]).sum())
+        # A clock put back once a year (local time), or a date column that is not the series' own
+        # (a last-service date), goes back now and then; a shuffled file on every other row.
+        if back >= max(3, 0.05 * len(t)):
+            return {"column": str(col), "steps_back": back, "rows": int(len(t))}
+    return None
+
+
 def _order(frame: pd.DataFrame, time_col: str | None, kind: str | None, where: str,
            notes: list | None) -> tuple[pd.DataFrame, pd.Series, str | None]:
     """Rows sorted by time (stable); rows without a time are dropped. Returns (frame, ids, time kind)."""
@@ -211,6 +233,11 @@ def prepare_timeseries(cfg, seed: int) -> Prepared:
     frame = load_table(cfg.source, "data.source")
     frame.columns = frame.columns.map(str)
     time_col, value_cols, target = _resolve_columns(cfg, frame)
+    unordered = _unordered_time(frame, value_cols + [target]) if time_col is None else None
+    if unordered:
+        notes.append(f"data.series.time_column: not set, so the rows are taken in file order, but column "
+                     f"{unordered['column']!r} holds dates that go back in time {unordered['steps_back']} time(s); "
+                     f"set data.series.time_column: {unordered['column']} to sort by it")
     frame, times, time_kind = _order(frame, time_col, None, "data.series.time_column", notes)
     columns = list(dict.fromkeys(value_cols + [target]))  # the target is coerced with the inputs
     raw, coerced = _coerce(frame, columns)
@@ -289,6 +316,7 @@ def prepare_timeseries(cfg, seed: int) -> Prepared:
         rows[name] = len(st)
 
     report = {"source": cfg.source, "kind": "timeseries", "task": "regression", "target": target,
+              **({"unordered_time": unordered} if unordered else {}),
               "window": window, "horizon": horizon, "rows_loaded": n, "rows": rows,
               "series_rows": series_rows, "missing": missing, "missing_method": s.missing,
               "coerced": coerced, "notes": notes}

@@ -40,6 +40,12 @@ def build_context(cfg, prepared, plan: dict) -> Context:
     if spec.task == "regression" and not getattr(cfg.data, "scale_target", True) and len(prepared.train.y):
         y = np.asarray(prepared.train.y, dtype=np.float64)
         target_rms = float(np.sqrt(np.nanmean(y ** 2))) if np.isfinite(y).any() else None
+    unseen_target = _unseen_target_history(prepared)
+    target_extreme = None
+    if spec.task == "regression" and spec.kind == "tabular" and prepared.train.y_raw is not None:
+        y_raw = np.asarray(prepared.train.y_raw, dtype=np.float64).reshape(len(prepared.train.y_raw), -1)
+        if y_raw.shape[1] == 1:
+            target_extreme = target_code(y_raw[:, 0], spec.target)
     extreme = (extreme_features(prepared.train.x, names, _raw_scales(prepared))
                if spec.kind == "tabular" and x.dtype.kind == "f" else [])
     return Context(
@@ -52,7 +58,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         activation=getattr(model, "activation", None), dropout=getattr(model, "dropout", 0.0),
         weight_decay=cfg.optimizer.weight_decay, has_val=prepared.val is not None, model_type=model.type,
         early_stopping=cfg.training.early_stopping.enabled, restore_best=cfg.training.early_stopping.restore_best,
-        schedule=cfg.schedule.name, huber_delta=cfg.loss.huber_delta, label_smoothing=cfg.loss.label_smoothing,
+        schedule=cfg.schedule.name, warmup_epochs=cfg.schedule.warmup_epochs, huber_delta=cfg.loss.huber_delta, label_smoothing=cfg.loss.label_smoothing,
         clip_grad_value=cfg.regularization.clip_grad_value, l1=cfg.regularization.l1,
         clip_grad_norm=cfg.regularization.clip_grad_norm,
         augment={k: v for k, v in cfg.data.augment.model_dump().items() if v},
@@ -74,10 +80,67 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         n_train=len(x), steps_per_epoch=_steps_per_epoch(cfg.training.batch_size, len(x)),
         linear=functools.partial(cached_baseline, prepared),
         eps=cfg.optimizer.eps, missing_codes=list(cfg.data.clean.missing_codes) if spec.kind == "tabular" else [],
-        target_rms=target_rms,
+        target_rms=target_rms, unseen_target=unseen_target, target_extreme=target_extreme,
+        target_missing_codes=list(cfg.data.clean.target_missing_codes), unordered_time=prepared.report.get("unordered_time"),
         conv_blocks=[b.model_dump() for b in model.blocks] if model.type == "cnn" else [],
         global_pool=bool(getattr(model, "global_pool", False)),
-        init_weight=model.init.weight.name if getattr(model, "init", None) is not None else "auto")
+        init_weight=model.init.weight.name if getattr(model, "init", None) is not None else "auto",
+        init_bias_value=model.init.bias.value
+        if getattr(model, "init", None) is not None and model.init.bias.name == "constant" else 0.0,
+        es_monitor=cfg.training.early_stopping.monitor, es_mode=cfg.training.early_stopping.mode,
+        betas=tuple(cfg.optimizer.betas), param_groups=[g.model_dump() for g in cfg.optimizer.param_groups],
+        clip_outliers_factor=cfg.data.clean.clip_factor,
+        clipped_cells=int(sum(((prepared.report.get("clipped") or {}).get("train") or {}).values())))
+
+
+def _unseen_target_history(prepared) -> dict | None:
+    """A forecast whose inputs leave out the target's own past: the target, the inputs, and the r2
+    of persistence (the last observed target value, held) on the validation windows."""
+    series = (prepared.state or {}).get("series") if isinstance(prepared.state, dict) else None
+    val, base = prepared.val, (prepared.baselines or {}).get("val")
+    if not series or series.get("target") in series.get("value_columns", []) or val is None or base is None:
+        return None
+    y = np.asarray(val.y_raw, dtype=np.float64).reshape(len(val.y_raw), -1)
+    p = np.asarray(base, dtype=np.float64).reshape(len(y), -1)
+    sst = float(np.sum((y - y.mean(axis=0)) ** 2))
+    if len(y) < 10 or sst <= 0:
+        return None
+    return {"target": series["target"], "inputs": list(series["value_columns"]),
+            "persistence_r2": 1.0 - float(np.sum((y - p) ** 2)) / sst}
+
+
+# A regression target's code for "no value" (-999, 9999) is one number repeated in a few rows, far
+# from the median and set apart from every real value. Targets run to heavy tails and caps, so the
+# test is the gap, not the distance alone: a price capped at its top value (California housing's
+# 5.00001) repeats at the edge of the real values, with neighbours close by. -999 among diabetes'
+# targets (25-346; median 129, MAD 59) sits 19 MADs out and 17 MADs from the nearest real value.
+TARGET_CODE_MADS = 10.0
+TARGET_CODE_GAP = 5.0
+
+
+def target_code(y, name: str) -> dict | None:
+    """The one value of a regression target that looks like a missing-value code, or None."""
+    y = np.asarray(y, dtype=np.float64)
+    y = y[np.isfinite(y)]
+    if len(y) < 50:
+        return None
+    med = float(np.median(y))
+    mad = float(np.median(np.abs(y - med)))
+    if mad <= 0:
+        return None
+    values, counts = np.unique(y, return_counts=True)
+    # Only the outermost value on each side: a repeated value inside a long tail, past which real
+    # values go on, is part of the tail.
+    for v, n in ((values[0], counts[0]), (values[-1], counts[-1])):
+        if abs(v - med) < TARGET_CODE_MADS * mad:
+            continue
+        share = n / len(y)
+        rest = y[y != v]
+        gap = float(np.min(np.abs(rest - v))) if len(rest) else 0.0
+        if 0.005 <= share <= 0.1 and n >= 2 and gap >= TARGET_CODE_GAP * mad:
+            return {"feature": name, "code": float(v), "share": round(float(share), 4),
+                    "mads": float(f"{abs(v - med) / mad:.3g}")}
+    return None
 
 
 def _steps_per_epoch(batch_size, rows: int) -> int | None:

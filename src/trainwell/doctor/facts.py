@@ -35,6 +35,7 @@ class Context:
     momentum: float = 0.0           # sgd: the effective step is lr / (1 - momentum)
     target_scaled: bool = True      # regression: the target is standardized while training
     schedule: str = "constant"      # schedule.name
+    warmup_epochs: float = 0.0      # schedule.warmup_epochs
     huber_delta: float = 1.0        # loss.huber_delta
     narrowest_hidden: int | None = None   # an MLP's narrowest hidden layer
     augment: dict = field(default_factory=dict)    # data.augment's active settings
@@ -64,8 +65,19 @@ class Context:
     steps_per_epoch: int | None = None   # optimizer steps an epoch (batches)
     linear: object = None           # () -> baseline.linear_baseline's dict or None, fitted on first call
     init_weight: str = "auto"       # model.init.weight's scheme
+    init_bias_value: float = 0.0    # model.init.bias's value when it is a constant (0 otherwise)
     eps: float = 1e-8               # optimizer.eps (Adam family: added to the gradient's running size)
     missing_codes: list = field(default_factory=list)   # data.clean.missing_codes already set
+    target_extreme: dict | None = None  # a regression target's far values (context.extreme_features), raw units
+    target_missing_codes: list = field(default_factory=list)   # data.clean.target_missing_codes already set
+    unordered_time: dict | None = None  # a series read in file order whose date column goes back in time
+    unseen_target: dict | None = None   # a forecast whose inputs leave out the target (context._unseen_target_history)
+    param_groups: list = field(default_factory=list)   # optimizer.param_groups, as dicts (prefix, lr)
+    es_monitor: str = "val_loss"    # training.early_stopping.monitor
+    es_mode: str = "auto"           # training.early_stopping.mode as given
+    betas: tuple = (0.9, 0.999)     # optimizer.betas (Adam family)
+    clip_outliers_factor: float = 0.0   # data.clean.clip_factor (0: the method's default)
+    clipped_cells: int = 0          # training cells data.clean.clip_outliers clipped
 
 
 def usual_top(ctx: Context) -> float:

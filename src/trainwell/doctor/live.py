@@ -25,7 +25,8 @@ PROBED = {"dying_relu", "saturated_activations", "vanishing_gradients"}
 _CONTEXT_KEYS = {"optimizer.lr": "lr", "optimizer.weight_decay": "weight_decay", "optimizer.name": "optimizer",
                  "model.dropout": "dropout", "data.imbalance": "imbalance",
                  "model.activation": "activation", "optimizer.momentum": "momentum",
-                 "schedule.name": "schedule", "loss.huber_delta": "huber_delta",
+                 "schedule.name": "schedule", "schedule.warmup_epochs": "warmup_epochs",
+                 "loss.huber_delta": "huber_delta",
                  "loss.label_smoothing": "label_smoothing",
                  "regularization.clip_grad_value": "clip_grad_value", "regularization.l1": "l1",
                  "model.cell": "cell", "model.hidden_size": "hidden_size", "model.d_model": "d_model",
@@ -42,6 +43,10 @@ def _update_context(ctx, overrides: dict) -> None:
     if "model.init.weight" in overrides:
         spec = overrides["model.init.weight"]
         ctx.init_weight = spec if isinstance(spec, str) else spec.get("name", "auto")
+    if "model.init.bias" in overrides:
+        spec = overrides["model.init.bias"]
+        constant = isinstance(spec, dict) and spec.get("name") == "constant"
+        ctx.init_bias_value = float(spec.get("value", 0.0)) if constant else 0.0
     if overrides.get("model.hidden"):
         ctx.narrowest_hidden = min(overrides["model.hidden"])
     augment = {k.rsplit(".", 1)[-1]: v for k, v in overrides.items() if k.startswith("data.augment.")}

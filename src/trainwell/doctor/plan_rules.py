@@ -14,7 +14,8 @@ from .findings import Finding, Fix
 
 def bad_input_data(history, signals, ctx: Context) -> Finding | None:
     if ctx.nonfinite_inputs <= 0:
-        return _codes_too_common(ctx) or _extreme_values(ctx)
+        return (_codes_too_common(ctx) or _clipped_away(ctx) or _out_of_time_order(ctx) or _coded_target(ctx)
+                or _extreme_values(ctx))
     return Finding(
         "bad_input_data", "error", 0, 0, {"nonfinite_cells": ctx.nonfinite_inputs, "impute": ctx.impute},
         f"The training inputs hold {ctx.nonfinite_inputs} NaN or infinite values. One of them in a batch makes "
@@ -250,3 +251,177 @@ def too_few_steps(history, signals, ctx: Context) -> Finding | None:
         f"epochs on {ctx.n_train} rows). Each step is of a usual size, but a network needs hundreds of them: "
         f"this one will stop early in its descent, however the learning rate is set.",
         [fix])
+
+
+# Clipping is for the odd outlier: a z-score limit of 3 clips 0.3% of normal values, Tukey's 1.5 IQR
+# fences 0.7%. A fifth of the training cells clipped or more is no longer outliers, it is the data
+# flattened onto two values per column (a z-score limit of 0.05 on diabetes clipped 96% of the
+# cells: r2 0.27 against 0.35 at 3; seventh held-out set).
+CLIPPED_SHARE_LIMIT = 0.2
+_CLIP_DEFAULTS = {"zscore": 3.0, "iqr": 1.5}
+
+
+def _clipped_away(ctx: Context) -> Finding | None:
+    if ctx.clip_outliers not in _CLIP_DEFAULTS or not ctx.clipped_cells or not ctx.numeric_columns:
+        return None
+    share = ctx.clipped_cells / ((ctx.coded_rows or ctx.n_train) * ctx.numeric_columns)
+    if share < CLIPPED_SHARE_LIMIT:
+        return None
+    default = _CLIP_DEFAULTS[ctx.clip_outliers]
+    factor = ctx.clip_outliers_factor or default
+    # At the usual limit or looser, the columns themselves are the cause (a 0/1 flag with under a
+    # quarter of ones has an IQR of 0, and every 1 is "out"): no clipping.
+    fix = (Fix({"data.clean.clip_factor": default}, f"the usual limit, {default:g}, clips only real outliers")
+           if factor < default else
+           Fix({"data.clean.clip_outliers": "none"}, "no clipping: at the usual limit it still flattens these "
+                                                      "columns, so their spread is not made of outliers"))
+    return Finding(
+        "bad_input_data", "warning", 0, 0,
+        {"clipped_share": round(share, 3), "clipped_cells": ctx.clipped_cells, "clip_outliers": ctx.clip_outliers,
+         "clip_factor": factor, "limit": CLIPPED_SHARE_LIMIT},
+        f"data.clean.clip_outliers {ctx.clip_outliers} with clip_factor {factor:g} clipped {share:.0%} of the numeric "
+        f"training cells. Clipping is meant for the odd outlier (the default {default:g} clips under 1% of normal "
+        f"values); this flattens most of each column onto its two bounds, and the network cannot tell those rows "
+        f"apart.",
+        [fix])
+
+
+def monitor_backwards(history, signals, ctx: Context) -> Finding | None:
+    """training.early_stopping.mode set against its monitor: "min" for a score (accuracy, f1, r2...)
+    or "max" for a loss or an error. Early stopping then counts every real improvement as a
+    setback, stops after `patience` epochs, and keeps (restores, and saves as best) the worst epoch
+    it saw: SGD on digits watching val_accuracy in mode min kept epoch 1, 0.80 against 0.95
+    (seventh held-out set). Nothing in the training curves shows it."""
+    from ..metrics import is_better_high
+
+    if not ctx.early_stopping or ctx.es_mode == "auto" or not ctx.has_val:
+        return None
+    right = "max" if is_better_high(ctx.es_monitor) else "min"
+    if ctx.es_mode == right:
+        return None
+    what = "a score, higher is better" if right == "max" else "a loss or an error, lower is better"
+    return Finding(
+        "underfitting", "warning", 0, 0, {"monitor": ctx.es_monitor, "mode": ctx.es_mode, "expected_mode": right},
+        f"training.early_stopping watches {ctx.es_monitor} ({what}) in mode {ctx.es_mode!r}: every real improvement "
+        f"counts as a setback. It stops the run once it has seen {ctx.es_monitor} improve for `patience` epochs, "
+        + ("and restores the weights of the worst epoch it saw (restore_best)." if ctx.restore_best else
+           "and the checkpoint it keeps as best is the worst epoch it saw."),
+        [Fix({"training.early_stopping.mode": "auto"}, f"mode auto reads {ctx.es_monitor} as it is meant ({right})")])
+
+
+ADAM_FAMILY = ("adam", "adamw", "nadam", "radam", "adamax")
+# Adam divides a running mean of the gradients (beta1: over ~1/(1 - beta1) steps) by the root of
+# a running mean of their squares (beta2). Kingma and Ba's convergence bound needs
+# beta1^2 < sqrt(beta2): with beta2 too short beside beta1, the divisor follows only the last few
+# gradients while the numerator remembers many, and as the gradients shrink each step grows far
+# past the rate. betas [0.999, 0.5] on digits (the two swapped) scored 0.83 against 0.96 for
+# [0.5, 0.999] (seventh held-out set); the usual settings ([0.9, 0.999], [0.9, 0.98] for
+# transformers, [0.5, 0.999] for GANs) are far inside it.
+def adam_betas_off(history, signals, ctx: Context) -> Finding | None:
+    if ctx.optimizer not in ADAM_FAMILY or len(ctx.betas) != 2:
+        return None
+    b1, b2 = ctx.betas
+    if b1 * b1 < math.sqrt(b2):
+        return None
+    swapped = b1 > b2
+    fix = [min(b1, 0.9), 0.999]
+    return Finding(
+        "lr_too_high", "warning", 0, 0, {"betas": [b1, b2], "limit": "beta1^2 < sqrt(beta2)"},
+        f"optimizer.betas is [{b1:g}, {b2:g}]: {ctx.optimizer} divides a running mean of the gradients over about "
+        f"{1 / max(1 - b1, 1e-9):.0f} steps by the root of their squares over about {1 / max(1 - b2, 1e-9):.0f}. "
+        f"With the second that short, the divisor follows only the last few gradients, and as they shrink each step "
+        f"grows far past the learning rate ({ctx.lr:g}): the weights are thrown about"
+        + (" (the two betas look swapped)" if swapped else "") + ".",
+        [Fix({"optimizer.betas": fix}, f"betas {fix}: the second moment averaged over ~{1 / (1 - fix[1]):.0f} steps, "
+                                       f"as Adam is meant to run")])
+
+
+# Persistence (tomorrow as today) explaining half the variance of the validation targets or more:
+# the target's own past is the strongest input a forecaster can have. A load forecaster given only
+# the temperature scored r2 0.45 where persistence alone reaches 0.61 and the same LSTM with load
+# among its inputs 0.95 (seventh held-out set).
+PERSISTENCE_R2 = 0.5
+
+
+def target_history_unseen(history, signals, ctx: Context) -> Finding | None:
+    """data.series.value_columns that leave out the target: the network forecasts a series it never
+    sees. Some forecasts must (the target is not known at prediction time); then persistence's
+    score says what that costs."""
+    seen = ctx.unseen_target
+    if not seen or seen["persistence_r2"] < PERSISTENCE_R2:
+        return None
+    target, inputs = seen["target"], seen["inputs"]
+    return Finding(
+        "underfitting", "warning", 0, 0,
+        {"target": target, "value_columns": inputs, "persistence_val_r2": round(seen["persistence_r2"], 4),
+         "limit": PERSISTENCE_R2},
+        f"data.series.value_columns {inputs} leave out the target {target!r}: the network forecasts {target} without "
+        f"ever seeing its past. Its past alone explains much of it: holding the last value (persistence) scores r2 "
+        f"{seen['persistence_r2']:.2f} on the validation windows. If {target} is known when forecasts are made, it "
+        f"belongs among the inputs.",
+        [Fix({"data.series.value_columns": [*inputs, target]}, f"add {target!r} to the inputs")])
+
+
+def _out_of_time_order(ctx: Context) -> Finding | None:
+    """A series with no data.series.time_column, read in file order, while a column of dates in the
+    file goes back in time: the windows string together unrelated moments, and the split is not
+    chronological. A load series saved shuffled scored r2 -0.02 that way, 0.95 sorted by its
+    timestamp (seventh held-out set)."""
+    u = ctx.unordered_time
+    if not u:
+        return None
+    return Finding(
+        "bad_input_data", "error", 0, 0, {"date_column": u["column"], "times_back_in_time": u["steps_back"],
+                                          "rows": u["rows"], "time_column": None},
+        f"data.series.time_column is not set, so the rows are read as the series in file order, but the dates in "
+        f"column {u['column']!r} go back in time {u['steps_back']} times over {u['rows']} rows: the file is not in "
+        f"time order. Each window then strings together unrelated moments, and no model can forecast from it.",
+        [Fix({"data.series.time_column": u["column"]}, f"sort the rows by {u['column']!r} (and split chronologically)")])
+
+
+# A parameter group's own rate 10x above the top of its optimizer's usual range (lint.LR_RANGE) is no
+# choice a schedule or a measure can rescue: the live repairs scale every group's rate together, so
+# the group stays that far above the others. A digits MLP at Adam 1e-3 with its head group at 30
+# (meant 3e-3) scored 0.91/0.88; its head at 1e-2, 0.96 (seventh held-out set).
+GROUP_LR_LIMIT = 10.0
+
+
+def group_rate_off(history, signals, ctx: Context) -> Finding | None:
+    top = usual_top(ctx)
+    wild = [g for g in ctx.param_groups if g.get("lr", 0) > GROUP_LR_LIMIT * top]
+    if not wild:
+        return None
+    new_lr = float(f"{min(top, 10 * ctx.lr):.2g}")
+    groups = [{**g, "lr": new_lr} if g in wild else g for g in ctx.param_groups]
+    names = ", ".join(f"{g['prefix']} at {g['lr']:g}" for g in wild)
+    return Finding(
+        "lr_too_high", "warning", 0, 0,
+        {"groups": [{"prefix": g["prefix"], "lr": g["lr"]} for g in wild], "lr": ctx.lr, "usual_top": top,
+         "limit": f"{GROUP_LR_LIMIT:g}x the usual top"},
+        f"optimizer.param_groups gives {names}: over {GROUP_LR_LIMIT:g}x the top of the usual range for "
+        f"{ctx.optimizer} ({top:g}), where the rest of the network learns at {ctx.lr:g}. Steps that large throw those "
+        f"weights about at every update; a repair of the learning rate would scale every group together and leave "
+        f"that one as far above the others.",
+        [Fix({"optimizer.param_groups": groups}, f"{new_lr:g} for that group: at most 10x the base rate, within "
+                                                 f"the usual range")])
+
+
+def _coded_target(ctx: Context) -> Finding | None:
+    """A regression target with one number repeated far from the rest (context.target_code): a code
+    for "no value" stored in the target. The network is trained to predict it,
+    and the loss, dominated by those rows, pulls every prediction towards it (-999 in 4% of
+    diabetes' targets, 25-346 otherwise: r2 -1.9 on clean test rows, against 0.46 without those
+    rows; seventh held-out set)."""
+    far = ctx.target_extreme
+    if not far or "code" not in far:
+        return None
+    code = far["code"]
+    codes = [*ctx.target_missing_codes, code]
+    return Finding(
+        "bad_input_data", "warning", 0, 0, {"target": far["feature"], "code": code, "share": far["share"],
+                                          "mads": far["mads"], "limit_mads": 10, "limit_gap_mads": 5},
+        f"The target {far['feature']!r} holds {code:g} in {far['share']:.1%} of the training rows, up to "
+        f"{far['mads']:.3g} median absolute deviations from the rest: a code for a missing value, stored as a number. "
+        f"The network is trained to predict it, and those rows dominate the loss.",
+        [Fix({"data.clean.target_missing_codes": codes}, f"drop the rows whose target is {code:g}, as rows with an "
+                                                          f"empty target are")])
