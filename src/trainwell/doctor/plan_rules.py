@@ -376,7 +376,8 @@ def _out_of_time_order(ctx: Context) -> Finding | None:
         f"data.series.time_column is not set, so the rows are read as the series in file order, but the dates in "
         f"column {u['column']!r} go back in time {u['steps_back']} times over {u['rows']} rows: the file is not in "
         f"time order. Each window then strings together unrelated moments, and no model can forecast from it.",
-        [Fix({"data.series.time_column": u["column"]}, f"sort the rows by {u['column']!r} (and split chronologically)")])
+        [Fix({"data.series.time_column": u["column"]},
+             f"sort the rows by {u['column']!r} (and split chronologically)")])
 
 
 # A parameter group's own rate 10x above the top of its optimizer's usual range (lint.LR_RANGE) is no

@@ -18,8 +18,8 @@ from ..errors import UserError
 LIVE_KEYS = {"optimizer.lr", "optimizer.weight_decay", "optimizer.name", "optimizer.momentum",
              "optimizer.eps", "regularization.l1", "regularization.clip_grad_norm", "regularization.clip_grad_value",
              "model.dropout", "schedule.name", "schedule.factor", "schedule.patience", "schedule.gamma",
-             "schedule.step_size", "schedule.warmup_epochs", "schedule.milestones", "data.imbalance", "loss.huber_delta",
-             "loss.label_smoothing", "data.augment.rotation", "data.augment.translate", "data.augment.noise",
+             "schedule.step_size", "schedule.warmup_epochs", "schedule.milestones", "data.imbalance",
+             "loss.huber_delta", "loss.label_smoothing", "data.augment.rotation", "data.augment.translate", "data.augment.noise",
              "training.early_stopping.enabled", "training.early_stopping.restore_best"}
 # Network changes a rebuild can make (with doctor.allow_architecture_changes).
 ARCH_KEYS = {"model.activation", "model.init.weight", "model.init.bias", "model.batch_norm", "model.hidden",
