@@ -676,8 +676,7 @@ def lr_too_high(history, signals, ctx: Context) -> Finding | None:
     # 2.7 at Adam 1e-2, whose saturated units are the finding; the GRU at Adam 1.0 went 5.7, 6.8,
     # 5.9, 4.0).
     # (ln K above label smoothing's floor, as chance: see examine)
-    start = max(chance, math.log(len(ctx.class_shares)) - loss_shift(ctx)) if chance is not None and ctx.class_shares \
-        else chance
+    start = _start_level(ctx, chance) if chance is not None else None
     descending = all(b < 0.9 * a for a, b in zip(recent, recent[1:]))
     well_above = chance is not None and min(recent) > 2 * start and moving and not sound and not descending \
         and not creeping
