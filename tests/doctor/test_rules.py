@@ -236,6 +236,27 @@ def test_stuck_at_chance_sizes_a_raise_from_the_step_and_cuts_at_the_top_of_the_
     assert rules.stuck_at_chance(stuck, tiny, ctx(lr=1e-6)).severity == "info"
 
 
+def test_a_table_at_chance_where_a_line_finds_nothing_either_gets_no_rate_repair():
+    # breast_cancer rows joined to their neighbours' labels (seventh held-out set): steps of a
+    # usual size, a rate in range, and a logistic regression no better than the class shares
+    c = 0.6635
+    stuck = hist([0.679, 0.670, 0.664, 0.6639], acc=[0.615, 0.61, 0.607, 0.607])
+    checks = {"records": [rec(e, ratio=1.2e-3) for e in range(1, 4)]}
+    binary = dict(task="binary", n_classes=2, class_shares=[0.379, 0.621])
+    nothing = lambda: {"model": "logistic regression", "val_loss": 0.6987, "chance_loss": c,  # noqa: E731
+                       "val_accuracy": 0.589, "majority_share": 0.621}
+    found = lambda: {"model": "logistic regression", "val_loss": 0.09, "chance_loss": c,  # noqa: E731
+                     "val_accuracy": 0.97, "majority_share": 0.621}
+    f = rules.stuck_at_chance(stuck, checks, ctx(linear=nothing, **binary))
+    assert f.code == "stuck_at_chance" and f.severity == "error" and f.fixes == []
+    # where the line learns, the training is at fault: the rate is tried both ways
+    f = rules.stuck_at_chance(stuck, checks, ctx(linear=found, **binary))
+    assert [x.overrides["optimizer.lr"] for x in f.fixes] == [pytest.approx(1e-4), pytest.approx(1e-2)]
+    # sequences: no linear map of the steps tells their classes apart, so a blank line proves nothing
+    f = rules.stuck_at_chance(stuck, checks, ctx(linear=nothing, data_kind="sequence", **binary))
+    assert len(f.fixes) == 2
+
+
 def test_a_training_loss_knocked_back_up_is_no_underfitting():
     val = [1.05, 1.0, 0.98, 0.99, 1.0, 0.8, 0.84, 0.62, 1.0, 0.94, 0.62, 0.62, 0.74]
     knocked = hist([1.1, 1.06, 0.97, 0.99, 0.93, 0.84, 0.74, 0.61, 0.89, 1.08, 0.76, 0.69, 0.72], val)
@@ -436,6 +457,21 @@ def test_vanishing_gradients():
     assert rules._bn_fix(ctx(model_type="transformer"), "x") == []
     on = [{**b, "batch_norm": True} for b in blocks]
     assert rules._bn_fix(ctx(model_type="cnn", conv_blocks=on), "x") == []
+
+
+def test_vanishing_gradients_in_a_transformer_never_offers_the_init_it_has_and_widens_a_narrow_one():
+    records = [rec(e, norms={"embed": 1e-7, "encoder.0": 1e-4, "head": 1e-1}) for e in range(1, 6)]
+    stalled = hist([1.12, 1.11, 1.11, 1.11, 1.11])
+    tf = dict(model_type="transformer", activation="gelu", optimizer="adamw", n_classes=3, class_shares=[1 / 3] * 3)
+    # the init in use is already the auto one and a transformer gets no batch norm: nothing to rebuild with
+    f = rules.vanishing_gradients(stalled, {"records": records}, ctx(d_model=64, heads=1, **tf))
+    assert f is not None and {"model.init.weight": "auto"} not in [x.overrides for x in f.fixes]
+    # tokens 2 numbers wide: widened first
+    f = rules.vanishing_gradients(stalled, {"records": records}, ctx(d_model=2, heads=1, **tf))
+    assert f.fixes[0].overrides == {"model.d_model": 32, "model.ff": 64}
+    # a chosen init is still replaced by the auto one
+    f = rules.vanishing_gradients(stalled, {"records": records}, ctx(d_model=64, heads=1, init_weight="normal", **tf))
+    assert f.fixes[0].overrides == {"model.init.weight": "auto"}
 
 
 def test_a_signal_that_fades_layer_by_layer_is_vanishing_even_with_even_gradients():

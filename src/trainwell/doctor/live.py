@@ -189,10 +189,12 @@ class Doctor(Callback):
     def _pick_fix(self, finding: Finding):
         from .repair import can_apply
 
+        changes = getattr(self.apply_fix, "changes", None)
         usable = [fix for fix in finding.fixes
                   if (self.allow_architecture or not fix.architecture)
                   # anything else needs a new run (e.g. more epochs): a rollback would only lose time
-                  and can_apply(fix.overrides, self.allow_architecture)]
+                  and can_apply(fix.overrides, self.allow_architecture)
+                  and (changes is None or changes(fix.overrides))]
         # The same problem back after a fix: escalate to the next kind of fix instead of repeating one
         # that did not hold (a second lr change is still fine when it is the only kind on offer).
         tried = [set(r["overrides"]) for r in self.repairs if r["code"] == finding.code]

@@ -112,6 +112,19 @@ def make_fixer(cfg_holder: dict, rebuild_loss, log, rebuild_model=None, rebuild_
         cfg_holder["cfg"] = cfg
         return True
 
+    def changes(overrides: dict) -> bool:
+        """Whether the fix would change the run's config: one that asks for what is already in use
+        (the init the network has) would roll back and rebuild for nothing."""
+        from ..config import load_config
+
+        if any(k.startswith("training.early_stopping.") for k in overrides):
+            return True  # an action (stop at the best epoch now) more than a setting
+        try:
+            return load_config(initial_cfg, {**memory["applied"], **overrides}) != cfg_holder["cfg"]
+        except UserError:  # apply says why it cannot
+            return True
+
+    apply.changes = changes
     return apply
 
 
