@@ -35,7 +35,7 @@ For the third held-out set (heldout3.yaml):
   digits_clean300.csv  the other 300 rows, labels untouched (the test file)     -> overfitting
   diabetes_units.csv   diabetes with its features in wildly different units (x1e-3 .. x1e5) -> unscaled_features
 
-heldout5(), heldout6() and heldout7() list their own files in their docstrings; heldout6's are
+heldout5(), heldout6(), heldout7() and heldout8() list their own files in their docstrings; heldout6's are
 synthetic, drawn with numpy from fixed seeds.
 """
 
@@ -56,7 +56,9 @@ FILES = ["iris_x1e4.csv", "diabetes_x1e4.csv", "wine_nan.csv", "iris_nan.csv", "
          "h5_bc_noisy30.csv", "h5_bc_clean120.csv", "h6_imb50.csv", "h6_zero_inflated.csv", "h6_reg_noisy250.csv",
          "h6_reg_clean200.csv", "h7_series_shuffled.csv", "h7_bc_offbyone449.csv", "h7_bc_aligned449.csv",
          "h7_bc_test120.csv", "h7_diabetes_tgt_m999.csv", "h7_diabetes_tgt_clean.csv", "h7_diabetes_test100.csv",
-         "h7_seq_noisy630.npz", "h7_seq_clean270.npz", "h7_seq_imb.npz"]
+         "h7_seq_noisy630.npz", "h7_seq_clean270.npz", "h7_seq_imb.npz",
+         "h8_digits_sorted_train.npz", "h8_digits_val300.npz", "h8_digits_test300.npz", "h8_stores_codes.csv",
+         "h8_stores_names.csv", "h8_seq_units.npz", "h8_digits5_imb.csv", "h8_seq_transposed.npz", "h8_wine_wide.csv"]
 
 
 def _frame(bunch) -> pd.DataFrame:
@@ -120,6 +122,7 @@ def main() -> None:
     heldout5()
     heldout6()
     heldout7()
+    heldout8()
 
 
 def heldout() -> None:
@@ -326,6 +329,74 @@ def heldout7() -> None:
     keep = np.r_[np.flatnonzero(py != 2), np.flatnonzero(py == 2)[:12]]
     keep = np.sort(keep)
     np.savez(HERE / "h7_seq_imb.npz", x=px[keep], y=py[keep])
+
+
+def heldout8() -> None:
+    """For the eighth held-out set (heldout8.yaml); numpy seed 88 (pandas random_state 88).
+
+    h8_digits_sorted_train.npz  1197 digits images (8x8, pixels 0..16) sorted by label (an export ordered
+                                by class), with
+    h8_digits_val300.npz and    300 validation and
+    h8_digits_test300.npz       300 test images in random order: given as data.val and data.test, the
+                                training file is not split (so not shuffled by the split); with
+                                training.shuffle false every epoch runs the zeros first, the nines last -> bad_input_data
+    h8_stores_codes.csv         2000 synthetic sales rows: store (an ID, 40 stores, each with its own
+                                effect on the label) written as integer codes 101..140, four ordinary
+                                numeric features; the label is drawn from a logistic model, and
+    h8_stores_names.csv         the same rows with the store written as text (S101 ...), so it is
+                                one-hot encoded                                    -> bad_input_data
+    h8_seq_units.npz            examples/data/sequences.npz with channel 0 in thousandths (x1000,
+                                e.g. millivolts for volts) and channel 1 offset by +500  -> unscaled_features
+    h8_digits5_imb.csv          "is it a 5?" on four pixel columns, 50 fives against 1615 others (3%):
+                                a logistic regression scores balanced accuracy 0.50 unweighted,
+                                0.79 with class weights                              -> class_imbalance
+    h8_seq_transposed.npz       examples/data/sequences.npz saved as (N, channels, steps) = (900, 2, 60)
+                                instead of (N, steps, channels): an RNN reads 2 "steps" of 60 features -> bad_input_data
+    h8_wine_wide.csv            wine's 13 measurements joined with 400 columns of an unrelated sensor table
+                                (standard normal noise, sensor_000 ..), 178 rows      -> overfitting
+    """
+    rng = np.random.default_rng(88)
+    digits = _frame(datasets.load_digits()).sample(frac=1.0, random_state=88).reset_index(drop=True)
+
+    def images(frame: pd.DataFrame, file: str) -> None:
+        x = frame.drop(columns="target").to_numpy(np.float32).reshape(-1, 8, 8)
+        np.savez(HERE / file, x=x, y=frame["target"].to_numpy())
+
+    images(digits.iloc[:300], "h8_digits_test300.npz")
+    images(digits.iloc[300:600], "h8_digits_val300.npz")
+    images(digits.iloc[600:].sort_values("target", kind="stable"), "h8_digits_sorted_train.npz")
+
+    n, n_stores = 2000, 40
+    store = rng.integers(0, n_stores, n)
+    effect = rng.normal(0.0, 1.6, n_stores)
+    z = rng.normal(size=(n, 4))
+    logit = effect[store] + 0.9 * z[:, 0] - 0.7 * z[:, 1] + 0.5 * z[:, 2] * z[:, 3]
+    y = (rng.random(n) < 1 / (1 + np.exp(-2.0 * logit))).astype(int)
+    frame = pd.DataFrame({"store": store + 101, "price": (20 + 5 * z[:, 0]).round(2),
+                          "discount": (0.2 + 0.08 * z[:, 1]).round(3), "footfall": (300 + 80 * z[:, 2]).round(0),
+                          "rating": (3.5 + 0.6 * z[:, 3]).round(2), "target": y})
+    frame.to_csv(HERE / "h8_stores_codes.csv", index=False)
+    frame.assign(store="S" + frame["store"].astype(str)).to_csv(HERE / "h8_stores_names.csv", index=False)
+
+    with np.load(Path(__file__).resolve().parents[2] / "examples" / "data" / "sequences.npz") as seq:
+        x, ys = seq["x"].astype(np.float64), seq["y"]
+    x[:, :, 0] *= 1000.0
+    x[:, :, 1] += 500.0
+    np.savez(HERE / "h8_seq_units.npz", x=x.astype(np.float32), y=ys)
+
+    d5 = _frame(datasets.load_digits())
+    d5["target"] = (d5["target"] == 5).astype(int)
+    fives = d5[d5.target == 1].sample(n=50, random_state=88)
+    keep = [d5.columns[i] for i in (13, 21, 29, 37)] + ["target"]
+    pd.concat([d5[d5.target == 0], fives])[keep].sample(frac=1.0, random_state=0) \
+        .reset_index(drop=True).to_csv(HERE / "h8_digits5_imb.csv", index=False)
+
+    with np.load(Path(__file__).resolve().parents[2] / "examples" / "data" / "sequences.npz") as seq:
+        np.savez(HERE / "h8_seq_transposed.npz", x=np.ascontiguousarray(seq["x"].transpose(0, 2, 1)), y=seq["y"])
+
+    wine = _frame(datasets.load_wine())
+    noise = pd.DataFrame(rng.normal(size=(len(wine), 400)).round(4), columns=[f"sensor_{i:03d}" for i in range(400)])
+    pd.concat([wine.drop(columns="target"), noise, wine[["target"]]], axis=1).to_csv(HERE / "h8_wine_wide.csv", index=False)
 
 
 if __name__ == "__main__":
