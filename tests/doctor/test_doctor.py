@@ -10,6 +10,8 @@ import yaml
 
 import trainwell
 
+SERIES = Path(__file__).resolve().parents[2] / "examples" / "data" / "series.csv"
+
 
 def read(run, name):
     return json.loads((run.path / name).read_text())
@@ -618,6 +620,16 @@ def test_a_transformer_two_numbers_wide_is_rebuilt_wider(tmp_path):
     ("clip", {"data": {"source": "builtin:diabetes", "clean": {"clip_outliers": "zscore", "clip_factor": 0.05}},
               "model": {"hidden": [16]}, "optimizer": {"lr": 0.01}, "training": {"epochs": 30}},
      "bad_input_data", {"data.clean.clip_factor": 3.0}, "r2", 0.1),
+    ("min_delta", {"data": {"source": "builtin:digits"}, "model": {"hidden": [64]}, "optimizer": {"name": "sgd", "lr": 0.01},
+                   "training": {"early_stopping": {"min_delta": 0.1, "patience": 2}}},
+     "underfitting", {"training.early_stopping.min_delta": 0.0}, "accuracy", 0.9),
+    ("bn_batch2", {"data": {"source": "builtin:digits"}, "model": {"hidden": [64], "batch_norm": True},
+                   "training": {"batch_size": 2}},
+     "underfitting", {"training.batch_size": 32}, "accuracy", 0.9),
+    ("window1", {"data": {"source": str(SERIES), "target": "load",
+                          "series": {"time_column": "timestamp", "window": 1, "horizon": 6}},
+                 "model": {"type": "rnn", "cell": "gru", "hidden_size": 24}, "training": {"batch_size": 64}},
+     "underfitting", {"data.series.window": 24}, "r2", 0.85),
 ])
 def test_a_plan_that_cannot_train_well_is_fixed_before_the_first_step(tmp_path, name, cfg, code, fix, metric, floor):
     cfg = {**cfg, "seed": 0, "doctor": {"repair": True}, "training": {"epochs": 12, **cfg.get("training", {}), "threads": 1}}
@@ -681,3 +693,53 @@ def test_an_adam_eps_that_swamps_every_step_is_reset_live(tmp_path):
     assert repairs[0]["code"] == "lr_too_low" and repairs[0]["overrides"] == {"optimizer.eps": 1e-8}
     assert yaml.safe_load((run.path / "config.repaired.yaml").read_text())["optimizer"]["eps"] == 1e-8
     assert run.metrics["test"]["accuracy"] > plain.metrics["test"]["accuracy"] + 0.1
+
+
+def test_data_the_network_cannot_learn_from_as_given_is_fixed_before_the_first_step(tmp_path):
+    from sklearn.datasets import load_digits, load_wine
+
+    rng = np.random.default_rng(0)
+    # wine with 8% of its cells blank, filled with 0 in raw units: alcohol (11-15) gets zeros
+    wine = load_wine(as_frame=True).frame
+    cells = np.array(wine.drop(columns="target").to_numpy(), dtype=float)
+    cells[rng.random(cells.shape) < 0.08] = np.nan
+    wine[wine.columns[:-1]] = cells
+    wine.to_csv(tmp_path / "wine_nan.csv", index=False)
+    # digits sorted by class, with their own validation and test files, walked in file order
+    digits = load_digits(as_frame=True).frame.sample(frac=1.0, random_state=0)
+    digits.iloc[:300].to_csv(tmp_path / "val.csv", index=False)
+    digits.iloc[300:600].to_csv(tmp_path / "test.csv", index=False)
+    digits.iloc[600:].sort_values("target").to_csv(tmp_path / "sorted.csv", index=False)
+    cases = [
+        ({"data": {"source": str(tmp_path / "wine_nan.csv"), "target": "target", "clean": {"impute": "constant"}},
+          "model": {"hidden": [32], "activation": "elu"}, "optimizer": {"name": "radam", "lr": 0.003},
+          "training": {"epochs": 40}},
+         {"data.clean.impute": "median"}, "accuracy", 0.85),
+        ({"data": {"source": str(tmp_path / "sorted.csv"), "target": "target", "val": str(tmp_path / "val.csv"),
+                   "test": str(tmp_path / "test.csv"), "split": {"train": 1.0, "val": 0.0, "test": 0.0}},
+          "model": {"hidden": [64], "batch_norm": True}, "optimizer": {"name": "sgd", "lr": 0.03, "momentum": 0.9},
+          "training": {"epochs": 10, "batch_size": 64, "shuffle": False}},
+         {"training.shuffle": True}, "accuracy", 0.9),
+    ]
+    for i, (cfg, fix, metric, floor) in enumerate(cases):
+        cfg = {**cfg, "seed": 0, "doctor": {"repair": True}, "training": {**cfg["training"], "threads": 1}}
+        run = trainwell.train(cfg, out=tmp_path / f"r{i}", quiet=True)
+        repairs = read(run, "repairs.json")
+        assert (repairs[0]["code"], repairs[0]["epoch"], repairs[0]["overrides"]) == ("bad_input_data", 0, fix)
+        assert run.metrics["test"][metric] > floor
+
+
+def test_undersampling_down_to_a_few_dozen_rows_gets_class_weights_before_the_first_step(tmp_path):
+    from sklearn.datasets import load_digits
+
+    digits = load_digits(as_frame=True).frame
+    digits["target"] = (digits["target"] == 5).astype(int)
+    fives = digits[digits["target"] == 1].sample(40, random_state=0)
+    pd.concat([digits[digits["target"] == 0], fives]).sample(frac=1.0, random_state=0).to_csv(tmp_path / "d.csv", index=False)
+    cfg = {"data": {"source": str(tmp_path / "d.csv"), "target": "target", "imbalance": "undersample"}, "seed": 0,
+           "model": {"hidden": [32]}, "doctor": {"repair": True}, "training": {"epochs": 20, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
+    repairs = read(run, "repairs.json")
+    assert (repairs[0]["code"], repairs[0]["overrides"]) == ("class_imbalance", {"data.imbalance": "class_weights"})
+    assert repairs[0]["before"]["rows_after"] < 0.25 * repairs[0]["before"]["rows_before"]
+    assert run.metrics["test"]["balanced_accuracy"] > 0.85

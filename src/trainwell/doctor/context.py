@@ -92,7 +92,69 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         es_monitor=cfg.training.early_stopping.monitor, es_mode=cfg.training.early_stopping.mode,
         betas=tuple(cfg.optimizer.betas), param_groups=[g.model_dump() for g in cfg.optimizer.param_groups],
         clip_outliers_factor=cfg.data.clean.clip_factor,
-        clipped_cells=int(sum(((prepared.report.get("clipped") or {}).get("train") or {}).values())))
+        clipped_cells=int(sum(((prepared.report.get("clipped") or {}).get("train") or {}).values())),
+        es_min_delta=cfg.training.early_stopping.min_delta, es_patience=cfg.training.early_stopping.patience,
+        batch_size=None if cfg.training.batch_size == "full" else int(cfg.training.batch_size),
+        batch_norm=bool(getattr(model, "batch_norm", False)) if model.type == "mlp" else
+        any(b.batch_norm for b in model.blocks) if model.type == "cnn" else False,
+        shuffle=cfg.training.shuffle, row_order=None if cfg.training.shuffle else row_order(prepared),
+        undersampled=prepared.report.get("imbalance") if cfg.data.imbalance == "undersample" else None,
+        fill_far=fill_far(prepared, cfg.data.clean.impute_value) if cfg.data.clean.impute == "constant" else [],
+        horizon=cfg.data.series.horizon if spec.kind == "timeseries" and cfg.data.series is not None else None)
+
+
+def row_order(prepared) -> dict | None:
+    """How the training rows run, in the order training takes them with shuffle off: for classes,
+    the label changes from one row to the next against the (n - 1)(1 - sum of squared shares) a
+    random order gives; for a table's regression target, its rank correlation with the row number."""
+    y = np.asarray(prepared.train.y)
+    if len(y) < 50 or prepared.spec.kind == "timeseries":  # a series' windows are in time order by design
+        return None
+    if prepared.spec.classes:
+        y = y.astype(np.int64).ravel()
+        shares = np.bincount(y) / len(y)
+        expected = (len(y) - 1) * (1 - float(np.sum(shares ** 2)))
+        return {"label_changes": int(np.sum(y[1:] != y[:-1])), "random_order_changes": round(expected, 1),
+                "rows": len(y)} if expected > 0 else None
+    if prepared.spec.kind != "tabular" or y.ndim > 1 and y.shape[1] != 1:
+        return None
+    from scipy.stats import spearmanr
+
+    rho = spearmanr(np.arange(len(y)), y.ravel()).statistic
+    return {"target_rank_correlation": round(float(rho), 4), "rows": len(y)} if np.isfinite(rho) else None
+
+
+# A constant fill this many standard deviations (of the values the column holds) from their mean,
+# and outside them, is no value of that column: the filled rows read as extreme measurements. A
+# normal value lies that far out once in 3.5 million; 0 in wine's alcohol column (11.0-14.8, mean
+# 13.0, sd 0.8) is 16 sd out.
+FILL_FAR_SD = 5.0
+
+
+def fill_far(prepared, value: float) -> list[dict]:
+    """Numeric columns where data.clean.impute: constant filled training cells with a value far
+    outside the ones the column holds (raw units): [{column, fill, mean, sd, filled, sds}]."""
+    features = (prepared.state or {}).get("features") if isinstance(prepared.state, dict) else None
+    filled = ((prepared.report.get("imputed") or {}).get("train") or {})
+    if not features or not filled or prepared.spec.kind != "tabular":
+        return []
+    x = np.asarray(prepared.train.x, dtype=np.float64).reshape(len(prepared.train.x), -1)
+    out, j = [], 0
+    for st in features:
+        width = len(st.get("categories") or []) or 1 if st.get("kind") != "numeric" else 1
+        if st.get("kind") == "numeric" and filled.get(st["column"]) and j < x.shape[1]:
+            raw = x[:, j] * (st.get("scale") or 1.0) + (st.get("center") or 0.0)
+            # float32 cells: the fill reads back a few millionths of the column's scale off
+            real = raw[~np.isclose(raw, value, rtol=1e-5, atol=1e-4 * (st.get("scale") or 1.0))]
+            if len(real) >= 10:
+                mean, sd = float(real.mean()), float(real.std())
+                outside = value < real.min() or value > real.max()
+                if sd > 0 and outside and abs(value - mean) >= FILL_FAR_SD * sd:
+                    out.append({"column": st["column"], "fill": value, "mean": float(f"{mean:.4g}"),
+                                "sd": float(f"{sd:.3g}"), "filled": int(filled[st["column"]]),
+                                "sds": float(f"{abs(value - mean) / sd:.3g}")})
+        j += width
+    return out
 
 
 def _unseen_target_history(prepared) -> dict | None:

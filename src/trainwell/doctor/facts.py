@@ -78,6 +78,15 @@ class Context:
     betas: tuple = (0.9, 0.999)     # optimizer.betas (Adam family)
     clip_outliers_factor: float = 0.0   # data.clean.clip_factor (0: the method's default)
     clipped_cells: int = 0          # training cells data.clean.clip_outliers clipped
+    es_min_delta: float = 0.0       # training.early_stopping.min_delta
+    es_patience: int = 10           # training.early_stopping.patience
+    batch_size: int | None = None   # training.batch_size (None: full batches)
+    batch_norm: bool = False        # the network normalizes over the batch (an MLP's or any CNN block's batch norm)
+    shuffle: bool = True            # training.shuffle
+    row_order: dict | None = None   # with shuffle off: how far the training rows are sorted by their target
+    undersampled: dict | None = None   # data.imbalance undersample: the data report's before/after counts
+    fill_far: list = field(default_factory=list)   # impute constant: columns whose fill lies far outside them
+    horizon: int | None = None      # a series forecast: data.series.horizon
 
 
 def usual_top(ctx: Context) -> float:
