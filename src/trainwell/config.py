@@ -123,6 +123,10 @@ class DataConfig(Section):
         True, description="standardize a regression target while training; metrics stay in its units")
     max_categories: int = Field(
         50, ge=2, description="a text column with more distinct values than this is rejected, not one-hot encoded")
+    categorical: list[str] = Field(
+        default_factory=list, description="table columns to one-hot encode although they hold numbers: codes "
+                                          "and IDs (store 101, zip code), whose number names a group and measures "
+                                          "nothing")
     imbalance: Literal["none", "class_weights", "oversample", "undersample"] = Field(
         "none", description="class imbalance handling, on the training split only")
     classes: list[Any] | None = Field(None, description="keep only rows of these target classes (e.g. [0,1,2,3,4])")

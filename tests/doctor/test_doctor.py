@@ -743,3 +743,24 @@ def test_undersampling_down_to_a_few_dozen_rows_gets_class_weights_before_the_fi
     assert (repairs[0]["code"], repairs[0]["overrides"]) == ("class_imbalance", {"data.imbalance": "class_weights"})
     assert repairs[0]["before"]["rows_after"] < 0.25 * repairs[0]["before"]["rows_before"]
     assert run.metrics["test"]["balanced_accuracy"] > 0.85
+
+
+def test_store_ids_read_as_numbers_are_one_hot_encoded_before_the_first_step(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 1200
+    store = rng.integers(101, 141, n)
+    effect = rng.normal(0, 1.6, 40)[store - 101]
+    price = rng.normal(0, 1, n)
+    label = (rng.random(n) < 1 / (1 + np.exp(-(effect + 0.5 * price)))).astype(int)
+    pd.DataFrame({"store": store, "price": price, "target": label}).to_csv(tmp_path / "s.csv", index=False)
+    cfg = {"data": {"source": str(tmp_path / "s.csv"), "target": "target"}, "seed": 0, "model": {"hidden": [32]},
+           "doctor": {"repair": True}, "training": {"epochs": 15, "threads": 1}}
+    plain = trainwell.train({**cfg, "doctor": {"enabled": False}}, out=tmp_path / "plain", quiet=True)
+    run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
+    repairs = read(run, "repairs.json")
+    assert (repairs[0]["code"], repairs[0]["epoch"], repairs[0]["overrides"]) == \
+        ("bad_input_data", 0, {"data.categorical": ["store"]})
+    assert run.metrics["test"]["accuracy"] > plain.metrics["test"]["accuracy"] + 0.03
+    # and the repaired model takes new rows with the store as a number
+    pred = trainwell.load_run(run.path).predict(pd.DataFrame({"store": [101, 140], "price": [0.0, 0.0]}))
+    assert len(pred) == 2

@@ -1492,3 +1492,27 @@ def test_a_constant_fill_far_outside_its_columns_and_rows_sorted_by_class_are_ba
         == "bad_input_data"
     assert rules.bad_input_data([], {}, ctx(task="regression", loss="mse", shuffle=False,
                                             row_order={**ranked, "target_rank_correlation": 0.3})) is None
+
+
+def test_whole_numbers_whose_values_act_as_codes_are_named_with_data_categorical():
+    from trainwell.doctor.context import _as_code
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    store = rng.integers(101, 141, n).astype(float)
+    effect = rng.normal(0, 1.6, 40)
+    y = (rng.random(n) < 1 / (1 + np.exp(-effect[(store - 101).astype(int)]))).astype(float)[:, None]
+    found = _as_code(store, y)
+    assert found["levels"] == 40 and found["epsilon2"] >= 0.15 and abs(found["neighbours"]) < 0.5
+    # a measurement whose effect changes smoothly (age, in years) is no code, however strong and
+    # however far from a line (epsilon squared 0.47, a line 0.002, neighbours 0.96)
+    age = rng.integers(18, 80, n).astype(float)
+    smooth = (rng.random(n) < 1 / (1 + np.exp(-3 * np.sin(age / 6)))).astype(float)[:, None]
+    assert _as_code(age, smooth) is None
+    assert _as_code(store + 0.5, y) is None  # not whole numbers
+    codes = [{"column": "store", **found}]
+    f = rules.bad_input_data([], {}, ctx(n_classes=2, task="binary", code_columns=codes))
+    assert f.code == "bad_input_data" and f.fixes[0].overrides == {"data.categorical": ["store"]}
+    # more codes than data.max_categories allows: raised with it
+    f = rules.bad_input_data([], {}, ctx(n_classes=2, task="binary", code_columns=codes, max_categories=20))
+    assert f.fixes[0].overrides == {"data.categorical": ["store"], "data.max_categories": 40}

@@ -13,6 +13,7 @@ import json
 from collections import OrderedDict
 from pathlib import Path
 
+from ..errors import UserError
 from .prepare import DataSpec, Prepared, SplitArrays
 from .sources import load_table, read_input_table
 from .transforms import transform_features, transform_target
@@ -102,6 +103,9 @@ def prepare(cfg, seed: int, model_type: str = "mlp") -> Prepared:
 
 def _prepare(cfg, seed: int, model_type: str) -> Prepared:
     kind = resolve_kind(cfg, model_type)
+    if cfg.categorical and kind != "tabular":
+        raise UserError(f"data.categorical: only a table's columns can be read as categories; this is {kind} data, "
+                        f"so remove the key")
     fn = getattr(_module(kind), f"prepare_{'sequences' if kind == 'sequence' else kind}")
     prepared = fn(cfg, seed)
     prepared.state.setdefault("kind", kind)

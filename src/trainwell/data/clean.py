@@ -43,6 +43,10 @@ def to_text(series: pd.Series) -> pd.Series:
             s = f.astype("Int64")
         else:
             s = f
+    elif ptypes.infer_dtype(s, skipna=True) in ("floating", "mixed-integer-float", "mixed-integer", "mixed"):
+        # Numbers that reached an object column one by one (JSON to the server): 101.0 names the
+        # same code as 101 (a numeric column read as categories, data.categorical).
+        s = s.map(lambda v: int(v) if isinstance(v, float) and v.is_integer() else v)
     mask = s.notna().to_numpy()
     values = np.full(len(s), np.nan, dtype=object)
     if mask.any():

@@ -216,6 +216,11 @@ def _nan_note(x: np.ndarray, names: list[str], split: str, notes: list) -> None:
 def _clean_source(cfg, source: pd.DataFrame, target: str, inputs: list[str], report: dict):
     frame = source[inputs + [target]]
     column_types = infer_column_types(frame, inputs)
+    unknown = [c for c in cfg.categorical if c not in inputs]
+    if unknown:
+        raise UserError(f"data.categorical: {unknown} {'is' if len(unknown) == 1 else 'are'} not among the input "
+                        f"columns; they are {inputs}")
+    column_types.update({c: "categorical" for c in cfg.categorical})  # codes: one-hot, whatever they look like
     kinds = {**column_types, target: _target_kind(frame[target], cfg.task, target)}
     cleaned, cleaning, coerced = clean_table(frame, target, kinds, cfg.clean)
     if len(cleaned) == 0:

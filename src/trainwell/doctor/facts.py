@@ -86,6 +86,8 @@ class Context:
     row_order: dict | None = None   # with shuffle off: how far the training rows are sorted by their target
     undersampled: dict | None = None   # data.imbalance undersample: the data report's before/after counts
     fill_far: list = field(default_factory=list)   # impute constant: columns whose fill lies far outside them
+    code_columns: list = field(default_factory=list)   # numeric columns that behave as codes (context.code_columns)
+    max_categories: int = 50        # data.max_categories
     horizon: int | None = None      # a series forecast: data.series.horizon
 
 

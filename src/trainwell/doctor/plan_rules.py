@@ -15,7 +15,7 @@ from .findings import Finding, Fix
 def bad_input_data(history, signals, ctx: Context) -> Finding | None:
     if ctx.nonfinite_inputs <= 0:
         return (_codes_too_common(ctx) or _clipped_away(ctx) or _out_of_time_order(ctx) or _coded_target(ctx)
-                or _filled_far_away(ctx) or _rows_sorted(ctx) or _extreme_values(ctx))
+                or _filled_far_away(ctx) or _rows_sorted(ctx) or _numbers_as_codes(ctx) or _extreme_values(ctx))
     return Finding(
         "bad_input_data", "error", 0, 0, {"nonfinite_cells": ctx.nonfinite_inputs, "impute": ctx.impute},
         f"The training inputs hold {ctx.nonfinite_inputs} NaN or infinite values. One of them in a batch makes "
@@ -572,3 +572,30 @@ def window_too_short(history, signals, ctx: Context) -> Finding | None:
         f"of the past than it must extend, so it cannot pick up the series' trend or cycle.",
         [Fix({"data.series.window": to}, f"a window of {to} steps ({LOOKBACK_HORIZONS} horizons), within the 2-7 "
                                           f"horizons forecasting models usually look back")])
+
+
+def _numbers_as_codes(ctx: Context) -> Finding | None:
+    """Numeric columns that are codes, not measurements (context.code_columns): store 101 is not
+    "one more" than store 100, but a network reads the number as a size, so it can only draw a
+    smooth curve through effects that jump from one code to the next (store IDs 101-140 read as
+    numbers: 0.68 against 0.84 one-hot; eighth held-out set). The fix one-hot encodes them with
+    `data.categorical`."""
+    codes = ctx.code_columns
+    if not codes:
+        return None
+    names = [c["column"] for c in codes]
+    first = codes[0]
+    fix = {"data.categorical": names}
+    most = max(c["levels"] for c in codes)
+    if most > ctx.max_categories:
+        fix["data.max_categories"] = most
+    return Finding(
+        "bad_input_data", "warning", 0, 0,
+        {"columns": codes, "limit": "epsilon2 >= 0.15 and >= 5x a line's r2, neighbouring codes' effects "
+                                    "correlated under 0.5"},
+        f"{'Columns' if len(names) > 1 else 'Column'} {', '.join(repr(n) for n in names)} hold whole numbers that act "
+        f"as codes, not measurements: {first['column']!r}'s {first['levels']} values explain {first['epsilon2']:.0%} of "
+        f"the target's variance between them, a straight line in the number {first['line_r2']:.1%}, and neighbouring "
+        f"codes have unrelated effects (correlation {first['neighbours']:.2f}). Read as a number, the network can only "
+        f"fit a smooth curve through effects that jump from one code to the next.",
+        [Fix(fix, "one-hot encode them as categories: one input per code")])
