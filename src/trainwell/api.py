@@ -441,9 +441,16 @@ def _preflight(cfg, prepared, plan, log, resuming):
         chosen = [(f, x) for f, x in chosen if x is not None]
         overrides = {k: v for _, x in chosen for k, v in x.overrides.items()}
         if overrides:
-            cfg = load_config(cfg, overrides)
-            if any(k.startswith("data.") for k in overrides):
-                prepared = data_mod.prepare(cfg.data, cfg.seed, cfg.model.type)
+            try:
+                fixed = load_config(cfg, overrides)
+                refit = data_mod.prepare(fixed.data, fixed.seed, fixed.model.type) \
+                    if any(k.startswith("data.") for k in overrides) else prepared
+            except UserError as exc:  # the data cannot take the fix (a window longer than the series allows)
+                log(f"doctor: the fixes {overrides} cannot be applied to this data ({str(exc).splitlines()[0]}); "
+                    f"training as configured")
+                chosen, overrides = [], {}
+            else:
+                cfg, prepared = fixed, refit
             for f, x in chosen:
                 fix = x.overrides
                 action = ("fixed the data before training" if all(k.startswith("data.") for k in fix)

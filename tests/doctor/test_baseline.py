@@ -62,3 +62,35 @@ def test_random_labels_are_called_out_end_to_end(tmp_path, cli):
     code, out, err = cli("diagnose", run.path)
     assert code == 0, err
     assert "no linear signal either" in out and "data.target" in out
+
+
+def test_a_constant_fill_is_far_only_when_no_value_of_the_column_is_near_it(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from trainwell.config import load_config
+    from trainwell.data import prepare
+    from trainwell.doctor.context import fill_far
+
+    rng = np.random.default_rng(0)
+    n = 400
+    frame = pd.DataFrame({
+        "alcohol": rng.normal(13, 0.8, n),                        # 0 is 16 sd and 3 ranges away
+        "zeros": np.where(rng.random(n) < 0.3, 0.0, rng.normal(100, 5, n)),  # holds 0 itself
+        "count": rng.poisson(0.02, n).astype(float),              # -1 is one unit from its values
+        "color": rng.choice(["red", "blue"], n),                  # a one-hot block before the numbers
+        "target": rng.integers(0, 2, n)})
+    frame = frame[["color", "alcohol", "zeros", "count", "target"]]
+    for col in ("alcohol", "zeros", "count"):
+        frame.loc[rng.random(n) < 0.05, col] = np.nan
+    frame.to_csv(tmp_path / "t.csv", index=False)
+
+    def far(value, **clean):
+        cfg = load_config({"data": {"source": str(tmp_path / "t.csv"), "target": "target",
+                                    "clean": {"impute": "constant", "impute_value": value, **clean}}})
+        return [f["column"] for f in fill_far(prepare(cfg.data, 0, "mlp"), value)]
+
+    assert far(0.0) == ["alcohol"]
+    assert far(-1.0) == ["alcohol"]          # not the count column
+    # clipped at 3 sd before the network sees it: no longer far
+    assert far(0.0, clip_outliers="zscore") == []

@@ -764,3 +764,17 @@ def test_store_ids_read_as_numbers_are_one_hot_encoded_before_the_first_step(tmp
     # and the repaired model takes new rows with the store as a number
     pred = trainwell.load_run(run.path).predict(pd.DataFrame({"store": [101, 140], "price": [0.0, 0.0]}))
     assert len(pred) == 2
+
+
+def test_a_before_training_fix_the_data_cannot_take_leaves_the_run_as_configured(tmp_path):
+    # 210 hours of series.csv, a 30-hour forecast from 5: the window is widened only as far as the
+    # training part allows; and should a fix still not fit the data, the run trains as configured
+    pd.read_csv(SERIES).head(210).to_csv(tmp_path / "short.csv", index=False)
+    cfg = {"data": {"source": str(tmp_path / "short.csv"), "target": "load",
+                    "series": {"time_column": "timestamp", "window": 5, "horizon": 30}},
+           "seed": 0, "model": {"type": "rnn", "cell": "gru", "hidden_size": 8}, "doctor": {"repair": True},
+           "training": {"epochs": 2, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
+    repairs = read(run, "repairs.json")
+    window = repairs[0]["overrides"]["data.series.window"] if repairs else 5
+    assert 5 <= window < 120 and (run.path / "metrics.json").is_file()

@@ -24,6 +24,10 @@ def test_a_fix_that_asks_for_what_is_in_use_is_passed_over():
     assert doctor.apply_fix.changes({"model.init.weight": "xavier_uniform"})
     # nothing but no-ops: no repair at all
     assert doctor._pick_fix(Finding("vanishing_gradients", "error", 3, 30, {}, "why", [same])) is None
+    # a key this model has no place for (a transformer has no activation) is no change it can make:
+    # picking it would roll back, fail to apply, and spend a repair
+    relu = Fix({"model.activation": "relu", "model.init.weight": "he_uniform"}, "relu", architecture=True)
+    assert doctor._pick_fix(Finding("vanishing_gradients", "error", 3, 30, {}, "why", [relu, wider])) is wider
 
 
 def test_stopping_at_the_best_epoch_is_an_action_even_when_early_stopping_is_on():

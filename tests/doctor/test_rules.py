@@ -462,10 +462,15 @@ def test_vanishing_gradients():
 def test_vanishing_gradients_in_a_transformer_never_offers_the_init_it_has_and_widens_a_narrow_one():
     records = [rec(e, norms={"embed": 1e-7, "encoder.0": 1e-4, "head": 1e-1}) for e in range(1, 6)]
     stalled = hist([1.12, 1.11, 1.11, 1.11, 1.11])
-    tf = dict(model_type="transformer", activation="gelu", optimizer="adamw", n_classes=3, class_shares=[1 / 3] * 3)
+    tf = dict(model_type="transformer", activation=None, optimizer="adamw", n_classes=3, class_shares=[1 / 3] * 3)
     # the init in use is already the auto one and a transformer gets no batch norm: nothing to rebuild with
     f = rules.vanishing_gradients(stalled, {"records": records}, ctx(d_model=64, heads=1, **tf))
     assert f is not None and {"model.init.weight": "auto"} not in [x.overrides for x in f.fixes]
+    # nor an activation swap (a transformer has no model.activation), nor positions (no gradient cure)
+    assert not any("model.activation" in x.overrides for x in f.fixes)
+    f = rules.vanishing_gradients(stalled, {"records": records},
+                                  ctx(d_model=64, heads=1, positional="none", data_kind="sequence", **tf))
+    assert not any("model.positional" in x.overrides for x in f.fixes)
     # tokens 2 numbers wide: widened first
     f = rules.vanishing_gradients(stalled, {"records": records}, ctx(d_model=2, heads=1, **tf))
     assert f.fixes[0].overrides == {"model.d_model": 32, "model.ff": 64}
@@ -1430,6 +1435,9 @@ def test_a_min_delta_no_late_epoch_can_gain_is_named_before_training():
     f = rules.stops_too_soon([], {}, ctx(es_min_delta=0.1, es_patience=2))
     assert f.code == "underfitting" and f.epoch == 0 and f.fixes[0].overrides == {"training.early_stopping.min_delta": 0.0}
     assert rules.stops_too_soon([], {}, ctx(es_min_delta=1e-3)) is None
+    # a rare class's chance loss is tiny (0.03 nats at 0.5%): 1e-3 is still a usual setting there
+    rare = ctx(task="binary", loss="bce", n_classes=2, class_shares=[0.995, 0.005], es_min_delta=1e-3)
+    assert rules.stops_too_soon([], {}, rare) is None
     # on a score in [0, 1]: 0.02 is 2 points a window, 0.01 is fine
     assert rules.stops_too_soon([], {}, ctx(es_min_delta=0.02, es_monitor="val_accuracy")).code == "underfitting"
     assert rules.stops_too_soon([], {}, ctx(es_min_delta=0.01, es_monitor="val_accuracy")) is None
@@ -1441,6 +1449,8 @@ def test_a_min_delta_no_late_epoch_can_gain_is_named_before_training():
 def test_batch_norm_over_a_couple_of_rows_is_named_before_training():
     f = rules.batch_norm_starved([], {}, ctx(batch_norm=True, batch_size=2, n_train=1257))
     assert f.code == "underfitting" and f.fixes[0].overrides == {"training.batch_size": 32}
+    # a CNN's batch norm averages over every pixel of the batch's feature maps too
+    assert rules.batch_norm_starved([], {}, ctx(batch_norm=True, batch_size=2, n_train=1257, model_type="cnn")) is None
     assert rules.batch_norm_starved([], {}, ctx(batch_norm=True, batch_size=8, n_train=1257)) is None
     assert rules.batch_norm_starved([], {}, ctx(batch_norm=False, batch_size=2, n_train=1257)) is None
     assert rules.batch_norm_starved([], {}, ctx(batch_norm=True, batch_size=None, n_train=1257)) is None
@@ -1456,12 +1466,20 @@ def test_undersampling_that_throws_most_rows_away_gets_class_weights():
     assert rules.undersampled_away([], {}, ctx(n_classes=2, undersampled=big)) is None
     mild = {"method": "undersample", "before": {"0": 60, "1": 30}, "after": {"0": 30, "1": 30}}
     assert rules.undersampled_away([], {}, ctx(n_classes=2, undersampled=mild)) is None
+    # a class with no training rows is not the smallest one kept
+    absent = {"method": "undersample", "before": {"a": 5000, "b": 200, "c": 0}, "after": {"a": 200, "b": 200, "c": 0}}
+    assert rules.undersampled_away([], {}, ctx(n_classes=3, undersampled=absent)) is None
 
 
 def test_a_forecast_further_ahead_than_its_window_is_named_before_training():
     series = dict(task="regression", loss="mse", data_kind="timeseries", model_type="rnn", cell="gru")
-    f = rules.window_too_short([], {}, ctx(steps=1, horizon=6, **series))
+    f = rules.window_too_short([], {}, ctx(steps=1, horizon=6, n_train=1656, **series))
     assert f.code == "underfitting" and f.fixes[0].overrides == {"data.series.window": 24}
+    # a short series: the window keeps half the training windows (210 rows, horizon 30: 90), and
+    # none where that is no longer than the window given
+    f = rules.window_too_short([], {}, ctx(steps=5, horizon=30, n_train=176, **series))
+    assert f.fixes[0].overrides == {"data.series.window": 90}
+    assert rules.window_too_short([], {}, ctx(steps=5, horizon=30, n_train=6, **series)).fixes == []
     assert rules.window_too_short([], {}, ctx(steps=24, horizon=6, **series)) is None
     assert rules.window_too_short([], {}, ctx(steps=6, horizon=6, **series)) is None
     # sequences classified whole have no horizon
@@ -1482,16 +1500,19 @@ def test_a_constant_fill_far_outside_its_columns_and_rows_sorted_by_class_are_ba
     assert rules.bad_input_data([], {}, ctx(n_train=5000, fill_far=[{**far[0], "filled": 1}])) is None
     # shuffle off over rows sorted by class: 9 label changes where a random order gives ~1130
     sorted_rows = {"label_changes": 9, "random_order_changes": 1130.4, "rows": 1257}
-    f = rules.bad_input_data([], {}, ctx(shuffle=False, row_order=sorted_rows))
+    f = rules.rows_sorted([], {}, ctx(shuffle=False, row_order=sorted_rows))
     assert f.code == "bad_input_data" and f.fixes[0].overrides == {"training.shuffle": True}
-    assert rules.bad_input_data([], {}, ctx(shuffle=False, row_order={**sorted_rows, "label_changes": 1000})) is None
-    assert rules.bad_input_data([], {}, ctx(shuffle=True, row_order=sorted_rows)) is None
+    assert rules.rows_sorted([], {}, ctx(shuffle=False, row_order={**sorted_rows, "label_changes": 1000})) is None
+    assert rules.rows_sorted([], {}, ctx(shuffle=True, row_order=sorted_rows)) is None
+    # its own rule: a finding on the data's values earlier in bad_input_data's chain does not hide it
+    both = ctx(shuffle=False, row_order=sorted_rows, n_train=124, fill_far=far)
+    assert rules.rows_sorted([], {}, both) is not None and "impute" in str(rules.bad_input_data([], {}, both).fixes)
     # a regression table sorted by its target
     ranked = {"target_rank_correlation": 0.97, "rows": 300}
-    assert rules.bad_input_data([], {}, ctx(task="regression", loss="mse", shuffle=False, row_order=ranked)).code \
+    assert rules.rows_sorted([], {}, ctx(task="regression", loss="mse", shuffle=False, row_order=ranked)).code \
         == "bad_input_data"
-    assert rules.bad_input_data([], {}, ctx(task="regression", loss="mse", shuffle=False,
-                                            row_order={**ranked, "target_rank_correlation": 0.3})) is None
+    assert rules.rows_sorted([], {}, ctx(task="regression", loss="mse", shuffle=False,
+                                         row_order={**ranked, "target_rank_correlation": 0.3})) is None
 
 
 def test_whole_numbers_whose_values_act_as_codes_are_named_with_data_categorical():

@@ -122,7 +122,10 @@ def cached_baseline(prepared) -> dict | None:
 def annotate(findings: list, repairs: list, prepared) -> None:
     """Add the yardstick to the findings (and the repaired findings' records) that ask for it,
     computing it once and only if one does."""
-    asking = [f for f in findings if f.code in ASKS] + [r for r in repairs if r.get("code") in ASKS]
+    # Not the findings made before training: they name a setting (min_delta, batch norm over two
+    # rows), whose explanation the data's signal does not change.
+    asking = [f for f in findings if f.code in ASKS and f.epoch != 0] + \
+        [r for r in repairs if r.get("code") in ASKS and r.get("onset_epoch") != 0]
     if not asking:
         return
     base = cached_baseline(prepared)

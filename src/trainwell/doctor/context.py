@@ -126,35 +126,45 @@ def row_order(prepared) -> dict | None:
 
 
 # A constant fill this many standard deviations (of the values the column holds) from their mean,
-# and outside them, is no value of that column: the filled rows read as extreme measurements. A
-# normal value lies that far out once in 3.5 million; 0 in wine's alcohol column (11.0-14.8, mean
-# 13.0, sd 0.8) is 16 sd out.
+# and a whole range of them (max - min) away from the nearest, is no value of that column: the
+# filled rows read as extreme measurements. A normal value lies 5 sd from its mean about once in 1.7
+# million; 0 in wine's alcohol column (11.0-14.8, mean 13.0, sd 0.8) is 16 sd out and 3x its range
+# below its lowest value. The range keeps a -1 beside counts or 0/1 flags (one unit from the data, a
+# usual "missing" marker) from counting, however small their sd.
 FILL_FAR_SD = 5.0
 
 
 def fill_far(prepared, value: float) -> list[dict]:
     """Numeric columns where data.clean.impute: constant filled training cells with a value far
-    outside the ones the column holds (raw units): [{column, fill, mean, sd, filled, sds}]."""
+    outside the ones the column holds (raw units, after the column's clipping, as the network sees
+    it): [{column, fill, mean, sd, filled, sds}]."""
+    from ..data.transforms import _feature_offsets
+
     features = (prepared.state or {}).get("features") if isinstance(prepared.state, dict) else None
     filled = ((prepared.report.get("imputed") or {}).get("train") or {})
     if not features or not filled or prepared.spec.kind != "tabular":
         return []
     x = np.asarray(prepared.train.x, dtype=np.float64).reshape(len(prepared.train.x), -1)
-    out, j = [], 0
-    for st in features:
-        width = len(st.get("categories") or []) or 1 if st.get("kind") != "numeric" else 1
-        if st.get("kind") == "numeric" and filled.get(st["column"]) and j < x.shape[1]:
-            raw = x[:, j] * (st.get("scale") or 1.0) + (st.get("center") or 0.0)
-            # float32 cells: the fill reads back a few millionths of the column's scale off
-            real = raw[~np.isclose(raw, value, rtol=1e-5, atol=1e-4 * (st.get("scale") or 1.0))]
-            if len(real) >= 10:
-                mean, sd = float(real.mean()), float(real.std())
-                outside = value < real.min() or value > real.max()
-                if sd > 0 and outside and abs(value - mean) >= FILL_FAR_SD * sd:
-                    out.append({"column": st["column"], "fill": value, "mean": float(f"{mean:.4g}"),
-                                "sd": float(f"{sd:.3g}"), "filled": int(filled[st["column"]]),
-                                "sds": float(f"{abs(value - mean) / sd:.3g}")})
-        j += width
+    starts = _feature_offsets(features)
+    out = []
+    for j, st in enumerate(features):
+        n_filled = int(filled.get(st["column"]) or 0)
+        if st.get("kind") != "numeric" or not n_filled or starts[j] >= x.shape[1]:
+            continue
+        fill = float(np.clip(value, *st["clip"])) if st.get("clip") else float(value)
+        raw = x[:, starts[j]] * (st.get("scale") or 1.0) + (st.get("center") or 0.0)
+        # float32 cells: the fill reads back a few millionths of the column's scale off
+        at_fill = np.isclose(raw, fill, rtol=1e-5, atol=1e-4 * (st.get("scale") or 1.0))
+        if at_fill.sum() > n_filled:
+            continue  # the column holds that value itself: a real value, not one far from its own
+        real = raw[~at_fill]
+        if len(real) < 10:
+            continue
+        mean, sd, lo, hi = float(real.mean()), float(real.std()), float(real.min()), float(real.max())
+        gap = lo - fill if fill < lo else fill - hi if fill > hi else 0.0
+        if sd > 0 and abs(fill - mean) >= FILL_FAR_SD * sd and gap > hi - lo:
+            out.append({"column": st["column"], "fill": fill, "mean": float(f"{mean:.4g}"), "sd": float(f"{sd:.3g}"),
+                        "filled": n_filled, "sds": float(f"{abs(fill - mean) / sd:.3g}")})
     return out
 
 

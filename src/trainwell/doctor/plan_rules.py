@@ -15,7 +15,7 @@ from .findings import Finding, Fix
 def bad_input_data(history, signals, ctx: Context) -> Finding | None:
     if ctx.nonfinite_inputs <= 0:
         return (_codes_too_common(ctx) or _clipped_away(ctx) or _out_of_time_order(ctx) or _coded_target(ctx)
-                or _filled_far_away(ctx) or _rows_sorted(ctx) or _numbers_as_codes(ctx) or _extreme_values(ctx))
+                or _filled_far_away(ctx) or _numbers_as_codes(ctx) or _extreme_values(ctx))
     return Finding(
         "bad_input_data", "error", 0, 0, {"nonfinite_cells": ctx.nonfinite_inputs, "impute": ctx.impute},
         f"The training inputs hold {ctx.nonfinite_inputs} NaN or infinite values. One of them in a batch makes "
@@ -442,7 +442,8 @@ def _filled_far_away(ctx: Context) -> Finding | None:
     fill = worst["fill"]
     return Finding(
         "bad_input_data", "warning", 0, 0,
-        {"impute": "constant", "impute_value": fill, "columns": far, "limit_sd": 5},
+        {"impute": "constant", "impute_value": fill, "columns": far,
+         "limit": "5 sd from the column's mean, and its range away from its nearest value"},
         f"data.clean.impute: constant fills the empty cells with {fill:g}, in the columns' own units. In "
         f"{len(far)} column(s) no real value comes near it: {worst['column']!r} holds values around "
         f"{worst['mean']:g} (sd {worst['sd']:g}), so its {worst['filled']} filled rows sit {worst['sds']:g} sd away. "
@@ -450,7 +451,7 @@ def _filled_far_away(ctx: Context) -> Finding | None:
         [Fix({"data.clean.impute": "median"}, "fill each column with its training median, a value it holds")])
 
 
-def _rows_sorted(ctx: Context) -> Finding | None:
+def rows_sorted(history, signals, ctx: Context) -> Finding | None:
     """training.shuffle off on training rows sorted by their target (context.row_order): each epoch
     walks one class after another (or from low targets to high), so every stretch of batches pulls
     the weights towards what it holds, momentum and batch norm's running statistics follow the last
@@ -498,7 +499,9 @@ def stops_too_soon(history, signals, ctx: Context) -> Finding | None:
         scale = chance_loss(ctx) if ctx.task != "regression" else (1.0 if ctx.target_scaled and ctx.loss == "mse" else None)
     else:
         scale = 1.0 if is_better_high(monitor) else None
-    if not scale or ctx.es_min_delta < 0.02 * scale:
+    # At least 0.01 whatever the scale: a rare class's chance loss is tiny (0.03 nats at 0.5%), and
+    # 1e-3 there is still a usual setting.
+    if not scale or ctx.es_min_delta < max(0.02 * scale, 0.01):
         return None
     return Finding(
         "underfitting", "warning", 0, 0,
@@ -519,7 +522,10 @@ BN_MIN_BATCH = 8
 
 
 def batch_norm_starved(history, signals, ctx: Context) -> Finding | None:
-    if not ctx.batch_norm or ctx.batch_size is None or ctx.batch_size >= BN_MIN_BATCH or ctx.n_train < 4 * BN_MIN_BATCH:
+    # An MLP's batch norm: a CNN's averages each channel over the batch's rows and every pixel of
+    # the feature map, so 4 images of 8x8 give it 256 values (a digits CNN at batch 4 scored 0.981).
+    if ctx.model_type != "mlp" or not ctx.batch_norm or ctx.batch_size is None or ctx.batch_size >= BN_MIN_BATCH \
+            or ctx.n_train < 4 * BN_MIN_BATCH:
         return None
     to = min(32, ctx.n_train)
     return Finding(
@@ -527,7 +533,8 @@ def batch_norm_starved(history, signals, ctx: Context) -> Finding | None:
         f"The network uses batch norm with batches of {ctx.batch_size} rows: each unit is normalized over "
         f"{ctx.batch_size} values, which says almost nothing of its real spread, so in training the outputs are "
         f"noise-driven and the running statistics used at evaluation are off.",
-        [Fix({"training.batch_size": to}, f"batches of {to}: batch norm's statistics mean something from about 16 rows")])
+        [Fix({"training.batch_size": to}, f"batches of {to}: from 16 rows or so batch norm's statistics hold, "
+                                          f"and 32 is the usual default")])
 
 
 # Undersampling balances classes by dropping rows of the larger ones. Keeping under a quarter of the
@@ -543,7 +550,7 @@ def undersampled_away(history, signals, ctx: Context) -> Finding | None:
     if not rep or not rep.get("before") or not rep.get("after"):
         return None
     before, after = sum(rep["before"].values()), sum(rep["after"].values())
-    smallest = min(rep["before"].values())
+    smallest = min((n for n in rep["before"].values() if n > 0), default=0)
     if not before or after > UNDERSAMPLE_KEEP * before or smallest >= UNDERSAMPLE_MIN_CLASS:
         return None
     return Finding(
@@ -565,13 +572,17 @@ LOOKBACK_HORIZONS = 4
 def window_too_short(history, signals, ctx: Context) -> Finding | None:
     if ctx.data_kind != "timeseries" or not ctx.horizon or not ctx.steps or ctx.steps >= ctx.horizon:
         return None
-    to = LOOKBACK_HORIZONS * ctx.horizon
+    # A longer window leaves fewer windows in the training part (its rows minus window and horizon):
+    # at most as long as keeps half of them.
+    rows = ctx.n_train + ctx.steps + ctx.horizon - 1
+    to = min(LOOKBACK_HORIZONS * ctx.horizon, (rows - ctx.horizon + 1) // 2)
+    fixes = [Fix({"data.series.window": to}, f"a window of {to} steps ({to / ctx.horizon:.3g} horizons; forecasting "
+                                              f"models usually look back 2-7)")] if to > ctx.steps else []
     return Finding(
         "underfitting", "warning", 0, 0, {"window": ctx.steps, "horizon": ctx.horizon, "limit": "window >= horizon"},
         f"data.series.window is {ctx.steps} step(s) for a forecast {ctx.horizon} steps ahead: the network sees less "
         f"of the past than it must extend, so it cannot pick up the series' trend or cycle.",
-        [Fix({"data.series.window": to}, f"a window of {to} steps ({LOOKBACK_HORIZONS} horizons), within the 2-7 "
-                                          f"horizons forecasting models usually look back")])
+        fixes)
 
 
 def _numbers_as_codes(ctx: Context) -> Finding | None:

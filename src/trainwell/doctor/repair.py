@@ -121,8 +121,8 @@ def make_fixer(cfg_holder: dict, rebuild_loss, log, rebuild_model=None, rebuild_
             return True  # an action (stop at the best epoch now) more than a setting
         try:
             return load_config(initial_cfg, {**memory["applied"], **overrides}) != cfg_holder["cfg"]
-        except UserError:  # apply says why it cannot
-            return True
+        except UserError:  # a key this model has no place for (an activation on a transformer): apply
+            return False   # would refuse it after the rollback, and spend a repair for nothing
 
     apply.changes = changes
     return apply

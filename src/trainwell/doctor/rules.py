@@ -19,8 +19,8 @@ from .findings import Finding, Fix
 # The rules judged before the first step, from the data and the plan (re-exported: one vocabulary).
 from .plan_rules import (CLASS_WEIGHT_LIMIT, CODED_SHARE_LIMIT, adam_betas_off, bad_input_data,  # noqa: F401
                          batch_norm_starved, blind_convolutions, class_weights_off, frozen_at_random,
-                         group_rate_off, monitor_backwards, stops_too_soon, target_history_unseen, too_few_steps,
-                         undersampled_away, unscaled_features, window_too_short)
+                         group_rate_off, monitor_backwards, rows_sorted, stops_too_soon, target_history_unseen,
+                         too_few_steps, undersampled_away, unscaled_features, window_too_short)
 
 # The measures the rules share (re-exported: the tests and the live doctor read them here).
 from .measures import (ADAPTIVE_SAFE_LR, HEALTHY_RATIO, SAFE_LR, SMOOTHING_EXCESS, _early_ratio,  # noqa: F401
@@ -1284,8 +1284,9 @@ def _recurrent_vanishing(history, records: list[dict], losses: list[float], ctx:
     reading) on the median of the last 3 checks, with under 5% progress in 2 epochs."""
     if ctx.steps is not None and ctx.steps < 3:
         # The recurrent weights act from the second step on, on a state that starts at zero: over
-        # one step their gradient is 0 by construction, not vanished (a forecaster of window 1 was
-        # called vanishing; eighth held-out set).
+        # one step their gradient is 0 by construction, over two it is one term beside the input
+        # weights' two; neither is a gradient that vanished through time (a forecaster of window 1
+        # was called vanishing; eighth held-out set).
         return None
     ratios = [x for x in map(_recurrent_ratio, records[-3:]) if x is not None]
     born = _born_vanished(records, ctx)
@@ -1471,6 +1472,8 @@ def vanishing_gradients(history, signals, ctx: Context) -> Finding | None:
                 "ReLU passes gradients unshrunk where sigmoid/tanh multiply them by < 0.25 per layer, and "
                 "batch norm keeps each layer's inputs at unit scale so the deep stack trains at this rate",
                 architecture=True)]
+    if ctx.model_type not in ("mlp", "cnn"):
+        arch = arch[:1]  # a recurrent net or a transformer has no model.activation to swap
     if ctx.init_weight == "auto" and not bn:
         arch = arch[1:]  # that init is the one in use, and there is no batch norm to add: no change
     # A transformer whose tokens are a few numbers wide: layer norm over 2 numbers outputs +-1
@@ -1479,7 +1482,7 @@ def vanishing_gradients(history, signals, ctx: Context) -> Finding | None:
     # 1e-3 for three, which called this rule and rebuilt it with the init it already had; the
     # widening stuck_at_chance offers is the cure).
     narrow = _narrow_fix(ctx) if ctx.model_type == "transformer" else None
-    if narrow is not None:
+    if narrow is not None and "model.d_model" in narrow.overrides:  # not the positions fix: no gradient cure
         arch.insert(0, narrow)
     fixes = ([Fix({"optimizer.name": "adam", "optimizer.lr": 1e-3},
                   "Adam scales each weight's step by its own gradient size, so small gradients still move")]
@@ -1662,13 +1665,13 @@ def saturated_activations(history, signals, ctx: Context) -> Finding | None:
 # Order matters for reporting: causes before symptoms.
 RULES = [bad_input_data, unscaled_features, too_few_steps, frozen_at_random, blind_convolutions, class_weights_off,
          monitor_backwards, adam_betas_off, group_rate_off, target_history_unseen, stops_too_soon,
-         batch_norm_starved, undersampled_away, window_too_short, diverged,
+         batch_norm_starved, undersampled_away, window_too_short, rows_sorted, diverged,
          exploding_gradients, lr_too_high, lr_too_low,
          vanishing_gradients, dying_relu, saturated_activations, stuck_at_chance, class_imbalance,
          overfitting, underfitting, plateau]
 PRE_TRAINING = [bad_input_data, unscaled_features, too_few_steps, frozen_at_random, blind_convolutions,
                 class_weights_off, monitor_backwards, adam_betas_off, group_rate_off, target_history_unseen,
-                stops_too_soon, batch_norm_starved, undersampled_away, window_too_short]
+                stops_too_soon, batch_norm_starved, undersampled_away, window_too_short, rows_sorted]
 
 
 def examine(history: list[dict], signals: dict, ctx: Context, rules=None) -> list[Finding]:
