@@ -323,18 +323,18 @@ def extreme_features(x, names: list[str], raw_scales: dict | None = None, limit:
     return sorted(out, key=lambda f: -f["mads"])[:limit]
 
 
-# A numeric column that is a code (store 101, 102, ...) rather than a measurement: its levels set
-# the target apart (the adjusted share of the target's variance between levels, epsilon squared,
-# 0.15 or more and 5x what a straight line in the column explains), and neighbouring codes have
-# unrelated effects (the levels' target means, in code order, correlate under 0.5 with their
-# neighbours': a measurement's effect changes smoothly from one value to the next, 0.79-0.96 for an
-# age with a wavy effect in the tests; chance alone spreads 40 random codes' by about 0.16, and one
-# training split of a synthetic store set read 0.34). Store IDs
-# 101-140 with an effect each (eighth held-out set), seeds 0-2: epsilon squared 0.36-0.40, a line
-# 0.0004-0.0014, neighbours -0.07 to -0.10; random effects can line up by chance (a line at 0.033
-# beside 0.27 on 840 rows of a synthetic set like it). Digits' pixels (17 intensity levels, integers
-# too) reach 0.45 with a line at 0.22 (2x), or 100x a line at only 0.06 (an imbalanced digits set),
-# and neighbours down to -0.07: hence both limits together.
+# A numeric column that is a code (store 101, 102, ...) rather than a measurement:
+# - its levels set the target apart: the adjusted share of the target's variance between them
+#   (epsilon squared) is 0.15 or more, and 5x or more what a straight line in the number explains;
+# - neighbouring codes have unrelated effects: the levels' target means, in code order, correlate
+#   under 0.5 with their neighbours', where a measurement's effect changes smoothly (0.79-0.96 for an
+#   age with a wavy effect, in the tests).
+# Store IDs 101-140 with an effect each (eighth held-out set), seeds 0-2: epsilon squared 0.36-0.40,
+# a line 0.0004-0.0014, neighbours -0.07 to -0.10. Chance moves the last two: 40 random effects'
+# neighbours spread by about 0.16, and one training split of a synthetic store set read a line at
+# 0.033 and neighbours at 0.34. Digits' pixels (17 intensity levels, whole numbers too) reach 0.45
+# with a line at 0.22 (2x), or 100x a line at only 0.06 (an imbalanced digits set), with neighbours
+# down to -0.07: hence the limits together.
 CODE_MIN_LEVELS, CODE_ROWS_PER_LEVEL = 3, 5
 CODE_EPSILON, CODE_OVER_LINE, CODE_SMOOTH = 0.15, 5.0, 0.5
 
@@ -362,15 +362,17 @@ def code_columns(prepared) -> list[dict]:
             continue
         raw = x[:, starts[j]] * (st.get("scale") or 1.0) + (st.get("center") or 0.0)
         ok = np.isfinite(raw)
-        found = _as_code(np.round(raw[ok], 3), t[ok])
+        # float32 cells read back a few 1e-7 of the column's scale off (0.002 on zip codes)
+        found = _as_code(raw[ok], t[ok], max(1e-3, 1e-5 * (st.get("scale") or 1.0)))
         if found:
             out.append({"column": st["column"], **found})
     return out
 
 
-def _as_code(v: np.ndarray, t: np.ndarray) -> dict | None:
-    if not len(v) or np.any(np.abs(v - np.round(v)) > 1e-3):
+def _as_code(v: np.ndarray, t: np.ndarray, tolerance: float = 1e-3) -> dict | None:
+    if not len(v) or np.any(np.abs(v - np.round(v)) > tolerance):
         return None
+    v = np.round(v)
     levels, index, counts = np.unique(v, return_inverse=True, return_counts=True)
     n, k = len(v), len(levels)
     if k < CODE_MIN_LEVELS or n < CODE_ROWS_PER_LEVEL * k:
