@@ -360,16 +360,18 @@ def code_columns(prepared) -> list[dict]:
     for j, st in enumerate(features):
         if st.get("kind") != "numeric":
             continue
-        raw = x[:, starts[j]] * (st.get("scale") or 1.0) + (st.get("center") or 0.0)
+        scale = st.get("scale") or 1.0
+        raw = x[:, starts[j]] * scale + (st.get("center") or 0.0)
         ok = np.isfinite(raw)
-        # float32 cells read back a few 1e-7 of the column's scale off (0.002 on zip codes)
-        found = _as_code(raw[ok], t[ok], max(1e-3, 1e-5 * (st.get("scale") or 1.0)))
+        # a float32 cell holds its scaled value to ~6e-8 of itself: read back in raw units that is
+        # 1e-7 x scale x |cell| at most (a sentinel's huge scale must not make 0.3 a whole number)
+        found = _as_code(raw[ok], t[ok], 1e-3 + 1e-7 * scale * np.abs(x[ok, starts[j]]))
         if found:
             out.append({"column": st["column"], **found})
     return out
 
 
-def _as_code(v: np.ndarray, t: np.ndarray, tolerance: float = 1e-3) -> dict | None:
+def _as_code(v: np.ndarray, t: np.ndarray, tolerance=1e-3) -> dict | None:
     if not len(v) or np.any(np.abs(v - np.round(v)) > tolerance):
         return None
     v = np.round(v)

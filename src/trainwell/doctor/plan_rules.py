@@ -15,7 +15,7 @@ from .findings import Finding, Fix
 def bad_input_data(history, signals, ctx: Context) -> Finding | None:
     if ctx.nonfinite_inputs <= 0:
         return (_codes_too_common(ctx) or _clipped_away(ctx) or _out_of_time_order(ctx) or _coded_target(ctx)
-                or _filled_far_away(ctx) or _numbers_as_codes(ctx) or _extreme_values(ctx))
+                or _filled_far_away(ctx) or _extreme_values(ctx) or _numbers_as_codes(ctx))
     return Finding(
         "bad_input_data", "error", 0, 0, {"nonfinite_cells": ctx.nonfinite_inputs, "impute": ctx.impute},
         f"The training inputs hold {ctx.nonfinite_inputs} NaN or infinite values. One of them in a batch makes "
