@@ -134,25 +134,33 @@ def row_order(prepared) -> dict | None:
 FILL_FAR_SD = 5.0
 
 
+def _numeric_columns(prepared):
+    """(feature state, its training cells as fed, the same in the data's units) for each numeric
+    input column of a table."""
+    from ..data.transforms import _feature_offsets
+
+    features = (prepared.state or {}).get("features") if isinstance(prepared.state, dict) else None
+    if not features or prepared.spec.kind != "tabular":
+        return
+    x = np.asarray(prepared.train.x, dtype=np.float64).reshape(len(prepared.train.x), -1)
+    starts = _feature_offsets(features)
+    for j, st in enumerate(features):
+        if st.get("kind") == "numeric" and starts[j] < x.shape[1]:
+            cells = x[:, starts[j]]
+            yield st, cells, cells * (st.get("scale") or 1.0) + (st.get("center") or 0.0)
+
+
 def fill_far(prepared, value: float) -> list[dict]:
     """Numeric columns where data.clean.impute: constant filled training cells with a value far
     outside the ones the column holds (raw units, after the column's clipping, as the network sees
     it): [{column, fill, mean, sd, filled, sds}]."""
-    from ..data.transforms import _feature_offsets
-
-    features = (prepared.state or {}).get("features") if isinstance(prepared.state, dict) else None
     filled = ((prepared.report.get("imputed") or {}).get("train") or {})
-    if not features or not filled or prepared.spec.kind != "tabular":
-        return []
-    x = np.asarray(prepared.train.x, dtype=np.float64).reshape(len(prepared.train.x), -1)
-    starts = _feature_offsets(features)
     out = []
-    for j, st in enumerate(features):
+    for st, _, raw in _numeric_columns(prepared) if filled else ():
         n_filled = int(filled.get(st["column"]) or 0)
-        if st.get("kind") != "numeric" or not n_filled or starts[j] >= x.shape[1]:
+        if not n_filled:
             continue
         fill = float(np.clip(value, *st["clip"])) if st.get("clip") else float(value)
-        raw = x[:, starts[j]] * (st.get("scale") or 1.0) + (st.get("center") or 0.0)
         # float32 cells: the fill reads back a few millionths of the column's scale off
         at_fill = np.isclose(raw, fill, rtol=1e-5, atol=1e-4 * (st.get("scale") or 1.0))
         if at_fill.sum() > n_filled:
@@ -342,10 +350,7 @@ CODE_EPSILON, CODE_OVER_LINE, CODE_SMOOTH = 0.15, 5.0, 0.5
 def code_columns(prepared) -> list[dict]:
     """Integer-valued numeric input columns of a table that behave as codes: [{column, levels,
     epsilon2, line_r2, neighbours}]."""
-    from ..data.transforms import _feature_offsets
-
-    features = (prepared.state or {}).get("features") if isinstance(prepared.state, dict) else None
-    if not features or prepared.spec.kind != "tabular" or len(prepared.train.y) < 50:
+    if len(prepared.train.y) < 50:
         return []
     y = np.asarray(prepared.train.y)
     if prepared.spec.classes:
@@ -354,18 +359,12 @@ def code_columns(prepared) -> list[dict]:
         t = t[:, 1:] if k == 2 else t
     else:
         t = y.reshape(len(y), -1).astype(np.float64)
-    x = np.asarray(prepared.train.x, dtype=np.float64).reshape(len(y), -1)
-    starts = _feature_offsets(features)
     out = []
-    for j, st in enumerate(features):
-        if st.get("kind") != "numeric":
-            continue
-        scale = st.get("scale") or 1.0
-        raw = x[:, starts[j]] * scale + (st.get("center") or 0.0)
+    for st, cells, raw in _numeric_columns(prepared):
         ok = np.isfinite(raw)
         # a float32 cell holds its scaled value to ~6e-8 of itself: read back in raw units that is
         # 1e-7 x scale x |cell| at most (a sentinel's huge scale must not make 0.3 a whole number)
-        found = _as_code(raw[ok], t[ok], 1e-3 + 1e-7 * scale * np.abs(x[ok, starts[j]]))
+        found = _as_code(raw[ok], t[ok], 1e-3 + 1e-7 * (st.get("scale") or 1.0) * np.abs(cells[ok]))
         if found:
             out.append({"column": st["column"], **found})
     return out

@@ -10,6 +10,7 @@ import statistics
 
 from .facts import Context, usual_top
 from .findings import Finding, Fix
+from .measures import chance_loss
 
 
 def bad_input_data(history, signals, ctx: Context) -> Finding | None:
@@ -489,8 +490,6 @@ def stops_too_soon(history, signals, ctx: Context) -> Finding | None:
     several times what a late epoch gains (min_delta's default is 0; 1e-3 and 1e-4 are the usual
     choices)."""
     from ..metrics import is_better_high
-
-    from .measures import chance_loss
 
     if not ctx.early_stopping or not ctx.has_val or ctx.es_min_delta <= 0:
         return None
