@@ -103,6 +103,13 @@ class TextConfig(Section):
     lowercase: bool = True
 
 
+class SequenceConfig(Section):
+    layout: Literal["steps_first", "channels_first"] = Field(
+        "steps_first", description="how x in a sequence .npz is laid out: steps_first (N, steps, features), or "
+                                   "channels_first (N, features, steps), as PyTorch's Conv1d takes it; "
+                                   "channels_first is transposed on reading, for training and for new data")
+
+
 class DataConfig(Section):
     kind: Literal["auto", "tabular", "image", "timeseries", "sequence", "text"] = Field(
         "auto", description="auto: image for a folder or a cnn, text when data.text.column is set, "
@@ -136,6 +143,7 @@ class DataConfig(Section):
     augment: AugmentConfig = Field(default_factory=AugmentConfig, description="training batches only")
     series: SeriesConfig | None = Field(None, description="time-series forecasting settings")
     text: TextConfig = Field(default_factory=TextConfig)
+    sequence: SequenceConfig = Field(default_factory=SequenceConfig, description="sequence (.npz) settings")
 
 
 # ----------------------------------------------------------------------------- model

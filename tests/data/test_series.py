@@ -210,6 +210,47 @@ def test_sequence_load_inputs_checks_shape(tmp_path):
         load_inputs(p.state, _npz(tmp_path, n=9, name="flat.npz", two_d=True))
 
 
+def _channels_first(tmp_path, n=90, name="cf.npz"):
+    """The _npz sequences saved as (N, features, steps), as PyTorch's Conv1d takes them."""
+    with np.load(_npz(tmp_path, n=n, name="steps_" + name)) as d:
+        x, y = d["x"], d["y"]
+    path = tmp_path / name
+    np.savez(path, x=np.ascontiguousarray(x.transpose(0, 2, 1)), y=y)
+    return str(path), x
+
+
+def test_channels_first_sequences_are_read_steps_first_for_training_and_new_data(tmp_path):
+    src, steps_first = _channels_first(tmp_path)
+    cfg = DataConfig(source=src, sequence={"layout": "channels_first"})
+    p = prepare(cfg, seed=0, model_type="rnn")
+    assert p.spec.input_shape == [12, 2] and p.state["layout"] == "channels_first"
+    same = prepare(DataConfig(source=str(tmp_path / "steps_cf.npz")), seed=0, model_type="rnn")
+    np.testing.assert_allclose(p.train.x, same.train.x)
+    new, _ = _channels_first(tmp_path, n=9, name="new.npz")
+    x, ids = load_inputs(p.state, new)
+    np.testing.assert_allclose(x, load_inputs(same.state, str(tmp_path / "steps_new.npz"))[0])
+    # A steps-first file given to a model trained channels-first is named in the file's own layout.
+    with pytest.raises(UserError, match=r"shape \(12, 2\) \(F, T\), but the model was trained on \(2, 12\)"):
+        load_inputs(p.state, str(tmp_path / "steps_new.npz"))
+
+
+def test_a_sequence_layout_on_other_data_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="data.sequence.layout: channels_first applies to sequence data"):
+        prepare(DataConfig(source="builtin:iris", sequence={"layout": "channels_first"}), seed=0)
+    with pytest.raises(Exception, match="steps_first"):
+        DataConfig(source="builtin:iris", sequence={"layout": "NCT"})
+
+
+def test_the_server_takes_sequences_in_the_files_layout(tmp_path):
+    from trainwell.serve.server import PayloadError, array_from_inputs
+
+    src, _ = _channels_first(tmp_path)
+    state = prepare(DataConfig(source=src, sequence={"layout": "channels_first"}), seed=0, model_type="rnn").state
+    assert array_from_inputs(state, np.zeros((3, 2, 12)).tolist()).shape == (3, 2, 12)
+    with pytest.raises(PayloadError):
+        array_from_inputs(state, np.zeros((3, 12, 2)).tolist())
+
+
 # ----------------------------------------------------------------------------- end to end
 def test_forecast_end_to_end(tmp_path):
     import trainwell

@@ -778,3 +778,22 @@ def test_a_before_training_fix_the_data_cannot_take_leaves_the_run_as_configured
     repairs = read(run, "repairs.json")
     window = repairs[0]["overrides"]["data.series.window"] if repairs else 5
     assert 5 <= window < 120 and (run.path / "metrics.json").is_file()
+
+
+def test_sequences_saved_channels_first_are_found_before_training_and_read_the_right_way_with_repair_on(tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.arange(240) % 3
+    t = np.arange(24)
+    x = np.stack([np.sin(t[None, :] * (0.3 + 0.3 * y[:, None]) + rng.uniform(0, 6, (240, 1))),
+                  np.cos(t[None, :] * (0.3 + 0.3 * y[:, None]))], axis=2) + rng.normal(0, 0.2, (240, 24, 2))
+    path = tmp_path / "channels_first.npz"
+    np.savez(path, x=np.ascontiguousarray(x.transpose(0, 2, 1)).astype(np.float32), y=y)
+    cfg = {"data": {"source": str(path)}, "seed": 0, "model": {"type": "rnn", "cell": "gru", "hidden_size": 16},
+           "optimizer": {"lr": 0.01}, "training": {"epochs": 2, "threads": 1}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    first = read(plain, "findings.json")[0]
+    assert (first["code"], first["epoch"], first["evidence"]["steps"]) == ("bad_input_data", 0, 2)
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    assert read(repaired, "repairs.json")[0]["overrides"] == {"data.sequence.layout": "channels_first"}
+    assert read(repaired, "data.json")["sequence_length"] == 24
+    assert "steps" not in str([f["evidence"] for f in read(repaired, "findings.json")])

@@ -1537,3 +1537,30 @@ def test_whole_numbers_whose_values_act_as_codes_are_named_with_data_categorical
     # more codes than data.max_categories allows: raised with it
     f = rules.bad_input_data([], {}, ctx(n_classes=2, task="binary", code_columns=codes, max_categories=20))
     assert f.fixes[0].overrides == {"data.categorical": ["store"], "data.max_categories": 40}
+
+
+def test_time_steps_read_as_features_are_named_with_the_layout_flip():
+    from trainwell.doctor.context import sequence_axes
+
+    rng = np.random.default_rng(0)
+    # 300 noisy random walks of 60 steps in 2 channels, saved (N, channels, steps) and read as
+    # (N, steps, features): 2 "steps" of 60 features whose neighbours move together.
+    walks = np.cumsum(rng.normal(size=(300, 60, 2)), axis=1) + rng.normal(0, 3, (300, 60, 2))
+    axes = sequence_axes(walks.transpose(0, 2, 1))
+    assert axes["steps"] == 2 and axes["features"] == 60 and axes["neighbour_features"] > 0.5
+    f = rules.steps_as_features([], {}, ctx(data_kind="sequence", sequence_axes=axes))
+    assert f.code == "bad_input_data" and f.fixes[0].overrides == {"data.sequence.layout": "channels_first"}
+    assert "2 step(s) of 60 features" in f.explanation
+    # declared channels_first on a file that was steps-first: the flip goes back
+    back = rules.steps_as_features([], {}, ctx(sequence_axes=axes, sequence_layout="channels_first"))
+    assert back.fixes[0].overrides == {"data.sequence.layout": "steps_first"}
+    # read the right way round: 60 steps is no case for the check at all
+    assert sequence_axes(walks) is None
+    # two real steps (a before and an after) of 60 correlated measurements: each measurement
+    # moves with itself from one step to the next as much as with its neighbour
+    base = np.cumsum(rng.normal(size=(300, 60)), axis=1)
+    before_after = np.stack([base, base + rng.normal(0, 1, base.shape)], axis=1)
+    assert rules.steps_as_features([], {}, ctx(sequence_axes=sequence_axes(before_after))) is None
+    # unrelated features (a table's columns, repeated over two steps): neighbours do not move together
+    table = rng.normal(size=(300, 2, 40))
+    assert rules.steps_as_features([], {}, ctx(sequence_axes=sequence_axes(table))) is None

@@ -66,3 +66,25 @@ def test_lr_too_low_is_repaired_live(suite):
     assert repaired["error"] is None, repaired.get("traceback")
     assert [r["code"] for r in repaired["repairs"]][:1] == ["lr_too_low"]
     assert suite.score(repaired, None) >= suite.score(healthy, None) - suite.MARGIN
+
+
+def _result(seconds, epochs, acc, **extra):
+    return {"error": None, "findings": [], "repairs": [], "metrics": {"test": {"accuracy": acc}},
+            "task": "classification", "seconds": seconds, "epochs_total": epochs, "overhead": 0.02, **extra}
+
+
+def test_repair_cost_in_seconds_uses_the_reference_timed_beside_the_repair(suite):
+    cases = {"h": {"expect": [], "healthy_ref": None, "metric": None},
+             "f": {"expect": ["lr_too_low"], "healthy_ref": "h", "metric": None}}
+    fix = [{"code": "lr_too_low", "overrides": {"optimizer.lr": 0.01}, "action": "rolled back"}]
+    plain = {"h": _result(1.0, 30, 0.95), "f": _result(0.5, 30, 0.5)}
+    # The reference's plain run took 1.0 s early on; beside the repair it took 2.0 s.
+    repaired = {"f": _result(2.2, 33, 0.95, repairs=fix, ref_beside={"seconds": 2.0, "epochs_total": 30})}
+    summary = suite.summarise(cases, ["h", "f"], plain, repaired, 1.0, out=lambda *_: None)
+    assert summary["cost"] == 1.1
+    assert summary["cost_apart"] == 2.2
+    assert summary["cost_epochs"] == 1.1
+    # Without a reference timed beside it, the plain run is the yardstick.
+    del repaired["f"]["ref_beside"]
+    summary = suite.summarise(cases, ["h", "f"], plain, repaired, 1.0, out=lambda *_: None)
+    assert summary["cost"] == 2.2 and "cost_apart" not in summary

@@ -106,6 +106,9 @@ def _prepare(cfg, seed: int, model_type: str) -> Prepared:
     if cfg.categorical and kind != "tabular":
         raise UserError(f"data.categorical: only a table's columns can be read as categories; this is {kind} data, "
                         f"so remove the key")
+    if cfg.sequence.layout != "steps_first" and kind != "sequence":
+        raise UserError(f"data.sequence.layout: {cfg.sequence.layout} applies to sequence data (an .npz with an rnn "
+                        f"or transformer); this is {kind} data, so remove the key")
     fn = getattr(_module(kind), f"prepare_{'sequences' if kind == 'sequence' else kind}")
     prepared = fn(cfg, seed)
     prepared.state.setdefault("kind", kind)

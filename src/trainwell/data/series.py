@@ -387,7 +387,8 @@ def inverse_target(state: dict, y) -> np.ndarray:
 
 
 # ============================================================================= sequences
-def _read_sequences(path: str, role: str, need_y: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+def _read_sequences(path: str, role: str, need_y: bool = True,
+                    layout: str = "steps_first") -> tuple[np.ndarray, np.ndarray | None]:
     p = Path(path)
     if p.suffix.lower() != ".npz":
         raise UserError(f"{role}: sequence data is an .npz with arrays x (N, T, F) and y (N,); got {path!r}")
@@ -404,15 +405,18 @@ def _read_sequences(path: str, role: str, need_y: bool = True) -> tuple[np.ndarr
             y = archive["y"] if "y" in files else None
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
         raise UserError(f"{role}: could not read {path!r} as npz: {exc}") from None
-    return _check_sequences(x, y, f"{role}: {path!r}")
+    return _check_sequences(x, y, f"{role}: {path!r}", layout)
 
 
-def _check_sequences(x, y, where: str):
+def _check_sequences(x, y, where: str, layout: str = "steps_first"):
     x = np.asarray(x)
     if x.ndim == 2:
-        x = x[:, :, None]  # (N, T): one feature per step
+        x = x[:, :, None]  # (N, T): one feature per step, whichever the layout
+    elif x.ndim == 3 and layout == "channels_first":
+        x = x.transpose(0, 2, 1)  # (N, F, T) -> (N, T, F)
     if x.ndim != 3:
-        raise UserError(f"{where}: 'x' must be (N, T, F) or (N, T), got shape {x.shape}")
+        shape = "(N, F, T)" if layout == "channels_first" else "(N, T, F)"
+        raise UserError(f"{where}: 'x' must be {shape} or (N, T), got shape {x.shape}")
     if x.dtype.kind not in "biuf":
         raise UserError(f"{where}: 'x' must be numeric, got dtype {x.dtype}")
     if y is not None:
@@ -445,16 +449,19 @@ def prepare_sequences(cfg, seed: int) -> Prepared:
     report: dict = {"source": cfg.source, "kind": "sequence", "val_source": cfg.val, "test_source": cfg.test}
     if cfg.series is not None:
         raise UserError("data.series: set for a sequence (.npz) source; remove it, or set data.kind: timeseries")
-    x, y = _read_sequences(cfg.source, "data.source")
+    layout = cfg.sequence.layout
+    x, y = _read_sequences(cfg.source, "data.source", layout=layout)
     x, y = _drop_missing_y(x, y, "source", report)
     files = {}
     for role in ("val", "test"):
         path = getattr(cfg, role)
         if path:
-            fx, fy = _read_sequences(path, f"data.{role}")
+            fx, fy = _read_sequences(path, f"data.{role}", layout=layout)
             if fx.shape[1:] != x.shape[1:]:
-                raise UserError(f"data.{role}: sequences of shape {fx.shape[1:]} (T, F), but data.source has "
-                                f"{x.shape[1:]}")
+                flip = (lambda t: t[::-1]) if layout == "channels_first" else (lambda t: t)
+                names = "(F, T)" if layout == "channels_first" else "(T, F)"
+                raise UserError(f"data.{role}: sequences of shape {flip(fx.shape[1:])} {names}, but data.source has "
+                                f"{flip(x.shape[1:])}")
             files[role] = _drop_missing_y(fx, fy, role, report)
     report["rows_loaded"] = len(x)
     target = "y"
@@ -497,7 +504,7 @@ def prepare_sequences(cfg, seed: int) -> Prepared:
     spec = DataSpec(task=task, target=target, input_columns=["x"], column_types={n: "numeric" for n in names},
                     feature_names=names, n_features=F, classes=classes,
                     n_outputs=1 if classes is None else len(classes), kind="sequence", input_shape=[T, F])
-    state = {"format": STATE_FORMAT, "kind": "sequence", "spec": asdict(spec), "scale": scale,
+    state = {"format": STATE_FORMAT, "kind": "sequence", "spec": asdict(spec), "scale": scale, "layout": layout,
              "normalize_categories": bool(cfg.clean.normalize_categories),
              "target": fit_target(task, classes, train_raw, label_kind, cfg)}
 
@@ -511,7 +518,7 @@ def prepare_sequences(cfg, seed: int) -> Prepared:
                                        y_raw=raw_target(state, py))
         except UserError as exc:
             raise UserError(f"data.{name if name in files else 'source'}: {exc}") from None
-    report.update(task=task, task_inferred=cfg.task == "auto", target=target, sequence_length=T, features=F,
+    report.update(task=task, task_inferred=cfg.task == "auto", target=target, sequence_length=T, features=F, layout=layout,
                   rows={k: len(a.x) for k, a in arrays.items()}, missing=nan)
     if classes is not None:
         report["class_counts"] = {k: _class_count_dict(a.y, classes) for k, a in arrays.items()}
@@ -522,16 +529,26 @@ def prepare_sequences(cfg, seed: int) -> Prepared:
                     state=state, report=report, class_weights=weights)
 
 
+def sequence_file_shape(state: dict) -> list[int]:
+    """A sequence as the user's files hold it: (T, F), or (F, T) with data.sequence.layout channels_first."""
+    shape = list(state["spec"]["input_shape"])
+    return shape[::-1] if state.get("layout") == "channels_first" else shape
+
+
 def _sequence_source(state: dict, source, need_y: bool):
+    layout = state.get("layout", "steps_first")
     if isinstance(source, dict):
-        x, y = _check_sequences(source["x"], source.get("y"), "input data")
+        x, y = _check_sequences(source["x"], source.get("y"), "input data", layout)
     elif isinstance(source, np.ndarray):
-        x, y = _check_sequences(source, None, "input data")
+        x, y = _check_sequences(source, None, "input data", layout)
     else:
-        x, y = _read_sequences(str(source), "input file", need_y)
+        x, y = _read_sequences(str(source), "input file", need_y, layout)
     want = tuple(state["spec"]["input_shape"])
     if x.shape[1:] != want:
-        raise UserError(f"input data: sequences of shape {x.shape[1:]} (T, F), but the model was trained on {want}")
+        given, trained = ((x.shape[1:][::-1], tuple(sequence_file_shape(state))) if layout == "channels_first"
+                          else (x.shape[1:], want))
+        names = "(F, T)" if layout == "channels_first" else "(T, F)"
+        raise UserError(f"input data: sequences of shape {given} {names}, but the model was trained on {trained}")
     if need_y and y is None:
         raise UserError("input data: evaluation needs the labels 'y' beside 'x'")
     return x, y

@@ -101,7 +101,9 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         undersampled=prepared.report.get("imbalance") if cfg.data.imbalance == "undersample" else None,
         fill_far=fill_far(prepared, cfg.data.clean.impute_value) if cfg.data.clean.impute == "constant" else [],
         horizon=cfg.data.series.horizon if spec.kind == "timeseries" and cfg.data.series is not None else None,
-        code_columns=code_columns(prepared), max_categories=cfg.data.max_categories)
+        code_columns=code_columns(prepared), max_categories=cfg.data.max_categories,
+        sequence_axes=sequence_axes(prepared.train.x) if spec.kind == "sequence" else None,
+        sequence_layout=cfg.data.sequence.layout)
 
 
 def row_order(prepared) -> dict | None:
@@ -344,6 +346,37 @@ def extreme_features(x, names: list[str], raw_scales: dict | None = None, limit:
 # with a line at 0.22 (2x), or 100x a line at only 0.06 (an imbalanced digits set), with neighbours
 # down to -0.07: hence the limits together.
 CODE_MIN_LEVELS, CODE_ROWS_PER_LEVEL = 3, 5
+# A sequence of at most AXES_STEPS steps with AXES_WIDTH times as many features: an RNN over 2
+# steps of 60 numbers is what (N, channels, steps) read as (N, steps, features) looks like.
+AXES_STEPS, AXES_WIDTH = 4, 8
+
+
+def _neighbour_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Median over columns of the correlation between a[:, k] and b[:, k] (constant columns skipped)."""
+    a, b = a - a.mean(axis=0), b - b.mean(axis=0)
+    den = np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
+    ok = den > 0
+    return float(np.median((a * b).sum(axis=0)[ok] / den[ok])) if ok.any() else 0.0
+
+
+def sequence_axes(x: np.ndarray) -> dict | None:
+    """For sequences (N, T, F) with few steps and many features: how much neighbouring features move
+    together (pooled over rows and steps) against how much a feature moves with itself one step
+    later. Time steps read as features show the first high and the second low; None otherwise."""
+    if x.ndim != 3 or len(x) < 20:
+        return None
+    n, steps, features = x.shape
+    if steps > AXES_STEPS or features < AXES_WIDTH * steps:
+        return None
+    x = np.nan_to_num(np.asarray(x[:2000], dtype=np.float64))
+    flat = x.reshape(-1, features)
+    across = _neighbour_correlation(flat[:, :-1], flat[:, 1:])
+    along = float(np.median([_neighbour_correlation(x[:, t, :], x[:, t + 1, :]) for t in range(steps - 1)])) \
+        if steps > 1 else None
+    return {"steps": steps, "features": features, "neighbour_features": round(across, 3),
+            "next_step": None if along is None else round(along, 3)}
+
+
 CODE_EPSILON, CODE_OVER_LINE, CODE_SMOOTH = 0.15, 5.0, 0.5
 
 

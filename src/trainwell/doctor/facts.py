@@ -89,6 +89,8 @@ class Context:
     code_columns: list = field(default_factory=list)   # numeric columns that behave as codes (context.code_columns)
     max_categories: int = 50        # data.max_categories
     horizon: int | None = None      # a series forecast: data.series.horizon
+    sequence_axes: dict | None = None   # few steps of many features that move like time (context.sequence_axes)
+    sequence_layout: str = "steps_first"    # data.sequence.layout
 
 
 def usual_top(ctx: Context) -> float:

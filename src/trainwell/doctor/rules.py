@@ -20,7 +20,8 @@ from .findings import Finding, Fix
 from .plan_rules import (CLASS_WEIGHT_LIMIT, CODED_SHARE_LIMIT, adam_betas_off, bad_input_data,  # noqa: F401
                          batch_norm_starved, blind_convolutions, class_weights_off, frozen_at_random,
                          group_rate_off, monitor_backwards, rows_sorted, stops_too_soon, target_history_unseen,
-                         too_few_steps, undersampled_away, unscaled_features, window_too_short)
+                         steps_as_features, too_few_steps, undersampled_away, unscaled_features,
+                         window_too_short)
 
 # The measures the rules share (re-exported: the tests and the live doctor read them here).
 from .measures import (ADAPTIVE_SAFE_LR, HEALTHY_RATIO, SAFE_LR, SMOOTHING_EXCESS, _early_ratio,  # noqa: F401
@@ -1665,13 +1666,14 @@ def saturated_activations(history, signals, ctx: Context) -> Finding | None:
 # Order matters for reporting: causes before symptoms.
 RULES = [bad_input_data, unscaled_features, too_few_steps, frozen_at_random, blind_convolutions, class_weights_off,
          monitor_backwards, adam_betas_off, group_rate_off, target_history_unseen, stops_too_soon,
-         batch_norm_starved, undersampled_away, window_too_short, rows_sorted, diverged,
+         batch_norm_starved, undersampled_away, window_too_short, rows_sorted, steps_as_features, diverged,
          exploding_gradients, lr_too_high, lr_too_low,
          vanishing_gradients, dying_relu, saturated_activations, stuck_at_chance, class_imbalance,
          overfitting, underfitting, plateau]
 PRE_TRAINING = [bad_input_data, unscaled_features, too_few_steps, frozen_at_random, blind_convolutions,
                 class_weights_off, monitor_backwards, adam_betas_off, group_rate_off, target_history_unseen,
-                stops_too_soon, batch_norm_starved, undersampled_away, window_too_short, rows_sorted]
+                stops_too_soon, batch_norm_starved, undersampled_away, window_too_short, rows_sorted,
+                steps_as_features]
 
 
 def examine(history: list[dict], signals: dict, ctx: Context, rules=None) -> list[Finding]:

@@ -196,6 +196,10 @@ def table_from_columns(columns: Columns, data: dict[str, list]) -> tuple[Any, li
 
 def array_from_inputs(state: dict, inputs: list) -> np.ndarray:
     shape = list(state["spec"].get("input_shape") or [])
+    if state.get("kind") == "sequence":
+        from ..data.series import sequence_file_shape
+
+        shape = sequence_file_shape(state)  # the layout the user's files have (data.sequence.layout)
     try:
         x = np.asarray(inputs, dtype=np.float32)
     except (ValueError, TypeError):
