@@ -35,8 +35,8 @@ For the third held-out set (heldout3.yaml):
   digits_clean300.csv  the other 300 rows, labels untouched (the test file)     -> overfitting
   diabetes_units.csv   diabetes with its features in wildly different units (x1e-3 .. x1e5) -> unscaled_features
 
-heldout5(), heldout6(), heldout7() and heldout8() list their own files in their docstrings; heldout6's are
-synthetic, drawn with numpy from fixed seeds.
+heldout5(), heldout6(), heldout7(), heldout8() and heldout9() list their own files in their docstrings;
+heldout6's are synthetic, drawn with numpy from fixed seeds.
 """
 
 from __future__ import annotations
@@ -58,7 +58,9 @@ FILES = ["iris_x1e4.csv", "diabetes_x1e4.csv", "wine_nan.csv", "iris_nan.csv", "
          "h7_bc_test120.csv", "h7_diabetes_tgt_m999.csv", "h7_diabetes_tgt_clean.csv", "h7_diabetes_test100.csv",
          "h7_seq_noisy630.npz", "h7_seq_clean270.npz", "h7_seq_imb.npz",
          "h8_digits_sorted_train.npz", "h8_digits_val300.npz", "h8_digits_test300.npz", "h8_stores_codes.csv",
-         "h8_stores_names.csv", "h8_seq_units.npz", "h8_digits5_imb.csv", "h8_seq_transposed.npz", "h8_wine_wide.csv"]
+         "h8_stores_names.csv", "h8_seq_units.npz", "h8_digits5_imb.csv", "h8_seq_transposed.npz", "h8_wine_wide.csv",
+         "h9_reviews_long.csv", "h9_wine_logged.csv", "h9_digits_u8.csv", "h9_bc_noisy_x4.csv", "h9_bc_test120.csv",
+         "h9_digits9_train.npz", "h9_digits9_test300.npz", "h9_series_dayfirst.csv"]
 
 
 def _frame(bunch) -> pd.DataFrame:
@@ -123,6 +125,7 @@ def main() -> None:
     heldout6()
     heldout7()
     heldout8()
+    heldout9()
 
 
 def heldout() -> None:
@@ -397,6 +400,99 @@ def heldout8() -> None:
     wine = _frame(datasets.load_wine())
     noise = pd.DataFrame(rng.normal(size=(len(wine), 400)).round(4), columns=[f"sensor_{i:03d}" for i in range(400)])
     pd.concat([wine.drop(columns="target"), noise, wine[["target"]]], axis=1).to_csv(HERE / "h8_wine_wide.csv", index=False)
+
+
+def heldout9() -> None:
+    """For the ninth held-out set (heldout9.yaml); numpy seed 99 (pandas random_state 99).
+
+    h9_reviews_long.csv     1200 synthetic product reviews (positive / negative, 3% of the labels
+                            flipped): three or four sentences of neutral chatter, then the verdict
+                            ("in the end the battery is superb .") last, 23-49 tokens in all; with
+                            data.text.max_len 16 every verdict is cut off        -> bad_input_data
+    h9_wine_logged.csv      wine's 13 measurements already standardized upstream (z-scores) plus
+                            logged_at, the unix time of each sample (~1.7e9 s, unrelated to the
+                            class): harmless when scaled, ~1e9 against ~1 when data.scale is none -> unscaled_features
+    h9_digits_u8.csv        digits with its pixels as 8-bit values (0..255, x16), as an image export
+                            stores them; fed unscaled to a tanh net          -> saturated_activations
+    h9_bc_noisy_x4.csv      449 breast_cancer rows with 20% of the labels flipped, every row written
+                            four times (a join that repeated each record), and
+    h9_bc_test120.csv       the other 120 rows, labels untouched (the test file): with
+                            drop_duplicates false the copies land in training and validation alike -> overfitting
+    h9_digits9_train.npz    "is it a 9?" on 8x8 digit images (pixels 0..16): 1497 images with their
+                            nines cut to 24, so 1369 rows at about 1.8%, and
+    h9_digits9_test300.npz  300 other images in natural proportion (28 nines) -> class_imbalance
+    h9_series_dayfirst.csv  examples/data/series.csv with its timestamps written day first
+                            (02/01/2023 00:00 for 2 January): read month first where the day is 12 or
+                            less, so those days land in the wrong months      -> bad_input_data
+    """
+    rng = np.random.default_rng(99)
+    root = Path(__file__).resolve().parents[2]
+
+    # Long product reviews whose verdict comes in the last sentence, after a preamble of neutral
+    # chatter (delivery, use, comparison): a 64-token window holds the verdict, a 16-token one does not.
+    aspects = ["battery", "screen", "camera", "keyboard", "speaker", "charger", "strap", "lens", "hinge", "motor"]
+    good = ["great", "excellent", "solid", "reliable", "superb", "sturdy", "fantastic", "good"]
+    bad = ["awful", "flimsy", "poor", "terrible", "useless", "cheap", "disappointing", "bad"]
+    chatter = ["i ordered it on a monday and it came on friday", "the box was a bit dented but fine",
+               "my sister has the older model", "i have used it every day for three weeks",
+               "setup took about ten minutes", "it replaced the one i had before", "the manual is short",
+               "i mostly use it at work", "the colour is the same as in the photos", "shipping was free",
+               "i compared it with two other brands first", "it fits in my bag", "the price was about average",
+               "the instructions were in four languages", "i charge it every other night",
+               "my neighbour recommended the shop", "it came with a spare cable", "i use it on the train"]
+    rows = []
+    for _ in range(1200):
+        label = int(rng.integers(2))
+        pre = ". ".join(rng.choice(chatter, size=int(rng.integers(3, 5)), replace=False))
+        word = rng.choice(good if label else bad)
+        verdict = f"in the end the {rng.choice(aspects)} is {word}"
+        if rng.random() < 0.03:
+            label = 1 - label
+        rows.append((f"{pre}. {verdict}.", "positive" if label else "negative"))
+    pd.DataFrame(rows, columns=["review", "target"]).to_csv(HERE / "h9_reviews_long.csv", index=False)
+
+    # wine's 13 measurements already standardized upstream, plus the unix time each sample was logged.
+    wine = _frame(datasets.load_wine())
+    cols = [c for c in wine.columns if c != "target"]
+    z = (wine[cols] - wine[cols].mean()) / wine[cols].std()
+    z = z.round(4)
+    z.insert(0, "logged_at", (1.69e9 + rng.uniform(0, 3.2e7, len(wine))).round(0))
+    z["target"] = wine["target"]
+    z.to_csv(HERE / "h9_wine_logged.csv", index=False)
+
+    # digits as 8-bit pixels (0..255), the way an image export stores them.
+    digits = _frame(datasets.load_digits())
+    px = [c for c in digits.columns if c != "target"]
+    digits[px] = np.minimum(digits[px] * 16, 255).astype(int)
+    digits.to_csv(HERE / "h9_digits_u8.csv", index=False)
+
+    # breast_cancer: 120 clean test rows; the other 449 with 20% of their labels flipped, each row
+    # written four times (a join that repeated every record).
+    bc = _frame(datasets.load_breast_cancer()).sample(frac=1.0, random_state=99).reset_index(drop=True)
+    bc.iloc[449:].to_csv(HERE / "h9_bc_test120.csv", index=False)
+    pool = bc.iloc[:449].copy()
+    flip = rng.random(len(pool)) < 0.2
+    pool.loc[flip, "target"] = 1 - pool.loc[flip, "target"]
+    pd.concat([pool] * 4).sample(frac=1.0, random_state=99).reset_index(drop=True) \
+        .to_csv(HERE / "h9_bc_noisy_x4.csv", index=False)
+
+    # "is it a 9?" on 8x8 images: 300 test images in natural proportion; the training images keep 24
+    # of their nines (about 2%).
+    d = datasets.load_digits()
+    order = rng.permutation(len(d.target))
+    x, y = d.images[order].astype(np.float32), (d.target[order] == 9).astype(int)
+    np.savez(HERE / "h9_digits9_test300.npz", x=x[:300], y=y[:300])
+    tx, ty = x[300:], y[300:]
+    keep = np.r_[np.flatnonzero(ty == 0), np.flatnonzero(ty == 1)[:24]]
+    keep = np.sort(keep)
+    np.savez(HERE / "h9_digits9_train.npz", x=tx[keep], y=ty[keep])
+
+    # examples/data/series.csv with its timestamps written day first (02/01/2023 for 2 January), the
+    # way a European spreadsheet exports them; month-first parsing swaps day and month wherever the
+    # day is 12 or less, and falls back to day first elsewhere.
+    series = pd.read_csv(root / "examples" / "data" / "series.csv")
+    series["timestamp"] = pd.to_datetime(series["timestamp"]).dt.strftime("%d/%m/%Y %H:%M")
+    series.to_csv(HERE / "h9_series_dayfirst.csv", index=False)
 
 
 if __name__ == "__main__":

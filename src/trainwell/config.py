@@ -93,6 +93,7 @@ class SeriesConfig(Section):
     horizon: int = Field(1, ge=1, description="steps ahead it forecasts (1..horizon)")
     missing: Literal["interpolate", "drop"] = Field(
         "interpolate", description="gaps in the series: linear interpolation, or drop the rows (counted)")
+    dayfirst: bool = Field(False, description="dates written day first (31/01/2024): 01/02/2024 is then 1 February")
 
 
 class TextConfig(Section):

@@ -299,3 +299,33 @@ def test_train_fraction_and_numeric_time(tmp_path):
     # 50 rows -> 34 train rows -> 34 - 4 = 30 windows, half of them kept.
     assert len(p.train.x) == 15 and any("train_fraction" in n for n in p.report["notes"])
     np.testing.assert_allclose(p.baselines["test"], p.test.y_raw - 1)
+
+
+def _dayfirst_csv(tmp_path, n=24 * 120):
+    """An hourly series from 1 January written day first (02/01/2023 is 2 January), in time order."""
+    t = pd.date_range("2023-01-01", periods=n, freq="h")
+    df = pd.DataFrame({"time": t.strftime("%d/%m/%Y %H:%M"), "v": np.arange(n, dtype=float), "w": np.sin(np.arange(n))})
+    path = tmp_path / "dayfirst.csv"
+    df.to_csv(path, index=False)
+    return str(path)
+
+
+def test_dates_written_day_first_are_read_with_dayfirst_and_a_swap_is_reported(tmp_path):
+    src = _dayfirst_csv(tmp_path)
+    misread = prepare(_cfg(src, window=5, horizon=1), seed=0)
+    swap = misread.report["day_month_swapped"]
+    assert swap["column"] == "time" and swap["dayfirst"] is False and swap["steps_back"] >= 3
+    assert any("dayfirst: True" in n for n in misread.report["notes"])
+    right = prepare(_cfg(src, window=5, horizon=1, dayfirst=True), seed=0)
+    assert "day_month_swapped" not in right.report
+    # read day first, the rows keep their file order: v is the row number
+    assert np.all(np.diff(right.train.y_raw.ravel()) == 1)
+    # new data is read the same way
+    x, ids = load_inputs(right.state, src)
+    assert ids["time"].iloc[0] == pd.Timestamp("2023-01-01 04:00") and ids["time"].is_monotonic_increasing
+
+
+def test_iso_dates_are_never_read_day_first(tmp_path):
+    p = prepare(_cfg(_series_csv(tmp_path), dayfirst=True), seed=0)
+    assert "day_month_swapped" not in p.report and p.state["series"]["dayfirst"] is True
+    np.testing.assert_allclose(np.sort(p.train.y_raw[:, 0]), p.train.y_raw[:, 0])

@@ -797,3 +797,48 @@ def test_sequences_saved_channels_first_are_found_before_training_and_read_the_r
     assert read(repaired, "repairs.json")[0]["overrides"] == {"data.sequence.layout": "channels_first"}
     assert read(repaired, "data.json")["sequence_length"] == 24
     assert "steps" not in str([f["evidence"] for f in read(repaired, "findings.json")])
+
+
+def test_rows_repeated_across_the_split_are_found_before_training_and_dropped_with_repair_on(tmp_path):
+    from sklearn.datasets import load_wine
+
+    wine = load_wine(as_frame=True).frame
+    path = tmp_path / "wine_x3.csv"
+    pd.concat([wine] * 3).sample(frac=1.0, random_state=0).to_csv(path, index=False)
+    cfg = {"data": {"source": str(path), "target": "target", "clean": {"drop_duplicates": False}}, "seed": 0,
+           "model": {"hidden": [16]}, "optimizer": {"lr": 0.01}, "training": {"epochs": 20, "threads": 1}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    twins = next(f for f in read(plain, "findings.json") if "with_training_twin" in f["evidence"])
+    assert (twins["code"], twins["epoch"]) == ("bad_input_data", 0) and twins["evidence"]["share"] > 0.5
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    assert read(repaired, "repairs.json")[0]["overrides"] == {"data.clean.drop_duplicates": True}
+    assert read(repaired, "data.json")["cleaning"]["duplicates_dropped"] == 2 * len(wine)
+
+
+def test_a_schedule_that_kills_the_rate_early_is_swapped_before_the_first_step_with_repair_on(tmp_path):
+    cfg = {"data": {"source": "builtin:iris"}, "seed": 0, "model": {"hidden": [16]},
+           "schedule": {"name": "exponential", "gamma": 0.3}, "training": {"epochs": 10, "threads": 1}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    first = read(plain, "findings.json")[0]
+    assert (first["code"], first["epoch"], first["evidence"]["epoch"]) == ("plateau", 0, 5)
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    assert read(repaired, "repairs.json")[0]["overrides"] == {"schedule.name": "cosine"}
+    assert read(repaired, "run.json")["status"] == "completed"
+    assert yaml.safe_load((repaired.path / "config.repaired.yaml").read_text())["schedule"]["name"] == "cosine"
+
+
+def test_a_series_with_dates_written_day_first_is_read_day_first_with_repair_on(tmp_path):
+    source = Path(_series_data()["source"])
+    frame = pd.read_csv(source)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"]).dt.strftime("%d/%m/%Y %H:%M")
+    path = tmp_path / "dayfirst.csv"
+    frame.to_csv(path, index=False)
+    data = {**_series_data(), "source": str(path)}
+    cfg = {"data": data, "seed": 0, "model": {"type": "rnn", "cell": "gru", "hidden_size": 8},
+           "training": {"epochs": 1, "threads": 1}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    first = read(plain, "findings.json")[0]
+    assert (first["code"], first["epoch"], first["evidence"]["dayfirst"]) == ("bad_input_data", 0, False)
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    assert read(repaired, "repairs.json")[0]["overrides"] == {"data.series.dayfirst": True}
+    assert "day_month_swapped" not in read(repaired, "data.json")

@@ -1564,3 +1564,95 @@ def test_time_steps_read_as_features_are_named_with_the_layout_flip():
     # unrelated features (a table's columns, repeated over two steps): neighbours do not move together
     table = rng.normal(size=(300, 2, 40))
     assert rules.steps_as_features([], {}, ctx(sequence_axes=sequence_axes(table))) is None
+
+
+def test_validation_rows_copied_from_training_are_named_with_deduplication_as_the_fix():
+    twins = {"val_rows": 114, "with_training_twin": 98, "share": 0.86, "measurement_columns": 30}
+    f = rules.split_twins([], {}, ctx(split_twins=twins))
+    assert f.code == "bad_input_data" and f.fixes[0].overrides == {"data.clean.drop_duplicates": True}
+    assert "98 of the 114 validation rows (86%)" in f.explanation
+    assert rules.split_twins([], {}, ctx(split_twins={**twins, "with_training_twin": 4, "share": 0.035})) is None
+    assert rules.split_twins([], {}, ctx(split_twins=None)) is None
+
+
+def test_split_twins_counts_copies_only_in_tables_of_measurements():
+    from types import SimpleNamespace
+
+    from trainwell.doctor.context import split_twins
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 4)).astype(np.float32)
+    y = rng.integers(0, 2, 200)
+    split = lambda a, b: SimpleNamespace(x=a, y=b)
+    # a quarter of the validation rows are copies of training rows
+    val_x = np.concatenate([x[:10], rng.normal(size=(30, 4)).astype(np.float32)])
+    val_y = np.concatenate([y[:10], rng.integers(0, 2, 30)])
+    found = split_twins(SimpleNamespace(train=split(x, y), val=split(val_x, val_y)))
+    assert found["with_training_twin"] == 10 and found["share"] == 0.25
+    # same inputs, another label: not a copy
+    assert split_twins(SimpleNamespace(train=split(x, y), val=split(x[:10], 1 - y[:10])))["with_training_twin"] == 0
+    # a table of a few codes: equal rows are different records that agree, not copies
+    codes = rng.integers(0, 3, (200, 4)).astype(np.float32)
+    assert split_twins(SimpleNamespace(train=split(codes, y), val=split(codes[:40], y[:40]))) is None
+
+
+def test_texts_cut_to_a_fraction_of_their_tokens_get_a_longer_max_len():
+    cut = {"max_len": 16, "truncated": 1200, "rows": 1260, "kept_share": 0.41, "length_p99": 45}
+    f = rules.text_cut_short([], {}, ctx(data_kind="text", text_cut=cut))
+    assert f.code == "bad_input_data" and f.fixes[0].overrides == {"data.text.max_len": 48}
+    # under half the texts cut, or most tokens kept: nothing to say
+    assert rules.text_cut_short([], {}, ctx(text_cut={**cut, "truncated": 500})) is None
+    assert rules.text_cut_short([], {}, ctx(text_cut={**cut, "kept_share": 0.8})) is None
+    # a corpus of books: the fix stops at 512 tokens
+    long = rules.text_cut_short([], {}, ctx(text_cut={**cut, "length_p99": 9000, "max_len": 64}))
+    assert long.fixes[0].overrides == {"data.text.max_len": 512}
+
+
+def test_a_dense_head_narrower_than_its_outputs_is_widened():
+    f = rules.narrow_head([], {}, ctx(model_type="rnn", head=[1], n_outputs=6, n_classes=None, task="regression"))
+    assert f.code == "underfitting" and f.fixes[0].overrides == {"model.head": [32]} and f.fixes[0].architecture
+    f = rules.narrow_head([], {}, ctx(model_type="cnn", head=[128, 4], n_outputs=10, n_classes=10))
+    assert f.fixes[0].overrides == {"model.head": [128, 32]}
+    # wide enough, no head, or an MLP (its own rule, judged on the run)
+    assert rules.narrow_head([], {}, ctx(model_type="rnn", head=[8], n_outputs=6, n_classes=None)) is None
+    assert rules.narrow_head([], {}, ctx(model_type="rnn", head=[], n_outputs=6, n_classes=None)) is None
+    assert rules.narrow_head([], {}, ctx(model_type="mlp", head=[1], n_outputs=6, n_classes=None)) is None
+
+
+def test_a_schedule_that_kills_the_rate_before_half_the_run_is_named_before_training():
+    from trainwell.config import load_config
+    from trainwell.doctor.context import schedule_collapse
+
+    def at(**schedule):
+        return schedule_collapse(load_config({"schedule": schedule, "training": {"epochs": 15}}))
+
+    # 0.5 per epoch: 0.5^7 = 0.008 at the start of epoch 8 of 15
+    assert at(name="exponential", gamma=0.5) == {"epoch": 8, "epochs": 15, "factor": 0.5 ** 7}
+    assert at(name="step", step_size=2, gamma=0.1)["epoch"] == 7   # 0.001 from epoch 7; 0.01 is not under 1%
+    assert at(name="exponential", gamma=0.8) is None          # 1% only at epoch 21
+    assert at(name="step", step_size=5, gamma=0.1) is None    # 1% at epoch 11 of 15: past half
+    assert at(name="cosine") is None and at(name="constant") is None
+    f = rules.decays_too_fast([], {}, ctx(schedule="exponential", schedule_collapse=at(name="exponential", gamma=0.5)))
+    assert f.code == "plateau" and f.epoch == 0 and f.fixes[0].overrides == {"schedule.name": "cosine"}
+
+
+def test_dates_read_with_day_and_month_swapped_are_bad_input_data_with_dayfirst_as_the_fix():
+    swap = {"column": "timestamp", "steps_back": 6, "steps_back_swapped": 0, "rows": 2400, "dayfirst": False,
+            "example": "02/01/2023 12:00"}
+    f = rules.bad_input_data([], {}, ctx(data_kind="timeseries", day_month_swapped=swap))
+    assert f.code == "bad_input_data" and f.fixes[0].overrides == {"data.series.dayfirst": True}
+    assert "read month first" in f.explanation and "6 times" in f.explanation
+    back = rules.bad_input_data([], {}, ctx(data_kind="timeseries", day_month_swapped={**swap, "dayfirst": True}))
+    assert back.fixes[0].overrides == {"data.series.dayfirst": False}
+    assert rules.bad_input_data([], {}, ctx(data_kind="timeseries")) is None
+
+
+def test_augmentation_past_a_quarter_over_the_rows_own_size_is_named_before_training():
+    f = rules.augment_too_strong([], {}, ctx(augment={"translate": 0.5, "hflip": True}, augment_distortion=1.33))
+    assert f.code == "underfitting" and f.epoch == 0
+    assert f.fixes[0].overrides == {"data.augment.translate": 0.1}
+    assert "translate 0.5, hflip true" in f.explanation
+    # heavy but meant (rotation 30 with translate 0.2: 1.02) waits until training fails
+    assert rules.augment_too_strong([], {}, ctx(augment={"rotation": 30, "translate": 0.2},
+                                                augment_distortion=1.02)) is None
+    assert rules.augment_too_strong([], {}, ctx(augment={}, augment_distortion=None)) is None

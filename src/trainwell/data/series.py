@@ -85,7 +85,7 @@ def _resolve_columns(cfg, frame: pd.DataFrame) -> tuple[str | None, list[str], s
     return s.time_column, values, target
 
 
-def _parse_time(raw: pd.Series) -> tuple[pd.Series, str]:
+def _parse_time(raw: pd.Series, dayfirst: bool = False) -> tuple[pd.Series, str]:
     """Numbers stay numbers; text that mostly parses as dates becomes datetimes. Returns (times, kind)."""
     if pd.api.types.is_datetime64_any_dtype(raw):
         return raw, "datetime"
@@ -94,10 +94,49 @@ def _parse_time(raw: pd.Series) -> tuple[pd.Series, str]:
     numbers = pd.to_numeric(raw, errors="coerce")
     if numbers.notna().sum() >= 0.9 * raw.notna().sum() and raw.notna().any():
         return numbers.astype("float64"), "numeric"
-    times = pd.to_datetime(raw, errors="coerce", format="mixed")
+    times = _to_datetime(raw, dayfirst)
     if times.notna().sum() >= 0.9 * raw.notna().sum() and raw.notna().any():
         return times, "datetime"
     return raw.astype(str), "text"  # sorted as text: ISO-like stamps still sort right
+
+
+def _to_datetime(raw: pd.Series, dayfirst: bool) -> pd.Series:
+    import warnings
+
+    with warnings.catch_warnings():  # pandas warns when a day-first date contradicts dayfirst; we measure that
+        warnings.simplefilter("ignore")
+        if dayfirst:
+            # ISO dates (2023-01-02) are never day first, but pandas' mixed parser with dayfirst
+            # reads them as 1 February.
+            iso = pd.to_datetime(raw, errors="coerce", format="ISO8601")
+            if iso.notna().sum() >= 0.9 * raw.notna().sum():
+                return iso
+        return pd.to_datetime(raw, errors="coerce", format="mixed", dayfirst=dayfirst)
+
+
+def _steps_back(times: pd.Series) -> int:
+    t = times.dropna().to_numpy()
+    return int((t[1:] < t[:-1]).sum())
+
+
+def _day_month_swapped(raw: pd.Series, dayfirst: bool) -> dict | None:
+    """Dates such as 02/01/2023 read as 1 February when the file writes 2 January: in file order the
+    other reading of day and month never goes back in time, this one does (3 times or more), which
+    only the swap explains in a file written in time order. (Sorted, both readings can look like a
+    regular clock: the swap only permutes the first twelve days of the months.)"""
+    if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_datetime64_any_dtype(raw):
+        return None
+    try:
+        this, other = _to_datetime(raw, dayfirst), _to_datetime(raw, not dayfirst)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if this.isna().all() or other.isna().sum() > this.isna().sum():
+        return None
+    back, back_other = _steps_back(this), _steps_back(other)
+    if back_other == 0 and back >= 3:
+        return {"steps_back": back, "steps_back_swapped": 0, "rows": int(this.notna().sum()), "dayfirst": dayfirst,
+                "example": str(raw.dropna().iloc[min(12, raw.notna().sum() - 1)])}
+    return None
 
 
 def _unordered_time(frame: pd.DataFrame, skip: list[str]) -> dict | None:
@@ -123,15 +162,15 @@ def _unordered_time(frame: pd.DataFrame, skip: list[str]) -> dict | None:
 
 
 def _order(frame: pd.DataFrame, time_col: str | None, kind: str | None, where: str,
-           notes: list | None) -> tuple[pd.DataFrame, pd.Series, str | None]:
+           notes: list | None, dayfirst: bool = False) -> tuple[pd.DataFrame, pd.Series, str | None]:
     """Rows sorted by time (stable); rows without a time are dropped. Returns (frame, ids, time kind)."""
     if time_col is None:
         return frame.reset_index(drop=True), pd.Series(np.arange(len(frame)), name="row"), None
     raw = frame[time_col]
     if kind is None:
-        times, kind = _parse_time(raw)
+        times, kind = _parse_time(raw, dayfirst)
     elif kind == "datetime":
-        times = pd.to_datetime(raw, errors="coerce", format="mixed")
+        times = _to_datetime(raw, dayfirst)
     elif kind == "numeric":
         times = pd.to_numeric(raw, errors="coerce").astype("float64")
     else:
@@ -184,7 +223,7 @@ def _handle_missing(values: np.ndarray, columns: list[str], method: str, where: 
 def _series_state(cfg, time_col, time_kind, values, target) -> dict:
     s = cfg.series
     return {"time_column": time_col, "time_kind": time_kind, "value_columns": values, "target": target,
-            "window": s.window, "horizon": s.horizon, "missing": s.missing}
+            "window": s.window, "horizon": s.horizon, "missing": s.missing, "dayfirst": s.dayfirst}
 
 
 def _window_starts(lo: int, hi: int, window: int, horizon: int) -> np.ndarray:
@@ -238,7 +277,11 @@ def prepare_timeseries(cfg, seed: int) -> Prepared:
         notes.append(f"data.series.time_column: not set, so the rows are taken in file order, but column "
                      f"{unordered['column']!r} holds dates that go back in time {unordered['steps_back']} time(s); "
                      f"set data.series.time_column: {unordered['column']} to sort by it")
-    frame, times, time_kind = _order(frame, time_col, None, "data.series.time_column", notes)
+    swapped = _day_month_swapped(frame[time_col], s.dayfirst) if time_col is not None else None
+    if swapped:
+        notes.append(f"data.series.time_column: {time_col!r} falls on a regular clock only with day and month the "
+                     f"other way round (e.g. {swapped['example']!r}); set data.series.dayfirst: {not s.dayfirst}")
+    frame, times, time_kind = _order(frame, time_col, None, "data.series.time_column", notes, s.dayfirst)
     columns = list(dict.fromkeys(value_cols + [target]))  # the target is coerced with the inputs
     raw, coerced = _coerce(frame, columns)
     n = len(raw)
@@ -317,6 +360,7 @@ def prepare_timeseries(cfg, seed: int) -> Prepared:
 
     report = {"source": cfg.source, "kind": "timeseries", "task": "regression", "target": target,
               **({"unordered_time": unordered} if unordered else {}),
+              **({"day_month_swapped": {"column": time_col, **swapped}} if swapped else {}),
               "window": window, "horizon": horizon, "rows_loaded": n, "rows": rows,
               "series_rows": series_rows, "missing": missing, "missing_method": s.missing,
               "coerced": coerced, "notes": notes}
@@ -342,7 +386,7 @@ def _series_frame(state: dict, source, need_target: bool) -> tuple[np.ndarray, p
     gap = {"interpolate": "an empty cell is a gap, interpolated as in training",
            "drop": "an empty cell is a gap; its row is dropped as in training"}.get(ss["missing"])
     refuse_unreadable_numbers(frame, columns, "input data", {c: gap for c in columns} if gap else {})
-    frame, times, _ = _order(frame, ss["time_column"], ss["time_kind"], "input data", None)
+    frame, times, _ = _order(frame, ss["time_column"], ss["time_kind"], "input data", None, ss.get("dayfirst", False))
     values, _ = _coerce(frame, columns)
     values, keep, _ = _handle_missing(values, columns, ss["missing"], "input data")
     return values, times[keep].reset_index(drop=True), ss

@@ -80,12 +80,13 @@ def build_vocab(token_lists: list[list[str]], vocab_size: int, min_freq: int) ->
 def encode(token_lists: list[list[str]], vocab: list[str], max_len: int) -> tuple[np.ndarray, dict]:
     """Token lists -> int64 ids (n, max_len), padded with 0; and counts of what happened.
 
-    counts: tokens (all, before truncation), unknown (of those), truncated and empty (texts).
+    counts: tokens (all, before truncation), kept (after it), unknown (of all), truncated and empty
+    (texts), and the 99th percentile of the texts' lengths in tokens.
     """
     # The pattern never yields "<pad>"-like tokens ("<", "pad", ">"), so specials cannot collide.
     index = {tok: i for i, tok in enumerate(vocab)}
     x = np.zeros((len(token_lists), max_len), dtype=np.int64)
-    n_tokens = n_unknown = n_truncated = n_empty = 0
+    n_tokens = n_unknown = n_truncated = n_empty = n_kept = 0
     for i, toks in enumerate(token_lists):
         ids = [index.get(tok, UNK) for tok in toks]
         n_tokens += len(ids)
@@ -95,7 +96,10 @@ def encode(token_lists: list[list[str]], vocab: list[str], max_len: int) -> tupl
             n_truncated += 1
             ids = ids[:max_len]
         x[i, :len(ids)] = ids
-    return x, {"tokens": n_tokens, "unknown": n_unknown, "truncated": n_truncated, "empty": n_empty}
+        n_kept += len(ids)
+    p99 = int(np.percentile([len(t) for t in token_lists], 99)) if token_lists else 0
+    return x, {"tokens": n_tokens, "kept": n_kept, "unknown": n_unknown, "truncated": n_truncated,
+               "empty": n_empty, "length_p99": p99}
 
 
 def _encode_texts(text_state: dict, values) -> tuple[np.ndarray, dict]:
@@ -173,7 +177,7 @@ def prepare_text(cfg, seed: int) -> Prepared:
                       "lowercase": bool(text_cfg.lowercase), "pattern": TOKEN_PATTERN},
              "target": fit_target(task, classes, train_raw, label_kind, cfg)}
 
-    arrays, stats = {}, {"unknown_rate": {}, "truncated": {}, "empty": {}}
+    arrays, stats = {}, {"unknown_rate": {}, "truncated": {}, "empty": {}, "kept_share": {}, "length_p99": {}}
     report["rows"] = {}
     for split in SPLITS:
         if split not in frames:
@@ -191,6 +195,8 @@ def prepare_text(cfg, seed: int) -> Prepared:
         stats["unknown_rate"][split] = round(counts["unknown"] / counts["tokens"], 6) if counts["tokens"] else 0.0
         stats["truncated"][split] = counts["truncated"]
         stats["empty"][split] = counts["empty"]
+        stats["kept_share"][split] = round(counts["kept"] / counts["tokens"], 4) if counts["tokens"] else 1.0
+        stats["length_p99"][split] = counts["length_p99"]
     report["text"] = {"vocab_size": len(vocab), "tokens_in_train": len(set(t for ts in train_tokens for t in ts)),
                       "max_len": text_cfg.max_len, **stats}
     _text_notes(report, notes)

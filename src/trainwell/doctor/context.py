@@ -103,7 +103,12 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         horizon=cfg.data.series.horizon if spec.kind == "timeseries" and cfg.data.series is not None else None,
         code_columns=code_columns(prepared), max_categories=cfg.data.max_categories,
         sequence_axes=sequence_axes(prepared.train.x) if spec.kind == "sequence" else None,
-        sequence_layout=cfg.data.sequence.layout)
+        sequence_layout=cfg.data.sequence.layout,
+        split_twins=split_twins(prepared) if spec.kind == "tabular" and not cfg.data.clean.drop_duplicates else None,
+        text_cut=text_cut(prepared.report) if spec.kind == "text" else None,
+        head=list(getattr(model, "head", None) or []) if model.type in ("rnn", "cnn") else [],
+        n_outputs=plan.get("n_out"), schedule_collapse=schedule_collapse(cfg),
+        day_month_swapped=prepared.report.get("day_month_swapped"))
 
 
 def row_order(prepared) -> dict | None:
@@ -346,6 +351,55 @@ def extreme_features(x, names: list[str], raw_scales: dict | None = None, limit:
 # with a line at 0.22 (2x), or 100x a line at only 0.06 (an imbalanced digits set), with neighbours
 # down to -0.07: hence the limits together.
 CODE_MIN_LEVELS, CODE_ROWS_PER_LEVEL = 3, 5
+def split_twins(prepared) -> dict | None:
+    """Validation rows whose inputs and target equal a training row's, in a table with a column of
+    measurements (50 distinct values or more), where exact repeats are copies of one record, not
+    two records that happen to agree."""
+    train, val = prepared.train, prepared.val
+    if val is None or not len(val.x) or not len(train.x):
+        return None
+    tx = np.ascontiguousarray(np.asarray(train.x, dtype=np.float32).reshape(len(train.x), -1))
+    continuous = int(sum(len(np.unique(tx[:, j])) >= 50 for j in range(tx.shape[1])))
+    if not continuous:
+        return None
+
+    def keys(split):
+        x = np.ascontiguousarray(np.asarray(split.x, dtype=np.float32).reshape(len(split.x), -1))
+        y = np.asarray(split.y).reshape(len(split.y), -1).astype(np.float64)
+        return [a.tobytes() + b.tobytes() for a, b in zip(x, y)]
+
+    seen = set(keys(train))
+    twins = sum(k in seen for k in keys(val))
+    return {"val_rows": len(val.x), "with_training_twin": twins, "share": round(twins / len(val.x), 4),
+            "measurement_columns": continuous}
+
+
+def text_cut(report: dict) -> dict | None:
+    """How much of the training texts data.text.max_len keeps (data report's text counts)."""
+    text, rows = report.get("text") or {}, (report.get("rows") or {}).get("train") or 0
+    if not rows or "kept_share" not in text:
+        return None
+    return {"max_len": text["max_len"], "truncated": text["truncated"].get("train", 0), "rows": rows,
+            "kept_share": text["kept_share"].get("train", 1.0), "length_p99": text["length_p99"].get("train", 0)}
+
+
+def schedule_collapse(cfg) -> dict | None:
+    """The first epoch at whose start a step, multistep or exponential schedule has the rate under
+    1% of its start, when that comes before half of the planned epochs (runs of 8 epochs or more)."""
+    sc, epochs = cfg.schedule, cfg.training.epochs
+    if sc.name not in ("step", "multistep", "exponential") or epochs < 8:
+        return None
+    from ..training.optim import Schedule
+
+    spe = 10  # a warmup of a fraction of an epoch still lands on a step
+    schedule = Schedule(sc, steps_per_epoch=spe, epochs=epochs, base_lr=cfg.optimizer.lr)
+    for epoch in range(epochs):
+        factor = schedule.factor(epoch * spe)
+        if factor < 0.01:
+            return {"epoch": epoch + 1, "epochs": epochs, "factor": factor} if epoch < 0.5 * epochs else None
+    return None
+
+
 # A sequence of at most AXES_STEPS steps with AXES_WIDTH times as many features: an RNN over 2
 # steps of 60 numbers is what (N, channels, steps) read as (N, steps, features) looks like.
 AXES_STEPS, AXES_WIDTH = 4, 8

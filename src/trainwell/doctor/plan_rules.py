@@ -15,7 +15,8 @@ from .measures import chance_loss
 
 def bad_input_data(history, signals, ctx: Context) -> Finding | None:
     if ctx.nonfinite_inputs <= 0:
-        return (_codes_too_common(ctx) or _clipped_away(ctx) or _out_of_time_order(ctx) or _coded_target(ctx)
+        return (_codes_too_common(ctx) or _clipped_away(ctx) or _out_of_time_order(ctx) or _day_month_swapped(ctx)
+                or _coded_target(ctx)
                 or _filled_far_away(ctx) or _extreme_values(ctx) or _numbers_as_codes(ctx))
     return Finding(
         "bad_input_data", "error", 0, 0, {"nonfinite_cells": ctx.nonfinite_inputs, "impute": ctx.impute},
@@ -381,6 +382,26 @@ def _out_of_time_order(ctx: Context) -> Finding | None:
              f"sort the rows by {u['column']!r} (and split chronologically)")])
 
 
+def _day_month_swapped(ctx: Context) -> Finding | None:
+    """A series' dates read with day and month the wrong way round (data report's
+    day_month_swapped): 02/01/2023 taken as 1 February scatters the hours of each month's first
+    twelve days among other months, so the rows sorted by time are out of order and each window
+    strings together unrelated moments (0.87 against 0.94 read day first; ninth held-out set).
+    The data step measures it: in file order the other reading never goes back in time, this one
+    does, 3 times or more."""
+    d = ctx.day_month_swapped
+    if not d:
+        return None
+    flip = not d["dayfirst"]
+    return Finding(
+        "bad_input_data", "warning", 0, 0, {**d, "limit": "the other reading never back in time, this one >= 3 times"},
+        f"The dates in {d['column']!r} (such as {d['example']!r}) are read {'day' if d['dayfirst'] else 'month'} "
+        f"first, and so read they go back in time {d['steps_back']} times over the file's {d['rows']} rows; read "
+        f"{'day' if flip else 'month'} first they never do. Sorted by the misread dates, the rows are out of time "
+        f"order and each window strings together unrelated moments.",
+        [Fix({"data.series.dayfirst": flip}, f"read the dates {'day' if flip else 'month'} first")])
+
+
 # A parameter group's own rate 10x above the top of its optimizer's usual range (lint.LR_RANGE) is no
 # choice a schedule or a measure can rescue: the live repairs scale every group's rate together, so
 # the group stays that far above the others. A digits MLP at Adam 1e-3 with its head group at 30
@@ -638,3 +659,124 @@ def steps_as_features(history, signals, ctx: Context) -> Finding | None:
         f"features). A recurrent net then takes {axes['steps']} step(s) and never walks through the series.",
         [Fix({"data.sequence.layout": flip}, f"read x as {'(N, features, steps)' if flip == 'channels_first' else '(N, steps, features)'}"
              f" (data.sequence.layout: {flip}), so the net steps through time")])
+
+
+def split_twins(history, signals, ctx: Context) -> Finding | None:
+    """Copies of one record on both sides of the split (context.split_twins): with
+    data.clean.drop_duplicates off, a file that repeats its rows puts a twin of most validation rows
+    in training, so validation scores memory instead of generalisation, early stopping and every
+    choice made on it follow that, and the run ends on a memorised model (breast_cancer with each row
+    four times and 20% wrong labels: 0.81 against 0.92 deduplicated; ninth held-out set). Fires when
+    a tenth of the validation rows (5 or more) has an exact twin in training, in a table with a
+    column of measurements, where two records rarely agree to the last digit by chance."""
+    twins = ctx.split_twins
+    if not twins or twins["share"] < 0.1 or twins["with_training_twin"] < 5:
+        return None
+    return Finding(
+        "bad_input_data", "warning", 0, 0,
+        {**twins, "drop_duplicates": False, "limit": "share >= 0.1 of validation rows, 5 or more"},
+        f"{twins['with_training_twin']} of the {twins['val_rows']} validation rows ({twins['share']:.0%}) are exact "
+        f"copies of training rows, inputs and target alike, with data.clean.drop_duplicates off. Validation then "
+        f"rewards memorising the training rows, so its scores, early stopping and any tuning on them overstate what "
+        f"the model does on new records.",
+        [Fix({"data.clean.drop_duplicates": True}, "drop the repeated rows before the split, so each record lands "
+                                                   "in one split only")])
+
+
+def text_cut_short(history, signals, ctx: Context) -> Finding | None:
+    """data.text.max_len cuts most texts to a fraction of their words (context.text_cut): whatever
+    the label depends on past the cut never reaches the network (reviews cut to 16 tokens before
+    their verdict: 0.49 against 0.97 at 64; ninth held-out set). Fires when half the training texts
+    are cut and under half of all their tokens are kept; the fix keeps 99% of the texts whole."""
+    cut = ctx.text_cut
+    if not cut or cut["truncated"] < 0.5 * cut["rows"] or cut["kept_share"] >= 0.5:
+        return None
+    to = min(TEXT_LEN_CAP, -(-max(cut["length_p99"], 1) // 8) * 8)
+    fixes = [Fix({"data.text.max_len": to}, f"{to} tokens keep 99% of the training texts whole")] \
+        if to > cut["max_len"] else []
+    return Finding(
+        "bad_input_data", "warning", 0, 0,
+        {**cut, "limit": "truncated >= 0.5 of the texts and kept_share < 0.5 of the tokens"},
+        f"data.text.max_len is {cut['max_len']} tokens: {cut['truncated']} of {cut['rows']} training texts are longer "
+        f"and are cut, keeping {cut['kept_share']:.0%} of their tokens (99% of the texts have up to "
+        f"{cut['length_p99']}). Whatever decides the label past the cut never reaches the network.",
+        fixes)
+
+
+TEXT_LEN_CAP = 512  # attention's cost grows with the square of the length
+
+
+def narrow_head(history, signals, ctx: Context) -> Finding | None:
+    """A dense head (model.head of an rnn or cnn) with a layer narrower than the outputs it feeds:
+    everything the network predicts passes through fewer numbers than it must tell apart, and one
+    ReLU unit is one non-negative number (head [1] before a 6-step forecast: r2 0.43 against 0.94;
+    ninth held-out set). Fires under max(2, outputs, classes) units."""
+    if ctx.model_type not in ("rnn", "cnn") or not ctx.head:
+        return None
+    need = max(2, ctx.n_outputs or 0, ctx.n_classes or 0)
+    narrow = min(ctx.head)
+    if narrow >= need:
+        return None
+    wide = max(32, 2 * need)
+    fixed = [max(w, wide) if w < need else w for w in ctx.head]
+    return Finding(
+        "underfitting", "warning", 0, 0,
+        {"head": ctx.head, "outputs": ctx.n_outputs, "classes": ctx.n_classes, "limit": f"every head layer >= {need}"},
+        f"model.head {ctx.head} has a layer of {narrow} unit(s) before {ctx.n_outputs} output(s)"
+        f"{f' for {ctx.n_classes} classes' if ctx.n_classes else ''}: everything the network predicts must pass "
+        f"through {narrow} number(s), too few to carry it.",
+        [Fix({"model.head": fixed}, f"widen the narrow layer to {wide} units", architecture=True)])
+
+
+def decays_too_fast(history, signals, ctx: Context) -> Finding | None:
+    """A step, multistep or exponential schedule that takes the rate under 1% of its start before
+    half of the planned epochs (context.schedule_collapse): the rest of the run barely moves the
+    weights (exponential with gamma 0.5 per epoch over 15 epochs: 0.91 against 0.98; ninth held-out
+    set; the suite's step decays every 1 or 5 epochs). Judged before training from the config; the
+    fix is the schedule that spends the whole run going down."""
+    at = ctx.schedule_collapse
+    if not at:
+        return None
+    return Finding(
+        "plateau", "warning", 0, 0,
+        {**at, "schedule": ctx.schedule, "limit": "rate under 1% of its start before half the epochs"},
+        f"The {ctx.schedule} schedule has the learning rate under 1% of its start ({at['factor']:.2g}x) from epoch "
+        f"{at['epoch']} of {at['epochs']}: the epochs after that barely move the weights, so the run stalls wherever "
+        f"it is then (schedule.gamma, step_size or milestones decay far too fast for this run).",
+        [Fix({"schedule.name": "cosine"}, "a cosine schedule spends the whole run going from the rate to zero"),
+         Fix({"schedule.name": "constant"}, "keep the rate constant")])
+
+
+def usual_augment_fix(ctx: Context) -> Fix | None:
+    """Each augmentation component above its usual range brought back into it: rotation 15 degrees,
+    translate 0.1, noise 0.1."""
+    usual = {"rotation": 15.0, "translate": 0.1, "noise": 0.1}
+    over = {f"data.augment.{k}": v for k, v in usual.items() if ctx.augment.get(k, 0) > v}
+    if not over:
+        return None
+    usual_range = ", ".join(f"{k.rsplit('.', 1)[-1]} {v:g}" for k, v in over.items())
+    return Fix(over, f"augmented rows differ from the originals by {ctx.augment_distortion:.1f}x their own size: "
+                     f"back to the usual range ({usual_range})")
+
+
+# Before training, augmentation is named on its own only when it moves a row a quarter past the
+# row's own size: translate 0.5 on 8x8 digits moves a digit 1.33x its size and left a CNN at 0.67
+# against 0.99 (ninth held-out set), while rotation 30 with translate 0.2 (1.02), a quarter-image
+# shift (1.02) or both flips (0.84) are heavy settings that can be meant; those are only named once
+# training fails (rules._augment_fix, at 1.0).
+AUGMENT_ALONE_LIMIT = 1.25
+
+
+def augment_too_strong(history, signals, ctx: Context) -> Finding | None:
+    if ctx.augment_distortion is None or ctx.augment_distortion < AUGMENT_ALONE_LIMIT:
+        return None
+    fix = usual_augment_fix(ctx)
+    settings = ", ".join(f"{k} {str(v).lower() if isinstance(v, bool) else format(v, 'g')}"
+                         for k, v in ctx.augment.items())
+    return Finding(
+        "underfitting", "warning", 0, 0,
+        {"augment": ctx.augment, "augment_distortion": ctx.augment_distortion, "limit": AUGMENT_ALONE_LIMIT},
+        f"data.augment ({settings}) moves each training row by "
+        f"{ctx.augment_distortion:.2f}x its own size (median over 256 rows): the network sees more augmentation than "
+        f"data, the training rows stop looking like the validation rows, and it underfits both.",
+        [fix] if fix else [])

@@ -20,8 +20,8 @@ from .findings import Finding, Fix
 from .plan_rules import (CLASS_WEIGHT_LIMIT, CODED_SHARE_LIMIT, adam_betas_off, bad_input_data,  # noqa: F401
                          batch_norm_starved, blind_convolutions, class_weights_off, frozen_at_random,
                          group_rate_off, monitor_backwards, rows_sorted, stops_too_soon, target_history_unseen,
-                         steps_as_features, too_few_steps, undersampled_away, unscaled_features,
-                         window_too_short)
+                         augment_too_strong, decays_too_fast, narrow_head, split_twins, usual_augment_fix, steps_as_features, text_cut_short,
+                         too_few_steps, undersampled_away, unscaled_features, window_too_short)
 
 # The measures the rules share (re-exported: the tests and the live doctor read them here).
 from .measures import (ADAPTIVE_SAFE_LR, HEALTHY_RATIO, SAFE_LR, SMOOTHING_EXCESS, _early_ratio,  # noqa: F401
@@ -858,13 +858,7 @@ def _augment_fix(ctx: Context) -> Fix | None:
     usual range: rotation 15 degrees, translate 0.1, noise 0.1."""
     if ctx.augment_distortion is None or ctx.augment_distortion <= 1.0:
         return None
-    usual = {"rotation": 15.0, "translate": 0.1, "noise": 0.1}
-    over = {f"data.augment.{k}": v for k, v in usual.items() if ctx.augment.get(k, 0) > v}
-    if not over:
-        return None
-    usual_range = ", ".join(f"{k.rsplit('.', 1)[-1]} {v:g}" for k, v in over.items())
-    return Fix(over, f"augmented rows differ from the originals by {ctx.augment_distortion:.1f}x their own size: "
-                     f"back to the usual range ({usual_range})")
+    return usual_augment_fix(ctx)
 
 
 def stuck_at_chance(history, signals, ctx: Context) -> Finding | None:
@@ -1666,14 +1660,15 @@ def saturated_activations(history, signals, ctx: Context) -> Finding | None:
 # Order matters for reporting: causes before symptoms.
 RULES = [bad_input_data, unscaled_features, too_few_steps, frozen_at_random, blind_convolutions, class_weights_off,
          monitor_backwards, adam_betas_off, group_rate_off, target_history_unseen, stops_too_soon,
-         batch_norm_starved, undersampled_away, window_too_short, rows_sorted, steps_as_features, diverged,
+         batch_norm_starved, undersampled_away, window_too_short, rows_sorted, steps_as_features, split_twins,
+         text_cut_short, narrow_head, decays_too_fast, augment_too_strong, diverged,
          exploding_gradients, lr_too_high, lr_too_low,
          vanishing_gradients, dying_relu, saturated_activations, stuck_at_chance, class_imbalance,
          overfitting, underfitting, plateau]
 PRE_TRAINING = [bad_input_data, unscaled_features, too_few_steps, frozen_at_random, blind_convolutions,
                 class_weights_off, monitor_backwards, adam_betas_off, group_rate_off, target_history_unseen,
                 stops_too_soon, batch_norm_starved, undersampled_away, window_too_short, rows_sorted,
-                steps_as_features]
+                steps_as_features, split_twins, text_cut_short, narrow_head, decays_too_fast, augment_too_strong]
 
 
 def examine(history: list[dict], signals: dict, ctx: Context, rules=None) -> list[Finding]:
