@@ -501,4 +501,7 @@ if __name__ == "__main__":
         if not f.endswith(".csv"):
             continue
         df = pd.read_csv(HERE / f)
+        if "target" not in df:  # a series or a text file names its own target column
+            print(f"{f}: {df.shape}")
+            continue
         print(f"{f}: {df.shape}, classes {df.target.value_counts().to_dict() if df.target.nunique() < 20 else 'regression'}")

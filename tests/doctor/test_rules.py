@@ -1656,3 +1656,24 @@ def test_augmentation_past_a_quarter_over_the_rows_own_size_is_named_before_trai
     assert rules.augment_too_strong([], {}, ctx(augment={"rotation": 30, "translate": 0.2},
                                                 augment_distortion=1.02)) is None
     assert rules.augment_too_strong([], {}, ctx(augment={}, augment_distortion=None)) is None
+
+
+def test_a_drawn_init_that_fades_the_signal_puts_the_default_init_first_on_any_symptom():
+    from trainwell.doctor.findings import Fix
+
+    def symptom(code="lr_too_low", epoch=3):
+        return Finding(code, "warning", epoch, None, {}, "Tiny steps.", [Fix({"optimizer.lr": 0.5}, "raise it")])
+
+    faded = {"records": [], "initial_probe": {"scale": {"dense.1": 1.2e-4}}}
+    c = ctx(model_type="cnn", init_weight="normal")
+    f = rules._with_small_init_fix(symptom(), c, faded)
+    assert f.fixes[0].overrides == {"model.init.weight": "auto"} and f.fixes[0].architecture
+    assert f.fixes[1].overrides == {"optimizer.lr": 0.5} and f.evidence["initial_spread"] == {"dense.1": 1.2e-4}
+    assert "spread only 0.00012" in f.explanation
+    # the signal kept its size, the init is the default, a finding before training, or another code
+    kept = {"records": [], "initial_probe": {"scale": {"dense.1": 0.4}}}
+    assert rules._with_small_init_fix(symptom(), c, kept).fixes[0].overrides == {"optimizer.lr": 0.5}
+    assert rules._with_small_init_fix(symptom(), ctx(init_weight="auto"), faded).fixes[0].overrides == \
+        {"optimizer.lr": 0.5}
+    assert rules._with_small_init_fix(symptom(epoch=0), c, faded).fixes[0].overrides == {"optimizer.lr": 0.5}
+    assert rules._with_small_init_fix(symptom("lr_too_high"), c, faded).fixes[0].overrides == {"optimizer.lr": 0.5}

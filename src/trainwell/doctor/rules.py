@@ -1692,8 +1692,42 @@ def examine(history: list[dict], signals: dict, ctx: Context, rules=None) -> lis
         if finding is not None:
             if shift:  # the losses in the evidence are above the floor, not as history.jsonl has them
                 finding.evidence["loss_floor_subtracted"] = round(shift, 5)
-            out.append(_with_symmetry_fix(_with_augment_fix(_with_momentum_fix(finding, ctx), ctx), ctx))
+            finding = _with_symmetry_fix(_with_augment_fix(_with_momentum_fix(finding, ctx), ctx), ctx)
+            out.append(_with_small_init_fix(finding, ctx, signals))
     return out
+
+
+# A deepest hidden layer whose inputs spread under 1e-3 before the first step: PyTorch's and He's
+# inits keep it near the inputs' own spread of about 1 (0.1-1), so 1e-3 is a signal that has
+# faded 1000x on its way through. N(0, 0.01) weights in a two-block CNN without batch norm left
+# 1.2e-4 at its dense layer and sat at chance, called lr_too_low and stuck_at_chance, and raising
+# the rate did nothing (0.100 against 0.944; ninth held-out set).
+INIT_SIGNAL_LIMIT = 1e-3
+_SMALL_INIT_SYMPTOMS = {"lr_too_low", "plateau", "stuck_at_chance", "underfitting", "vanishing_gradients",
+                        "dying_relu"}
+
+
+def _with_small_init_fix(finding: Finding, ctx: Context, signals: dict) -> Finding:
+    """An init the user drew (model.init.weight normal or uniform) so small that the signal fades
+    before the last hidden layer: whatever the symptom, the init goes first."""
+    scale = (signals.get("initial_probe") or {}).get("scale") or {}
+    if (ctx.init_weight not in ("normal", "uniform") or finding.code not in _SMALL_INIT_SYMPTOMS
+            or finding.epoch == 0 or not scale
+            or any("model.init.weight" in f.overrides for f in finding.fixes[:1])):
+        return finding
+    layer, spread = list(scale.items())[-1]
+    if not (math.isfinite(spread) and spread < INIT_SIGNAL_LIMIT):
+        return finding
+    finding.fixes.insert(0, Fix({"model.init.weight": "auto"},
+                                f"an init sized to each layer's width ({_auto_init_name(ctx.activation)}) keeps the "
+                                f"signal's size from layer to layer", architecture=True))
+    finding.explanation += (f" Before the first step the inputs of {layer} spread only {spread:.2g} (about 1 with an "
+                            f"init sized to the layers): the weights drawn by model.init.weight: {ctx.init_weight} are "
+                            f"so small that the signal fades on its way through, and so does the gradient coming "
+                            f"back.")
+    finding.evidence.update(init_weight=ctx.init_weight, initial_spread={layer: spread},
+                            limit_initial_spread=INIT_SIGNAL_LIMIT)
+    return finding
 
 
 # Findings a network of identical units can show: whatever the symptom, the init is the fault.
