@@ -1677,3 +1677,14 @@ def test_a_drawn_init_that_fades_the_signal_puts_the_default_init_first_on_any_s
         {"optimizer.lr": 0.5}
     assert rules._with_small_init_fix(symptom(epoch=0), c, faded).fixes[0].overrides == {"optimizer.lr": 0.5}
     assert rules._with_small_init_fix(symptom("lr_too_high"), c, faded).fixes[0].overrides == {"optimizer.lr": 0.5}
+
+
+def test_a_transformer_without_warmup_gets_warmup_with_the_cosine_that_replaces_a_fast_decay():
+    at = {"epoch": 5, "epochs": 15, "factor": 0.001}
+    f = rules.decays_too_fast([], {}, ctx(model_type="transformer", optimizer="adamw", lr=0.01, schedule="step",
+                                          schedule_collapse=at))
+    assert f.fixes[0].overrides == {"schedule.name": "cosine", "schedule.warmup_epochs": 2}
+    for other in (dict(model_type="mlp"), dict(model_type="transformer", warmup_epochs=1.0),
+                  dict(model_type="transformer", optimizer="sgd"), dict(model_type="transformer", lr=1e-4)):
+        base = dict(optimizer="adamw", lr=0.01, schedule="step", schedule_collapse=at)
+        assert rules.decays_too_fast([], {}, ctx(**{**base, **other})).fixes[0].overrides == {"schedule.name": "cosine"}
