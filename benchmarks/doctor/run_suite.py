@@ -274,8 +274,10 @@ def summarise(cases: dict, names: list[str], plain: dict, repaired: dict, wall: 
         if costs:
             summary.update(cost=statistics.median(costs), cost_max=max(costs),
                            cost_all=statistics.median(every))
-            timed = "timed beside the repair" if any(repaired[n].get("ref_beside") for n in live_ok) else \
-                "its plain run"
+            beside = sum(bool((repaired[n].get("ref_beside") or {}).get("seconds")) for n in live_ok)
+            timed = ("timed beside the repair" if beside == len(live_ok) else
+                     f"timed beside the repair in {beside} of {len(live_ok)}, else its plain run" if beside else
+                     "its plain run")
             out(f"== repair cost (repaired training seconds / healthy reference's, {timed}), over the {len(costs)} "
                 f"successful repairs: median {summary['cost']:.2f}x, max {summary['cost_max']:.2f}x "
                 f"(over all {len(every)} repaired runs: median {summary['cost_all']:.2f}x)")
@@ -315,8 +317,10 @@ def summarise(cases: dict, names: list[str], plain: dict, repaired: dict, wall: 
     if errors:
         out(f"== runs that raised: {errors}")
     summary["wall_seconds"] = wall
+    paired = sum(1 for n in scored if repaired[n].get("ref_beside"))
     out(f"== suite wall time: {wall:.0f} s ({wall / 60:.1f} min), {len(names)} cases "
-        f"({len(faulty)} faulty, {len(healthy)} healthy), {len(names) + len(scored)} runs")
+        f"({len(faulty)} faulty, {len(healthy)} healthy), {len(names) + len(scored)} runs"
+        + (f" and {paired} healthy references timed again beside their repairs" if paired else ""))
 
     checks = [("recall", summary.get("recall"), lambda v: v >= GOALS["recall"], f">= {GOALS['recall']:.0%}"),
               ("false alarms", summary.get("false_alarms"), lambda v: v <= GOALS["false_alarms"],

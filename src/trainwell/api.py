@@ -485,11 +485,21 @@ def _summarise(log, findings, repairs, run_dir) -> None:
         log(f"  repaired {r['code']} at epoch {r['epoch']}: {r.get('action')}")
 
 
+def _state_defaults(state: dict) -> dict:
+    """A saved preprocessing state with the keys later versions added, at the values that mean what
+    the older state did (so a run started before them still resumes)."""
+    if state.get("kind") == "sequence":
+        state.setdefault("layout", "steps_first")
+    if state.get("kind") == "timeseries" and isinstance(state.get("series"), dict):
+        state["series"].setdefault("dayfirst", False)
+    return state
+
+
 def _open_run_dir(cfg, prepared, out, resume, log) -> Path:
     """The run directory, new (config, data report and preprocessing written first) or resumed."""
     if resume is not None:
         run_dir = Path(resume)
-        saved_state = runs.read_json(run_dir / "preprocess.json")
+        saved_state = _state_defaults(runs.read_json(run_dir / "preprocess.json"))
         if saved_state != _roundtrip(prepared.state):
             raise UserError(f"--resume {str(run_dir)!r}: the data in {cfg.data.source!r} changed since the run "
                             f"started (its fitted preprocessing differs); start a new run instead")

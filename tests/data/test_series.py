@@ -234,6 +234,27 @@ def test_channels_first_sequences_are_read_steps_first_for_training_and_new_data
         load_inputs(p.state, str(tmp_path / "steps_new.npz"))
 
 
+def test_a_channels_first_run_describes_and_resumes_in_its_files_layout(tmp_path):
+    import json
+
+    import trainwell
+    from trainwell.serve.predict import load_predictor
+
+    src, _ = _channels_first(tmp_path)
+    cfg = {"name": "cf", "seed": 0, "data": {"source": src, "sequence": {"layout": "channels_first"}},
+           "model": {"type": "rnn", "cell": "gru", "hidden_size": 4}, "training": {"epochs": 1, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "run", quiet=True)
+    meta = load_predictor(run.path).metadata()
+    assert meta["input_shape"] == [2, 12] and meta["layout"] == "channels_first"
+    # a state saved before the layout key existed compares equal on resume: the missing key meant steps_first
+    from trainwell.api import _state_defaults
+
+    state = json.loads((run.path / "preprocess.json").read_text())
+    state["layout"] = "steps_first"
+    older = {k: v for k, v in state.items() if k != "layout"}
+    assert _state_defaults(older) == state
+
+
 def test_a_sequence_layout_on_other_data_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="data.sequence.layout: channels_first applies to sequence data"):
         prepare(DataConfig(source="builtin:iris", sequence={"layout": "channels_first"}), seed=0)
@@ -329,3 +350,30 @@ def test_iso_dates_are_never_read_day_first(tmp_path):
     p = prepare(_cfg(_series_csv(tmp_path), dayfirst=True), seed=0)
     assert "day_month_swapped" not in p.report and p.state["series"]["dayfirst"] is True
     np.testing.assert_allclose(np.sort(p.train.y_raw[:, 0]), p.train.y_raw[:, 0])
+
+
+def test_a_day_first_file_in_order_without_a_time_column_is_not_called_out_of_order(tmp_path):
+    t = pd.date_range("2022-01-01", periods=200, freq="D")
+    path = tmp_path / "daily.csv"
+    pd.DataFrame({"date": t.strftime("%d/%m/%Y"), "v": np.arange(200.0)}).to_csv(path, index=False)
+
+    def cfg(**series):
+        return DataConfig(source=str(path), series={"value_columns": ["v"], "window": 5, **series})
+
+    # read as written (day first): in order, nothing to say
+    assert "unordered_time" not in prepare(cfg(dayfirst=True), seed=0).report
+    # read month first it goes back in time, but day first it never does: the fix reads it day first
+    u = prepare(cfg(), seed=0).report["unordered_time"]
+    assert u["column"] == "date" and u["dayfirst"] is True
+
+
+def test_the_swap_example_is_a_date_the_two_readings_disagree_on(tmp_path):
+    from trainwell.data.series import _day_month_swapped
+
+    raw = pd.Series(pd.date_range("2023-01-01", periods=24 * 60, freq="h").strftime("%d/%m/%Y %H:%M"))
+    found = _day_month_swapped(raw, dayfirst=False)
+    day, month = found["example"][:2], found["example"][3:5]
+    assert day != month and int(day) <= 12
+    # numbers and parsed datetimes are no case for it
+    assert _day_month_swapped(pd.Series(np.arange(50.0)), False) is None
+    assert _day_month_swapped(pd.Series(pd.date_range("2023-01-01", periods=50)), False) is None

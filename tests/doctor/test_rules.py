@@ -1688,3 +1688,49 @@ def test_a_transformer_without_warmup_gets_warmup_with_the_cosine_that_replaces_
                   dict(model_type="transformer", optimizer="sgd"), dict(model_type="transformer", lr=1e-4)):
         base = dict(optimizer="adamw", lr=0.01, schedule="step", schedule_collapse=at)
         assert rules.decays_too_fast([], {}, ctx(**{**base, **other})).fixes[0].overrides == {"schedule.name": "cosine"}
+
+
+def test_review_edges_of_the_before_training_checks():
+    from trainwell.config import load_config
+    from trainwell.doctor.context import schedule_collapse
+    from trainwell.doctor.findings import Fix
+
+    # a long warmup's small start is no collapse
+    cfg = load_config({"schedule": {"name": "step", "step_size": 30, "gamma": 0.5, "warmup_epochs": 15},
+                       "training": {"epochs": 100}})
+    assert schedule_collapse(cfg) is None
+    # texts cut short where 512 cannot keep 99% of them whole: the reason says so
+    cut = {"max_len": 64, "truncated": 900, "rows": 1000, "kept_share": 0.1, "length_p99": 9000}
+    assert "99%" not in rules.text_cut_short([], {}, ctx(text_cut=cut)).fixes[0].reason
+    # already at the longest worth having: a finding, no fix
+    assert rules.text_cut_short([], {}, ctx(text_cut={**cut, "max_len": 512})).fixes == []
+    # a drawn small init in a network with batch norm: the eval-mode probe says nothing about it
+    f = Finding("lr_too_low", "warning", 3, None, {}, "Tiny steps.", [Fix({"optimizer.lr": 0.5}, "raise it")])
+    faded = {"records": [], "initial_probe": {"scale": {"dense.1": 1.2e-4}}}
+    assert rules._with_small_init_fix(f, ctx(init_weight="normal", batch_norm=True), faded).fixes[0].overrides == \
+        {"optimizer.lr": 0.5}
+    # a series file in order once its dates are read day first: sort by the column read day first
+    u = {"column": "date", "steps_back": 37, "rows": 600, "dayfirst": True}
+    f = rules.bad_input_data([], {}, ctx(data_kind="timeseries", unordered_time=u))
+    assert f.severity == "warning" and f.fixes[0].overrides == {"data.series.time_column": "date",
+                                                                "data.series.dayfirst": True}
+
+
+def test_copies_across_a_separate_validation_file_are_not_deduplication_s_to_fix(tmp_path):
+    import pandas as pd
+    from sklearn.datasets import load_wine
+
+    from trainwell import api
+    from trainwell import data as data_mod
+    from trainwell.config import load_config
+    from trainwell.doctor.context import build_context
+
+    wine = load_wine(as_frame=True).frame
+    pd.concat([wine] * 2).to_csv(tmp_path / "train.csv", index=False)
+    wine.sample(60, random_state=0).to_csv(tmp_path / "val.csv", index=False)
+    for val, expect in ((None, True), (str(tmp_path / "val.csv"), False)):
+        cfg = load_config({"data": {"source": str(tmp_path / "train.csv"), "target": "target", "val": val,
+                                    "clean": {"drop_duplicates": False}}})
+        prepared = data_mod.prepare(cfg.data, cfg.seed, "mlp")
+        plan = api._plan(cfg, prepared.spec, prepared.val.y)
+        assert (build_context(cfg, prepared, plan).split_twins is not None) is expect

@@ -126,6 +126,7 @@ def _day_month_swapped(raw: pd.Series, dayfirst: bool) -> dict | None:
     regular clock: the swap only permutes the first twelve days of the months.)"""
     if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_datetime64_any_dtype(raw):
         return None
+    raw = raw.iloc[:SWAP_ROWS]  # parsing twice is slow; a year of hourly rows is plenty to see it
     try:
         this, other = _to_datetime(raw, dayfirst), _to_datetime(raw, not dayfirst)
     except (ValueError, TypeError, OverflowError):
@@ -134,12 +135,17 @@ def _day_month_swapped(raw: pd.Series, dayfirst: bool) -> dict | None:
         return None
     back, back_other = _steps_back(this), _steps_back(other)
     if back_other == 0 and back >= 3:
+        differ = (this != other) & this.notna() & other.notna()
+        example = str(raw[differ].iloc[0]) if differ.any() else str(raw.dropna().iloc[0])
         return {"steps_back": back, "steps_back_swapped": 0, "rows": int(this.notna().sum()), "dayfirst": dayfirst,
-                "example": str(raw.dropna().iloc[min(12, raw.notna().sum() - 1)])}
+                "example": example}
     return None
 
 
-def _unordered_time(frame: pd.DataFrame, skip: list[str]) -> dict | None:
+SWAP_ROWS = 10_000
+
+
+def _unordered_time(frame: pd.DataFrame, skip: list[str], dayfirst: bool = False) -> dict | None:
     """Without a time column the rows are the series in file order. A column of dates (not one of
     the series' values) whose dates go back in time says the file is not in that order: windows
     would string together unrelated moments. The first such column, with how often it goes back."""
@@ -147,7 +153,7 @@ def _unordered_time(frame: pd.DataFrame, skip: list[str]) -> dict | None:
         if col in skip or pd.api.types.is_numeric_dtype(frame[col]):
             continue
         try:
-            times, kind = _parse_time(frame[col])
+            times, kind = _parse_time(frame[col], dayfirst)
         except (ValueError, TypeError, OverflowError):  # mixed time zones, odd text: not a clue either way
             continue
         if kind != "datetime":
@@ -157,7 +163,11 @@ def _unordered_time(frame: pd.DataFrame, skip: list[str]) -> dict | None:
         # A clock put back once a year (local time), or a date column that is not the series' own
         # (a last-service date), goes back now and then; a shuffled file on every other row.
         if back >= max(3, 0.05 * len(t)):
-            return {"column": str(col), "steps_back": back, "rows": int(len(t))}
+            # In order once day and month are read the other way: the file is in time order, and
+            # sorting by the misread dates would scramble it.
+            swapped = _day_month_swapped(frame[col], dayfirst)
+            return {"column": str(col), "steps_back": back, "rows": int(len(t)),
+                    **({"dayfirst": not dayfirst} if swapped else {})}
     return None
 
 
@@ -272,8 +282,11 @@ def prepare_timeseries(cfg, seed: int) -> Prepared:
     frame = load_table(cfg.source, "data.source")
     frame.columns = frame.columns.map(str)
     time_col, value_cols, target = _resolve_columns(cfg, frame)
-    unordered = _unordered_time(frame, value_cols + [target]) if time_col is None else None
-    if unordered:
+    unordered = _unordered_time(frame, value_cols + [target], s.dayfirst) if time_col is None else None
+    if unordered and "dayfirst" in unordered:
+        notes.append(f"data.series.time_column: not set; column {unordered['column']!r} holds dates in file order "
+                     f"only when read with data.series.dayfirst: {unordered['dayfirst']}")
+    elif unordered:
         notes.append(f"data.series.time_column: not set, so the rows are taken in file order, but column "
                      f"{unordered['column']!r} holds dates that go back in time {unordered['steps_back']} time(s); "
                      f"set data.series.time_column: {unordered['column']} to sort by it")

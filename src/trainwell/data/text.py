@@ -97,7 +97,7 @@ def encode(token_lists: list[list[str]], vocab: list[str], max_len: int) -> tupl
             ids = ids[:max_len]
         x[i, :len(ids)] = ids
         n_kept += len(ids)
-    p99 = int(np.percentile([len(t) for t in token_lists], 99)) if token_lists else 0
+    p99 = int(np.ceil(np.percentile([len(t) for t in token_lists], 99))) if token_lists else 0
     return x, {"tokens": n_tokens, "kept": n_kept, "unknown": n_unknown, "truncated": n_truncated,
                "empty": n_empty, "length_p99": p99}
 

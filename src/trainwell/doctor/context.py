@@ -104,7 +104,9 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         code_columns=code_columns(prepared), max_categories=cfg.data.max_categories,
         sequence_axes=sequence_axes(prepared.train.x) if spec.kind == "sequence" else None,
         sequence_layout=cfg.data.sequence.layout,
-        split_twins=split_twins(prepared) if spec.kind == "tabular" and not cfg.data.clean.drop_duplicates else None,
+        # drop_duplicates works before the split: copies across a separate data.val file are not its to fix
+        split_twins=split_twins(prepared) if spec.kind == "tabular" and not cfg.data.clean.drop_duplicates
+        and cfg.data.val is None else None,
         text_cut=text_cut(prepared.report) if spec.kind == "text" else None,
         head=list(getattr(model, "head", None) or []) if model.type in ("rnn", "cnn") else [],
         n_outputs=plan.get("n_out"), schedule_collapse=schedule_collapse(cfg),
@@ -394,6 +396,8 @@ def schedule_collapse(cfg) -> dict | None:
     spe = 10  # a warmup of a fraction of an epoch still lands on a step
     schedule = Schedule(sc, steps_per_epoch=spe, epochs=epochs, base_lr=cfg.optimizer.lr)
     for epoch in range(epochs):
+        if epoch * spe < schedule.warmup:  # the warmup's small start is the point of it, no collapse
+            continue
         factor = schedule.factor(epoch * spe)
         if factor < 0.01:
             return {"epoch": epoch + 1, "epochs": epochs, "factor": factor} if epoch < 0.5 * epochs else None

@@ -372,6 +372,19 @@ def _out_of_time_order(ctx: Context) -> Finding | None:
     u = ctx.unordered_time
     if not u:
         return None
+    if "dayfirst" in u:
+        # The file is in time order once its dates are read the other way: sorting by the misread
+        # dates would scramble rows that are right as they are.
+        return Finding(
+            "bad_input_data", "warning", 0, 0, {"date_column": u["column"], "times_back_in_time": u["steps_back"],
+                                                "rows": u["rows"], "time_column": None, "dayfirst": u["dayfirst"]},
+            f"data.series.time_column is not set, so the rows are read as the series in file order. The dates in "
+            f"column {u['column']!r} go back in time {u['steps_back']} times as they are read, but never when read "
+            f"{'day' if u['dayfirst'] else 'month'} first: the file is in time order and its dates are written "
+            f"{'day' if u['dayfirst'] else 'month'} first.",
+            [Fix({"data.series.time_column": u["column"], "data.series.dayfirst": u["dayfirst"]},
+                 f"sort the rows by {u['column']!r} read {'day' if u['dayfirst'] else 'month'} first (and split "
+                 f"chronologically)")])
     return Finding(
         "bad_input_data", "error", 0, 0, {"date_column": u["column"], "times_back_in_time": u["steps_back"],
                                           "rows": u["rows"], "time_column": None},
@@ -692,8 +705,9 @@ def text_cut_short(history, signals, ctx: Context) -> Finding | None:
     if not cut or cut["truncated"] < 0.5 * cut["rows"] or cut["kept_share"] >= 0.5:
         return None
     to = min(TEXT_LEN_CAP, -(-max(cut["length_p99"], 1) // 8) * 8)
-    fixes = [Fix({"data.text.max_len": to}, f"{to} tokens keep 99% of the training texts whole")] \
-        if to > cut["max_len"] else []
+    why = (f"{to} tokens keep 99% of the training texts whole" if to >= cut["length_p99"] else
+           f"{to} tokens, the most worth the attention's cost (which grows with the square of the length)")
+    fixes = [Fix({"data.text.max_len": to}, why)] if to > cut["max_len"] else []
     return Finding(
         "bad_input_data", "warning", 0, 0,
         {**cut, "limit": "truncated >= 0.5 of the texts and kept_share < 0.5 of the tokens"},

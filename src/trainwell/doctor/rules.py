@@ -1711,8 +1711,10 @@ def _with_small_init_fix(finding: Finding, ctx: Context, signals: dict) -> Findi
     """An init the user drew (model.init.weight normal or uniform) so small that the signal fades
     before the last hidden layer: whatever the symptom, the init goes first."""
     scale = (signals.get("initial_probe") or {}).get("scale") or {}
+    # The probe runs in eval mode, where batch norm at init divides by running variances of 1 and
+    # cannot restore the scale it does restore in training: there the measure says nothing.
     if (ctx.init_weight not in ("normal", "uniform") or finding.code not in _SMALL_INIT_SYMPTOMS
-            or finding.epoch == 0 or not scale
+            or finding.epoch == 0 or not scale or ctx.batch_norm
             or any("model.init.weight" in f.overrides for f in finding.fixes[:1])):
         return finding
     layer, spread = list(scale.items())[-1]

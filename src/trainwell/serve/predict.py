@@ -135,6 +135,14 @@ class Predictor:
             result = pd.concat([ids.reset_index(drop=True), result], axis=1)
         return result
 
+    def _input_shape(self):
+        """One input as the user's files and requests hold it (a channels-first sequence: (F, T))."""
+        if self.kind == "sequence":
+            from ..data.series import sequence_file_shape
+
+            return sequence_file_shape(self.state)
+        return self.spec.get("input_shape")
+
     def metadata(self) -> dict:
         """What a client needs to call the model: features and their types, classes, metrics."""
         spec = self.spec
@@ -151,8 +159,9 @@ class Predictor:
             features.append(entry)
         return {
             "source": self.source, "engine": self.engine, "task": self.task, "kind": self.kind,
-            "target": spec.get("target"), "features": features, "input_shape": spec.get("input_shape"),
+            "target": spec.get("target"), "features": features, "input_shape": self._input_shape(),
             "classes": spec.get("classes"), "metrics": self.metrics,
+            **({"layout": self.state.get("layout", "steps_first")} if self.kind == "sequence" else {}),
             "extra_columns": "ignored",
         }
 
