@@ -204,14 +204,25 @@ def test_a_signal_faded_by_a_tiny_init_is_rebuilt_not_given_a_larger_rate(tmp_pa
     assert run.metrics["test"]["accuracy"] > 0.8
 
 
-def test_a_schedule_that_decays_too_fast_is_replaced_live(tmp_path):
+def test_a_schedule_that_decays_too_fast_is_replaced_before_training_or_live(tmp_path, monkeypatch):
     # Exponential decay with gamma 0.1 per epoch takes SGD 0.05 to 5e-7 by epoch 6 of 60: iris
-    # stops learning at 86% test accuracy. The doctor sees the stall under a collapsed rate and
-    # swaps in a cosine schedule over the rest of the run; the rate comes back and training ends.
+    # stops learning at 86% test accuracy. The config alone says so: the doctor swaps in a cosine
+    # schedule before the first step. Without that check (the live one alone, as for a schedule it
+    # cannot foresee), it sees the stall under the collapsed rate and swaps cosine in over the rest.
     cfg = {"data": {"source": "builtin:iris"}, "seed": 0, "model": {"hidden": [32]},
            "optimizer": {"name": "sgd", "lr": 0.05}, "schedule": {"name": "exponential", "gamma": 0.1},
            "doctor": {"repair": True}, "training": {"epochs": 60, "batch_size": 16, "threads": 1}}
     run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
+    repairs = read(run, "repairs.json")
+    assert [(r["code"], r["overrides"], r["epoch"]) for r in repairs] == [("plateau", {"schedule.name": "cosine"}, 0)]
+    assert run.metrics["test"]["accuracy"] > 0.9
+    assert yaml.safe_load((run.path / "config.repaired.yaml").read_text())["schedule"]["name"] == "cosine"
+
+    from trainwell.doctor import rules
+
+    monkeypatch.setattr(rules, "PRE_TRAINING", [r for r in rules.PRE_TRAINING if r is not rules.decays_too_fast])
+    monkeypatch.setattr(rules, "RULES", [r for r in rules.RULES if r is not rules.decays_too_fast])
+    run = trainwell.train(cfg, out=tmp_path / "live", quiet=True)
     repairs = read(run, "repairs.json")
     assert [(r["code"], r["overrides"]) for r in repairs] == [("plateau", {"schedule.name": "cosine"})]
     assert repairs[0]["before"]["lr_now"] < 0.01 * repairs[0]["before"]["peak_lr"]
@@ -371,7 +382,8 @@ def test_augmentation_that_drowns_a_cnn_is_toned_down_live_from_the_start(tmp_pa
            "training": {"epochs": 12, "batch_size": 64, "threads": 1}}
     run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
     repairs = read(run, "repairs.json")
-    assert repairs[0]["code"] == "stuck_at_chance"
+    # named before training: the augmentation moves a digit 3.2x its own size
+    assert (repairs[0]["code"], repairs[0]["epoch"]) == ("underfitting", 0)
     assert repairs[0]["overrides"] == {"data.augment.rotation": 15.0, "data.augment.translate": 0.1,
                                        "data.augment.noise": 0.1}
     assert run.metrics["test"]["accuracy"] > 0.8
