@@ -276,6 +276,7 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
                         max_repairs=cfg.doctor.max_repairs,
                         apply_fix=make_fixer(cfg_holder, rebuild, log, rebuild_model=rebuild_model,
                                              rebuild_augment=lambda c: build_augment(c.data.augment, spec)))
+        doctor.told = list(pre_findings)
         callbacks += [signals, doctor]
     callbacks.append(cbs.HistoryWriter(run_dir / "history.jsonl"))
     early = None

@@ -854,3 +854,12 @@ def test_a_series_with_dates_written_day_first_is_read_day_first_with_repair_on(
     repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
     assert read(repaired, "repairs.json")[0]["overrides"] == {"data.series.dayfirst": True}
     assert "day_month_swapped" not in read(repaired, "data.json")
+
+
+def test_a_finding_made_before_training_is_not_made_again_live_with_the_same_fix(tmp_path):
+    cfg = {"data": {"source": "builtin:iris"}, "seed": 0, "model": {"hidden": [32]},
+           "optimizer": {"name": "sgd", "lr": 0.05}, "schedule": {"name": "exponential", "gamma": 0.1},
+           "training": {"epochs": 60, "batch_size": 16, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
+    plateaus = [f for f in read(run, "findings.json") if f["code"] == "plateau"]
+    assert [(f["epoch"], f["fixes"][0]["overrides"]) for f in plateaus] == [(0, {"schedule.name": "cosine"})]

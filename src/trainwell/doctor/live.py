@@ -88,6 +88,9 @@ class Doctor(Callback):
         self.max_repairs = max_repairs
         self.apply_fix = apply_fix          # (trainer, overrides) -> True if applied to the live run
         self.findings: dict[str, Finding] = {}
+        # Findings made before training and left as they were (repair off, or a fix not allowed):
+        # the same finding made again live, with the same first fix, tells the user nothing new.
+        self.told: list[Finding] = []
         self.repairs: list[dict] = []
         self.applied: dict = {}             # every override applied, for the repaired config
         self._good = None                   # the last healthy state
@@ -121,7 +124,7 @@ class Doctor(Callback):
             self._best = (val, {k: v.detach().clone() for k, v in trainer.model.state_dict().items()})
         found = rules.examine(trainer.history, self.signal_dict(), self.ctx,
                               [r for r in rules.RULES if r not in rules.PRE_TRAINING])
-        fresh = [f for f in found if f.code not in self.findings]
+        fresh = [f for f in found if f.code not in self.findings and not self._told(f)]
         for f in fresh:
             self.findings[f.code] = f
             self.log(f"doctor: {f.headline()}")
@@ -139,6 +142,10 @@ class Doctor(Callback):
             trainer.stop_reason = "the doctor stopped training: it diverged (see findings)"
         elif self.repair and self._healthy(trainer, found):
             self._keep_healthy(_snapshot(trainer))
+
+    def _told(self, finding: Finding) -> bool:
+        first = finding.fixes[0].overrides if finding.fixes else None
+        return any(t.code == finding.code and t.fixes and t.fixes[0].overrides == first for t in self.told)
 
     def on_fit_end(self, trainer):
         for r in self.repairs:
