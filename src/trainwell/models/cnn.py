@@ -18,6 +18,10 @@ from .mlp import ACTIVATIONS
 
 
 class CNN(nn.Module):
+    # forward() does not read self.training: its modules alone decide whether train/eval mode matters
+    # (doctor.signals.mode_free). Drop this if forward ever does.
+    mode_free_forward = True
+
     def __init__(self, input_shape: list[int], blocks: list, head: list[int], n_out: int,
                  activation: str = "relu", dropout: float = 0.0, global_pool: bool = False):
         super().__init__()

@@ -11,6 +11,10 @@ ACTIVATIONS = {
 
 
 class MLP(nn.Module):
+    # forward() does not read self.training: its modules alone decide whether train/eval mode matters
+    # (doctor.signals.mode_free). Drop this if forward ever does.
+    mode_free_forward = True
+
     def __init__(self, n_in: int, hidden: list[int], n_out: int, activation: str = "relu",
                  dropout: float = 0.0, batch_norm: bool = False):
         super().__init__()
