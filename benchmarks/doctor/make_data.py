@@ -35,7 +35,7 @@ For the third held-out set (heldout3.yaml):
   digits_clean300.csv  the other 300 rows, labels untouched (the test file)     -> overfitting
   diabetes_units.csv   diabetes with its features in wildly different units (x1e-3 .. x1e5) -> unscaled_features
 
-heldout5(), heldout6(), heldout7(), heldout8() and heldout9() list their own files in their docstrings;
+heldout5(), heldout6(), heldout7(), heldout8(), heldout9() and heldout10() list their own files in their docstrings;
 heldout6's are synthetic, drawn with numpy from fixed seeds.
 """
 
@@ -60,7 +60,10 @@ FILES = ["iris_x1e4.csv", "diabetes_x1e4.csv", "wine_nan.csv", "iris_nan.csv", "
          "h8_digits_sorted_train.npz", "h8_digits_val300.npz", "h8_digits_test300.npz", "h8_stores_codes.csv",
          "h8_stores_names.csv", "h8_seq_units.npz", "h8_digits5_imb.csv", "h8_seq_transposed.npz", "h8_wine_wide.csv",
          "h9_reviews_long.csv", "h9_wine_logged.csv", "h9_digits_u8.csv", "h9_bc_noisy_x4.csv", "h9_bc_test120.csv",
-         "h9_digits9_train.npz", "h9_digits9_test300.npz", "h9_series_dayfirst.csv"]
+         "h9_digits9_train.npz", "h9_digits9_test300.npz", "h9_series_dayfirst.csv",
+         "h10_accounts.csv", "h10_churn_train.csv", "h10_churn_test.csv", "h10_survey.csv", "h10_survey_test.csv",
+         "h10_reg.csv", "h10_tickets.csv", "h10_series_gaps.csv", "h10_accounts_sparse.csv", "h10_seq_postpad.npz",
+         "h10_seq_prepad.npz", "h10_fraud.csv"]
 
 
 def _frame(bunch) -> pd.DataFrame:
@@ -126,6 +129,7 @@ def main() -> None:
     heldout7()
     heldout8()
     heldout9()
+    heldout10()
 
 
 def heldout() -> None:
@@ -493,6 +497,178 @@ def heldout9() -> None:
     series = pd.read_csv(root / "examples" / "data" / "series.csv")
     series["timestamp"] = pd.to_datetime(series["timestamp"]).dt.strftime("%d/%m/%Y %H:%M")
     series.to_csv(HERE / "h9_series_dayfirst.csv", index=False)
+
+
+def heldout10() -> None:
+    """For the tenth held-out set (heldout10.yaml); numpy seed 1010.
+
+    h10_accounts.csv        2000 synthetic card accounts: age, income, tenure (continuous) and the
+                            zero-inflated columns that carry most of the default risk (late_payments,
+                            chargebacks: 0 in 83% / 89% of rows; a 0/1 dispute flag, 1 in 7%); label
+                            `target` = the account defaulted (29%). Interquartile-range clipping
+                            squeezes every zero-inflated column to 0 (its IQR is 0) -> bad_input_data
+    h10_accounts_sparse.csv the same accounts from a sparse export that leaves a cell empty where a
+                            count or flag is 0; the default median imputation fills the blanks with
+                            3, 2 and 1 instead of 0                               -> bad_input_data
+    h10_churn_train.csv     2400 synthetic subscribers (usage, tenure, support calls, price, discount)
+                            with refund_requested, a flag written by the cancellation workflow (set
+                            for 90% of churners, 3% of stayers), and
+    h10_churn_test.csv      800 subscribers scored at prediction time, before anyone has cancelled:
+                            refund_requested is 0 for all (target leakage)         -> bad_input_data
+    h10_survey.csv          20000 survey answers (six yes/no questions, an age band, a region: 1024
+                            answer patterns, every column discrete, so 18069 rows repeat an earlier
+                            one exactly), label drawn from a logistic model, and
+    h10_survey_test.csv     one row per answer pattern (1024 rows, no repeats): dropping the training
+                            file's exact duplicates leaves one (x, 0) and one (x, 1) for most
+                            patterns, so the majority answer is lost              -> bad_input_data
+    h10_reg.csv             1500 rows of a smooth synthetic regression (8 standard-normal features,
+                            noise sd 0.35), for dropout 0.5 in a regression net   -> underfitting
+    h10_tickets.csv         1200 synthetic support tickets (billing / technical / shipping, 3% of
+                            the labels redrawn): shared filler sentences plus one or two topic words
+                            drawn from 30 per class, each seen ~20 times in all; with
+                            data.text.min_freq 50 every topic word becomes <unk>  -> bad_input_data
+    h10_fraud.csv           8000 transactions, 2.5% fraud, six z-scored features, fraud shifted by
+                            0.8-1.3 sd on three (the classes overlap)            -> class_imbalance
+    h10_seq_postpad.npz     examples/data/sequences.npz cut to its first 12-30 steps and zero-padded
+                            AFTER the signal to 60 steps, and
+    h10_seq_prepad.npz      the same steps zero-padded BEFORE the signal (the reference): an LSTM's
+                            last state after 30-48 padding steps has forgotten the signal -> bad_input_data
+    h10_series_gaps.csv     examples/data/series.csv with load and temperature blank in 18.5% of the
+                            hours (sensor drop-outs of 1-8 hours); with data.series.missing drop the
+                            windows jump over the gaps                            -> bad_input_data
+    """
+    rng = np.random.default_rng(1010)
+    root = Path(__file__).resolve().parents[2]
+    sig = lambda z: 1.0 / (1.0 + np.exp(-z))
+
+    # Card accounts: the zero-inflated counts and the dispute flag carry the default risk.
+    n = 2000
+    age = rng.integers(21, 75, n)
+    income = np.exp(rng.normal(10.5, 0.5, n)).round(0)
+    tenure = rng.integers(1, 180, n)
+    late = np.where(rng.random(n) < 0.18, rng.poisson(2.5, n) + 1, 0)
+    charge = np.where(rng.random(n) < 0.10, rng.poisson(1.5, n) + 1, 0)
+    dispute = (rng.random(n) < 0.07).astype(int)
+    z = -2.6 + 1.4 * late + 1.6 * charge + 3.0 * dispute - 0.25 * (age - 45) / 15 - 0.3 * (tenure - 90) / 50
+    y = (rng.random(n) < sig(z)).astype(int)
+    accounts = pd.DataFrame({"age": age, "income": income, "tenure_months": tenure, "late_payments": late,
+                             "chargebacks": charge, "dispute": dispute, "target": y})
+    accounts.to_csv(HERE / "h10_accounts.csv", index=False)
+    # The same accounts from a sparse export that writes nothing where a count or flag is zero.
+    sparse = accounts.astype({c: "float64" for c in ("late_payments", "chargebacks", "dispute")})
+    for c in ("late_payments", "chargebacks", "dispute"):
+        sparse.loc[sparse[c] == 0, c] = np.nan
+    sparse.to_csv(HERE / "h10_accounts_sparse.csv", index=False, float_format="%g")
+
+    # Subscribers with a leaked post-outcome column.
+    def subscribers(m: int, leak: bool) -> pd.DataFrame:
+        usage = rng.gamma(2.0, 10.0, m).round(1)
+        tenure = rng.integers(1, 72, m)
+        calls = rng.poisson(1.5, m)
+        price = rng.choice([9.99, 19.99, 29.99], m)
+        discount = (rng.random(m) < 0.3).astype(int)
+        z = 0.3 - 0.12 * (usage - 20) - 0.06 * (tenure - 36) + 0.9 * (calls - 1.5) + 0.08 * (price - 20) - 1.5 * discount
+        churn = (rng.random(m) < sig(z)).astype(int)
+        refund = np.where(churn == 1, rng.random(m) < 0.9, rng.random(m) < 0.03).astype(int) if leak else np.zeros(m, int)
+        return pd.DataFrame({"monthly_usage_h": usage, "tenure_months": tenure, "support_calls": calls,
+                             "price": price, "discount": discount, "refund_requested": refund, "target": churn})
+    subscribers(2400, True).to_csv(HERE / "h10_churn_train.csv", index=False)
+    subscribers(800, False).to_csv(HERE / "h10_churn_test.csv", index=False)
+
+    # A survey: every column discrete, exact repeats are genuine respondents.
+    w = np.array([1.1, -0.9, 0.7, -0.6, 0.5, 0.0])
+    def survey_logit(q, band, region):
+        return -0.3 + (q - 0.5) @ w * 2.0 + 0.35 * (band - 1.5) + np.array([0.4, -0.4, 0.2, -0.2])[region]
+    m = 20000
+    q = (rng.random((m, 6)) < 0.5).astype(int)
+    band = rng.integers(0, 4, m)
+    region = rng.integers(0, 4, m)
+    yy = (rng.random(m) < sig(survey_logit(q, band, region))).astype(int)
+    regions = np.array(["north", "south", "east", "west"])
+    cols = {f"q{i + 1}": q[:, i] for i in range(6)}
+    pd.DataFrame({**cols, "age_band": band, "region": regions[region], "target": yy}).to_csv(HERE / "h10_survey.csv", index=False)
+    grid = np.array(np.meshgrid(*[[0, 1]] * 6, [0, 1, 2, 3], [0, 1, 2, 3], indexing="ij")).reshape(8, -1).T
+    gq, gb, gr = grid[:, :6], grid[:, 6], grid[:, 7]
+    gy = (rng.random(len(grid)) < sig(survey_logit(gq, gb, gr))).astype(int)
+    cols = {f"q{i + 1}": gq[:, i] for i in range(6)}
+    pd.DataFrame({**cols, "age_band": gb, "region": regions[gr], "target": gy}).to_csv(HERE / "h10_survey_test.csv", index=False)
+
+    # A smooth regression.
+    m = 1500
+    x = rng.normal(size=(m, 8))
+    f = 2 * np.sin(x[:, 0]) + x[:, 1] * x[:, 2] + 0.8 * x[:, 3] ** 2 - x[:, 4] + 0.5 * np.tanh(2 * x[:, 5])
+    yr = f + rng.normal(0, 0.35, m)
+    reg = pd.DataFrame(x.round(4), columns=[f"x{i}" for i in range(8)])
+    reg["target"] = yr.round(4)
+    reg.to_csv(HERE / "h10_reg.csv", index=False)
+
+    # Support tickets.
+    topics = {
+        "billing": ["invoice", "refund", "overcharged", "payment", "receipt", "subscription", "fee", "vat",
+                    "discount", "coupon", "price", "credit", "debit", "paypal", "statement", "balance",
+                    "instalment", "renewal", "surcharge", "tariff", "chargeback", "iban", "billing", "prepaid",
+                    "voucher", "tax", "bank", "transfer", "quote", "pricing"],
+        "technical": ["crash", "error", "bug", "login", "password", "freeze", "update", "install", "reboot",
+                      "sync", "wifi", "bluetooth", "firmware", "screen", "battery", "app", "lag", "timeout",
+                      "server", "connection", "settings", "reset", "glitch", "driver", "pairing", "overheating",
+                      "microphone", "touchscreen", "browser", "plugin"],
+        "shipping": ["delivery", "courier", "parcel", "package", "tracking", "shipment", "dispatch",
+                     "warehouse", "postcode", "pickup", "dhl", "ups", "fedex", "customs", "carrier", "depot",
+                     "doorstep", "postman", "consignment", "freight", "locker", "mailroom", "pallet",
+                     "van", "driver's", "signature", "postage", "transit", "lorry", "despatch"],
+    }
+    filler = ["hello team", "i hope you are well", "i am writing because of an issue", "this is my second message",
+              "i have been a customer for years", "my order number is in the subject", "please help me soon",
+              "i tried the help pages first", "nobody answered on the phone", "my colleague had the same thing",
+              "i would appreciate a quick reply", "it happened again yesterday", "thanks in advance",
+              "kind regards", "i am not happy about this", "could you look into it"]
+    templates = ["there is a problem with the {}", "i have a question about the {}", "something is wrong with my {}",
+                 "the {} is not right", "can you check the {} please"]
+    labels = list(topics)
+    rows = []
+    for _ in range(1200):
+        label = labels[int(rng.integers(3))]
+        kws = rng.choice(topics[label], size=int(rng.integers(1, 3)), replace=False)
+        parts = list(rng.choice(filler, size=2, replace=False))
+        parts.insert(int(rng.integers(1, 3)), rng.choice(templates).format(kws[0]))
+        if len(kws) > 1:
+            parts.append(rng.choice(templates).format(kws[1]))
+        parts.append(rng.choice(filler))
+        if rng.random() < 0.03:
+            label = labels[int(rng.integers(3))]
+        rows.append((" . ".join(parts) + " .", label))
+    pd.DataFrame(rows, columns=["ticket", "target"]).to_csv(HERE / "h10_tickets.csv", index=False)
+
+    # Card transactions, 2.5% fraud, the classes overlapping: a net without rebalancing calls
+    # nearly everything legitimate.
+    m = 8000
+    fraud = (rng.random(m) < 0.025).astype(int)
+    feats = rng.normal(size=(m, 6))
+    feats[:, :3] += fraud[:, None] * np.array([1.3, 1.0, 0.8])
+    tx = pd.DataFrame(feats.round(4), columns=["amount_z", "velocity_z", "distance_z", "hour_z", "merchant_z", "age_z"])
+    tx["target"] = fraud
+    tx.to_csv(HERE / "h10_fraud.csv", index=False)
+
+    # sequences.npz cut to 12-30 of its 60 steps, zero-padded after the signal (post-padding) or
+    # before it (pre-padding, the reference): the same steps, only the side of the padding differs.
+    with np.load(root / "examples" / "data" / "sequences.npz") as seq:
+        x, ys = seq["x"].astype(np.float32), seq["y"]
+    lengths = rng.integers(12, 31, len(x))
+    post, pre = np.zeros_like(x), np.zeros_like(x)
+    for i, k in enumerate(lengths):
+        post[i, :k] = x[i, :k]
+        pre[i, -k:] = x[i, :k]
+    np.savez(HERE / "h10_seq_postpad.npz", x=post, y=ys)
+    np.savez(HERE / "h10_seq_prepad.npz", x=pre, y=ys)
+
+    # series.csv with sensor drop-outs: both columns blank for 1-8 hours at a time.
+    series = pd.read_csv(root / "examples" / "data" / "series.csv")
+    blank = np.zeros(len(series), bool)
+    while blank.mean() < 0.18:
+        start = int(rng.integers(0, len(series)))
+        blank[start:start + int(rng.integers(1, 9))] = True
+    series.loc[blank, ["load", "temperature"]] = np.nan
+    series.to_csv(HERE / "h10_series_gaps.csv", index=False)
 
 
 if __name__ == "__main__":

@@ -73,8 +73,9 @@ def load_cases(path: Path = CASES) -> dict[str, dict]:
         if not src.startswith("builtin:"):
             cfg["data"]["source"] = str((path.parent / src).resolve())
             cfg["data"].setdefault("target", "target")   # make_data.py names every label column `target`
-        if cfg["data"].get("test"):  # an explicit test file, also relative to the cases file
-            cfg["data"]["test"] = str((path.parent / cfg["data"]["test"]).resolve())
+        for split in ("val", "test"):  # an explicit validation or test file, also relative to the cases file
+            if cfg["data"].get(split):
+                cfg["data"][split] = str((path.parent / cfg["data"][split]).resolve())
         cases[name] = {"name": name, "config": cfg, "expect": list(case.get("expect") or []),
                        "healthy_ref": case.get("healthy_ref"), "metric": case.get("metric"),
                        "why": case.get("why", "")}
