@@ -57,6 +57,14 @@ def test_split_must_sum_to_one():
         load_config({"data": {"split": {"train": 0.8, "val": 0.3, "test": 0.1}}})
 
 
+def test_explicit_loss_weights_and_computed_class_weights_cannot_both_be_set():
+    base = {"data": {"source": "builtin:breast_cancer", "imbalance": "class_weights"}}
+    with pytest.raises(ConfigError, match=r"loss\.class_weights: \[1\.0, 1\.0\] and data\.imbalance: class_weights"):
+        load_config({**base, "loss": {"class_weights": [1.0, 1.0]}})
+    load_config(base)   # either one alone is fine
+    load_config({"data": {"source": "builtin:breast_cancer", "imbalance": "oversample"}, "loss": {"class_weights": [1, 2]}})
+
+
 def test_nesterov_needs_sgd():
     with pytest.raises(ConfigError, match="nesterov"):
         load_config({"optimizer": {"name": "adam", "nesterov": True}})

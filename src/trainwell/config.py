@@ -53,7 +53,8 @@ class Split(Section):
 
 
 class Clean(Section):
-    drop_duplicates: bool = Field(True, description="drop exact duplicate rows")
+    drop_duplicates: bool = Field(True, description="drop exact duplicate rows of data.source before the split "
+                                                  "(data.val and data.test files are kept as given)")
     drop_missing_target: bool = Field(True, description="drop rows whose target is empty")
     impute: Literal["median", "mean", "most_frequent", "constant", "none"] = Field(
         "median", description="fill missing numeric values (fitted on the training split)")
@@ -513,6 +514,12 @@ class Config(Section):
             problems.append(
                 f"training.early_stopping.monitor: got {monitor!r}; valid: val_loss or val_<metric> "
                 f"with a metric from {sorted(known)}")
+        if self.loss.class_weights is not None and self.data.imbalance == "class_weights":
+            # Either would set the loss's weights; the explicit list used to win silently while the
+            # log showed the computed ones ([1, 1] from a template left 2.5% fraud unweighted).
+            problems.append(f"loss.class_weights: {self.loss.class_weights} and data.imbalance: class_weights both "
+                            "set the class weights; remove loss.class_weights to use the balancing weights "
+                            "data.imbalance computes, or set data.imbalance: none to use your own")
         if self.optimizer.nesterov and (self.optimizer.name != "sgd" or self.optimizer.momentum == 0):
             problems.append("optimizer.nesterov: needs optimizer.name sgd with momentum > 0")
         problems += _tune_problems(self)

@@ -112,3 +112,25 @@ def test_prepare_too_many_levels_is_user_error(tmp_path):
     df = pd.DataFrame({"name": [f"person {i}" for i in range(30)], "y": [0, 1] * 15})
     with pytest.raises(UserError, match=r"'name' has 30 distinct values.*max_categories is 20"):
         prepare(DataConfig(source=_write(tmp_path, df), target="y", max_categories=20), seed=0)
+
+
+def test_drop_duplicates_keeps_a_separate_test_file_as_given(tmp_path):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.normal(size=60), "y": [0, 1] * 30})
+    train = pd.concat([df, df.iloc[:10]])         # 10 repeats in the source: dropped before the split
+    test = pd.concat([df.iloc[:20], df.iloc[:5]])  # 5 repeats in the test file: scored as given
+    train.to_csv(tmp_path / "train.csv", index=False)
+    test.to_csv(tmp_path / "test.csv", index=False)
+    p = prepare(DataConfig(source=str(tmp_path / "train.csv"), test=str(tmp_path / "test.csv"), target="y"), seed=0)
+    assert p.report["cleaning"]["duplicates_dropped"] == 10
+    assert p.report["cleaning"]["files"]["test"]["duplicates_dropped"] == 0 and len(p.test.y) == 25
+
+
+def test_the_imbalance_note_advises_only_where_nothing_balances_the_classes(tmp_path):
+    df = pd.DataFrame({"a": np.arange(80.0), "y": [0] * 70 + [1] * 10})
+    df.to_csv(tmp_path / "d.csv", index=False)
+    notes = {m: " ".join(prepare(DataConfig(source=str(tmp_path / "d.csv"), target="y", imbalance=m),
+                                 seed=0).report["notes"]) for m in ("none", "class_weights", "oversample")}
+    assert "consider data.imbalance" in notes["none"]
+    for m in ("class_weights", "oversample"):
+        assert "consider" not in notes[m] and f"data.imbalance: {m} balances them" in notes[m]

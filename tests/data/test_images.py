@@ -204,6 +204,25 @@ def test_state_round_trip_gives_identical_arrays(gray_folder, digits_npz):
         assert np.array_equal(x2, p.train.x) and np.array_equal(y2, p.train.y)
 
 
+def test_explicit_size_resizes_array_sources_and_predict_resizes_arrays_alike(digits_npz, tmp_path):
+    p = _prep("builtin:digits", image={"size": [16, 12]})
+    assert p.train.x.shape[1:] == (1, 16, 12) and p.spec.input_shape == [1, 16, 12]
+    assert p.report["images"]["resized"] == 1797 and any("resized from 8x8 to 16x16" not in n and
+                                                         "resized from 8x8 to 16x12" in n for n in p.report["notes"])
+    # Bilinear: a constant image stays constant, and the class signal survives (means per class differ).
+    small = _prep(digits_npz, image={"size": [4, 4]}, test=str(digits_npz))
+    assert small.train.x.shape[1:] == (1, 4, 4) and small.test.x.shape[1:] == (1, 4, 4)
+    state = _json(small.state)
+    assert state["image"]["resize_arrays"] is True
+    x, _ = load_inputs(state, np.load(digits_npz)["x"][:5])      # 8x8 arrays, as trained from
+    assert x.shape == (5, 1, 4, 4) and np.allclose(x, small.test.x[:5], atol=1e-5)
+    x4, _ = load_labelled(state, digits_npz)
+    assert x4.shape[1:] == (1, 4, 4)
+    with pytest.raises(UserError, match=r"\[3, 8, 8\].*trained on \[1, 4, 4\]"):  # channels still must match
+        load_inputs(state, np.zeros((2, 3, 8, 8), dtype=np.float32))
+    assert "resize_arrays" not in _prep("builtin:digits", image={"size": [8, 8]}).state["image"]
+
+
 def test_predict_inputs_flat_folder_single_file_and_array(gray_folder, tmp_path):
     state = _json(_prep(gray_folder).state)
     flat = tmp_path / "new"

@@ -224,9 +224,11 @@ def type_columns(df: pd.DataFrame, kinds: dict[str, str], normalize: bool) -> tu
 
 
 def clean_rows(df: pd.DataFrame, target: str, clean, role: str = "data.source") -> tuple[pd.DataFrame, dict]:
-    """Drop duplicate rows and rows without a target, as switched on in `clean` (a Clean model)."""
+    """Drop duplicate rows and rows without a target, as switched on in `clean` (a Clean model).
+    Duplicates only in data.source: a separate validation or test file is scored as given, and its
+    repeated rows are part of what it measures (deduplicating a test file changed the test set)."""
     counts = {"duplicates_dropped": 0, "missing_target_dropped": 0}
-    if clean.drop_duplicates:
+    if clean.drop_duplicates and role == "data.source":
         before = len(df)
         df = df.drop_duplicates()
         counts["duplicates_dropped"] = before - len(df)

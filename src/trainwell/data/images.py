@@ -43,6 +43,7 @@ class _Raw:
         self.x, self.labels, self.names = x, labels, names
         self.loaded, self.unreadable, self.resized = loaded, list(unreadable or []), resized
         self.notes, self.color, self.file_scale = list(notes or []), color, file_scale
+        self.arrays_resized = False  # an array source resized to data.image.size (_sized)
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -80,6 +81,34 @@ def _pixels(img, color: str, size: tuple[int, int]) -> tuple[np.ndarray, bool]:
         img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
     arr = np.asarray(img, dtype=np.float32)
     return (arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)), resized
+
+
+def _resize_arrays(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(N, C, H, W) arrays -> (N, C, *size), bilinear as image files are resized (antialiased when
+    shrinking, so a smaller size averages pixels rather than skipping them)."""
+    import torch
+    import torch.nn.functional as F
+
+    shrink = size[0] < x.shape[2] or size[1] < x.shape[3]
+    out = []
+    for start in range(0, len(x), 4096):  # bounded memory on large arrays
+        t = torch.from_numpy(np.ascontiguousarray(x[start:start + 4096], dtype=np.float32))
+        out.append(F.interpolate(t, size=size, mode="bilinear", align_corners=False, antialias=shrink).numpy())
+    return np.concatenate(out) if out else x.reshape(0, x.shape[1], *size)
+
+
+def _sized(raw: "_Raw", size: tuple[int, int] | None) -> "_Raw":
+    """An array source (builtin:digits, an .npz) resized to data.image.size; folders are resized as
+    they are read."""
+    if size is None or tuple(raw.x.shape[2:]) == tuple(size):
+        return raw
+    h, w = raw.x.shape[2:]
+    raw.x = _resize_arrays(raw.x, size)
+    raw.resized = len(raw.x)
+    raw.notes.append(f"images: {len(raw.x)} image array(s) resized from {h}x{w} to {size[0]}x{size[1]} (HxW, "
+                     "bilinear), as data.image.size asks")
+    raw.arrays_resized = True
+    return raw
 
 
 def _check_size(size, role: str = "data.image.size") -> tuple[int, int] | None:
@@ -277,6 +306,8 @@ def _extra_files(cfg, raw: _Raw) -> dict[str, _Raw]:
         if not path:
             continue
         extra = _load_source(path, cfg.image, f"data.{role}", color=raw.color, size=(h, w))
+        if cfg.image.size is not None:
+            extra = _sized(extra, (h, w))
         if extra.x.shape[1:] != raw.x.shape[1:]:
             raise UserError(f"data.{role}: images are {list(extra.x.shape[1:])} (C, H, W) but the source's are "
                             f"{[c, h, w]}; they must match")
@@ -286,7 +317,7 @@ def _extra_files(cfg, raw: _Raw) -> dict[str, _Raw]:
 
 def prepare_image(cfg, seed: int) -> Prepared:
     """cfg is a DataConfig. Returns arrays (N, C, H, W) float32, normalised with train statistics."""
-    raw = _load_source(cfg.source, cfg.image, "data.source")
+    raw = _sized(_load_source(cfg.source, cfg.image, "data.source"), _check_size(cfg.image.size))
     report: dict = {"source": cfg.source, "kind": "image", "val_source": cfg.val, "test_source": cfg.test}
     notes = list(raw.notes)
     extras = _extra_files(cfg, raw)
@@ -329,6 +360,9 @@ def prepare_image(cfg, seed: int) -> Prepared:
     mean, std = _fit_norm(xs["train"])
     image_state = {"size": [h, w], "channels": c, "color": raw.color, "mean": mean, "std": std,
                    "file_scale": float(raw.file_scale)}
+    if raw.arrays_resized:
+        # Trained on arrays resized to data.image.size: arrays given to predict are resized alike.
+        image_state["resize_arrays"] = True
     spec = DataSpec(task=task, target="label", input_columns=[], column_types={}, feature_names=["pixels"],
                     n_features=c * h * w, classes=classes, n_outputs=len(classes), kind="image",
                     input_shape=[c, h, w])
@@ -344,7 +378,7 @@ def prepare_image(cfg, seed: int) -> Prepared:
                           "skipped_files": (raw.unreadable + [u for e in extras.values() for u in e.unreadable])
                           [:MAX_LISTED],
                           "size": [h, w], "channels": c, "color": raw.color})
-    _imbalance_note(arrays["train"].y, classes, notes)
+    _imbalance_note(arrays["train"].y, classes, notes, cfg.imbalance)
     train, weights = _rebalance(cfg, arrays["train"], classes, seed, report)
     report["notes"] = notes
     return Prepared(spec=spec, train=train, val=arrays.get("val"), test=arrays.get("test"),
@@ -355,6 +389,8 @@ def prepare_image(cfg, seed: int) -> Prepared:
 def _check_array(state: dict, x: np.ndarray, where: str) -> np.ndarray:
     img = state["image"]
     want = (img["channels"], *img["size"])
+    if img.get("resize_arrays") and x.ndim == 4 and x.shape[1] == want[0] and tuple(x.shape[2:]) != tuple(want[1:]):
+        x = _resize_arrays(x, tuple(want[1:]))
     if tuple(x.shape[1:]) != tuple(want):
         raise UserError(f"{where}: images are {list(x.shape[1:])} (C, H, W) but the model was trained on "
                         f"{list(want)} ({img['color']}, {img['size'][0]}x{img['size'][1]}); convert them, or pass "

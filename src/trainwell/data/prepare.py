@@ -196,12 +196,18 @@ def _rebalance(cfg, train: SplitArrays, classes: list | None, seed: int, report:
     return train, None
 
 
-def _imbalance_note(y: np.ndarray, classes: list, notes: list) -> None:
+def _imbalance_note(y: np.ndarray, classes: list, notes: list, method: str = "none") -> None:
+    """A note on uneven classes, with the advice only where data.imbalance does not already act."""
     counts = class_counts(y, len(classes))
     present = counts[counts > 0]
     if len(present) > 1 and present.max() >= 3 * present.min():
-        notes.append(f"imbalance: the largest training class has {present.max() / present.min():.1f}x the rows "
-                     "of the smallest; consider data.imbalance: class_weights or oversample")
+        ratio = present.max() / present.min()
+        if method == "none":
+            notes.append(f"imbalance: the largest training class has {ratio:.1f}x the rows of the smallest; "
+                         "consider data.imbalance: class_weights or oversample")
+        else:
+            notes.append(f"imbalance: the largest training class has {ratio:.1f}x the rows of the smallest; "
+                         f"data.imbalance: {method} balances them in training")
 
 
 def _nan_note(x: np.ndarray, names: list[str], split: str, notes: list) -> None:
@@ -326,7 +332,7 @@ def prepare_tabular(cfg, seed: int) -> Prepared:
     arrays = _encode_splits(state, frames, report, notes)
     if classes is not None:
         report["class_counts"] = {s: _class_count_dict(a.y, classes) for s, a in arrays.items()}
-        _imbalance_note(arrays["train"].y, classes, notes)
+        _imbalance_note(arrays["train"].y, classes, notes, cfg.imbalance)
     train, weights = _rebalance(cfg, arrays["train"], classes, seed, report)
     report["notes"] = notes
     return Prepared(spec=spec, train=train, val=arrays.get("val"), test=arrays.get("test"),

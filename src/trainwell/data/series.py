@@ -579,7 +579,7 @@ def prepare_sequences(cfg, seed: int) -> Prepared:
                   rows={k: len(a.x) for k, a in arrays.items()}, missing=nan)
     if classes is not None:
         report["class_counts"] = {k: _class_count_dict(a.y, classes) for k, a in arrays.items()}
-        _imbalance_note(arrays["train"].y, classes, notes)
+        _imbalance_note(arrays["train"].y, classes, notes, cfg.imbalance)
     train, weights = _rebalance(cfg, arrays["train"], classes, seed, report)
     report["notes"] = notes
     return Prepared(spec=spec, train=train, val=arrays.get("val"), test=arrays.get("test"),
