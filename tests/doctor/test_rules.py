@@ -1734,3 +1734,108 @@ def test_copies_across_a_separate_validation_file_are_not_deduplication_s_to_fix
         prepared = data_mod.prepare(cfg.data, cfg.seed, "mlp")
         plan = api._plan(cfg, prepared.spec, prepared.val.y)
         assert (build_context(cfg, prepared, plan).split_twins is not None) is expect
+
+
+def test_a_min_freq_set_for_a_far_larger_corpus_is_lowered():
+    v = {"min_freq": 50, "vocab_size": 75, "vocab_limit": 20000, "repeated_words": 163, "repeated_dropped": 91,
+         "unknown_rate": 0.052, "rows": 960}
+    f = rules.vocab_starved([], {}, ctx(data_kind="text", text_vocab=v))
+    assert f.code == "bad_input_data" and f.fixes[0].overrides == {"data.text.min_freq": 2}
+    assert "91 of the 163" in f.explanation
+    # a large corpus: min_freq 50 is a sliver of two million texts, the words it drops are the tail
+    assert rules.vocab_starved([], {}, ctx(text_vocab={**v, "rows": 2_000_000})) is None
+    # few repeated words left out, min_freq 1-2, or vocab_size the limit that cuts: not this
+    assert rules.vocab_starved([], {}, ctx(text_vocab={**v, "repeated_dropped": 20})) is None
+    assert rules.vocab_starved([], {}, ctx(text_vocab={**v, "min_freq": 2})) is None
+    assert rules.vocab_starved([], {}, ctx(text_vocab={**v, "vocab_limit": 75})) is None
+
+
+def test_clipping_bounds_that_collapse_a_column_to_one_value_are_named():
+    cols = [{"column": "late_payments", "bounds": [0.0, 0.0], "clipped": 220}]
+    f = rules.clip_flattens([], {}, ctx(clip_outliers="iqr", clip_flattened=cols))
+    assert f.code == "bad_input_data" and f.fixes[0].overrides == {"data.clean.clip_outliers": "none"}
+    assert "late_payments" in f.explanation
+    assert rules.clip_flattens([], {}, ctx(clip_outliers="iqr")) is None
+
+
+def test_the_context_finds_columns_iqr_clipping_turns_constant():
+    import pandas as pd
+
+    from trainwell import api
+    from trainwell import data as data_mod
+    from trainwell.config import load_config
+    from trainwell.doctor.context import build_context
+
+    rng = np.random.default_rng(0)
+    n = 400
+    df = pd.DataFrame({"age": rng.normal(40, 10, n), "late": np.where(rng.random(n) < 0.15, rng.integers(1, 6, n), 0),
+                       "target": rng.integers(0, 2, n)})
+    import tempfile
+
+    for method, expect in (("iqr", ["late"]), ("zscore", []), ("none", [])):
+        with tempfile.TemporaryDirectory() as d:
+            df.to_csv(f"{d}/a.csv", index=False)
+            cfg = load_config({"data": {"source": f"{d}/a.csv", "target": "target", "clean": {"clip_outliers": method}}})
+            prepared = data_mod.prepare(cfg.data, cfg.seed, "mlp")
+            ctx_ = build_context(cfg, prepared, api._plan(cfg, prepared.spec, prepared.val.y))
+        assert [c["column"] for c in ctx_.clip_flattened] == expect
+
+
+def test_deduplication_that_leaves_inputs_with_both_labels_is_undone():
+    d = {"rows_loaded": 20000, "duplicates_dropped": 18069, "train_inputs": 1200, "with_several_labels": 700,
+         "share": 0.5833}
+    f = rules.dedup_conflicts([], {}, ctx(dedup_conflicts=d))
+    assert f.code == "bad_input_data" and f.fixes[0].overrides == {"data.clean.drop_duplicates": False}
+    assert rules.dedup_conflicts([], {}, ctx(dedup_conflicts={**d, "share": 0.05})) is None
+
+
+def test_the_context_counts_inputs_left_with_several_labels_after_deduplication(tmp_path):
+    import pandas as pd
+
+    from trainwell import api
+    from trainwell import data as data_mod
+    from trainwell.config import load_config
+    from trainwell.doctor.context import build_context
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, (3000, 5))  # 32 answer patterns, noisy labels: repeats are respondents
+    y = (rng.random(3000) < 0.3 + 0.4 * x[:, 0]).astype(int)
+    pd.DataFrame({**{f"q{j}": x[:, j] for j in range(5)}, "target": y}).to_csv(tmp_path / "s.csv", index=False)
+    found = {}
+    for dedup in (True, False):
+        cfg = load_config({"data": {"source": str(tmp_path / "s.csv"), "target": "target",
+                                    "clean": {"drop_duplicates": dedup}}})
+        prepared = data_mod.prepare(cfg.data, cfg.seed, "mlp")
+        found[dedup] = build_context(cfg, prepared, api._plan(cfg, prepared.spec, prepared.val.y)).dedup_conflicts
+    assert found[False] is None and found[True]["share"] > 0.5 and found[True]["duplicates_dropped"] > 2900
+
+
+def test_a_series_with_many_rows_dropped_for_gaps_is_interpolated():
+    g = {"rows_loaded": 2000, "dropped": 370, "share": 0.185}
+    f = rules.series_gaps_dropped([], {}, ctx(data_kind="timeseries", series_gaps=g))
+    assert f.code == "bad_input_data" and f.fixes[0].overrides == {"data.series.missing": "interpolate"}
+    assert rules.series_gaps_dropped([], {}, ctx(series_gaps={**g, "dropped": 20, "share": 0.01})) is None
+
+
+def test_conv_blocks_that_hand_the_head_fewer_numbers_than_classes_are_widened():
+    blocks = [{"channels": 1, "kernel": 3, "pool": "max"}, {"channels": 1, "kernel": 3, "pool": "max"}]
+    f = rules.narrow_head([], {}, ctx(model_type="cnn", flat_width=4, cnn_blocks=blocks, n_outputs=10, head=[64]))
+    assert f.code == "underfitting" and f.fixes[0].architecture
+    assert [b["channels"] for b in f.fixes[0].overrides["model.blocks"]] == [16, 32]
+    assert f.fixes[0].overrides["model.blocks"][0]["kernel"] == 3
+    assert rules.narrow_head([], {}, ctx(model_type="cnn", flat_width=512, cnn_blocks=blocks, n_outputs=10,
+                                         head=[64])) is None
+
+
+def test_a_huber_delta_tiny_against_the_standardized_target_is_named_while_the_loss_creeps():
+    losses = [0.0091, 0.0088, 0.0085, 0.0082, 0.0078, 0.0076, 0.0073, 0.0070]
+    records = [rec(e, ratio=5e-4) for e in range(1, 9)]
+    c = dict(task="regression", loss="huber", huber_delta=0.01, n_classes=None, class_shares=None, optimizer="sgd",
+             lr=0.05)
+    f = rules.lr_too_low(hist(losses), {"records": records}, ctx(**c))
+    assert f is not None and f.fixes[0].overrides == {"loss.huber_delta": 1.0}
+    # delta 1 (the default): the same creeping loss with usual steps is no finding of this rule
+    assert rules.lr_too_low(hist(losses), {"records": records}, ctx(**{**c, "huber_delta": 1.0})) is None
+    # a target left in its own units (spread 50): 0.01 is tinier still; 5 is a usual delta there
+    assert rules.lr_too_low(hist(losses), {"records": records},
+                            ctx(**{**c, "huber_delta": 5.0, "target_scaled": False, "target_rms": 50.0})) is None

@@ -197,12 +197,22 @@ def prepare_text(cfg, seed: int) -> Prepared:
         stats["empty"][split] = counts["empty"]
         stats["kept_share"][split] = round(counts["kept"] / counts["tokens"], 4) if counts["tokens"] else 1.0
         stats["length_p99"][split] = counts["length_p99"]
-    report["text"] = {"vocab_size": len(vocab), "tokens_in_train": len(set(t for ts in train_tokens for t in ts)),
-                      "max_len": text_cfg.max_len, **stats}
+    # Words the training texts use more than once, and how many of them the vocabulary leaves out
+    # (min_freq, vocab_size): hapaxes aside, these are the words a model could learn from.
+    from collections import Counter
+
+    seen = Counter(t for ts in train_tokens for t in ts)
+    kept = set(vocab)
+    repeated = [t for t, n in seen.items() if n >= 2]
+    report["text"] = {"vocab_size": len(vocab), "tokens_in_train": len(seen),
+                      "max_len": text_cfg.max_len, "min_freq": text_cfg.min_freq,
+                      "vocab_limit": text_cfg.vocab_size,
+                      "repeated_words": len(repeated), "repeated_dropped": sum(t not in kept for t in repeated),
+                      **stats}
     _text_notes(report, notes)
     if classes is not None:
         report["class_counts"] = {s: _class_count_dict(a.y, classes) for s, a in arrays.items()}
-        _imbalance_note(arrays["train"].y, classes, notes)
+        _imbalance_note(arrays["train"].y, classes, notes, cfg.imbalance)
     train, weights = _rebalance(cfg, arrays["train"], classes, seed, report)
     report["notes"] = notes
     return Prepared(spec=spec, train=train, val=arrays.get("val"), test=arrays.get("test"),

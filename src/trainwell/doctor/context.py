@@ -110,7 +110,14 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         text_cut=text_cut(prepared.report) if spec.kind == "text" else None,
         head=list(getattr(model, "head", None) or []) if model.type in ("rnn", "cnn") else [],
         n_outputs=plan.get("n_out"), schedule_collapse=schedule_collapse(cfg),
-        day_month_swapped=prepared.report.get("day_month_swapped"))
+        day_month_swapped=prepared.report.get("day_month_swapped"),
+        text_vocab=text_vocab(prepared.report) if spec.kind == "text" else None,
+        clip_flattened=clip_flattened(prepared) if cfg.data.clean.clip_outliers != "none" else [],
+        dedup_conflicts=dedup_conflicts(prepared) if spec.kind == "tabular" and cfg.data.clean.drop_duplicates
+        and spec.classes else None,
+        series_gaps=series_gaps(prepared.report) if spec.kind == "timeseries" else None,
+        flat_width=flat_width(cfg, spec, plan) if model.type == "cnn" else None,
+        cnn_blocks=[b.model_dump(mode="json") for b in model.blocks] if model.type == "cnn" else [])
 
 
 def row_order(prepared) -> dict | None:
@@ -178,6 +185,10 @@ def fill_far(prepared, value: float) -> list[dict]:
         if len(real) < 10:
             continue
         mean, sd, lo, hi = float(real.mean()), float(real.std()), float(real.min()), float(real.max())
+        if hi - lo <= 1e-6 * max(abs(lo), abs(hi), 1.0):
+            # One value in every filled-in cell's column (a flag exported only where it is 1): the
+            # fill is its other level, not a value far from the column's (tenth held-out set).
+            continue
         gap = lo - fill if fill < lo else fill - hi if fill > hi else 0.0
         if sd > 0 and abs(fill - mean) >= FILL_FAR_SD * sd and gap > hi - lo:
             out.append({"column": st["column"], "fill": fill, "mean": float(f"{mean:.4g}"), "sd": float(f"{sd:.3g}"),
@@ -383,6 +394,71 @@ def text_cut(report: dict) -> dict | None:
         return None
     return {"max_len": text["max_len"], "truncated": text["truncated"].get("train", 0), "rows": rows,
             "kept_share": text["kept_share"].get("train", 1.0), "length_p99": text["length_p99"].get("train", 0)}
+
+
+def text_vocab(report: dict) -> dict | None:
+    """The vocabulary against the words the training texts repeat (data report's text counts)."""
+    text, rows = report.get("text") or {}, (report.get("rows") or {}).get("train") or 0
+    if "repeated_words" not in text or not rows:
+        return None
+    return {"min_freq": text["min_freq"], "vocab_size": text["vocab_size"], "vocab_limit": text.get("vocab_limit"),
+            "repeated_words": text["repeated_words"], "repeated_dropped": text["repeated_dropped"],
+            "unknown_rate": (text.get("unknown_rate") or {}).get("train"), "rows": rows}
+
+
+def clip_flattened(prepared) -> list[dict]:
+    """Numeric columns whose clipping bounds (data.clean.clip_outliers, fitted on training rows)
+    collapse to one value while the column held others: every cell becomes that value."""
+    clipped = ((prepared.report.get("clipped") or {}).get("train") or {})
+    out = []
+    for st, _, _ in _numeric_columns(prepared):
+        clip, n = st.get("clip"), int(clipped.get(st["column"]) or 0) if isinstance(clipped, dict) else 0
+        if clip and n and clip[1] - clip[0] <= 1e-12 * max(abs(clip[0]), abs(clip[1]), 1.0):
+            out.append({"column": st["column"], "bounds": [float(f"{clip[0]:.4g}"), float(f"{clip[1]:.4g}")],
+                        "clipped": n})
+    return out
+
+
+def dedup_conflicts(prepared) -> dict | None:
+    """After data.clean.drop_duplicates, how many distinct training inputs still appear with more
+    than one label: where most rows were repeats and many inputs carry both labels, the repeats
+    were respondents answering alike, and their counts were the majority the model should learn."""
+    cleaning = prepared.report.get("cleaning") or {}
+    dropped = int(cleaning.get("duplicates_dropped") or 0)
+    loaded = int(prepared.report.get("rows_loaded") or prepared.report.get("rows_after_cleaning", 0) + dropped)
+    if not dropped or dropped < 0.5 * loaded:
+        return None
+    x = np.ascontiguousarray(np.asarray(prepared.train.x, dtype=np.float32).reshape(len(prepared.train.x), -1))
+    labels: dict[bytes, set] = {}
+    for row, y in zip(x, np.asarray(prepared.train.y).tolist()):
+        labels.setdefault(row.tobytes(), set()).add(y)
+    conflicting = sum(len(v) > 1 for v in labels.values())
+    return {"rows_loaded": loaded, "duplicates_dropped": dropped, "train_inputs": len(labels),
+            "with_several_labels": conflicting, "share": round(conflicting / max(len(labels), 1), 4)}
+
+
+def series_gaps(report: dict) -> dict | None:
+    """data.series.missing: drop, and the rows it removed from the series (data report)."""
+    if report.get("missing_method") != "drop":
+        return None
+    loaded = int(report.get("rows_loaded") or 0)
+    kept = sum((report.get("series_rows") or {}).values())
+    return {"rows_loaded": loaded, "dropped": loaded - kept, "share": round((loaded - kept) / loaded, 4)} \
+        if loaded and kept < loaded else None
+
+
+def flat_width(cfg, spec, plan: dict) -> int | None:
+    """How many numbers a CNN's conv blocks hand its dense layers (the first Linear's inputs)."""
+    import torch
+
+    from ..models import build
+
+    try:
+        net = build(cfg.model, spec, plan["n_out"], seed=0)
+    except Exception:  # the training itself reports what the builder refuses
+        return None
+    first = next((m for m in net.modules() if isinstance(m, torch.nn.Linear)), None)
+    return int(first.in_features) if first is not None else None
 
 
 def schedule_collapse(cfg) -> dict | None:

@@ -97,6 +97,12 @@ class Context:
     n_outputs: int | None = None        # the network's outputs
     schedule_collapse: dict | None = None   # where a decaying schedule takes the rate under 1% (context)
     day_month_swapped: dict | None = None   # a series' dates regular only read the other way (data report)
+    text_vocab: dict | None = None      # what data.text.min_freq leaves out of the vocabulary (context.text_vocab)
+    clip_flattened: list = field(default_factory=list)  # columns outlier clipping made constant (context)
+    dedup_conflicts: dict | None = None     # labels that disagree on one input after deduplication (context)
+    series_gaps: dict | None = None     # data.series.missing drop: rows dropped from the series (data report)
+    flat_width: int | None = None       # a cnn: the numbers its conv blocks hand the dense layers
+    cnn_blocks: list = field(default_factory=list)      # a cnn: model.blocks, as dicts
 
 
 def usual_top(ctx: Context) -> float:
