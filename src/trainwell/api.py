@@ -491,6 +491,7 @@ def _state_defaults(state: dict) -> dict:
     the older state did (so a run started before them still resumes)."""
     if state.get("kind") == "sequence":
         state.setdefault("layout", "steps_first")
+        state.setdefault("padding", "as_given")
     if state.get("kind") == "timeseries" and isinstance(state.get("series"), dict):
         state["series"].setdefault("dayfirst", False)
     return state

@@ -110,6 +110,10 @@ class SequenceConfig(Section):
         "steps_first", description="how x in a sequence .npz is laid out: steps_first (N, steps, features), or "
                                    "channels_first (N, features, steps), as PyTorch's Conv1d takes it; "
                                    "channels_first is transposed on reading, for training and for new data")
+    padding: Literal["as_given", "front"] = Field(
+        "as_given", description="front: move each sequence's trailing all-zero steps (padding written after "
+                                "the signal) to its start, so a recurrent net ends its reading on the signal; "
+                                "applied to training and new data alike")
 
 
 class DataConfig(Section):

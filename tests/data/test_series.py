@@ -377,3 +377,30 @@ def test_the_swap_example_is_a_date_the_two_readings_disagree_on(tmp_path):
     # numbers and parsed datetimes are no case for it
     assert _day_month_swapped(pd.Series(np.arange(50.0)), False) is None
     assert _day_month_swapped(pd.Series(pd.date_range("2023-01-01", periods=50)), False) is None
+
+
+def test_padding_after_the_signal_moves_to_the_front_for_training_and_new_data(tmp_path):
+    rng = np.random.default_rng(0)
+    n, T = 60, 10
+    signal = rng.normal(1.0, 0.5, (n, T, 2))
+    lengths = rng.integers(3, 8, n)
+    post = np.zeros_like(signal)
+    pre = np.zeros_like(signal)
+    for i, k in enumerate(lengths):
+        post[i, :k] = signal[i, :k]        # signal first, zeros after
+        pre[i, T - k:] = signal[i, :k]     # the same signal ending on the last step
+    y = (signal[:, 0, 0] > 1).astype(int)
+    np.savez(tmp_path / "post.npz", x=post, y=y)
+    np.savez(tmp_path / "pre.npz", x=pre, y=y)
+    as_given = prepare(DataConfig(source=str(tmp_path / "post.npz")), seed=0, model_type="rnn")
+    pad = as_given.report["padding"]
+    assert pad["method"] == "as_given" and pad["padded_after"] == pad["rows"] and 0.2 < pad["median_share"] < 0.8
+    front = prepare(DataConfig(source=str(tmp_path / "post.npz"), sequence={"padding": "front"}), seed=0,
+                    model_type="rnn")
+    ref = prepare(DataConfig(source=str(tmp_path / "pre.npz")), seed=0, model_type="rnn")
+    np.testing.assert_allclose(front.train.x, ref.train.x)
+    assert front.state["padding"] == "front" and ref.report["padding"]["padded_after"] == 0
+    x, _ = load_inputs(front.state, str(tmp_path / "post.npz"))   # new data written the same way
+    np.testing.assert_allclose(x, load_inputs(ref.state, str(tmp_path / "pre.npz"))[0])
+    with pytest.raises(UserError, match=r"data\.sequence\.padding: front applies to sequence data"):
+        prepare(DataConfig(source="builtin:iris", sequence={"padding": "front"}), seed=0)

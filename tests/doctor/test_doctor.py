@@ -920,3 +920,29 @@ def test_a_finding_made_before_training_is_not_made_again_live_with_the_same_fix
     run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
     plateaus = [f for f in read(run, "findings.json") if f["code"] == "plateau"]
     assert [(f["epoch"], f["fixes"][0]["overrides"]) for f in plateaus] == [(0, {"schedule.name": "cosine"})]
+
+
+def test_sequences_padded_after_the_signal_are_found_before_training_and_padded_in_front_with_repair_on(tmp_path):
+    import yaml as _yaml
+
+    rng = np.random.default_rng(0)
+    n, T = 240, 40
+    y = np.arange(n) % 3
+    x = np.zeros((n, T, 1), dtype=np.float32)
+    for i in range(n):
+        k = rng.integers(6, 12)
+        x[i, :k, 0] = np.sin(np.arange(k) * (0.5 + 0.5 * y[i])) + rng.normal(0, 0.1, k) + 1.5
+    path = tmp_path / "post.npz"
+    np.savez(path, x=x, y=y)
+    cfg = {"data": {"source": str(path)}, "seed": 0, "model": {"type": "rnn", "cell": "lstm", "hidden_size": 16},
+           "optimizer": {"lr": 0.01}, "training": {"epochs": 2, "threads": 1}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    first = read(plain, "findings.json")[0]
+    assert (first["code"], first["epoch"], first["fixes"][0]["overrides"]) == \
+        ("bad_input_data", 0, {"data.sequence.padding": "front"})
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    assert read(repaired, "repairs.json")[0]["overrides"] == {"data.sequence.padding": "front"}
+    assert read(repaired, "preprocess.json")["padding"] == "front"
+    assert _yaml.safe_load((repaired.path / "config.repaired.yaml").read_text())["data"]["sequence"]["padding"] == "front"
+    # new data written the same way is padded in front as well
+    assert len(repaired.predict(str(path))) == n

@@ -1273,7 +1273,7 @@ def test_first_steps_that_flattened_a_classifier_to_chance_are_a_rate_too_high_w
     tf = dict(optimizer="adam", lr=0.1, model_type="transformer", n_classes=3, class_shares=[1 / 3] * 3,
               init_weight="auto")
     f = rules.lr_too_high(hist(losses, acc=[0.40, 0.43, 0.39]), records, ctx(**tf))
-    assert (f.code, f.severity, f.epoch) == ("lr_too_high", "warning", 1)
+    assert (f.code, f.severity, f.epoch) == ("lr_too_high", "error", 1)
     assert f.evidence["train_loss_at_chance"] == [1.1007, 1.0916] and "ignores its input" in f.explanation
     # Warmup first for a transformer trained without it, with a cosine decay where the rate was
     # constant; the plain cut next.
@@ -1839,3 +1839,96 @@ def test_a_huber_delta_tiny_against_the_standardized_target_is_named_while_the_l
     # a target left in its own units (spread 50): 0.01 is tinier still; 5 is a usual delta there
     assert rules.lr_too_low(hist(losses), {"records": records},
                             ctx(**{**c, "huber_delta": 5.0, "target_scaled": False, "target_rms": 50.0})) is None
+
+
+def test_count_columns_left_blank_where_zero_are_read_as_zero():
+    b = {"columns": [{"column": "late_payments", "filled": 1400, "fill": 3.0}], "rows": 1600, "other_imputed": []}
+    f = rules.bad_input_data([], {}, ctx(blank_zeros=b, impute="median"))
+    assert f.fixes[0].overrides == {"data.clean.impute": "constant", "data.clean.impute_value": 0.0}
+    # another column with blanks that 0 would not suit: named, no fix
+    f = rules.bad_input_data([], {}, ctx(blank_zeros={**b, "other_imputed": ["age"]}, impute="median"))
+    assert f is not None and f.fixes == [] and "age" in f.explanation
+
+
+def test_the_context_reads_mostly_blank_counts_without_zeros(tmp_path):
+    import pandas as pd
+
+    from trainwell import api
+    from trainwell import data as data_mod
+    from trainwell.config import load_config
+    from trainwell.doctor.context import build_context
+
+    rng = np.random.default_rng(0)
+    n = 500
+    late = np.where(rng.random(n) < 0.2, rng.integers(1, 6, n), 0).astype(float)
+    age = rng.normal(40, 10, n)
+    df = pd.DataFrame({"late": np.where(late == 0, np.nan, late), "age": age, "target": (late > 0).astype(int)})
+    df.to_csv(tmp_path / "sparse.csv", index=False)
+    df.assign(late=late).to_csv(tmp_path / "dense.csv", index=False)
+    found = {}
+    for name in ("sparse", "dense"):
+        cfg = load_config({"data": {"source": str(tmp_path / f"{name}.csv"), "target": "target"}})
+        prepared = data_mod.prepare(cfg.data, cfg.seed, "mlp")
+        found[name] = build_context(cfg, prepared, api._plan(cfg, prepared.spec, prepared.val.y)).blank_zeros
+    assert found["dense"] is None and [c["column"] for c in found["sparse"]["columns"]] == ["late"]
+
+
+def test_dropout_half_in_a_regression_net_is_named_from_the_training_loss_it_keeps_high():
+    train = [3.6, 1.1, 0.77, 0.71, 0.64, 0.61, 0.6, 0.52, 0.46, 0.48, 0.45, 0.39]
+    val = [0.42, 0.46, 0.42, 0.38, 0.39, 0.34, 0.36, 0.33, 0.3, 0.3, 0.27, 0.25]
+    c = dict(task="regression", loss="mse", n_classes=None, class_shares=None, dropout=0.5)
+    f = rules.underfitting(hist(train, val), {}, ctx(**c))
+    assert f is not None and f.fixes[0].overrides == {"model.dropout": 0.1}
+    # dropout 0.3, or training and validation losses alike: nothing to say
+    assert rules.underfitting(hist(train, val), {}, ctx(**{**c, "dropout": 0.3})) is None
+    assert rules.underfitting(hist([v * 1.05 for v in val], val), {}, ctx(**c)) is None
+
+
+def test_a_transformer_at_dropout_half_that_stalls_gets_its_usual_rate():
+    train = [1.125, 1.007, 0.785, 0.713, 0.666, 0.612, 0.616, 0.646, 0.611, 0.596, 0.548, 0.567, 0.536]
+    val = [1.116, 0.843, 0.976, 0.724, 0.828, 0.84, 0.673, 0.686, 0.748, 0.716, 0.681, 0.67, 0.675]
+    f = rules.underfitting(hist(train, val), {}, ctx(n_classes=3, class_shares=[1 / 3] * 3, dropout=0.5,
+                                                     model_type="transformer"))
+    assert f is not None and f.fixes[0].overrides == {"model.dropout": 0.1}
+    assert rules.underfitting(hist(train, val), {}, ctx(n_classes=3, class_shares=[1 / 3] * 3, dropout=0.5,
+                                                        model_type="rnn")) is None
+
+
+def test_padding_written_after_the_signal_is_moved_to_the_front_for_a_recurrent_net():
+    p = {"method": "as_given", "rows": 1000, "padded_after": 1000, "median_share": 0.65}
+    f = rules.padded_after([], {}, ctx(model_type="rnn", data_kind="sequence", trailing_padding=p))
+    assert f.code == "bad_input_data" and f.fixes[0].overrides == {"data.sequence.padding": "front"}
+    assert rules.padded_after([], {}, ctx(model_type="transformer", trailing_padding=p)) is None
+    assert rules.padded_after([], {}, ctx(model_type="rnn", trailing_padding={**p, "median_share": 0.1})) is None
+    assert rules.padded_after([], {}, ctx(model_type="rnn", trailing_padding={**p, "method": "front"})) is None
+
+
+def test_a_column_constant_in_the_test_file_only_is_named_and_left_out(tmp_path):
+    import pandas as pd
+
+    from trainwell import api
+    from trainwell import data as data_mod
+    from trainwell.config import load_config
+    from trainwell.doctor.context import build_context
+
+    rng = np.random.default_rng(0)
+    n = 600
+    usage = rng.normal(size=n)
+    churn = (usage + rng.normal(size=n) > 0).astype(int)
+    refund = np.where(churn == 1, rng.random(n) < 0.9, rng.random(n) < 0.03).astype(int)   # set after churning
+    pd.DataFrame({"usage": usage, "refund": refund, "target": churn}).to_csv(tmp_path / "train.csv", index=False)
+    test_usage = rng.normal(size=200)
+    test = pd.DataFrame({"usage": test_usage, "refund": 0, "target": (test_usage > 0).astype(int)})
+    test.to_csv(tmp_path / "test.csv", index=False)
+    test.assign(refund=rng.integers(0, 2, 200)).to_csv(tmp_path / "test_ok.csv", index=False)
+    found = {}
+    for name in ("test", "test_ok"):
+        cfg = load_config({"data": {"source": str(tmp_path / "train.csv"), "target": "target",
+                                    "test": str(tmp_path / f"{name}.csv")}})
+        prepared = data_mod.prepare(cfg.data, cfg.seed, "mlp")
+        c = build_context(cfg, prepared, api._plan(cfg, prepared.spec, prepared.val.y))
+        found[name] = (c.skewed_columns, rules.bad_input_data([], {}, c))
+    cols, f = found["test"]
+    assert [x["column"] for x in cols] == ["refund"] and cols[0]["value"] == 0
+    assert f.fixes[0].overrides == {"data.features": ["usage"]}
+    assert found["test_ok"] == ([], None)

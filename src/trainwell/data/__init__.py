@@ -109,6 +109,9 @@ def _prepare(cfg, seed: int, model_type: str) -> Prepared:
     if cfg.sequence.layout != "steps_first" and kind != "sequence":
         raise UserError(f"data.sequence.layout: {cfg.sequence.layout} applies to sequence data (an .npz with an rnn "
                         f"or transformer); this is {kind} data, so remove the key")
+    if cfg.sequence.padding != "as_given" and kind != "sequence":
+        raise UserError(f"data.sequence.padding: {cfg.sequence.padding} applies to sequence data (an .npz with an rnn "
+                        f"or transformer); this is {kind} data, so remove the key")
     fn = getattr(_module(kind), f"prepare_{'sequences' if kind == 'sequence' else kind}")
     prepared = fn(cfg, seed)
     prepared.state.setdefault("kind", kind)

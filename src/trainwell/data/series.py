@@ -487,6 +487,34 @@ def _check_sequences(x, y, where: str, layout: str = "steps_first"):
     return x.astype(np.float64), y
 
 
+def _trailing_zero_steps(x: np.ndarray) -> np.ndarray:
+    """Per sequence (N, T, F), how many of its last steps are all zero: padding written after it."""
+    zero = np.all(x == 0, axis=2)                   # (N, T)
+    run = np.cumprod(zero[:, ::-1], axis=1)         # 1 while the steps from the end are still zero
+    return run.sum(axis=1).astype(np.int64)
+
+
+def _pad_front(x: np.ndarray) -> np.ndarray:
+    """Each sequence's trailing all-zero steps moved to its start (data.sequence.padding: front):
+    the signal then ends at the last step, where a recurrent net's reading ends. A sequence of
+    zeros only stays as it is."""
+    k = _trailing_zero_steps(x)
+    k[k == x.shape[1]] = 0
+    if not k.any():
+        return x
+    steps = (np.arange(x.shape[1])[None, :] - k[:, None]) % x.shape[1]
+    return x[np.arange(len(x))[:, None], steps]
+
+
+def _padding_report(x: np.ndarray) -> dict:
+    """How much of the training sequences is trailing zeros (for the doctor's padded_after)."""
+    k = _trailing_zero_steps(x)
+    k = k[k < x.shape[1]]
+    padded = k[k > 0]
+    return {"rows": int(len(k)), "padded_after": int(len(padded)),
+            "median_share": round(float(np.median(padded) / x.shape[1]), 4) if len(padded) else 0.0}
+
+
 def _seq_scale(x: np.ndarray, sc: dict) -> np.ndarray:
     # NaN steps take the training mean, i.e. 0 after standardizing.
     out = (x - np.asarray(sc["mean"])) / np.asarray(sc["std"])
@@ -547,6 +575,10 @@ def prepare_sequences(cfg, seed: int) -> Prepared:
         parts["train"] = (tx[rows], ty[rows])
 
     T, F = x.shape[1], x.shape[2]
+    padding = cfg.sequence.padding
+    report["padding"] = {"method": padding, **_padding_report(parts["train"][0])}
+    if padding == "front":
+        parts = {name: (_pad_front(px), py) for name, (px, py) in parts.items()}
     names = [f"x{i}" for i in range(F)]
     tx = parts["train"][0].reshape(-1, F)
     scale = {"mean": [], "std": []}
@@ -562,6 +594,7 @@ def prepare_sequences(cfg, seed: int) -> Prepared:
                     feature_names=names, n_features=F, classes=classes,
                     n_outputs=1 if classes is None else len(classes), kind="sequence", input_shape=[T, F])
     state = {"format": STATE_FORMAT, "kind": "sequence", "spec": asdict(spec), "scale": scale, "layout": layout,
+             "padding": padding,
              "normalize_categories": bool(cfg.clean.normalize_categories),
              "target": fit_target(task, classes, train_raw, label_kind, cfg)}
 
@@ -608,6 +641,8 @@ def _sequence_source(state: dict, source, need_y: bool):
         raise UserError(f"input data: sequences of shape {given} {names}, but the model was trained on {trained}")
     if need_y and y is None:
         raise UserError("input data: evaluation needs the labels 'y' beside 'x'")
+    if state.get("padding") == "front":
+        x = _pad_front(x)
     return x, y
 
 

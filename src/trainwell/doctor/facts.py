@@ -97,6 +97,10 @@ class Context:
     n_outputs: int | None = None        # the network's outputs
     schedule_collapse: dict | None = None   # where a decaying schedule takes the rate under 1% (context)
     day_month_swapped: dict | None = None   # a series' dates regular only read the other way (data report)
+    blank_zeros: dict | None = None     # mostly-blank count columns with no zero written (context.blank_zeros)
+    skewed_columns: list = field(default_factory=list)  # constant in a separate val/test file only (context)
+    input_columns: list = field(default_factory=list)   # a table's input columns (data.features as resolved)
+    trailing_padding: dict | None = None    # sequences: trailing all-zero steps (data report's padding)
     text_vocab: dict | None = None      # what data.text.min_freq leaves out of the vocabulary (context.text_vocab)
     clip_flattened: list = field(default_factory=list)  # columns outlier clipping made constant (context)
     dedup_conflicts: dict | None = None     # labels that disagree on one input after deduplication (context)
