@@ -365,11 +365,15 @@ def test_the_probe_skips_the_mode_switch_only_where_train_and_eval_compute_the_s
             trained = m.train()(x)
             assert torch.equal(trained, m.eval()(x))
         m.train()
-        before = Signals(m, x).probe(m)
-        assert m.training and before == Signals(m, x).probe(m)
+        switches = []
+        m.eval = lambda: switches.append("eval")   # the probe must not switch a mode-free net
+        Signals(m, x).probe(m)
+        assert m.training and switches == []
     dropped = bound[0].train()
+    seen = []
+    dropped.eval = lambda: seen.append(dropped.training) or torch.nn.Module.eval(dropped)
     Signals(dropped, x).probe(dropped)
-    assert dropped.training   # switched to eval for the probe and back
+    assert seen == [True] and dropped.training   # switched to eval for the probe and back
 
 
 def test_the_recurrent_gain_reads_the_scale_of_the_hidden_to_hidden_weights():

@@ -1876,7 +1876,8 @@ def test_the_context_reads_mostly_blank_counts_without_zeros(tmp_path):
 def test_dropout_half_in_a_regression_net_is_named_from_the_training_loss_it_keeps_high():
     train = [3.6, 1.1, 0.77, 0.71, 0.64, 0.61, 0.6, 0.52, 0.46, 0.48, 0.45, 0.39]
     val = [0.42, 0.46, 0.42, 0.38, 0.39, 0.34, 0.36, 0.33, 0.3, 0.3, 0.27, 0.25]
-    c = dict(task="regression", loss="mse", n_classes=None, class_shares=None, dropout=0.5)
+    c = dict(task="regression", loss="mse", n_classes=None, class_shares=None, dropout=0.5, model_type="mlp",
+             narrowest_hidden=64)
     f = rules.underfitting(hist(train, val), {}, ctx(**c))
     assert f is not None and f.fixes[0].overrides == {"model.dropout": 0.1}
     # dropout 0.3, or training and validation losses alike: nothing to say
@@ -1932,3 +1933,90 @@ def test_a_column_constant_in_the_test_file_only_is_named_and_left_out(tmp_path)
     assert [x["column"] for x in cols] == ["refund"] and cols[0]["value"] == 0
     assert f.fixes[0].overrides == {"data.features": ["usage"]}
     assert found["test_ok"] == ([], None)
+
+
+def test_review_cases_of_the_tenth_set_rules_stay_quiet_or_give_valid_fixes():
+    # an overfitting transformer at dropout 0.5 (validation rising, training far below it): no cut
+    train = [1.0, 0.8, 0.6, 0.45, 0.35, 0.25, 0.2, 0.15, 0.12]
+    val = [0.72, 0.7, 0.71, 0.74, 0.78, 0.82, 0.85, 0.88, 0.9]
+    f = rules.underfitting(hist(train, val), {}, ctx(n_classes=3, class_shares=[1 / 3] * 3, dropout=0.5,
+                                                     model_type="transformer"))
+    assert f is None or f.fixes[0].overrides.get("model.dropout") is None
+    # a small Huber delta under Adam on a converged run: Adam's steps do not shrink with the gradient
+    losses = [0.031, 0.029, 0.028, 0.027, 0.026, 0.0255, 0.025, 0.0249]
+    c = dict(task="regression", loss="huber", huber_delta=0.03, n_classes=None, class_shares=None, optimizer="adam")
+    assert rules.lr_too_low(hist(losses), {"records": [rec(e, ratio=3e-3) for e in range(1, 9)]}, ctx(**c)) is None
+    # a target in its own units: the default delta is no finding
+    assert rules.lr_too_low(hist(losses), {"records": [rec(e, ratio=3e-3) for e in range(1, 9)]},
+                            ctx(**{**c, "optimizer": "sgd", "huber_delta": 1.0, "target_scaled": False,
+                                   "target_rms": 200.0})) is None
+    # class weights at ln 2 with a balanced accuracy at chance: still stuck
+    h = hist([0.69315] * 5, acc=[0.5] * 5)
+    for r in h:
+        r["val_balanced_accuracy"] = 0.5
+    stuck = rules.stuck_at_chance(h, {"records": [rec(e) for e in range(1, 6)]},
+                                  ctx(n_classes=2, class_shares=[0.975, 0.025], imbalance="class_weights"))
+    assert stuck is not None and stuck.code == "stuck_at_chance"
+    # given loss weights: the balancing fix clears them, so the config loads
+    from trainwell.config import load_config
+
+    f = rules.class_imbalance(hist([0.3] * 6, [0.3] * 6, acc=[0.9] * 6, val_acc=[0.9] * 6), {},
+                              ctx(n_classes=2, class_shares=[0.9, 0.1], loss_class_weights=[1.0, 3.0]))
+    if f is not None:
+        for fix in f.fixes:
+            if fix.overrides.get("data.imbalance") == "class_weights":
+                load_config({"data": {"source": "builtin:breast_cancer"}, "loss": {"class_weights": [1.0, 3.0]}},
+                            fix.overrides)
+    # conv blocks already at the usual widths (many classes after global pooling): no fix that changes nothing
+    blocks = [{"channels": 32, "kernel": 3}, {"channels": 64, "kernel": 3}]
+    assert rules.narrow_head([], {}, ctx(model_type="cnn", flat_width=64, cnn_blocks=blocks, n_outputs=100,
+                                         n_classes=100, head=[])) is None
+
+
+def test_skewed_and_blank_zero_checks_leave_nan_files_rare_flags_and_years_alone(tmp_path):
+    import pandas as pd
+
+    from trainwell import api
+    from trainwell import data as data_mod
+    from trainwell.config import load_config
+    from trainwell.doctor.context import build_context
+
+    rng = np.random.default_rng(1)
+    n = 800
+    a = rng.normal(size=n)
+    holiday = (rng.random(n) < 0.02).astype(int)
+    year = np.where(rng.random(n) < 0.6, np.nan, rng.integers(1950, 2020, n))
+    pd.DataFrame({"a": a, "holiday": holiday, "year": year, "target": (a > 0).astype(int)}).to_csv(
+        tmp_path / "train.csv", index=False)
+    t = rng.normal(size=300)
+    b = rng.normal(size=300)
+    b[5] = np.nan
+    pd.DataFrame({"a": t, "holiday": 0, "year": 2000.0, "target": (t > 0).astype(int)}).assign(a=b).to_csv(
+        tmp_path / "test.csv", index=False)
+    cfg = load_config({"data": {"source": str(tmp_path / "train.csv"), "target": "target",
+                                "test": str(tmp_path / "test.csv"), "clean": {"impute": "none"}}})
+    prepared = data_mod.prepare(cfg.data, cfg.seed, "mlp")
+    c = build_context(cfg, prepared, api._plan(cfg, prepared.spec, prepared.val.y))
+    assert c.skewed_columns == []   # a NaN in the file, a 2% flag, a column with blanks in training
+    assert "holiday" not in [x["column"] for x in c.skewed_columns] and "a" not in [x["column"] for x in c.skewed_columns]
+    cfg = load_config({"data": {"source": str(tmp_path / "train.csv"), "target": "target"}})
+    prepared = data_mod.prepare(cfg.data, cfg.seed, "mlp")
+    assert build_context(cfg, prepared, api._plan(cfg, prepared.spec, prepared.val.y)).blank_zeros is None
+
+
+def test_building_the_context_of_a_cnn_leaves_the_random_stream_as_it_was():
+    import torch
+
+    from trainwell import api
+    from trainwell import data as data_mod
+    from trainwell.config import load_config
+    from trainwell.doctor.context import build_context
+
+    cfg = load_config({"data": {"source": "builtin:digits"}, "model": {"type": "cnn"}})
+    prepared = data_mod.prepare(cfg.data, cfg.seed, "cnn")
+    plan = api._plan(cfg, prepared.spec, prepared.val.y)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    assert build_context(cfg, prepared, plan).flat_width == 64 * 2 * 2   # the default blocks: 32, 64 channels
+    assert torch.equal(torch.rand(3), expected)

@@ -331,3 +331,20 @@ def test_serve_refuses_what_it_cannot_load(cli, copy_export, tmp_path):
     (copy_export / "model.onnx").write_bytes(b"\x00" * 10)
     code, _, err = cli("serve", copy_export)
     assert code == 2 and "model.onnx was changed after export" in err
+
+
+def test_a_model_trained_on_resized_image_arrays_takes_arrays_of_their_original_size(tmp_path):
+    import trainwell
+    from sklearn.datasets import load_digits
+
+    run = trainwell.train({"data": {"source": "builtin:digits", "image": {"size": [12, 12]}}, "seed": 0,
+                           "model": {"type": "cnn", "blocks": [{"channels": 4}], "head": [16]},
+                           "training": {"epochs": 1, "threads": 1}, "doctor": {"enabled": False}},
+                          out=tmp_path / "r", quiet=True)
+    x = load_digits().images[:5, None].astype(np.float32)          # 8x8, as the arrays trained from
+    c = _client(run.path)
+    r = c.post("/predict", json={"inputs": x.tolist()}, headers=AUTH)
+    assert r.status_code == 200, r.text
+    assert [p for p in r.json()["predictions"]] == run.predict(x)["prediction"].tolist()
+    [err] = _detail(c.post("/predict", json={"inputs": np.zeros((2, 3, 8, 8)).tolist()}, headers=AUTH))
+    assert err["loc"] == ["body", "inputs"] and "shape" in err["msg"]   # channels must still match

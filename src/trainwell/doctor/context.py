@@ -406,6 +406,7 @@ def text_cut(report: dict) -> dict | None:
 # with the blanks read as 0; tenth held-out set). A measurement rarely misses half its values, and
 # one that counts things usually has zeros of its own.
 BLANK_ZERO_SHARE = 0.5
+BLANK_ZERO_MAX = 50
 
 
 def blank_zeros(prepared) -> dict | None:
@@ -420,7 +421,8 @@ def blank_zeros(prepared) -> dict | None:
         if not n:
             continue
         whole = np.all(np.abs(raw - np.round(raw)) <= 1e-4 * max(1.0, float(np.abs(raw).max())))
-        if n >= BLANK_ZERO_SHARE * rows and whole and raw.min() > 0.5:
+        # Counts and flags are small numbers; years, codes and IDs are whole too, and 0 is no value of theirs.
+        if n >= BLANK_ZERO_SHARE * rows and whole and raw.min() > 0.5 and raw.max() <= BLANK_ZERO_MAX:
             hits.append({"column": st["column"], "filled": n, "fill": float(f"{st['impute']:.4g}")
                          if isinstance(st.get("impute"), (int, float)) else st.get("impute")})
         else:
@@ -431,6 +433,7 @@ def blank_zeros(prepared) -> dict | None:
 # A value a separate file holds in every row, where the training rows hold it this rarely or less
 # likely: by chance alone (training share ** rows) under one in a million.
 SKEW_CHANCE = 1e-6
+SKEW_SHARE = 0.9
 
 
 def skewed_columns(prepared) -> list[dict]:
@@ -455,11 +458,13 @@ def skewed_columns(prepared) -> list[dict]:
             if st.get("kind") != "numeric" or starts[j] >= train.shape[1]:
                 continue
             col, here = train[:, starts[j]], other[:, starts[j]]
-            if np.ptp(here) > 0 or np.ptp(col) == 0:
+            if not (np.isfinite(here).all() and np.isfinite(col).all()) or np.ptp(here) > 0 or np.ptp(col) == 0:
                 continue
             share = float(np.isclose(col, here[0], rtol=1e-6, atol=1e-9).mean())
             chance = share ** len(here)
-            if chance < SKEW_CHANCE and st["column"] not in [o["column"] for o in out]:
+            # And a value a tenth of the training rows lack at least: a rare flag (a holiday, 2%)
+            # absent from a later month's file is the calendar, not a leak.
+            if chance < SKEW_CHANCE and share <= SKEW_SHARE and st["column"] not in [o["column"] for o in out]:
                 value = here[0] * (st.get("scale") or 1.0) + (st.get("center") or 0.0)
                 value = 0.0 if abs(value) < 1e-6 * (st.get("scale") or 1.0) else value  # float32's read-back
                 out.append({"column": st["column"], "file": role, "rows": len(here), "value": float(f"{value:.6g}"),
@@ -525,7 +530,10 @@ def flat_width(cfg, spec, plan: dict) -> int | None:
     from ..models import build
 
     try:
-        net = build(cfg.model, spec, plan["n_out"], seed=0)
+        # A forked random state: building seeds torch, and training's own stream (dropout masks,
+        # augmentation) must stay what the run's seed made it.
+        with torch.random.fork_rng(devices=[]):
+            net = build(cfg.model, spec, plan["n_out"], seed=0)
     except Exception:  # the training itself reports what the builder refuses
         return None
     first = next((m for m in net.modules() if isinstance(m, torch.nn.Linear)), None)

@@ -638,7 +638,8 @@ def undersampled_away(history, signals, ctx: Context) -> Finding | None:
          "limit": f"kept <= {UNDERSAMPLE_KEEP} of the rows with the smallest class under {UNDERSAMPLE_MIN_CLASS}"},
         f"data.imbalance: undersample cut the training split from {before} rows to {after}, as many of each class "
         f"as the smallest has ({smallest}). That throws away {1 - after / before:.0%} of the data to balance it.",
-        [Fix({"data.imbalance": "class_weights"}, "class weights balance the loss and keep every row")])
+        [Fix({"data.imbalance": "class_weights", **({"loss.class_weights": None} if ctx.loss_class_weights else {})},
+             "class weights balance the loss and keep every row")])
 
 
 # A forecast of `horizon` steps from a window shorter than the horizon: the network sees less past
@@ -773,7 +774,9 @@ def narrow_head(history, signals, ctx: Context) -> Finding | None:
     ninth held-out set). Fires under max(2, outputs, classes) units."""
     need = max(2, ctx.n_outputs or 0, ctx.n_classes or 0)
     if ctx.model_type == "cnn" and ctx.flat_width is not None and ctx.flat_width < need and ctx.cnn_blocks:
-        return _narrow_convolutions(ctx, need)
+        found = _narrow_convolutions(ctx, need)   # None where the blocks already have the usual widths
+        if found is not None:
+            return found
     if ctx.model_type not in ("rnn", "cnn") or not ctx.head:
         return None
     narrow = min(ctx.head)
@@ -790,12 +793,14 @@ def narrow_head(history, signals, ctx: Context) -> Finding | None:
         [Fix({"model.head": fixed}, f"widen the narrow layer to {wide} units", architecture=True)])
 
 
-def _narrow_convolutions(ctx: Context, need: int) -> Finding:
+def _narrow_convolutions(ctx: Context, need: int) -> Finding | None:
     """A CNN whose conv blocks hand the dense layers fewer numbers than the outputs: blocks of 1
     channel ("digits are grayscale") left 4 numbers per 8x8 digit for 10 classes (0.65 against 0.98;
     tenth held-out set). The fix gives the blocks the usual widths, 16 doubling per block."""
     channels = [b["channels"] for b in ctx.cnn_blocks]
     widths = [max(c, min(128, 16 * 2 ** i)) for i, c in enumerate(channels)]
+    if widths == channels:
+        return None  # usual widths (many classes after global pooling): nothing this fix would change
     return Finding(
         "underfitting", "warning", 0, 0,
         {"channels": channels, "flattened": ctx.flat_width, "outputs": ctx.n_outputs,

@@ -34,6 +34,12 @@ from .measures import (ADAPTIVE_SAFE_LR, HEALTHY_RATIO, SAFE_LR, SMOOTHING_EXCES
 
 
 # ----------------------------------------------------------------------------- data
+def _balancing_weights(ctx: Context) -> dict:
+    """data.imbalance: class_weights, with loss.class_weights cleared where set (a config may not
+    hold both)."""
+    return {"data.imbalance": "class_weights", **({"loss.class_weights": None} if ctx.loss_class_weights else {})}
+
+
 def class_imbalance(history, signals, ctx: Context) -> Finding | None:
     if ctx.task == "regression" or not ctx.class_shares or ctx.imbalance != "none":
         return None
@@ -56,7 +62,7 @@ def class_imbalance(history, signals, ctx: Context) -> Finding | None:
         f"One class makes up {majority:.0%} of the training rows (largest/smallest class {ratio:.1f}:1) and "
         f"accuracy stays at {acc[-1]:.1%}, about what always answering the majority class gives. The loss is "
         f"dominated by the majority class, so the others are ignored.",
-        [Fix({"data.imbalance": "class_weights"}, "weigh each class's loss by its inverse frequency"),
+        [Fix(_balancing_weights(ctx), "weigh each class's loss by its inverse frequency"),
          Fix({"data.imbalance": "oversample"}, "repeat minority-class rows in training until classes are even")])
 
 
@@ -85,7 +91,7 @@ def _minority_ignored(history, ctx: Context, ratio: float, majority: float) -> F
         f"Validation accuracy is {acc[-1]:.1%}, but balanced accuracy (each class's recall, averaged) only "
         f"{bal[-1]:.1%}: the smallest class ({shares[0]:.1%} of the training rows, largest/smallest "
         f"{ratio:.1f}:1) is mostly answered wrong. The loss is dominated by the large classes, and accuracy hides it.",
-        [Fix({"data.imbalance": "class_weights"}, "weigh each class's loss by its inverse frequency"),
+        [Fix(_balancing_weights(ctx), "weigh each class's loss by its inverse frequency"),
          Fix({"data.imbalance": "oversample"}, "repeat minority-class rows in training until classes are even")])
 
 
@@ -609,13 +615,8 @@ ADAM_FAMILY = ("adam", "adamw", "nadam", "radam", "adamax")
 EPS_LIMIT = 1e-3
 
 
-# Huber's delta under this share of the target's spread caps the gradient of most residuals.
+# Huber's delta under this share of a standardized target's spread caps the gradient of most residuals.
 HUBER_DELTA_SHARE = 0.05
-
-
-def _target_spread(ctx: Context) -> float:
-    """The regression target's spread in the loss's units: 1 when standardized (the default)."""
-    return 1.0 if ctx.target_scaled else (ctx.target_rms or 1.0)
 
 
 def lr_too_low(history, signals, ctx: Context) -> Finding | None:
@@ -653,9 +654,13 @@ def lr_too_low(history, signals, ctx: Context) -> Finding | None:
     # caps nearly every residual, and a GRU forecaster crept 3-4% an epoch to r2 0.05 against 0.92
     # (tenth held-out set). There a loss still above half its start after 5 epochs, falling under 5%
     # an epoch, is the capped gradient at work, whatever the steps measure.
-    tiny_delta = ctx.loss == "huber" and ctx.huber_delta < HUBER_DELTA_SHARE * _target_spread(ctx)
-    capped = tiny_delta and len(losses) >= 5 and gain is not None and gain < 0.05 * span and \
-        losses[-1] > 0.5 * losses[0]
+    # Judged against the target's spread where it is standardized (1); a target in its own units
+    # keeps the absolute 0.01 (its RMS counts its mean too, so it is no measure of the residuals).
+    tiny_delta = ctx.loss == "huber" and ctx.huber_delta < (HUBER_DELTA_SHARE if ctx.target_scaled else 0.01)
+    # Plain SGD only: an Adam-family step divides by the gradient's running size, so a capped
+    # gradient still gives steps of about lr, and such a loss is small because delta is.
+    capped = tiny_delta and ctx.optimizer == "sgd" and len(losses) >= 5 and gain is not None and \
+        gain < 0.05 * span and losses[-1] > 0.5 * losses[0]
     # A ratio of exactly 0 is no step at all (dead units, no gradient), not a slow one.
     if not few and not capped and not (0 < ratio < 1e-4 and gain is not None and gain < per_epoch * span and still_high):
         return None
@@ -708,7 +713,7 @@ def lr_too_low(history, signals, ctx: Context) -> Finding | None:
         "lr_too_low", "warning", _epoch(history, -span - 1), None,
         {"median_update_ratio": ratio, "limit_update_ratio": 1e-4, "train_loss_gain": round(gain, 5), "gain_over_epochs": span,
          "train_loss": losses[-1], "chance_loss": chance, "lr": ctx.lr,
-         **({"huber_delta": ctx.huber_delta, "limit_huber_delta": round(HUBER_DELTA_SHARE * _target_spread(ctx), 6)}
+         **({"huber_delta": ctx.huber_delta, "limit_huber_delta": HUBER_DELTA_SHARE if ctx.target_scaled else 0.01}
             if tiny_delta else {}),
          **({"clip_grad_value": ctx.clip_grad_value, "limit_clip_grad_value": 1e-3} if tiny_clip else {}),
          **({"clip_grad_norm": ctx.clip_grad_norm, "limit_clip_grad_norm": 1e-3} if tiny_norm else {}),
@@ -718,6 +723,8 @@ def lr_too_low(history, signals, ctx: Context) -> Finding | None:
         (f"Each step moves the weights by {ratio:.1e} of their size, a usual amount, but there are fewer than 5 "
          f"steps an epoch (a full or nearly full batch), and the training loss has fallen by under 1% an epoch "
          f"for 6 epochs while still high ({losses[-1]:.4g}). " if few else
+         f"The training loss improved by {gain:.2%} over the last {span} epoch{'s' if span > 1 else ''} and is "
+         f"still {losses[-1] / losses[0]:.0%} of where it started ({losses[-1]:.4g}). " if capped and not ratio < 1e-4 else
          f"Each step changes the weights by only {ratio:.1e} of their size and the training loss improved by "
          f"{gain:.2%} over the last {span} epoch{'s' if span > 1 else ''} while still high ({losses[-1]:.4g}). ")
         + (f"The Huber loss's delta ({ctx.huber_delta:g}) caps every residual's gradient at {ctx.huber_delta:g}, "
@@ -906,12 +913,13 @@ def stuck_at_chance(history, signals, ctx: Context) -> Finding | None:
         return _val_at_chance(history, signals, ctx)
     # Weighted classes: the loss's chance level (ln K) is that of a model giving every class the
     # same probability, and a net that does tell the classes apart can sit near it while it
-    # trades the rare class's errors against the common one's. A model ignoring its inputs still
-    # answers one class, so its accuracy is that class's share: 2.5% fraud under class weights at
-    # training accuracy 0.80, weighted loss 0.70 against 0.69, was a healthy run (balanced accuracy
-    # 0.84; tenth held-out set).
-    if acc and ctx.class_shares and (ctx.imbalance == "class_weights" or ctx.loss_class_weights) and \
-            any(min(abs(a - p) for p in ctx.class_shares) > 0.05 for a in acc[-3:]):
+    # trades the rare class's errors against the common one's. Its balanced accuracy says which:
+    # 2.5% fraud under class weights, weighted loss 0.70 against 0.69, validation balanced accuracy
+    # 0.8 and more, was a healthy run (0.84 on test; tenth held-out set). A model ignoring its inputs
+    # stays near 1/K there, whatever class its near-uniform answers fall on.
+    balanced = _vals(history, "val_balanced_accuracy")
+    if balanced and ctx.n_classes and (ctx.imbalance == "class_weights" or ctx.loss_class_weights) and \
+            min(balanced[-3:]) > 1 / ctx.n_classes + 0.1:
         return _val_at_chance(history, signals, ctx)
     # Not stuck but leaving: below chance, falling at each epoch, 1% of chance in all. A healthy
     # GRU at RAdam 5e-3 went 1.125, 1.108, 1.094 (chance 1.099) and then to 0.17, and was called
@@ -1448,19 +1456,26 @@ def _dropout_underfit(history, train: list[float], val: list[float], chance: flo
     best_before, best_recent = min(val[:-3]), min(val[-3:])
     # A transformer's dropped net may fit its rows better than the whole one fits new ones (the
     # sequence transformer at 0.5: 0.52 against 0.68) and still be held back by the dropping.
-    if best_recent < 0.99 * best_before or val[-1] < limit * chance or (train[-1] <= val[-1]
-                                                                       and ctx.model_type != "transformer"):
+    if best_recent < 0.99 * best_before or val[-1] < limit * chance:
+        return None
+    # Only while the two losses stay close and validation is not climbing: a transformer whose
+    # training loss falls far below a rising validation loss overfits, and dropout is its cure.
+    below = train[-1] <= val[-1]
+    if below and (ctx.model_type != "transformer" or train[-1] < 0.7 * val[-1] or val[-1] > 1.05 * min(val)):
         return None
     to = 0.1 if ctx.model_type == "transformer" else 0.2  # a transformer's usual rate (0.84 at 0.2, 0.88 at 0.1)
     return Finding(
         "underfitting", "warning", _epoch(history, -3), None,
         {"dropout": ctx.dropout, "train_loss": train[-1], "val_loss": val[-1], "best_val_loss": best_before,
-         "chance_loss": chance, "limit": f"dropout > 0.5, val >= {limit} x chance with no new best in 3 epochs, "
-                                         f"train (units dropped) above val"},
+         "chance_loss": chance, "limit": f"dropout > 0.5 (0.5 for a transformer), val >= {limit} x chance with no new "
+                                         f"best in 3 epochs, train (units dropped) above val (a transformer's: at "
+                                         f"least 0.7 x val, val within 5% of its best)"},
         f"With dropout {ctx.dropout:g}, {ctx.dropout:.0%} of the units are switched off at every step: the network "
         f"trains as a much smaller, noisy one. Its validation loss ({val[-1]:.4g}, all units on) has not improved "
         f"in 3 epochs and is {val[-1] / chance:.0%} of a model ignoring its inputs, while the training loss with "
-        f"units dropped is higher still ({train[-1]:.4g}). The usual range for dropout is 0.1 to 0.5.",
+        + (f"units dropped is close to it ({train[-1]:.4g}): the net fits its own rows little better than new ones. "
+           f"A transformer usually trains at dropout 0.1." if below else
+           f"units dropped is higher still ({train[-1]:.4g}). The usual range for dropout is 0.1 to 0.5."),
         [Fix({"model.dropout": to}, f"dropout {to:g} regularises without drowning the signal")])
 
 
@@ -1473,7 +1488,9 @@ DROPOUT_NOISE_RATIO = 1.3
 
 
 def _dropout_noise(history, train: list[float], val: list[float], ctx: Context) -> Finding | None:
-    if len(train) < 10 or len(val) < 10 or ctx.loss != "mse" or not ctx.target_scaled:
+    # An MLP with hidden layers: where model.dropout surely acts (a one-layer rnn without a head has none).
+    if len(train) < 10 or len(val) < 10 or ctx.loss != "mse" or not ctx.target_scaled or ctx.model_type != "mlp" \
+            or not ctx.narrowest_hidden:
         return None
     ratio = statistics.median(t / v for t, v in zip(train[-5:], val[-5:]) if v > 0) if min(val[-5:]) > 0 else None
     if ratio is None or ratio < DROPOUT_NOISE_RATIO or val[-1] < 0.05:

@@ -206,6 +206,9 @@ def array_from_inputs(state: dict, inputs: list) -> np.ndarray:
         raise PayloadError([_err(["inputs"], f"must be a rectangular array of numbers of shape "
                                              f"(rows, {', '.join(map(str, shape))})")]) from None
     ok = list(x.shape[1:]) == shape or (len(shape) == 3 and shape[0] == 1 and list(x.shape[1:]) == shape[1:])
+    if not ok and (state.get("image") or {}).get("resize_arrays") and x.ndim in (3, 4):
+        # trained on arrays resized to data.image.size: any size with the channels is resized alike
+        ok = x.ndim == 4 and x.shape[1] == shape[0] or x.ndim == 3 and shape[0] == 1
     if x.ndim < 2 or not ok:
         raise PayloadError([_err(["inputs"], f"shape {list(x.shape)}, but the model takes (rows, "
                                              f"{', '.join(map(str, shape))})", "shape")])
