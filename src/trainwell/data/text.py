@@ -72,7 +72,10 @@ def build_vocab(token_lists: list[list[str]], vocab_size: int, min_freq: int) ->
 
     vocab_size bounds the whole list, the specials included, so it is the embedding table's size.
     """
-    counts = Counter(tok for toks in token_lists for tok in toks)
+    return _vocab(Counter(tok for toks in token_lists for tok in toks), vocab_size, min_freq)
+
+
+def _vocab(counts: Counter, vocab_size: int, min_freq: int) -> list[str]:
     ranked = sorted((tok for tok, n in counts.items() if n >= min_freq), key=lambda tok: (-counts[tok], tok))
     return SPECIALS + ranked[:max(0, vocab_size - len(SPECIALS))]
 
@@ -163,7 +166,8 @@ def prepare_text(cfg, seed: int) -> Prepared:
 
     text_cfg = cfg.text
     train_tokens = tokenize(frames["train"][column], text_cfg.lowercase)
-    vocab = build_vocab(train_tokens, text_cfg.vocab_size, text_cfg.min_freq)
+    seen = Counter(tok for toks in train_tokens for tok in toks)
+    vocab = _vocab(seen, text_cfg.vocab_size, text_cfg.min_freq)
     if len(vocab) == len(SPECIALS):
         raise UserError(f"data.text.min_freq: no training token occurs {text_cfg.min_freq} or more times, so the "
                         f"vocabulary is empty; lower data.text.min_freq (column {column!r})")
@@ -199,9 +203,6 @@ def prepare_text(cfg, seed: int) -> Prepared:
         stats["length_p99"][split] = counts["length_p99"]
     # Words the training texts use more than once, and how many of them the vocabulary leaves out
     # (min_freq, vocab_size): hapaxes aside, these are the words a model could learn from.
-    from collections import Counter
-
-    seen = Counter(t for ts in train_tokens for t in ts)
     kept = set(vocab)
     repeated = [t for t, n in seen.items() if n >= 2]
     report["text"] = {"vocab_size": len(vocab), "tokens_in_train": len(seen),
