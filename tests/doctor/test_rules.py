@@ -2020,3 +2020,15 @@ def test_building_the_context_of_a_cnn_leaves_the_random_stream_as_it_was():
     torch.manual_seed(123)
     assert build_context(cfg, prepared, plan).flat_width == 64 * 2 * 2   # the default blocks: 32, 64 channels
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_underfitting_raises_a_rate_that_learned_nothing_further_and_cuts_one_above_its_range():
+    at_chance = hist([1.10, 1.099, 1.098, 1.096, 1.094, 1.093, 1.092, 1.091, 1.09, 1.089, 1.088, 1.087],
+                     [1.10, 1.099, 1.099, 1.098, 1.097, 1.097, 1.097, 1.096, 1.096, 1.096, 1.096, 1.096])
+    records = {"records": [rec(e, ratio=2e-3) for e in range(1, 13)]}
+    c = dict(n_classes=3, class_shares=[1 / 3] * 3, model_type="rnn", optimizer="adam")
+    lr_fix = lambda f: next(x.overrides["optimizer.lr"] for x in f.fixes if "optimizer.lr" in x.overrides)
+    assert lr_fix(rules.underfitting(at_chance, records, ctx(lr=2e-4, **c))) == pytest.approx(2e-3)
+    assert lr_fix(rules.underfitting(at_chance, records, ctx(lr=5e-3, **c))) == pytest.approx(1e-2)  # range top
+    assert lr_fix(rules.underfitting(at_chance, records, ctx(lr=0.5, **{**c, "optimizer": "adamw"}))) == \
+        pytest.approx(1e-2)   # above the usual range: into it, not further up

@@ -1277,8 +1277,19 @@ def underfitting(history, signals, ctx: Context) -> Finding | None:
     fixes = [Fix({"training.epochs": ctx.epochs * 2}, "train longer")]
     # Not after the doctor cut the rate for overshooting: raising it again undoes that repair
     # (a transformer at AdamW 2.0, cut to 0.02, was then raised to 0.06 and ended at chance).
-    if not ctx.lr_cuts:
-        fixes.append(_lr_fix(ctx, 3, "a larger learning rate"))
+    top = _usual_top(ctx)
+    if ctx.lr > top:
+        # Above its optimizer's usual range a larger rate is no cure: a sequence transformer at
+        # AdamW 0.5, stalled at chance, was raised to 1.5 (fifth held-out set). Into the range instead.
+        fixes.append(_lr_fix(ctx, top / ctx.lr, f"{ctx.lr:g} is above the usual range for {ctx.optimizer} "
+                                                f"(up to {top:g})"))
+    elif not ctx.lr_cuts:
+        # A net that learned nothing at all (at 95% of chance or more) needs more than a nudge: an
+        # LSTM whose one_cycle peak was set to 2e-4 (its intended start) scored 0.52 at 6e-4 and
+        # 0.91 at 2e-3 (tenth held-out set). Within the usual range either way.
+        factor = min(10 if train[-1] >= 0.95 * chance else 3, max(top / ctx.lr, 1.0))
+        if factor > 1:
+            fixes.append(_lr_fix(ctx, factor, "a larger learning rate"))
     if ctx.model_type == "mlp":
         fixes.insert(0, Fix({"model.hidden": [128, 64]}, "a larger network", architecture=True))
     narrow = _narrow_fix(ctx)
