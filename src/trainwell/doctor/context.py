@@ -154,15 +154,16 @@ def row_order(prepared) -> dict | None:
 FILL_FAR_SD = 5.0
 
 
-def _numeric_columns(prepared):
-    """(feature state, its training cells as fed, the same in the data's units) for each numeric
+def _numeric_columns(prepared, split: str = "train"):
+    """(feature state, its cells in `split` as fed, the same in the data's units) for each numeric
     input column of a table."""
     from ..data.transforms import _feature_offsets
 
     features = (prepared.state or {}).get("features") if isinstance(prepared.state, dict) else None
-    if not features or prepared.spec.kind != "tabular":
+    arrays = getattr(prepared, split)
+    if not features or prepared.spec.kind != "tabular" or arrays is None:
         return
-    x = np.asarray(prepared.train.x, dtype=np.float64).reshape(len(prepared.train.x), -1)
+    x = np.asarray(arrays.x, dtype=np.float64).reshape(len(arrays.x), -1)
     starts = _feature_offsets(features)
     for j, st in enumerate(features):
         if st.get("kind") == "numeric" and starts[j] < x.shape[1]:
@@ -441,23 +442,14 @@ def skewed_columns(prepared) -> list[dict]:
     validation or test file (data.val, data.test), where chance cannot explain it: the file was
     made at another moment than the training rows (a flag set after the outcome, 0 for everyone at
     prediction time)."""
-    from ..data.transforms import _feature_offsets
-
-    features = (prepared.state or {}).get("features") if isinstance(prepared.state, dict) else None
-    if not features:
-        return []
-    starts = _feature_offsets(features)
-    train = np.asarray(prepared.train.x, dtype=np.float64).reshape(len(prepared.train.x), -1)
+    train = {st["column"]: cells for st, cells, _ in _numeric_columns(prepared)}
     out = []
     for role in ("val", "test"):
         split = getattr(prepared, role)
         if split is None or not prepared.report.get(f"{role}_source") or len(split.x) < 20:
             continue
-        other = np.asarray(split.x, dtype=np.float64).reshape(len(split.x), -1)
-        for j, st in enumerate(features):
-            if st.get("kind") != "numeric" or starts[j] >= train.shape[1]:
-                continue
-            col, here = train[:, starts[j]], other[:, starts[j]]
+        for st, here, in_units in _numeric_columns(prepared, role):
+            col = train[st["column"]]
             if not (np.isfinite(here).all() and np.isfinite(col).all()) or np.ptp(here) > 0 or np.ptp(col) == 0:
                 continue
             share = float(np.isclose(col, here[0], rtol=1e-6, atol=1e-9).mean())
@@ -465,7 +457,7 @@ def skewed_columns(prepared) -> list[dict]:
             # And a value a tenth of the training rows lack at least: a rare flag (a holiday, 2%)
             # absent from a later month's file is the calendar, not a leak.
             if chance < SKEW_CHANCE and share <= SKEW_SHARE and st["column"] not in [o["column"] for o in out]:
-                value = here[0] * (st.get("scale") or 1.0) + (st.get("center") or 0.0)
+                value = float(in_units[0])
                 value = 0.0 if abs(value) < 1e-6 * (st.get("scale") or 1.0) else value  # float32's read-back
                 out.append({"column": st["column"], "file": role, "rows": len(here), "value": float(f"{value:.6g}"),
                             "training_share": round(share, 4)})
