@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from trainwell.doctor import rules
+from trainwell.doctor import measures, rules
 from trainwell.doctor.findings import CODES, Finding
 
 CTX = dict(task="multiclass", loss="cross_entropy", optimizer="adam", lr=1e-3, epochs=50, n_classes=10,
@@ -150,40 +150,40 @@ def test_lr_too_low():
 def test_lr_cuts_trust_the_measured_step_only_for_adaptive_optimizers():
     blowup = [rec(1, ratio=2.5), rec(1, ratio=3.0)]
     # Adam steps by about lr: a first-epoch ratio of 2.5 asks for the largest cut, 1000x ...
-    assert rules._lr_cut(ctx(optimizer="adam", lr=1.0), blowup) == pytest.approx(1e-3)
+    assert measures._lr_cut(ctx(optimizer="adam", lr=1.0), blowup) == pytest.approx(1e-3)
     # ... or more, as far as the landing below, for a first cut from more than 1000x above it
     # (RMSprop at 10 cut 1000x to 1e-2 trained there, 5 points short).
-    assert rules._lr_cut(ctx(optimizer="rmsprop", lr=10.0), blowup) == pytest.approx(1e-4)
-    assert rules._lr_cut(ctx(optimizer="adam", lr=2.0), blowup) == pytest.approx(5e-4)
-    assert rules._lr_cut(ctx(optimizer="adam", lr=2.0), [rec(1, ratio=0.75)]) == pytest.approx(1e-3)  # as measured
-    assert rules._lr_cut(ctx(optimizer="rmsprop", lr=10.0, lr_cuts=1), blowup) == pytest.approx(1e-3)  # a second: 1000x
+    assert measures._lr_cut(ctx(optimizer="rmsprop", lr=10.0), blowup) == pytest.approx(1e-4)
+    assert measures._lr_cut(ctx(optimizer="adam", lr=2.0), blowup) == pytest.approx(5e-4)
+    assert measures._lr_cut(ctx(optimizer="adam", lr=2.0), [rec(1, ratio=0.75)]) == pytest.approx(1e-3)  # as measured
+    assert measures._lr_cut(ctx(optimizer="rmsprop", lr=10.0, lr_cuts=1), blowup) == pytest.approx(1e-3)  # a second: 1000x
     # ... but a first cut lands no lower than Adam's default 1e-3, and is still at least 10x.
-    assert rules._lr_cut(ctx(optimizer="adam", lr=0.3), blowup) == pytest.approx(1e-3 / 0.3)
-    assert rules._lr_cut(ctx(optimizer="adam", lr=1e-3), blowup) == pytest.approx(0.1)
-    assert rules._lr_cut(ctx(optimizer="adam", lr=0.3, lr_cuts=1), blowup) == pytest.approx(1e-3)  # a second: measured
+    assert measures._lr_cut(ctx(optimizer="adam", lr=0.3), blowup) == pytest.approx(1e-3 / 0.3)
+    assert measures._lr_cut(ctx(optimizer="adam", lr=1e-3), blowup) == pytest.approx(0.1)
+    assert measures._lr_cut(ctx(optimizer="adam", lr=0.3, lr_cuts=1), blowup) == pytest.approx(1e-3)  # a second: measured
     # Adagrad's steps shrink as it sums squared gradients: its own default, 1e-2, is the floor.
-    assert rules._lr_cut(ctx(optimizer="adagrad", lr=5.0), blowup) == pytest.approx(1e-2 / 5.0)
+    assert measures._lr_cut(ctx(optimizer="adagrad", lr=5.0), blowup) == pytest.approx(1e-2 / 5.0)
     # SGD's ratio saturates in a blow-up (its gradient explodes too): 10x ...
-    assert rules._lr_cut(ctx(optimizer="sgd", lr=0.5), blowup) == pytest.approx(0.1)
+    assert measures._lr_cut(ctx(optimizer="sgd", lr=0.5), blowup) == pytest.approx(0.1)
     # ... and at least down to the top of SGD's usual range for the momentum: lr / (1 - m) <= 1.
-    assert rules._lr_cut(ctx(optimizer="sgd", lr=30.0, momentum=0.9), blowup) == pytest.approx(0.1 / 30)
-    assert rules._lr_cut(ctx(optimizer="sgd", lr=30.0), blowup) == pytest.approx(1 / 30)
+    assert measures._lr_cut(ctx(optimizer="sgd", lr=30.0, momentum=0.9), blowup) == pytest.approx(0.1 / 30)
+    assert measures._lr_cut(ctx(optimizer="sgd", lr=30.0), blowup) == pytest.approx(1 / 30)
     # A blow-up back after a cut: 100x more while the rate is still above that top, else 10x.
-    assert rules._lr_cut(ctx(optimizer="sgd", lr=2.0, lr_cuts=1), blowup) == pytest.approx(0.01)
-    assert rules._lr_cut(ctx(optimizer="sgd", lr=0.1, momentum=0.9, lr_cuts=1), blowup) == pytest.approx(0.1)
+    assert measures._lr_cut(ctx(optimizer="sgd", lr=2.0, lr_cuts=1), blowup) == pytest.approx(0.01)
+    assert measures._lr_cut(ctx(optimizer="sgd", lr=0.1, momentum=0.9, lr_cuts=1), blowup) == pytest.approx(0.1)
     # A rate the doctor raised itself is stepped back 10x, whatever the ratio says.
-    assert rules._lr_cut(ctx(optimizer="adam", lr_raised=True), blowup) == pytest.approx(0.1)
+    assert measures._lr_cut(ctx(optimizer="adam", lr_raised=True), blowup) == pytest.approx(0.1)
     # Only the first epoch's checks count: a later one, after the big steps killed the units, is ~0.
-    assert rules._early_ratio([rec(1, ratio=0.7), rec(4, ratio=1e-5), rec(5, ratio=1e-6)]) == pytest.approx(0.7)
+    assert measures._early_ratio([rec(1, ratio=0.7), rec(4, ratio=1e-5), rec(5, ratio=1e-6)]) == pytest.approx(0.7)
     # Within that epoch the largest: the weights inflate within the first epoch already.
-    assert rules._early_ratio([rec(1, ratio=0.7), rec(1, ratio=0.02), rec(1, ratio=0.02)]) == pytest.approx(0.7)
+    assert measures._early_ratio([rec(1, ratio=0.7), rec(1, ratio=0.02), rec(1, ratio=0.02)]) == pytest.approx(0.7)
     # After a repair, only the checks of the rate now in use (from the epoch it resumed at).
-    assert rules._early_ratio([rec(1, ratio=0.7), rec(3, ratio=0.01), rec(3, ratio=0.005)], since=2) \
+    assert measures._early_ratio([rec(1, ratio=0.7), rec(3, ratio=0.01), rec(3, ratio=0.005)], since=2) \
         == pytest.approx(0.01)
-    assert rules._lr_cut(ctx(optimizer="adam", judged_from=2, lr_cuts=1),
+    assert measures._lr_cut(ctx(optimizer="adam", judged_from=2, lr_cuts=1),
                          [rec(1, ratio=0.7), rec(3, ratio=0.01)]) == pytest.approx(0.1)
     # No check yet at the new rate: nothing measured, the default 10x (not 1000x from the old rate's).
-    assert rules._lr_cut(ctx(optimizer="adam", judged_from=2, lr_cuts=1), [rec(1, ratio=0.7)]) == pytest.approx(0.1)
+    assert measures._lr_cut(ctx(optimizer="adam", judged_from=2, lr_cuts=1), [rec(1, ratio=0.7)]) == pytest.approx(0.1)
 
 
 def test_a_rate_100x_too_low_is_called_after_two_epochs_not_four():
@@ -454,9 +454,9 @@ def test_vanishing_gradients():
                                     "model.blocks": [{**b, "batch_norm": True} for b in blocks]}
     # A recurrent net or a transformer has no batch norm to add; a CNN whose blocks have it (their
     # default) has none either: rewriting the blocks would only rebuild them afresh.
-    assert rules._bn_fix(ctx(model_type="transformer"), "x") == []
+    assert rules.units._bn_fix(ctx(model_type="transformer"), "x") == []
     on = [{**b, "batch_norm": True} for b in blocks]
-    assert rules._bn_fix(ctx(model_type="cnn", conv_blocks=on), "x") == []
+    assert rules.units._bn_fix(ctx(model_type="cnn", conv_blocks=on), "x") == []
 
 
 def test_vanishing_gradients_in_a_transformer_never_offers_the_init_it_has_and_widens_a_narrow_one():
@@ -942,7 +942,7 @@ def test_label_smoothing_moves_the_loss_a_perfect_model_reaches_and_the_rules_me
     # Smoothing 0.99 leaves 0.0004 nats between chance and a perfect model: the losses are taken as
     # they are, and the smoothing is the first fix.
     heavy = ctx(label_smoothing=0.99, epochs=20)
-    assert rules.heavy_smoothing(heavy) and not rules.heavy_smoothing(smoothed)
+    assert measures.heavy_smoothing(heavy) and not measures.heavy_smoothing(smoothed)
     flat = [2.3105] * 11
     f = rules.underfitting(hist(flat, [2.3102] * 11), sig, heavy)
     assert f is not None and f.fixes[0].overrides == {"loss.label_smoothing": 0.1}
@@ -977,8 +977,8 @@ def test_a_recurrent_net_whose_first_step_reads_no_recurrent_gradient_is_named_a
     # ratio of exactly 0: a window of one step, whose state before it is zero by definition.
     assert rules.vanishing_gradients(hist([0.91, 0.41, 0.32]), born, ctx(**{**rnn.__dict__, "init_weight": "auto"})) is None
     one = {"records": [gru(0.0, 1), gru(0.0, 2), gru(0.0, 3)]}
-    assert rules._born_vanished(one["records"], ctx(**{**rnn.__dict__, "steps": 1})) is None
-    assert rules._born_vanished(one["records"], rnn) is None
+    assert rules.units._born_vanished(one["records"], ctx(**{**rnn.__dict__, "steps": 1})) is None
+    assert rules.units._born_vanished(one["records"], rnn) is None
     # The lowest healthy first check was 0.26; a first check after a rollback's later epoch is no start.
     assert rules.vanishing_gradients(hist([0.91, 0.41, 0.32]), {"records": [gru(0.26, 1), gru(1.6, 2)]}, rnn) is None
     assert rules.vanishing_gradients(hist([0.91, 0.41, 0.32]), {"records": [gru(1.8e-4, 4)]}, rnn) is None
@@ -990,20 +990,20 @@ def test_a_recurrent_net_whose_gate_biases_pin_the_gates_shut_gets_zero_biases()
     lstm = dict(model_type="rnn", cell="lstm", n_classes=3, class_shares=[1 / 3] * 3, init_weight="orthogonal",
                 steps=60)
     first = {"records": [{**rec(1), "grad_norms": {"rnn.weight_ih_l0": 0.1, "rnn.weight_hh_l0": 2.3e-6}}]}
-    f = rules._born_vanished(first["records"], ctx(init_bias_value=-3.0, **lstm))
+    f = rules.units._born_vanished(first["records"], ctx(init_bias_value=-3.0, **lstm))
     assert f.fixes[0].overrides == {"model.init.bias": "zeros"} and "sigmoid(-3) = 0.05" in f.explanation
     # With the standard weight init too: the biases alone pin the gates.
-    f = rules._born_vanished(first["records"], ctx(init_bias_value=-3.0, **{**lstm, "init_weight": "auto"}))
+    f = rules.units._born_vanished(first["records"], ctx(init_bias_value=-3.0, **{**lstm, "init_weight": "auto"}))
     assert f.fixes[0].overrides == {"model.init.bias": "zeros"}
     # Biases near 0 and the standard init: nothing at birth; an MLP's biases are not gates.
-    assert rules._born_vanished(first["records"], ctx(init_bias_value=0.5, **{**lstm, "init_weight": "auto"})) is None
-    assert rules._gates_shut(ctx(init_bias_value=-3.0, **{**lstm, "model_type": "mlp"})) is None
+    assert rules.units._born_vanished(first["records"], ctx(init_bias_value=0.5, **{**lstm, "init_weight": "auto"})) is None
+    assert rules.units._gates_shut(ctx(init_bias_value=-3.0, **{**lstm, "model_type": "mlp"})) is None
     # Once the repair set the biases to zeros, the rules see it: no second call on the biases.
     from trainwell.doctor.live import _update_context
 
     after = ctx(init_bias_value=-3.0, **lstm)
     _update_context(after, {"model.init.bias": "zeros"})
-    assert after.init_bias_value == 0.0 and rules._gates_shut(after) is None
+    assert after.init_bias_value == 0.0 and rules.units._gates_shut(after) is None
 
 
 def test_a_recurrent_net_born_with_a_gain_far_above_one_is_named_at_once():
@@ -1016,12 +1016,12 @@ def test_a_recurrent_net_born_with_a_gain_far_above_one_is_named_at_once():
     assert f.fixes[0].architecture
     # Not with the init the fix sets, not after a rollback, not at a gain of the usual size, and
     # not when the first check's loss shows nothing of it.
-    assert rules._born_chaotic(signals, ctx(**{**rnn.__dict__, "init_weight": "auto"})) is None
-    assert rules._born_chaotic(signals, ctx(**{**rnn.__dict__, "judged_from": 3})) is None
+    assert rules.blowup._born_chaotic(signals, ctx(**{**rnn.__dict__, "init_weight": "auto"})) is None
+    assert rules.blowup._born_chaotic(signals, ctx(**{**rnn.__dict__, "judged_from": 3})) is None
     usual = {**signals, "initial_probe": {"gain": {"rnn.weight_hh_l0": 1.05}}}
-    assert rules._born_chaotic(usual, rnn) is None
+    assert rules.blowup._born_chaotic(usual, rnn) is None
     quiet = {**signals, "records": [{**first, "loss": 1.5}, rec(2)]}
-    assert rules._born_chaotic(quiet, rnn) is None
+    assert rules.blowup._born_chaotic(quiet, rnn) is None
 
 
 def test_a_plain_rnn_on_long_sequences_is_given_gates_first():
@@ -1221,13 +1221,13 @@ def test_a_transformer_far_too_narrow_is_widened_first():
     f = rules.stuck_at_chance(stuck, records, ctx(d_model=2, heads=1, **three))
     assert f.fixes[0].overrides == {"model.d_model": 32, "model.ff": 64} and f.fixes[0].architecture
     # Widened to a width its heads divide; a transformer of a usual width keeps the rate fixes.
-    assert rules._narrow_fix(ctx(d_model=6, heads=3, **three)).overrides == {"model.d_model": 24, "model.ff": 48}
+    assert rules.fit._narrow_fix(ctx(d_model=6, heads=3, **three)).overrides == {"model.d_model": 24, "model.ff": 48}
     f = rules.stuck_at_chance(stuck, records, ctx(d_model=16, heads=2, **three))
     assert "model.d_model" not in f.fixes[0].overrides
     # A transformer on ordered data built without positions sees a bag of steps: positions first.
-    blind = rules._narrow_fix(ctx(d_model=32, heads=4, positional="none", data_kind="timeseries", **three))
+    blind = rules.fit._narrow_fix(ctx(d_model=32, heads=4, positional="none", data_kind="timeseries", **three))
     assert blind.overrides == {"model.positional": "sinusoidal"} and blind.architecture
-    assert rules._narrow_fix(ctx(d_model=32, heads=4, positional="learned", data_kind="timeseries", **three)) is None
+    assert rules.fit._narrow_fix(ctx(d_model=32, heads=4, positional="learned", data_kind="timeseries", **three)) is None
 
 
 def test_a_recurrent_net_whose_validation_loss_never_leaves_chance_is_widened_when_far_too_narrow():
@@ -1236,9 +1236,9 @@ def test_a_recurrent_net_whose_validation_loss_never_leaves_chance_is_widened_wh
     acc = [0.36] * 14
     h = hist(train, val, val_acc=acc)
     three = dict(n_classes=3, class_shares=[1 / 3] * 3, model_type="rnn", cell="gru", epochs=20)
-    f = rules._val_at_chance(h, {"records": []}, ctx(hidden_size=2, **three))
+    f = rules.chance._val_at_chance(h, {"records": []}, ctx(hidden_size=2, **three))
     assert f.code == "stuck_at_chance" and f.fixes[0].overrides == {"model.hidden_size": 32}
-    assert rules._val_at_chance(h, {"records": []}, ctx(hidden_size=32, **three)).fixes == []
+    assert rules.chance._val_at_chance(h, {"records": []}, ctx(hidden_size=32, **three)).fixes == []
 
 
 def test_a_first_step_that_threw_the_weights_is_a_rate_too_high_when_a_line_does_far_better():

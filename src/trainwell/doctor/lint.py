@@ -40,7 +40,8 @@ def lint(cfg, prepared, plan: dict) -> list[dict]:
         warn("regularization.clip_grad_value", f"{clip:g} caps every gradient element, so no step can exceed {clip:g} "
              f"x the learning rate: training will barely move (clip_grad_norm: 1.0 guards against spikes instead)",
              {"regularization.clip_grad_value": None, "regularization.clip_grad_norm": 1.0})
-    from .rules import ADAM_FAMILY, EPS_LIMIT
+    from .rules.plan import ADAM_FAMILY
+    from .rules.rate import EPS_LIMIT
 
     if cfg.optimizer.name in ADAM_FAMILY and cfg.optimizer.eps >= EPS_LIMIT:
         warn("optimizer.eps", f"{cfg.optimizer.eps:g} is added to the gradient's running size in every "
@@ -58,7 +59,7 @@ def lint(cfg, prepared, plan: dict) -> list[dict]:
              {"optimizer.momentum": 0.9})
     eps, k_classes = cfg.loss.label_smoothing, len(spec.classes) if spec.classes else 0
     if plan.get("loss") == "cross_entropy" and eps > 0 and k_classes >= 2:
-        from .rules import SMOOTHING_EXCESS, smoothed_floor
+        from .measures import SMOOTHING_EXCESS, smoothed_floor
 
         chance = math.log(k_classes)
         room = chance - smoothed_floor(eps, k_classes)

@@ -51,7 +51,7 @@ def _update_context(ctx, overrides: dict) -> None:
         ctx.narrowest_hidden = min(overrides["model.hidden"])
     augment = {k.rsplit(".", 1)[-1]: v for k, v in overrides.items() if k.startswith("data.augment.")}
     if augment:
-        # Back in the usual range, which healthy runs show is no cause of failure (see rules._augment_fix).
+        # Back in the usual range, which healthy runs show is no cause of failure (see rules.fit._augment_fix).
         ctx.augment, ctx.augment_distortion = {**ctx.augment, **augment}, None
     # The rules size a later lr fix by what the doctor already did to the rate; by its direction,
     # as stuck_at_chance may raise the rate or cut it.

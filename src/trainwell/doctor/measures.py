@@ -1,7 +1,6 @@
-"""The measures and sizes the rules share: a history's values, the loss of a model that ignores its
-input (chance, above label smoothing's floor), update ratios, and how far a learning rate is cut or
-raised. Moved out of rules.py (session 16) so that file holds the rules themselves; rules.py
-re-exports every name, so `rules.chance_loss` and the like still read."""
+"""The measures and sizes the rules (doctor/rules/) share: a history's values, the loss of a model
+that ignores its input (chance, above label smoothing's floor), update ratios, and how far a
+learning rate is cut or raised."""
 
 from __future__ import annotations
 

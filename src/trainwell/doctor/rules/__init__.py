@@ -1,0 +1,87 @@
+"""The doctor's rules: one small function per problem. Each reads the history and the signals and
+returns a Finding or None. A condition must hold over several epochs or checks before it fires, so
+noise alone never does; every threshold says in a comment why it is where it is.
+
+history: the epoch logs (train_loss, val_loss, train_accuracy, val_accuracy, lr, ...).
+signals: {"records": [check dicts from signals.Signals], "nonfinite": dict | None,
+          "initial_probe": {"dead": {...}, "saturated": {...}, "scale": {...}, "gain": {...}} | None
+                           (before the first step; gain: signals.recurrent_gain)}.
+ctx:     Context, the facts about the run that do not change while it trains.
+
+Judged before the first step, from the prepared data and the plan (each a Finding at epoch 0; with
+repair on, api._preflight applies the top fix before training):
+  input_data.py   the values themselves: non-finite cells, codes, clipping, fills, leaks, scale
+  preparation.py  how the data was cut and shaped: splits, windows, padding, text, sampling
+  plan.py         the model, optimizer, schedule and stopping planned for it
+Judged while training (and again at the end):
+  blowup.py       diverged, exploding_gradients
+  rate.py         lr_too_high, lr_too_low
+  units.py        vanishing_gradients, dying_relu, saturated_activations
+  chance.py       stuck_at_chance, class_imbalance
+  fit.py          overfitting, underfitting
+  progress.py     plateau (and schedules that stop learning early)
+Shared: yardstick.py (the linear model fitted beside the net), root_causes.py (faults whose fix goes
+first whatever the symptom). The measures the rules share live in doctor/measures.py.
+"""
+
+from __future__ import annotations
+
+from ..facts import Context
+from ..findings import Finding
+# chance_loss and smoothed_floor are re-exported: the tests read them with the rules.
+from ..measures import _History, chance_loss, loss_shift, smoothed_floor  # noqa: F401
+from .blowup import diverged, exploding_gradients
+from .chance import class_imbalance, stuck_at_chance
+from .fit import overfitting, underfitting
+from .input_data import bad_input_data, unscaled_features
+from .plan import (adam_betas_off, batch_norm_starved, blind_convolutions, class_weights_off, decays_too_fast,
+                   frozen_at_random, group_rate_off, monitor_backwards, narrow_head, stops_too_soon, too_few_steps)
+from .progress import plateau
+from .preparation import (augment_too_strong, clip_flattens, dedup_conflicts, padded_after, rows_sorted,
+                          series_gaps_dropped, split_twins, steps_as_features, target_history_unseen,
+                          text_cut_short, undersampled_away, vocab_starved, window_too_short)
+from .rate import lr_too_high, lr_too_low
+from .root_causes import _with_augment_fix, _with_momentum_fix, _with_small_init_fix, _with_symmetry_fix
+from .units import dying_relu, saturated_activations, vanishing_gradients
+
+
+# Order matters for reporting: causes before symptoms.
+RULES = [bad_input_data, unscaled_features, too_few_steps, frozen_at_random, blind_convolutions, class_weights_off,
+         monitor_backwards, adam_betas_off, group_rate_off, target_history_unseen, stops_too_soon,
+         batch_norm_starved, undersampled_away, window_too_short, rows_sorted, steps_as_features, split_twins,
+         text_cut_short, narrow_head, decays_too_fast, augment_too_strong, vocab_starved, clip_flattens,
+         dedup_conflicts, series_gaps_dropped, padded_after, diverged,
+         exploding_gradients, lr_too_high, lr_too_low,
+         vanishing_gradients, dying_relu, saturated_activations, stuck_at_chance, class_imbalance,
+         overfitting, underfitting, plateau]
+PRE_TRAINING = [bad_input_data, unscaled_features, too_few_steps, frozen_at_random, blind_convolutions,
+                class_weights_off, monitor_backwards, adam_betas_off, group_rate_off, target_history_unseen,
+                stops_too_soon, batch_norm_starved, undersampled_away, window_too_short, rows_sorted,
+                steps_as_features, split_twins, text_cut_short, narrow_head, decays_too_fast, augment_too_strong,
+                vocab_starved, clip_flattens, dedup_conflicts, series_gaps_dropped, padded_after]
+
+
+def examine(history: list[dict], signals: dict, ctx: Context, rules=None) -> list[Finding]:
+    if ctx.judged_from:
+        # After a repair the run is judged as it now is: the epochs and checks before the fix
+        # describe a run that no longer exists (and would make the same finding fire again).
+        history = history[ctx.judged_from:]
+        signals = {**signals, "records": [r for r in signals.get("records", []) if r["epoch"] > ctx.judged_from]}
+    shift = loss_shift(ctx)
+    if shift:
+        # Label smoothing: a perfect model's loss is the floor, not 0. The rules compare losses
+        # with 0 and with chance, so they read the loss above the floor (chance_loss does too).
+        history = [{k: (v - shift if k in ("train_loss", "val_loss") and isinstance(v, (int, float)) else v)
+                    for k, v in h.items()} for h in history]
+        signals = {**signals, "records": [{**r, "loss": r["loss"] - shift} if isinstance(r.get("loss"), (int, float))
+                                          else r for r in signals.get("records", [])]}
+    history = _History(history)
+    out = []
+    for rule in rules or RULES:
+        finding = rule(history, signals, ctx)
+        if finding is not None:
+            if shift:  # the losses in the evidence are above the floor, not as history.jsonl has them
+                finding.evidence["loss_floor_subtracted"] = round(shift, 5)
+            finding = _with_symmetry_fix(_with_augment_fix(_with_momentum_fix(finding, ctx), ctx), ctx)
+            out.append(_with_small_init_fix(finding, ctx, signals))
+    return out

@@ -1,0 +1,116 @@
+"""Faults whose fix goes first whatever symptom they show: an init so small the signal fades, an
+init that makes every unit a copy of the others, augmentation that moves rows past their size, and
+momentum that multiplies every step. examine() passes each finding through these."""
+
+from __future__ import annotations
+
+import math
+
+from ..facts import Context
+from ..findings import Finding, Fix
+from .fit import _augment_fix
+from .units import _auto_init_name
+
+
+# A deepest hidden layer whose inputs spread under 1e-3 before the first step: PyTorch's and He's
+# inits keep it near the inputs' own spread of about 1 (0.1-1), so 1e-3 is a signal that has
+# faded 1000x on its way through. N(0, 0.01) weights in a two-block CNN without batch norm left
+# 1.2e-4 at its dense layer and sat at chance, called lr_too_low and stuck_at_chance, and raising
+# the rate did nothing (0.100 against 0.944; ninth held-out set).
+INIT_SIGNAL_LIMIT = 1e-3
+
+
+_SMALL_INIT_SYMPTOMS = {"lr_too_low", "plateau", "stuck_at_chance", "underfitting", "vanishing_gradients",
+                        "dying_relu"}
+
+
+def _with_small_init_fix(finding: Finding, ctx: Context, signals: dict) -> Finding:
+    """An init the user drew (model.init.weight normal or uniform) so small that the signal fades
+    before the last hidden layer: whatever the symptom, the init goes first."""
+    scale = (signals.get("initial_probe") or {}).get("scale") or {}
+    # The probe runs in eval mode, where batch norm at init divides by running variances of 1 and
+    # cannot restore the scale it does restore in training: there the measure says nothing.
+    if (ctx.init_weight not in ("normal", "uniform") or finding.code not in _SMALL_INIT_SYMPTOMS
+            or finding.epoch == 0 or not scale or ctx.batch_norm
+            or any("model.init.weight" in f.overrides for f in finding.fixes[:1])):
+        return finding
+    layer, spread = list(scale.items())[-1]
+    if not (math.isfinite(spread) and spread < INIT_SIGNAL_LIMIT):
+        return finding
+    finding.fixes.insert(0, Fix({"model.init.weight": "auto"},
+                                f"an init sized to each layer's width ({_auto_init_name(ctx.activation)}) keeps the "
+                                f"signal's size from layer to layer", architecture=True))
+    finding.explanation += (f" Before the first step the inputs of {layer} spread only {spread:.2g} (about 1 with an "
+                            f"init sized to the layers): the weights drawn by model.init.weight: {ctx.init_weight} are "
+                            f"so small that the signal fades on its way through, and so does the gradient coming "
+                            f"back.")
+    finding.evidence.update(init_weight=ctx.init_weight, initial_spread={layer: spread},
+                            limit_initial_spread=INIT_SIGNAL_LIMIT)
+    return finding
+
+
+# Findings a network of identical units can show: whatever the symptom, the init is the fault.
+_SYMMETRY_SYMPTOMS = {"diverged", "lr_too_high", "lr_too_low", "plateau", "stuck_at_chance", "underfitting",
+                      "vanishing_gradients", "exploding_gradients", "dying_relu", "saturated_activations"}
+
+
+def _with_symmetry_fix(finding: Finding, ctx: Context) -> Finding:
+    """Weights initialised to one constant (or zero) give every unit of a layer the same inputs
+    and the same gradient, so the units stay copies of each other and a layer of 64 works as one:
+    four GELU layers of 0.05 on digits sat at chance (0.24 against 0.96) and were called
+    stuck_at_chance and exploding_gradients, and cutting the rate did nothing (fifth held-out set).
+    The cure is a random init; it goes first."""
+    # Not on findings made before training (epoch 0): their fixes are to the data or the plan.
+    if ctx.init_weight not in ("constant", "zeros") or finding.code not in _SYMMETRY_SYMPTOMS or finding.epoch == 0 \
+            or any("model.init.weight" in f.overrides for f in finding.fixes[:1]):
+        return finding
+    finding.fixes.insert(0, Fix({"model.init.weight": "auto"},
+                                "a random init sized to the layer widths gives each unit its own start, so the "
+                                "units learn different things", architecture=True))
+    finding.explanation += (f" The weights start at one {'constant' if ctx.init_weight == 'constant' else 'zero'} "
+                            f"value (model.init.weight: {ctx.init_weight}): every unit of a layer computes the same "
+                            f"thing and gets the same gradient, so they stay copies of one another.")
+    finding.evidence["init_weight"] = ctx.init_weight
+    return finding
+
+
+def _with_augment_fix(finding: Finding, ctx: Context) -> Finding:
+    """Augmentation that moves rows further than their own size makes every batch's loss jump
+    whatever the rate: input noise of std 8 on wine was called lr_too_high and the rate cut 10x
+    (0.444 against 1.000; fourth held-out set). The augmentation goes first (see _augment_fix)."""
+    augment = _augment_fix(ctx) if finding.code in ("lr_too_high", "exploding_gradients") else None
+    if augment is None or any(set(f.overrides) == set(augment.overrides) for f in finding.fixes):
+        return finding
+    finding.fixes.insert(0, augment)
+    finding.explanation += (f" Augmentation moves each training row by {ctx.augment_distortion:.1f}x its own size "
+                            f"(data.augment: {ctx.augment}), which alone makes the training loss jump.")
+    finding.evidence.update(augment_distortion=ctx.augment_distortion, limit_augment_distortion=1.0)
+    return finding
+
+
+# SGD's step is about lr / (1 - momentum) once the momentum has built up: 10x the rate at the usual
+# 0.9, 1000x at 0.999. Above 0.99 the momentum, not the rate, is what makes steps too large (SGD
+# 0.05 with momentum 0.999 on digits: the loss climbed from 1.1 to 202 in 5 epochs, and clipping
+# the gradient left it at 0.852 against 0.967; third held-out set).
+MOMENTUM_LIMIT = 0.99
+
+
+def _with_momentum_fix(finding: Finding, ctx: Context) -> Finding:
+    # RMSprop's momentum works the same way on its normalised step (RMSprop at 1e-4 with momentum
+    # 0.999 on digits: 0.867 against 0.959 at 0.9; sixth held-out set).
+    if (finding.code not in ("diverged", "lr_too_high", "exploding_gradients") or ctx.optimizer not in ("sgd", "rmsprop")
+            or ctx.momentum <= MOMENTUM_LIMIT or ctx.nonfinite_inputs
+            or any(k.startswith(("data.", "model.")) for fix in finding.fixes[:1] for k in fix.overrides)):
+        return finding
+    finding.fixes.insert(0, Fix({"optimizer.momentum": 0.9},
+                                f"momentum {ctx.momentum:g} makes each step about {1 / (1 - ctx.momentum):.0f}x the "
+                                f"learning rate once it builds up (lr / (1 - momentum)); 0.9 is the usual, 10x"))
+    finding.explanation += (f" With momentum {ctx.momentum:g}, {ctx.optimizer}'s steps grow to about {1 / (1 - ctx.momentum):.0f}x "
+                            f"the learning rate: the momentum is what makes them too large.")
+    finding.evidence["momentum"] = ctx.momentum
+    finding.evidence["limit_momentum"] = MOMENTUM_LIMIT
+    # The momentum was too high from the first step: the steps grew as its buffer filled, and the
+    # weights they reached are the damage, so a repair starts over (RMSprop at momentum 0.999,
+    # rolled back to epoch 5 of a run whose validation loss rose from epoch 2, kept 0.867).
+    finding.epoch = (ctx.judged_from or 0) + 1
+    return finding
