@@ -35,7 +35,7 @@ def main() -> None:
     from optuna.storages.journal import JournalFileBackend
 
     from trainwell.config import load_config
-    from trainwell.tuning import study as mod
+    from trainwell.tuning import search, storage as mod
     from trainwell.tuning.space import Space
     from tuning import config
 
@@ -46,7 +46,7 @@ def main() -> None:
         folder = Path(tempfile.mkdtemp(prefix="trainwell-journal-bench-"))
         study = optuna.create_study(storage=mod.open_storage(None, folder), study_name="s", direction="maximize")
         space = Space(cfg, None)
-        study.sampler = mod.build_sampler(cfg, space, 1)
+        study.sampler = search.build_sampler(cfg, space, 1)
         studies[mode] = (study, space, folder, [])
     for i in range(args.trials):
         value = random.Random(i).random()

@@ -41,7 +41,7 @@ def tune(
     """Search hyperparameters with Optuna; each trial is a real run. Prints the summary; the last
     line is the best config (or the study folder for a multi-objective study)."""
     if show is not None:
-        from .tuning.study import summary
+        from .tuning.results import summary
 
         result = summary(show, storage=storage, study=study)
         print(result["text"])

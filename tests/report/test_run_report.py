@@ -157,7 +157,7 @@ def test_study_report_from_a_real_optuna_study(tmp_path):
     assert "optimizer.lr" in section(html, "best") and "Best config" in section(html, "best")
     # the report's importances are the ones `tune --show` prints and importances.json holds (fANOVA)
     from trainwell.report.study import _importances
-    from trainwell.tuning.study import importances
+    from trainwell.tuning.results import importances
 
     shown, _ = _importances(study, [{"state": t.state.name, "params": t.params} for t in study.trials])
     assert {k: round(v, 4) for k, v in shown.items()} == importances(study)["value"]

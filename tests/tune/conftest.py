@@ -28,7 +28,7 @@ def tune_cfg(tiny_cfg):
 def load(tmp_path):
     """The Optuna study in a study folder."""
     def get(folder):
-        from trainwell.tuning.study import load_study
+        from trainwell.tuning.results import load_study
 
         return load_study(folder)[0]
     return get

@@ -13,8 +13,9 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
-from trainwell.tuning import study as mod
-from trainwell.tuning.study import JOURNAL, open_storage, tune
+from trainwell.tuning import storage as mod, trial as trial_mod
+from trainwell.tuning.storage import JOURNAL, open_storage
+from trainwell.tuning.study import tune
 
 
 def plain(path):
@@ -83,7 +84,7 @@ def test_a_seeded_study_is_the_same_with_optunas_own_journal_calls(tune_cfg, tmp
         backend.read_logs = functools.partial(JournalFileBackend.read_logs, backend)
         return backend
     monkeypatch.setattr(mod, "_journal_backend", unskipped)
-    monkeypatch.setattr(mod, "_held_writes", lambda trial: contextlib.nullcontext())  # one append per record
+    monkeypatch.setattr(trial_mod, "_held_writes", lambda trial: contextlib.nullcontext())  # one append per record
     tune(tune_cfg, out=tmp_path / "optuna")
 
     def trials(folder):

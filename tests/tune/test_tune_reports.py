@@ -12,7 +12,10 @@ import pytest
 from optuna.trial import TrialState
 
 from trainwell.config import load_config
-from trainwell.tuning.study import JOURNAL, _Reports, build_pruner, open_storage, tune
+from trainwell.tuning.search import build_pruner
+from trainwell.tuning.storage import JOURNAL, open_storage
+from trainwell.tuning.study import tune
+from trainwell.tuning.trial import _Reports
 
 
 def curves(seed: int, trials: int = 40, steps: int = 30) -> list[list[tuple[int, float]]]:
@@ -115,7 +118,7 @@ def test_values_wait_for_a_rung_or_a_second_then_are_written_together(tmp_path):
 def test_a_write_inside_a_report_is_timed_once(tmp_path, monkeypatch):
     """Optuna's time is the benchmark's overhead figure: a write made by report() must not be added
     again by the write's own timer. A fake clock moves 5 s per journal append and 1 s per ask."""
-    from trainwell.tuning import study as mod
+    from trainwell.tuning import trial as mod
 
     clock = [0.0]
     monkeypatch.setattr(mod.time, "perf_counter", lambda: clock[0])
@@ -186,7 +189,7 @@ def test_every_epochs_value_is_stored_and_pruned_trials_keep_theirs(tune_cfg, tm
 
 
 def test_an_interrupted_trial_keeps_the_values_reported_before_the_interruption(tune_cfg, tmp_path, monkeypatch):
-    from trainwell.tuning import study as mod
+    from trainwell.tuning import trial as mod
 
     tune_cfg["training"]["epochs"] = 9
     tune_cfg["tune"].update(sampler="random", pruner="hyperband", trials=2, warmup_epochs=3)
@@ -212,7 +215,7 @@ def test_an_interrupted_trial_keeps_the_values_reported_before_the_interruption(
 
 
 def test_a_seeded_study_prunes_the_same_trials_as_when_asking_every_epoch(tune_cfg, tmp_path, monkeypatch):
-    from trainwell.tuning import study as mod
+    from trainwell.tuning import trial as mod
 
     tune_cfg["training"]["epochs"] = 9
     tune_cfg["tune"].update(sampler="random", pruner="hyperband", trials=8, warmup_epochs=1,

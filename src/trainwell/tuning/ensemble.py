@@ -255,7 +255,7 @@ def from_study(ref, top: int = 3, *, storage: str | None = None, out=None, quiet
 
     from optuna.trial import TrialState
 
-    from .study import load_study
+    from .results import load_study
 
     if top < 2:
         raise UserError(f"--top: an ensemble needs 2 or more members, got {top}")

@@ -1,0 +1,119 @@
+"""What a study searches with: its objectives (the monitored metric, or several for a Pareto front),
+the sampler and the pruner named in the config's tune: section, and when a pruner is asked."""
+
+from __future__ import annotations
+
+
+from ..config import Config
+from ..errors import UserError
+
+
+def objectives(cfg: Config) -> list[tuple[str, str]]:
+    """[(metric, 'minimize'|'maximize')]: one for a plain study, several for a multi-objective one."""
+    from ..metrics import is_better_high
+
+    def direction(metric: str, given: str) -> str:
+        if given != "auto":
+            return given
+        if metric in ("parameters", "latency_ms"):
+            return "minimize"
+        return "maximize" if is_better_high(metric) else "minimize"
+
+    tune = cfg.tune
+    if tune.objectives:
+        return [(o.metric, direction(o.metric, o.direction)) for o in tune.objectives]
+    metric = cfg.training.early_stopping.monitor if tune.metric == "auto" else tune.metric
+    return [(metric, direction(metric, tune.direction))]
+
+
+def sampler_name(cfg: Config) -> str:
+    if cfg.tune.sampler != "auto":
+        return cfg.tune.sampler
+    return "nsga2" if len(cfg.tune.objectives) > 1 else "tpe"
+
+
+def pruner_name(cfg: Config) -> str:
+    if cfg.tune.pruner != "auto":
+        return cfg.tune.pruner
+    return "none" if len(cfg.tune.objectives) > 1 else "median"
+
+
+def _seed(cfg: Config, worker: int, existing: int) -> int:
+    # Seeded, so a fresh single-worker study is reproducible; but shifted by the worker and by the
+    # trials already in the study, or parallel workers and resumed runs would repeat the same draws.
+    base = cfg.seed if cfg.tune.seed is None else cfg.tune.seed
+    return (base * 1_000_003 + worker * 7919 + existing * 104_729) % 2**31
+
+
+def build_sampler(cfg: Config, space, seed: int):
+    import optuna
+
+    name = sampler_name(cfg)
+    startup = cfg.tune.startup_trials
+    if name == "grid":
+        return optuna.samplers.GridSampler(space.grid(cfg.tune.grid_points), seed=seed)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "tpe":
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup)
+    if name == "gp":
+        return optuna.samplers.GPSampler(seed=seed, n_startup_trials=startup)
+    if name == "cmaes":
+        try:
+            import cmaes  # noqa: F401
+        except ImportError:
+            raise UserError("tune.sampler: cmaes needs the `cmaes` package (pip install cmaes); "
+                            "or use tpe, gp, random, grid or nsga2") from None
+        return optuna.samplers.CmaEsSampler(seed=seed, n_startup_trials=startup, warn_independent_sampling=False)
+    return optuna.samplers.NSGAIISampler(seed=seed, population_size=max(4, min(50, cfg.tune.trials // 2)))
+
+
+def build_pruner(cfg: Config):
+    import optuna
+
+    name = pruner_name(cfg)
+    warm = cfg.tune.warmup_epochs
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=cfg.tune.startup_trials, n_warmup_steps=warm)
+    if name == "successive_halving":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=warm, reduction_factor=3)
+    if name == "hyperband":
+        total = cfg.training.epochs * max(1, cfg.tune.cv_folds)
+        return optuna.pruners.HyperbandPruner(min_resource=warm, max_resource=max(total, warm + 1),
+                                              reduction_factor=3)
+    return optuna.pruners.NopPruner()
+
+
+def _decision_steps(pruner):
+    """due(prev, step): can `pruner` decide at `step`, the trial's previous report being at `prev`
+    (-1 if none)? At other steps these pruners return False with no side effect, so asking only
+    when due gives the decisions of asking every epoch. A pruner whose steps the study decides
+    (min_resource or max_resource "auto", until a complete trial fixes them) or that is not known
+    here is asked every time."""
+    from optuna import pruners as p
+
+    kind = type(pruner)  # exact types: a subclass may decide at other steps
+    if kind in (p.SuccessiveHalvingPruner, p.HyperbandPruner):
+        first, factor = getattr(pruner, "_min_resource", None), getattr(pruner, "_reduction_factor", None)
+        if kind is p.HyperbandPruner and not isinstance(getattr(pruner, "_max_resource", None), int):
+            return lambda prev, step: True
+        if isinstance(first, int) and isinstance(factor, int) and first >= 1 and factor >= 2:
+            if kind is p.SuccessiveHalvingPruner:
+                first *= factor ** getattr(pruner, "_min_early_stopping_rate", 0)
+
+            def due(prev: int, step: int) -> bool:
+                # rungs end at min_resource * reduction_factor**k (k >= the bracket's rate): one was
+                # reached since the previous report (every bracket's rungs: extra asks are harmless)
+                rung = first
+                while rung <= step:
+                    if rung > prev:
+                        return True
+                    rung *= factor
+                return False
+            return due
+    elif kind in (p.MedianPruner, p.PercentilePruner):
+        warm, every = getattr(pruner, "_n_warmup_steps", None), getattr(pruner, "_interval_steps", None)
+        if isinstance(warm, int) and isinstance(every, int) and warm >= 0 and every >= 1:
+            # Optuna's _is_first_in_interval_step: a check step reached since the previous report
+            return lambda prev, step: step >= warm and prev < (step - warm) // every * every + warm
+    return lambda prev, step: True
