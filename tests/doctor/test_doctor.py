@@ -950,3 +950,17 @@ def test_sequences_padded_after_the_signal_are_found_before_training_and_padded_
     assert _yaml.safe_load((repaired.path / "config.repaired.yaml").read_text())["data"]["sequence"]["padding"] == "front"
     # new data written the same way is padded in front as well
     assert len(repaired.predict(str(path))) == n
+
+
+def test_a_transformer_at_dropout_half_trains_at_a_tenth_from_the_start_with_repair_on(tmp_path):
+    import yaml as _yaml
+
+    seqs = Path(__file__).resolve().parents[2] / "examples" / "data" / "sequences.npz"
+    cfg = {"data": {"source": str(seqs)}, "seed": 0, "model": {"type": "transformer", "d_model": 16, "heads": 2,
+           "layers": 1, "ff": 32, "dropout": 0.5}, "training": {"epochs": 1, "threads": 1}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    first = read(plain, "findings.json")[0]
+    assert (first["code"], first["epoch"], first["fixes"][0]["overrides"]) == ("underfitting", 0, {"model.dropout": 0.1})
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    assert read(repaired, "repairs.json")[0]["overrides"] == {"model.dropout": 0.1}
+    assert _yaml.safe_load((repaired.path / "config.repaired.yaml").read_text())["model"]["dropout"] == 0.1

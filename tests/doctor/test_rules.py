@@ -2032,3 +2032,13 @@ def test_underfitting_raises_a_rate_that_learned_nothing_further_and_cuts_one_ab
     assert lr_fix(rules.underfitting(at_chance, records, ctx(lr=5e-3, **c))) == pytest.approx(1e-2)  # range top
     assert lr_fix(rules.underfitting(at_chance, records, ctx(lr=0.5, **{**c, "optimizer": "adamw"}))) == \
         pytest.approx(1e-2)   # above the usual range: into it, not further up
+
+
+def test_a_transformer_at_an_mlps_dropout_is_named_before_training():
+    f = rules.transformer_dropout([], {}, ctx(model_type="transformer", dropout=0.5))
+    assert (f.code, f.severity, f.epoch) == ("underfitting", "warning", 0)
+    assert f.fixes[0].overrides == {"model.dropout": 0.1}
+    assert rules.transformer_dropout in rules.PRE_TRAINING
+    assert rules.transformer_dropout([], {}, ctx(model_type="transformer", dropout=0.3)) is None  # heavy, can be meant
+    assert rules.transformer_dropout([], {}, ctx(model_type="mlp", dropout=0.5)) is None  # an MLP's usual rate
+    assert rules.transformer_dropout([], {}, ctx(model_type="rnn", dropout=0.6)) is None
