@@ -248,11 +248,16 @@ def test_reduce_on_plateau_that_cuts_the_rate_1000x_while_the_loss_falls_is_rela
     assert (repaired["factor"], repaired["patience"]) == (0.5, 5)
 
 
-def test_a_huber_delta_that_starves_the_steps_is_reset_live_and_validation_follows_the_new_loss(tmp_path):
+def test_a_huber_delta_that_starves_the_steps_is_reset_live_and_validation_follows_the_new_loss(tmp_path, monkeypatch):
     # Huber with delta 1e-4: every residual's gradient is capped at 1e-4, so SGD barely moves (doctor
     # off: r2 -2.1). The doctor resets the delta to 1 inside the run. The validation loss is then
     # measured with the new loss, and early stopping forgets its best from the old scale (kept, it
     # stopped the repaired run 10 epochs later and restored the unrepaired weights: r2 -2.15).
+    # The same plan is named before training (next test); here the live path is under test.
+    from trainwell.doctor import rules
+
+    monkeypatch.setattr(rules, "PRE_TRAINING", [r for r in rules.PRE_TRAINING if r is not rules.huber_capped])
+    monkeypatch.setattr(rules, "RULES", [r for r in rules.RULES if r is not rules.huber_capped])
     cfg = {"data": {"source": "builtin:diabetes"}, "seed": 0, "model": {"hidden": [32]},
            "loss": {"name": "huber", "huber_delta": 0.0001}, "optimizer": {"name": "sgd", "lr": 0.01, "momentum": 0.9},
            "doctor": {"repair": True}, "training": {"epochs": 40, "threads": 1}}
@@ -263,6 +268,19 @@ def test_a_huber_delta_that_starves_the_steps_is_reset_live_and_validation_follo
     assert history[-1]["epoch"] == 40 and history[-1]["val_loss"] > 0.05  # delta 1's scale, not 1e-4's
     assert run.metrics["test"]["r2"] > 0
     assert yaml.safe_load((run.path / "config.repaired.yaml").read_text())["loss"]["huber_delta"] == 1.0
+
+
+def test_a_huber_delta_that_caps_plain_sgd_is_reset_before_the_first_step_with_repair_on(tmp_path):
+    cfg = {"data": {"source": "builtin:diabetes"}, "seed": 0, "model": {"hidden": [32]},
+           "loss": {"name": "huber", "huber_delta": 0.0001}, "optimizer": {"name": "sgd", "lr": 0.01, "momentum": 0.9},
+           "training": {"epochs": 3, "threads": 1}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    first = read(plain, "findings.json")[0]
+    assert (first["code"], first["epoch"], first["fixes"][0]["overrides"]) == ("lr_too_low", 0, {"loss.huber_delta": 1.0})
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    assert [(r["code"], r["overrides"]) for r in read(repaired, "repairs.json")] == \
+        [("lr_too_low", {"loss.huber_delta": 1.0})]
+    assert yaml.safe_load((repaired.path / "config.repaired.yaml").read_text())["loss"]["huber_delta"] == 1.0
 
 
 def test_the_checks_read_the_same_steps_however_long_the_run_waits_for_a_core(tiny_cfg, tmp_path, monkeypatch):

@@ -2042,3 +2042,15 @@ def test_a_transformer_at_an_mlps_dropout_is_named_before_training():
     assert rules.transformer_dropout([], {}, ctx(model_type="transformer", dropout=0.3)) is None  # heavy, can be meant
     assert rules.transformer_dropout([], {}, ctx(model_type="mlp", dropout=0.5)) is None  # an MLP's usual rate
     assert rules.transformer_dropout([], {}, ctx(model_type="rnn", dropout=0.6)) is None
+
+
+def test_a_huber_delta_that_caps_plain_sgds_steps_is_named_before_training():
+    reg = dict(task="regression", loss="huber", optimizer="sgd", n_classes=None, class_shares=None)
+    f = rules.huber_capped([], {}, ctx(**reg, huber_delta=0.01))
+    assert (f.code, f.epoch) == ("lr_too_low", 0) and f.fixes[0].overrides == {"loss.huber_delta": 1.0}
+    assert rules.huber_capped in rules.PRE_TRAINING
+    assert rules.huber_capped([], {}, ctx(**reg, huber_delta=0.1)) is None
+    assert rules.huber_capped([], {}, ctx(**{**reg, "optimizer": "adam"}, huber_delta=0.01)) is None  # steps of ~lr
+    # a target in its own units: its spread is no measure of the residuals, so the absolute 0.01
+    assert rules.huber_capped([], {}, ctx(**reg, huber_delta=0.02, target_scaled=False)) is None
+    assert rules.huber_capped([], {}, ctx(**reg, huber_delta=0.005, target_scaled=False)) is not None

@@ -11,7 +11,7 @@ from ..findings import Finding, Fix
 from ..measures import (_early_ratio, _epoch, _fastest_layer_ratio, _heavy_l2, _landing_note, _lr_cut, _lr_fix,
                         _lr_raise, _lr_room, _median_ratio, _rel_improvement, _round_lr, _vals, chance_loss,
                         loss_shift)
-from .plan import ADAM_FAMILY
+from .plan import ADAM_FAMILY, HUBER_DELTA_SHARE
 from .yardstick import _linear_learned, _linear_loss, _times
 
 
@@ -272,10 +272,6 @@ def _few_steps(losses: list[float], records: list[dict], still_high: bool, ratio
 # 1e-3: far above the 1e-8 default and above most gradients' running size (healthy 1e-4 to 1e-1),
 # where it starts to set the step instead of the gradient's size.
 EPS_LIMIT = 1e-3
-
-
-# Huber's delta under this share of a standardized target's spread caps the gradient of most residuals.
-HUBER_DELTA_SHARE = 0.05
 
 
 def lr_too_low(history, signals, ctx: Context) -> Finding | None:
