@@ -982,3 +982,49 @@ def test_a_transformer_at_dropout_half_trains_at_a_tenth_from_the_start_with_rep
     repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
     assert read(repaired, "repairs.json")[0]["overrides"] == {"model.dropout": 0.1}
     assert _yaml.safe_load((repaired.path / "config.repaired.yaml").read_text())["model"]["dropout"] == 0.1
+
+
+def test_class_signal_kept_under_turns_tells_orientation_free_classes_from_digits(tmp_path):
+    import torch
+
+    from trainwell.config import load_config
+    from trainwell.data import prepare
+    from trainwell.doctor.context import augment_retention
+
+    # pairs of spots at random angles: the class is their distance, the same in every orientation
+    rng = np.random.default_rng(7)
+    n, side = 300, 16
+    yy, xx = np.mgrid[0:side, 0:side].astype(np.float32)
+    x = np.zeros((n, side, side), np.float32)
+    y = np.arange(n) % 3
+    for i in range(n):
+        d, a = (3.0, 5.5, 8.0)[y[i]], rng.uniform(0, 2 * np.pi)
+        for s in (-1, 1):
+            x[i] += np.exp(-((xx - 7.5 - s * d / 2 * np.cos(a)) ** 2 + (yy - 7.5 - s * d / 2 * np.sin(a)) ** 2) / 2)
+    np.savez(tmp_path / "spots.npz", x=x, y=y)
+
+    def kept(source, aug):
+        cfg = load_config({"data": {"source": source, "augment": aug}, "model": {"type": "cnn"}})
+        return augment_retention(cfg.data.augment, prepare(cfg.data, 0, cfg.model.type))
+
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    upside_down = kept("builtin:digits", {"rotation": 180})
+    assert torch.equal(torch.rand(3), expected)  # measured on a forked random state
+    assert upside_down < 0.3 and kept("builtin:digits", {"hflip": True, "vflip": True}) < 0.58
+    assert kept("builtin:digits", {"rotation": 45}) > 0.58
+    assert kept(str(tmp_path / "spots.npz"), {"rotation": 180, "hflip": True, "vflip": True}) > 0.9
+    assert kept("builtin:digits", {"rotation": 10, "translate": 0.2}) is None  # no turn beyond the usual
+
+
+def test_digits_turned_upside_down_are_found_before_training_and_kept_upright_with_repair_on(tmp_path):
+    cfg = {"data": {"source": "builtin:digits", "augment": {"rotation": 180}}, "seed": 0,
+           "model": {"type": "cnn", "blocks": [{"channels": 8}]}, "training": {"epochs": 1, "threads": 1}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    first = read(plain, "findings.json")[0]
+    assert (first["code"], first["epoch"], first["fixes"][0]["overrides"]) == \
+        ("underfitting", 0, {"data.augment.rotation": 15.0})
+    assert first["evidence"]["class_signal_kept"] < 0.3
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    assert read(repaired, "repairs.json")[0]["overrides"] == {"data.augment.rotation": 15.0}

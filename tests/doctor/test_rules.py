@@ -2054,3 +2054,15 @@ def test_a_huber_delta_that_caps_plain_sgds_steps_is_named_before_training():
     # a target in its own units: its spread is no measure of the residuals, so the absolute 0.01
     assert rules.huber_capped([], {}, ctx(**reg, huber_delta=0.02, target_scaled=False)) is None
     assert rules.huber_capped([], {}, ctx(**reg, huber_delta=0.005, target_scaled=False)) is not None
+
+
+def test_turns_that_keep_little_of_the_class_signal_are_named_before_training_with_the_orientation_kept():
+    f = rules.augment_turns_classes([], {}, ctx(augment={"rotation": 180.0, "translate": 0.1}, augment_retention=0.22))
+    assert (f.code, f.epoch) == ("underfitting", 0)
+    assert f.fixes[0].overrides == {"data.augment.rotation": 15.0}  # translate 0.1 is usual: left alone
+    flips = rules.augment_turns_classes([], {}, ctx(augment={"hflip": True, "vflip": True}, augment_retention=0.48))
+    assert flips.fixes[0].overrides == {"data.augment.hflip": False, "data.augment.vflip": False}
+    assert rules.augment_turns_classes in rules.PRE_TRAINING
+    assert rules.augment_turns_classes([], {}, ctx(augment={"rotation": 45.0}, augment_retention=0.62)) is None
+    assert rules.augment_turns_classes([], {}, ctx(augment={"rotation": 60.0}, augment_retention=0.53)) is not None
+    assert rules.augment_turns_classes([], {}, ctx(augment={"rotation": 180.0}, augment_retention=None)) is None

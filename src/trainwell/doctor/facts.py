@@ -40,6 +40,7 @@ class Context:
     narrowest_hidden: int | None = None   # an MLP's narrowest hidden layer
     augment: dict = field(default_factory=dict)    # data.augment's active settings
     augment_distortion: float | None = None        # median |augmented - row| / |row| over training rows
+    augment_retention: float | None = None         # class-mean accuracy kept under rotation/flips (context)
     label_smoothing: float = 0.0    # cross-entropy's loss.label_smoothing
     clip_grad_value: float | None = None   # regularization.clip_grad_value
     clip_grad_norm: float | None = None    # regularization.clip_grad_norm
