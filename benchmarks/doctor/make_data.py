@@ -35,7 +35,7 @@ For the third held-out set (heldout3.yaml):
   digits_clean300.csv  the other 300 rows, labels untouched (the test file)     -> overfitting
   diabetes_units.csv   diabetes with its features in wildly different units (x1e-3 .. x1e5) -> unscaled_features
 
-heldout5(), heldout6(), heldout7(), heldout8(), heldout9() and heldout10() list their own files in their docstrings;
+heldout5(), heldout6(), heldout7(), heldout8(), heldout9(), heldout10() and heldout11() list their own files in their docstrings;
 heldout6's are synthetic, drawn with numpy from fixed seeds.
 """
 
@@ -63,7 +63,10 @@ FILES = ["iris_x1e4.csv", "diabetes_x1e4.csv", "wine_nan.csv", "iris_nan.csv", "
          "h9_digits9_train.npz", "h9_digits9_test300.npz", "h9_series_dayfirst.csv",
          "h10_accounts.csv", "h10_churn_train.csv", "h10_churn_test.csv", "h10_survey.csv", "h10_survey_test.csv",
          "h10_reg.csv", "h10_tickets.csv", "h10_series_gaps.csv", "h10_accounts_sparse.csv", "h10_seq_postpad.npz",
-         "h10_seq_prepad.npz", "h10_fraud.csv"]
+         "h10_seq_prepad.npz", "h10_fraud.csv",
+         "h11_boards.npz", "h11_failures.csv", "h11_pumps_train.csv", "h11_pumps_test.csv",
+         "h11_homes.csv", "h11_loans_train.csv", "h11_loans_val.csv",
+         "h11_loans_test.csv", "h11_tickets.csv", "h11_meter.csv"]
 
 
 def _frame(bunch) -> pd.DataFrame:
@@ -130,6 +133,7 @@ def main() -> None:
     heldout8()
     heldout9()
     heldout10()
+    heldout11()
 
 
 def heldout() -> None:
@@ -669,6 +673,161 @@ def heldout10() -> None:
         blank[start:start + int(rng.integers(1, 9))] = True
     series.loc[blank, ["load", "temperature"]] = np.nan
     series.to_csv(HERE / "h10_series_gaps.csv", index=False)
+
+
+def heldout11() -> None:
+    """For the eleventh held-out set (heldout11.yaml); numpy seed 1111.
+
+    h11_boards.npz          1200 synthetic 16x16 grayscale inspection images (N, 1, 16, 16): a noisy
+                            board texture with one bright solder blob; the label is the quadrant that
+                            holds the blob (4 classes). A CNN that averages over space before its
+                            head (model.global_pool) cannot tell where the blob is   -> underfitting
+    h11_failures.csv        6000 machine-days, 3.7% ending in a failure, eight sensor summaries (the
+                            failures shifted by 0.6-1.2 sd on four of them: the classes overlap)
+                                                                                     -> class_imbalance
+    h11_pumps_train.csv     2000 pump-weeks from the historical export (pressure, flow, motor current,
+                            temperature, running hours, age) with vibration_um_s written as 0.0 in
+                            every row (the vibration logger was installed later), and
+    h11_pumps_test.csv      600 recent pump-weeks in which vibration_um_s holds real readings (500-12000);
+                            label `target` = a failure within the next week (~35%)  -> bad_input_data
+    h11_homes.csv           2500 synthetic home sales (floor area, rooms, age, distance to the centre,
+                            condition, garage) and the price in thousands (123-901, all positive),
+                            for a custom (model.type: python) net that ends in a ReLU "because
+                            prices cannot be negative", while trainwell standardizes the target
+                                                                                   -> underfitting
+    h11_loans_train.csv     1500 synthetic loan applications with 25% of the labels flipped,
+    h11_loans_val.csv       400 more from the same noisy export (the validation file), and
+    h11_loans_test.csv      600 applications with their true labels; pointing data.val at the
+                            training file makes validation a copy of training          -> overfitting
+    h11_tickets.csv         1500 synthetic support e-mails: a `subject` line that is generic for
+                            every department ("Support request", "Re: case 48213"...) and a `body`
+                            with the department's topic words; the label is the department
+                            (billing / technical / shipping / account)            -> bad_input_data
+    h11_meter.csv           examples/data/series.csv with a cumulative meter reading (meter_kwh, the
+                            running sum of load from 152000) beside load and temperature: without
+                            data.series.value_columns it is an input whose test values lie beyond
+                            every training value                                   -> bad_input_data
+    """
+    rng = np.random.default_rng(1111)
+    root = Path(__file__).resolve().parents[2]
+    sig = lambda z: 1.0 / (1.0 + np.exp(-z))
+
+    # Inspection images: the quadrant of the blob is the label.
+    n, size = 1200, 16
+    yy, xx = np.mgrid[0:size, 0:size]
+    labels = rng.integers(0, 4, n)
+    imgs = np.empty((n, 1, size, size), np.float32)
+    for i, lab in enumerate(labels):
+        top, left = lab // 2 == 0, lab % 2 == 0
+        cy = rng.uniform(2.0, 5.5) if top else rng.uniform(9.5, 13.0)
+        cx = rng.uniform(2.0, 5.5) if left else rng.uniform(9.5, 13.0)
+        blob = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * rng.uniform(0.8, 1.4) ** 2))
+        texture = 0.25 * np.sin(xx * rng.uniform(0.5, 1.5) + rng.uniform(0, 6)) * np.cos(yy * rng.uniform(0.5, 1.5))
+        imgs[i, 0] = 0.3 + texture + rng.uniform(0.6, 1.2) * blob + rng.normal(0, 0.15, (size, size))
+    np.savez(HERE / "h11_boards.npz", x=imgs, y=labels.astype(np.int64))
+
+    # Machine failures, 4%, overlapping.
+    m = 6000
+    fail = (rng.random(m) < 0.04).astype(int)
+    feats = rng.normal(size=(m, 8))
+    feats[:, :4] += fail[:, None] * np.array([1.2, 1.0, 0.8, 0.6])
+    names = ["vibration_z", "temp_z", "current_z", "pressure_z", "rpm_z", "humidity_z", "load_z", "age_z"]
+    fdf = pd.DataFrame(feats.round(4), columns=names)
+    fdf["target"] = fail
+    fdf.to_csv(HERE / "h11_failures.csv", index=False)
+
+    # Pumps: the vibration logger came after the historical export (0.0 in every training row).
+    def pumps(k: int, logged: bool) -> pd.DataFrame:
+        pressure = rng.normal(6.0, 0.8, k).round(2)
+        flow = rng.normal(120.0, 15.0, k).round(1)
+        current = rng.normal(32.0, 4.0, k).round(2)
+        temp = rng.normal(58.0, 7.0, k).round(1)
+        hours = rng.integers(100, 6000, k)
+        age = rng.integers(1, 20, k)
+        vib = np.clip(rng.gamma(4.0, 0.9, k), 0.5, 12.0).round(2)
+        z = (-0.7 + 0.9 * (current - 32) / 4 - 0.7 * (flow - 120) / 15 + 0.8 * (temp - 58) / 7 + 0.5 * (age - 10) / 5.5
+             + 0.35 * (hours - 3000) / 1700 + 0.4 * (vib - 3.6) / 1.8)
+        y = (rng.random(k) < sig(1.6 * z)).astype(int)
+        return pd.DataFrame({"pressure_bar": pressure, "flow_m3h": flow, "motor_current_a": current, "bearing_temp_c": temp,
+                             "running_hours": hours, "age_years": age, "vibration_um_s": (vib * 1000).round(0) if logged else 0.0,
+                             "target": y})
+    pumps(2000, False).to_csv(HERE / "h11_pumps_train.csv", index=False)
+    pumps(600, True).to_csv(HERE / "h11_pumps_test.csv", index=False)
+
+    # Homes: a smooth price model, prices all positive (in thousands).
+    m = 2500
+    sqft = rng.gamma(9.0, 190.0, m).round(0)
+    beds = np.clip(np.round(sqft / 550 + rng.normal(0, 0.7, m)), 1, 7).astype(int)
+    baths = np.clip(np.round(beds * 0.6 + rng.normal(0, 0.5, m) * 2) / 2, 1, 5)
+    age = rng.integers(0, 90, m)
+    dist = rng.gamma(2.0, 6.0, m).round(1)
+    condition = rng.integers(1, 6, m)
+    garage = (rng.random(m) < 0.6).astype(int)
+    price = (60 + 0.16 * sqft + 12 * baths - 0.9 * age + 0.006 * age ** 2 + 180 * np.exp(-dist / 8)
+             + 18 * (condition - 3) + 20 * garage) * np.exp(rng.normal(0, 0.08, m))
+    pd.DataFrame({"sqft": sqft, "bedrooms": beds, "bathrooms": baths, "age_years": age, "km_to_centre": dist,
+                  "condition": condition, "garage": garage, "target": price.round(1)}).to_csv(HERE / "h11_homes.csv", index=False)
+
+    # Loan applications: noisy labels in the training and validation exports, a clean test file.
+    def loans(k: int, flip: float) -> pd.DataFrame:
+        income = np.exp(rng.normal(10.8, 0.45, k)).round(0)
+        debt_ratio = rng.beta(2.0, 5.0, k).round(3)
+        history = rng.integers(0, 30, k)
+        late = rng.poisson(0.6, k)
+        amount = (rng.gamma(3.0, 4000.0, k)).round(0)
+        z = (0.4 + 1.3 * (np.log(income) - 10.8) / 0.45 - 5.0 * (debt_ratio - 0.28) + 0.05 * (history - 15)
+             - 0.8 * (late - 0.6) - 0.5 * (amount - 12000) / 7000)
+        y = (rng.random(k) < sig(2.0 * z)).astype(int)
+        flipped = rng.random(k) < flip
+        y = np.where(flipped, 1 - y, y)
+        return pd.DataFrame({"income": income, "debt_ratio": debt_ratio, "credit_history_years": history,
+                             "late_payments": late, "loan_amount": amount, "target": y})
+    loans(1500, 0.25).to_csv(HERE / "h11_loans_train.csv", index=False)
+    loans(400, 0.25).to_csv(HERE / "h11_loans_val.csv", index=False)
+    loans(600, 0.0).to_csv(HERE / "h11_loans_test.csv", index=False)
+
+    # Support e-mails: a generic subject line and an informative body.
+    topics = {
+        "billing": ["invoice", "refund", "overcharged", "payment", "receipt", "fee", "vat", "discount", "coupon",
+                    "price", "credit", "debit", "statement", "balance", "instalment", "renewal", "surcharge",
+                    "tariff", "chargeback", "iban", "prepaid", "voucher", "tax", "transfer", "quote"],
+        "technical": ["crash", "error", "bug", "freeze", "update", "install", "reboot", "sync", "wifi", "bluetooth",
+                      "firmware", "screen", "battery", "app", "lag", "timeout", "server", "connection", "reset",
+                      "glitch", "driver", "pairing", "overheating", "microphone", "plugin"],
+        "shipping": ["delivery", "courier", "parcel", "package", "tracking", "shipment", "dispatch", "warehouse",
+                     "postcode", "pickup", "customs", "carrier", "depot", "doorstep", "postman", "consignment",
+                     "freight", "locker", "mailroom", "pallet", "van", "signature", "postage", "transit", "lorry"],
+        "account": ["password", "login", "username", "email", "profile", "verification", "2fa", "locked",
+                    "deactivate", "signup", "avatar", "newsletter", "privacy", "gdpr", "nickname", "settings",
+                    "preferences", "notifications", "security", "recovery", "phone", "address", "membership",
+                    "deletion", "consent"],
+    }
+    subjects = ["support request", "help needed", "question", "urgent", "re: case {}", "fw: case {}",
+                "(no subject)", "problem", "issue with my order {}", "please read", "complaint", "follow up"]
+    filler = ["hello team", "i hope you are well", "i am writing because of an issue", "this is my second message",
+              "i have been a customer for years", "please help me soon", "i tried the help pages first",
+              "nobody answered on the phone", "i would appreciate a quick reply", "it happened again yesterday",
+              "thanks in advance", "kind regards", "i am not happy about this", "could you look into it"]
+    templates = ["there is a problem with the {}", "i have a question about the {}", "something is wrong with my {}",
+                 "the {} is not right", "can you check the {} please", "what happened to the {}"]
+    labels_t = list(topics)
+    rows = []
+    for _ in range(1500):
+        label = labels_t[int(rng.integers(4))]
+        kws = rng.choice(topics[label], size=int(rng.integers(1, 3)), replace=False)
+        parts = list(rng.choice(filler, size=2, replace=False))
+        parts.insert(int(rng.integers(1, 3)), rng.choice(templates).format(kws[0]))
+        if len(kws) > 1:
+            parts.append(rng.choice(templates).format(kws[1]))
+        parts.append(rng.choice(filler))
+        subject = rng.choice(subjects).format(int(rng.integers(10000, 99999)))
+        rows.append((subject, " . ".join(parts) + " .", label))
+    pd.DataFrame(rows, columns=["subject", "body", "target"]).to_csv(HERE / "h11_tickets.csv", index=False)
+
+    # series.csv with a cumulative meter reading beside the hourly load.
+    series = pd.read_csv(root / "examples" / "data" / "series.csv")
+    series["meter_kwh"] = (152000 + series["load"].interpolate().cumsum()).round(1)
+    series.to_csv(HERE / "h11_meter.csv", index=False)
 
 
 if __name__ == "__main__":
