@@ -94,3 +94,14 @@ def test_a_constant_fill_is_far_only_when_no_value_of_the_column_is_near_it(tmp_
     assert far(-1.0) == ["alcohol"]          # not the count column
     # clipped at 3 sd before the network sees it: no longer far
     assert far(0.0, clip_outliers="zscore") == []
+
+
+def test_a_loss_near_chance_is_no_verdict_of_nothing_when_the_accuracy_clearly_beats_the_majority():
+    from trainwell.doctor.baseline import verdict
+
+    # loan labels with a quarter flipped: the best loss stays near chance, the accuracy does not
+    noisy = {"val_loss": 0.6247, "chance_loss": 0.6891, "val_accuracy": 0.68, "majority_share": 0.532, "val_rows": 400}
+    assert verdict(noisy) is None
+    assert verdict({**noisy, "val_accuracy": 0.56}) == "nothing"  # within 3 standard errors of the majority
+    assert verdict({**noisy, "val_rows": 20}) == "nothing"  # 15 points over 20 rows is no proof
+    assert verdict({k: v for k, v in noisy.items() if k != "val_rows"}) == "nothing"  # a yardstick saved before
