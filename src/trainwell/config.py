@@ -269,7 +269,9 @@ ModelConfig = Annotated[Union[MLPModel, CNNModel, RNNModel, TransformerModel, GA
 class LossConfig(Section):
     name: Literal["auto", "mse", "mae", "huber", "cross_entropy", "bce", "hinge"] = Field(
         "auto", description="auto: cross_entropy (multiclass), bce (binary), mse (regression)")
-    label_smoothing: float = Field(0.0, ge=0, lt=1, description="cross_entropy only")
+    label_smoothing: float = Field(0.0, ge=0, lt=1, description=(
+        "cross_entropy and bce (eps/K moved to every class); with class weights each row's smoothed loss takes "
+        "its own class's weight"))
     huber_delta: float = Field(1.0, gt=0)
     class_weights: list[float] | None = Field(
         None, description="per-class loss weights in class order; data.imbalance=class_weights computes them")

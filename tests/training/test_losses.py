@@ -87,3 +87,48 @@ def test_the_l1_penalty_is_optimised_but_train_loss_reports_the_data_loss_as_val
     assert all(h["train_loss"] < 3 for h in penalised), [h["train_loss"] for h in penalised]  # was 52 -> 30
     # ... while the penalty still shapes training: the weights it shrinks give another loss.
     assert [h["train_loss"] for h in penalised] != [h["train_loss"] for h in plain]
+
+
+def _loss(name, task, k, eps=0.0, weights=None):
+    from types import SimpleNamespace
+
+    from trainwell.training.losses import build
+
+    return build(SimpleNamespace(name=name, label_smoothing=eps, class_weights=weights, huber_delta=1.0), task, k)
+
+
+def test_label_smoothing_on_bce_is_the_two_class_cross_entropys():
+    import torch
+
+    torch.manual_seed(0)
+    logit, y = torch.randn(8, 1), torch.tensor([0, 1, 1, 0, 1, 0, 0, 1])
+    both = torch.cat([torch.zeros(8, 1), logit], dim=1)
+    assert torch.allclose(_loss("bce", "binary", 2, 0.2)(logit, y), _loss("cross_entropy", "binary", 2, 0.2)(both, y))
+    assert not torch.allclose(_loss("bce", "binary", 2, 0.2)(logit, y), _loss("bce", "binary", 2)(logit, y))
+
+
+def test_class_weights_weigh_each_rows_smoothed_loss_by_its_own_class():
+    import torch
+
+    # A confident, right answer for every row, classes weighted 1 and 26 (a 4% class balanced).
+    out, y = torch.tensor([[4.0, -4.0]] * 24 + [[-4.0, 4.0]]), torch.tensor([0] * 24 + [1])
+    ours = _loss("cross_entropy", "binary", 2, 0.1, [1.0, 26.0])
+    plain = torch.nn.functional.cross_entropy(out, y, label_smoothing=0.1, reduction="none")
+    assert torch.allclose(ours(out, y), (plain * torch.tensor([1.0] * 24 + [26.0])).sum() / 50)
+    # PyTorch's own weighted smoothing charges the rare class's weight on every common row's smoothing
+    # share, so the all-right answer above costs far more there: the pull towards the rare class.
+    theirs = torch.nn.CrossEntropyLoss(weight=torch.tensor([1.0, 26.0]), label_smoothing=0.1)(out, y)
+    assert theirs > 2 * ours(out, y)
+    # without smoothing the two agree
+    assert torch.allclose(_loss("cross_entropy", "binary", 2, 0.0, [1.0, 26.0])(out, y),
+                          torch.nn.CrossEntropyLoss(weight=torch.tensor([1.0, 26.0]))(out, y))
+
+
+def test_label_smoothing_on_a_loss_without_probabilities_is_refused(regression_csv, tmp_path):
+    from trainwell.errors import UserError
+
+    with pytest.raises(UserError, match="loss.label_smoothing"):
+        _loss("hinge", "multiclass", 3, 0.1)
+    with pytest.raises(UserError, match="loss.label_smoothing.*mse"):
+        trainwell.train({"data": {"source": str(regression_csv), "target": "y"}, "loss": {"label_smoothing": 0.1},
+                         "training": {"epochs": 1}}, out=tmp_path / "r", quiet=True)

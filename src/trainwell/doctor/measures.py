@@ -59,7 +59,7 @@ def _raw_chance(ctx: Context) -> float | None:
 
 
 def _smoothing(ctx: Context) -> float:
-    return ctx.label_smoothing if ctx.loss == "cross_entropy" and ctx.n_classes else 0.0
+    return ctx.label_smoothing if ctx.loss in ("cross_entropy", "bce") and ctx.n_classes else 0.0
 
 
 def loss_floor(ctx: Context) -> float:

@@ -46,13 +46,26 @@ def build(cfg, task: str, n_classes: int | None, class_weights=None, device=None
         raise UserError(f"loss.class_weights: needs {n_classes} values (one per class), got {len(weights)}")
     w = torch.tensor(weights, dtype=torch.float32, device=device) if weights is not None else None
 
+    eps = cfg.label_smoothing
+    if eps and name not in ("cross_entropy", "bce"):
+        raise UserError(f"loss.label_smoothing: only for cross_entropy and bce, which read probabilities; "
+                        f"the loss here is {name} ({task} task): set loss.label_smoothing to 0")
     if name == "cross_entropy":
-        fn = nn.CrossEntropyLoss(weight=w, label_smoothing=cfg.label_smoothing)
+        if w is not None and eps:
+            return _weighted_rows(nn.CrossEntropyLoss(reduction="none", label_smoothing=eps), w)
+        fn = nn.CrossEntropyLoss(weight=w, label_smoothing=eps)
         return lambda out, y: fn(out, y)
     if name == "hinge":
         fn = nn.MultiMarginLoss(weight=w)
         return lambda out, y: fn(out, y)
     if name == "bce":
+        if eps:
+            # Two classes smoothed as cross_entropy smooths them: 1 - eps/2 on the true class.
+            each = nn.BCEWithLogitsLoss(reduction="none")
+            per_row = lambda out, y: each(out[:, 0], y.to(out.dtype) * (1 - eps) + eps / 2)  # noqa: E731
+            if w is not None:
+                return _weighted_rows(per_row, w)
+            return lambda out, y: per_row(out, y).mean()
         # pos_weight carries the class weights' ratio: BCE weighs one logit, not two classes.
         pos = (w[1] / w[0]).reshape(1) if w is not None else None
         fn = nn.BCEWithLogitsLoss(pos_weight=pos)
@@ -65,6 +78,19 @@ def build(cfg, task: str, n_classes: int | None, class_weights=None, device=None
         fn = nn.HuberLoss(delta=cfg.huber_delta)
     # One target: compare column 0 with y (n,); several (a forecast horizon): the whole matrix.
     return lambda out, y: fn(out[:, 0] if y.dim() == 1 else out, y)
+
+
+def _weighted_rows(per_row, w):
+    """Class weights as row weights: each row's whole (smoothed) loss times its own class's weight,
+    averaged over the weights, as PyTorch weighs an unsmoothed cross entropy. PyTorch's weighted
+    cross entropy with label smoothing also weighs the smoothing's share for every other class by
+    that class's weight, so a rare class of weight 26 gets 26x the smoothing mass in every row, and
+    a net trained on 4% failures at smoothing 0.1 called 839 of 867 healthy days failures (eleventh
+    held-out set)."""
+    def fn(out, y):
+        rw = w[y.long()]
+        return (per_row(out, y) * rw).sum() / rw.sum()
+    return fn
 
 
 def to_output(loss_name: str, task: str, out):
