@@ -1,6 +1,7 @@
 """Rules on scripted histories and signals: each fires on its problem and stays quiet on a
 healthy run. Values are extreme on purpose, so calibration can move thresholds safely."""
 
+import json
 import math
 
 import numpy as np
@@ -1728,12 +1729,16 @@ def test_copies_across_a_separate_validation_file_are_not_deduplication_s_to_fix
     wine = load_wine(as_frame=True).frame
     pd.concat([wine] * 2).to_csv(tmp_path / "train.csv", index=False)
     wine.sample(60, random_state=0).to_csv(tmp_path / "val.csv", index=False)
-    for val, expect in ((None, True), (str(tmp_path / "val.csv"), False)):
+    fixes = {}
+    for val in (None, str(tmp_path / "val.csv")):
         cfg = load_config({"data": {"source": str(tmp_path / "train.csv"), "target": "target", "val": val,
                                     "clean": {"drop_duplicates": False}}})
         prepared = data_mod.prepare(cfg.data, cfg.seed, "mlp")
         plan = api._plan(cfg, prepared.spec, prepared.val.y)
-        assert (build_context(cfg, prepared, plan).split_twins is not None) is expect
+        fixes[val is None] = rules.split_twins([], {}, build_context(cfg, prepared, plan)).fixes[0].overrides
+    assert fixes[True] == {"data.clean.drop_duplicates": True}
+    # the separate file's rows are all training rows: not deduplication's to fix, the file is the slip
+    assert fixes[False] == {"data.val": None, "data.split.train": 0.7, "data.split.val": 0.15}
 
 
 def test_a_min_freq_set_for_a_far_larger_corpus_is_lowered():
@@ -2066,3 +2071,63 @@ def test_turns_that_keep_little_of_the_class_signal_are_named_before_training_wi
     assert rules.augment_turns_classes([], {}, ctx(augment={"rotation": 45.0}, augment_retention=0.62)) is None
     assert rules.augment_turns_classes([], {}, ctx(augment={"rotation": 60.0}, augment_retention=0.53)) is not None
     assert rules.augment_turns_classes([], {}, ctx(augment={"rotation": 180.0}, augment_retention=None)) is None
+
+
+def test_a_column_constant_in_training_that_varies_in_the_test_file_is_named_and_left_out(tmp_path):
+    import pandas as pd
+
+    from trainwell import api
+    from trainwell import data as data_mod
+    from trainwell.config import load_config
+    from trainwell.doctor.context import build_context
+
+    rng = np.random.default_rng(1)
+    pressure = rng.normal(size=600)
+    fail = (pressure + rng.normal(size=600) > 0).astype(int)
+    # the logger was installed after the training rows were recorded: 0 there, readings in the test file
+    pd.DataFrame({"pressure": pressure, "vibration": 0.0, "target": fail}).to_csv(tmp_path / "train.csv", index=False)
+    tp = rng.normal(size=200)
+    pd.DataFrame({"pressure": tp, "vibration": rng.uniform(500, 900, 200), "target": (tp > 0).astype(int)}
+                 ).to_csv(tmp_path / "test.csv", index=False)
+    cfg = load_config({"data": {"source": str(tmp_path / "train.csv"), "target": "target",
+                                "test": str(tmp_path / "test.csv")}})
+    prepared = data_mod.prepare(cfg.data, cfg.seed, "mlp")
+    assert any("'vibration' holds one value (0) in every training row" in n for n in prepared.report["notes"])
+    c = build_context(cfg, prepared, api._plan(cfg, prepared.spec, prepared.val.y))
+    assert [(x["column"], x["constant_in"], x["file"]) for x in c.skewed_columns] == [("vibration", "training", "test")]
+    f = rules.bad_input_data([], {}, c)
+    assert f.fixes[0].overrides == {"data.features": ["pressure"]} and "never train" in f.explanation
+    # constant in the test file as well: nothing new reaches the untrained weights
+    pd.DataFrame({"pressure": tp, "vibration": 0.0, "target": (tp > 0).astype(int)}).to_csv(tmp_path / "same.csv",
+                                                                                          index=False)
+    cfg = load_config({"data": {"source": str(tmp_path / "train.csv"), "target": "target",
+                                "test": str(tmp_path / "same.csv")}})
+    prepared = data_mod.prepare(cfg.data, cfg.seed, "mlp")
+    assert build_context(cfg, prepared, api._plan(cfg, prepared.spec, prepared.val.y)).skewed_columns == []
+
+
+def test_a_validation_file_that_is_the_training_data_is_named_and_replaced_by_a_split(tmp_path):
+    import pandas as pd
+
+    import trainwell
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(400, 3))
+    frame = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "target": (x[:, 0] > 0).astype(int)})
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    frame.iloc[:100].to_csv(tmp_path / "test.csv", index=False)
+    cfg = {"data": {"source": str(tmp_path / "train.csv"), "target": "target", "val": str(tmp_path / "train.csv"),
+                    "test": str(tmp_path / "test.csv"), "split": {"train": 1.0, "val": 0.0, "test": 0.0}},
+           "training": {"epochs": 1, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    first = json.loads((run.path / "findings.json").read_text())[0]
+    assert (first["code"], first["epoch"]) == ("bad_input_data", 0) and first["evidence"]["share"] == 1.0
+    assert first["fixes"][0]["overrides"] == {"data.val": None, "data.split.train": 0.8, "data.split.val": 0.2}
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    assert json.loads((repaired.path / "data.json").read_text())["rows"]["val"] == 80  # a fifth of the source
+    # a separate file of new records (no row in common) is left alone
+    pd.DataFrame(rng.normal(size=(100, 3)), columns=["a", "b", "c"]).assign(target=1).to_csv(tmp_path / "val.csv",
+                                                                                            index=False)
+    ok = trainwell.train({**cfg, "data": {**cfg["data"], "val": str(tmp_path / "val.csv")}}, out=tmp_path / "ok",
+                         quiet=True)
+    assert not [f for f in json.loads((ok.path / "findings.json").read_text()) if f["code"] == "bad_input_data"]

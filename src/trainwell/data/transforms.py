@@ -133,6 +133,11 @@ def fit_features(train: pd.DataFrame, input_columns: list[str], column_types: di
         if column_types[col] == "numeric":
             states.append(_fit_numeric(col, raw[col], cfg, notes))
             names.append(col)
+            seen = raw[col][np.isfinite(raw[col])]
+            if seen.size >= 2 and seen.min() == seen.max():
+                notes.append(f"column {col!r} holds one value ({seen[0]:g}) in every training row: the network "
+                             f"learns nothing from it, and other values in new rows reach weights that never "
+                             f"trained (leave it out with data.features)")
         else:
             st = _fit_categorical(col, train[col], cfg.clean.normalize_categories)
             states.append(st)

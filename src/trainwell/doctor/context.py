@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -105,9 +106,10 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         code_columns=code_columns(prepared), max_categories=cfg.data.max_categories,
         sequence_axes=sequence_axes(prepared.train.x) if spec.kind == "sequence" else None,
         sequence_layout=cfg.data.sequence.layout,
-        # drop_duplicates works before the split: copies across a separate data.val file are not its to fix
-        split_twins=split_twins(prepared) if spec.kind == "tabular" and not cfg.data.clean.drop_duplicates
-        and cfg.data.val is None else None,
+        # drop_duplicates works before the split: copies across a separate data.val file are not its to
+        # fix, but a data.val file that is mostly the training rows is a slip of its own
+        split_twins=split_twins(prepared, cfg.data) if spec.kind == "tabular"
+        and (cfg.data.val is not None or not cfg.data.clean.drop_duplicates) else None,
         text_cut=text_cut(prepared.report) if spec.kind == "text" else None,
         head=list(getattr(model, "head", None) or []) if model.type in ("rnn", "cnn") else [],
         n_outputs=plan.get("n_out"), schedule_collapse=schedule_collapse(cfg),
@@ -419,10 +421,11 @@ def extreme_features(x, names: list[str], raw_scales: dict | None = None, limit:
 # with a line at 0.22 (2x), or 100x a line at only 0.06 (an imbalanced digits set), with neighbours
 # down to -0.07: hence the limits together.
 CODE_MIN_LEVELS, CODE_ROWS_PER_LEVEL = 3, 5
-def split_twins(prepared) -> dict | None:
+def split_twins(prepared, data_cfg=None) -> dict | None:
     """Validation rows whose inputs and target equal a training row's, in a table with a column of
     measurements (50 distinct values or more), where exact repeats are copies of one record, not
-    two records that happen to agree."""
+    two records that happen to agree. With a data.val file, also its name and data.split's
+    fractions (val_file, split)."""
     train, val = prepared.train, prepared.val
     if val is None or not len(val.x) or not len(train.x):
         return None
@@ -438,8 +441,12 @@ def split_twins(prepared) -> dict | None:
 
     seen = set(keys(train))
     twins = sum(k in seen for k in keys(val))
-    return {"val_rows": len(val.x), "with_training_twin": twins, "share": round(twins / len(val.x), 4),
-            "measurement_columns": continuous}
+    out = {"val_rows": len(val.x), "with_training_twin": twins, "share": round(twins / len(val.x), 4),
+           "measurement_columns": continuous}
+    if data_cfg is not None and data_cfg.val is not None:
+        out.update(val_file=Path(str(data_cfg.val)).name,
+                   split={"train": data_cfg.split.train, "val": data_cfg.split.val, "test": data_cfg.split.test})
+    return out
 
 
 def text_cut(report: dict) -> dict | None:
@@ -491,16 +498,35 @@ def skewed_columns(prepared) -> list[dict]:
     """Numeric input columns that vary in training but hold one value in every row of a separate
     validation or test file (data.val, data.test), where chance cannot explain it: the file was
     made at another moment than the training rows (a flag set after the outcome, 0 for everyone at
-    prediction time)."""
-    train = {st["column"]: cells for st, cells, _ in _numeric_columns(prepared)}
+    prediction time). Or the other way round (constant_in: training): one value in every training
+    row and others in a tenth or more of a validation or test split's rows."""
+    train, train_units = {}, {}
+    for st, cells, in_units in _numeric_columns(prepared):
+        train[st["column"]], train_units[st["column"]] = cells, in_units
     out = []
     for role in ("val", "test"):
         split = getattr(prepared, role)
-        if split is None or not prepared.report.get(f"{role}_source") or len(split.x) < 20:
+        if split is None or len(split.x) < 20:
             continue
+        separate = bool(prepared.report.get(f"{role}_source"))
         for st, here, in_units in _numeric_columns(prepared, role):
             col = train[st["column"]]
-            if not (np.isfinite(here).all() and np.isfinite(col).all()) or np.ptp(here) > 0 or np.ptp(col) == 0:
+            if not (np.isfinite(here).all() and np.isfinite(col).all()):
+                continue
+            if np.ptp(col) == 0 and len(col) >= 20 and st["column"] not in [o["column"] for o in out]:
+                # The other way round: one value in every training row, others in a tenth or more of
+                # the file's (a logger installed after the training rows were recorded: 0 in all
+                # 1400 training rows, real readings in the test file; 0.62 against 0.79 without the
+                # column; eleventh held-out set). Its weights never train, and the new values drive
+                # the output wherever they happen to point.
+                other = float((~np.isclose(here, col[0], rtol=1e-6, atol=1e-9)).mean())
+                if other >= 1 - SKEW_SHARE:  # a tenth of the rows, as the other direction
+                    value = float(train_units[st["column"]][0])
+                    value = 0.0 if abs(value) < 1e-6 * (st.get("scale") or 1.0) else value
+                    out.append({"column": st["column"], "file": role, "rows": len(here), "constant_in": "training",
+                                "value": float(f"{value:.6g}"), "other_share": round(other, 4)})
+                continue
+            if not separate or np.ptp(here) > 0 or np.ptp(col) == 0:
                 continue
             share = float(np.isclose(col, here[0], rtol=1e-6, atol=1e-9).mean())
             chance = share ** len(here)
@@ -509,8 +535,8 @@ def skewed_columns(prepared) -> list[dict]:
             if chance < SKEW_CHANCE and share <= SKEW_SHARE and st["column"] not in [o["column"] for o in out]:
                 value = float(in_units[0])
                 value = 0.0 if abs(value) < 1e-6 * (st.get("scale") or 1.0) else value  # float32's read-back
-                out.append({"column": st["column"], "file": role, "rows": len(here), "value": float(f"{value:.6g}"),
-                            "training_share": round(share, 4)})
+                out.append({"column": st["column"], "file": role, "rows": len(here), "constant_in": role,
+                            "value": float(f"{value:.6g}"), "training_share": round(share, 4)})
     return out
 
 

@@ -59,21 +59,33 @@ def _skewed_columns(ctx: Context) -> Finding | None:
     file (context.skewed_columns): the file and the training rows were recorded at different
     moments. A churn table whose refund_requested flag is set by the cancellation itself: 43% of
     training rows, 0 in every test row; the net learned "no refund, stays" (0.69 against 0.81
-    without the column; tenth held-out set). The fix trains without it."""
+    without the column; tenth held-out set). Or one value in every training row and others in a
+    tenth or more of a validation or test split: a vibration logger installed after the training
+    rows were recorded left 0 in all of them and real readings in the test file, which drove every
+    prediction to one class (0.62 against 0.79 without it; eleventh held-out set). The fix trains
+    without the column."""
     cols = ctx.skewed_columns
     if not cols:
         return None
     names = [c["column"] for c in cols]
     keep = [c for c in ctx.input_columns if c not in names]
     c = cols[0]
+    if c.get("constant_in") == "training":
+        said = (f"{len(cols)} column(s) {names} hold one value in every training row but vary in the data.{c['file']} "
+                f"rows ({c['column']} is {c['value']:g} in all training rows and differs in {c['other_share']:.0%} of "
+                f"the {c['rows']} {c['file']} rows). The network cannot learn anything from a constant, so the weights "
+                f"that read it never train, and the new values push the output wherever those random weights point. "
+                f"The training rows were recorded before the column was filled in.")
+    else:
+        said = (f"{len(cols)} column(s) {names} vary in the training rows but hold one value in every row of the "
+                f"data.{c['file']} file ({c['column']} is {c['value']:g} in all {c['rows']}, where "
+                f"{c['training_share']:.0%} of the training rows have it; chance cannot explain that). The training rows "
+                f"and that file were recorded at different moments: a column filled in after the outcome is known leaks "
+                f"the answer into training and is empty when the model is used.")
     return Finding(
-        "bad_input_data", "warning", 0, 0, {"columns": cols, "limit": f"training share ** rows < {1e-6:g}"},
-        f"{len(cols)} column(s) {names} vary in the training rows but hold one value in every row of the data.{c['file']} "
-        f"file ({c['column']} is {c['value']:g} in all {c['rows']}, where {c['training_share']:.0%} of the training rows "
-        f"have it; chance cannot explain that). The training rows and that file were recorded at different moments: "
-        f"a column filled in after the outcome is known leaks the answer into training and is empty when the model "
-        f"is used.",
-        [Fix({"data.features": keep}, f"train without {', '.join(names)}")] if keep else [])
+        "bad_input_data", "warning", 0, 0, {"columns": cols, "limit": f"training share ** rows < {1e-6:g}; or "
+                                                                       f"constant in training, other in 10% of rows"},
+        said, [Fix({"data.features": keep}, f"train without {', '.join(names)}")] if keep else [])
 
 
 def _blanks_mean_zero(ctx: Context) -> Finding | None:

@@ -154,6 +154,8 @@ def split_twins(history, signals, ctx: Context) -> Finding | None:
     twins = ctx.split_twins
     if not twins or twins["share"] < 0.1 or twins["with_training_twin"] < 5:
         return None
+    if twins.get("val_file"):
+        return _val_file_is_training(twins)
     return Finding(
         "bad_input_data", "warning", 0, 0,
         {**twins, "drop_duplicates": False, "limit": "share >= 0.1 of validation rows, 5 or more"},
@@ -163,6 +165,31 @@ def split_twins(history, signals, ctx: Context) -> Finding | None:
         f"the model does on new records.",
         [Fix({"data.clean.drop_duplicates": True}, "drop the repeated rows before the split, so each record lands "
                                                    "in one split only")])
+
+
+# Half the rows of a data.val file found in training, inputs and target alike: the file is (mostly)
+# the training data, a copy-paste slip. Loan applications with data.val set to the training export:
+# validation fell with training as a [256, 256] net memorised its 25% wrong labels, early stopping
+# never fired, and the last weights scored 0.73 against 0.80 with the real validation file
+# (eleventh held-out set). A file of new records shares no exact row with training where a column
+# holds measurements (split_twins' condition).
+VAL_FILE_TWIN_SHARE = 0.5
+
+
+def _val_file_is_training(twins: dict) -> Finding | None:
+    if twins["share"] < VAL_FILE_TWIN_SHARE:
+        return None  # some copies across two exports: drop_duplicates cannot reach them, and the file is new rows
+    split = twins["split"]
+    val = split["val"] or 0.2
+    fix = {"data.val": None, "data.split.train": round(1 - val - split["test"], 6), "data.split.val": val}
+    return Finding(
+        "bad_input_data", "warning", 0, 0,
+        {**twins, "limit": f"share >= {VAL_FILE_TWIN_SHARE} of the data.val file's rows"},
+        f"{twins['with_training_twin']} of the {twins['val_rows']} rows of the data.val file {twins['val_file']} "
+        f"({twins['share']:.0%}) are training rows, inputs and target alike: the validation data is the training "
+        f"data. Its loss falls as the network memorises, so overfitting never shows, early stopping never acts, and "
+        f"every choice made on validation rewards memory.",
+        [Fix(fix, f"no data.val file: validate on {val:.0%} of the rows of data.source, kept out of training")])
 
 
 def text_cut_short(history, signals, ctx: Context) -> Finding | None:
