@@ -2131,3 +2131,34 @@ def test_a_validation_file_that_is_the_training_data_is_named_and_replaced_by_a_
     ok = trainwell.train({**cfg, "data": {**cfg["data"], "val": str(tmp_path / "val.csv")}}, out=tmp_path / "ok",
                          quiet=True)
     assert not [f for f in json.loads((ok.path / "findings.json").read_text()) if f["code"] == "bad_input_data"]
+
+
+def test_an_l1_penalty_that_outweighs_knowing_nothing_is_named_before_training():
+    reg = dict(task="regression", loss="mse", n_classes=None, class_shares=None)
+    f = rules.l1_outweighs([], {}, ctx(**reg, l1=0.01, l1_at_init=6.3))
+    assert (f.code, f.epoch) == ("underfitting", 0) and f.fixes[0].overrides == {"regularization.l1": 1e-4}
+    assert rules.l1_outweighs in rules.PRE_TRAINING
+    assert rules.l1_outweighs([], {}, ctx(**reg, l1=0.01, l1_at_init=0.04)) is None  # a lasso of a dozen weights
+    assert rules.l1_outweighs([], {}, ctx(l1=1e-4, l1_at_init=0.02)) is None
+
+
+def test_the_initial_l1_penalty_is_measured_on_the_network_as_built(tmp_path):
+    import torch
+
+    from trainwell import api
+    from trainwell import data as data_mod
+    from trainwell.config import load_config
+    from trainwell.doctor.context import build_context
+
+    def penalty(l1, hidden):
+        cfg = load_config({"data": {"source": "builtin:breast_cancer"}, "model": {"hidden": hidden},
+                           "regularization": {"l1": l1}})
+        prepared = data_mod.prepare(cfg.data, cfg.seed, "mlp")
+        return build_context(cfg, prepared, api._plan(cfg, prepared.spec, prepared.val.y)).l1_at_init
+
+    torch.manual_seed(3)
+    expected = torch.rand(2)
+    torch.manual_seed(3)
+    heavy = penalty(1.0, [64])
+    assert torch.equal(torch.rand(2), expected)  # built on a forked random state
+    assert heavy > 50 and penalty(1e-4, [64]) < 0.05 and penalty(0.0, [64]) is None

@@ -124,6 +124,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         and spec.classes else None,
         series_gaps=series_gaps(prepared.report) if spec.kind == "timeseries" else None,
         flat_width=flat_width(cfg, spec, plan) if model.type == "cnn" else None,
+        l1_at_init=l1_at_init(cfg, spec, plan) if cfg.regularization.l1 > 0 else None,
         cnn_blocks=[b.model_dump(mode="json") for b in model.blocks] if model.type == "cnn" else [])
 
 
@@ -606,6 +607,23 @@ def flat_width(cfg, spec, plan: dict) -> int | None:
         return None
     first = next((m for m in net.modules() if isinstance(m, torch.nn.Linear)), None)
     return int(first.in_features) if first is not None else None
+
+
+def l1_at_init(cfg, spec, plan: dict) -> float | None:
+    """regularization.l1 x the sum of |w| over the weights it covers (every parameter of two
+    dimensions or more, as the trainer adds it), for the network as initialised."""
+    import torch
+
+    from ..models import build
+
+    try:
+        with torch.random.fork_rng(devices=[]):  # as flat_width: training's own random stream stays as it was
+            net = build(cfg.model, spec, plan["n_out"], seed=0)
+    except Exception:
+        return None
+    with torch.no_grad():
+        total = sum(float(p.abs().sum()) for p in net.parameters() if p.dim() > 1)
+    return cfg.regularization.l1 * total
 
 
 def schedule_collapse(cfg) -> dict | None:
