@@ -2162,3 +2162,45 @@ def test_the_initial_l1_penalty_is_measured_on_the_network_as_built(tmp_path):
     heavy = penalty(1.0, [64])
     assert torch.equal(torch.rand(2), expected)  # built on a forked random state
     assert heavy > 50 and penalty(1e-4, [64]) < 0.05 and penalty(0.0, [64]) is None
+
+
+def test_a_run_too_slow_for_its_budget_behind_a_linear_model_gets_a_larger_rate():
+    ridge = {"model": "ridge regression", "val_r2": 0.956}   # a linear model's validation mse: 0.044
+    reg = dict(task="regression", loss="mse", n_classes=None, class_shares=None, optimizer="adagrad", lr=3e-3,
+               epochs=12, linear=lambda: ridge)
+    train = [0.90, 0.58, 0.45, 0.38, 0.33]
+    val = [1.03, 0.74, 0.59, 0.51, 0.46]
+    checks = {"records": [{"epoch": e, "step": e * 10, "update_ratio": {"head": 1e-3}} for e in range(1, 6)]}
+    f = rules.lr_too_low(hist(train, val), checks, ctx(**reg))
+    assert f.code == "lr_too_low" and f.epoch == 5  # no rollback: the epochs so far were progress
+    assert f.fixes[0].overrides == {"optimizer.lr": 0.03}
+    # the same pace with most of the budget left will get there: quiet
+    assert rules.lr_too_low(hist(train, val), checks, ctx(**{**reg, "epochs": 60})) is None
+    # close to the linear model already, or no linear signal to compare with: quiet
+    assert rules.lr_too_low(hist([t / 4 for t in train], [v / 4 for v in val]), checks, ctx(**reg)) is None
+    assert rules.lr_too_low(hist(train, val), checks, ctx(**{**reg, "linear": lambda: {"model": "ridge regression",
+                                                                                        "val_r2": 0.0}})) is None
+
+
+def test_a_forecaster_input_that_drifts_out_of_the_training_range_is_named_and_left_out(tmp_path):
+    import pandas as pd
+
+    from trainwell import api
+    from trainwell import data as data_mod
+    from trainwell.config import load_config
+    from trainwell.doctor.context import build_context
+
+    rng = np.random.default_rng(0)
+    hours = np.arange(1500)
+    load = 100 + 20 * np.sin(hours * 2 * np.pi / 24) + rng.normal(0, 3, 1500)
+    frame = pd.DataFrame({"timestamp": pd.date_range("2023-01-01", periods=1500, freq="h").astype(str), "load": load,
+                          "temperature": 10 + 5 * np.sin(hours * 2 * np.pi / 24 + 1), "meter": np.cumsum(load)})
+    frame.to_csv(tmp_path / "meter.csv", index=False)
+    cfg = load_config({"data": {"source": str(tmp_path / "meter.csv"), "target": "load",
+                                "series": {"time_column": "timestamp", "window": 24, "horizon": 3}},
+                       "model": {"type": "rnn"}})
+    prepared = data_mod.prepare(cfg.data, cfg.seed, cfg.model.type)
+    c = build_context(cfg, prepared, api._plan(cfg, prepared.spec, prepared.val.y))
+    assert [d["column"] for d in c.drifted_inputs] == ["meter"]
+    f = rules.bad_input_data([], {}, c)
+    assert f.fixes[0].overrides == {"data.series.value_columns": ["load", "temperature"]}

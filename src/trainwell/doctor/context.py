@@ -118,6 +118,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         text_vocab=text_vocab(prepared.report) if spec.kind == "text" else None,
         trailing_padding=prepared.report.get("padding") if spec.kind == "sequence" else None,
         skewed_columns=skewed_columns(prepared) if spec.kind == "tabular" else [],
+        drifted_inputs=drifted_inputs(prepared) if spec.kind == "timeseries" else [],
         input_columns=list(spec.input_columns or []),
         clip_flattened=clip_flattened(prepared) if cfg.data.clean.clip_outliers != "none" else [],
         dedup_conflicts=dedup_conflicts(prepared) if spec.kind == "tabular" and cfg.data.clean.drop_duplicates
@@ -538,6 +539,35 @@ def skewed_columns(prepared) -> list[dict]:
                 value = 0.0 if abs(value) < 1e-6 * (st.get("scale") or 1.0) else value  # float32's read-back
                 out.append({"column": st["column"], "file": role, "rows": len(here), "constant_in": role,
                             "value": float(f"{value:.6g}"), "training_share": round(share, 4)})
+    return out
+
+
+# Nine in ten of the validation windows' last values outside what training saw: no seasonal swing
+# does that (the series example's load and temperature: 1-2%), a counter that only grows does
+# (a cumulative meter reading: 100%).
+DRIFT_SHARE = 0.9
+
+
+def drifted_inputs(prepared) -> list[dict]:
+    """A forecaster's input series (not the target) whose values in the validation split (the test
+    split where there is none) lie outside the training windows' range in DRIFT_SHARE of the windows
+    or more: a series that drifts with time, such as a running total."""
+    split = prepared.val if prepared.val is not None and len(prepared.val.x) else prepared.test
+    x = np.asarray(prepared.train.x)
+    if split is None or x.ndim != 3 or not len(x) or not len(split.x):
+        return []
+    later = np.asarray(split.x)
+    out = []
+    for j, name in enumerate(prepared.spec.feature_names[:x.shape[2]]):
+        if name == prepared.spec.target:
+            continue
+        lo, hi = float(np.nanmin(x[:, :, j])), float(np.nanmax(x[:, :, j]))
+        last = later[:, -1, j]
+        share = float(((last < lo) | (last > hi)).mean())
+        if share >= DRIFT_SHARE:
+            out.append({"column": name, "outside_share": round(share, 4), "split": "val" if split is prepared.val
+                        else "test", "train_range": [round(lo, 3), round(hi, 3)],
+                        "later_range": [round(float(np.nanmin(last)), 3), round(float(np.nanmax(last)), 3)]})
     return out
 
 
