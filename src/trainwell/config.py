@@ -221,7 +221,7 @@ class RNNModel(ModelBase):
     hidden_size: int = Field(64, ge=1)
     layers: int = Field(1, ge=1)
     bidirectional: bool = False
-    dropout: float = Field(0.0, ge=0, lt=1, description="between stacked layers")
+    dropout: float = Field(0.0, ge=0, lt=1, description="between stacked layers (PyTorch applies none after the last), and after each layer of the dense head")
     head: list[int] = Field(default_factory=list, description="dense layers after the last state")
 
 

@@ -118,3 +118,11 @@ def test_a_huge_adam_eps_a_tiny_sgd_gradient_norm_clip_and_a_constant_init_are_n
     # The usual eps, RMSprop's deliberate eps 1.0, a norm clip of 1 and a random init say nothing.
     assert keys({"data": {"source": "builtin:digits"}, "optimizer": {"name": "rmsprop", "lr": 1e-3, "eps": 1.0},
                  "regularization": {"clip_grad_norm": 1.0}}) == {}
+
+
+def test_class_weights_on_top_of_resampling_are_a_double_correction():
+    found = keys({"data": {"source": "builtin:breast_cancer", "imbalance": "oversample"},
+                  "loss": {"class_weights": [1.0, 3.0]}})
+    assert found["loss.class_weights"]["fix"] == {"loss.class_weights": None}
+    assert "loss.class_weights" not in keys({"data": {"source": "builtin:breast_cancer"},
+                                             "loss": {"class_weights": [1.0, 3.0]}})

@@ -35,6 +35,12 @@ def lint(cfg, prepared, plan: dict) -> list[dict]:
              f"beyond it Huber is an L1 loss scaled by delta, so the steps are {1 / cfg.loss.huber_delta:.0f}x smaller "
              f"than an L1 loss's at the same learning rate", {"loss.huber_delta": 1.0})
     _schedule_lint(cfg, warn)
+    if cfg.loss.class_weights is not None and cfg.data.imbalance in ("oversample", "undersample"):
+        # Resampling already evens the classes out; weights on top correct the imbalance twice and
+        # tip the model the other way (data.imbalance: class_weights with them is refused at load).
+        warn("loss.class_weights", f"{cfg.loss.class_weights} on top of data.imbalance: {cfg.data.imbalance}, which "
+             f"already gives every class the same share of the training rows: the imbalance is corrected twice and "
+             f"the model leans to the rare classes", {"loss.class_weights": None})
     clip = cfg.regularization.clip_grad_value
     if clip is not None and clip < 1e-3 and cfg.optimizer.name == "sgd":
         warn("regularization.clip_grad_value", f"{clip:g} caps every gradient element, so no step can exceed {clip:g} "
