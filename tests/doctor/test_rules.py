@@ -1590,8 +1590,8 @@ def test_split_twins_counts_copies_only_in_tables_of_measurements():
     val_y = np.concatenate([y[:10], rng.integers(0, 2, 30)])
     found = split_twins(SimpleNamespace(train=split(x, y), val=split(val_x, val_y)))
     assert found["with_training_twin"] == 10 and found["share"] == 0.25
-    # same inputs, another label: not a copy
-    assert split_twins(SimpleNamespace(train=split(x, y), val=split(x[:10], 1 - y[:10])))["with_training_twin"] == 0
+    # same inputs, another label: not a copy (and under what the rules act on, so not counted further)
+    assert split_twins(SimpleNamespace(train=split(x, y), val=split(x[:10], 1 - y[:10]))) is None
     # a table of a few codes: equal rows are different records that agree, not copies
     codes = rng.integers(0, 3, (200, 4)).astype(np.float32)
     assert split_twins(SimpleNamespace(train=split(codes, y), val=split(codes[:40], y[:40]))) is None
@@ -2092,7 +2092,7 @@ def test_a_column_constant_in_training_that_varies_in_the_test_file_is_named_and
     cfg = load_config({"data": {"source": str(tmp_path / "train.csv"), "target": "target",
                                 "test": str(tmp_path / "test.csv")}})
     prepared = data_mod.prepare(cfg.data, cfg.seed, "mlp")
-    assert any("'vibration' holds one value (0) in every training row" in n for n in prepared.report["notes"])
+    assert any("hold one value in every training row: 'vibration' (0)" in n for n in prepared.report["notes"])
     c = build_context(cfg, prepared, api._plan(cfg, prepared.spec, prepared.val.y))
     assert [(x["column"], x["constant_in"], x["file"]) for x in c.skewed_columns] == [("vibration", "training", "test")]
     f = rules.bad_input_data([], {}, c)
@@ -2140,6 +2140,8 @@ def test_an_l1_penalty_that_outweighs_knowing_nothing_is_named_before_training()
     assert rules.l1_outweighs in rules.PRE_TRAINING
     assert rules.l1_outweighs([], {}, ctx(**reg, l1=0.01, l1_at_init=0.04)) is None  # a lasso of a dozen weights
     assert rules.l1_outweighs([], {}, ctx(l1=1e-4, l1_at_init=0.02)) is None
+    # a usual strength on a wide net: a big initial penalty, each weight pulled no harder
+    assert rules.l1_outweighs([], {}, ctx(l1=1e-4, l1_at_init=1.18)) is None
 
 
 def test_the_initial_l1_penalty_is_measured_on_the_network_as_built(tmp_path):
@@ -2180,6 +2182,9 @@ def test_a_run_too_slow_for_its_budget_behind_a_linear_model_gets_a_larger_rate(
     assert rules.lr_too_low(hist([t / 4 for t in train], [v / 4 for v in val]), checks, ctx(**reg)) is None
     assert rules.lr_too_low(hist(train, val), checks, ctx(**{**reg, "linear": lambda: {"model": "ridge regression",
                                                                                         "val_r2": 0.0}})) is None
+    # large steps say nothing of a rate too small
+    big = {"records": [{"epoch": e, "step": e * 10, "update_ratio": {"head": 0.1}} for e in range(1, 6)]}
+    assert rules.lr_too_low(hist(train, val), big, ctx(**reg)) is None
 
 
 def test_a_forecaster_input_that_drifts_out_of_the_training_range_is_named_and_left_out(tmp_path):
@@ -2204,3 +2209,10 @@ def test_a_forecaster_input_that_drifts_out_of_the_training_range_is_named_and_l
     assert [d["column"] for d in c.drifted_inputs] == ["meter"]
     f = rules.bad_input_data([], {}, c)
     assert f.fixes[0].overrides == {"data.series.value_columns": ["load", "temperature"]}
+    # the target drifts too (a growing business): an input that grows with it may be what forecasts it
+    frame.assign(load=load + hours * 0.5).to_csv(tmp_path / "growing.csv", index=False)
+    cfg = load_config({"data": {"source": str(tmp_path / "growing.csv"), "target": "load",
+                                "series": {"time_column": "timestamp", "window": 24, "horizon": 3}},
+                       "model": {"type": "rnn"}})
+    prepared = data_mod.prepare(cfg.data, cfg.seed, cfg.model.type)
+    assert build_context(cfg, prepared, api._plan(cfg, prepared.spec, prepared.val.y)).drifted_inputs == []

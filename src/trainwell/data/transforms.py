@@ -125,7 +125,7 @@ def fit_features(train: pd.DataFrame, input_columns: list[str], column_types: di
     Returns (feature states in input order, encoded feature names, notes).
     """
     notes: list[str] = []
-    states, names = [], []
+    states, names, constant = [], [], []
     numeric = [c for c in input_columns if column_types[c] == "numeric"]
     matrix, _ = numeric_matrix(train, numeric)  # coerce every numeric column once, up front
     raw = dict(zip(numeric, matrix.T))
@@ -135,13 +135,16 @@ def fit_features(train: pd.DataFrame, input_columns: list[str], column_types: di
             names.append(col)
             seen = raw[col][np.isfinite(raw[col])]
             if seen.size >= 2 and seen.min() == seen.max():
-                notes.append(f"column {col!r} holds one value ({seen[0]:g}) in every training row: the network "
-                             f"learns nothing from it, and other values in new rows reach weights that never "
-                             f"trained (leave it out with data.features)")
+                constant.append(f"{col!r} ({seen[0]:g})")
         else:
             st = _fit_categorical(col, train[col], cfg.clean.normalize_categories)
             states.append(st)
             names.extend(f"{col}={c}" for c in st["categories"])
+    if constant:
+        shown = ", ".join(constant[:5]) + (f" and {len(constant) - 5} more" if len(constant) > 5 else "")
+        notes.append(f"{len(constant)} column(s) hold one value in every training row: {shown}. The network learns "
+                     f"nothing from them, and other values in new rows reach weights that never trained (leave "
+                     f"them out with data.features)")
     return states, names, notes
 
 

@@ -277,7 +277,7 @@ def augment_distortion(aug_cfg, prepared, rows: int = 256) -> float | None:
 
     augment = build_augment(aug_cfg, prepared.spec)
     x = torch.as_tensor(np.nan_to_num(np.asarray(prepared.train.x[:rows], dtype=np.float32)))
-    with torch.random.fork_rng(devices=[]):
+    with _forked_rng():
         torch.manual_seed(0)
         moved = augment(x.clone())
     size = x.flatten(1).norm(dim=1)
@@ -287,12 +287,23 @@ def augment_distortion(aug_cfg, prepared, rows: int = 256) -> float | None:
     return round(float(((moved - x).flatten(1).norm(dim=1)[keep] / size[keep]).median()), 4)
 
 
+def _forked_rng():
+    """A forked random state for measures that draw random numbers or build a network (which seeds
+    torch): CPU, and every CUDA device once CUDA is in use, since torch.manual_seed reseeds those too
+    and training's dropout masks and augmentation there must stay what the run's seed made them."""
+    import torch
+
+    cuda = torch.cuda.is_available() and torch.cuda.is_initialized()
+    return torch.random.fork_rng(devices=list(range(torch.cuda.device_count())) if cuda else [])
+
+
 # Rotation and flips beyond these change an image's orientation, which some classes depend on (a 6
 # turned half way is a 9) and others do not (cells under a microscope).
 USUAL_ROTATION = 15.0
 
 
-def augment_retention(aug_cfg, prepared, rows: int = 512, centroid_rows: int = 2000) -> float | None:
+def augment_retention(aug_cfg, prepared, rows: int = 512, centroid_rows: int = 2000,
+                      cells: int = 4_000_000) -> float | None:
     """How much of what tells the classes apart survives the augmentation's changes of orientation
     (rotation beyond 15 degrees, flips), as a class-mean classifier sees it: (accuracy on rotated or
     flipped rows - 1/K) / (accuracy on the rows as they are - 1/K). Class means are blind to what
@@ -301,39 +312,58 @@ def augment_retention(aug_cfg, prepared, rows: int = 512, centroid_rows: int = 2
     rotation 180, 0.48 under both flips, 0.62 under rotation 45 or one flip). Translation and noise
     are left out: a class mean is blind to a shift that a convolution takes in its stride, and
     augment_distortion measures those. None when the augmentation does not turn or flip images.
-    Drawn from a forked random state, as augment_distortion."""
+    Drawn from a forked random state, as augment_distortion; at most `cells` numbers in memory at
+    once (large images: fewer rows), and measured once per prepared data and augmentation."""
     x_all = prepared.train.x
     turns = (aug_cfg.rotation or 0) > USUAL_ROTATION or aug_cfg.hflip or aug_cfg.vflip
     if not turns or x_all.ndim != 4 or x_all.dtype.kind != "f" or len(x_all) < 20:
         return None
+    memo = vars(prepared).setdefault("_augment_retention", {})
+    key = (id(prepared.train), aug_cfg.rotation, aug_cfg.hflip, aug_cfg.vflip)
+    if key not in memo:
+        memo[key] = _retention(aug_cfg, prepared, rows, centroid_rows, cells)
+    return memo[key]
+
+
+def _retention(aug_cfg, prepared, rows: int, centroid_rows: int, cells: int) -> float | None:
     import torch
 
     from ..data.augment import build_augment
 
-    orient = aug_cfg.model_copy(update={"translate": 0.0, "noise": 0.0})
-    x = np.nan_to_num(np.asarray(x_all[:max(rows, centroid_rows)], dtype=np.float32))
-    y = np.asarray(prepared.train.y[:len(x)])
-    classes = np.unique(y)
+    x_all, y_all = prepared.train.x, np.asarray(prepared.train.y)
+    per_row = int(np.prod(x_all.shape[1:]))
+    chunk = max(16, cells // max(per_row, 1))
+    classes = np.unique(y_all[:centroid_rows])
     if len(classes) < 2:
         return None
-    flat = x.reshape(len(x), -1)
-    means = np.stack([flat[y == c].mean(0) for c in classes])
+    sums, counts = np.zeros((len(classes), per_row)), np.zeros(len(classes))
+    for start in range(0, min(centroid_rows, len(x_all)), chunk):
+        part = np.nan_to_num(np.asarray(x_all[start:min(start + chunk, centroid_rows)], dtype=np.float32))
+        labels = np.searchsorted(classes, y_all[start:start + len(part)])
+        np.add.at(sums, labels, part.reshape(len(part), -1))
+        counts += np.bincount(labels, minlength=len(classes))
+    means = (sums / np.maximum(counts, 1)[:, None]).astype(np.float32)
 
     def accuracy(f: np.ndarray, labels: np.ndarray) -> float:
         far = (f ** 2).sum(1)[:, None] - 2 * f @ means.T + (means ** 2).sum(1)[None]
         return float((classes[far.argmin(1)] == labels).mean())
 
-    x, y = x[:rows], y[:rows]
+    n = min(rows, chunk, len(x_all))
+    x = np.nan_to_num(np.asarray(x_all[:n], dtype=np.float32))
+    y = y_all[:n]
     chance = 1 / len(classes)
-    clean = accuracy(x.reshape(len(x), -1), y)
+    clean = accuracy(x.reshape(n, -1), y)
     if clean < chance + 0.1:
         return None  # class means tell these classes apart no better than chance: nothing to lose
+    orient = aug_cfg.model_copy(update={"translate": 0.0, "noise": 0.0})
     augment = build_augment(orient, prepared.spec)
-    with torch.random.fork_rng(devices=[]):
+    hits = 0.0
+    with _forked_rng():
         torch.manual_seed(0)
-        moved = np.concatenate([augment(torch.as_tensor(x).clone()).numpy() for _ in range(3)])
-    turned = accuracy(moved.reshape(len(moved), -1), np.tile(y, 3))
-    return round((turned - chance) / (clean - chance), 4)
+        for _ in range(3):
+            moved = augment(torch.as_tensor(x).clone()).numpy()
+            hits += accuracy(moved.reshape(n, -1), y)
+    return round((hits / 3 - chance) / (clean - chance), 4)
 
 
 # A value this many median absolute deviations from its feature's median is no measurement of the
@@ -431,11 +461,6 @@ def split_twins(prepared, data_cfg=None) -> dict | None:
     train, val = prepared.train, prepared.val
     if val is None or not len(val.x) or not len(train.x):
         return None
-    tx = np.ascontiguousarray(np.asarray(train.x, dtype=np.float32).reshape(len(train.x), -1))
-    continuous = int(sum(len(np.unique(tx[:, j])) >= 50 for j in range(tx.shape[1])))
-    if not continuous:
-        return None
-
     def keys(split):
         x = np.ascontiguousarray(np.asarray(split.x, dtype=np.float32).reshape(len(split.x), -1))
         y = np.asarray(split.y).reshape(len(split.y), -1).astype(np.float64)
@@ -443,6 +468,12 @@ def split_twins(prepared, data_cfg=None) -> dict | None:
 
     seen = set(keys(train))
     twins = sum(k in seen for k in keys(val))
+    if twins < 5 or twins < 0.1 * len(val.x):
+        return None  # under what the rules act on: spare the count of measurement columns below
+    tx = np.ascontiguousarray(np.asarray(train.x, dtype=np.float32).reshape(len(train.x), -1))
+    continuous = int(sum(len(np.unique(tx[:, j])) >= 50 for j in range(tx.shape[1])))
+    if not continuous:
+        return None
     out = {"val_rows": len(val.x), "with_training_twin": twins, "share": round(twins / len(val.x), 4),
            "measurement_columns": continuous}
     if data_cfg is not None and data_cfg.val is not None:
@@ -501,7 +532,7 @@ def skewed_columns(prepared) -> list[dict]:
     validation or test file (data.val, data.test), where chance cannot explain it: the file was
     made at another moment than the training rows (a flag set after the outcome, 0 for everyone at
     prediction time). Or the other way round (constant_in: training): one value in every training
-    row and others in a tenth or more of a validation or test split's rows."""
+    row and others in a tenth or more of such a file's rows."""
     train, train_units = {}, {}
     for st, cells, in_units in _numeric_columns(prepared):
         train[st["column"]], train_units[st["column"]] = cells, in_units
@@ -515,7 +546,7 @@ def skewed_columns(prepared) -> list[dict]:
             col = train[st["column"]]
             if not (np.isfinite(here).all() and np.isfinite(col).all()):
                 continue
-            if np.ptp(col) == 0 and len(col) >= 20 and st["column"] not in [o["column"] for o in out]:
+            if separate and np.ptp(col) == 0 and len(col) >= 20 and st["column"] not in [o["column"] for o in out]:
                 # The other way round: one value in every training row, others in a tenth or more of
                 # the file's (a logger installed after the training rows were recorded: 0 in all
                 # 1400 training rows, real readings in the test file; 0.62 against 0.79 without the
@@ -558,12 +589,16 @@ def drifted_inputs(prepared) -> list[dict]:
         return []
     later = np.asarray(split.x)
     out = []
+    shares = {}
     for j, name in enumerate(prepared.spec.feature_names[:x.shape[2]]):
-        if name == prepared.spec.target:
-            continue
         lo, hi = float(np.nanmin(x[:, :, j])), float(np.nanmax(x[:, :, j]))
         last = later[:, -1, j]
-        share = float(((last < lo) | (last > hi)).mean())
+        shares[name] = (float(((last < lo) | (last > hi)).mean()), lo, hi, last)
+    if shares.get(prepared.spec.target, (0.0,))[0] >= 0.5:
+        return []  # the target drifts too: an input that grows with it may be what forecasts it
+    for name, (share, lo, hi, last) in shares.items():
+        if name == prepared.spec.target:
+            continue
         if share >= DRIFT_SHARE:
             out.append({"column": name, "outside_share": round(share, 4), "split": "val" if split is prepared.val
                         else "test", "train_range": [round(lo, 3), round(hi, 3)],
@@ -631,7 +666,7 @@ def flat_width(cfg, spec, plan: dict) -> int | None:
     try:
         # A forked random state: building seeds torch, and training's own stream (dropout masks,
         # augmentation) must stay what the run's seed made it.
-        with torch.random.fork_rng(devices=[]):
+        with _forked_rng():
             net = build(cfg.model, spec, plan["n_out"], seed=0)
     except Exception:  # the training itself reports what the builder refuses
         return None
@@ -647,7 +682,7 @@ def l1_at_init(cfg, spec, plan: dict) -> float | None:
     from ..models import build
 
     try:
-        with torch.random.fork_rng(devices=[]):  # as flat_width: training's own random stream stays as it was
+        with _forked_rng():  # as flat_width: training's own random stream stays as it was
             net = build(cfg.model, spec, plan["n_out"], seed=0)
     except Exception:
         return None

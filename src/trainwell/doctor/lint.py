@@ -64,7 +64,7 @@ def lint(cfg, prepared, plan: dict) -> list[dict]:
              f"once it builds up (lr / (1 - momentum)); expect the loss to climb (0.9 is usual)",
              {"optimizer.momentum": 0.9})
     eps, k_classes = cfg.loss.label_smoothing, len(spec.classes) if spec.classes else 0
-    if plan.get("loss") == "cross_entropy" and eps > 0 and k_classes >= 2:
+    if plan.get("loss") in ("cross_entropy", "bce") and eps > 0 and k_classes >= 2:
         from .measures import SMOOTHING_EXCESS, smoothed_floor
 
         chance = math.log(k_classes)

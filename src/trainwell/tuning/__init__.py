@@ -4,7 +4,11 @@ Named tuning/, not tune/, for the reason training/ is not train/ (DEVELOPERS.md)
 subpackage named `tune` would rebind `trainwell.tune` and hide the public `trainwell.tune()`.
 
 space.py     tune.space -> Optuna suggestions -> config overrides
-study.py     the study: workers, trials as real runs, pruning, resume, results
+study.py     the study: its workers' ask / train / tell loop, resume
+search.py    objectives, sampler and pruner from the tune: section
+trial.py     one trial as a real run (one per fold under cv_folds), its per-epoch reports
+storage.py   the journal (or a database URL), the workers' lock, dead workers' trials queued again
+results.py   best config, trials table, importances, `tune --show`
 ensemble.py  bagging and top-k ensembles; an ensemble directory that evaluate and predict accept
 auto.py      trainwell auto: infer, write a config and a space, run a budgeted study, train the final model
 

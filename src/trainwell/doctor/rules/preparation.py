@@ -181,7 +181,9 @@ def _val_file_is_training(twins: dict) -> Finding | None:
         return None  # some copies across two exports: drop_duplicates cannot reach them, and the file is new rows
     split = twins["split"]
     val = split["val"] or 0.2
-    fix = {"data.val": None, "data.split.train": round(1 - val - split["test"], 6), "data.split.val": val}
+    train = round(1 - val - split["test"], 6)
+    fixes = [Fix({"data.val": None, "data.split.train": train, "data.split.val": val},
+                 "no data.val file: validate on a split of data.source's rows, kept out of training")] if train >= 0.5 else []
     return Finding(
         "bad_input_data", "warning", 0, 0,
         {**twins, "limit": f"share >= {VAL_FILE_TWIN_SHARE} of the data.val file's rows"},
@@ -189,7 +191,7 @@ def _val_file_is_training(twins: dict) -> Finding | None:
         f"({twins['share']:.0%}) are training rows, inputs and target alike: the validation data is the training "
         f"data. Its loss falls as the network memorises, so overfitting never shows, early stopping never acts, and "
         f"every choice made on validation rewards memory.",
-        [Fix(fix, f"no data.val file: validate on {val:.0%} of the rows of data.source, kept out of training")])
+        fixes)
 
 
 def text_cut_short(history, signals, ctx: Context) -> Finding | None:

@@ -290,15 +290,20 @@ def _behind_linear(history, ratio: float, ctx: Context) -> Finding | None:
     done = _epoch(history, -1) if history else 0
     if len(val) < 4 or len(train) < 1 or done < ctx.epochs / 3 or ctx.lr_cuts or _heavy_l2(ctx):
         return None
-    linear = _linear_loss(ctx)
-    if linear is None or linear <= 0 or not _linear_learned(ctx):
-        return None
-    best = min(train[-1], val[-1])
-    if best < BEHIND_LINEAR * linear:
+    # Steps of a usual size (healthy runs: 1e-3 to 2e-2 early on, 1e-4 and up later): larger ones
+    # are no sign that the rate is too small, and tiny ones are the rest of lr_too_low's to judge,
+    # with their own causes (an eps, a clip, a Huber delta).
+    if not 1e-4 <= ratio <= 2e-3:
         return None
     last = val[-4:]
     falls = [(a - b) / a for a, b in zip(last, last[1:]) if a > 0]
     if len(falls) < 3 or min(falls) <= 0:
+        return None
+    best, chance = min(train[-1], val[-1]), chance_loss(ctx)
+    if chance is not None and best < 0.2 * chance:
+        return None  # most of the way there: not worth fitting the linear model to ask
+    linear = _linear_loss(ctx)
+    if linear is None or linear <= 0 or not _linear_learned(ctx) or best < BEHIND_LINEAR * linear:
         return None
     pace, left = statistics.mean(falls), max(ctx.epochs - done, 0)
     projected = best * (1 - pace) ** left
