@@ -1028,3 +1028,34 @@ def test_digits_turned_upside_down_are_found_before_training_and_kept_upright_wi
     assert first["evidence"]["class_signal_kept"] < 0.3
     repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
     assert read(repaired, "repairs.json")[0]["overrides"] == {"data.augment.rotation": 15.0}
+
+
+def test_global_pooling_on_classes_told_apart_by_position_is_found_before_training(tmp_path):
+    from trainwell.config import load_config
+    from trainwell.data import prepare
+    from trainwell.doctor.context import pool_retention
+
+    # one bright blob on a noisy board; the label is the quadrant that holds it
+    rng = np.random.default_rng(0)
+    n, side = 400, 16
+    yy, xx = np.mgrid[0:side, 0:side].astype(np.float32)
+    x = rng.normal(0, 0.1, (n, side, side)).astype(np.float32)
+    y = np.arange(n) % 4
+    for i in range(n):
+        cy, cx = (4 + 8 * (y[i] // 2) + rng.uniform(-1.5, 1.5), 4 + 8 * (y[i] % 2) + rng.uniform(-1.5, 1.5))
+        x[i] += np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / 2)
+    np.savez(tmp_path / "boards.npz", x=x, y=y)
+
+    def kept(source):
+        cfg = load_config({"data": {"source": source}, "model": {"type": "cnn", "global_pool": True}})
+        return pool_retention(prepare(cfg.data, 0, "cnn"))
+
+    assert kept(str(tmp_path / "boards.npz")) < 0.2 and kept("builtin:digits") > 0.5
+    cfg = {"data": {"source": str(tmp_path / "boards.npz")}, "seed": 0, "training": {"epochs": 1, "threads": 1},
+           "model": {"type": "cnn", "global_pool": True, "blocks": [{"channels": 8}]}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    first = read(plain, "findings.json")[0]
+    assert (first["code"], first["epoch"], first["fixes"][0]["overrides"]) == ("underfitting", 0, {"model.global_pool": False})
+    run = trainwell.train(cfg, {"doctor.repair": True, "doctor.allow_architecture_changes": True}, out=tmp_path / "r",
+                          quiet=True)
+    assert read(run, "repairs.json")[0]["overrides"] == {"model.global_pool": False}

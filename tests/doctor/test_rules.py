@@ -2216,3 +2216,11 @@ def test_a_forecaster_input_that_drifts_out_of_the_training_range_is_named_and_l
                        "model": {"type": "rnn"}})
     prepared = data_mod.prepare(cfg.data, cfg.seed, cfg.model.type)
     assert build_context(cfg, prepared, api._plan(cfg, prepared.spec, prepared.val.y)).drifted_inputs == []
+
+
+def test_global_pooling_that_keeps_little_class_signal_is_named_before_training():
+    f = rules.pooled_position([], {}, ctx(model_type="cnn", global_pool=True, pool_retention=0.05))
+    assert (f.code, f.epoch) == ("underfitting", 0) and f.fixes[0].overrides == {"model.global_pool": False}
+    assert rules.pooled_position in rules.PRE_TRAINING
+    assert rules.pooled_position([], {}, ctx(model_type="cnn", global_pool=True, pool_retention=0.76)) is None
+    assert rules.pooled_position([], {}, ctx(model_type="cnn", global_pool=False, pool_retention=0.05)) is None

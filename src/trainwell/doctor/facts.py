@@ -108,6 +108,7 @@ class Context:
     dedup_conflicts: dict | None = None     # labels that disagree on one input after deduplication (context)
     series_gaps: dict | None = None     # data.series.missing drop: rows dropped from the series (data report)
     flat_width: int | None = None       # a cnn: the numbers its conv blocks hand the dense layers
+    pool_retention: float | None = None  # a global-pool cnn: class signal kept by translation-invariant features
     l1_at_init: float | None = None                # regularization.l1 x sum |w| of the initial weights
     cnn_blocks: list = field(default_factory=list)      # a cnn: model.blocks, as dicts
 
