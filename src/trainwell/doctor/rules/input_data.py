@@ -101,7 +101,8 @@ def _drifted_inputs(ctx: Context) -> Finding | None:
     keep = [n for n in ctx.feature_names if n not in names]
     c = cols[0]
     return Finding(
-        "bad_input_data", "warning", 0, 0, {"columns": cols, "limit": "share of later windows outside the training range >= 0.9"},
+        "bad_input_data", "warning", 0, 0,
+        {"columns": cols, "limit": "share of later windows outside the training range >= 0.9"},
         f"The input series {names} drift with time: {c['outside_share']:.0%} of the {c['split']} windows end on a "
         f"{c['column']} outside everything the training windows hold (standardized, {c['train_range'][0]:g} .. "
         f"{c['train_range'][1]:g} in training, {c['later_range'][0]:g} .. {c['later_range'][1]:g} later). The split follows "

@@ -183,7 +183,8 @@ def _val_file_is_training(twins: dict) -> Finding | None:
     val = split["val"] or 0.2
     train = round(1 - val - split["test"], 6)
     fixes = [Fix({"data.val": None, "data.split.train": train, "data.split.val": val},
-                 "no data.val file: validate on a split of data.source's rows, kept out of training")] if train >= 0.5 else []
+                 "no data.val file: validate on a split of data.source's rows, kept out of training")] \
+        if train >= 0.5 else []
     return Finding(
         "bad_input_data", "warning", 0, 0,
         {**twins, "limit": f"share >= {VAL_FILE_TWIN_SHARE} of the data.val file's rows"},
