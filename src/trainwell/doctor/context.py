@@ -377,13 +377,20 @@ def pool_retention(prepared, rows: int = 1000, side: int = 32) -> float | None:
     0.63); classes told apart by where it is keep nothing (the quadrant holding a blob: 0.05).
     Images are averaged down to at most 32x32 first; the filters come from their own seeded
     generator, so training's random stream is untouched."""
-    import torch
-
     x_all = prepared.train.x
     if x_all.ndim != 4 or x_all.dtype.kind != "f" or len(x_all) < 40:
         return None
+    memo = vars(prepared).setdefault("_pool_retention", {})  # build_context runs 2-3 times a run
+    if id(prepared.train) not in memo:
+        memo[id(prepared.train)] = _pool_retention(x_all, np.asarray(prepared.train.y), rows, side)
+    return memo[id(prepared.train)]
+
+
+def _pool_retention(x_all, y_all, rows: int, side: int) -> float | None:
+    import torch
+
     x = torch.as_tensor(np.nan_to_num(np.asarray(x_all[:rows], dtype=np.float32)))
-    y = np.asarray(prepared.train.y[:len(x)])
+    y = y_all[:len(x)]
     if max(x.shape[2:]) > side:
         x = torch.nn.functional.adaptive_avg_pool2d(x, (min(side, x.shape[2]), min(side, x.shape[3])))
     classes = np.unique(y)
@@ -394,7 +401,8 @@ def pool_retention(prepared, rows: int = 1000, side: int = 32) -> float | None:
     def accuracy(f: np.ndarray) -> float:
         f = (f - f.mean(0)) / (f.std(0) + 1e-6)
         means = np.stack([f[:half][y[:half] == c].mean(0) for c in classes])
-        far = ((f[half:, None, :] - means[None]) ** 2).sum(-1)
+        rest = f[half:]
+        far = (rest ** 2).sum(1)[:, None] - 2 * rest @ means.T + (means ** 2).sum(1)[None]
         return float((classes[far.argmin(1)] == y[half:]).mean())
 
     chance = 1 / len(classes)
