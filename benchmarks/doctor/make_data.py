@@ -503,6 +503,18 @@ def heldout9() -> None:
     series.to_csv(HERE / "h9_series_dayfirst.csv", index=False)
 
 
+def _ticket(rng, keywords, filler, templates) -> str:
+    """One synthetic support ticket: shared filler sentences around one or two of its class's topic
+    words set in a template (the tenth and eleventh sets' ticket files; the draws' order is theirs)."""
+    kws = rng.choice(keywords, size=int(rng.integers(1, 3)), replace=False)
+    parts = list(rng.choice(filler, size=2, replace=False))
+    parts.insert(int(rng.integers(1, 3)), rng.choice(templates).format(kws[0]))
+    if len(kws) > 1:
+        parts.append(rng.choice(templates).format(kws[1]))
+    parts.append(rng.choice(filler))
+    return " . ".join(parts) + " ."
+
+
 def heldout10() -> None:
     """For the tenth held-out set (heldout10.yaml); numpy seed 1010.
 
@@ -632,15 +644,10 @@ def heldout10() -> None:
     rows = []
     for _ in range(1200):
         label = labels[int(rng.integers(3))]
-        kws = rng.choice(topics[label], size=int(rng.integers(1, 3)), replace=False)
-        parts = list(rng.choice(filler, size=2, replace=False))
-        parts.insert(int(rng.integers(1, 3)), rng.choice(templates).format(kws[0]))
-        if len(kws) > 1:
-            parts.append(rng.choice(templates).format(kws[1]))
-        parts.append(rng.choice(filler))
+        text = _ticket(rng, topics[label], filler, templates)
         if rng.random() < 0.03:
             label = labels[int(rng.integers(3))]
-        rows.append((" . ".join(parts) + " .", label))
+        rows.append((text, label))
     pd.DataFrame(rows, columns=["ticket", "target"]).to_csv(HERE / "h10_tickets.csv", index=False)
 
     # Card transactions, 2.5% fraud, the classes overlapping: a net without rebalancing calls
@@ -814,14 +821,9 @@ def heldout11() -> None:
     rows = []
     for _ in range(1500):
         label = labels_t[int(rng.integers(4))]
-        kws = rng.choice(topics[label], size=int(rng.integers(1, 3)), replace=False)
-        parts = list(rng.choice(filler, size=2, replace=False))
-        parts.insert(int(rng.integers(1, 3)), rng.choice(templates).format(kws[0]))
-        if len(kws) > 1:
-            parts.append(rng.choice(templates).format(kws[1]))
-        parts.append(rng.choice(filler))
+        body = _ticket(rng, topics[label], filler, templates)
         subject = rng.choice(subjects).format(int(rng.integers(10000, 99999)))
-        rows.append((subject, " . ".join(parts) + " .", label))
+        rows.append((subject, body, label))
     pd.DataFrame(rows, columns=["subject", "body", "target"]).to_csv(HERE / "h11_tickets.csv", index=False)
 
     # series.csv with a cumulative meter reading beside the hourly load.
