@@ -306,6 +306,37 @@ def test_the_checks_read_the_same_steps_however_long_the_run_waits_for_a_core(ti
     assert steps(1) == first
 
 
+def test_probes_keep_their_spacing_whatever_a_check_costs(tiny_cfg, tmp_path, monkeypatch):
+    # The rules that read units (dying_relu, saturation) need two probes. On a machine where the
+    # checks ran under 1.5x budget for a few epochs and then stopped, probes came 5-7 epochs
+    # apart, and a 6-epoch run found its dead layer on one machine and not on another (CI).
+    # Here the clock is a counter and each check costs `cost` batches.
+    import types
+
+    from trainwell.doctor import signals
+
+    now = [0.0]
+
+    def clock():
+        now[0] += 1.0
+        return now[0]
+
+    monkeypatch.setattr(signals, "time", types.SimpleNamespace(thread_time=clock, perf_counter=clock))
+    check, wide = signals.Signals._check, []
+    for cost in np.geomspace(2, 20, 6):
+        def costly(self, trainer, loss, cost=cost):
+            now[0] += cost
+            return check(self, trainer, loss)
+        monkeypatch.setattr(signals.Signals, "_check", costly)
+        for budget in (0.2, 0.4):
+            run = trainwell.train(tiny_cfg, {"training.epochs": 13, "training.batch_size": 32, "doctor.budget": budget},
+                                  out=tmp_path / f"r{cost:.1f}_{budget}", quiet=True)
+            probed = [r["epoch"] for r in read(run, "signals.json")["records"] if "dead" in r]
+            if max(np.diff([0, *probed, 14])) > signals.EVERY_OVER_BUDGET:
+                wide.append((round(cost, 1), budget, probed))
+    assert not wide, wide
+
+
 def test_leaky_relu_units_held_on_their_slope_by_the_init_are_found_and_reinitialised(tmp_path):
     # Biases of -20: every leaky unit starts (and stays) on its 0.01 slope, a near-zero linear
     # map. The probe counts a unit negative for every row as dead; the fix is the init.

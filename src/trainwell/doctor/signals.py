@@ -10,7 +10,7 @@ Checks are spaced by a time budget, not a fixed count: the recorder measures wha
 skips a check while it is above `budget` of the training time so far (default 2%), with at
 least one check and one probe per epoch so the rules always have something to read; on epochs
 so short that this alone exceeds the budget (a few batches of a tiny set), at least one every
-EVERY_OVER_BUDGET epochs.
+EVERY_OVER_BUDGET epochs, the first in epoch 1.
 """
 
 from __future__ import annotations
@@ -146,14 +146,17 @@ class Signals(Callback):
         # the last few checks, not one per epoch, so they still have something to read.
         # Read from the records, not kept apart, so a rollback (which trims them) resets it too.
         lag = epoch - (self.records[-1]["epoch"] if self.records else -EVERY_OVER_BUDGET)
+        # A probe (a forward pass with hooks) costs several checks: one per epoch at most, and
+        # when over budget one every EVERY_OVER_BUDGET epochs. That probe forces its check too:
+        # riding only on the checks, it was skipped whenever the checks ran under 1.5x budget
+        # for a few epochs and then stopped (probes 7 epochs apart), and the rules that need two
+        # probes (dying_relu, saturation) fired or not with the machine's speed.
+        probe_due = self.probe_x is not None and epoch - self._last_probe_epoch() >= EVERY_OVER_BUDGET
         forced = is_last and not self._checked_this_epoch and (
-            self._spent < 1.5 * self.budget * elapsed or lag >= EVERY_OVER_BUDGET)
+            self._spent < 1.5 * self.budget * elapsed or lag >= EVERY_OVER_BUDGET or probe_due)
         if due or forced:
             self._check(trainer, loss)
-            # A probe (a forward pass with hooks) costs several checks: one per epoch at most,
-            # and when over budget one every EVERY_OVER_BUDGET epochs.
-            if self.probe_x is not None and not self._probed_this_epoch and (
-                    due or epoch - self._last_probe_epoch() >= EVERY_OVER_BUDGET):
+            if self.probe_x is not None and not self._probed_this_epoch and (due or probe_due):
                 self.records[-1].update(self.probe(trainer.model))
                 self._probed_this_epoch = True
         self._spent += self._clock() - t0
