@@ -283,6 +283,20 @@ def test_a_huber_delta_that_caps_plain_sgd_is_reset_before_the_first_step_with_r
     assert yaml.safe_load((repaired.path / "config.repaired.yaml").read_text())["loss"]["huber_delta"] == 1.0
 
 
+def test_a_transformer_on_plain_sgd_trains_on_adamw_from_the_first_step_with_repair_on(tmp_path):
+    seqs = Path(__file__).resolve().parents[2] / "examples" / "data" / "sequences.npz"
+    cfg = {"data": {"source": str(seqs)}, "seed": 0, "optimizer": {"name": "sgd", "lr": 0.01, "momentum": 0.0},
+           "model": {"type": "transformer", "d_model": 16, "heads": 2, "layers": 1, "ff": 32, "dropout": 0.0},
+           "training": {"epochs": 2, "threads": 1}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    first = read(plain, "findings.json")[0]
+    assert (first["code"], first["epoch"]) == ("lr_too_low", 0) and first["evidence"]["optimizer"] == "sgd"
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    assert [(r["code"], r["overrides"]) for r in read(repaired, "repairs.json")] == \
+        [("lr_too_low", {"optimizer.name": "adamw", "optimizer.lr": 3e-3})]
+    assert yaml.safe_load((repaired.path / "config.repaired.yaml").read_text())["optimizer"]["name"] == "adamw"
+
+
 def test_the_checks_read_the_same_steps_however_long_the_run_waits_for_a_core(tiny_cfg, tmp_path, monkeypatch):
     # On CPU the check budget is kept in the training thread's CPU time: a machine busy with
     # other work stretches the wall clock, not the schedule. Here the CPU clock is a counter

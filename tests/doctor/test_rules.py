@@ -2039,6 +2039,21 @@ def test_underfitting_raises_a_rate_that_learned_nothing_further_and_cuts_one_ab
         pytest.approx(1e-2)   # above the usual range: into it, not further up
 
 
+def test_a_transformer_under_sgd_is_named_before_training_and_given_adamw():
+    plain = rules.transformer_sgd([], {}, ctx(model_type="transformer", optimizer="sgd", momentum=0.0,
+                                              data_kind="sequence"))
+    assert (plain.code, plain.severity, plain.epoch) == ("lr_too_low", "warning", 0)
+    assert plain.fixes[0].overrides == {"optimizer.name": "adamw", "optimizer.lr": 3e-3}
+    assert rules.transformer_sgd in rules.PRE_TRAINING
+    # with momentum: tuned, it matched Adam on a forecaster, so only advice; on text, never
+    tuned = dict(model_type="transformer", optimizer="sgd", momentum=0.9)
+    assert rules.transformer_sgd([], {}, ctx(**tuned, data_kind="timeseries")).severity == "info"
+    assert rules.transformer_sgd([], {}, ctx(**tuned, data_kind="text")).severity == "warning"
+    assert rules.transformer_sgd([], {}, ctx(**{**tuned, "momentum": 0.5}, data_kind="sequence")).severity == "warning"
+    assert rules.transformer_sgd([], {}, ctx(model_type="transformer", optimizer="adam")) is None
+    assert rules.transformer_sgd([], {}, ctx(model_type="rnn", optimizer="sgd", momentum=0.0)) is None
+
+
 def test_a_transformer_at_an_mlps_dropout_is_named_before_training():
     f = rules.transformer_dropout([], {}, ctx(model_type="transformer", dropout=0.5))
     assert (f.code, f.severity, f.epoch) == ("underfitting", "warning", 0)
