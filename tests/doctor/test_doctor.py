@@ -283,6 +283,15 @@ def test_a_huber_delta_that_caps_plain_sgd_is_reset_before_the_first_step_with_r
     assert yaml.safe_load((repaired.path / "config.repaired.yaml").read_text())["loss"]["huber_delta"] == 1.0
 
 
+def test_runaway_momentum_is_set_to_the_usual_before_the_first_step_with_repair_on(tmp_path):
+    cfg = {"data": {"source": "builtin:digits"}, "seed": 0, "model": {"hidden": [32]},
+           "optimizer": {"name": "rmsprop", "lr": 1e-4, "momentum": 0.999}, "training": {"epochs": 2, "threads": 1}}
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "r", quiet=True)
+    assert [(r["code"], r["overrides"]) for r in read(repaired, "repairs.json")] == \
+        [("lr_too_high", {"optimizer.momentum": 0.9})]
+    assert yaml.safe_load((repaired.path / "config.repaired.yaml").read_text())["optimizer"]["momentum"] == 0.9
+
+
 def test_a_transformer_on_plain_sgd_trains_on_adamw_from_the_first_step_with_repair_on(tmp_path):
     seqs = Path(__file__).resolve().parents[2] / "examples" / "data" / "sequences.npz"
     cfg = {"data": {"source": str(seqs)}, "seed": 0, "optimizer": {"name": "sgd", "lr": 0.01, "momentum": 0.0},

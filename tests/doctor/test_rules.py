@@ -2039,6 +2039,16 @@ def test_underfitting_raises_a_rate_that_learned_nothing_further_and_cuts_one_ab
         pytest.approx(1e-2)   # above the usual range: into it, not further up
 
 
+def test_momentum_that_averages_over_a_thousand_steps_is_named_before_training():
+    f = rules.examine([], {}, ctx(optimizer="rmsprop", momentum=0.999, lr=1e-4), rules.PRE_TRAINING)[0]
+    assert (f.code, f.severity, f.epoch) == ("lr_too_high", "warning", 0)
+    assert [x.overrides for x in f.fixes] == [{"optimizer.momentum": 0.9}]  # once, not again as the root cause
+    assert "1000x" in f.explanation
+    assert rules.momentum_runaway([], {}, ctx(optimizer="sgd", momentum=0.999, lr=0.05)).code == "lr_too_high"
+    assert rules.momentum_runaway([], {}, ctx(optimizer="sgd", momentum=0.99, lr=0.01)) is None  # can be a choice
+    assert rules.momentum_runaway([], {}, ctx(optimizer="adam", momentum=0.999)) is None  # adam has betas instead
+
+
 def test_a_transformer_under_sgd_is_named_before_training_and_given_adamw():
     plain = rules.transformer_sgd([], {}, ctx(model_type="transformer", optimizer="sgd", momentum=0.0,
                                               data_kind="sequence"))

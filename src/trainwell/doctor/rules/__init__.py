@@ -37,7 +37,7 @@ from .input_data import bad_input_data, unscaled_features
 from .plan import (adam_betas_off, batch_norm_starved, blind_convolutions, class_weights_off, decays_too_fast,
                    frozen_at_random, group_rate_off, huber_capped, l1_outweighs, monitor_backwards, narrow_head,
                    pooled_position, stops_too_soon, too_few_steps, transformer_dropout,
-                   transformer_sgd)
+                   transformer_sgd, momentum_runaway)
 from .progress import plateau
 from .preparation import (augment_too_strong, augment_turns_classes, clip_flattens, dedup_conflicts, padded_after,
                           rows_sorted, series_gaps_dropped, split_twins, steps_as_features, target_history_unseen,
@@ -49,7 +49,7 @@ from .units import dying_relu, saturated_activations, vanishing_gradients
 
 # Order matters for reporting: causes before symptoms.
 RULES = [bad_input_data, unscaled_features, too_few_steps, frozen_at_random, blind_convolutions, class_weights_off,
-         monitor_backwards, adam_betas_off, group_rate_off, target_history_unseen, stops_too_soon,
+         monitor_backwards, adam_betas_off, momentum_runaway, group_rate_off, target_history_unseen, stops_too_soon,
          batch_norm_starved, undersampled_away, window_too_short, rows_sorted, steps_as_features, split_twins,
          text_cut_short, narrow_head, decays_too_fast, augment_too_strong, vocab_starved, clip_flattens,
          dedup_conflicts, series_gaps_dropped, padded_after, transformer_dropout, transformer_sgd, huber_capped,
@@ -58,7 +58,7 @@ RULES = [bad_input_data, unscaled_features, too_few_steps, frozen_at_random, bli
          vanishing_gradients, dying_relu, saturated_activations, stuck_at_chance, class_imbalance,
          overfitting, underfitting, plateau]
 PRE_TRAINING = [bad_input_data, unscaled_features, too_few_steps, frozen_at_random, blind_convolutions,
-                class_weights_off, monitor_backwards, adam_betas_off, group_rate_off, target_history_unseen,
+                class_weights_off, monitor_backwards, adam_betas_off, momentum_runaway, group_rate_off, target_history_unseen,
                 stops_too_soon, batch_norm_starved, undersampled_away, window_too_short, rows_sorted,
                 steps_as_features, split_twins, text_cut_short, narrow_head, decays_too_fast, augment_too_strong,
                 vocab_starved, clip_flattens, dedup_conflicts, series_gaps_dropped, padded_after,

@@ -100,7 +100,8 @@ def _with_momentum_fix(finding: Finding, ctx: Context) -> Finding:
     # 0.999 on digits: 0.867 against 0.959 at 0.9; sixth held-out set).
     if (finding.code not in ("diverged", "lr_too_high", "exploding_gradients") or ctx.optimizer not in ("sgd", "rmsprop")
             or ctx.momentum <= MOMENTUM_LIMIT or ctx.nonfinite_inputs
-            or any(k.startswith(("data.", "model.")) for fix in finding.fixes[:1] for k in fix.overrides)):
+            or any(k.startswith(("data.", "model.")) or k == "optimizer.momentum"
+                   for fix in finding.fixes[:1] for k in fix.overrides)):
         return finding
     finding.fixes.insert(0, Fix({"optimizer.momentum": 0.9},
                                 f"momentum {ctx.momentum:g} makes each step about {1 / (1 - ctx.momentum):.0f}x the "
