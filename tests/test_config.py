@@ -76,6 +76,20 @@ def test_unknown_metric_and_monitor():
     assert "metrics.names" in str(exc.value) and "training.early_stopping.monitor" in str(exc.value)
 
 
+def test_a_table_metric_cannot_be_monitored_or_tuned(tmp_path, cli, write_yaml):
+    # The confusion matrix is a metric, but not a number early stopping or a study can compare: it
+    # passed validation and crashed after the first epoch with a traceback.
+    for section in ({"training": {"early_stopping": {"monitor": "val_confusion_matrix"}}},
+                    {"tune": {"metric": "val_confusion_matrix", "space": {"optimizer.lr": [0.01, 0.1]}}}):
+        with pytest.raises(ConfigError, match="val_confusion_matrix") as exc:
+            load_config({"data": {"source": "builtin:iris"}, **section})
+        assert "val_accuracy" in str(exc.value) or "'accuracy'" in str(exc.value)
+    path = write_yaml({"data": {"source": "builtin:iris"},
+                       "training": {"epochs": 2, "early_stopping": {"monitor": "val_confusion_matrix"}}})
+    code, _, err = cli("train", path, "--out", str(tmp_path / "r"))
+    assert code == 2 and "training.early_stopping.monitor" in err and "Traceback" not in err
+
+
 def test_init_accepts_string_or_mapping():
     cfg = load_config({"model": {"init": {"weight": "xavier_normal", "bias": {"name": "constant", "value": 0.1}}}})
     assert cfg.model.init.weight.name == "xavier_normal"

@@ -451,7 +451,7 @@ def _flat_keys(tree: dict, prefix: str = "") -> set[str]:
 
 def _tune_problems(cfg) -> list[str]:
     """A searched key must exist in the config; `when` must name keys; metrics must be known."""
-    from .metrics import CLASSIFICATION, REGRESSION
+    from .metrics import SCALAR
 
     tune = cfg.tune
     if not tune.space and not tune.objectives and tune.metric == "auto":
@@ -468,9 +468,10 @@ def _tune_problems(cfg) -> list[str]:
         for cond in (param.when or {}):
             if cond not in known_keys:
                 problems.append(f"tune.space.{key}.when: {cond!r} is not a config key")
-    metric_ok = lambda m: m == "val_loss" or (m.startswith("val_") and m[4:] in set(CLASSIFICATION) | set(REGRESSION))
+    metric_ok = lambda m: m == "val_loss" or (m.startswith("val_") and m[4:] in SCALAR)
     if tune.metric != "auto" and not metric_ok(tune.metric):
-        problems.append(f"tune.metric: got {tune.metric!r}; valid: auto, val_loss or val_<metric>")
+        problems.append(f"tune.metric: got {tune.metric!r}; valid: auto, val_loss or val_<metric> with a metric "
+                        f"from {sorted(SCALAR)}")
     for i, obj in enumerate(tune.objectives):
         if not (metric_ok(obj.metric) or obj.metric in ("parameters", "latency_ms")):
             problems.append(f"tune.objectives.{i}.metric: got {obj.metric!r}; valid: val_loss, val_<metric>, "
@@ -505,7 +506,7 @@ class Config(Section):
 
     @model_validator(mode="after")
     def _cross_checks(self):
-        from .metrics import CLASSIFICATION, REGRESSION
+        from .metrics import CLASSIFICATION, REGRESSION, SCALAR
 
         known = set(CLASSIFICATION) | set(REGRESSION)
         problems = []
@@ -516,10 +517,10 @@ class Config(Section):
                 if bad:
                     problems.append(f"metrics.{key}: unknown metric(s) {bad}; valid: {sorted(known)}")
         monitor = self.training.early_stopping.monitor
-        if monitor != "val_loss" and not (monitor.startswith("val_") and monitor[4:] in known):
+        if monitor != "val_loss" and not (monitor.startswith("val_") and monitor[4:] in SCALAR):
             problems.append(
                 f"training.early_stopping.monitor: got {monitor!r}; valid: val_loss or val_<metric> "
-                f"with a metric from {sorted(known)}")
+                f"with a metric from {sorted(SCALAR)}")
         if self.loss.class_weights is not None and self.data.imbalance == "class_weights":
             # Either would set the loss's weights; the explicit list used to win silently while the
             # log showed the computed ones ([1, 1] from a template left 2.5% fraud unweighted).

@@ -13,6 +13,8 @@ import numpy as np
 CLASSIFICATION = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "log_loss",
                   "confusion_matrix")
 REGRESSION = ("mae", "mse", "rmse", "r2")
+# One number each: what early stopping and tuning can compare (the confusion matrix is a table).
+SCALAR = tuple(m for m in CLASSIFICATION + REGRESSION if m != "confusion_matrix")
 # Scores grow when the model improves; everything else (losses, errors) shrinks.
 HIGHER_IS_BETTER = {"accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "r2"}
 
