@@ -76,7 +76,9 @@ class Clean(Section):
 
 class ImageConfig(Section):
     size: list[int] | None = Field(None, description="[height, width] to resize to; default: the first image's size")
-    color: Literal["auto", "grayscale", "rgb"] = Field("auto", description="auto: grayscale if every image is")
+    color: Literal["auto", "grayscale", "rgb"] = Field(
+        "auto", description="auto: grayscale if every image is (arrays: as their channels); .npz arrays are "
+                            "converted too")
 
 
 class AugmentConfig(Section):

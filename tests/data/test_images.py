@@ -223,6 +223,36 @@ def test_explicit_size_resizes_array_sources_and_predict_resizes_arrays_alike(di
     assert "resize_arrays" not in _prep("builtin:digits", image={"size": [8, 8]}).state["image"]
 
 
+def test_image_color_converts_array_sources_as_it_converts_files(tmp_path):
+    # It was ignored for .npz sources: an RGB array asked for grayscale trained on 3 channels.
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (40, 3, 8, 8)).astype(np.float32)
+    path, test = tmp_path / "rgb.npz", tmp_path / "rgb_test.npz"
+    np.savez(path, x=x, y=np.arange(40) % 2)
+    np.savez(test, x=x[:10], y=np.arange(10) % 2)
+    gray = _prep(path, image={"color": "grayscale"}, test=str(test))
+    assert gray.train.x.shape[1:] == (1, 8, 8) and gray.test.x.shape[1:] == (1, 8, 8)
+    assert gray.spec.input_shape == [1, 8, 8] and gray.report["images"]["color"] == "grayscale"
+    assert any("converted from rgb to grayscale" in n for n in gray.report["notes"])
+    # the luma PIL gives a file: one pixel's value, before normalisation
+    pixel = x[0, :, 0, 0]
+    assert np.dot(pixel, [0.299, 0.587, 0.114]) == pytest.approx(
+        np.asarray(Image.fromarray(x[0].transpose(1, 2, 0).astype(np.uint8)).convert("L"))[0, 0], abs=1)
+    state = _json(gray.state)
+    assert state["image"]["convert_arrays"] is True
+    converted, _ = load_inputs(state, x[:3])   # predict converts RGB arrays alike
+    assert converted.shape == (3, 1, 8, 8)
+    luma = np.einsum("nchw,c->nhw", x[:3], np.array([0.299, 0.587, 0.114]))[:, None]
+    assert np.allclose(converted, load_inputs(state, luma)[0], atol=1e-4)  # and takes gray ones as they are
+    rgb = _prep("builtin:digits", image={"color": "rgb"})
+    assert rgb.train.x.shape[1:] == (3, 8, 8)
+    four = tmp_path / "four.npz"
+    np.savez(four, x=np.zeros((20, 4, 8, 8), dtype=np.float32), y=np.arange(20) % 2)
+    with pytest.raises(UserError, match="data.image.color.*4 channels"):
+        _prep(four, image={"color": "grayscale"})
+    assert _prep(path).train.x.shape[1:] == (3, 8, 8)  # auto keeps the channels
+
+
 def test_predict_inputs_flat_folder_single_file_and_array(gray_folder, tmp_path):
     state = _json(_prep(gray_folder).state)
     flat = tmp_path / "new"

@@ -44,6 +44,7 @@ class _Raw:
         self.loaded, self.unreadable, self.resized = loaded, list(unreadable or []), resized
         self.notes, self.color, self.file_scale = list(notes or []), color, file_scale
         self.arrays_resized = False  # an array source resized to data.image.size (_sized)
+        self.arrays_converted = False  # an array source converted to data.image.color (_colored)
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -108,6 +109,34 @@ def _sized(raw: "_Raw", size: tuple[int, int] | None) -> "_Raw":
     raw.notes.append(f"images: {len(raw.x)} image array(s) resized from {h}x{w} to {size[0]}x{size[1]} (HxW, "
                      "bilinear), as data.image.size asks")
     raw.arrays_resized = True
+    return raw
+
+
+# ITU-R 601-2 luma, the weights PIL's convert("L") gives image files.
+LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def _convert_arrays(x: np.ndarray, color: str) -> np.ndarray:
+    """(N, C, H, W) arrays in the colour data.image.color asks, converted as image files are."""
+    if color == "grayscale" and x.shape[1] == 3:
+        return np.einsum("nchw,c->nhw", x, LUMA, dtype=np.float32)[:, None]
+    if color == "rgb" and x.shape[1] == 1:
+        return np.repeat(x, 3, axis=1)
+    return x
+
+
+def _colored(raw: "_Raw", color: str, role: str = "data.source") -> "_Raw":
+    """An array source (builtin:digits, an .npz) in data.image.color; folders are converted as they
+    are read. It used to be ignored for arrays: an RGB .npz asked for grayscale trained on RGB."""
+    if color not in ("grayscale", "rgb") or color == raw.color:
+        return raw
+    if raw.x.shape[1] not in (1, 3):
+        raise UserError(f"data.image.color: {color!r} cannot apply to {role}, whose arrays have {raw.x.shape[1]} "
+                        f"channels; valid for them: auto (the channels as they are)")
+    n = len(raw.x)
+    raw.x = _convert_arrays(raw.x, color)
+    raw.notes.append(f"images: {n} image array(s) converted from {raw.color} to {color}, as data.image.color asks")
+    raw.color, raw.arrays_converted = color, True
     return raw
 
 
@@ -306,6 +335,7 @@ def _extra_files(cfg, raw: _Raw) -> dict[str, _Raw]:
         if not path:
             continue
         extra = _load_source(path, cfg.image, f"data.{role}", color=raw.color, size=(h, w))
+        extra = _colored(extra, raw.color, f"data.{role}")
         if cfg.image.size is not None:
             extra = _sized(extra, (h, w))
         if extra.x.shape[1:] != raw.x.shape[1:]:
@@ -317,7 +347,8 @@ def _extra_files(cfg, raw: _Raw) -> dict[str, _Raw]:
 
 def prepare_image(cfg, seed: int) -> Prepared:
     """cfg is a DataConfig. Returns arrays (N, C, H, W) float32, normalised with train statistics."""
-    raw = _sized(_load_source(cfg.source, cfg.image, "data.source"), _check_size(cfg.image.size))
+    raw = _sized(_colored(_load_source(cfg.source, cfg.image, "data.source"), cfg.image.color),
+                 _check_size(cfg.image.size))
     report: dict = {"source": cfg.source, "kind": "image", "val_source": cfg.val, "test_source": cfg.test}
     notes = list(raw.notes)
     extras = _extra_files(cfg, raw)
@@ -363,6 +394,8 @@ def prepare_image(cfg, seed: int) -> Prepared:
     if raw.arrays_resized:
         # Trained on arrays resized to data.image.size: arrays given to predict are resized alike.
         image_state["resize_arrays"] = True
+    if raw.arrays_converted:
+        image_state["convert_arrays"] = True  # and converted to its colour alike
     spec = DataSpec(task=task, target="label", input_columns=[], column_types={}, feature_names=["pixels"],
                     n_features=c * h * w, classes=classes, n_outputs=len(classes), kind="image",
                     input_shape=[c, h, w])
@@ -389,6 +422,8 @@ def prepare_image(cfg, seed: int) -> Prepared:
 def _check_array(state: dict, x: np.ndarray, where: str) -> np.ndarray:
     img = state["image"]
     want = (img["channels"], *img["size"])
+    if img.get("convert_arrays") and x.ndim == 4:
+        x = _convert_arrays(x, img["color"])
     if img.get("resize_arrays") and x.ndim == 4 and x.shape[1] == want[0] and tuple(x.shape[2:]) != tuple(want[1:]):
         x = _resize_arrays(x, tuple(want[1:]))
     if tuple(x.shape[1:]) != tuple(want):
