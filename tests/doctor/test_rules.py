@@ -87,6 +87,18 @@ def test_unscaled_features():
     assert rules.unscaled_features([], {}, ctx(feature_rms=[1.0, 0.9, 1.1])) is None
 
 
+def test_inputs_all_far_under_unit_scale_with_scaling_off_are_unscaled():
+    knocks = dict(feature_rms=[8.8e-6, 4.6e-4], feature_names=["displacement", "velocity"], model_type="rnn",
+                  data_kind="sequence")
+    f = rules.unscaled_features([], {}, ctx(scale="none", **knocks))
+    assert f.code == "unscaled_features" and f.evidence["largest_features"][0] == "velocity"
+    assert f.fixes[0].overrides == {"data.scale": "standardize"} and "tiny" in f.explanation
+    assert rules.unscaled_features([], {}, ctx(scale="standardize", **knocks)) is None  # what scaling left
+    # min-max scaled columns (typical size 0.3-0.6) are no finding, nor scikit-learn's diabetes as shipped
+    assert rules.unscaled_features([], {}, ctx(scale="none", feature_rms=[0.31, 0.45, 0.6])) is None
+    assert rules.unscaled_features([], {}, ctx(scale="none", feature_rms=[0.0476] * 10)) is None
+
+
 def test_lr_too_high_above_chance():
     chance = math.log(10)
     f = rules.lr_too_high(hist([3.0, 4.5, 5.0, 4.0, 6.0, 5.0]), {"records": [rec(e, ratio=0.5) for e in range(1, 6)]}, ctx())
