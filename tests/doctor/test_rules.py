@@ -2061,6 +2061,17 @@ def test_momentum_that_averages_over_a_thousand_steps_is_named_before_training()
     assert rules.momentum_runaway([], {}, ctx(optimizer="adam", momentum=0.999)) is None  # adam has betas instead
 
 
+def test_a_param_group_far_below_the_base_rate_from_scratch_is_given_the_base_rate():
+    groups = [{"prefix": "rnn", "lr": 5e-5}, {"prefix": "head", "lr": 5e-3}]
+    f = rules.group_rate_starved([], {}, ctx(lr=5e-3, param_groups=groups))
+    assert (f.code, f.severity, f.epoch) == ("lr_too_low", "warning", 0)
+    assert f.fixes[0].overrides == {"optimizer.param_groups": [{"prefix": "rnn", "lr": 5e-3},
+                                                               {"prefix": "head", "lr": 5e-3}]}
+    assert rules.group_rate_starved([], {}, ctx(lr=5e-3, param_groups=groups, init_from=True)) is None  # fine-tuning
+    assert rules.group_rate_starved([], {}, ctx(lr=5e-3, param_groups=[{"prefix": "rnn", "lr": 5e-4}])) is None
+    assert rules.group_rate_starved in rules.PRE_TRAINING
+
+
 def test_a_transformer_under_sgd_is_named_before_training_and_given_adamw():
     plain = rules.transformer_sgd([], {}, ctx(model_type="transformer", optimizer="sgd", momentum=0.0,
                                               data_kind="sequence"))

@@ -35,9 +35,9 @@ from .chance import class_imbalance, stuck_at_chance
 from .fit import overfitting, underfitting
 from .input_data import bad_input_data, unscaled_features
 from .plan import (adam_betas_off, batch_norm_starved, blind_convolutions, class_weights_off, decays_too_fast,
-                   frozen_at_random, group_rate_off, huber_capped, l1_outweighs, monitor_backwards, narrow_head,
-                   pooled_position, stops_too_soon, too_few_steps, transformer_dropout,
-                   transformer_sgd, momentum_runaway)
+                   frozen_at_random, group_rate_off, group_rate_starved, huber_capped, l1_outweighs,
+                   momentum_runaway, monitor_backwards, narrow_head, pooled_position, stops_too_soon, too_few_steps,
+                   transformer_dropout, transformer_sgd)
 from .progress import plateau
 from .preparation import (augment_too_strong, augment_turns_classes, clip_flattens, dedup_conflicts, padded_after,
                           rows_sorted, series_gaps_dropped, split_twins, steps_as_features, target_history_unseen,
@@ -47,23 +47,17 @@ from .root_causes import _with_augment_fix, _with_momentum_fix, _with_small_init
 from .units import dying_relu, saturated_activations, vanishing_gradients
 
 
-# Order matters for reporting: causes before symptoms.
-RULES = [bad_input_data, unscaled_features, too_few_steps, frozen_at_random, blind_convolutions, class_weights_off,
-         monitor_backwards, adam_betas_off, momentum_runaway, group_rate_off, target_history_unseen, stops_too_soon,
-         batch_norm_starved, undersampled_away, window_too_short, rows_sorted, steps_as_features, split_twins,
-         text_cut_short, narrow_head, decays_too_fast, augment_too_strong, vocab_starved, clip_flattens,
-         dedup_conflicts, series_gaps_dropped, padded_after, transformer_dropout, transformer_sgd, huber_capped,
-         augment_turns_classes, l1_outweighs, pooled_position, diverged,
-         exploding_gradients, lr_too_high, lr_too_low,
-         vanishing_gradients, dying_relu, saturated_activations, stuck_at_chance, class_imbalance,
-         overfitting, underfitting, plateau]
+# Judged before the first step, from the prepared data and the plan.
 PRE_TRAINING = [bad_input_data, unscaled_features, too_few_steps, frozen_at_random, blind_convolutions,
-                class_weights_off, monitor_backwards, adam_betas_off, momentum_runaway, group_rate_off, target_history_unseen,
-                stops_too_soon, batch_norm_starved, undersampled_away, window_too_short, rows_sorted,
-                steps_as_features, split_twins, text_cut_short, narrow_head, decays_too_fast, augment_too_strong,
-                vocab_starved, clip_flattens, dedup_conflicts, series_gaps_dropped, padded_after,
-                transformer_dropout, transformer_sgd, huber_capped, augment_turns_classes,
-                l1_outweighs, pooled_position]
+                class_weights_off, monitor_backwards, adam_betas_off, momentum_runaway, group_rate_off,
+                group_rate_starved, target_history_unseen, stops_too_soon, batch_norm_starved, undersampled_away,
+                window_too_short, rows_sorted, steps_as_features, split_twins, text_cut_short, narrow_head,
+                decays_too_fast, augment_too_strong, vocab_starved, clip_flattens, dedup_conflicts,
+                series_gaps_dropped, padded_after, transformer_dropout, transformer_sgd, huber_capped,
+                augment_turns_classes, l1_outweighs, pooled_position]
+# Order matters for reporting: causes before symptoms.
+RULES = PRE_TRAINING + [diverged, exploding_gradients, lr_too_high, lr_too_low, vanishing_gradients, dying_relu,
+                        saturated_activations, stuck_at_chance, class_imbalance, overfitting, underfitting, plateau]
 
 
 def examine(history: list[dict], signals: dict, ctx: Context, rules=None) -> list[Finding]:
