@@ -2072,6 +2072,15 @@ def test_a_param_group_far_below_the_base_rate_from_scratch_is_given_the_base_ra
     assert rules.group_rate_starved in rules.PRE_TRAINING
 
 
+def test_a_forecaster_trained_without_shuffling_its_windows_is_named_before_training():
+    f = rules.series_unshuffled([], {}, ctx(data_kind="timeseries", task="regression", shuffle=False, batch_norm=True))
+    assert (f.code, f.severity, f.epoch) == ("underfitting", "warning", 0)
+    assert f.fixes[0].overrides == {"training.shuffle": True} and "batch norm" in f.explanation
+    assert rules.series_unshuffled([], {}, ctx(data_kind="timeseries", shuffle=True)) is None
+    assert rules.series_unshuffled([], {}, ctx(data_kind="tabular", shuffle=False)) is None  # rows_sorted's
+    assert rules.series_unshuffled in rules.PRE_TRAINING
+
+
 def test_a_transformer_under_sgd_is_named_before_training_and_given_adamw():
     plain = rules.transformer_sgd([], {}, ctx(model_type="transformer", optimizer="sgd", momentum=0.0,
                                               data_kind="sequence"))
