@@ -1084,6 +1084,36 @@ def test_digits_turned_upside_down_are_found_before_training_and_kept_upright_wi
     assert read(repaired, "repairs.json")[0]["overrides"] == {"data.augment.rotation": 15.0}
 
 
+def test_per_pixel_features_pooled_keep_colour_classes_and_lose_digit_strokes(tmp_path):
+    from trainwell.config import load_config
+    from trainwell.data import prepare
+    from trainwell.doctor.context import pool_retention
+
+    # red against green patches on noisy RGB tiles, anywhere in the tile
+    rng = np.random.default_rng(0)
+    n, side = 300, 12
+    x = rng.uniform(0, 0.3, (n, 3, side, side)).astype(np.float32)
+    y = np.arange(n) % 2
+    for i in range(n):
+        r, c = rng.integers(0, side - 4, 2)
+        x[i, 0 if y[i] else 1, r:r + 4, c:c + 4] += 0.7
+    np.savez(tmp_path / "tiles.npz", x=x, y=y)
+
+    def kept(source):
+        cfg = load_config({"data": {"source": source}, "model": {"type": "cnn", "global_pool": True}})
+        return pool_retention(prepare(cfg.data, 0, "cnn"), kernel=1)
+
+    assert kept(str(tmp_path / "tiles.npz")) > 0.5 > kept("builtin:digits")
+    one_by_one = {"type": "cnn", "global_pool": True, "blocks": [{"channels": 8, "kernel": 1, "pool": "none"}]}
+    cfg = {"data": {"source": str(tmp_path / "tiles.npz")}, "seed": 0, "model": one_by_one,
+           "training": {"epochs": 1, "threads": 1}}
+    colour = read(trainwell.train(cfg, out=tmp_path / "tiles", quiet=True), "findings.json")
+    assert not [f for f in colour if f["severity"] != "info"]
+    cfg["data"]["source"] = "builtin:digits"
+    digits = read(trainwell.train(cfg, out=tmp_path / "digits", quiet=True), "findings.json")
+    assert [f["code"] for f in digits if f["epoch"] == 0][:1] == ["underfitting"]
+
+
 def test_global_pooling_on_classes_told_apart_by_position_is_found_before_training(tmp_path):
     from trainwell.config import load_config
     from trainwell.data import prepare

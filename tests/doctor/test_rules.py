@@ -1109,6 +1109,9 @@ def test_a_cnn_of_1x1_kernels_pooled_over_space_is_named_before_training():
     # One 3x3 block, or a head that sees every position: nothing.
     assert rules.blind_convolutions([], {}, ctx(conv_blocks=[blocks[0], {**blocks[1], "kernel": 3}], **cnn)) is None
     assert rules.blind_convolutions([], {}, ctx(conv_blocks=blocks, model_type="cnn", global_pool=False)) is None
+    # Classes told apart by single pixels (colour): per-pixel features pooled keep the signal.
+    assert rules.blind_convolutions([], {}, ctx(conv_blocks=blocks, pixel_pool_retention=1.6, **cnn)) is None
+    assert rules.blind_convolutions([], {}, ctx(conv_blocks=blocks, pixel_pool_retention=0.16, **cnn)) is not None
 
 
 def test_class_weights_far_from_the_class_counts_are_named_before_training():
