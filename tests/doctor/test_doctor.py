@@ -292,6 +292,40 @@ def test_runaway_momentum_is_set_to_the_usual_before_the_first_step_with_repair_
     assert yaml.safe_load((repaired.path / "config.repaired.yaml").read_text())["optimizer"]["momentum"] == 0.9
 
 
+def test_a_custom_network_without_activations_is_measured_affine_and_given_its_activation(tmp_path, monkeypatch):
+    import sys
+    import textwrap
+
+    (tmp_path / "ported_nets.py").write_text(textwrap.dedent('''
+        from torch import nn
+
+        def dense(spec, hidden=(32, 32), activation=None):
+            layers, width = [], spec.n_features
+            for h in hidden:
+                layers.append(nn.Linear(width, h))
+                if activation == "relu":
+                    layers.append(nn.ReLU())
+                width = h
+            return nn.Sequential(*layers, nn.Linear(width, 1))
+    '''))
+    monkeypatch.chdir(tmp_path)
+    cfg = {"data": {"source": "builtin:diabetes"}, "seed": 0, "training": {"epochs": 2, "threads": 1},
+           "model": {"type": "python", "builder": "ported_nets:dense"}}
+    try:
+        plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+        affine = [f for f in read(plain, "findings.json") if "affine_gap" in f["evidence"]]
+        assert [(f["code"], f["epoch"]) for f in affine] == [("underfitting", 0)]
+        assert affine[0]["evidence"]["affine_gap"] < 1e-4
+        relu = trainwell.train(cfg, {"model.options.activation": "relu"}, out=tmp_path / "relu", quiet=True)
+        assert not [f for f in read(relu, "findings.json") if "affine_gap" in f["evidence"]]
+        repaired = trainwell.train(cfg, {"doctor.repair": True, "doctor.allow_architecture_changes": True},
+                                   out=tmp_path / "repaired", quiet=True)
+        assert ("underfitting", {"model.options.activation": "relu"}) in \
+            [(r["code"], r["overrides"]) for r in read(repaired, "repairs.json")]
+    finally:
+        sys.modules.pop("ported_nets", None)
+
+
 def test_a_transformer_on_plain_sgd_trains_on_adamw_from_the_first_step_with_repair_on(tmp_path):
     seqs = Path(__file__).resolve().parents[2] / "examples" / "data" / "sequences.npz"
     cfg = {"data": {"source": str(seqs)}, "seed": 0, "optimizer": {"name": "sgd", "lr": 0.01, "momentum": 0.0},

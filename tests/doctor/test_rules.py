@@ -2084,6 +2084,18 @@ def test_a_forecaster_trained_without_shuffling_its_windows_is_named_before_trai
     assert rules.series_unshuffled in rules.PRE_TRAINING
 
 
+def test_a_custom_network_that_is_one_linear_map_is_named_before_training():
+    flat = {"gap": 2e-7, "weight_layers": 3, "activation_option": True}
+    f = rules.linear_network([], {}, ctx(model_type="python", affine=flat))
+    assert (f.code, f.severity, f.epoch) == ("underfitting", "warning", 0)
+    assert f.fixes[0].overrides == {"model.options.activation": "relu"} and f.fixes[0].architecture
+    # no option to set: named, with the advice in words
+    assert rules.linear_network([], {}, ctx(affine={**flat, "activation_option": False})).fixes == []
+    assert rules.linear_network([], {}, ctx(affine={**flat, "gap": 0.08})) is None   # a ReLU between the layers
+    assert rules.linear_network([], {}, ctx()) is None
+    assert rules.linear_network in rules.PRE_TRAINING
+
+
 def test_a_transformer_under_sgd_is_named_before_training_and_given_adamw():
     plain = rules.transformer_sgd([], {}, ctx(model_type="transformer", optimizer="sgd", momentum=0.0,
                                               data_kind="sequence"))

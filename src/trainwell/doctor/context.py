@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -131,6 +132,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         series_gaps=series_gaps(prepared.report) if spec.kind == "timeseries" else None,
         flat_width=flat_width(cfg, spec, plan) if model.type == "cnn" else None,
         l1_at_init=l1_at_init(cfg, spec, plan) if cfg.regularization.l1 > 0 else None,
+        affine=affine_network(cfg, spec, plan, prepared) if model.type == "python" else None,
         cnn_blocks=[b.model_dump(mode="json") for b in model.blocks] if model.type == "cnn" else [])
 
 
@@ -728,6 +730,54 @@ def flat_width(cfg, spec, plan: dict) -> int | None:
         return None
     first = next((m for m in net.modules() if isinstance(m, torch.nn.Linear)), None)
     return int(first.in_features) if first is not None else None
+
+
+def affine_network(cfg, spec, plan: dict, prepared) -> dict | None:
+    """For a custom network (model.type python) of two weight layers or more: how far it is from an
+    affine map of its inputs, as initialised. f((a + b) / 2) against (f(a) + f(b)) / 2 on 64
+    training rows in eval mode, relative to |f(a) - f(b)|: about 1e-7 for stacked layers with no
+    nonlinearity between them (float32 rounding), 0.05 and more with a ReLU or tanh between them.
+    Built-in networks always have their activation; text inputs are token ids, whose midpoint is no
+    input. `activation_option`: the builder takes an `activation` keyword that the config leaves
+    unset (a Keras port: Dense(units) is linear unless told)."""
+    import inspect
+
+    import torch
+
+    from ..models import build
+
+    x = getattr(prepared.train, "x", None)
+    if cfg.model.type != "python" or spec.kind == "text" or x is None or len(x) < 8 or x.dtype.kind != "f":
+        return None
+    try:
+        with _forked_rng():
+            net = build(cfg.model, spec, plan["n_out"], seed=0)
+    except Exception:  # the training itself reports what the builder refuses
+        return None
+    weights = sum(1 for p in net.parameters() if p.dim() >= 2)
+    if weights < 2:
+        return None  # one layer: a linear model on purpose
+    rows = torch.as_tensor(np.nan_to_num(np.asarray(x[:64], dtype=np.float32)))
+    half = len(rows) // 2
+    a, b = rows[:half], rows[half:2 * half]
+    net.eval()
+    try:
+        with torch.no_grad(), _forked_rng():
+            fa, fb, fm = net(a).float(), net(b).float(), net((a + b) / 2).float()
+    except Exception:
+        return None
+    spread = float((fa - fb).abs().mean())
+    if not spread > 0:
+        return None
+    gap = float((fm - (fa + fb) / 2).abs().mean()) / spread
+    module, _, name = cfg.model.builder.partition(":")
+    try:
+        fn = getattr(sys.modules.get(module), name, None)
+        takes = fn is not None and "activation" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        takes = False
+    unset = cfg.model.options.get("activation") in (None, "linear", "identity", "none")
+    return {"gap": gap, "weight_layers": weights, "activation_option": bool(takes and unset)}
 
 
 def l1_at_init(cfg, spec, plan: dict) -> float | None:
