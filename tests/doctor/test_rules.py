@@ -2178,6 +2178,40 @@ def test_a_column_constant_in_training_that_varies_in_the_test_file_is_named_and
     assert build_context(cfg, prepared, api._plan(cfg, prepared.spec, prepared.val.y)).skewed_columns == []
 
 
+def test_one_column_of_a_test_file_unlike_its_training_values_is_named_and_left_out(tmp_path):
+    import pandas as pd
+
+    from trainwell import api
+    from trainwell import data as data_mod
+    from trainwell.config import load_config
+    from trainwell.doctor.context import build_context
+
+    rng = np.random.default_rng(2)
+
+    def wells(n, offset):
+        rock = rng.integers(0, 3, n)
+        logs = {f"log{j}": rock * 0.8 + rng.normal(size=n) for j in range(4)}
+        return pd.DataFrame({"depth": 1000 + 600 * rock + rng.uniform(0, 500, n) + offset, **logs, "target": rock})
+
+    wells(600, 0).to_csv(tmp_path / "train.csv", index=False)
+    wells(200, 700).to_csv(tmp_path / "deeper.csv", index=False)   # the test well sits 700 m deeper
+    wells(200, 0).to_csv(tmp_path / "alike.csv", index=False)
+
+    def context(test):
+        cfg = load_config({"data": {"source": str(tmp_path / "train.csv"), "target": "target",
+                                    "test": str(tmp_path / test)}})
+        prepared = data_mod.prepare(cfg.data, cfg.seed, "mlp")
+        return build_context(cfg, prepared, api._plan(cfg, prepared.spec, prepared.val.y))
+
+    c = context("deeper.csv")
+    assert [(x["column"], x["file"]) for x in c.shifted_columns] == [("depth", "test")]
+    shift = c.shifted_columns[0]
+    assert shift["ks"] >= 0.3 and shift["others_median_ks"] <= shift["chance_ks"] < 0.15
+    f = rules.bad_input_data([], {}, c)
+    assert f.fixes[0].overrides == {"data.features": ["log0", "log1", "log2", "log3"]} and "depth" in f.explanation
+    assert context("alike.csv").shifted_columns == []   # a file drawn like the training rows
+
+
 def test_a_validation_file_that_is_the_training_data_is_named_and_replaced_by_a_split(tmp_path):
     import pandas as pd
 

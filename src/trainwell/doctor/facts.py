@@ -100,6 +100,7 @@ class Context:
     day_month_swapped: dict | None = None   # a series' dates regular only read the other way (data report)
     blank_zeros: dict | None = None     # mostly-blank count columns with no zero written (context.blank_zeros)
     skewed_columns: list = field(default_factory=list)  # constant in a separate val/test file only (context)
+    shifted_columns: list = field(default_factory=list)   # context.shifted_columns: one column unlike its file's
     drifted_inputs: list = field(default_factory=list)  # forecaster inputs outside the training range later
     input_columns: list = field(default_factory=list)   # a table's input columns (data.features as resolved)
     trailing_padding: dict | None = None    # sequences: trailing all-zero steps (data report's padding)

@@ -15,7 +15,8 @@ def bad_input_data(history, signals, ctx: Context) -> Finding | None:
     if ctx.nonfinite_inputs <= 0:
         return (_codes_too_common(ctx) or _clipped_away(ctx) or _out_of_time_order(ctx) or _day_month_swapped(ctx)
                 or _coded_target(ctx)
-                or _skewed_columns(ctx) or _drifted_inputs(ctx) or _blanks_mean_zero(ctx) or _filled_far_away(ctx) or _extreme_values(ctx) or _numbers_as_codes(ctx))
+                or _skewed_columns(ctx) or _shifted_columns(ctx) or _drifted_inputs(ctx) or _blanks_mean_zero(ctx)
+                or _filled_far_away(ctx) or _extreme_values(ctx) or _numbers_as_codes(ctx))
     return Finding(
         "bad_input_data", "error", 0, 0, {"nonfinite_cells": ctx.nonfinite_inputs, "impute": ctx.impute},
         f"The training inputs hold {ctx.nonfinite_inputs} NaN or infinite values. One of them in a batch makes "
@@ -86,6 +87,29 @@ def _skewed_columns(ctx: Context) -> Finding | None:
         "bad_input_data", "warning", 0, 0, {"columns": cols, "limit": f"training share ** rows < {1e-6:g}; or "
                                                                        f"constant in training, other in 10% of rows"},
         said, [Fix({"data.features": keep}, f"train without {', '.join(names)}")] if keep else [])
+
+
+def _shifted_columns(ctx: Context) -> Finding | None:
+    """One column of a separate validation or test file distributed unlike its training cells while
+    the rest of the file matches (context.shifted_columns): the column says where or when a row was
+    recorded (a well's depth, a site's code, a date), and the network leans on a pattern that does
+    not carry over. The fix trains without it."""
+    cols = ctx.shifted_columns
+    if not cols:
+        return None
+    names = [c["column"] for c in cols]
+    keep = [c for c in ctx.input_columns if c not in names]
+    c = cols[0]
+    return Finding(
+        "bad_input_data", "warning", 0, 0,
+        {"columns": cols, "limit": "Kolmogorov-Smirnov distance >= 0.3 and 2x chance's (the 1% critical value), "
+                                   "the other columns' median within chance's"},
+        f"{c['column']} in the data.{c['file']} file is distributed unlike its training values (Kolmogorov-Smirnov "
+        f"distance {c['ks']:.2f}), while the file's other columns match theirs (median distance "
+        f"{c['others_median_ks']:.2f}). The file comes from the same kind of source, so {c['column']} records where or "
+        f"when the rows were taken, not what they measure: whatever pattern the network finds in it among the "
+        f"training rows does not hold for the new ones.",
+        [Fix({"data.features": keep}, f"train without {', '.join(names)}")] if keep else [])
 
 
 def _drifted_inputs(ctx: Context) -> Finding | None:
