@@ -2096,6 +2096,47 @@ def test_a_custom_network_that_is_one_linear_map_is_named_before_training():
     assert rules.linear_network in rules.PRE_TRAINING
 
 
+def test_a_text_file_written_unlike_the_training_texts_is_named_before_training():
+    vocab = {"min_freq": 1, "vocab_size": 158, "vocab_limit": 20000, "repeated_words": 155, "repeated_dropped": 0,
+             "unknown_rate": 0.0, "rows": 960, "file_unknown_rate": {"test": 0.39}, "split_unknown_rate": 0.0}
+    f = rules.file_words_unknown([], {}, ctx(data_kind="text", text_vocab=vocab, text_lowercase=False))
+    assert (f.code, f.severity, f.epoch) == ("bad_input_data", "warning", 0)
+    assert f.fixes[0].overrides == {"data.text.lowercase": True}
+    assert rules.file_words_unknown([], {}, ctx(data_kind="text", text_vocab=vocab, text_lowercase=True)).fixes == []
+    # as unknown as the source's own held-out texts: a small vocabulary, not another way of writing
+    alike = {**vocab, "file_unknown_rate": {"test": 0.25}, "split_unknown_rate": 0.2}
+    assert rules.file_words_unknown([], {}, ctx(data_kind="text", text_vocab=alike)) is None
+    assert rules.file_words_unknown([], {}, ctx(data_kind="text", text_vocab={**vocab, "file_unknown_rate": {}})) is None
+
+
+def test_the_unknown_share_of_a_text_file_is_read_from_really_prepared_data(tmp_path):
+    import pandas as pd
+
+    from trainwell import api
+    from trainwell import data as data_mod
+    from trainwell.config import load_config
+    from trainwell.doctor.context import build_context
+
+    rng = np.random.default_rng(0)
+    words = {0: ["windscreen", "chip", "glass"], 1: ["rear", "bumper", "dent"]}
+    rows = lambda n: [(" ".join(rng.choice(words[k], 4)), k) for k in rng.integers(0, 2, n)]
+    pd.DataFrame(rows(200), columns=["text", "target"]).to_csv(tmp_path / "train.csv", index=False)
+    shout = pd.DataFrame(rows(60), columns=["text", "target"])
+    shout["text"] = shout["text"].str.upper()
+    shout.to_csv(tmp_path / "fax.csv", index=False)
+
+    def context(lowercase):
+        cfg = load_config({"data": {"source": str(tmp_path / "train.csv"), "target": "target", "test": str(tmp_path / "fax.csv"),
+                                    "text": {"column": "text", "lowercase": lowercase}}, "model": {"type": "transformer"}})
+        prepared = data_mod.prepare(cfg.data, cfg.seed, "transformer")
+        return build_context(cfg, prepared, api._plan(cfg, prepared.spec, prepared.val.y))
+
+    cased = context(False)
+    assert cased.text_vocab["file_unknown_rate"] == {"test": 1.0} and cased.text_vocab["split_unknown_rate"] == 0.0
+    assert rules.file_words_unknown([], {}, cased).fixes[0].overrides == {"data.text.lowercase": True}
+    assert rules.file_words_unknown([], {}, context(True)) is None
+
+
 def test_a_transformer_under_sgd_is_named_before_training_and_given_adamw():
     plain = rules.transformer_sgd([], {}, ctx(model_type="transformer", optimizer="sgd", momentum=0.0,
                                               data_kind="sequence"))

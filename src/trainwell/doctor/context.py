@@ -122,6 +122,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         day_month_swapped=prepared.report.get("day_month_swapped"),
         blank_zeros=blank_zeros(prepared) if cfg.data.clean.impute in ("median", "mean", "most_frequent") else None,
         text_vocab=text_vocab(prepared.report) if spec.kind == "text" else None,
+        text_lowercase=bool(cfg.data.text.lowercase),
         trailing_padding=prepared.report.get("padding") if spec.kind == "sequence" else None,
         skewed_columns=skewed_columns(prepared) if spec.kind == "tabular" else [],
         shifted_columns=shifted_columns(prepared) if spec.kind == "tabular" else [],
@@ -711,9 +712,14 @@ def text_vocab(report: dict) -> dict | None:
     text, rows = report.get("text") or {}, (report.get("rows") or {}).get("train") or 0
     if "repeated_words" not in text or not rows:
         return None
+    rates = text.get("unknown_rate") or {}
     return {"min_freq": text["min_freq"], "vocab_size": text["vocab_size"], "vocab_limit": text.get("vocab_limit"),
             "repeated_words": text["repeated_words"], "repeated_dropped": text["repeated_dropped"],
-            "unknown_rate": (text.get("unknown_rate") or {}).get("train"), "rows": rows}
+            "unknown_rate": rates.get("train"), "rows": rows,
+            # the splits read from their own files (data.val, data.test), against the split of the source
+            "file_unknown_rate": {s: rates[s] for s in ("val", "test") if report.get(f"{s}_source") and s in rates},
+            "split_unknown_rate": next((rates[s] for s in ("val", "test", "train")
+                                        if s in rates and not report.get(f"{s}_source")), None)}
 
 
 def clip_flattened(prepared) -> list[dict]:

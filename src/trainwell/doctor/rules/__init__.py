@@ -39,9 +39,10 @@ from .plan import (adam_betas_off, batch_norm_starved, blind_convolutions, class
                    linear_network, momentum_runaway, monitor_backwards, narrow_head, pooled_position, stops_too_soon, too_few_steps,
                    transformer_dropout, transformer_sgd)
 from .progress import plateau
-from .preparation import (augment_too_strong, augment_turns_classes, clip_flattens, dedup_conflicts, padded_after,
-                          rows_sorted, series_gaps_dropped, series_unshuffled, split_twins, steps_as_features,
-                          target_history_unseen, text_cut_short, undersampled_away, vocab_starved, window_too_short)
+from .preparation import (augment_too_strong, augment_turns_classes, clip_flattens, dedup_conflicts,
+                          file_words_unknown, padded_after, rows_sorted, series_gaps_dropped, series_unshuffled,
+                          split_twins, steps_as_features, target_history_unseen, text_cut_short, undersampled_away,
+                          vocab_starved, window_too_short)
 from .rate import lr_too_high, lr_too_low
 from .root_causes import _with_augment_fix, _with_momentum_fix, _with_small_init_fix, _with_symmetry_fix
 from .units import dying_relu, saturated_activations, vanishing_gradients
@@ -52,8 +53,8 @@ PRE_TRAINING = [bad_input_data, unscaled_features, too_few_steps, frozen_at_rand
                 class_weights_off, monitor_backwards, adam_betas_off, momentum_runaway, group_rate_off,
                 group_rate_starved, target_history_unseen, stops_too_soon, batch_norm_starved, undersampled_away,
                 window_too_short, rows_sorted, series_unshuffled, steps_as_features, split_twins, text_cut_short,
-                narrow_head, decays_too_fast, augment_too_strong, vocab_starved, clip_flattens, dedup_conflicts,
-                series_gaps_dropped, padded_after, transformer_dropout, transformer_sgd, huber_capped,
+                narrow_head, decays_too_fast, augment_too_strong, vocab_starved, file_words_unknown, clip_flattens,
+                dedup_conflicts, series_gaps_dropped, padded_after, transformer_dropout, transformer_sgd, huber_capped,
                 augment_turns_classes, l1_outweighs, pooled_position, linear_network]
 # Order matters for reporting: causes before symptoms.
 RULES = PRE_TRAINING + [diverged, exploding_gradients, lr_too_high, lr_too_low, vanishing_gradients, dying_relu,
