@@ -62,12 +62,15 @@ class Clean(Section):
     missing_codes: list[float] = Field(
         default_factory=list, description="numbers that mean 'missing' in a table's numeric columns "
                                           "(e.g. [-999, 9999999], matched to a millionth): read as empty cells, "
-                                          "then imputed")
+                                          "then imputed; in a time series' input columns, gaps that "
+                                          "data.series.missing fills or drops")
     target_missing_codes: list[float] = Field(
         default_factory=list, description="numbers that mean 'no value' in a table's regression target (e.g. "
-                                          "[-999]): those rows are dropped, as rows with an empty target")
+                                          "[-999]): those rows are dropped, as rows with an empty target (a time "
+                                          "series: gaps, as data.series.missing says)")
     clip_outliers: Literal["none", "iqr", "zscore"] = Field(
-        "none", description="clip numeric outliers to bounds fitted on the training split")
+        "none", description="clip numeric outliers to bounds fitted on the training split (tables only; a time "
+                            "series refuses it)")
     clip_factor: float = Field(
         0.0, ge=0, description="IQR multiple (default 1.5) or z-score limit (default 3); 0 = default")
     normalize_categories: bool = Field(

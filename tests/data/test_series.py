@@ -72,6 +72,22 @@ def test_scaling_fitted_on_train_only(tmp_path):
     assert abs(float(p.test.x.mean())) > 1  # test lies beyond the train range: not re-centred
 
 
+def test_missing_codes_are_gaps_in_a_series_and_clipping_is_refused(tmp_path):
+    # Both were ignored for a series: -999 was read as a value, clipping silently skipped.
+    coded = _prep(tmp_path, cells={(10, "w"): -999.0}, data={"clean": {"missing_codes": [-999]}})
+    plain = _prep(tmp_path)
+    assert coded.state["scale"]["mean"] == pytest.approx(plain.state["scale"]["mean"])  # interpolated: 100
+    assert any("missing-value code became gaps" in n for n in coded.report["notes"])
+    assert coded.state["series"]["missing_codes"] == [-999.0]
+    ignored = _prep(tmp_path, cells={(10, "w"): -999.0})
+    assert ignored.state["scale"]["mean"][1] < plain.state["scale"]["mean"][1]  # without the code, a value
+    new = pd.read_csv(_series_csv(tmp_path, cells={(10, "w"): -999.0}, name="new.csv"))
+    x, _ = load_inputs(coded.state, new)
+    assert np.isfinite(x).all() and x.min() > -5   # predict reads the code as a gap too
+    with pytest.raises(UserError, match="data.clean.clip_outliers.*time series"):
+        _prep(tmp_path, data={"clean": {"clip_outliers": "iqr"}})
+
+
 def test_horizon_one_gives_flat_targets_and_baseline(tmp_path):
     p = _prep(tmp_path, horizon=1)
     assert p.train.y.shape == (len(p.train.x),) and p.baselines["test"].shape == p.test.y.shape

@@ -37,6 +37,7 @@ from .sampling import check_imbalance_setting
 from .sources import load_table, read_input_table
 from .split import split_fractions, split_indices, split_sizes
 from .subset import class_mask, fraction_indices
+from .transforms import _as_missing
 from .transforms import STATE_FORMAT, _fit_scale, fit_target, raw_target, transform_target
 
 __all__ = ["prepare_timeseries", "prepare_sequences", "load_inputs", "load_labelled", "inverse_target"]
@@ -233,7 +234,26 @@ def _handle_missing(values: np.ndarray, columns: list[str], method: str, where: 
 def _series_state(cfg, time_col, time_kind, values, target) -> dict:
     s = cfg.series
     return {"time_column": time_col, "time_kind": time_kind, "value_columns": values, "target": target,
-            "window": s.window, "horizon": s.horizon, "missing": s.missing, "dayfirst": s.dayfirst}
+            "window": s.window, "horizon": s.horizon, "missing": s.missing, "dayfirst": s.dayfirst,
+            "missing_codes": [float(c) for c in cfg.clean.missing_codes],
+            "target_missing_codes": [float(c) for c in cfg.clean.target_missing_codes]}
+
+
+def _codes_as_gaps(values: np.ndarray, columns: list[str], ss: dict) -> tuple[np.ndarray, dict[str, int]]:
+    """data.clean.missing_codes (the input series) and target_missing_codes (the target) made gaps,
+    which data.series.missing then fills or drops like empty cells. They used to be ignored for a
+    series: -999 in 60 load values was read as a load of -999."""
+    counts = {}
+    for j, col in enumerate(columns):
+        codes = (ss.get("missing_codes") or []) if col in ss["value_columns"] else []
+        codes = codes + ((ss.get("target_missing_codes") or []) if col == ss["target"] else [])
+        if codes:
+            before = np.isnan(values[:, j])
+            values[:, j] = _as_missing(values[:, j], codes)
+            n = int((np.isnan(values[:, j]) & ~before).sum())
+            if n:
+                counts[col] = n
+    return values, counts
 
 
 def _window_starts(lo: int, hi: int, window: int, horizon: int) -> np.ndarray:
@@ -276,6 +296,10 @@ def prepare_timeseries(cfg, seed: int) -> Prepared:
         raise UserError("data.features: a time series takes its inputs from data.series.value_columns; "
                         "move the columns there")
     check_imbalance_setting(cfg.imbalance, "regression")
+    if cfg.clean.clip_outliers != "none":
+        # It was ignored silently: a series' spikes are often what it forecasts.
+        raise UserError(f"data.clean.clip_outliers: {cfg.clean.clip_outliers!r} is not applied to a time series (its "
+                        "spikes are often what it forecasts); set it to none, or clip the values before training")
 
     notes = [f"split: chronological (train, then val, then test, in time order); data.split.stratify "
              "does not apply to a time series"]
@@ -297,6 +321,10 @@ def prepare_timeseries(cfg, seed: int) -> Prepared:
     frame, times, time_kind = _order(frame, time_col, None, "data.series.time_column", notes, s.dayfirst)
     columns = list(dict.fromkeys(value_cols + [target]))  # the target is coerced with the inputs
     raw, coerced = _coerce(frame, columns)
+    raw, coded = _codes_as_gaps(raw, columns, _series_state(cfg, time_col, None, value_cols, target))
+    if coded:
+        notes.append(f"data.clean: {sum(coded.values())} value(s) matching a missing-value code became gaps "
+                     f"({coded}), filled or dropped as data.series.missing says")
     n = len(raw)
     window, horizon = s.window, s.horizon
     if n < window + horizon:
@@ -401,6 +429,7 @@ def _series_frame(state: dict, source, need_target: bool) -> tuple[np.ndarray, p
     refuse_unreadable_numbers(frame, columns, "input data", {c: gap for c in columns} if gap else {})
     frame, times, _ = _order(frame, ss["time_column"], ss["time_kind"], "input data", None, ss.get("dayfirst", False))
     values, _ = _coerce(frame, columns)
+    values, _ = _codes_as_gaps(values, columns, ss)
     values, keep, _ = _handle_missing(values, columns, ss["missing"], "input data")
     return values, times[keep].reset_index(drop=True), ss
 
