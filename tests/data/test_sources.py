@@ -121,3 +121,10 @@ def test_garbage_npz_is_user_error(tmp_path):
     path.write_bytes(b"garbage")
     with pytest.raises(UserError, match="not a numpy .npz archive"):
         load_table(str(path))
+
+
+def test_a_3d_npz_read_as_a_table_points_to_data_kind(tmp_path, cli, write_yaml):
+    np.savez(tmp_path / "seq.npz", x=np.zeros((20, 5, 2), dtype=np.float32), y=np.arange(20) % 2)
+    path = write_yaml({"data": {"source": str(tmp_path / "seq.npz")}, "model": {"type": "mlp"}})
+    code, _, err = cli("train", path, "--out", str(tmp_path / "r"))
+    assert code == 2 and "data.kind: sequence" in err and "Traceback" not in err

@@ -115,7 +115,10 @@ def _read_npz(path: Path, role: str) -> pd.DataFrame:
     if x.ndim == 1:
         x = x.reshape(-1, 1)
     if x.ndim != 2:
-        raise UserError(f"{role}: {str(path)!r}: 'x' must be 2-D (rows, features), got shape {x.shape}")
+        hint = {3: "; for sequences (rows, steps, features) set data.kind: sequence",
+                4: "; for images (rows, channels, height, width) set data.kind: image"}.get(x.ndim, "")
+        raise UserError(f"{role}: {str(path)!r}: 'x' must be 2-D (rows, features) for a table, got shape "
+                        f"{x.shape}{hint}")
     if y.ndim == 2 and y.shape[1] == 1:
         y = y.ravel()
     if y.ndim != 1:
