@@ -90,11 +90,6 @@ def test_a_table_metric_cannot_be_monitored_or_tuned(tmp_path, cli, write_yaml):
     assert code == 2 and "training.early_stopping.monitor" in err and "Traceback" not in err
 
 
-def test_a_new_head_needs_weights_to_put_it_on():
-    with pytest.raises(ConfigError, match="model.new_head.*model.init_from"):
-        load_config({"model": {"new_head": True}})
-
-
 def test_init_accepts_string_or_mapping():
     cfg = load_config({"model": {"init": {"weight": "xavier_normal", "bias": {"name": "constant", "value": 0.1}}}})
     assert cfg.model.init.weight.name == "xavier_normal"

@@ -532,10 +532,6 @@ class Config(Section):
             problems.append(f"loss.class_weights: {self.loss.class_weights} and data.imbalance: class_weights both "
                             "set the class weights; remove loss.class_weights to use the balancing weights "
                             "data.imbalance computes, or set data.imbalance: none to use your own")
-        if getattr(self.model, "new_head", False) and not getattr(self.model, "init_from", None):
-            # It did nothing silently: every layer of a model built from scratch is fresh already.
-            problems.append("model.new_head: only with model.init_from (a fresh output layer on transferred weights); "
-                            "remove it, or set model.init_from to the run to start from")
         if self.optimizer.nesterov and (self.optimizer.name != "sgd" or self.optimizer.momentum == 0):
             problems.append("optimizer.nesterov: needs optimizer.name sgd with momentum > 0")
         problems += _tune_problems(self)

@@ -126,3 +126,9 @@ def test_class_weights_on_top_of_resampling_are_a_double_correction():
     assert found["loss.class_weights"]["fix"] == {"loss.class_weights": None}
     assert "loss.class_weights" not in keys({"data": {"source": "builtin:breast_cancer"},
                                              "loss": {"class_weights": [1.0, 3.0]}})
+
+
+def test_a_new_head_without_transferred_weights_is_a_warning():
+    found = keys({"data": {"source": "builtin:digits"}, "model": {"new_head": True}})
+    assert found["model.new_head"]["fix"] == {"model.new_head": False}
+    assert "model.new_head" not in keys({"data": {"source": "builtin:digits"}})

@@ -301,7 +301,7 @@ def prepare_timeseries(cfg, seed: int) -> Prepared:
         raise UserError(f"data.clean.clip_outliers: {cfg.clean.clip_outliers!r} is not applied to a time series (its "
                         "spikes are often what it forecasts); set it to none, or clip the values before training")
 
-    notes = [f"split: chronological (train, then val, then test, in time order); data.split.stratify "
+    notes = ["split: chronological (train, then val, then test, in time order); data.split.stratify "
              "does not apply to a time series"]
     frame = load_table(cfg.source, "data.source")
     frame.columns = frame.columns.map(str)

@@ -41,6 +41,10 @@ def lint(cfg, prepared, plan: dict) -> list[dict]:
         warn("loss.class_weights", f"{cfg.loss.class_weights} on top of data.imbalance: {cfg.data.imbalance}, which "
              f"already gives every class the same share of the training rows: the imbalance is corrected twice and "
              f"the model leans to the rare classes", {"loss.class_weights": None})
+    if getattr(cfg.model, "new_head", False) and not getattr(cfg.model, "init_from", None):
+        # It does nothing then (every layer of a network built from scratch is fresh), and said nothing.
+        warn("model.new_head", "a fresh output layer is for transferred weights (model.init_from), which this run "
+             "does not load: every layer starts from random weights anyway", {"model.new_head": False})
     clip = cfg.regularization.clip_grad_value
     if clip is not None and clip < 1e-3 and cfg.optimizer.name == "sgd":
         warn("regularization.clip_grad_value", f"{clip:g} caps every gradient element, so no step can exceed {clip:g} "

@@ -255,7 +255,7 @@ def underfitting(history, signals, ctx: Context) -> Finding | None:
          f"Training loss {'creeps down' if gain > 0.02 else 'stalls'} at {train[-1]:.4g}, {_times(train[-1], linear, '.0f')} the "
          f"validation loss a linear model reaches on the same features ({linear:.4g}), and validation loss is "
          f"{val[-1]:.4g}: the network fits its own training rows worse than a linear model predicts new ones. ")
-        + f"The model is too small or too constrained to fit the training data"
+        + "The model is too small or too constrained to fit the training data"
         + (f" (regularization.l1 {ctx.l1:g} is heavy)." if ctx.l1 >= 0.01 else
            f" (weight_decay {ctx.weight_decay:g} is heavy)." if _heavy_l2(ctx) else
            f": label smoothing {ctx.label_smoothing:g} makes the targets almost uniform, so there is "
