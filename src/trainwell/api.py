@@ -438,7 +438,9 @@ def _preflight(cfg, prepared, plan, log, resuming):
     repairs = []
     if cfg.doctor.repair and not resuming:
         allowed = cfg.doctor.allow_architecture_changes
-        chosen = [(f, next((x for x in f.fixes if allowed or not x.architecture), None)) for f in found]
+        # Info findings are advice, as in the live doctor: worth knowing, not worth changing the run for.
+        chosen = [(f, next((x for x in f.fixes if allowed or not x.architecture), None)) for f in found
+                  if f.severity != "info"]
         chosen = [(f, x) for f, x in chosen if x is not None]
         overrides = {k: v for _, x in chosen for k, v in x.overrides.items()}
         if overrides:
@@ -494,6 +496,8 @@ def _state_defaults(state: dict) -> dict:
         state.setdefault("padding", "as_given")
     if state.get("kind") == "timeseries" and isinstance(state.get("series"), dict):
         state["series"].setdefault("dayfirst", False)
+        state["series"].setdefault("missing_codes", [])
+        state["series"].setdefault("target_missing_codes", [])
     return state
 
 

@@ -86,6 +86,11 @@ def test_missing_codes_are_gaps_in_a_series_and_clipping_is_refused(tmp_path):
     assert np.isfinite(x).all() and x.min() > -5   # predict reads the code as a gap too
     with pytest.raises(UserError, match="data.clean.clip_outliers.*time series"):
         _prep(tmp_path, data={"clean": {"clip_outliers": "iqr"}})
+    # a run started before the codes were kept still resumes: the missing keys meant no codes
+    from trainwell.api import _state_defaults
+
+    older = {**plain.state, "series": {k: v for k, v in plain.state["series"].items() if "missing_codes" not in k}}
+    assert _state_defaults(older) == plain.state
 
 
 def test_horizon_one_gives_flat_targets_and_baseline(tmp_path):

@@ -318,6 +318,11 @@ def test_a_custom_network_without_activations_is_measured_affine_and_given_its_a
         assert affine[0]["evidence"]["affine_gap"] < 1e-4
         relu = trainwell.train(cfg, {"model.options.activation": "relu"}, out=tmp_path / "relu", quiet=True)
         assert not [f for f in read(relu, "findings.json") if "affine_gap" in f["evidence"]]
+        # small inputs (diabetes as shipped, scaling off) keep a ReLU's pattern fixed: measured on
+        # standardized rows, the net is still no affine map
+        raw = trainwell.train(cfg, {"model.options.activation": "relu", "data.scale": "none"}, out=tmp_path / "raw",
+                              quiet=True)
+        assert not [f for f in read(raw, "findings.json") if "affine_gap" in f["evidence"]]
         repaired = trainwell.train(cfg, {"doctor.repair": True, "doctor.allow_architecture_changes": True},
                                    out=tmp_path / "repaired", quiet=True)
         assert ("underfitting", {"model.options.activation": "relu"}) in \
@@ -338,6 +343,10 @@ def test_a_transformer_on_plain_sgd_trains_on_adamw_from_the_first_step_with_rep
     assert [(r["code"], r["overrides"]) for r in read(repaired, "repairs.json")] == \
         [("lr_too_low", {"optimizer.name": "adamw", "optimizer.lr": 3e-3})]
     assert yaml.safe_load((repaired.path / "config.repaired.yaml").read_text())["optimizer"]["name"] == "adamw"
+    # with momentum 0.9 it is advice (an info), which repair does not apply
+    tuned = trainwell.train(cfg, {"doctor.repair": True, "optimizer.momentum": 0.9}, out=tmp_path / "tuned", quiet=True)
+    assert not (tuned.path / "repairs.json").exists() or read(tuned, "repairs.json") == []
+    assert [f["severity"] for f in read(tuned, "findings.json") if f["evidence"].get("optimizer") == "sgd"] == ["info"]
 
 
 def test_the_checks_read_the_same_steps_however_long_the_run_waits_for_a_core(tiny_cfg, tmp_path, monkeypatch):

@@ -2137,6 +2137,28 @@ def test_the_unknown_share_of_a_text_file_is_read_from_really_prepared_data(tmp_
     assert rules.file_words_unknown([], {}, context(True)) is None
 
 
+def test_review_edges_of_the_new_plan_checks():
+    # nesterov is SGD's alone: the AdamW fix turns it off, or the config refuses every fix
+    f = rules.transformer_sgd([], {}, ctx(model_type="transformer", optimizer="sgd", momentum=0.5, nesterov=True))
+    assert f.fixes[0].overrides["optimizer.nesterov"] is False
+    # one group too high and one too low: both rules give the same override, with both brought back
+    groups = [{"prefix": "blocks", "lr": 1.0}, {"prefix": "rnn", "lr": 1e-6}]
+    c = ctx(optimizer="adam", lr=1e-3, param_groups=groups)
+    both = [{"prefix": "blocks", "lr": 1e-2}, {"prefix": "rnn", "lr": 1e-3}]
+    assert rules.group_rate_off([], {}, c).fixes[0].overrides == {"optimizer.param_groups": both}
+    assert rules.group_rate_starved([], {}, c).fixes[0].overrides == {"optimizer.param_groups": both}
+    # a custom network may load pretrained weights itself: a low backbone rate is its recipe
+    assert rules.group_rate_starved([], {}, ctx(lr=1e-3, param_groups=groups, model_type="python")) is None
+    # tiny features and a raw target: one fix for both
+    f = rules.unscaled_features([], {}, ctx(scale="none", feature_rms=[0.004, 0.002], feature_names=["a", "b"],
+                                            task="regression", target_scaled=False, target_rms=1500.0))
+    assert f.fixes[0].overrides == {"data.scale": "standardize", "data.scale_target": True}
+    # a text file with no held-out rows of the source to compare with: no verdict
+    vocab = {"min_freq": 1, "vocab_size": 50, "vocab_limit": None, "repeated_words": 40, "repeated_dropped": 0,
+             "unknown_rate": 0.0, "rows": 300, "file_unknown_rate": {"test": 0.3}, "split_unknown_rate": None}
+    assert rules.file_words_unknown([], {}, ctx(data_kind="text", text_vocab=vocab, text_lowercase=False)) is None
+
+
 def test_a_transformer_under_sgd_is_named_before_training_and_given_adamw():
     plain = rules.transformer_sgd([], {}, ctx(model_type="transformer", optimizer="sgd", momentum=0.0,
                                               data_kind="sequence"))
@@ -2229,14 +2251,15 @@ def test_one_column_of_a_test_file_unlike_its_training_values_is_named_and_left_
 
     rng = np.random.default_rng(2)
 
-    def wells(n, offset):
-        rock = rng.integers(0, 3, n)
+    def wells(n, offset, shares=(1 / 3, 1 / 3, 1 / 3)):
+        rock = rng.choice(3, n, p=shares)
         logs = {f"log{j}": rock * 0.8 + rng.normal(size=n) for j in range(4)}
         return pd.DataFrame({"depth": 1000 + 600 * rock + rng.uniform(0, 500, n) + offset, **logs, "target": rock})
 
     wells(600, 0).to_csv(tmp_path / "train.csv", index=False)
     wells(200, 700).to_csv(tmp_path / "deeper.csv", index=False)   # the test well sits 700 m deeper
     wells(200, 0).to_csv(tmp_path / "alike.csv", index=False)
+    wells(300, 0, (0.7, 0.15, 0.15)).to_csv(tmp_path / "other_shares.csv", index=False)   # label shift only
 
     def context(test):
         cfg = load_config({"data": {"source": str(tmp_path / "train.csv"), "target": "target",
@@ -2247,10 +2270,12 @@ def test_one_column_of_a_test_file_unlike_its_training_values_is_named_and_left_
     c = context("deeper.csv")
     assert [(x["column"], x["file"]) for x in c.shifted_columns] == [("depth", "test")]
     shift = c.shifted_columns[0]
-    assert shift["ks"] >= 0.3 and shift["others_median_ks"] <= shift["chance_ks"] < 0.15
+    assert shift["ks"] >= 0.3 and shift["others_median_ks"] <= shift["chance_ks"] and shift["within_classes"]
     f = rules.bad_input_data([], {}, c)
     assert f.fixes[0].overrides == {"data.features": ["log0", "log1", "log2", "log3"]} and "depth" in f.explanation
     assert context("alike.csv").shifted_columns == []   # a file drawn like the training rows
+    # other class shares move every predictor as a whole, not within a class
+    assert context("other_shares.csv").shifted_columns == []
 
 
 def test_a_validation_file_that_is_the_training_data_is_named_and_replaced_by_a_split(tmp_path):

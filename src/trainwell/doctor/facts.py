@@ -111,6 +111,7 @@ class Context:
     flat_width: int | None = None       # a cnn: the numbers its conv blocks hand the dense layers
     pool_retention: float | None = None  # a global-pool cnn: class signal kept by translation-invariant features
     text_lowercase: bool = True     # data.text.lowercase
+    nesterov: bool = False          # optimizer.nesterov (sgd only)
     affine: dict | None = None  # a custom network's distance from an affine map (context.affine_network)
     pixel_pool_retention: float | None = None  # the same with 1x1 filters, for a cnn whose kernels are all 1x1
     l1_at_init: float | None = None                # regularization.l1 x sum |w| of the initial weights

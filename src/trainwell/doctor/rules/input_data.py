@@ -248,7 +248,8 @@ TINY_FEATURES = 0.01
 
 def _tiny_features(ctx: Context, big: float) -> Finding:
     worst = sorted(zip(ctx.feature_rms, ctx.feature_names), reverse=True)[:3]
-    return Finding(
+    target = _unscaled_target(ctx)   # a raw target too: both go in one fix, neither hides the other
+    found = Finding(
         "unscaled_features", "warning", 0, 0,
         {"largest_rms": float(f"{big:.4g}"), "limit": TINY_FEATURES, "largest_features": [n for _, n in worst],
          "scale": ctx.scale},
@@ -257,6 +258,11 @@ def _tiny_features(ctx: Context, big: float) -> Finding:
         f"enters {1 / max(big, 1e-12):.0f}x weaker than usual and the biases drown it; the first layer must grow its "
         f"weights that much before anything is learned. data.scale is 'none'.",
         [Fix({"data.scale": "standardize"}, "standardize every numeric feature (fitted on the training split)")])
+    if target is not None:
+        found.explanation += " " + target.explanation
+        found.evidence.update(target.evidence)
+        found.fixes[0].overrides.update(target.fixes[0].overrides)
+    return found
 
 
 def _unscaled_target(ctx: Context) -> Finding | None:

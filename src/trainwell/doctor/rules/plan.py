@@ -263,13 +263,33 @@ def _prefix(group: dict) -> str:
     return "/".join(map(str, prefix)) if isinstance(prefix, (list, tuple)) else str(prefix)
 
 
+def _wild_groups(ctx: Context) -> list[dict]:
+    return [g for g in ctx.param_groups if g.get("lr", 0) > GROUP_LR_LIMIT * usual_top(ctx)]
+
+
+def _starved_groups(ctx: Context) -> list[dict]:
+    # A custom network (model.type python) may load pretrained weights itself, where a low rate
+    # for its backbone is the recipe; only model.init_from says so for the others.
+    if ctx.init_from or ctx.model_type == "python":
+        return []
+    return [g for g in ctx.param_groups if 0 < g.get("lr", ctx.lr) < GROUP_LR_STARVED * ctx.lr * (1 - 1e-9)]
+
+
+def _groups_fixed(ctx: Context) -> list[dict]:
+    """param_groups with every group too high or too low brought back, in one override: the two rules'
+    fixes both set optimizer.param_groups, and the last one merged would undo the other."""
+    wild, starved = _wild_groups(ctx), _starved_groups(ctx)
+    high = float(f"{min(usual_top(ctx), 10 * ctx.lr):.2g}")
+    return [{**g, "lr": high} if g in wild else {**g, "lr": ctx.lr} if g in starved else g for g in ctx.param_groups]
+
+
 def group_rate_off(history, signals, ctx: Context) -> Finding | None:
     top = usual_top(ctx)
-    wild = [g for g in ctx.param_groups if g.get("lr", 0) > GROUP_LR_LIMIT * top]
+    wild = _wild_groups(ctx)
     if not wild:
         return None
     new_lr = float(f"{min(top, 10 * ctx.lr):.2g}")
-    groups = [{**g, "lr": new_lr} if g in wild else g for g in ctx.param_groups]
+    groups = _groups_fixed(ctx)
     names = ", ".join(f"{_prefix(g)} at {g['lr']:g}" for g in wild)
     return Finding(
         "lr_too_high", "warning", 0, 0,
@@ -292,12 +312,10 @@ GROUP_LR_STARVED = 0.1
 
 
 def group_rate_starved(history, signals, ctx: Context) -> Finding | None:
-    if ctx.init_from or not ctx.param_groups:
-        return None
-    starved = [g for g in ctx.param_groups if 0 < g.get("lr", ctx.lr) < GROUP_LR_STARVED * ctx.lr * (1 - 1e-9)]
+    starved = _starved_groups(ctx)
     if not starved:
         return None
-    groups = [{**g, "lr": ctx.lr} if g in starved else g for g in ctx.param_groups]
+    groups = _groups_fixed(ctx)
     names = ", ".join(f"{_prefix(g)} at {g['lr']:g}" for g in starved)
     return Finding(
         "lr_too_low", "warning", 0, 0,
@@ -479,7 +497,9 @@ def transformer_sgd(history, signals, ctx: Context) -> Finding | None:
         + ". Transformers train with Adam-family optimizers, which scale each weight's step by its own gradient "
           "history; on six of seven transformers measured, SGD with momentum at its best rate lost 7-57 "
           "points to Adam.",
-        [Fix({"optimizer.name": "adamw", "optimizer.lr": TRANSFORMER_SGD_FIX_LR},
+        # nesterov is SGD's alone: left on, the config would refuse AdamW (and every other fix with it)
+        [Fix({"optimizer.name": "adamw", "optimizer.lr": TRANSFORMER_SGD_FIX_LR,
+              **({"optimizer.nesterov": False} if ctx.nesterov else {})},
              "AdamW at 3e-3, a transformer's usual optimizer and rate (within 3 points of Adam on each of the "
              "seven)")])
 

@@ -347,9 +347,9 @@ FILE_UNKNOWN_SHARE = 0.2
 
 def file_words_unknown(history, signals, ctx: Context) -> Finding | None:
     v = ctx.text_vocab
-    if not v or not v.get("file_unknown_rate"):
-        return None
-    base = v.get("split_unknown_rate") or 0.0
+    if not v or not v.get("file_unknown_rate") or v.get("split_unknown_rate") is None:
+        return None   # no held-out rows of the source to compare with
+    base = v["split_unknown_rate"]
     role, rate = max(v["file_unknown_rate"].items(), key=lambda kv: kv[1])
     if rate < FILE_UNKNOWN_SHARE or rate < 3 * base + 0.05:
         return None
