@@ -531,7 +531,7 @@ def test_augmentation_distortion_is_measured_without_touching_the_training_rando
 
     from trainwell.config import load_config
     from trainwell.data import prepare
-    from trainwell.doctor.context import augment_distortion
+    from trainwell.doctor.image_measures import augment_distortion
 
     def measure(aug):
         cfg = load_config({"data": {"source": "builtin:digits", "augment": aug},
@@ -1086,7 +1086,7 @@ def test_class_signal_kept_under_turns_tells_orientation_free_classes_from_digit
 
     from trainwell.config import load_config
     from trainwell.data import prepare
-    from trainwell.doctor.context import augment_retention
+    from trainwell.doctor.image_measures import augment_retention
 
     # pairs of spots at random angles: the class is their distance, the same in every orientation
     rng = np.random.default_rng(7)
@@ -1130,7 +1130,7 @@ def test_digits_turned_upside_down_are_found_before_training_and_kept_upright_wi
 def test_per_pixel_features_pooled_keep_colour_classes_and_lose_digit_strokes(tmp_path):
     from trainwell.config import load_config
     from trainwell.data import prepare
-    from trainwell.doctor.context import pool_retention
+    from trainwell.doctor.image_measures import pool_retention
 
     # red against green patches on noisy RGB tiles, anywhere in the tile
     rng = np.random.default_rng(0)
@@ -1160,7 +1160,7 @@ def test_per_pixel_features_pooled_keep_colour_classes_and_lose_digit_strokes(tm
 def test_global_pooling_on_classes_told_apart_by_position_is_found_before_training(tmp_path):
     from trainwell.config import load_config
     from trainwell.data import prepare
-    from trainwell.doctor.context import pool_retention
+    from trainwell.doctor.image_measures import pool_retention
 
     # one bright blob on a noisy board; the label is the quadrant that holds it
     rng = np.random.default_rng(0)

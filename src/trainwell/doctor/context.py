@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from .baseline import cached_baseline
 from .facts import Context
+from .image_measures import augment_distortion, augment_retention, pool_retention
+from .network_measures import affine_network, flat_width, l1_at_init
 
 
 def build_context(cfg, prepared, plan: dict) -> Context:
@@ -272,158 +273,6 @@ def _steps_per_epoch(batch_size, rows: int) -> int | None:
         return 1
     # As the trainer counts them: a last batch of one row is folded into the one before.
     return max(1, rows // batch_size) if rows % batch_size == 1 else math.ceil(rows / batch_size)
-
-
-def augment_distortion(aug_cfg, prepared, rows: int = 256) -> float | None:
-    """How far augmentation moves a training row, as a share of the row's own size (median over
-    the first rows). Drawn from a forked random state, so measuring it leaves training's stream
-    (and a seeded run's result) as it was."""
-    from ..data.augment import build_augment, is_active
-
-    if not is_active(aug_cfg) or prepared.train.x.dtype.kind != "f" or not len(prepared.train.x):
-        return None
-    import torch
-
-    augment = build_augment(aug_cfg, prepared.spec)
-    x = torch.as_tensor(np.nan_to_num(np.asarray(prepared.train.x[:rows], dtype=np.float32)))
-    with _forked_rng():
-        torch.manual_seed(0)
-        moved = augment(x.clone())
-    size = x.flatten(1).norm(dim=1)
-    keep = size > 0
-    if not keep.any():
-        return None
-    return round(float(((moved - x).flatten(1).norm(dim=1)[keep] / size[keep]).median()), 4)
-
-
-def _forked_rng():
-    """A forked random state for measures that draw random numbers or build a network (which seeds
-    torch): CPU, and every CUDA device once CUDA is in use, since torch.manual_seed reseeds those too
-    and training's dropout masks and augmentation there must stay what the run's seed made them."""
-    import torch
-
-    cuda = torch.cuda.is_available() and torch.cuda.is_initialized()
-    return torch.random.fork_rng(devices=list(range(torch.cuda.device_count())) if cuda else [])
-
-
-# Rotation and flips beyond these change an image's orientation, which some classes depend on (a 6
-# turned half way is a 9) and others do not (cells under a microscope).
-USUAL_ROTATION = 15.0
-
-
-def augment_retention(aug_cfg, prepared, rows: int = 512, centroid_rows: int = 2000,
-                      cells: int = 4_000_000) -> float | None:
-    """How much of what tells the classes apart survives the augmentation's changes of orientation
-    (rotation beyond 15 degrees, flips), as a class-mean classifier sees it: (accuracy on rotated or
-    flipped rows - 1/K) / (accuracy on the rows as they are - 1/K). Class means are blind to what
-    a transform keeps when the classes look the same in every orientation (pairs of spots at random
-    angles: 1.00 under rotation 180 and both flips) and see it go when they do not (digits: 0.22 under
-    rotation 180, 0.48 under both flips, 0.62 under rotation 45 or one flip). Translation and noise
-    are left out: a class mean is blind to a shift that a convolution takes in its stride, and
-    augment_distortion measures those. None when the augmentation does not turn or flip images.
-    Drawn from a forked random state, as augment_distortion; at most `cells` numbers in memory at
-    once (large images: fewer rows), and measured once per prepared data and augmentation."""
-    x_all = prepared.train.x
-    turns = (aug_cfg.rotation or 0) > USUAL_ROTATION or aug_cfg.hflip or aug_cfg.vflip
-    if not turns or x_all.ndim != 4 or x_all.dtype.kind != "f" or len(x_all) < 20:
-        return None
-    memo = vars(prepared).setdefault("_augment_retention", {})
-    key = (id(prepared.train), aug_cfg.rotation, aug_cfg.hflip, aug_cfg.vflip)
-    if key not in memo:
-        memo[key] = _retention(aug_cfg, prepared, rows, centroid_rows, cells)
-    return memo[key]
-
-
-def _retention(aug_cfg, prepared, rows: int, centroid_rows: int, cells: int) -> float | None:
-    import torch
-
-    from ..data.augment import build_augment
-
-    x_all, y_all = prepared.train.x, np.asarray(prepared.train.y)
-    per_row = int(np.prod(x_all.shape[1:]))
-    chunk = max(16, cells // max(per_row, 1))
-    classes = np.unique(y_all[:centroid_rows])
-    if len(classes) < 2:
-        return None
-    sums, counts = np.zeros((len(classes), per_row)), np.zeros(len(classes))
-    for start in range(0, min(centroid_rows, len(x_all)), chunk):
-        part = np.nan_to_num(np.asarray(x_all[start:min(start + chunk, centroid_rows)], dtype=np.float32))
-        labels = np.searchsorted(classes, y_all[start:start + len(part)])
-        np.add.at(sums, labels, part.reshape(len(part), -1))
-        counts += np.bincount(labels, minlength=len(classes))
-    means = (sums / np.maximum(counts, 1)[:, None]).astype(np.float32)
-
-    def accuracy(f: np.ndarray, labels: np.ndarray) -> float:
-        far = (f ** 2).sum(1)[:, None] - 2 * f @ means.T + (means ** 2).sum(1)[None]
-        return float((classes[far.argmin(1)] == labels).mean())
-
-    n = min(rows, chunk, len(x_all))
-    x = np.nan_to_num(np.asarray(x_all[:n], dtype=np.float32))
-    y = y_all[:n]
-    chance = 1 / len(classes)
-    clean = accuracy(x.reshape(n, -1), y)
-    if clean < chance + 0.1:
-        return None  # class means tell these classes apart no better than chance: nothing to lose
-    orient = aug_cfg.model_copy(update={"translate": 0.0, "noise": 0.0})
-    augment = build_augment(orient, prepared.spec)
-    hits = 0.0
-    with _forked_rng():
-        torch.manual_seed(0)
-        for _ in range(3):
-            moved = augment(torch.as_tensor(x).clone()).numpy()
-            hits += accuracy(moved.reshape(n, -1), y)
-    return round((hits / 3 - chance) / (clean - chance), 4)
-
-
-def pool_retention(prepared, rows: int = 1000, side: int = 32, kernel: int = 3) -> float | None:
-    """How much of what tells the classes apart a translation-invariant reading of the images keeps:
-    32 random `kernel` x `kernel` filters, ReLU, each map's mean and max over space (what global
-    pooling leaves of a position), against the pixels as they are, both read by a class-mean
-    classifier fitted on one half of the rows and scored on the other: (accuracy - 1/K) / (pixels'
-    accuracy - 1/K). Classes told apart by what is in the image keep much of it with 3x3 filters
-    (digits 0.76; pairs of spots at random angles 0.63); classes told apart by where it is keep
-    nothing (the quadrant holding a blob: 0.05). 1x1 filters read each pixel alone: digits keep
-    0.15-0.18 (strokes are pixels side by side), fruit told apart by colour 1.6-1.9 (more than the
-    pixels: colour wherever it is). Images are averaged down to at most 32x32 first; the filters come
-    from their own seeded generator, so training's random stream is untouched."""
-    x_all = prepared.train.x
-    if x_all.ndim != 4 or x_all.dtype.kind != "f" or len(x_all) < 40:
-        return None
-    memo = vars(prepared).setdefault("_pool_retention", {})  # build_context runs 2-3 times a run
-    key = (id(prepared.train), kernel)
-    if key not in memo:
-        memo[key] = _pool_retention(x_all, np.asarray(prepared.train.y), rows, side, kernel)
-    return memo[key]
-
-
-def _pool_retention(x_all, y_all, rows: int, side: int, kernel: int = 3) -> float | None:
-    import torch
-
-    x = torch.as_tensor(np.nan_to_num(np.asarray(x_all[:rows], dtype=np.float32)))
-    y = y_all[:len(x)]
-    if max(x.shape[2:]) > side:
-        x = torch.nn.functional.adaptive_avg_pool2d(x, (min(side, x.shape[2]), min(side, x.shape[3])))
-    classes = np.unique(y)
-    half = len(x) // 2
-    if len(classes) < 2 or any(not (y[:half] == c).any() for c in classes):
-        return None
-
-    def accuracy(f: np.ndarray) -> float:
-        f = (f - f.mean(0)) / (f.std(0) + 1e-6)
-        means = np.stack([f[:half][y[:half] == c].mean(0) for c in classes])
-        rest = f[half:]
-        far = (rest ** 2).sum(1)[:, None] - 2 * rest @ means.T + (means ** 2).sum(1)[None]
-        return float((classes[far.argmin(1)] == y[half:]).mean())
-
-    chance = 1 / len(classes)
-    pixels = accuracy(x.reshape(len(x), -1).numpy())
-    if pixels < chance + 0.1:
-        return None
-    w = torch.randn(32, x.shape[1], kernel, kernel, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        maps = torch.relu(torch.nn.functional.conv2d(x, w, padding=kernel // 2))
-        pooled = torch.cat([maps.mean((2, 3)), maps.amax((2, 3))], dim=1).numpy()
-    return round((accuracy(pooled) - chance) / (pixels - chance), 4)
 
 
 # A value this many median absolute deviations from its feature's median is no measurement of the
@@ -787,111 +636,6 @@ def series_gaps(report: dict) -> dict | None:
     kept = sum((report.get("series_rows") or {}).values())
     return {"rows_loaded": loaded, "dropped": loaded - kept, "share": round((loaded - kept) / loaded, 4)} \
         if loaded and kept < loaded else None
-
-
-def flat_width(cfg, spec, plan: dict) -> int | None:
-    """How many numbers a CNN's conv blocks hand its dense layers (the first Linear's inputs)."""
-    import torch
-
-    from ..models import build
-
-    try:
-        # A forked random state: building seeds torch, and training's own stream (dropout masks,
-        # augmentation) must stay what the run's seed made it.
-        with _forked_rng():
-            net = build(cfg.model, spec, plan["n_out"], seed=0)
-    except Exception:  # the training itself reports what the builder refuses
-        return None
-    first = next((m for m in net.modules() if isinstance(m, torch.nn.Linear)), None)
-    return int(first.in_features) if first is not None else None
-
-
-def affine_network(cfg, spec, plan: dict, prepared) -> dict | None:
-    """For a custom network (model.type python) of two weight layers or more: how far it is from an
-    affine map of its inputs, as initialised. f((a + b) / 2) against (f(a) + f(b)) / 2 on 64
-    training rows, each input standardized over those rows (whether a map is affine does not depend
-    on the inputs, but tiny ones keep a ReLU's pattern fixed and a tanh near its linear middle: a
-    ReLU net on inputs a tenth of diabetes' own scale measured 1e-5), in eval mode, relative to
-    |f(a) - f(b)|: about 1e-7 for stacked layers with no nonlinearity between them (float32
-    rounding), 0.1 and more with a ReLU or tanh between them. Built-in networks always have their
-    activation; text inputs are token ids, whose midpoint is no input. `activation_option`: the
-    builder takes an `activation` keyword whose value here leaves it linear, and the network built
-    with activation "relu" measures as nonlinear (so the fix is known to build and to work)."""
-    x = getattr(prepared.train, "x", None)
-    if cfg.model.type != "python" or spec.kind == "text" or x is None or len(x) < 8 or x.dtype.kind != "f":
-        return None
-    memo = vars(prepared).setdefault("_affine_network", {})  # build_context runs 2-3 times a run
-    key = (id(prepared.train), cfg.model.builder, repr(sorted(cfg.model.options.items())))
-    if key not in memo:
-        memo[key] = _affine_network(cfg, spec, plan, x)
-    return memo[key]
-
-
-def _affine_gap(cfg, spec, plan: dict, rows, options: dict | None = None) -> tuple[float, int] | None:
-    import torch
-
-    from ..models import build
-
-    model_cfg = cfg.model if options is None else cfg.model.model_copy(update={"options": options})
-    try:
-        with _forked_rng():
-            net = build(model_cfg, spec, plan["n_out"], seed=0)
-        weights = sum(1 for p in net.parameters() if p.dim() >= 2)
-        half = len(rows) // 2
-        a, b = rows[:half], rows[half:2 * half]
-        net.eval()
-        with torch.no_grad(), _forked_rng():
-            fa, fb, fm = net(a).float(), net(b).float(), net((a + b) / 2).float()
-    except Exception:  # the training itself reports what the builder refuses
-        return None
-    spread = float((fa - fb).abs().mean())
-    if not spread > 0:
-        return None
-    return float((fm - (fa + fb) / 2).abs().mean()) / spread, weights
-
-
-def _affine_network(cfg, spec, plan: dict, x) -> dict | None:
-    import inspect
-
-    import torch
-
-    rows = np.nan_to_num(np.asarray(x[:64], dtype=np.float64))
-    rows = (rows - rows.mean(0)) / np.where(rows.std(0) > 0, rows.std(0), 1.0)
-    rows = torch.as_tensor(rows, dtype=torch.float32)
-    measured = _affine_gap(cfg, spec, plan, rows)
-    if measured is None or measured[1] < 2:
-        return None  # one weight layer: a linear model on purpose
-    gap, weights = measured
-    option = False
-    module, _, name = cfg.model.builder.partition(":")
-    try:
-        fn = getattr(sys.modules.get(module), name, None)
-        param = inspect.signature(fn).parameters.get("activation") if fn is not None else None
-    except (TypeError, ValueError):
-        param = None
-    if param is not None:
-        current = cfg.model.options.get("activation", param.default)
-        if current in (None, "linear", "identity", "none") and gap < 1e-3:
-            with_relu = _affine_gap(cfg, spec, plan, rows, {**cfg.model.options, "activation": "relu"})
-            option = with_relu is not None and with_relu[0] >= 1e-2
-    return {"gap": gap, "weight_layers": weights, "activation_option": option}
-
-
-def l1_at_init(cfg, spec, plan: dict) -> float | None:
-    """regularization.l1 x the sum of |w| over the weights it covers (every parameter of two
-    dimensions or more, as the trainer adds it), for the network as initialised."""
-    import torch
-
-    from ..models import build
-
-    try:
-        with _forked_rng():  # as flat_width: training's own random stream stays as it was
-            net = build(cfg.model, spec, plan["n_out"], seed=0)
-    except Exception:
-        return None
-    with torch.no_grad():
-        total = sum(float(p.abs().sum()) for p in net.parameters() if p.dim() > 1)
-    return cfg.regularization.l1 * total
 
 
 def schedule_collapse(cfg) -> dict | None:
