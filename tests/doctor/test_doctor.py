@@ -331,6 +331,62 @@ def test_a_custom_network_without_activations_is_measured_affine_and_given_its_a
         sys.modules.pop("ported_nets", None)
 
 
+def test_a_custom_gru_without_batch_first_is_named_and_given_the_option(tmp_path, monkeypatch):
+    import sys
+    import textwrap
+
+    (tmp_path / "seq_nets.py").write_text(textwrap.dedent('''
+        from torch import nn
+
+        class Last(nn.Module):
+            def __init__(self, spec, batch_first, transpose):
+                super().__init__()
+                self.rnn = nn.GRU(spec.input_shape[-1], 16, batch_first=batch_first)
+                self.head = nn.Linear(16, spec.n_outputs)
+                self.batch_first, self.transpose = batch_first, transpose
+
+            def forward(self, x):
+                if self.transpose:  # the other way to get it right: (N, T, F) -> (T, N, F)
+                    x = x.transpose(0, 1)
+                out, _ = self.rnn(x)
+                return self.head(out[-1] if self.transpose else out[:, -1])
+
+        def gru(spec, batch_first=True):
+            return Last(spec, batch_first, transpose=False)
+
+        def gru_transposed(spec):
+            return Last(spec, False, transpose=True)
+
+        def gru_no_option(spec):
+            return Last(spec, False, transpose=False)
+    '''))
+    monkeypatch.chdir(tmp_path)
+    seqs = Path(__file__).resolve().parents[2] / "examples" / "data" / "sequences.npz"
+    cfg = {"data": {"source": str(seqs), "kind": "sequence"}, "seed": 0, "training": {"epochs": 2, "threads": 1},
+           "model": {"type": "python", "builder": "seq_nets:gru", "options": {"batch_first": False}}}
+    swapped = lambda run: [f for f in read(run, "findings.json")  # noqa: E731
+                           if "recurrent_layers_reading_batch_as_time" in f["evidence"]]
+    try:
+        plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+        found = swapped(plain)
+        assert [(f["code"], f["severity"], f["epoch"]) for f in found] == [("underfitting", "error", 0)]
+        assert found[0]["evidence"]["recurrent_layers_reading_batch_as_time"] == ["rnn"]
+        assert found[0]["fixes"][0]["overrides"] == {"model.options.batch_first": True}
+        for builder, options in (("seq_nets:gru", {"batch_first": True}), ("seq_nets:gru_transposed", {})):
+            right = trainwell.train(cfg, {"model.builder": builder, "model.options": options},
+                                    out=tmp_path / builder.split(":")[1], quiet=True)
+            assert swapped(right) == []
+        bare = trainwell.train(cfg, {"model.builder": "seq_nets:gru_no_option", "model.options": {}},
+                               out=tmp_path / "bare", quiet=True)
+        assert [f["fixes"] for f in swapped(bare)] == [[]]   # named; the change is in the code
+        repaired = trainwell.train(cfg, {"doctor.repair": True, "doctor.allow_architecture_changes": True},
+                                   out=tmp_path / "repaired", quiet=True)
+        assert ("underfitting", {"model.options.batch_first": True}) in \
+            [(r["code"], r["overrides"]) for r in read(repaired, "repairs.json")]
+    finally:
+        sys.modules.pop("seq_nets", None)
+
+
 def test_a_transformer_on_plain_sgd_trains_on_adamw_from_the_first_step_with_repair_on(tmp_path):
     seqs = Path(__file__).resolve().parents[2] / "examples" / "data" / "sequences.npz"
     cfg = {"data": {"source": str(seqs)}, "seed": 0, "optimizer": {"name": "sgd", "lr": 0.01, "momentum": 0.0},

@@ -2096,6 +2096,18 @@ def test_a_custom_network_that_is_one_linear_map_is_named_before_training():
     assert rules.linear_network in rules.PRE_TRAINING
 
 
+def test_a_recurrent_layer_reading_the_batch_as_time_is_named_before_training():
+    axes = {"layers": ["gru"], "batch_first_option": True, "steps": 60, "batch_sizes": [5, 7]}
+    f = rules.recurrence_across_batch([], {}, ctx(model_type="python", recurrent_axes=axes))
+    assert (f.code, f.severity, f.epoch) == ("underfitting", "error", 0)
+    assert f.fixes[0].overrides == {"model.options.batch_first": True} and f.fixes[0].architecture
+    assert "batch_first=True" in f.explanation and "60" in f.explanation
+    # no option to set: named, with the change to make in the code
+    assert rules.recurrence_across_batch([], {}, ctx(recurrent_axes={**axes, "batch_first_option": None})).fixes == []
+    assert rules.recurrence_across_batch([], {}, ctx()) is None
+    assert rules.recurrence_across_batch in rules.PRE_TRAINING
+
+
 def test_a_text_file_written_unlike_the_training_texts_is_named_before_training():
     vocab = {"min_freq": 1, "vocab_size": 158, "vocab_limit": 20000, "repeated_words": 155, "repeated_dropped": 0,
              "unknown_rate": 0.0, "rows": 960, "file_unknown_rate": {"test": 0.39}, "split_unknown_rate": 0.0}

@@ -122,3 +122,90 @@ def l1_at_init(cfg, spec, plan: dict) -> float | None:
     with torch.no_grad():
         total = sum(float(p.abs().sum()) for p in net.parameters() if p.dim() > 1)
     return cfg.regularization.l1 * total
+
+
+# Batch sizes for the axis test: two, so a time axis that follows the batch size is no coincidence
+# of one sequence length; each is skipped when the data has a dimension of that length.
+AXIS_BATCHES = (5, 7, 11, 13, 17, 19)
+
+
+def recurrent_axes(cfg, spec, plan: dict, prepared) -> dict | None:
+    """For a custom network (model.type python) on 3-D inputs (N, T, F): its recurrent layers
+    (nn.RNN, nn.LSTM, nn.GRU) whose time axis is the batch. PyTorch's recurrent layers read (T, N, F)
+    unless built with batch_first=True, and trainwell hands a network (N, T, F): the shapes fit,
+    nothing fails, and the recurrence runs across the sequences of a batch. Measured by the shape
+    each recurrent layer receives on two batches of different sizes: a layer whose time axis has the
+    batch's length both times, while its batch axis keeps one length, reads the batch as time.
+    `batch_first_option`: the builder takes a `batch_first` keyword, and the network built with it
+    flipped feeds every recurrent layer its batch on the batch axis."""
+    x = getattr(prepared.train, "x", None)
+    if cfg.model.type != "python" or x is None or getattr(x, "ndim", 0) != 3 or x.dtype.kind != "f":
+        return None
+    sizes = [n for n in AXIS_BATCHES if n not in x.shape[1:] and n <= len(x)][:2]
+    if len(sizes) < 2:
+        return None
+    memo = vars(prepared).setdefault("_recurrent_axes", {})  # build_context runs 2-3 times a run
+    key = (id(prepared.train), cfg.model.builder, repr(sorted(cfg.model.options.items())))
+    if key not in memo:
+        memo[key] = _recurrent_axes(cfg, spec, plan, x, sizes)
+    return memo[key]
+
+
+def _swapped_layers(cfg, spec, plan: dict, x, sizes, options: dict | None = None) -> list[str] | None:
+    import torch
+
+    from ..models import build
+
+    model_cfg = cfg.model if options is None else cfg.model.model_copy(update={"options": options})
+    seen: dict[str, list] = {}
+
+    def hook(name):
+        def record(module, args):
+            if args and isinstance(args[0], torch.Tensor) and args[0].dim() == 3:
+                seen.setdefault(name, []).append((bool(module.batch_first), tuple(args[0].shape)))
+        return record
+
+    try:
+        with _forked_rng():
+            net = build(model_cfg, spec, plan["n_out"], seed=0)
+        handles = [m.register_forward_pre_hook(hook(name)) for name, m in net.named_modules()
+                   if isinstance(m, torch.nn.RNNBase)]
+        if not handles:
+            return None
+        net.eval()
+        with torch.no_grad(), _forked_rng():
+            for n in sizes:
+                net(torch.as_tensor(np.nan_to_num(np.asarray(x[:n])), dtype=torch.float32))
+    except Exception:  # the training itself reports what the builder refuses
+        return None
+    swapped = []
+    for name, calls in seen.items():
+        if len(calls) != len(sizes):
+            continue  # called on some batches only: no telling which axis follows the batch
+        time_axis = [1 if first else 0 for first, _ in calls]
+        lengths = [shape[t] for (_, shape), t in zip(calls, time_axis)]
+        batch_lengths = {shape[1 - t] for (_, shape), t in zip(calls, time_axis)}
+        if lengths == list(sizes) and len(batch_lengths) == 1 and not batch_lengths & set(sizes):
+            swapped.append(name)
+    return swapped
+
+
+def _recurrent_axes(cfg, spec, plan: dict, x, sizes) -> dict | None:
+    import inspect
+
+    swapped = _swapped_layers(cfg, spec, plan, x, sizes)
+    if not swapped:
+        return None
+    option = None
+    module, _, name = cfg.model.builder.partition(":")
+    try:
+        fn = getattr(sys.modules.get(module), name, None)
+        param = inspect.signature(fn).parameters.get("batch_first") if fn is not None else None
+    except (TypeError, ValueError):
+        param = None
+    if param is not None and isinstance(cfg.model.options.get("batch_first", param.default), bool):
+        flipped = not cfg.model.options.get("batch_first", param.default)
+        if _swapped_layers(cfg, spec, plan, x, sizes, {**cfg.model.options, "batch_first": flipped}) == []:
+            option = flipped
+    return {"layers": swapped, "batch_first_option": option, "steps": int(x.shape[1]),
+            "batch_sizes": list(sizes)}
