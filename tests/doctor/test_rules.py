@@ -2108,6 +2108,21 @@ def test_a_recurrent_layer_reading_the_batch_as_time_is_named_before_training():
     assert rules.recurrence_across_batch in rules.PRE_TRAINING
 
 
+def test_a_conversion_that_makes_classes_look_alike_is_named_before_training():
+    lost = {"grayscale": True, "stored_size": [16, 16], "size": None, "stored_channels": 3, "pairs_lost": 1, "pairs": 3,
+            "rows": 480, "lost_pairs": [{"classes": ["ripe", "unripe"], "stored": 0.99, "converted": 0.46, "kept": 0.0}],
+            "fix": {"data.image.color": "rgb"}}
+    f = rules.images_blurred_together([], {}, ctx(data_kind="image", conversion_loss=lost))
+    assert (f.code, f.severity, f.epoch) == ("bad_input_data", "warning", 0)
+    assert f.fixes[0].overrides == {"data.image.color": "rgb"} and not f.fixes[0].architecture
+    assert "grayscale" in f.explanation and "'ripe' and 'unripe'" in f.explanation
+    shrunk = {**lost, "grayscale": False, "size": [12, 12], "fix": {"data.image.size": None}}
+    f = rules.images_blurred_together([], {}, ctx(data_kind="image", conversion_loss=shrunk))
+    assert "16x16 images to 12x12" in f.explanation and "unset (the stored size)" in f.fixes[0].reason
+    assert rules.images_blurred_together([], {}, ctx()) is None
+    assert rules.images_blurred_together in rules.PRE_TRAINING
+
+
 def test_a_text_file_written_unlike_the_training_texts_is_named_before_training():
     vocab = {"min_freq": 1, "vocab_size": 158, "vocab_limit": 20000, "repeated_words": 155, "repeated_dropped": 0,
              "unknown_rate": 0.0, "rows": 960, "file_unknown_rate": {"test": 0.39}, "split_unknown_rate": 0.0}

@@ -293,6 +293,43 @@ def _load_source(source: str, cfg_image, role: str, color=None, size=None) -> _R
                     f"class of {', '.join(EXTENSIONS)} files, or an .npz with x (N, [C,] H, W) and y (N,)")
 
 
+def native_sample(cfg, per_class: int = 150) -> tuple[np.ndarray, np.ndarray] | None:
+    """Up to `per_class` images of each class of data.source as stored, before data.image.color and
+    data.image.size change them: (N, C, H, W) float32 and the labels. A folder's files are sampled
+    evenly per class and decoded in their own colour (rgb unless every sampled image is grey) at
+    the first image's size. None when the source cannot be read (training reports why)."""
+    try:
+        path = Path(cfg.source) if isinstance(cfg.source, str) and not cfg.source.startswith("builtin:") else None
+        if path is not None and path.is_dir():
+            items, labels = [], []
+            for d in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
+                files = _image_files(d)
+                picked = [files[i] for i in np.linspace(0, len(files) - 1, min(per_class, len(files))).astype(int)] \
+                    if files else []
+                decoded, _ = _decode_all(picked, path)
+                items.extend(decoded)
+                labels.extend([d.name] * len(decoded))
+            if not items:
+                return None
+            color = "grayscale" if all(_is_gray(img) for _, img in items) else "rgb"
+            x, _ = _to_array(items, color, (items[0][1].height, items[0][1].width))
+            labels = np.array(labels, dtype=object)
+        else:
+            raw = _load_source(cfg.source, cfg.image, "data.source")
+            x, labels = raw.x, raw.labels
+            keep = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in pd.unique(labels)])
+            x, labels = x[np.sort(keep)], labels[np.sort(keep)]
+    except (UserError, OSError, ValueError):
+        return None
+    if cfg.classes is not None:
+        try:
+            keep = class_mask(labels, cfg.classes)
+        except UserError:
+            return None
+        x, labels = x[keep], labels[keep]
+    return x, labels
+
+
 # ----------------------------------------------------------------------------- labels and task
 def _classes(labels: np.ndarray, forced: str) -> tuple[str, list, str]:
     series = pd.Series(labels)

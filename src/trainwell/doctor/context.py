@@ -10,7 +10,7 @@ import numpy as np
 
 from .baseline import cached_baseline
 from .facts import Context
-from .image_measures import augment_distortion, augment_retention, pool_retention
+from .image_measures import augment_distortion, augment_retention, conversion_loss, pool_retention
 from .network_measures import affine_network, flat_width, l1_at_init, recurrent_axes
 
 
@@ -68,6 +68,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         augment={k: v for k, v in cfg.data.augment.model_dump().items() if v},
         augment_distortion=augment_distortion(cfg.data.augment, prepared),
         augment_retention=augment_retention(cfg.data.augment, prepared) if spec.classes else None,
+        conversion_loss=conversion_loss(cfg.data, prepared) if spec.kind == "image" and spec.classes else None,
         extreme_features=extreme, clip_outliers=cfg.data.clean.clip_outliers,
         narrowest_hidden=min(model.hidden) if model.type == "mlp" and getattr(model, "hidden", None) else None,
         cell=getattr(model, "cell", None) if model.type == "rnn" else None,

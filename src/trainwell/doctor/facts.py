@@ -114,6 +114,7 @@ class Context:
     nesterov: bool = False          # optimizer.nesterov (sgd only)
     affine: dict | None = None  # a custom network's distance from an affine map (context.affine_network)
     recurrent_axes: dict | None = None  # a custom network's recurrent layers that read the batch as time
+    conversion_loss: dict | None = None  # classes data.image.color/size make look alike (image_measures)
     pixel_pool_retention: float | None = None  # the same with 1x1 filters, for a cnn whose kernels are all 1x1
     l1_at_init: float | None = None                # regularization.l1 x sum |w| of the initial weights
     cnn_blocks: list = field(default_factory=list)      # a cnn: model.blocks, as dicts

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..facts import Context
 from ..findings import Finding, Fix
+from ..image_measures import PAIR_KEPT, PAIR_SEPARABLE
 
 
 # Persistence (tomorrow as today) explaining half the variance of the validation targets or more:
@@ -303,6 +304,33 @@ def augment_turns_classes(history, signals, ctx: Context) -> Finding | None:
         f"classes depend on orientation, and a turned or mirrored row looks like another class (a 6 turned half way "
         f"is a 9). The network is trained on rows whose labels no longer match what they show.",
         [Fix(fix, "rotation up to 15 degrees and no flips keep each image's orientation, which its class depends on")])
+
+
+def images_blurred_together(history, signals, ctx: Context) -> Finding | None:
+    """data.image.color grayscale or a smaller data.image.size that makes classes look alike before
+    the network sees them (image_measures.conversion_loss: PAIR_SEPARABLE, PAIR_KEPT)."""
+    loss = ctx.conversion_loss
+    if not loss:
+        return None
+    worst = loss["lost_pairs"][0]
+    what = " and ".join(filter(None, [
+        "data.image.color: grayscale turns the colour images into grey ones" if loss["grayscale"] else "",
+        f"data.image.size shrinks the {loss['stored_size'][0]}x{loss['stored_size'][1]} images to "
+        f"{loss['size'][0]}x{loss['size'][1]}" if loss["size"] else ""]))
+    fix = loss["fix"]
+    undo = ", ".join(f"{k} {v if v is not None else 'unset (the stored size)'}" for k, v in fix.items())
+    return Finding(
+        "bad_input_data", "warning", 0, 0,
+        {"pairs_lost": loss["pairs_lost"], "pairs": loss["pairs"], "lost_pairs": loss["lost_pairs"],
+         "separable_at": PAIR_SEPARABLE, "margin_kept_under": PAIR_KEPT, "images_read": loss["rows"]},
+        f"{what[0].upper() + what[1:]}, and that makes classes look alike before the network sees them: "
+        f"{worst['classes'][0]!r} and {worst['classes'][1]!r} are told apart on {worst['stored']:.0%} of held-out "
+        f"images as stored and on {worst['converted']:.0%} as converted (a coin does 50%; a class-mean classifier on "
+        f"what each image shows wherever it shows it, {loss['rows']} images)"
+        + (f", and {loss['pairs_lost'] - 1} more pair(s) alike" if loss["pairs_lost"] > 1 else "")
+        + ". What tells them apart (colour, or detail finer than the new pixels) is gone from every image, so no "
+          "network can learn it.",
+        [Fix(fix, f"{undo}: every pair of classes stays as distinct as stored")] if fix else [])
 
 
 # A vocabulary that leaves out this share of the words the training texts use more than once, at a
