@@ -2123,6 +2123,21 @@ def test_a_conversion_that_makes_classes_look_alike_is_named_before_training():
     assert rules.images_blurred_together in rules.PRE_TRAINING
 
 
+def test_a_one_way_rnn_whose_cue_lies_far_back_is_called_vanishing_once_stuck_near_chance():
+    cue = {"steps": 100, "window": 10, "gains": [0.38] + [0.0] * 9, "last_cue_step": 10, "after_cue": 90}
+    rnn = dict(model_type="rnn", cell="lstm", n_classes=3, class_shares=[1 / 3] * 3, cue_profile=cue)
+    stuck = hist([1.10, 1.09, 1.08, 1.07], val=[1.09, 1.085, 1.088, 1.09])
+    f = rules.vanishing_gradients(stuck, {}, ctx(**rnn))
+    assert (f.code, f.severity, f.epoch) == ("vanishing_gradients", "warning", 4)
+    assert f.fixes[0].overrides == {"model.bidirectional": True} and f.fixes[0].architecture
+    assert "first 10 of 100 steps" in f.explanation
+    assert rules.vanishing_gradients(stuck[:3], {}, ctx(**rnn)) is None                    # too soon to say
+    learning = hist([1.10, 0.9, 0.7, 0.5], val=[1.0, 0.9, 0.8, 0.7])
+    assert rules.vanishing_gradients(learning, {}, ctx(**rnn)) is None                     # it reaches the cue
+    assert rules.vanishing_gradients(stuck, {}, ctx(**{**rnn, "bidirectional": True})) is None
+    assert rules.vanishing_gradients(stuck, {}, ctx(**{**rnn, "cue_profile": {**cue, "after_cue": 30}})) is None
+
+
 def test_a_text_file_written_unlike_the_training_texts_is_named_before_training():
     vocab = {"min_freq": 1, "vocab_size": 158, "vocab_limit": 20000, "repeated_words": 155, "repeated_dropped": 0,
              "unknown_rate": 0.0, "rows": 960, "file_unknown_rate": {"test": 0.39}, "split_unknown_rate": 0.0}

@@ -113,6 +113,9 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         horizon=cfg.data.series.horizon if spec.kind == "timeseries" and cfg.data.series is not None else None,
         code_columns=code_columns(prepared), max_categories=cfg.data.max_categories,
         sequence_axes=sequence_axes(prepared.train.x) if spec.kind == "sequence" else None,
+        cue_profile=cue_profile(prepared.train.x, prepared.train.y) if spec.kind == "sequence" and spec.classes
+        and model.type == "rnn" and not getattr(model, "bidirectional", False) else None,
+        bidirectional=bool(getattr(model, "bidirectional", False)),
         sequence_layout=cfg.data.sequence.layout,
         # drop_duplicates works before the split: copies across a separate data.val file are not its to
         # fix, but a data.val file that is mostly the training rows is a slip of its own
@@ -688,6 +691,45 @@ def sequence_axes(x: np.ndarray) -> dict | None:
         if steps > 1 else None
     return {"steps": steps, "features": features, "neighbour_features": round(across, 3),
             "next_step": None if along is None else round(along, 3)}
+
+
+# Where along a sequence the classes differ: each tenth of the steps summarised (mean, spread and
+# mean size per feature) and read by a class-mean classifier fitted on half the rows, as a share of
+# the way from chance to perfect. A tenth counts at 0.1 and at a third of the best tenth. Measured:
+# examples/data/sequences.npz 0.17-0.28 in every tenth; knocks whose class is a transient in the
+# first 12 of 100 steps 0.36 in the first tenth and -0.06-0.04 in the nine others.
+CUE_WINDOWS, CUE_FLOOR = 10, 0.1
+
+
+def cue_profile(x: np.ndarray, y: np.ndarray, rows: int = 2000) -> dict | None:
+    """Sequences (N, T, F) of a classifier: how well each tenth of the steps tells the classes
+    apart, and how many steps follow the last tenth that does (`after_cue`)."""
+    if x.ndim != 3 or x.shape[1] < CUE_WINDOWS or len(x) < 40:
+        return None
+    x = np.nan_to_num(np.asarray(x[:rows], dtype=np.float64))
+    y = np.asarray(y[:len(x)]).ravel()
+    half = len(y) // 2
+    classes = np.unique(y)
+    if len(classes) < 2 or any(not (y[:half] == c).any() for c in classes):
+        return None
+    steps = x.shape[1]
+    width = steps // CUE_WINDOWS
+    gains = []
+    for start in range(0, width * CUE_WINDOWS, width):
+        seg = x[:, start:start + width]
+        f = np.concatenate([seg.mean(1), seg.std(1), np.abs(seg).mean(1)], 1)
+        f = (f - f[:half].mean(0)) / (f[:half].std(0) + 1e-9)
+        means = np.stack([f[:half][y[:half] == c].mean(0) for c in classes])
+        rest = f[half:]
+        far = (rest ** 2).sum(1)[:, None] - 2 * rest @ means.T + (means ** 2).sum(1)[None]
+        accuracy = float((classes[far.argmin(1)] == y[half:]).mean())
+        gains.append(round((accuracy - 1 / len(classes)) / (1 - 1 / len(classes)), 3))
+    best = max(gains)
+    cued = [i for i, g in enumerate(gains) if g >= max(CUE_FLOOR, best / 3)]
+    if not cued:
+        return None
+    return {"steps": steps, "window": width, "gains": gains, "last_cue_step": (cued[-1] + 1) * width,
+            "after_cue": steps - (cued[-1] + 1) * width}
 
 
 CODE_EPSILON, CODE_OVER_LINE, CODE_SMOOTH = 0.15, 5.0, 0.5

@@ -48,6 +48,8 @@ class Context:
     extreme_features: list = field(default_factory=list)   # context.extreme_features: sentinels, unit errors
     clip_outliers: str = "none"     # data.clean.clip_outliers
     cell: str | None = None         # rnn: model.cell
+    bidirectional: bool = False     # rnn: model.bidirectional
+    cue_profile: dict | None = None  # a one-way rnn's sequences: where along them the classes differ (context)
     hidden_size: int | None = None  # rnn: model.hidden_size
     d_model: int | None = None      # transformer: model.d_model
     heads: int | None = None        # transformer: model.heads

@@ -30,6 +30,7 @@ _CONTEXT_KEYS = {"optimizer.lr": "lr", "optimizer.weight_decay": "weight_decay",
                  "loss.label_smoothing": "label_smoothing",
                  "regularization.clip_grad_value": "clip_grad_value", "regularization.l1": "l1",
                  "model.cell": "cell", "model.hidden_size": "hidden_size", "model.d_model": "d_model",
+                 "model.bidirectional": "bidirectional",
                  "model.positional": "positional", "model.blocks": "conv_blocks",
                  "regularization.clip_grad_norm": "clip_grad_norm", "optimizer.eps": "eps"}
 

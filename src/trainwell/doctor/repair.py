@@ -3,7 +3,7 @@
 Learning rate, momentum, eps, gradient clipping, weight decay, L1, dropout rate, the schedule and
 its settings, the optimizer, class weights, Huber's delta, label smoothing and the augmentation all
 change in place after a rollback. Fixes to the network itself (activation, init, batch norm,
-width, a recurrent net's cell and hidden size) rebuild it inside the same run when
+width, a recurrent net's cell, hidden size and direction) rebuild it inside the same run when
 `doctor.allow_architecture_changes` is on: the run keeps its position, history and epoch budget,
 and the new network carries over the old weights wherever they still fit and the fix does not
 replace them (an activation swap keeps every weight; a new init, width or cell starts those layers
@@ -24,7 +24,7 @@ LIVE_KEYS = {"optimizer.lr", "optimizer.weight_decay", "optimizer.name", "optimi
 # Network changes a rebuild can make (with doctor.allow_architecture_changes).
 ARCH_KEYS = {"model.activation", "model.init.weight", "model.init.bias", "model.batch_norm", "model.hidden",
              "model.dropout", "model.cell", "model.hidden_size", "model.d_model", "model.ff",
-             "model.positional", "model.blocks"}
+             "model.positional", "model.blocks", "model.bidirectional"}
 # Fixes whose new layers start afresh: the old values are the fault, or mean nothing to the new cell.
 FRESH_KEYS = ("model.init", "model.hidden", "model.cell", "model.d_model", "model.blocks")
 
