@@ -293,17 +293,22 @@ def _load_source(source: str, cfg_image, role: str, color=None, size=None) -> _R
                     f"class of {', '.join(EXTENSIONS)} files, or an .npz with x (N, [C,] H, W) and y (N,)")
 
 
-def native_sample(cfg, per_class: int = 150) -> tuple[np.ndarray, np.ndarray] | None:
+def native_sample(cfg, per_class: int = 150, max_cells: int = 50_000_000) -> tuple[np.ndarray, np.ndarray] | None:
     """Up to `per_class` images of each class of data.source as stored, before data.image.color and
-    data.image.size change them: (N, C, H, W) float32 and the labels. A folder's files are sampled
-    evenly per class and decoded in their own colour (rgb unless every sampled image is grey) at
-    the first image's size. None when the source cannot be read (training reports why)."""
+    data.image.size change them: (N, C, H, W) float32 and the labels, at most `max_cells` numbers
+    (fewer images a class when they are large). A folder's files are sampled evenly per class and
+    decoded in their own colour (rgb unless every sampled image is grey) at the first image's size.
+    None when the source cannot be read (training reports why)."""
     try:
         path = Path(cfg.source) if isinstance(cfg.source, str) and not cfg.source.startswith("builtin:") else None
         if path is not None and path.is_dir():
             items, labels = [], []
-            for d in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
-                files = _image_files(d)
+            folders = [(d, _image_files(d)) for d in sorted(path.iterdir()) if d.is_dir() and not d.name.startswith(".")]
+            first = next((_open(f[0]) for _, f in folders if f), None)
+            if first is None:
+                return None
+            per_class = min(per_class, max_cells // (3 * first.height * first.width * max(len(folders), 1)))
+            for d, files in folders:
                 picked = [files[i] for i in np.linspace(0, len(files) - 1, min(per_class, len(files))).astype(int)] \
                     if files else []
                 decoded, _ = _decode_all(picked, path)
@@ -317,6 +322,7 @@ def native_sample(cfg, per_class: int = 150) -> tuple[np.ndarray, np.ndarray] | 
         else:
             raw = _load_source(cfg.source, cfg.image, "data.source")
             x, labels = raw.x, raw.labels
+            per_class = min(per_class, max_cells // (int(np.prod(x.shape[1:])) * max(len(pd.unique(labels)), 1)))
             keep = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in pd.unique(labels)])
             x, labels = x[np.sort(keep)], labels[np.sort(keep)]
     except (UserError, OSError, ValueError):
