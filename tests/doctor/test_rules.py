@@ -2138,6 +2138,18 @@ def test_a_one_way_rnn_whose_cue_lies_far_back_is_called_vanishing_once_stuck_ne
     assert rules.vanishing_gradients(stuck, {}, ctx(**{**rnn, "cue_profile": {**cue, "after_cue": 30}})) is None
 
 
+def test_an_mlp_on_sequences_whose_shapes_move_in_time_is_named_before_training():
+    moving = {"steps_gain": 0.04, "shapes_gain": 0.87, "steps": 60, "features": 2}
+    f = rules.mlp_reads_steps([], {}, ctx(sequence_shapes=moving))
+    assert (f.code, f.severity, f.epoch) == ("overfitting", "warning", 0)
+    assert f.fixes[0].overrides == {"model": {"type": "rnn", "cell": "gru", "hidden_size": 32}}
+    assert f.fixes[0].architecture and "60 steps" in f.explanation
+    assert rules.mlp_reads_steps([], {}, ctx(sequence_shapes={**moving, "steps_gain": 0.89, "shapes_gain": 0.6})) is None
+    assert rules.mlp_reads_steps([], {}, ctx(sequence_shapes={**moving, "shapes_gain": 0.3, "steps_gain": 0.0})) is None
+    assert rules.mlp_reads_steps([], {}, ctx()) is None
+    assert rules.mlp_reads_steps in rules.PRE_TRAINING
+
+
 def test_a_text_file_written_unlike_the_training_texts_is_named_before_training():
     vocab = {"min_freq": 1, "vocab_size": 158, "vocab_limit": 20000, "repeated_words": 155, "repeated_dropped": 0,
              "unknown_rate": 0.0, "rows": 960, "file_unknown_rate": {"test": 0.39}, "split_unknown_rate": 0.0}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import yaml
 
 import trainwell
 from trainwell.doctor.context import cue_profile
@@ -55,3 +56,37 @@ def test_a_one_way_lstm_far_from_its_cue_is_found_and_made_bidirectional(tmp_pat
     assert [(r["code"], r["overrides"]) for r in read(repaired, "repairs.json")] == \
         [("vanishing_gradients", {"model.bidirectional": True})]
     assert repaired.metrics["test"]["accuracy"] > plain.metrics["test"]["accuracy"] + 0.3
+
+
+def test_an_mlp_on_shapes_that_occur_at_any_time_is_named_and_given_a_gru(tmp_path, cli, write_yaml):
+    import re
+    import shlex
+    from pathlib import Path
+
+    seqs = Path(__file__).resolve().parents[2] / "examples" / "data" / "sequences.npz"   # waves of random phase
+    cfg = {"data": {"source": str(seqs), "kind": "sequence"}, "seed": 0, "model": {"hidden": [64]},
+           "training": {"epochs": 2, "threads": 1}}
+    path = write_yaml(cfg)
+    code, _, err = cli("train", path, "--out", str(tmp_path / "plain"), "-q")
+    assert code == 0, err
+    found = [f for f in json.loads((tmp_path / "plain" / "findings.json").read_text())
+             if "linear_on_shift_free_features" in f["evidence"]]
+    assert [(f["code"], f["severity"], f["epoch"]) for f in found] == [("overfitting", "warning", 0)]
+    assert found[0]["evidence"]["linear_on_shift_free_features"] > 0.5 > found[0]["evidence"]["linear_on_steps_as_given"]
+    # the fix as diagnose prints it, pasted into a shell: the whole model section becomes a GRU
+    code, out, _ = cli("diagnose", str(tmp_path / "plain"))
+    line = re.search(r"^\s*fix 1 \(changes the network\): a GRU.*?(--set .*)$", out, re.M).group(1)
+    code, _, err = cli("train", path, "--out", str(tmp_path / "gru"), "-q", *shlex.split(line))
+    assert code == 0, err
+    assert yaml.safe_load((tmp_path / "gru" / "config.yaml").read_text())["model"]["type"] == "rnn"
+    assert not [f for f in json.loads((tmp_path / "gru" / "findings.json").read_text())
+                if "linear_on_shift_free_features" in f["evidence"]]
+    # sequences aligned at a trigger: an MLP's steps line up, nothing to say
+    _knocks(tmp_path / "knocks.npz")
+    aligned = trainwell.train({**cfg, "data": {"source": str(tmp_path / "knocks.npz"), "kind": "sequence"}},
+                              out=tmp_path / "aligned", quiet=True)
+    assert not [f for f in read(aligned, "findings.json") if "linear_on_shift_free_features" in f["evidence"]]
+    repaired = trainwell.train(cfg, {"doctor.repair": True, "doctor.allow_architecture_changes": True},
+                               out=tmp_path / "repaired", quiet=True)
+    assert [(r["code"], r["overrides"]) for r in read(repaired, "repairs.json")] == \
+        [("overfitting", {"model": {"type": "rnn", "cell": "gru", "hidden_size": 32}})]

@@ -49,6 +49,7 @@ class Context:
     clip_outliers: str = "none"     # data.clean.clip_outliers
     cell: str | None = None         # rnn: model.cell
     bidirectional: bool = False     # rnn: model.bidirectional
+    sequence_shapes: dict | None = None  # an mlp on sequences: steps as given against shift-free features (context)
     cue_profile: dict | None = None  # a one-way rnn's sequences: where along them the classes differ (context)
     hidden_size: int | None = None  # rnn: model.hidden_size
     d_model: int | None = None      # transformer: model.d_model
