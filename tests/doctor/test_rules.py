@@ -937,6 +937,22 @@ def test_a_network_born_exploded_but_recovering_gets_its_init_fixed_without_bein
     assert rules.exploding_gradients(h, signals, ctx(judged_from=2, **three)) is None
 
 
+def test_a_network_born_exploded_is_exploding_gradients_while_its_loss_stays_finite():
+    # 16 residual blocks without normalization under He init: 15213 at step 1, 973 over epoch 1
+    # (600x chance; twelfth held-out set). Its init is the cause, and nothing went non-finite.
+    five = dict(n_classes=5, class_shares=[0.2] * 5, activation="relu")
+    first = {"step": 1, "epoch": 1, "loss": 15213.0, "grad_norm": 9e4, "grad_norms": {}, "update_ratio": {}}
+    signals = {"records": [first] + [rec(e) for e in range(1, 3)]}
+    f = rules.diverged(hist([973.0, 12.0, 3.1]), signals, ctx(**five))
+    assert (f.code, f.severity) == ("exploding_gradients", "error")
+    assert f.fixes[0].overrides == {"model.init.weight": "auto", "model.init.bias": "zeros"}
+    assert f.evidence["first_check_loss"] == 15213.0
+    # the same start, then a non-finite loss: it diverged
+    nan = {**signals, "nonfinite": {"epoch": 2, "step": 20, "loss": float("nan"), "first_nonfinite_grad": "0.weight",
+                                    "first_nonfinite_weight": None}}
+    assert rules.diverged(hist([973.0, float("nan")]), nan, ctx(**five)).code == "diverged"
+
+
 def test_label_smoothing_moves_the_loss_a_perfect_model_reaches_and_the_rules_measure_from_there():
     # Label smoothing 0.3 on 10 classes: targets 0.73 / 0.03, so even a perfect model's loss is the
     # entropy of that, 1.18 nats (51% of chance's 2.30). A 0.970 digits net sat at 1.25 (third
