@@ -105,3 +105,34 @@ def test_the_size_fix_trains_the_stored_ribs(tmp_path, ribs):
     run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
     assert [r["overrides"] for r in read(run, "repairs.json")][:1] == [{"data.image.size": None}]
     assert read(run, "data.json")["images"]["size"] == [20, 20]
+
+
+def test_a_one_pixel_size_and_a_custom_network_get_a_verdict_without_breaking_the_run(tmp_path, monkeypatch):
+    import sys
+    import textwrap
+
+    # 1x1 images have no spread over their pixels: the measure must not feed NaN to its regression
+    cfg = {"data": {"source": "builtin:digits", "image": {"size": [1, 1]}}, "seed": 0, "training": {"epochs": 1, "threads": 1},
+           "model": {"type": "cnn", "blocks": [{"channels": 4, "pool": "none"}]}}
+    trainwell.train(cfg, out=tmp_path / "tiny", quiet=True)
+    # a custom network built for one channel: the colour fix would break it, so it is named, not offered
+    _fruit(tmp_path / "fruit")
+    (tmp_path / "gray_nets.py").write_text(textwrap.dedent('''
+        from torch import nn
+
+        def gray_cnn(spec):
+            assert spec.input_shape[0] == 1, "built for grayscale"
+            return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                                 nn.Linear(8, spec.n_outputs))
+    '''))
+    monkeypatch.chdir(tmp_path)
+    custom = {"data": {"source": str(tmp_path / "fruit"), "image": {"color": "grayscale"}}, "seed": 0,
+              "model": {"type": "python", "builder": "gray_nets:gray_cnn"}, "training": {"epochs": 1, "threads": 1},
+              "doctor": {"repair": True, "allow_architecture_changes": True}}
+    try:
+        run = trainwell.train(custom, out=tmp_path / "custom", quiet=True)
+        found = _found(run)
+        assert [(f["code"], f["fixes"]) for f in found] == [("bad_input_data", [])]
+        assert "custom or pretrained" in found[0]["explanation"]
+    finally:
+        sys.modules.pop("gray_nets", None)

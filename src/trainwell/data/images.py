@@ -293,39 +293,54 @@ def _load_source(source: str, cfg_image, role: str, color=None, size=None) -> _R
                     f"class of {', '.join(EXTENSIONS)} files, or an .npz with x (N, [C,] H, W) and y (N,)")
 
 
-def native_sample(cfg, per_class: int = 150, max_cells: int = 50_000_000) -> tuple[np.ndarray, np.ndarray] | None:
+def native_sample(cfg, per_class: int = 150, max_cells: int = 50_000_000, max_rows: int = 4000,
+                  min_per_class: int = 1) -> tuple[np.ndarray, np.ndarray] | None:
     """Up to `per_class` images of each class of data.source as stored, before data.image.color and
-    data.image.size change them: (N, C, H, W) float32 and the labels, at most `max_cells` numbers
-    (fewer images a class when they are large). A folder's files are sampled evenly per class and
-    decoded in their own colour (rgb unless every sampled image is grey) at the first image's size.
-    None when the source cannot be read (training reports why)."""
+    data.image.size change them: (N, C, H, W) float32 and the labels, at most `max_rows` images and
+    `max_cells` numbers (fewer a class when there are many classes or the images are large). A
+    folder's files are sampled evenly per class and decoded in their own colour (rgb unless every
+    sampled image is grey) at the first readable image's size. None when the source cannot be read
+    (training reports why) or the budget leaves under `min_per_class` images a class."""
+    def budget(classes: int, cells: int) -> int:
+        return min(per_class, max_rows // max(classes, 1), max_cells // max(cells * max(classes, 1), 1))
+
     try:
         path = Path(cfg.source) if isinstance(cfg.source, str) and not cfg.source.startswith("builtin:") else None
         if path is not None and path.is_dir():
-            items, labels = [], []
             folders = [(d, _image_files(d)) for d in sorted(path.iterdir()) if d.is_dir() and not d.name.startswith(".")]
-            first = next((_open(f[0]) for _, f in folders if f), None)
+            first = next((img for _, files in folders for img in map(_open, files[:5]) if img is not None), None)
             if first is None:
                 return None
-            per_class = min(per_class, max_cells // (3 * first.height * first.width * max(len(folders), 1)))
+            n = budget(len(folders), 3 * first.height * first.width)
+            if n < min_per_class:
+                return None
+            items, labels = [], []
             for d, files in folders:
-                picked = [files[i] for i in np.linspace(0, len(files) - 1, min(per_class, len(files))).astype(int)] \
+                picked = [files[i] for i in np.linspace(0, len(files) - 1, min(n, len(files))).astype(int)] \
                     if files else []
                 decoded, _ = _decode_all(picked, path)
                 items.extend(decoded)
                 labels.extend([d.name] * len(decoded))
-            if not items:
-                return None
             color = "grayscale" if all(_is_gray(img) for _, img in items) else "rgb"
-            x, _ = _to_array(items, color, (items[0][1].height, items[0][1].width))
+            x, _ = _to_array(items, color, (first.height, first.width))
             labels = np.array(labels, dtype=object)
+        elif path is not None and path.suffix.lower() == ".npz":
+            with np.load(path, allow_pickle=False) as archive:
+                x, y = archive["x"], np.asarray(archive["y"]).ravel()
+            n = budget(len(np.unique(y)), int(np.prod(x.shape[1:])))
+            if n < min_per_class:
+                return None
+            pick = _per_class(y, n)
+            x = _as_nchw(x[pick], str(path))
+            labels = np.array([v.item() if hasattr(v, "item") else v for v in y[pick]], dtype=object)
         else:
             raw = _load_source(cfg.source, cfg.image, "data.source")
-            x, labels = raw.x, raw.labels
-            per_class = min(per_class, max_cells // (int(np.prod(x.shape[1:])) * max(len(pd.unique(labels)), 1)))
-            keep = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in pd.unique(labels)])
-            x, labels = x[np.sort(keep)], labels[np.sort(keep)]
-    except (UserError, OSError, ValueError):
+            n = budget(len(pd.unique(raw.labels)), int(np.prod(raw.x.shape[1:])))
+            if n < min_per_class:
+                return None
+            pick = _per_class(raw.labels, n)
+            x, labels = raw.x[pick], raw.labels[pick]
+    except (UserError, OSError, ValueError, KeyError):
         return None
     if cfg.classes is not None:
         try:
@@ -334,6 +349,11 @@ def native_sample(cfg, per_class: int = 150, max_cells: int = 50_000_000) -> tup
             return None
         x, labels = x[keep], labels[keep]
     return x, labels
+
+
+def _per_class(labels: np.ndarray, n: int) -> np.ndarray:
+    """The row numbers of the first `n` rows of each class, in file order."""
+    return np.sort(np.concatenate([np.flatnonzero(labels == c)[:n] for c in pd.unique(labels)]))
 
 
 # ----------------------------------------------------------------------------- labels and task

@@ -164,22 +164,27 @@ PAIR_SEPARABLE, PAIR_KEPT = 0.8, 0.3
 PAIR_ROWS = 20  # held-out rows a class needs for its pairs to count
 
 
-def _invariant_features(x: np.ndarray) -> np.ndarray:
+def _invariant_features(x: np.ndarray, chunk: int = 512) -> np.ndarray:
     """What an image shows wherever it shows it: each channel's mean and spread, 32 random 3x3
     filters (ReLU, each map's mean and max over space), and each channel's power spectrum pooled to
     8x8 frequency cells (a shift changes only the phase), which sees fine stripes and their
-    direction."""
+    direction. In chunks of rows, so the filters' maps of a large sample never sit in memory at once."""
     import torch
 
-    t = torch.as_tensor(np.nan_to_num(x.astype(np.float32)))
-    if max(t.shape[2:]) > 32:
-        t = torch.nn.functional.adaptive_avg_pool2d(t, (min(32, t.shape[2]), min(32, t.shape[3])))
-    w = torch.randn(32, t.shape[1], 3, 3, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        maps = torch.relu(torch.nn.functional.conv2d(t, w, padding=1))
-        power = torch.fft.fftshift(torch.fft.fft2(t - t.mean((2, 3), keepdim=True)).abs() ** 2, dim=(2, 3))
-        spectrum = torch.log1p(torch.nn.functional.adaptive_avg_pool2d(power, (8, 8))).flatten(1)
-        return torch.cat([t.mean((2, 3)), t.std((2, 3)), maps.mean((2, 3)), maps.amax((2, 3)), spectrum], 1).numpy()
+    w = torch.randn(32, x.shape[1], 3, 3, generator=torch.Generator().manual_seed(0))
+    out = []
+    for start in range(0, len(x), chunk):
+        t = torch.as_tensor(np.nan_to_num(np.asarray(x[start:start + chunk], dtype=np.float32)))
+        if max(t.shape[2:]) > 32:
+            t = torch.nn.functional.adaptive_avg_pool2d(t, (min(32, t.shape[2]), min(32, t.shape[3])))
+        with torch.no_grad():
+            maps = torch.relu(torch.nn.functional.conv2d(t, w, padding=1))
+            power = torch.fft.fftshift(torch.fft.fft2(t - t.mean((2, 3), keepdim=True)).abs() ** 2, dim=(2, 3))
+            spectrum = torch.log1p(torch.nn.functional.adaptive_avg_pool2d(power, (8, 8))).flatten(1)
+            # the spread over every pixel (not n - 1): a 1x1 image has spread 0, not NaN
+            out.append(torch.cat([t.mean((2, 3)), t.std((2, 3), correction=0), maps.mean((2, 3)), maps.amax((2, 3)),
+                                  spectrum], 1).numpy())
+    return np.concatenate(out)
 
 
 def _pair_accuracies(f: np.ndarray, y: np.ndarray, order: np.ndarray) -> dict:
@@ -226,51 +231,67 @@ def _lost_pairs(native: dict, converted: dict) -> list[dict]:
     return sorted(lost, key=lambda p: p["kept"])
 
 
-def conversion_loss(cfg_data, prepared) -> dict | None:
+# Images read for conversion_loss: up to 150 a class and 4000 in all; a class needs twice
+# PAIR_ROWS for its pairs to count, so with over 100 classes there is no verdict.
+SAMPLE_PER_CLASS, SAMPLE_ROWS = 150, 4000
+
+
+def conversion_loss(cfg_data, prepared, fixable: bool = True) -> dict | None:
     """What data.image.color (to grayscale) and data.image.size (shrinking) take from the images
     before the network sees them: the pairs of classes that a translation-invariant reading of the
     stored images tells apart and of the converted ones does not (PAIR_SEPARABLE, PAIR_KEPT), on up to
     150 images a class. The change to undo: `color` back to rgb when grayscale alone loses them, else
     the smallest of twice, four times ... the asked size (up to the stored one) that keeps every
-    pair. None when nothing is converted or nothing is lost. The features read images averaged to
-    at most 32x32, so detail lost between larger sizes (512 -> 128) is not measured: no verdict."""
+    pair; none when not `fixable` (a custom or pretrained network may be built for the converted
+    shape). None when nothing is converted or nothing is lost, or the measure cannot be taken. The
+    features read images averaged to at most 32x32, so detail lost between larger sizes (512 -> 128)
+    is not measured: no verdict."""
+    image = cfg_data.image
+    if image.color != "grayscale" and image.size is None:
+        return None
+    memo = vars(prepared).setdefault("_conversion_loss", {})  # build_context runs 2-3 times a run
+    key = (str(cfg_data.source), image.color, tuple(image.size or ()), repr(cfg_data.classes), fixable)
+    if key not in memo:
+        try:
+            memo[key] = _conversion_loss(cfg_data, fixable)
+        except (ValueError, RuntimeError, MemoryError):  # no verdict is no reason to fail a run
+            memo[key] = None
+    return memo[key]
+
+
+def _conversion_loss(cfg_data, fixable: bool) -> dict | None:
     from ..data.images import _check_size, _convert_arrays, _resize_arrays, native_sample
 
     image = cfg_data.image
-    gray = image.color == "grayscale"
     size = _check_size(image.size)
-    if not gray and size is None:
-        return None
-    memo = vars(prepared).setdefault("_conversion_loss", {})  # build_context runs 2-3 times a run
-    key = (str(cfg_data.source), image.color, tuple(size or ()))
-    if key in memo:
-        return memo[key]
-    memo[key] = None
-    sample = native_sample(cfg_data)
+    sample = native_sample(cfg_data, SAMPLE_PER_CLASS, max_rows=SAMPLE_ROWS, min_per_class=2 * PAIR_ROWS)
     if sample is None:
         return None
     x, labels = sample
     y = np.asarray([str(v) for v in labels], dtype=object)
     h, w = x.shape[2:]
-    to_gray = gray and x.shape[1] == 3
+    to_gray = image.color == "grayscale" and x.shape[1] == 3
     shrinks = size is not None and (size[0] < h or size[1] < w)
     if not to_gray and not shrinks:
         return None
     order = np.random.default_rng(0).permutation(len(y))
+    stored = _invariant_features(x)
+    native = _pair_accuracies(stored, y, order)
 
-    def convert(color_off: bool, to: tuple | None):
+    def pairs_after(color_off: bool, to: tuple | None) -> dict:
         c = x if color_off or not to_gray else _convert_arrays(x, "grayscale")
-        return c if to is None or tuple(to) == (h, w) else _resize_arrays(c, tuple(to))
+        if to is not None and tuple(to) != (h, w):
+            c = _resize_arrays(c, tuple(to))
+        return native if c is x else _pair_accuracies(_invariant_features(c), y, order)
 
-    native = _pair_accuracies(_invariant_features(x), y, order)
-    lost = _lost_pairs(native, _pair_accuracies(_invariant_features(convert(False, size if shrinks else None)), y,
-                                                order))
+    lost = _lost_pairs(native, pairs_after(False, size if shrinks else None))
     if not lost:
         return None
-    keeps = lambda color_off, to: not _lost_pairs(  # noqa: E731
-        native, _pair_accuracies(_invariant_features(convert(color_off, to)), y, order))
+    keeps = lambda color_off, to: not _lost_pairs(native, pairs_after(color_off, to))  # noqa: E731
     fix = {}
-    if to_gray and keeps(True, size if shrinks else None):
+    if not fixable:
+        pass
+    elif to_gray and keeps(True, size if shrinks else None):
         fix = {"data.image.color": "rgb"}
     elif shrinks:
         factor = 1
@@ -283,7 +304,6 @@ def conversion_loss(cfg_data, prepared) -> dict | None:
                     if color_off:
                         fix["data.image.color"] = "rgb"
                     break
-    memo[key] = {"grayscale": to_gray, "stored_size": [int(h), int(w)], "size": list(size) if shrinks else None,
-                 "stored_channels": int(x.shape[1]), "lost_pairs": lost[:5], "pairs_lost": len(lost),
-                 "pairs": len(native), "rows": int(len(y)), "fix": fix}
-    return memo[key]
+    return {"grayscale": to_gray, "stored_size": [int(h), int(w)], "size": list(size) if shrinks else None,
+            "stored_channels": int(x.shape[1]), "lost_pairs": lost[:5], "pairs_lost": len(lost),
+            "pairs": len(native), "rows": int(len(y)), "fix": fix, "fixable": fixable}

@@ -325,11 +325,13 @@ def images_blurred_together(history, signals, ctx: Context) -> Finding | None:
          "separable_at": PAIR_SEPARABLE, "margin_kept_under": PAIR_KEPT, "images_read": loss["rows"]},
         f"{what[0].upper() + what[1:]}, and that makes classes look alike before the network sees them: "
         f"{worst['classes'][0]!r} and {worst['classes'][1]!r} are told apart on {worst['stored']:.0%} of held-out "
-        f"images as stored and on {worst['converted']:.0%} as converted (a coin does 50%; a class-mean classifier on "
+        f"images as stored and on {worst['converted']:.0%} as converted (a coin does 50%; a logistic regression on "
         f"what each image shows wherever it shows it, {loss['rows']} images)"
         + (f", and {loss['pairs_lost'] - 1} more pair(s) alike" if loss["pairs_lost"] > 1 else "")
         + ". What tells them apart (colour, or detail finer than the new pixels) is gone from every image, so no "
-          "network can learn it.",
+          "network can learn it."
+        + ("" if loss.get("fixable", True) else " The network is custom or pretrained, so it may be built for the "
+           "converted images: change the data setting and the network together."),
         [Fix(fix, f"{undo}: every pair of classes stays as distinct as stored")] if fix else [])
 
 
