@@ -132,3 +132,15 @@ def test_a_new_head_without_transferred_weights_is_a_warning():
     found = keys({"data": {"source": "builtin:digits"}, "model": {"new_head": True}})
     assert found["model.new_head"]["fix"] == {"model.new_head": False}
     assert "model.new_head" not in keys({"data": {"source": "builtin:digits"}})
+
+
+def test_a_warmup_as_long_as_the_run_is_named():
+    found = keys({"data": {"source": "builtin:iris"}, "schedule": {"name": "cosine", "warmup_epochs": 400},
+                  "training": {"epochs": 50}})
+    assert "cosine schedule never starts" in found["schedule.warmup_epochs"]["message"]
+    assert found["schedule.warmup_epochs"]["fix"] == {"schedule.warmup_epochs": 5}
+    assert keys({"data": {"source": "builtin:iris"}, "schedule": {"warmup_epochs": 8},
+                 "training": {"epochs": 5}})["schedule.warmup_epochs"]["fix"] == {"schedule.warmup_epochs": 0}
+    assert "schedule.warmup_epochs" not in keys({"data": {"source": "builtin:iris"},
+                                                "schedule": {"name": "cosine", "warmup_epochs": 5},
+                                                "training": {"epochs": 50}})

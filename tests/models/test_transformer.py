@@ -1,3 +1,4 @@
+import math
 import numpy as np
 import pandas as pd
 import pytest
@@ -126,3 +127,16 @@ def test_train_predict_evaluate_end_to_end(tmp_path):
     scores = run.evaluate()
     assert "test" in scores and scores["rows"] > 0
     assert run.evaluate(path)["rows"] == len(frame)
+
+
+def test_a_named_init_reaches_the_attention_projections_and_auto_keeps_pytorchs():
+    constant = _model(TEXT, 3, init={"weight": {"name": "constant", "value": 0.5},
+                                     "bias": {"name": "constant", "value": 0.25}})
+    attn = constant.encoder.layers[0].self_attn
+    assert torch.all(attn.in_proj_weight == 0.5) and torch.all(attn.in_proj_bias == 0.25)
+    # each of query, key and value as its own matrix: orthogonal rows within each block
+    ortho = _model(TEXT, 3, init={"weight": "orthogonal"}).encoder.layers[0].self_attn.in_proj_weight
+    for block in ortho.detach().chunk(3):
+        assert torch.allclose(block @ block.T, torch.eye(16), atol=1e-5)
+    auto = _model(TEXT, 3).encoder.layers[0].self_attn
+    assert torch.all(auto.in_proj_bias == 0) and auto.in_proj_weight.abs().max() <= math.sqrt(6 / (16 + 48)) + 1e-6

@@ -204,7 +204,8 @@ def _imbalance_note(y: np.ndarray, classes: list, notes: list, method: str = "no
         ratio = present.max() / present.min()
         if method == "none":
             notes.append(f"imbalance: the largest training class has {ratio:.1f}x the rows of the smallest; "
-                         "consider data.imbalance: class_weights or oversample")
+                         "consider data.imbalance: class_weights or oversample (unless loss.class_weights already "
+                         "weighs the classes: the two cannot be set together)")
         else:
             notes.append(f"imbalance: the largest training class has {ratio:.1f}x the rows of the smallest; "
                          f"data.imbalance: {method} balances them in training")

@@ -150,6 +150,13 @@ def _schedule_lint(cfg, warn) -> None:
             warn(f"schedule.{'step_size' if sc.name == 'step' else 'gamma'}",
                  f"the {sc.name} schedule takes the rate to {half:.1e} of its start by epoch {epochs // 2} of "
                  f"{epochs}; training will mostly stop there", {"schedule.name": "cosine"})
+    if sc.warmup_epochs >= epochs:
+        # The warmup is cut to the run (the rate reaches optimizer.lr at its last step), so the run
+        # is all warmup and the named schedule never starts; a tenth of the run is the usual warmup.
+        warn("schedule.warmup_epochs", f"{sc.warmup_epochs:g} warmup epochs in a run of {epochs}: the whole run is "
+             f"warmup, the rate climbs to optimizer.lr only at the last step"
+             + (f" and the {sc.name} schedule never starts" if sc.name != "constant" else ""),
+             {"schedule.warmup_epochs": max(1, epochs // 10) if epochs >= 10 else 0})
     if sc.name == "reduce_on_plateau" and sc.factor < 0.1:
         warn("schedule.factor", f"reduce_on_plateau multiplies the rate by {sc.factor:g} at each stall: one noisy "
              f"epoch can end training (0.1 to 0.5 is usual)", {"schedule.factor": 0.5})

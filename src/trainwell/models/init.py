@@ -85,6 +85,23 @@ def initialise(model: nn.Module, init_cfg, activation: str) -> nn.Module:
                     _init_weight(p, init_cfg.weight, "tanh")
                 else:
                     _init_bias(p, init_cfg.bias)
+        elif isinstance(module, nn.MultiheadAttention):
+            _init_attention(module, init_cfg, activation)
     return model
+
+
+def _init_attention(module: nn.MultiheadAttention, init_cfg, activation: str) -> None:
+    """The query, key and value projections (out_proj is a Linear, done above). `auto` keeps
+    PyTorch's own for them (Xavier over the three stacked, the usual for attention); a named scheme
+    applies to each projection as its own matrix, as it would to three Linear layers."""
+    if init_cfg.weight.name not in ("auto", "default"):
+        if module.in_proj_weight is not None:
+            for block in module.in_proj_weight.chunk(3, dim=0):
+                _init_weight(block, init_cfg.weight, activation)
+        else:
+            for w in (module.q_proj_weight, module.k_proj_weight, module.v_proj_weight):
+                _init_weight(w, init_cfg.weight, activation)
+    if module.in_proj_bias is not None:
+        _init_bias(module.in_proj_bias, init_cfg.bias)
 
 
