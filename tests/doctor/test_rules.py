@@ -2166,6 +2166,21 @@ def test_an_mlp_on_sequences_whose_shapes_move_in_time_is_named_before_training(
     assert rules.mlp_reads_steps in rules.PRE_TRAINING
 
 
+def test_a_softmax_ended_net_is_judged_above_its_floor_and_told_so():
+    five = dict(n_classes=5, class_shares=[0.2] * 5, probability_outputs=True)
+    assert abs(measures.loss_floor(ctx(**five)) - (math.log(math.e + 4) - 1)) < 1e-12
+    # stalled at 0.975 (0.905 is the floor), validation alike: a 0.947 classifier, not underfitting
+    train = [1.2, 1.05, 1.0, 0.99, 0.985, 0.98, 0.978, 0.977, 0.976, 0.975]
+    flat = hist(train, [v + 0.02 for v in train])
+    assert rules.examine(flat, {}, ctx(**five), [rules.underfitting]) == []   # read above the floor
+    assert [f.code for f in rules.examine(flat, {}, ctx(**{**five, "probability_outputs": False}),
+                                          [rules.underfitting])] == ["underfitting"]
+    f = rules.softmax_twice([], {}, ctx(**five))
+    assert (f.code, f.severity, f.fixes) == ("underfitting", "info", []) and "0.905" in f.explanation
+    assert not measures.heavy_smoothing(ctx(**{**five, "n_classes": 1000, "class_shares": [0.001] * 1000}))
+    assert rules.softmax_twice([], {}, ctx()) is None and rules.softmax_twice in rules.PRE_TRAINING
+
+
 def test_a_text_file_written_unlike_the_training_texts_is_named_before_training():
     vocab = {"min_freq": 1, "vocab_size": 158, "vocab_limit": 20000, "repeated_words": 155, "repeated_dropped": 0,
              "unknown_rate": 0.0, "rows": 960, "file_unknown_rate": {"test": 0.39}, "split_unknown_rate": 0.0}

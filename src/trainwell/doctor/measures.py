@@ -66,8 +66,13 @@ def loss_floor(ctx: Context) -> float:
     """The lowest loss a perfect model reaches: 0, or with label smoothing eps over K classes the
     entropy of the smoothed target (1 - eps + eps/K on the true class, eps/K on each other):
     1.18 nats for eps 0.3 on 10 classes, 51% of chance's 2.30, where a 0.970 digits net sat and
-    was called underfitting (third held-out set)."""
-    return smoothed_floor(_smoothing(ctx), ctx.n_classes or 0)
+    was called underfitting (third held-out set). A custom net that ends in a softmax hands
+    cross-entropy probabilities as scores: its floor is log(e + K - 1) - 1, 0.905 for 5 classes,
+    where a 0.947 classifier of bearing states sat and was called underfitting (thirteenth
+    held-out set); the larger of the two when both apply."""
+    k = ctx.n_classes or 0
+    softmaxed = math.log(math.e + k - 1) - 1 if ctx.probability_outputs and k >= 2 else 0.0
+    return max(smoothed_floor(_smoothing(ctx), k), softmaxed)
 
 
 def smoothed_floor(eps: float, k: int) -> float:
@@ -96,7 +101,10 @@ def loss_shift(ctx: Context) -> float:
 
 
 def heavy_smoothing(ctx: Context) -> bool:
-    return _smoothing_levels(ctx) is not None and not loss_shift(ctx)
+    """Label smoothing that leaves under SMOOTHING_EXCESS of chance to learn (a softmax-ended net's
+    floor is no smoothing: nothing to fix in the loss there)."""
+    chance, floor = _raw_chance(ctx), smoothed_floor(_smoothing(ctx), ctx.n_classes or 0)
+    return bool(chance and floor) and chance - floor < SMOOTHING_EXCESS * chance
 
 
 def _smoothing_fix(ctx: Context) -> Fix:

@@ -209,3 +209,42 @@ def _recurrent_axes(cfg, spec, plan: dict, x, sizes) -> dict | None:
             option = flipped
     return {"layers": swapped, "batch_first_option": option, "steps": int(x.shape[1]),
             "batch_sizes": list(sizes)}
+
+
+def probability_outputs(cfg, spec, plan: dict, prepared) -> bool:
+    """A custom classifier (model.type python) whose outputs, as initialised, are rows of
+    probabilities (each at least 0, each row summing to 1 over two or more outputs): a network that
+    ends in nn.Softmax. trainwell's cross-entropy applies its own softmax, so it reads those
+    probabilities as scores, and the loss cannot go under log(e + K - 1) - 1 (0.905 for 5 classes),
+    which a perfect one-hot output reaches. The class ranking survives (softmax keeps the order), so
+    such a net can classify well with its loss stuck high. Measured on 64 standardized training rows,
+    in eval mode."""
+    x = getattr(prepared.train, "x", None)
+    if cfg.model.type != "python" or plan.get("loss") != "cross_entropy" or (plan.get("n_out") or 0) < 2 \
+            or x is None or len(x) < 8 or x.dtype.kind != "f":
+        return False
+    memo = vars(prepared).setdefault("_probability_outputs", {})  # build_context runs 2-3 times a run
+    key = (id(prepared.train), cfg.model.builder, repr(sorted(cfg.model.options.items())))
+    if key not in memo:
+        memo[key] = _probability_outputs(cfg, spec, plan, x)
+    return memo[key]
+
+
+def _probability_outputs(cfg, spec, plan: dict, x) -> bool:
+    import torch
+
+    from ..models import build
+
+    rows = np.nan_to_num(np.asarray(x[:64], dtype=np.float64))
+    rows = (rows - rows.mean(0)) / np.where(rows.std(0) > 0, rows.std(0), 1.0)
+    try:
+        with _forked_rng():
+            net = build(cfg.model, spec, plan["n_out"], seed=0)
+        net.eval()
+        with torch.no_grad(), _forked_rng():
+            out = net(torch.as_tensor(rows, dtype=torch.float32)).float()
+    except Exception:  # the training itself reports what the builder refuses
+        return False
+    if out.dim() != 2 or out.shape[1] < 2:
+        return False
+    return bool((out >= -1e-6).all() and torch.allclose(out.sum(1), torch.ones(len(out)), atol=1e-4))

@@ -8,7 +8,7 @@ import math
 
 from ..facts import Context, usual_top
 from ..findings import Finding, Fix
-from ..measures import chance_loss
+from ..measures import chance_loss, loss_floor
 
 
 def frozen_at_random(history, signals, ctx: Context) -> Finding | None:
@@ -129,6 +129,21 @@ def mlp_reads_steps(history, signals, ctx: Context) -> Finding | None:
         f"network applies the same weights at every step.",
         [Fix({"model": {"type": "rnn", "cell": "gru", "hidden_size": 32}},
              "a GRU reads the sequence step by step with shared weights, wherever the shape occurs", architecture=True)])
+
+
+def softmax_twice(history, signals, ctx: Context) -> Finding | None:
+    """A custom classifier that ends in a softmax (network_measures.probability_outputs): advice,
+    since the classes still rank right; the rules read its losses above the floor it sets."""
+    if not ctx.probability_outputs or not ctx.n_classes:
+        return None
+    floor = loss_floor(ctx)
+    return Finding(
+        "underfitting", "info", 0, 0, {"outputs_sum_to_one": True, "loss_floor": round(floor, 4)},
+        f"The custom network's outputs are probabilities (each row sums to 1: it ends in a softmax), and "
+        f"trainwell's cross-entropy applies a softmax of its own, so it reads them as scores. The classes still rank "
+        f"in the right order, but the loss cannot go under {floor:.3g} however well the network classifies, and "
+        f"its gradients shrink as the outputs saturate. The doctor reads the losses above that floor. Return raw "
+        f"scores (drop the last nn.Softmax) to train on the loss as meant.", [])
 
 
 PIXEL_POOL_LIMIT = 0.5
