@@ -35,3 +35,55 @@ def test_a_classifier_ending_in_softmax_is_read_above_its_floor(tmp_path, monkey
         assert not [f for f in read(raw, "findings.json") if f["evidence"].get("outputs_sum_to_one")]
     finally:
         sys.modules.pop("soft_nets", None)
+
+
+def test_layers_no_gradient_reaches_are_named_and_the_builders_switch_flipped(tmp_path, monkeypatch):
+    (tmp_path / "probe_nets.py").write_text(textwrap.dedent('''
+        import torch
+        from torch import nn
+
+        class Net(nn.Module):
+            def __init__(self, n_in, n_out, no_grad=False, detach=False, frozen=False):
+                super().__init__()
+                self.encoder = nn.Sequential(nn.Linear(n_in, 32), nn.ReLU())
+                self.spare = nn.Linear(n_in, 32)           # defined, never called
+                self.head = nn.Linear(32, n_out)
+                self.no_grad, self.detach = no_grad, detach
+                if frozen:
+                    self.encoder.requires_grad_(False)     # frozen on purpose: said so
+
+            def forward(self, x):
+                if self.no_grad:
+                    with torch.no_grad():
+                        h = self.encoder(x)
+                else:
+                    h = self.encoder(x)
+                return self.head(h.detach() if self.detach else h)
+
+        def probe(spec, no_grad=False, frozen=False):
+            return Net(spec.n_features, 1, no_grad=no_grad, frozen=frozen)
+
+        def detached(spec):
+            return Net(spec.n_features, 1, detach=True)
+    '''))
+    monkeypatch.chdir(tmp_path)
+    cfg = {"data": {"source": "builtin:diabetes"}, "seed": 0, "training": {"epochs": 2, "threads": 1},
+           "model": {"type": "python", "builder": "probe_nets:probe", "options": {"no_grad": True}}}
+    cut = lambda run: [f for f in read(run, "findings.json") if "layers_without_gradient" in f["evidence"]]  # noqa: E731
+    try:
+        found = cut(trainwell.train(cfg, out=tmp_path / "no_grad", quiet=True))
+        assert [(f["code"], f["epoch"], f["evidence"]["layers_without_gradient"]) for f in found] == \
+            [("vanishing_gradients", 0, ["encoder.0"])]
+        assert found[0]["fixes"][0]["overrides"] == {"model.options.no_grad": False}
+        detached = cut(trainwell.train(cfg, {"model.builder": "probe_nets:detached", "model.options": {}},
+                                       out=tmp_path / "detached", quiet=True))
+        assert [(f["evidence"]["layers_without_gradient"], f["fixes"]) for f in detached] == [(["encoder.0"], [])]
+        # every layer learning (the unused one aside), or frozen on purpose: nothing to say
+        for name, options in (("plain", {"no_grad": False}), ("frozen", {"frozen": True})):
+            assert cut(trainwell.train(cfg, {"model.options": options}, out=tmp_path / name, quiet=True)) == []
+        repaired = trainwell.train(cfg, {"doctor.repair": True, "doctor.allow_architecture_changes": True},
+                                   out=tmp_path / "repaired", quiet=True)
+        assert ("vanishing_gradients", {"model.options.no_grad": False}) in \
+            [(r["code"], r["overrides"]) for r in read(repaired, "repairs.json")]
+    finally:
+        sys.modules.pop("probe_nets", None)

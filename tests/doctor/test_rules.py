@@ -2181,6 +2181,17 @@ def test_a_softmax_ended_net_is_judged_above_its_floor_and_told_so():
     assert rules.softmax_twice([], {}, ctx()) is None and rules.softmax_twice in rules.PRE_TRAINING
 
 
+def test_layers_no_gradient_reaches_are_named_before_training():
+    cut = {"layers": ["encoder.0", "encoder.2"], "option": {"no_grad_encoder": False}}
+    f = rules.gradient_never_arrives([], {}, ctx(model_type="python", gradient_cut=cut))
+    assert (f.code, f.severity, f.epoch) == ("vanishing_gradients", "warning", 0)
+    assert f.fixes[0].overrides == {"model.options.no_grad_encoder": False} and f.fixes[0].architecture
+    assert "torch.no_grad()" in f.explanation and "encoder.0, encoder.2" in f.explanation
+    assert rules.gradient_never_arrives([], {}, ctx(gradient_cut={**cut, "option": None})).fixes == []
+    assert rules.gradient_never_arrives([], {}, ctx()) is None
+    assert rules.gradient_never_arrives in rules.PRE_TRAINING
+
+
 def test_a_text_file_written_unlike_the_training_texts_is_named_before_training():
     vocab = {"min_freq": 1, "vocab_size": 158, "vocab_limit": 20000, "repeated_words": 155, "repeated_dropped": 0,
              "unknown_rate": 0.0, "rows": 960, "file_unknown_rate": {"test": 0.39}, "split_unknown_rate": 0.0}

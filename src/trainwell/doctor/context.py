@@ -11,7 +11,8 @@ import numpy as np
 from .baseline import cached_baseline
 from .facts import Context
 from .image_measures import augment_distortion, augment_retention, conversion_loss, pool_retention
-from .network_measures import affine_network, flat_width, l1_at_init, probability_outputs, recurrent_axes
+from .network_measures import (affine_network, flat_width, gradient_cut, l1_at_init, probability_outputs,
+                               recurrent_axes)
 
 
 def build_context(cfg, prepared, plan: dict) -> Context:
@@ -147,6 +148,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         affine=affine_network(cfg, spec, plan, prepared) if model.type == "python" else None,
         recurrent_axes=recurrent_axes(cfg, spec, plan, prepared) if model.type == "python" else None,
         probability_outputs=probability_outputs(cfg, spec, plan, prepared) if model.type == "python" else False,
+        gradient_cut=gradient_cut(cfg, spec, plan, prepared) if model.type == "python" else None,
         cnn_blocks=[b.model_dump(mode="json") for b in model.blocks] if model.type == "cnn" else [])
 
 

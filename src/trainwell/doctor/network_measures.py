@@ -248,3 +248,76 @@ def _probability_outputs(cfg, spec, plan: dict, x) -> bool:
     if out.dim() != 2 or out.shape[1] < 2:
         return False
     return bool((out >= -1e-6).all() and torch.allclose(out.sum(1), torch.ones(len(out)), atol=1e-4))
+
+
+def gradient_cut(cfg, spec, plan: dict, prepared) -> dict | None:
+    """For a custom network (model.type python): layers that take part in the forward pass, with
+    weights that ask for a gradient (requires_grad), yet get none from the output: their part runs
+    under torch.no_grad(), or their output is .detach()ed, or their weights are used through .data.
+    Such layers keep their initial weights for the whole run. Measured by one forward and backward
+    pass on 32 training rows, in a forked random state; layers that are not called (defined but
+    unused) and layers frozen with requires_grad=False are left out. `option`: a boolean keyword of
+    the builder that, flipped, gives the same parameters every one of which then gets a gradient
+    (so the fix is known to build and to work)."""
+    x = getattr(prepared.train, "x", None)
+    if cfg.model.type != "python" or x is None or len(x) < 2:
+        return None
+    memo = vars(prepared).setdefault("_gradient_cut", {})  # build_context runs 2-3 times a run
+    key = (id(prepared.train), cfg.model.builder, repr(sorted(cfg.model.options.items())))
+    if key not in memo:
+        memo[key] = _gradient_cut(cfg, spec, plan, x)
+    return memo[key]
+
+
+def _cut_layers(cfg, spec, plan: dict, x, options: dict | None = None) -> tuple[list[str], list[str]] | None:
+    """(names of called layers whose trainable weights got no gradient, every parameter's name)."""
+    import torch
+
+    from ..models import build
+
+    model_cfg = cfg.model if options is None else cfg.model.model_copy(update={"options": options})
+    called: set[str] = set()
+    try:
+        with _forked_rng():
+            net = build(model_cfg, spec, plan["n_out"], seed=0)
+        owners = {name: m for name, m in net.named_modules() if any(True for _ in m.parameters(recurse=False))}
+        for name, m in owners.items():
+            m.register_forward_hook(lambda mod, args, out, name=name: called.add(name))
+        rows = np.asarray(x[:32])
+        batch = torch.as_tensor(rows if rows.dtype.kind in "iu" else np.nan_to_num(rows.astype(np.float32)))
+        net.eval()
+        with _forked_rng():
+            out = net(batch)
+            if not isinstance(out, torch.Tensor) or not out.requires_grad:
+                return None  # nothing to trace back (the training reports an output that cannot learn)
+            out.float().pow(2).mean().backward()
+    except Exception:  # the training itself reports what the builder refuses
+        return None
+    cut = [name for name in sorted(called) if any(p.requires_grad and p.grad is None
+                                                   for p in owners[name].parameters(recurse=False))]
+    return cut, [name for name, _ in net.named_parameters()]
+
+
+def _gradient_cut(cfg, spec, plan: dict, x) -> dict | None:
+    import inspect
+
+    measured = _cut_layers(cfg, spec, plan, x)
+    if not measured or not measured[0]:
+        return None
+    cut, names = measured
+    option = None
+    module, _, fn_name = cfg.model.builder.partition(":")
+    try:
+        fn = getattr(sys.modules.get(module), fn_name, None)
+        params = inspect.signature(fn).parameters if fn is not None else {}
+    except (TypeError, ValueError):
+        params = {}
+    for key, param in params.items():
+        current = cfg.model.options.get(key, param.default)
+        if not isinstance(current, bool):
+            continue
+        flipped = _cut_layers(cfg, spec, plan, x, {**cfg.model.options, key: not current})
+        if flipped is not None and not flipped[0] and flipped[1] == names:
+            option = {key: not current}
+            break
+    return {"layers": cut, "option": option}

@@ -35,7 +35,7 @@ from .chance import class_imbalance, stuck_at_chance
 from .fit import overfitting, underfitting
 from .input_data import bad_input_data, unscaled_features
 from .plan import (adam_betas_off, batch_norm_starved, blind_convolutions, class_weights_off, decays_too_fast,
-                   frozen_at_random, group_rate_off, group_rate_starved, huber_capped, l1_outweighs,
+                   frozen_at_random, gradient_never_arrives, group_rate_off, group_rate_starved, huber_capped, l1_outweighs,
                    linear_network, mlp_reads_steps, momentum_runaway, monitor_backwards, narrow_head, pooled_position,
                    recurrence_across_batch, softmax_twice, stops_too_soon, too_few_steps, transformer_dropout,
                    transformer_sgd)
@@ -57,7 +57,7 @@ PRE_TRAINING = [bad_input_data, images_blurred_together, unscaled_features, too_
                 narrow_head, decays_too_fast, augment_too_strong, vocab_starved, file_words_unknown, clip_flattens,
                 dedup_conflicts, series_gaps_dropped, padded_after, transformer_dropout, transformer_sgd, huber_capped,
                 augment_turns_classes, l1_outweighs, pooled_position, linear_network, recurrence_across_batch,
-                mlp_reads_steps, softmax_twice]
+                mlp_reads_steps, softmax_twice, gradient_never_arrives]
 # Order matters for reporting: causes before symptoms.
 RULES = PRE_TRAINING + [diverged, exploding_gradients, lr_too_high, lr_too_low, vanishing_gradients, dying_relu,
                         saturated_activations, stuck_at_chance, class_imbalance, overfitting, underfitting, plateau]
