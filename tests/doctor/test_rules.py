@@ -1645,10 +1645,17 @@ def test_a_dense_head_narrower_than_its_outputs_is_widened():
     assert f.code == "underfitting" and f.fixes[0].overrides == {"model.head": [32]} and f.fixes[0].architecture
     f = rules.narrow_head([], {}, ctx(model_type="cnn", head=[128, 4], n_outputs=10, n_classes=10))
     assert f.fixes[0].overrides == {"model.head": [128, 32]}
-    # wide enough, no head, or an MLP (its own rule, judged on the run)
+    # wide enough, no head, or an MLP's head setting (it has none; its hidden layers are judged)
     assert rules.narrow_head([], {}, ctx(model_type="rnn", head=[8], n_outputs=6, n_classes=None)) is None
     assert rules.narrow_head([], {}, ctx(model_type="rnn", head=[], n_outputs=6, n_classes=None)) is None
     assert rules.narrow_head([], {}, ctx(model_type="mlp", head=[1], n_outputs=6, n_classes=None)) is None
+    # an MLP's hidden layer narrower than its classes ("[2]" meant as two layers)
+    f = rules.narrow_head([], {}, ctx(model_type="mlp", mlp_hidden=[2], n_outputs=5, n_classes=5))
+    assert (f.code, f.epoch, f.fixes[0].overrides) == ("underfitting", 0, {"model.hidden": [64]})
+    assert "one number per layer" in f.explanation
+    f = rules.narrow_head([], {}, ctx(model_type="mlp", mlp_hidden=[128, 4, 128], n_outputs=10, n_classes=10))
+    assert f.fixes[0].overrides == {"model.hidden": [128, 64, 128]}
+    assert rules.narrow_head([], {}, ctx(model_type="mlp", mlp_hidden=[8], n_outputs=1, n_classes=None)) is None
 
 
 def test_a_schedule_that_kills_the_rate_before_half_the_run_is_named_before_training():

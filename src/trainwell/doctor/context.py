@@ -75,6 +75,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         if spec.kind == "image" and spec.classes else None,
         extreme_features=extreme, clip_outliers=cfg.data.clean.clip_outliers,
         narrowest_hidden=min(model.hidden) if model.type == "mlp" and getattr(model, "hidden", None) else None,
+        mlp_hidden=list(model.hidden) if model.type == "mlp" and getattr(model, "hidden", None) else [],
         cell=getattr(model, "cell", None) if model.type == "rnn" else None,
         hidden_size=getattr(model, "hidden_size", None) if model.type == "rnn" else None,
         d_model=getattr(model, "d_model", None) if model.type == "transformer" else None,

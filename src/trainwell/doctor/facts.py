@@ -38,6 +38,7 @@ class Context:
     warmup_epochs: float = 0.0      # schedule.warmup_epochs
     huber_delta: float = 1.0        # loss.huber_delta
     narrowest_hidden: int | None = None   # an MLP's narrowest hidden layer
+    mlp_hidden: list = field(default_factory=list)  # an MLP's model.hidden
     augment: dict = field(default_factory=dict)    # data.augment's active settings
     augment_distortion: float | None = None        # median |augmented - row| / |row| over training rows
     augment_retention: float | None = None         # class-mean accuracy kept under rotation/flips (context)
