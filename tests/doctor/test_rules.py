@@ -2199,6 +2199,25 @@ def test_layers_no_gradient_reaches_are_named_before_training():
     assert rules.gradient_never_arrives in rules.PRE_TRAINING
 
 
+def test_a_split_whose_train_and_test_shares_look_swapped_is_named_before_training():
+    from trainwell.config import load_config
+    from trainwell.data import prepare
+    from trainwell.doctor.context import split_reversed
+
+    def measure(split):
+        cfg = load_config({"data": {"source": "builtin:digits", "split": split}})
+        return split_reversed(cfg.data, prepare(cfg.data, 0, "mlp"))
+
+    swapped = measure({"train": 0.15, "val": 0.15, "test": 0.7})
+    assert swapped["train"] == 0.15 and 200 < swapped["train_rows"] < 300
+    f = rules.split_reversed([], {}, ctx(split_reversed=swapped))
+    assert (f.code, f.severity, f.epoch) == ("overfitting", "warning", 0)
+    assert f.fixes[0].overrides == {"data.split.train": 0.7, "data.split.test": 0.15}
+    assert measure({"train": 0.7, "val": 0.15, "test": 0.15}) is None
+    assert measure({"train": 0.4, "val": 0.4, "test": 0.2}) is None   # small, but not under the test share
+    assert rules.split_reversed([], {}, ctx()) is None and rules.split_reversed in rules.PRE_TRAINING
+
+
 def test_a_text_file_written_unlike_the_training_texts_is_named_before_training():
     vocab = {"min_freq": 1, "vocab_size": 158, "vocab_limit": 20000, "repeated_words": 155, "repeated_dropped": 0,
              "unknown_rate": 0.0, "rows": 960, "file_unknown_rate": {"test": 0.39}, "split_unknown_rate": 0.0}

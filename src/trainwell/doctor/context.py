@@ -126,6 +126,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         sequence_layout=cfg.data.sequence.layout,
         # drop_duplicates works before the split: copies across a separate data.val file are not its to
         # fix, but a data.val file that is mostly the training rows is a slip of its own
+        split_reversed=split_reversed(cfg.data, prepared),
         split_twins=split_twins(prepared, cfg.data) if spec.kind == "tabular"
         and (cfg.data.val is not None or not cfg.data.clean.drop_duplicates) else None,
         text_cut=text_cut(prepared.report) if spec.kind == "text" else None,
@@ -151,6 +152,23 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         probability_outputs=probability_outputs(cfg, spec, plan, prepared) if model.type == "python" else False,
         gradient_cut=gradient_cut(cfg, spec, plan, prepared) if model.type == "python" else None,
         cnn_blocks=[b.model_dump(mode="json") for b in model.blocks] if model.type == "cnn" else [])
+
+
+# A training share under half the source's, smaller than the test share, on under this many
+# training rows: the split's keys read the other way round. The team's 70/15/15 written as
+# train 0.15, test 0.7 left a glyph CNN 180 images to learn from, 0.902/0.910 against 0.983/0.989
+# (thirteenth held-out set). On many rows a small training share can be a choice; on few it costs.
+REVERSED_SPLIT_ROWS = 10_000
+
+
+def split_reversed(cfg_data, prepared) -> dict | None:
+    split = cfg_data.split
+    if cfg_data.test is not None or split.train >= 0.5 or split.train >= split.test or prepared.train is None:
+        return None
+    rows = int(len(prepared.train.y))
+    if rows >= REVERSED_SPLIT_ROWS:
+        return None
+    return {"train": split.train, "val": split.val, "test": split.test, "train_rows": rows}
 
 
 def row_order(prepared) -> dict | None:

@@ -96,6 +96,7 @@ class Context:
     horizon: int | None = None      # a series forecast: data.series.horizon
     sequence_axes: dict | None = None   # few steps of many features that move like time (context.sequence_axes)
     sequence_layout: str = "steps_first"    # data.sequence.layout
+    split_reversed: dict | None = None  # data.split with a training share under the test share (context)
     split_twins: dict | None = None     # validation rows that are copies of training rows (context.split_twins)
     text_cut: dict | None = None        # how much of the texts data.text.max_len keeps (context.text_cut)
     head: list = field(default_factory=list)    # an rnn's or cnn's dense head (model.head)

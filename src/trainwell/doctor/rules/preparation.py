@@ -306,6 +306,20 @@ def augment_turns_classes(history, signals, ctx: Context) -> Finding | None:
         [Fix(fix, "rotation up to 15 degrees and no flips keep each image's orientation, which its class depends on")])
 
 
+def split_reversed(history, signals, ctx: Context) -> Finding | None:
+    """data.split giving training less than the test split (context.split_reversed)."""
+    split = ctx.split_reversed
+    if not split:
+        return None
+    return Finding(
+        "overfitting", "warning", 0, 0, {**split, "limit": "train >= test, or 10000 training rows"},
+        f"data.split trains on {split['train']:.0%} of the rows ({split['train_rows']}) and keeps {split['test']:.0%} "
+        f"for the test: the shares look written into each other's keys. With so few rows to learn from the network "
+        f"memorises them, and the larger part of the data only grades it.",
+        [Fix({"data.split.train": split["test"], "data.split.test": split["train"]},
+             "the training and test shares the other way round")])
+
+
 def images_blurred_together(history, signals, ctx: Context) -> Finding | None:
     """data.image.color grayscale or a smaller data.image.size that makes classes look alike before
     the network sees them (image_measures.conversion_loss: PAIR_SEPARABLE, PAIR_KEPT)."""
