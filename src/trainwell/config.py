@@ -21,7 +21,7 @@ from .errors import ConfigError, UserError
 Task = Literal["auto", "binary", "multiclass", "regression"]
 Activation = Literal["relu", "leaky_relu", "elu", "gelu", "selu", "tanh", "sigmoid"]
 InitName = Literal[
-    "auto", "default", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal",
+    "auto", "default", "pytorch", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal",
     "orthogonal", "normal", "uniform", "constant", "zeros",
 ]
 SEED_MAX = 2**32 - 1  # numpy's and scikit-learn's seeds are unsigned 32-bit
@@ -159,7 +159,9 @@ class DataConfig(Section):
 
 # ----------------------------------------------------------------------------- model
 class InitSpec(Section):
-    name: InitName = Field("auto", description="the scheme; auto picks by activation")
+    name: InitName = Field("auto", description="the scheme; auto picks by activation; pytorch re-draws every "
+                                                "layer as PyTorch builds it (weights and biases), undoing a custom "
+                                                "network's own init")
     std: float = Field(0.01, gt=0, description="for normal")
     a: float = Field(0.05, gt=0, description="for uniform: U(-a, a)")
     value: float = Field(0.0, description="for constant")

@@ -951,6 +951,9 @@ def test_a_network_born_exploded_is_exploding_gradients_while_its_loss_stays_fin
     nan = {**signals, "nonfinite": {"epoch": 2, "step": 20, "loss": float("nan"), "first_nonfinite_grad": "0.weight",
                                     "first_nonfinite_weight": None}}
     assert rules.diverged(hist([973.0, float("nan")]), nan, ctx(**five)).code == "diverged"
+    # a custom network keeps its builder's init under `auto`: the fix names PyTorch's own instead
+    custom = rules.examine(hist([973.0, 12.0, 3.1]), signals, ctx(model_type="python", **five), [rules.diverged])
+    assert custom[0].fixes[0].overrides == {"model.init.weight": "pytorch"}
 
 
 def test_label_smoothing_moves_the_loss_a_perfect_model_reaches_and_the_rules_measure_from_there():

@@ -34,6 +34,12 @@ def builder_dir(tmp_path, monkeypatch):
 
         def crashes(spec):
             return nn.Linear(3, 3)
+
+        def drawn_large(spec, width=16):
+            net = Net(spec.n_features, len(spec.classes), width)
+            for p in net.parameters():
+                nn.init.normal_(p)        # std 1: the builder's own init
+            return net
     '''))
     monkeypatch.chdir(tmp_path)
     yield tmp_path
@@ -71,3 +77,22 @@ def test_builder_errors_are_clear(builder_dir, tiny_cfg, builder, needle):
 def test_unknown_builder_option_is_clear(builder_dir, tiny_cfg):
     with pytest.raises(trainwell.UserError, match="unexpected keyword"):
         trainwell.train(cfg(tiny_cfg, "my_nets:make", depth=3), out=builder_dir / "r")
+
+
+def test_init_pytorch_redraws_a_custom_builders_own_init(builder_dir):
+    from trainwell.config import load_config
+    from trainwell.data import DataSpec
+    from trainwell.models import build
+
+    spec = DataSpec(task="multiclass", target="y", input_columns=["a"], column_types={"a": "numeric"},
+                    feature_names=[f"f{i}" for i in range(64)], n_features=64, classes=[0, 1, 2], n_outputs=3)
+
+    def first(init):
+        cfg = load_config({"model": {"type": "python", "builder": "my_nets:drawn_large", "init": {"weight": init}}})
+        return build(cfg.model, spec, 3, seed=0).body[0]
+
+    kept = first("auto")               # auto keeps what the builder drew
+    assert kept.weight.std() > 0.5 and kept.bias.std() > 0.5
+    redrawn = first("pytorch")         # PyTorch's own: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), weights and biases
+    bound = 1 / 64 ** 0.5
+    assert redrawn.weight.abs().max() <= bound + 1e-6 and redrawn.bias.abs().max() <= bound + 1e-6

@@ -72,6 +72,13 @@ def _init_bias(b: torch.Tensor, spec) -> None:
 
 @torch.no_grad()
 def initialise(model: nn.Module, init_cfg, activation: str) -> nn.Module:
+    if init_cfg.weight.name == "pytorch":
+        # Every layer as PyTorch's own constructor draws it, weights and biases together: a custom
+        # builder's init undone (model.init.bias is PyTorch's too).
+        for module in model.modules():
+            if module is not model and callable(getattr(module, "reset_parameters", None)):
+                module.reset_parameters()
+        return model
     for module in model.modules():
         if isinstance(module, _WEIGHTED):
             _init_weight(module.weight, init_cfg.weight, activation)

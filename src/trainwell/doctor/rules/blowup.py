@@ -140,7 +140,7 @@ def _born_chaotic(signals, ctx: Context) -> Finding | None:
     gains = initial.get("gain") or {}
     records = signals.get("records") or []
     chance = chance_loss(ctx)
-    if ctx.judged_from or ctx.init_weight in ("auto", "default") or not gains or not records or not chance:
+    if ctx.judged_from or ctx.init_weight in ("auto", "default", "pytorch") or not gains or not records or not chance:
         return None
     first = records[0]
     name, gain = max(gains.items(), key=lambda kv: kv[1])

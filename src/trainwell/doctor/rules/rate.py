@@ -114,7 +114,7 @@ THROWN_LINEAR = 3.0
 def _thrown(early: float | None, ctx: Context) -> bool:
     """The first epoch's steps were throws: a ratio of THROWN_RATIO or more, with the standard init
     (weights born tiny make any step look large beside them)."""
-    return early is not None and early >= THROWN_RATIO and ctx.init_weight in ("auto", "default")
+    return early is not None and early >= THROWN_RATIO and ctx.init_weight in ("auto", "default", "pytorch")
 
 
 def _thrown_at_start(history, signals, ctx: Context) -> Finding | None:

@@ -124,7 +124,7 @@ def _born_vanished(records: list[dict], ctx: Context) -> Finding | None:
     in its 15 epochs, while no later check read under 0.2."""
     # Not with the standard init (nor PyTorch's), which is what the fix sets; not at a ratio of
     # exactly 0, which is a sequence of one step (the state before it is zero by definition).
-    if (ctx.init_weight in ("auto", "default") and not _gates_shut(ctx)) or (ctx.steps is not None and ctx.steps < 2):
+    if (ctx.init_weight in ("auto", "default", "pytorch") and not _gates_shut(ctx)) or (ctx.steps is not None and ctx.steps < 2):
         return None
     first = records[0] if records and records[0]["epoch"] == 1 else None
     ratio = _recurrent_ratio(first) if first else None
