@@ -227,9 +227,14 @@ def test_a_loss_leaving_chance_below_it_is_not_stuck():
     three = ctx(n_classes=3, class_shares=[1 / 3] * 3)
     # the healthy GRU at RAdam 5e-3 of the second held-out set, which went on to a loss of 0.17
     assert rules.stuck_at_chance(hist([1.138, 1.125, 1.108, 1.094]), checks, three) is None
-    # above chance, or below it but barely moving (0.6% of chance: a CNN drowned by augmentation)
-    assert rules.stuck_at_chance(hist([1.14, 1.125, 1.112, 1.101]), checks, three).code == "stuck_at_chance"
+    # coming down from above at every epoch, 1% of chance in all, is leaving too (two GRU layers
+    # with dropout 0.7, thirteenth held-out set: 1.416, 1.401, 1.398 against 1.384, then 0.978)
+    assert rules.stuck_at_chance(hist([1.14, 1.125, 1.112, 1.101]), checks, three) is None
+    # above chance and barely moving, or below it but barely moving (0.6% of chance: a CNN drowned
+    # by augmentation), or not falling at every epoch
+    assert rules.stuck_at_chance(hist([1.14, 1.13, 1.128, 1.127]), checks, three).code == "stuck_at_chance"
     assert rules.stuck_at_chance(hist([1.10, 1.0985, 1.097, 1.0925]), checks, three).code == "stuck_at_chance"
+    assert rules.stuck_at_chance(hist([1.14, 1.12, 1.125, 1.105]), checks, three).code == "stuck_at_chance"
 
 
 def test_stuck_at_chance_sizes_a_raise_from_the_step_and_cuts_at_the_top_of_the_range():
