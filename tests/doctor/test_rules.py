@@ -237,6 +237,18 @@ def test_a_loss_leaving_chance_below_it_is_not_stuck():
     assert rules.stuck_at_chance(hist([1.14, 1.12, 1.125, 1.105]), checks, three).code == "stuck_at_chance"
 
 
+def test_a_net_stuck_at_chance_under_heavy_dropout_gets_its_dropout_cut_first():
+    c = math.log(4)
+    stuck = hist([c, c, c, c], acc=[0.25, 0.26, 0.25, 0.25])
+    checks = {"records": [rec(e) for e in range(1, 4)]}
+    four = dict(n_classes=4, class_shares=[0.25] * 4)
+    f = rules.stuck_at_chance(stuck, checks, ctx(model_type="rnn", dropout=0.8, **four))
+    assert f.fixes[0].overrides == {"model.dropout": 0.2}
+    assert rules.stuck_at_chance(stuck, checks, ctx(model_type="transformer", dropout=0.6, **four)).fixes[0].overrides \
+        == {"model.dropout": 0.1}
+    assert all("model.dropout" not in x.overrides for x in rules.stuck_at_chance(stuck, checks, ctx(dropout=0.5, **four)).fixes)
+
+
 def test_stuck_at_chance_sizes_a_raise_from_the_step_and_cuts_at_the_top_of_the_range():
     c = math.log(10)
     stuck = hist([c, c, c, c], acc=[0.1, 0.1, 0.11, 0.1])
