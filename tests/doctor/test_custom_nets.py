@@ -60,8 +60,23 @@ def test_layers_no_gradient_reaches_are_named_and_the_builders_switch_flipped(tm
                     h = self.encoder(x)
                 return self.head(h.detach() if self.detach else h)
 
-        def probe(spec, no_grad=False, frozen=False):
+        class WithAux(Net):
+            def __init__(self, n_in):
+                super().__init__(n_in, 1)
+                self.aux = nn.Linear(32, 1)                # a training-only head, as deep supervision
+
+            def forward(self, x):
+                h = self.encoder(x)
+                out = self.head(h)
+                return out + 0.1 * self.aux(h) if self.training else out
+
+        def probe(spec, no_grad=False, frozen=False, pretrained=False):
+            if pretrained:
+                raise RuntimeError("would download weights")   # a keyword the doctor must never flip
             return Net(spec.n_features, 1, no_grad=no_grad, frozen=frozen)
+
+        def with_aux(spec):
+            return WithAux(spec.n_features)
 
         def detached(spec):
             return Net(spec.n_features, 1, detach=True)
@@ -78,12 +93,38 @@ def test_layers_no_gradient_reaches_are_named_and_the_builders_switch_flipped(tm
         detached = cut(trainwell.train(cfg, {"model.builder": "probe_nets:detached", "model.options": {}},
                                        out=tmp_path / "detached", quiet=True))
         assert [(f["evidence"]["layers_without_gradient"], f["fixes"]) for f in detached] == [(["encoder.0"], [])]
-        # every layer learning (the unused one aside), or frozen on purpose: nothing to say
-        for name, options in (("plain", {"no_grad": False}), ("frozen", {"frozen": True})):
-            assert cut(trainwell.train(cfg, {"model.options": options}, out=tmp_path / name, quiet=True)) == []
+        # every layer learning (the unused one aside), frozen on purpose in the builder or by
+        # model.freeze, or a head used in training only: nothing to say
+        for name, over in (("plain", {"model.options": {"no_grad": False}}),
+                           ("frozen", {"model.options": {"frozen": True}}),
+                           ("freeze", {"model.freeze": ["encoder"]}),
+                           ("aux", {"model.builder": "probe_nets:with_aux", "model.options": {}})):
+            assert cut(trainwell.train(cfg, over, out=tmp_path / name, quiet=True)) == [], name
+        # only a switch the user set is flipped, never another keyword (pretrained=True here raises)
+        guarded = cut(trainwell.train(cfg, {"model.options": {"no_grad": True, "pretrained": False}},
+                                      out=tmp_path / "guarded", quiet=True))
+        assert guarded[0]["fixes"][0]["overrides"] == {"model.options.no_grad": False}
         repaired = trainwell.train(cfg, {"doctor.repair": True, "doctor.allow_architecture_changes": True},
                                    out=tmp_path / "repaired", quiet=True)
         assert ("vanishing_gradients", {"model.options.no_grad": False}) in \
             [(r["code"], r["overrides"]) for r in read(repaired, "repairs.json")]
     finally:
         sys.modules.pop("probe_nets", None)
+
+
+def test_the_network_measures_leave_numpys_and_pythons_random_streams_alone():
+    import random
+
+    import numpy as np
+
+    from trainwell.doctor.network_measures import _forked_rng
+
+    np.random.seed(3)
+    random.seed(3)
+    expected = np.random.rand(), random.random()
+    np.random.seed(3)
+    random.seed(3)
+    with _forked_rng():   # a builder drawing from the global generators, inside a measure
+        np.random.rand(5)
+        random.random()
+    assert (np.random.rand(), random.random()) == expected

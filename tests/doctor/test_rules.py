@@ -235,6 +235,9 @@ def test_a_loss_leaving_chance_below_it_is_not_stuck():
     assert rules.stuck_at_chance(hist([1.14, 1.13, 1.128, 1.127]), checks, three).code == "stuck_at_chance"
     assert rules.stuck_at_chance(hist([1.10, 1.0985, 1.097, 1.0925]), checks, three).code == "stuck_at_chance"
     assert rules.stuck_at_chance(hist([1.14, 1.12, 1.125, 1.105]), checks, three).code == "stuck_at_chance"
+    # at the run's last epoch nothing is left to wait for
+    assert rules.stuck_at_chance(hist([1.14, 1.125, 1.112, 1.101]), checks, ctx(epochs=4, n_classes=3,
+                                                                                 class_shares=[1 / 3] * 3)) is not None
 
 
 def test_a_net_stuck_at_chance_under_heavy_dropout_gets_its_dropout_cut_first():
@@ -242,11 +245,25 @@ def test_a_net_stuck_at_chance_under_heavy_dropout_gets_its_dropout_cut_first():
     stuck = hist([c, c, c, c], acc=[0.25, 0.26, 0.25, 0.25])
     checks = {"records": [rec(e) for e in range(1, 4)]}
     four = dict(n_classes=4, class_shares=[0.25] * 4)
-    f = rules.stuck_at_chance(stuck, checks, ctx(model_type="rnn", dropout=0.8, **four))
+    f = rules.stuck_at_chance(stuck, checks, ctx(model_type="rnn", dropout=0.8, dropout_acts=True, **four))
     assert f.fixes[0].overrides == {"model.dropout": 0.2}
-    assert rules.stuck_at_chance(stuck, checks, ctx(model_type="transformer", dropout=0.6, **four)).fixes[0].overrides \
-        == {"model.dropout": 0.1}
-    assert all("model.dropout" not in x.overrides for x in rules.stuck_at_chance(stuck, checks, ctx(dropout=0.5, **four)).fixes)
+    transformer = ctx(model_type="transformer", dropout=0.6, dropout_acts=True, **four)
+    assert rules.stuck_at_chance(stuck, checks, transformer).fixes[0].overrides == {"model.dropout": 0.1}
+    # 0.5 is in the usual range; and a one-layer rnn without a head has no layer the setting reaches
+    for quiet in (ctx(dropout=0.5, dropout_acts=True, **four), ctx(model_type="rnn", dropout=0.8, **four)):
+        assert all("model.dropout" not in x.overrides for x in rules.stuck_at_chance(stuck, checks, quiet).fixes)
+
+
+def test_dropout_acts_where_the_builders_put_dropout_layers():
+    from trainwell.config import load_config
+    from trainwell.doctor.context import dropout_acts
+
+    def acts(model):
+        return dropout_acts(load_config({"model": {**model, "dropout": 0.5}}).model)
+
+    assert acts({"hidden": [8]}) and not acts({"hidden": []})
+    assert not acts({"type": "rnn"}) and acts({"type": "rnn", "layers": 2}) and acts({"type": "rnn", "head": [16]})
+    assert acts({"type": "transformer"}) and not acts({"type": "cnn", "head": []})
 
 
 def test_stuck_at_chance_sizes_a_raise_from_the_step_and_cuts_at_the_top_of_the_range():

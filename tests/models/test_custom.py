@@ -96,3 +96,31 @@ def test_init_pytorch_redraws_a_custom_builders_own_init(builder_dir):
     redrawn = first("pytorch")         # PyTorch's own: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), weights and biases
     bound = 1 / 64 ** 0.5
     assert redrawn.weight.abs().max() <= bound + 1e-6 and redrawn.bias.abs().max() <= bound + 1e-6
+
+
+def test_init_pytorch_reaches_a_bare_layer_and_attention_but_not_a_custom_layers_own_reset():
+    import torch
+    from torch import nn
+
+    from trainwell.models.init import _pytorch_init
+
+    bare = nn.Linear(64, 8)
+    nn.init.normal_(bare.weight)
+    attention = nn.MultiheadAttention(16, 2)
+    nn.init.normal_(attention.in_proj_weight)
+
+    class Scaled(nn.Module):          # a custom layer whose own reset_parameters is the custom init
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.empty(4, 4))
+            self.reset_parameters()
+
+        def reset_parameters(self, gain=3.0):
+            nn.init.constant_(self.w, gain)
+
+    custom = Scaled()
+    for m in (bare, attention, custom):
+        _pytorch_init(m)
+    assert bare.weight.abs().max() <= 1 / 8 + 1e-6
+    assert attention.in_proj_weight.abs().max() < 0.5         # Xavier over (48, 16), not N(0, 1)
+    assert torch.all(custom.w == 3.0)                        # left to its own class

@@ -76,6 +76,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         extreme_features=extreme, clip_outliers=cfg.data.clean.clip_outliers,
         narrowest_hidden=min(model.hidden) if model.type == "mlp" and getattr(model, "hidden", None) else None,
         mlp_hidden=list(model.hidden) if model.type == "mlp" and getattr(model, "hidden", None) else [],
+        dropout_acts=dropout_acts(model),
         cell=getattr(model, "cell", None) if model.type == "rnn" else None,
         hidden_size=getattr(model, "hidden_size", None) if model.type == "rnn" else None,
         d_model=getattr(model, "d_model", None) if model.type == "transformer" else None,
@@ -169,6 +170,19 @@ def split_reversed(cfg_data, prepared) -> dict | None:
     if rows >= REVERSED_SPLIT_ROWS:
         return None
     return {"train": split.train, "val": split.val, "test": split.test, "train_rows": rows}
+
+
+def dropout_acts(model) -> bool:
+    """Whether model.dropout reaches a layer of the network the builders make of this config: an
+    MLP's hidden layers, an rnn's stacked layers (PyTorch drops between them only) or head, a cnn's
+    dense head, a transformer's every layer; a custom network reads its own options instead."""
+    if model.type == "mlp":
+        return bool(model.hidden)
+    if model.type == "rnn":
+        return model.layers > 1 or bool(model.head)
+    if model.type == "cnn":
+        return bool(model.head)
+    return model.type == "transformer"
 
 
 def row_order(prepared) -> dict | None:

@@ -39,6 +39,7 @@ class Context:
     huber_delta: float = 1.0        # loss.huber_delta
     narrowest_hidden: int | None = None   # an MLP's narrowest hidden layer
     mlp_hidden: list = field(default_factory=list)  # an MLP's model.hidden
+    dropout_acts: bool = False  # model.dropout reaches a layer of the built network (context.dropout_acts)
     augment: dict = field(default_factory=dict)    # data.augment's active settings
     augment_distortion: float | None = None        # median |augmented - row| / |row| over training rows
     augment_retention: float | None = None         # class-mean accuracy kept under rotation/flips (context)

@@ -4,19 +4,31 @@ builds the network in a forked random state, so training's own random stream sta
 
 from __future__ import annotations
 
+import contextlib
+import re
 import sys
 
 import numpy as np
 
 
+@contextlib.contextmanager
 def _forked_rng():
     """A forked random state for measures that draw random numbers or build a network (which seeds
     torch): CPU, and every CUDA device once CUDA is in use, since torch.manual_seed reseeds those too
-    and training's dropout masks and augmentation there must stay what the run's seed made them."""
+    and training's dropout masks and augmentation there must stay what the run's seed made them;
+    and numpy's and Python's global generators, which a custom builder may draw from."""
+    import random
+
     import torch
 
     cuda = torch.cuda.is_available() and torch.cuda.is_initialized()
-    return torch.random.fork_rng(devices=list(range(torch.cuda.device_count())) if cuda else [])
+    saved = np.random.get_state(), random.getstate()
+    try:
+        with torch.random.fork_rng(devices=list(range(torch.cuda.device_count())) if cuda else []):
+            yield
+    finally:
+        np.random.set_state(saved[0])
+        random.setstate(saved[1])
 
 
 def flat_width(cfg, spec, plan: dict) -> int | None:
@@ -269,23 +281,26 @@ def gradient_cut(cfg, spec, plan: dict, prepared) -> dict | None:
     return memo[key]
 
 
-def _cut_layers(cfg, spec, plan: dict, x, options: dict | None = None) -> tuple[list[str], list[str]] | None:
-    """(names of called layers whose trainable weights got no gradient, every parameter's name)."""
+def _cut_layers(cfg, spec, plan: dict, x, options: dict | None = None) -> tuple[list, list, set] | None:
+    """(names of called layers whose trainable weights got no gradient, every parameter's name, the
+    parameters that did get one)."""
     import torch
 
     from ..models import build
+    from ..models.transfer import freeze
 
     model_cfg = cfg.model if options is None else cfg.model.model_copy(update={"options": options})
     called: set[str] = set()
     try:
         with _forked_rng():
             net = build(model_cfg, spec, plan["n_out"], seed=0)
+        freeze(net, model_cfg.freeze)   # layers the config froze on purpose ask for no gradient
         owners = {name: m for name, m in net.named_modules() if any(True for _ in m.parameters(recurse=False))}
         for name, m in owners.items():
             m.register_forward_hook(lambda mod, args, out, name=name: called.add(name))
         rows = np.asarray(x[:32])
         batch = torch.as_tensor(rows if rows.dtype.kind in "iu" else np.nan_to_num(rows.astype(np.float32)))
-        net.eval()
+        net.train()   # as training runs it: a head used only in training takes part (dropout draws are forked)
         with _forked_rng():
             out = net(batch)
             if not isinstance(out, torch.Tensor) or not out.requires_grad:
@@ -295,7 +310,12 @@ def _cut_layers(cfg, spec, plan: dict, x, options: dict | None = None) -> tuple[
         return None
     cut = [name for name in sorted(called) if any(p.requires_grad and p.grad is None
                                                    for p in owners[name].parameters(recurse=False))]
-    return cut, [name for name, _ in net.named_parameters()]
+    learning = {name for name, p in net.named_parameters() if p.requires_grad and p.grad is not None}
+    return cut, [name for name, _ in net.named_parameters()], learning
+
+
+# Builder keywords the option search may flip: what turns a gradient off or on.
+GRADIENT_SWITCH = re.compile(r"grad|detach|freez|frozen|train|probe", re.IGNORECASE)
 
 
 def _gradient_cut(cfg, spec, plan: dict, x) -> dict | None:
@@ -304,7 +324,7 @@ def _gradient_cut(cfg, spec, plan: dict, x) -> dict | None:
     measured = _cut_layers(cfg, spec, plan, x)
     if not measured or not measured[0]:
         return None
-    cut, names = measured
+    cut, names, _ = measured
     option = None
     module, _, fn_name = cfg.model.builder.partition(":")
     try:
@@ -312,12 +332,16 @@ def _gradient_cut(cfg, spec, plan: dict, x) -> dict | None:
         params = inspect.signature(fn).parameters if fn is not None else {}
     except (TypeError, ValueError):
         params = {}
-    for key, param in params.items():
-        current = cfg.model.options.get(key, param.default)
-        if not isinstance(current, bool):
+    cut_params = [n for n in names if any(n.startswith(layer + ".") for layer in cut)]
+    for key in params:
+        current = cfg.model.options.get(key)
+        # Only a switch the user set, named for what it does to the gradient: another keyword may
+        # do anything when flipped (pretrained=True downloads weights).
+        if not isinstance(current, bool) or not GRADIENT_SWITCH.search(key):
             continue
         flipped = _cut_layers(cfg, spec, plan, x, {**cfg.model.options, key: not current})
-        if flipped is not None and not flipped[0] and flipped[1] == names:
+        # The same parameters, and the ones cut before now learning (not frozen instead).
+        if flipped is not None and not flipped[0] and flipped[1] == names and set(cut_params) <= flipped[2]:
             option = {key: not current}
             break
     return {"layers": cut, "option": option}

@@ -73,11 +73,7 @@ def _init_bias(b: torch.Tensor, spec) -> None:
 @torch.no_grad()
 def initialise(model: nn.Module, init_cfg, activation: str) -> nn.Module:
     if init_cfg.weight.name == "pytorch":
-        # Every layer as PyTorch's own constructor draws it, weights and biases together: a custom
-        # builder's init undone (model.init.bias is PyTorch's too).
-        for module in model.modules():
-            if module is not model and callable(getattr(module, "reset_parameters", None)):
-                module.reset_parameters()
+        _pytorch_init(model)
         return model
     for module in model.modules():
         if isinstance(module, _WEIGHTED):
@@ -112,3 +108,15 @@ def _init_attention(module: nn.MultiheadAttention, init_cfg, activation: str) ->
         _init_bias(module.in_proj_bias, init_cfg.bias)
 
 
+
+
+def _pytorch_init(model: nn.Module) -> None:
+    """Every PyTorch layer (the root included) drawn again as its own constructor draws it, weights
+    and biases together: a custom builder's init undone (model.init.bias is PyTorch's too). Only
+    torch.nn's own classes: a custom layer's reset_parameters may be the very init being undone."""
+    for module in model.modules():
+        if not type(module).__module__.startswith("torch.nn"):
+            continue
+        reset = getattr(module, "reset_parameters", None) or getattr(module, "_reset_parameters", None)
+        if callable(reset):
+            reset()

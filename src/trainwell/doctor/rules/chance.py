@@ -116,8 +116,11 @@ def stuck_at_chance(history, signals, ctx: Context) -> Finding | None:
     # them went 1.416, 1.401, 1.398 (chance 1.384, validation accuracy 0.24-0.25) and took off at
     # epoch 6, to 0.978 (thirteenth held-out set). A stuck run that falls this much only delays
     # the call until it stops falling.
+    # At the run's last epoch nothing is left to wait for: a stuck run drifting down from above
+    # would otherwise never be called.
     last = losses[-3:]
-    if all(b < a for a, b in zip(last, last[1:])) and last[0] - last[-1] >= 0.01 * chance:
+    if all(b < a for a, b in zip(last, last[1:])) and last[0] - last[-1] >= 0.01 * chance \
+            and (last[-1] < chance or _epoch(history, -1) < ctx.epochs):
         return _val_at_chance(history, signals, ctx)
     ratio = _median_ratio(records, full_lr=True)
     raise_by = _lr_raise(ctx, ratio) if ratio is not None and 0 < ratio < 1e-4 else None
@@ -156,7 +159,7 @@ def stuck_at_chance(history, signals, ctx: Context) -> Finding | None:
                  _lr_fix(ctx, 10, "a larger one, in case they are too small to leave the start")]
     if heavy_smoothing(ctx):
         fixes.insert(0, _smoothing_fix(ctx))
-    if ctx.dropout > 0.5:
+    if ctx.dropout > 0.5 and ctx.dropout_acts:
         # Most units switched off at every step: a GRU whose dense head dropped 80% sat at chance
         # (0.215/0.289 against 0.993/0.993 at 0.2; thirteenth held-out set), where two rate cuts
         # happened to reach 0.993 on one run and 0.956 on the next. The usual range is 0.1-0.5.

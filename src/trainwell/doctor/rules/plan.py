@@ -8,7 +8,7 @@ import math
 
 from ..facts import Context, usual_top
 from ..findings import Finding, Fix
-from ..measures import chance_loss, loss_floor
+from ..measures import chance_loss, loss_floor, loss_shift
 
 
 def frozen_at_random(history, signals, ctx: Context) -> Finding | None:
@@ -142,8 +142,11 @@ def softmax_twice(history, signals, ctx: Context) -> Finding | None:
         f"The custom network's outputs are probabilities (each row sums to 1: it ends in a softmax), and "
         f"trainwell's cross-entropy applies a softmax of its own, so it reads them as scores. The classes still rank "
         f"in the right order, but the loss cannot go under {floor:.3g} however well the network classifies, and "
-        f"its gradients shrink as the outputs saturate. The doctor reads the losses above that floor. Return raw "
-        f"scores (drop the last nn.Softmax) to train on the loss as meant.", [])
+        f"its gradients shrink as the outputs saturate. "
+        + ("The doctor reads the losses above that floor. " if loss_shift(ctx) else
+           "With these classes the floor lies close to the loss of a model ignoring its inputs, so the losses are "
+           "judged as they are, and a healthy run may read as underfitting. ")
+        + "Return raw scores (drop the last nn.Softmax) to train on the loss as meant.", [])
 
 
 def gradient_never_arrives(history, signals, ctx: Context) -> Finding | None:
