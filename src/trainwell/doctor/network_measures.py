@@ -31,6 +31,19 @@ def _forked_rng():
         random.setstate(saved[1])
 
 
+def _builder_keywords(cfg) -> dict:
+    """The keyword parameters of a custom network's builder function (model.builder, already
+    imported by building the network), by name; empty when it cannot be read."""
+    import inspect
+
+    module, _, name = cfg.model.builder.partition(":")
+    try:
+        fn = getattr(sys.modules.get(module), name, None)
+        return dict(inspect.signature(fn).parameters) if fn is not None else {}
+    except (TypeError, ValueError):
+        return {}
+
+
 def flat_width(cfg, spec, plan: dict) -> int | None:
     """How many numbers a CNN's conv blocks hand its dense layers (the first Linear's inputs)."""
     import torch
@@ -93,8 +106,6 @@ def _affine_gap(cfg, spec, plan: dict, rows, options: dict | None = None) -> tup
 
 
 def _affine_network(cfg, spec, plan: dict, x) -> dict | None:
-    import inspect
-
     import torch
 
     rows = np.nan_to_num(np.asarray(x[:64], dtype=np.float64))
@@ -105,12 +116,7 @@ def _affine_network(cfg, spec, plan: dict, x) -> dict | None:
         return None  # one weight layer: a linear model on purpose
     gap, weights = measured
     option = False
-    module, _, name = cfg.model.builder.partition(":")
-    try:
-        fn = getattr(sys.modules.get(module), name, None)
-        param = inspect.signature(fn).parameters.get("activation") if fn is not None else None
-    except (TypeError, ValueError):
-        param = None
+    param = _builder_keywords(cfg).get("activation")
     if param is not None:
         current = cfg.model.options.get("activation", param.default)
         if current in (None, "linear", "identity", "none") and gap < 1e-3:
@@ -203,18 +209,11 @@ def _swapped_layers(cfg, spec, plan: dict, x, sizes, options: dict | None = None
 
 
 def _recurrent_axes(cfg, spec, plan: dict, x, sizes) -> dict | None:
-    import inspect
-
     swapped = _swapped_layers(cfg, spec, plan, x, sizes)
     if not swapped:
         return None
     option = None
-    module, _, name = cfg.model.builder.partition(":")
-    try:
-        fn = getattr(sys.modules.get(module), name, None)
-        param = inspect.signature(fn).parameters.get("batch_first") if fn is not None else None
-    except (TypeError, ValueError):
-        param = None
+    param = _builder_keywords(cfg).get("batch_first")
     if param is not None and isinstance(cfg.model.options.get("batch_first", param.default), bool):
         flipped = not cfg.model.options.get("batch_first", param.default)
         if _swapped_layers(cfg, spec, plan, x, sizes, {**cfg.model.options, "batch_first": flipped}) == []:
@@ -319,19 +318,12 @@ GRADIENT_SWITCH = re.compile(r"grad|detach|freez|frozen|train|probe", re.IGNOREC
 
 
 def _gradient_cut(cfg, spec, plan: dict, x) -> dict | None:
-    import inspect
-
     measured = _cut_layers(cfg, spec, plan, x)
     if not measured or not measured[0]:
         return None
     cut, names, _ = measured
     option = None
-    module, _, fn_name = cfg.model.builder.partition(":")
-    try:
-        fn = getattr(sys.modules.get(module), fn_name, None)
-        params = inspect.signature(fn).parameters if fn is not None else {}
-    except (TypeError, ValueError):
-        params = {}
+    params = _builder_keywords(cfg)
     cut_params = [n for n in names if any(n.startswith(layer + ".") for layer in cut)]
     for key in params:
         current = cfg.model.options.get(key)
