@@ -31,6 +31,16 @@ def _forked_rng():
         random.setstate(saved[1])
 
 
+def _once_per_network(prepared, cfg, name: str, measure):
+    """A measure of a custom network, taken once per prepared data and network config: build_context
+    runs 2-3 times a run, and each measure builds the network."""
+    memo = vars(prepared).setdefault(name, {})
+    key = (id(prepared.train), cfg.model.builder, repr(sorted(cfg.model.options.items())))
+    if key not in memo:
+        memo[key] = measure()
+    return memo[key]
+
+
 def _builder_keywords(cfg) -> dict:
     """The keyword parameters of a custom network's builder function (model.builder, already
     imported by building the network), by name; empty when it cannot be read."""
@@ -75,11 +85,7 @@ def affine_network(cfg, spec, plan: dict, prepared) -> dict | None:
     x = getattr(prepared.train, "x", None)
     if cfg.model.type != "python" or spec.kind == "text" or x is None or len(x) < 8 or x.dtype.kind != "f":
         return None
-    memo = vars(prepared).setdefault("_affine_network", {})  # build_context runs 2-3 times a run
-    key = (id(prepared.train), cfg.model.builder, repr(sorted(cfg.model.options.items())))
-    if key not in memo:
-        memo[key] = _affine_network(cfg, spec, plan, x)
-    return memo[key]
+    return _once_per_network(prepared, cfg, "_affine_network", lambda: _affine_network(cfg, spec, plan, x))
 
 
 def _affine_gap(cfg, spec, plan: dict, rows, options: dict | None = None) -> tuple[float, int] | None:
@@ -162,11 +168,7 @@ def recurrent_axes(cfg, spec, plan: dict, prepared) -> dict | None:
     sizes = [n for n in AXIS_BATCHES if n not in x.shape[1:] and n <= len(x)][:2]
     if len(sizes) < 2:
         return None
-    memo = vars(prepared).setdefault("_recurrent_axes", {})  # build_context runs 2-3 times a run
-    key = (id(prepared.train), cfg.model.builder, repr(sorted(cfg.model.options.items())))
-    if key not in memo:
-        memo[key] = _recurrent_axes(cfg, spec, plan, x, sizes)
-    return memo[key]
+    return _once_per_network(prepared, cfg, "_recurrent_axes", lambda: _recurrent_axes(cfg, spec, plan, x, sizes))
 
 
 def _swapped_layers(cfg, spec, plan: dict, x, sizes, options: dict | None = None) -> list[str] | None:
@@ -234,11 +236,7 @@ def probability_outputs(cfg, spec, plan: dict, prepared) -> bool:
     if cfg.model.type != "python" or plan.get("loss") != "cross_entropy" or (plan.get("n_out") or 0) < 2 \
             or x is None or len(x) < 8 or x.dtype.kind != "f":
         return False
-    memo = vars(prepared).setdefault("_probability_outputs", {})  # build_context runs 2-3 times a run
-    key = (id(prepared.train), cfg.model.builder, repr(sorted(cfg.model.options.items())))
-    if key not in memo:
-        memo[key] = _probability_outputs(cfg, spec, plan, x)
-    return memo[key]
+    return _once_per_network(prepared, cfg, "_probability_outputs", lambda: _probability_outputs(cfg, spec, plan, x))
 
 
 def _probability_outputs(cfg, spec, plan: dict, x) -> bool:
@@ -273,11 +271,7 @@ def gradient_cut(cfg, spec, plan: dict, prepared) -> dict | None:
     x = getattr(prepared.train, "x", None)
     if cfg.model.type != "python" or x is None or len(x) < 2:
         return None
-    memo = vars(prepared).setdefault("_gradient_cut", {})  # build_context runs 2-3 times a run
-    key = (id(prepared.train), cfg.model.builder, repr(sorted(cfg.model.options.items())))
-    if key not in memo:
-        memo[key] = _gradient_cut(cfg, spec, plan, x)
-    return memo[key]
+    return _once_per_network(prepared, cfg, "_gradient_cut", lambda: _gradient_cut(cfg, spec, plan, x))
 
 
 def _cut_layers(cfg, spec, plan: dict, x, options: dict | None = None) -> tuple[list, list, set] | None:
