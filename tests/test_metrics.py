@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from trainwell.metrics import compute, compute_per_epoch
+from trainwell.metrics import compute, compute_per_epoch, smallest_class_recall
 
 
 def test_per_epoch_fast_path_matches_sklearn():
@@ -16,6 +16,9 @@ def test_per_epoch_fast_path_matches_sklearn():
     for labels, p in ((y, proba), (skewed, three)):
         assert compute_per_epoch(["balanced_accuracy"], "multiclass", labels, p)["balanced_accuracy"] == \
             pytest.approx(skm.balanced_accuracy_score(labels, p.argmax(1)))
+    # the doctor's rare-class recall: sklearn's recall of the class with the fewest rows (class 2)
+    assert smallest_class_recall(skewed, three) == pytest.approx(
+        skm.recall_score(skewed, three.argmax(1), labels=[2], average=None)[0])
     yr, pr = rng.normal(50, 10, 300), rng.normal(50, 10, 300)
     fast = compute_per_epoch(["mae", "mse", "rmse", "r2"], "regression", yr, pr)
     assert fast["mae"] == pytest.approx(skm.mean_absolute_error(yr, pr))

@@ -130,6 +130,14 @@ def _balanced_accuracy(y, out) -> float:
     return float(np.mean([np.mean(pred[y == c] == c) for c in np.unique(y)]))
 
 
+def smallest_class_recall(y, out) -> float:
+    """The recall of the class with the fewest rows in y (the first such class on a tie): beside
+    balanced accuracy, it tells a rare class the model gives up on from several middling ones."""
+    classes, counts = np.unique(y, return_counts=True)
+    rare = classes[np.argmin(counts)]
+    return float(np.mean(out.argmax(axis=1)[y == rare] == rare))
+
+
 _FAST = {
     "accuracy": lambda y, out: float(np.mean(out.argmax(axis=1) == y)),
     "balanced_accuracy": _balanced_accuracy,

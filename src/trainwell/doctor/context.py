@@ -15,6 +15,14 @@ from .network_measures import (affine_network, flat_width, gradient_cut, l1_at_i
                                recurrent_axes)
 
 
+def _val_rare_rows(prepared) -> int:
+    """Rows of the smallest class in the validation split: what the per-epoch rare_recall is read on."""
+    if prepared.val is None or not prepared.spec.classes or not len(prepared.val.y):
+        return 0
+    counts = np.bincount(np.asarray(prepared.val.y, dtype=np.int64))
+    return int(counts[counts > 0].min())
+
+
 def build_context(cfg, prepared, plan: dict) -> Context:
     spec = prepared.spec
     x = prepared.train.x
@@ -89,7 +97,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         numeric_columns=sum(1 for st in prepared.state.get("features", []) if st.get("kind") == "numeric")
         if isinstance(prepared.state, dict) else 0,
         steps=int(x.shape[1]) if spec.kind in ("timeseries", "sequence") and x.ndim == 3 else None,
-        n_train=len(x), steps_per_epoch=_steps_per_epoch(cfg.training.batch_size, len(x)),
+        n_train=len(x), val_rare_rows=_val_rare_rows(prepared), steps_per_epoch=_steps_per_epoch(cfg.training.batch_size, len(x)),
         linear=functools.partial(cached_baseline, prepared),
         eps=cfg.optimizer.eps, missing_codes=list(cfg.data.clean.missing_codes) if spec.kind == "tabular" else [],
         target_rms=target_rms, unseen_target=unseen_target, target_extreme=target_extreme,

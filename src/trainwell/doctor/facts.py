@@ -68,6 +68,7 @@ class Context:
     global_pool: bool = False       # cnn: model.global_pool
     steps: int | None = None        # sequences and series: time steps per sample
     n_train: int = 0                # training rows
+    val_rare_rows: int = 0          # validation rows of the class with the fewest there (classification)
     steps_per_epoch: int | None = None   # optimizer steps an epoch (batches)
     linear: object = None           # () -> baseline.linear_baseline's dict or None, fitted on first call
     init_weight: str = "auto"       # model.init.weight's scheme
