@@ -128,7 +128,7 @@ class DataConfig(Section):
     source: str = Field(
         "builtin:iris",
         description="builtin:digits|iris|wine|breast_cancer|diabetes, or a .csv/.parquet/.npz path")
-    target: str | None = Field(None, description="target column (default 'target'; 'y' for .npz)")
+    target: str | None = Field(None, description="target column: required for CSV and parquet files; 'target' for builtin: sets, 'y' for .npz")
     features: list[str] | None = Field(None, description="feature columns; default all but the target")
     task: Task = Field("auto", description="inferred from the target unless set")
     val: str | None = Field(None, description="explicit validation file (same columns as source)")

@@ -48,3 +48,11 @@ def test_categorical_names_a_column_that_is_not_an_input(tmp_path):
 def test_numbers_in_an_object_column_print_as_the_same_code():
     assert to_text(pd.Series([101, 102.0, None, "a", 3.5], dtype=object)).tolist()[:2] == ["101", "102"]
     assert to_text(pd.Series([1.0, np.nan])).tolist()[0] == "1"
+
+
+def test_a_measurement_listed_as_categorical_names_that_key(tmp_path):
+    # price has ~400 distinct values: the error is about data.categorical, which made it a category,
+    # not about data.features (a helper writing the fourteenth held-out set was sent to the wrong key)
+    path = _stores(tmp_path / "s.csv")
+    with pytest.raises(UserError, match=r"data.categorical: 'price' has \d+ distinct values.*out of data.categorical"):
+        prepare(_cfg(path, categorical=["price"]), 0, "mlp")

@@ -76,6 +76,13 @@ def test_too_many_categories_names_column_count_and_fix():
     with pytest.raises(UserError, match=r"'id' has 10 distinct values.*data.max_categories is 5.*"
                                         r"List data.features without it.*at least 10"):
         check_max_categories(df, {"id": "categorical"}, 5)
+    # sentences: the text section is named too; IDs do not get that advice
+    notes = pd.DataFrame({"note": [f"the pump {i} failed after the storm" for i in range(10)]})
+    with pytest.raises(UserError, match=r"set data.text.column: note"):
+        check_max_categories(notes, {"note": "categorical"}, 5)
+    with pytest.raises(UserError) as err:
+        check_max_categories(df, {"id": "categorical"}, 5)
+    assert "data.text" not in str(err.value)
 
 
 def _write(tmp_path, df):

@@ -258,7 +258,7 @@ def clean_table(df: pd.DataFrame, target: str, kinds: dict[str, str], clean,
 
 
 def check_max_categories(df: pd.DataFrame, kinds: dict[str, str], max_categories: int,
-                         skip: tuple[str, ...] = ()) -> None:
+                         skip: tuple[str, ...] = (), declared: tuple[str, ...] | list[str] = ()) -> None:
     """Reject ID-like / free-text columns, all at once."""
     problems = []
     for col, kind in kinds.items():
@@ -267,11 +267,25 @@ def check_max_categories(df: pd.DataFrame, kinds: dict[str, str], max_categories
         n = int(df[col].nunique(dropna=True))
         if n > max_categories:
             problems.append((col, n))
+    named = [(c, n) for c, n in problems if c in declared]
+    if named:
+        # the user made these categorical: the advice is about that key, not about data.features
+        listed = ", ".join(f"{c!r} has {n} distinct values" for c, n in named)
+        raise UserError(
+            f"data.categorical: {listed}, over data.max_categories ({max_categories}); each value would "
+            f"become its own one-hot column. A number with this many values is usually a measurement: "
+            f"take it out of data.categorical to read it as a number, or raise data.max_categories to at "
+            f"least {max(n for _, n in named)}.")
     if problems:
         listed = ", ".join(f"{c!r} has {n} distinct values" for c, n in problems)
         highest = max(n for _, n in problems)
+        # sentences (a median of 3 words or more) are text to learn from, not an ID
+        prose = [c for c, _ in problems
+                 if df[c].dropna().astype(str).str.split().str.len().median() >= 3]
+        hint = (f" To learn from {prose[0]!r} as text, set data.text.column: {prose[0]} (a text classifier or "
+                f"regressor on that column alone)." if prose else "")
         raise UserError(
             f"data.features: text column(s) with too many categories: {listed} "
             f"(data.max_categories is {max_categories}). Such columns are usually IDs or free text. "
             f"List data.features without {'it' if len(problems) == 1 else 'them'}, "
-            f"or raise data.max_categories to at least {highest}.")
+            f"or raise data.max_categories to at least {highest}.{hint}")

@@ -233,7 +233,7 @@ def _clean_source(cfg, source: pd.DataFrame, target: str, inputs: list[str], rep
     if len(cleaned) == 0:
         raise UserError(f"data.source: no rows left after cleaning ({cleaning}); check data.target "
                         f"{target!r} and data.clean")
-    check_max_categories(cleaned, column_types, cfg.max_categories)
+    check_max_categories(cleaned, column_types, cfg.max_categories, declared=list(cfg.categorical))
     report["cleaning"], report["coerced"] = cleaning, coerced
     report["rows_after_cleaning"] = len(cleaned)
     return cleaned, column_types, kinds
