@@ -195,3 +195,32 @@ def test_export_directory_without_its_manifest(cli, tmp_path):
 def test_seed_out_of_range_names_the_key_and_the_bound(cli, write_yaml, tiny_cfg, tmp_path, key, value, bound):
     # scikit-learn's split raised a traceback on these
     expect_user_error(train(cli, write_yaml, tiny_cfg, tmp_path, "--set", f"{key}={value}"), key, bound)
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["predict", "RUN", "IN", "-o", "FILE/x.csv"], "-o/--output"),
+    (["report", "RUN", "--out", "FILE/x.html"], "--out"),
+    (["export", "RUN", "-o", "FILE/export"], "-o/--output"),
+    (["find-lr", "CFG", "--out", "FILE/lr.png"], "--out"),
+    (["train", "CFG", "--out", "FILE/run"], "--out"),
+    (["tune", "CFG", "--out", "FILE/study"], "--out"),
+    (["ensemble", "CFG", "--out", "FILE/ens"], "--out"),
+    (["auto", "IN", "--out", "FILE/auto"], "--out"),
+])
+def test_output_under_a_file_is_refused_by_every_command(cli, write_yaml, tiny_cfg, blobs_csv, tmp_path, args, flag):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("keep me")
+    names = {"RUN": str(tmp_path), "IN": str(blobs_csv), "CFG": str(write_yaml(tiny_cfg)),
+             "FILE": str(a_file)}
+    args = [names.get(a, a.replace("FILE", str(a_file))) for a in args]
+    expect_user_error(cli(*args), flag, str(a_file), "is a file, not a folder")
+    assert a_file.read_text() == "keep me"
+
+
+def test_output_in_a_folder_that_takes_no_files_is_refused(cli, blobs_csv, tmp_path):
+    expect_user_error(cli("predict", tmp_path, blobs_csv, "-o", "/proc/x.csv"), "-o/--output", "/proc")
+
+
+def test_find_lr_refuses_a_plot_suffix_before_the_sweep(cli, write_yaml, tiny_cfg, tmp_path):
+    expect_user_error(cli("find-lr", write_yaml(tiny_cfg), "--out", tmp_path / "lr.txt"), "--out", "lr.txt", ".png")
+    assert not (tmp_path / "lr.html").exists()

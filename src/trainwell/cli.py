@@ -14,6 +14,7 @@ from typing import List, Optional
 import typer
 
 from .errors import TrainingInterrupted, UserError
+from .paths import check_output
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Train deep learning models well, from one YAML file.")
@@ -39,6 +40,7 @@ def train(
     if repair and resume is not None:
         raise UserError("--repair cannot be combined with --resume: a resumed run keeps its config "
                         "(a run started with --repair resumes repairing)")
+    check_output(out, "--out", folder=True)
     overrides = list(set_) + (["doctor.repair=true"] if repair else [])
     run = api.train(config, overrides or None, out=out, resume=resume, quiet=quiet)
     print(run.path)
@@ -67,12 +69,14 @@ def predict(
 
     if output.exists() and output.resolve() == input.resolve():
         raise UserError("-o/--output must differ from INPUT; nothing was overwritten")
-    if output.is_dir():
-        raise UserError(f"-o/--output {str(output)!r} is a folder; give the path of a CSV file to write")
+    check_output(output, "-o/--output")
     result = load_predictor(run).predict(str(input))
     output.parent.mkdir(parents=True, exist_ok=True)
     result.to_csv(output, index=False)
     print(output)
+
+
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 @app.command("find-lr")
@@ -90,6 +94,11 @@ def find_lr(
     from .config import load_config
     from .doctor.lr_finder import find_lr as run_finder
 
+    check_output(out, "--out")
+    if out.suffix.lower() not in PLOT_SUFFIXES:
+        # Checked now: matplotlib would refuse the format only after the whole sweep.
+        raise UserError(f"--out {str(out)!r}: the plot is saved as an image; give a file ending in "
+                        f"{', '.join(PLOT_SUFFIXES)} (the HTML report goes beside it)")
     cfg = _resolve_paths(load_config(config, set_ or None), config)
     result = run_finder(cfg, start_lr=start_lr, end_lr=end_lr, steps=steps, out_png=out)
     if result.suggestion is None:

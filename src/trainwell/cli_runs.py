@@ -146,6 +146,8 @@ def report(
     out: Optional[Path] = typer.Option(None, "--out", help="Where to write the HTML (default RUN/report.html)."),
 ):
     """Write one self-contained HTML report for a run (plots embedded); prints its path."""
+    from .paths import check_output
     from .report import write_run_report
 
+    check_output(out, "--out")
     print(write_run_report(run, out))

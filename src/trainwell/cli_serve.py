@@ -20,8 +20,11 @@ def export(
     tolerance: float = typer.Option(1e-4, "--tolerance", help="Largest allowed |exported - eager| on held-out rows."),
 ):
     """Export the network with its preprocessing and a manifest; checks parity against the eager model."""
+    from .paths import check_output
     from .serve.export import ParityError, describe
     from .serve.export import export as run_export
+
+    check_output(output, "-o/--output", folder=True)
 
     try:
         result = run_export(run, format, output, tolerance)

@@ -10,6 +10,7 @@ import typer
 
 from .cli import SET_HELP, app
 from .errors import UserError
+from .paths import check_output
 
 
 def parse_duration(text: str | None, option: str) -> float | None:
@@ -49,7 +50,7 @@ def tune(
         return
     if config is None:
         raise UserError("tune needs a CONFIG file with a tune: section, or --show STUDY")
-    _folder_option(out)
+    check_output(out, "--out", folder=True)
     import sys
 
     from .tuning.study import tune as run_study
@@ -83,6 +84,7 @@ def ensemble(
 
     if (config is None) == (study is None):
         raise UserError("ensemble needs either CONFIG (bagging, with --members K) or --study STUDY (top-k, with --top K)")
+    check_output(out, "--out", folder=True)
     if study is not None:
         result = from_study(study, top, storage=storage, out=out, quiet=quiet)
     else:
@@ -103,14 +105,10 @@ def auto(
     pruned study, train the final model. The last line is the final run directory."""
     from .tuning.auto import auto as run_auto
 
-    _folder_option(out)
+    check_output(out, "--out", folder=True)
     result = run_auto(data, target, parse_duration(budget, "--budget"), out=out, quiet=quiet)
     print(f"config (edit and rerun it): {result['config']}")
     print(f"study: {result['study']}")
     print(f"best config: {result['best_config']}")
     print(result["run"])
 
-
-def _folder_option(out: Optional[Path]) -> None:
-    if out is not None and out.exists() and not out.is_dir():
-        raise UserError(f"--out {str(out)!r} is a file; give a folder (nothing was overwritten)")
