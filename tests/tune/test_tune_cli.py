@@ -146,3 +146,32 @@ def test_optuna_dashboard_reads_the_study_journal(tune_cfg, write_yaml, tmp_path
     study = get(f"/api/studies/{summary['study_id']}")
     assert len(study["trials"]) == 3
     assert all(t["state"] in ("Complete", "Pruned") for t in study["trials"])
+
+
+def test_out_folder_with_the_user_s_files_or_another_study_is_refused(tune_cfg, write_yaml, tmp_path, cli):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "report.html").write_text("my report")
+    code, _, err = cli("tune", write_yaml(tune_cfg), "--out", mine, "--quiet")
+    assert code == 2 and "--out" in err and "holds no study" in err, err
+    assert (mine / "report.html").read_text() == "my report" and sorted(os.listdir(mine)) == ["report.html"]
+
+    study = tmp_path / "study"
+    study.mkdir()
+    (study / "study.json").write_text('{"study": "other"}')
+    code, _, err = cli("tune", write_yaml(tune_cfg), "--out", study, "--quiet")
+    assert code == 2 and "holds the study 'other'" in err and "--study other" in err, err
+
+
+def test_a_changed_choice_in_a_resumed_study_is_refused_up_front(tune_cfg, write_yaml, tmp_path, cli, load):
+    tune_cfg["tune"].update(sampler="random", pruner="none", trials=1)
+    tune_cfg["training"]["epochs"] = 1
+    folder = tmp_path / "study"
+    code, _, err = cli("tune", write_yaml(tune_cfg), "--out", folder, "--quiet")
+    assert code == 0, err
+    tune_cfg["tune"]["space"]["model.hidden"] = [[4], [32]]
+    code, _, err = cli("tune", write_yaml(tune_cfg), "--out", folder, "--quiet", "--trials", "2")
+    assert code == 2, err
+    assert "tune.space.model.hidden" in err and "[[8], [16, 8]]" in err and "[[4], [32]]" in err
+    assert "--study" in err
+    assert len(load(folder).trials) == 1

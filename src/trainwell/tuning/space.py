@@ -80,6 +80,20 @@ class Space:
                 values[key] = trial.suggest_float(key, low, high, log=p.log, step=p.step)
         return values
 
+    def distributions(self) -> dict[str, Any]:
+        """{dotted key: the Optuna distribution `sample` suggests from}, to check a resumed study."""
+        from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+        out = {}
+        for key, p in self.params:
+            if p.type == "choice":
+                out[key] = CategoricalDistribution(list(self._decode[key]))
+                continue
+            low, high = self.bounds(key, p)
+            out[key] = IntDistribution(int(low), int(high), step=int(p.step or 1), log=p.log) if p.type == "int" \
+                else FloatDistribution(low, high, log=p.log, step=p.step)
+        return out
+
     def active(self, p: TuneParam, values: dict) -> bool:
         for cond, wanted in (p.when or {}).items():
             current = values[cond] if cond in values else _lookup(self.base, cond)

@@ -23,7 +23,7 @@ from ..config import load_config
 from ..errors import TrainingInterrupted, UserError
 from .results import summary
 from .search import _seed, build_pruner, build_sampler, objectives, pruner_name, sampler_name
-from .storage import DEFAULT_ROOT, _counts, _locked, _quiet_optuna, _recover_stale, _requeue, open_storage
+from .storage import DEFAULT_ROOT, JOURNAL, _counts, _locked, _quiet_optuna, _recover_stale, _requeue, open_storage
 from .trial import _describe, _log, _set_user_attrs, run_trial
 
 
@@ -119,6 +119,64 @@ def _folder_for(name: str, out: str | Path | None) -> Path:
     return Path(out) if out is not None else DEFAULT_ROOT / name
 
 
+# What a study folder holds before its study.json is written (a first run stopped early).
+_STUDY_FILES = {JOURNAL, ".lock", f"{JOURNAL}.lock", "workers"}
+
+
+def _check_folder(folder: Path, name: str, out) -> None:
+    """A folder is this study's, or new, or empty: tune writes report.html, best.yaml and trials/
+    there, and must not write over someone's files (or another study's)."""
+    if not folder.is_dir() or not any(folder.iterdir()):
+        return
+    flag = f"--out {str(folder)!r}" if out is not None else f"the study folder {str(folder)!r}"
+    meta = folder / "study.json"
+    if meta.is_file():
+        try:
+            held = json.loads(meta.read_text()).get("study")
+        except (ValueError, AttributeError):
+            held = None
+        if held == name:
+            return
+        if held is not None:
+            raise UserError(f"{flag} holds the study {held!r}, not {name!r}; resume that one with --study {held}, "
+                            f"or give a new --out (nothing was overwritten)")
+    elif {p.name for p in folder.iterdir()} <= _STUDY_FILES:
+        return
+    raise UserError(f"{flag} already exists, is not empty and holds no study; choose a new or empty folder "
+                    f"(nothing was overwritten)")
+
+
+def _describe_distribution(d) -> str:
+    if hasattr(d, "choices"):
+        return "[" + ", ".join(c if isinstance(c, str) and c[:1] in "[{" else repr(c) for c in d.choices) + "]"
+    kind = "int" if type(d).__name__.startswith("Int") else "float"
+    return f"{kind} {d.low:g}..{d.high:g}" + (" log" if d.log else "")
+
+
+def _check_same_space(st, space, name: str) -> None:
+    """A choice (or a kind, or log) cannot change within a study: Optuna would fail every new trial.
+    Ranges may change, as Optuna allows: narrowing one to go on searching is a real use."""
+    from optuna.distributions import check_distribution_compatibility
+
+    new = space.distributions()
+    old = {}
+    for t in st.get_trials(deepcopy=False):
+        for key, d in t.distributions.items():
+            old.setdefault(key, d)
+    problems = []
+    for key in sorted(new.keys() & old.keys()):
+        try:
+            check_distribution_compatibility(old[key], new[key])
+        except ValueError:
+            problems.append(f"tune.space.{key}: the study {name!r} was created with {_describe_distribution(old[key])}, "
+                            f"this config has {_describe_distribution(new[key])}")
+    if problems:
+        raise UserError("the search space differs from the one the study was created with, and Optuna cannot "
+                        "change a choice (or a parameter's kind or log scale) within a study:\n"
+                        + "\n".join(f"  - {p}" for p in problems)
+                        + "\nuse a new --study name (or a new --out), or restore the old values to resume it")
+
+
 def prepare_study(config, overrides=None, *, trials=None, timeout=None, storage=None, study=None, out=None):
     """Validate everything up front (UserError naming the entry), create or load the study.
     Returns (ctx, cfg, optuna study)."""
@@ -175,6 +233,7 @@ def prepare_study(config, overrides=None, *, trials=None, timeout=None, storage=
         fixed["logging.report"] = False
     name = study or cfg.name
     folder = _folder_for(name, out)
+    _check_folder(folder, name, out)
     store = open_storage(storage, folder)  # a bad URL fails here, before the folder exists
     folder.mkdir(parents=True, exist_ok=True)
     directions = [d for _, d in objs]
@@ -200,6 +259,8 @@ def prepare_study(config, overrides=None, *, trials=None, timeout=None, storage=
             param = cfg.tune.space["optimizer.lr"]
             st.set_user_attr("lr_auto", {"suggestion": result.suggestion, "reason": result.reason,
                                          "bounds": [result.suggestion / param.span, result.suggestion * param.span]})
+        _check_same_space(st, Space(cfg, tuple(st.user_attrs["lr_auto"]["bounds"])
+                                    if "lr_auto" in st.user_attrs else None), name)
     meta = {"study": name, "storage": storage, "folder": str(folder.resolve()),
             "sampler": sampler_name(cfg), "pruner": pruner_name(cfg), "objectives": objs,
             "config": str(Path(config).resolve()) if isinstance(config, (str, Path)) else None}
