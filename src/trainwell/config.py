@@ -434,7 +434,7 @@ class TuneConfig(Section):
     trials: int = Field(20, ge=1, description="finished trials the study should hold (a rerun resumes up to it)")
     timeout: float | None = Field(None, gt=0, description="seconds after which no new trial starts")
     seed: int | None = Field(None, ge=0, le=SEED_MAX, description="sampler seed; default: the config's seed")
-    cv_folds: int = Field(1, ge=1, description="K >= 2: each trial trains K folds of train+val; objective = mean")
+    cv_folds: int = Field(1, ge=1, description="1: none; K in 2 .. train+val rows: each trial trains K folds of train+val; objective = mean")
     grid_points: int = Field(4, ge=2, description="grid sampler: values per float or wide int range")
     startup_trials: int = Field(5, ge=0, description="trials before pruning and model-based sampling start")
     warmup_epochs: int = Field(3, ge=1, description="epochs a trial always gets before it may be pruned")

@@ -175,3 +175,11 @@ def test_a_changed_choice_in_a_resumed_study_is_refused_up_front(tune_cfg, write
     assert "tune.space.model.hidden" in err and "[[8], [16, 8]]" in err and "[[4], [32]]" in err
     assert "--study" in err
     assert len(load(folder).trials) == 1
+
+
+def test_more_cv_folds_than_rows_is_refused_naming_the_range(tune_cfg, write_yaml, tmp_path, cli):
+    tune_cfg["tune"]["cv_folds"] = 500
+    code, _, err = cli("tune", write_yaml(tune_cfg), "--out", tmp_path / "study", "--quiet")
+    assert code == 2, err
+    assert "tune.cv_folds" in err and "valid: 2 .. " in err and "Traceback" not in err
+    assert not (tmp_path / "study").exists()

@@ -214,6 +214,13 @@ def prepare_study(config, overrides=None, *, trials=None, timeout=None, storage=
                         "time series; use cv_folds: 1 (the chronological validation split)")
     prepared = data_mod.prepare(cfg.data, cfg.seed, cfg.model.type)
     task = prepared.spec.task
+    if cfg.tune.cv_folds > 1:
+        # The upper bound is KFold's; above the smallest class's count fold_hook falls back from
+        # stratified to plain folds, which is allowed, so that is not the limit.
+        rows = len(prepared.train.x) + (len(prepared.val.x) if prepared.val is not None else 0)
+        if cfg.tune.cv_folds > rows:
+            raise UserError(f"tune.cv_folds: {cfg.tune.cv_folds} folds of the {rows} train+val rows is more folds "
+                            f"than rows; valid: 2 .. {rows} (or 1 for no cross-validation)")
     fixed = {}
     for metric, _ in objs:
         if metric.startswith("val_") and metric != "val_loss":
