@@ -89,3 +89,21 @@ def test_repair_flag_turns_the_doctor_s_repair_on_and_refuses_a_resume(cli, writ
     assert repairs[0]["overrides"] == {"loss.label_smoothing": 0.1}
     code, _, err = cli("train", "--resume", out, "--repair")
     assert code == 2 and "--repair" in err
+
+
+def test_predict_takes_an_npz_of_new_rows_without_y_for_a_model_trained_on_an_npz_table(cli, write_yaml, tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 3)).astype("float32")
+    np.savez(tmp_path / "train.npz", x=x, y=(x[:, 0] > 0).astype("int64"))
+    np.savez(tmp_path / "new.npz", x=x[:5])
+    cfg = {"name": "npz", "seed": 0, "data": {"source": str(tmp_path / "train.npz")},
+           "model": {"hidden": [8]}, "training": {"epochs": 2}}
+    code, _, err = cli("train", write_yaml(cfg), "--out", tmp_path / "run", "-q")
+    assert code == 0, err
+    code, _, err = cli("predict", tmp_path / "run", tmp_path / "new.npz", "-o", tmp_path / "p.csv")
+    assert code == 0, err
+    assert len(pd.read_csv(tmp_path / "p.csv")) == 5
+    code, _, err = cli("evaluate", tmp_path / "run", "--data", tmp_path / "new.npz")
+    assert code == 2 and "'y'" in err, err

@@ -39,8 +39,9 @@ def load_table(source: str, role: str = "data.source") -> pd.DataFrame:
 
 
 def read_input_table(path: str) -> pd.DataFrame:
-    """Read a predict/evaluate input file (.csv/.parquet/.npz)."""
-    return _load_file(str(path), "input file")
+    """Read a predict/evaluate input file (.csv/.parquet/.npz). An .npz may hold 'x' alone: new rows
+    have no target, and evaluate asks for the 'y' column itself."""
+    return _load_file(str(path), "input file", need_y=False)
 
 
 def _load_builtin(name: str, role: str) -> pd.DataFrame:
@@ -57,7 +58,7 @@ def _load_builtin(name: str, role: str) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _load_file(source: str, role: str) -> pd.DataFrame:
+def _load_file(source: str, role: str, need_y: bool = True) -> pd.DataFrame:
     path = Path(source)
     suffix = path.suffix.lower()
     if suffix not in EXTENSIONS:
@@ -70,7 +71,8 @@ def _load_file(source: str, role: str) -> pd.DataFrame:
         raise UserError(f"{role}: file {source!r} {what}{where}; valid: {_VALID}")
     if path.stat().st_size == 0:
         raise UserError(f"{role}: file {source!r} is empty (0 bytes); it needs a header and at least one row")
-    reader = {".csv": _read_csv, ".parquet": _read_parquet, ".npz": _read_npz}[suffix]
+    reader = {".csv": _read_csv, ".parquet": _read_parquet,
+              ".npz": lambda p, r: _read_npz(p, r, need_y)}[suffix]
     try:
         frame = reader(path, role)
     except UserError:
@@ -97,7 +99,7 @@ def _read_parquet(path: Path, role: str) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
-def _read_npz(path: Path, role: str) -> pd.DataFrame:
+def _read_npz(path: Path, role: str, need_y: bool = True) -> pd.DataFrame:
     # np.load falls back to unpickling non-zip files, whose error message would mislead.
     if not zipfile.is_zipfile(path):
         raise UserError(f"{role}: could not read {str(path)!r} as npz: it is not a numpy .npz archive "
@@ -107,11 +109,12 @@ def _read_npz(path: Path, role: str) -> pd.DataFrame:
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
         raise UserError(f"{role}: could not read {str(path)!r} as npz: {exc}") from None
     with archive:
-        missing = [k for k in ("x", "y") if k not in archive.files]
+        missing = [k for k in (("x", "y") if need_y else ("x",)) if k not in archive.files]
         if missing:
-            raise UserError(f"{role}: {str(path)!r} needs arrays 'x' (rows, features) and 'y' (rows,); "
-                            f"missing {missing}, found {sorted(archive.files)}")
-        x, y = archive["x"], archive["y"]
+            needs = "arrays 'x' (rows, features) and 'y' (rows,)" if need_y else "an array 'x' (rows, features)"
+            raise UserError(f"{role}: {str(path)!r} needs {needs}; missing {missing}, found {sorted(archive.files)}")
+        x = archive["x"]
+        y = archive["y"] if "y" in archive.files else None
     if x.ndim == 1:
         x = x.reshape(-1, 1)
     if x.ndim != 2:
@@ -119,12 +122,14 @@ def _read_npz(path: Path, role: str) -> pd.DataFrame:
                 4: "; for images (rows, channels, height, width) set data.kind: image"}.get(x.ndim, "")
         raise UserError(f"{role}: {str(path)!r}: 'x' must be 2-D (rows, features) for a table, got shape "
                         f"{x.shape}{hint}")
+    frame = pd.DataFrame(x, columns=[f"x{i}" for i in range(x.shape[1])])
+    if y is None:
+        return frame
     if y.ndim == 2 and y.shape[1] == 1:
         y = y.ravel()
     if y.ndim != 1:
         raise UserError(f"{role}: {str(path)!r}: 'y' must be 1-D (rows,), got shape {y.shape}")
     if len(x) != len(y):
         raise UserError(f"{role}: {str(path)!r}: 'x' has {len(x)} rows but 'y' has {len(y)}")
-    frame = pd.DataFrame(x, columns=[f"x{i}" for i in range(x.shape[1])])
     frame["y"] = y
     return frame
