@@ -154,7 +154,7 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     reports each epoch's value through one and stops a pruned trial). data_hook: Prepared -> Prepared,
     applied to the prepared data before training (bootstrap samples for bagging, CV folds).
 
-    Returns the Run. Raises UserError for bad input and TrainingInterrupted on Ctrl-C
+    Returns the Run. Raises UserError for bad input and TrainingInterrupted on Ctrl-C or SIGTERM
     (after the state is on disk).
     """
     import torch
@@ -174,6 +174,11 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     if resume is not None:
         run_dir = Path(resume)
         if not (run_dir / "checkpoints" / "last.safetensors").is_file():
+            if (run_dir / "model.safetensors").is_file():
+                raise UserError(f"--resume {str(run_dir)!r}: the run finished; there is nothing to resume "
+                                f"(evaluate, predict or export it)")
+            if (run_dir / "config.yaml").is_file():
+                raise UserError(f"--resume {str(run_dir)!r}: {runs.never_checkpointed(run_dir)}")
             raise UserError(f"--resume {str(run_dir)!r}: no checkpoint to resume from "
                             f"(expected {run_dir / 'checkpoints' / 'last.safetensors'})")
         if overrides:
@@ -326,14 +331,14 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     started = time.perf_counter()
     try:
         trainer.fit()
-    except TrainingInterrupted:
+    except TrainingInterrupted as exc:
         if bar:
             bar.close()
         info.update(status="interrupted", seconds=info.get("seconds", 0) + time.perf_counter() - started)
         runs.write_json(run_dir / "run.json", info)
         runs.indexed(run_dir, log)
         log(f"interrupted at epoch {trainer.pos.epoch + 1}; state saved")
-        raise TrainingInterrupted(str(run_dir)) from None
+        raise TrainingInterrupted(str(run_dir), exc.signum) from None
     except BaseException as exc:  # a crash or a bug: say so in run.json and the index, then re-raise
         info.update(status="interrupted" if isinstance(exc, KeyboardInterrupt) else "failed",
                     error=f"{type(exc).__name__}: {exc}",
@@ -542,11 +547,11 @@ def _train_gan(cfg, prepared, run_dir, log, device, quiet, progress, resuming) -
     try:
         updates = train_gan(cfg=cfg, prepared=prepared, run_dir=run_dir, log=log, device=device,
                             progress=show, resume=resuming)
-    except TrainingInterrupted:
+    except TrainingInterrupted as exc:
         info.update(status="interrupted", seconds=info.get("seconds", 0) + time.perf_counter() - started)
         runs.write_json(run_dir / "run.json", info)
         runs.indexed(run_dir, log)
-        raise TrainingInterrupted(str(run_dir)) from None
+        raise TrainingInterrupted(str(run_dir), exc.signum) from None
     if not (run_dir / "findings.json").exists():
         runs.write_json(run_dir / "findings.json", [])
     info.update(updates, status="completed", seconds=round(info.get("seconds", 0) + time.perf_counter() - started, 3),
@@ -642,8 +647,12 @@ class Run:
                         is_alive(self.info.get("pid"), self.info.get("host"), self.info.get("pid_start")):
                     raise UserError(f"{str(self.path)!r} is still training (pid {self.info.get('pid')}); "
                                     f"its model is written when it finishes")
+                if not (self.path / "checkpoints" / "last.safetensors").is_file():
+                    raise UserError(f"{str(self.path)!r} has no model.safetensors: "
+                                    f"{runs.never_checkpointed(self.path)}")
                 raise UserError(f"{str(self.path)!r} has no model.safetensors: the run did not finish "
-                                f"(status {self.info.get('status')!r}); resume it with trainwell train --resume")
+                                f"(status {self.info.get('status')!r}); resume it with "
+                                f"trainwell train --resume {self.path}")
             # The doctor may have rebuilt the network (an architecture repair): the repaired
             # config describes the weights that were saved.
             repaired = self.path / "config.repaired.yaml"

@@ -1,7 +1,8 @@
 """The command line: a thin layer over trainwell.api; every command is one API call.
 
 torch, pandas and sklearn are imported inside the commands, so `trainwell --help` stays instant.
-Exit codes: 0 done, 1 internal failure, 2 bad input, 130 interrupted (state saved).
+Exit codes: 0 done, 1 internal failure, 2 bad input, 130 interrupted by Ctrl-C and 143 by SIGTERM
+(state saved either way).
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ def main() -> None:
         sys.exit(2)
     except TrainingInterrupted as exc:
         print(str(exc), file=sys.stderr)
-        sys.exit(130)
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)

@@ -17,8 +17,16 @@ class ConfigError(UserError):
 
 
 class TrainingInterrupted(Exception):
-    """Raised after Ctrl-C once the last completed epoch is safely on disk."""
+    """Raised after Ctrl-C (SIGINT) or SIGTERM once the training state is safely on disk."""
 
-    def __init__(self, run_dir: str):
+    def __init__(self, run_dir: str, signum: int = 0):
         self.run_dir = run_dir
-        super().__init__(f"Interrupted. Resume with: trainwell train --resume {run_dir}")
+        self.signum = signum or 2  # SIGINT's number; errors.py stays free of imports
+        by = " by SIGTERM" if self.signum == 15 else ""
+        super().__init__(f"Interrupted{by}. Resume with: trainwell train --resume {run_dir}")
+
+    @property
+    def exit_code(self) -> int:
+        """128 + the signal, as the shell reports a process the signal ended: 130 after Ctrl-C, 143
+        after SIGTERM, so a scheduler that sent TERM sees the code it expects."""
+        return 128 + self.signum

@@ -64,6 +64,14 @@ def require_run_dir(path: str | Path) -> Path:
     return p
 
 
+def never_checkpointed(run_dir: Path) -> str:
+    """Why a run without a checkpoint cannot be resumed, and what to do instead. Said the same way by
+    train --resume and by evaluate/predict, which would otherwise send the user from one to the other."""
+    return (f"the run stopped before its first checkpoint (killed before training.checkpoint_interval "
+            f"had passed, or before training began), so there is nothing to resume; start it again "
+            f"from its saved config: trainwell train {Path(run_dir) / 'config.yaml'} --out NEW_FOLDER")
+
+
 def write_json(path: Path, obj) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2, default=_plain) + "\n")
 

@@ -111,3 +111,42 @@ def test_best_checkpoint_holds_the_restored_weights(tmp_path):
 
     _, meta = unpack(run.path / "checkpoints" / "last.safetensors")
     assert meta["pos"]["epoch"] == len(run.history)
+
+
+def test_sigterm_saves_state_like_ctrl_c_and_exits_143(tmp_path, write_yaml, tiny_cfg, cli):
+    """kill, docker stop and a scheduler's preemption send SIGTERM: the run must be resumable after it."""
+    import shutil
+    import threading
+
+    tiny_cfg["training"].update(epochs=2000, early_stopping={"enabled": False})
+    run = tmp_path / "run"
+
+    def term_once_training():
+        deadline = time.time() + 60
+        while not (run / "history.jsonl").exists() and time.time() < deadline:
+            time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def unhandled(signum, frame):  # without trainwell's handler, fail this test rather than kill pytest
+        raise RuntimeError("SIGTERM reached the handler outside training")
+
+    previous = signal.signal(signal.SIGTERM, unhandled)
+    thread = threading.Thread(target=term_once_training, daemon=True)
+    thread.start()
+    try:
+        code, _, err = cli("train", write_yaml(tiny_cfg), "--out", run, "-q")
+        assert signal.getsignal(signal.SIGTERM) is unhandled  # restored when the fit ends
+    finally:
+        thread.join()
+        signal.signal(signal.SIGTERM, previous)
+    assert code == 143, err
+    assert "SIGTERM" in err and f"--resume {run}" in err and "Traceback" not in err
+    assert json.loads((run / "run.json").read_text())["status"] == "interrupted"
+    assert (run / "checkpoints" / "last.safetensors").is_file()
+
+    # Killed before its first checkpoint: both commands say so, neither points to the other.
+    shutil.rmtree(run / "checkpoints")
+    for args in (["train", "--resume", run], ["evaluate", run]):
+        code, _, err = cli(*args)
+        assert code == 2 and "before its first checkpoint" in err and f"{run / 'config.yaml'}" in err, err
+        assert "--resume" not in err.split("before its first checkpoint")[1]

@@ -92,13 +92,13 @@ class GANTrainer:
             while self.pos.epoch < self.epochs and not self.should_stop:
                 logs = self._run_epoch()
                 if logs is None:  # interrupted inside the epoch; state is on disk
-                    raise TrainingInterrupted("")
+                    raise TrainingInterrupted("", self._interrupted)
                 self.history.append(logs)
                 self._emit("on_epoch_end", logs)
                 if self._interrupted:
                     if self.checkpoint is not None:
                         self.checkpoint(self)
-                    raise TrainingInterrupted("")
+                    raise TrainingInterrupted("", self._interrupted)
             if not self.stop_reason:
                 self.stop_reason = f"completed {self.epochs} epochs"
             self._emit("on_fit_end")

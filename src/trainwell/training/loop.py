@@ -123,7 +123,7 @@ class Trainer:
             while self.pos.epoch < self.epochs and not self.should_stop:
                 logs = self._run_epoch()
                 if logs is None:  # interrupted inside the epoch; state is on disk
-                    raise TrainingInterrupted("")
+                    raise TrainingInterrupted("", self._interrupted)
                 self.epochs_trained += 1  # replays after a rollback included: what the run cost
                 self.history.append(logs)
                 try:
@@ -138,7 +138,7 @@ class Trainer:
                 if self._interrupted:
                     if self.checkpoint is not None:
                         self.checkpoint(self)
-                    raise TrainingInterrupted("")
+                    raise TrainingInterrupted("", self._interrupted)
             if not self.stop_reason:
                 self.stop_reason = f"completed {self.epochs} epochs"
             self._emit("on_fit_end")
@@ -306,18 +306,21 @@ class Trainer:
 
 @contextlib.contextmanager
 def sigint_as_flag(trainer):
-    """While training, Ctrl-C sets trainer._interrupted (the loop saves after the batch and stops);
-    a second Ctrl-C falls through to the default handler: the user insists."""
+    """While training, Ctrl-C or SIGTERM (kill, docker stop, a scheduler's preemption) sets
+    trainer._interrupted to the signal's number (the loop saves after the batch and stops); a second
+    signal falls through to the default handler: the user insists."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum, frame):
-        trainer._interrupted = True
+        trainer._interrupted = signum
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for s, h in previous.items():
+            signal.signal(s, h)
