@@ -135,3 +135,20 @@ def test_docs_config_reference_is_current():
     doc = Path(__file__).parent.parent / "docs" / "CONFIG.md"
     assert doc.read_text().strip() == markdown_reference().strip(), \
         "docs/CONFIG.md is stale: run `trainwell schema --markdown > docs/CONFIG.md`"
+
+
+def test_a_key_written_twice_is_refused_with_both_lines(cli, tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("data:\n  source: builtin:iris\noptimizer:\n  lr: 0.5\ntraining:\n  epochs: 2\n"
+                    "optimizer:\n  name: sgd\n")
+    code, _, err = cli("config", path)
+    assert code == 2 and "Traceback" not in err
+    assert "duplicate key 'optimizer' (lines 3 and 7)" in err and str(path) in err
+
+
+def test_a_config_that_is_not_utf8_names_the_file_and_the_line(cli, tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: caf\u00e9\ndata: {source: builtin:iris}\n".encode("latin-1"))
+    code, _, err = cli("config", path)
+    assert code == 2 and "Traceback" not in err
+    assert str(path) in err and "not UTF-8" in err and "line 1" in err

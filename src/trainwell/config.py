@@ -642,8 +642,19 @@ def read_yaml(path: str | Path) -> dict:
         raise UserError(f"Config file {str(p)!r} is a folder; give the path of a YAML config file.")
     if not p.is_file():
         raise UserError(f"Config file {str(p)!r} not found.")
+    data = p.read_bytes()
     try:
-        raw = yamlio.load(p.read_text()) or {}
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        utf16 = " (it is UTF-16, as some Windows editors save)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise UserError(f"Config file {str(p)!r} is not UTF-8 text{utf16}: byte 0x{data[exc.start]:02x} on line "
+                        f"{line} cannot be decoded; save the file as UTF-8") from None
+    try:
+        raw = yamlio.load(text) or {}
+    except yamlio.DuplicateKeyError as exc:
+        raise UserError(f"Config file {str(p)!r}: {exc}; write each key once (merge the two, or the later "
+                        f"would silently replace the earlier)") from None
     except yamlio.YAMLError as exc:
         raise UserError(f"Config file {str(p)!r} is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
