@@ -224,3 +224,12 @@ def test_output_in_a_folder_that_takes_no_files_is_refused(cli, blobs_csv, tmp_p
 def test_find_lr_refuses_a_plot_suffix_before_the_sweep(cli, write_yaml, tiny_cfg, tmp_path):
     expect_user_error(cli("find-lr", write_yaml(tiny_cfg), "--out", tmp_path / "lr.txt"), "--out", "lr.txt", ".png")
     assert not (tmp_path / "lr.html").exists()
+
+
+def test_a_damaged_preprocess_json_is_named_not_a_key_error(cli, write_yaml, tiny_cfg, tmp_path, blobs_csv):
+    tiny_cfg["training"]["epochs"] = 1
+    assert train(cli, write_yaml, tiny_cfg, tmp_path)[0] == 0
+    (tmp_path / "run" / "preprocess.json").write_text('{"format": 1}')
+    for args in (["predict", tmp_path / "run", blobs_csv, "-o", tmp_path / "p.csv"], ["evaluate", tmp_path / "run"]):
+        err = expect_user_error(cli(*args), "preprocess.json", "damaged", "missing keys 'spec'")
+        assert "changed" not in err

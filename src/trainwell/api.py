@@ -513,7 +513,7 @@ def _open_run_dir(cfg, prepared, out, resume, log) -> Path:
     """The run directory, new (config, data report and preprocessing written first) or resumed."""
     if resume is not None:
         run_dir = Path(resume)
-        saved_state = _state_defaults(runs.read_json(run_dir / "preprocess.json"))
+        saved_state = _state_defaults(runs.read_state(run_dir))
         if saved_state != _roundtrip(prepared.state):
             raise UserError(f"--resume {str(run_dir)!r}: the data in {cfg.data.source!r} changed since the run "
                             f"started (its fitted preprocessing differs); start a new run instead")
@@ -597,7 +597,7 @@ class Run:
         self.path = runs.require_run_dir(path)
         self.config = load_config(self.path / "config.yaml")
         self.info = runs.read_json(self.path / "run.json")
-        self.state = runs.read_json(self.path / "preprocess.json")
+        self.state = runs.read_state(self.path)
         self._model = None
 
     def __repr__(self) -> str:

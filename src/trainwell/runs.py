@@ -72,6 +72,38 @@ def never_checkpointed(run_dir: Path) -> str:
             f"from its saved config: trainwell train {Path(run_dir) / 'config.yaml'} --out NEW_FOLDER")
 
 
+# The top-level keys each data kind writes to preprocess.json (data/*.py); keys added later are
+# optional, filled in by api._state_defaults.
+STATE_KEYS = {"tabular": ("spec", "features", "target"), "image": ("spec", "image", "target"),
+              "timeseries": ("spec", "series", "scale", "target"), "sequence": ("spec", "scale", "target"),
+              "text": ("spec", "text", "target")}
+SPEC_KEYS = ("task", "target", "input_columns", "column_types", "feature_names", "n_features", "classes", "n_outputs")
+
+
+def read_state(run_dir: Path) -> dict:
+    """preprocess.json, checked for the keys predict and evaluate read: a damaged file is a clear
+    error here rather than a KeyError there (or evaluate's false "the data changed")."""
+    path = Path(run_dir) / "preprocess.json"
+    state = read_json(path)
+
+    def damaged(what: str):
+        return UserError(f"{str(path)!r} is damaged ({what}): the run's fitted preprocessing cannot be "
+                         f"applied. Restore the file from a copy, or train the run again")
+
+    if not isinstance(state, dict):
+        raise damaged(f"expected a JSON object, got {type(state).__name__}")
+    kind = state.get("kind", "tabular")
+    if kind not in STATE_KEYS:
+        raise damaged(f"unknown kind {kind!r}; valid: {', '.join(STATE_KEYS)}")
+    missing = [k for k in STATE_KEYS[kind] if k not in state]
+    if "spec" in state and not isinstance(state["spec"], dict):
+        raise damaged("'spec' is not an object")
+    missing += [f"spec.{k}" for k in SPEC_KEYS if isinstance(state.get("spec"), dict) and k not in state["spec"]]
+    if missing:
+        raise damaged(f"missing key{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}")
+    return state
+
+
 def write_json(path: Path, obj) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2, default=_plain) + "\n")
 
