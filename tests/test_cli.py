@@ -107,3 +107,16 @@ def test_predict_takes_an_npz_of_new_rows_without_y_for_a_model_trained_on_an_np
     assert len(pd.read_csv(tmp_path / "p.csv")) == 5
     code, _, err = cli("evaluate", tmp_path / "run", "--data", tmp_path / "new.npz")
     assert code == 2 and "'y'" in err, err
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly_with_141():
+    """`trainwell runs | head -1`: exit as SIGPIPE would (128 + 13), no traceback, not 1 (a crash)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "trainwell", "schema"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()  # before the command has imported its modules, so its first write fails
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 141, err
+    assert b"Traceback" not in err and b"Exception ignored" not in err

@@ -2,7 +2,7 @@
 
 torch, pandas and sklearn are imported inside the commands, so `trainwell --help` stays instant.
 Exit codes: 0 done, 1 internal failure, 2 bad input, 130 interrupted by Ctrl-C and 143 by SIGTERM
-(state saved either way).
+(state saved either way), 141 when the reader of stdout went away (`| head`).
 """
 
 from __future__ import annotations
@@ -159,6 +159,13 @@ def main() -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except BrokenPipeError:
+        _reader_gone()
+    except SystemExit as exc:
+        # click catches a broken pipe itself and exits 1, which would read as an internal failure.
+        if isinstance(exc.__context__, BrokenPipeError):
+            _reader_gone()
+        raise
     except Exception as exc:
         # typer >= 0.23 vendors click as typer._click; older releases use click itself.
         try:
@@ -171,6 +178,19 @@ def main() -> None:
         if type(exc).__name__ == "Abort":  # click's Ctrl-C at a prompt
             sys.exit(130)
         raise  # an internal failure: the traceback is for us, and the exit code is 1
+
+
+def _reader_gone() -> None:
+    """The reader of stdout went away (`trainwell runs | head -1`). Python's documented recipe: point
+    stdout at devnull so the flush at exit cannot fail again, and end as a process SIGPIPE ended,
+    128 + 13, as the exit codes for Ctrl-C and SIGTERM are."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout replaced by an object without a file descriptor (tests)
+        pass
+    sys.exit(141)
 
 
 if __name__ == "__main__":
