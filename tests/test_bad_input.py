@@ -233,3 +233,27 @@ def test_a_damaged_preprocess_json_is_named_not_a_key_error(cli, write_yaml, tin
     for args in (["predict", tmp_path / "run", blobs_csv, "-o", tmp_path / "p.csv"], ["evaluate", tmp_path / "run"]):
         err = expect_user_error(cli(*args), "preprocess.json", "damaged", "missing keys 'spec'")
         assert "changed" not in err
+
+
+def test_a_mostly_numeric_column_rejected_as_text_says_so_and_shows_the_stray_values(cli, write_yaml, tiny_cfg,
+                                                                                     tmp_path, blobs_csv):
+    df = pd.read_csv(blobs_csv)
+    df["a"] = df["a"].astype(object)
+    df.loc[:19, "a"] = ["abc"] * 10 + ["?"] * 10  # 8% stray: over the 5% a numeric column tolerates
+    p = tmp_path / "stray.csv"
+    df.to_csv(p, index=False)
+    tiny_cfg["data"]["source"] = str(p)
+    expect_user_error(train(cli, write_yaml, tiny_cfg, tmp_path), "data.max_categories", "'a' is 92% numbers",
+                      "'abc'", "'?'", "Empty those cells")
+
+
+def test_predict_on_a_builtin_set_asks_for_a_file_only(cli, write_yaml, tiny_cfg, tmp_path):
+    tiny_cfg["training"]["epochs"] = 1
+    assert train(cli, write_yaml, tiny_cfg, tmp_path)[0] == 0
+    err = expect_user_error(cli("predict", tmp_path / "run", "builtin:iris", "-o", tmp_path / "p.csv"), "builtin:iris",
+                            ".csv, .parquet, .npz")
+    assert "builtin:digits" not in err
+
+
+def test_auto_without_target_names_the_flag(cli, blobs_csv, tmp_path):
+    expect_user_error(cli("auto", blobs_csv, "--out", tmp_path / "auto"), "--target", "label")

@@ -284,8 +284,26 @@ def check_max_categories(df: pd.DataFrame, kinds: dict[str, str], max_categories
                  if df[c].dropna().astype(str).str.split().str.len().median() >= 3]
         hint = (f" To learn from {prose[0]!r} as text, set data.text.column: {prose[0]} (a text classifier or "
                 f"regressor on that column alone)." if prose else "")
+        hint += "".join(_mostly_numeric_hint(df[c]) for c, _ in problems)
         raise UserError(
             f"data.features: text column(s) with too many categories: {listed} "
             f"(data.max_categories is {max_categories}). Such columns are usually IDs or free text. "
             f"List data.features without {'it' if len(problems) == 1 else 'them'}, "
             f"or raise data.max_categories to at least {highest}.{hint}")
+
+
+def _mostly_numeric_hint(column: pd.Series) -> str:
+    """For a column rejected as text that is mostly numbers: the real problem is a few stray cells,
+    not an ID column, and the fix is to clean those cells."""
+    present = column.dropna().astype(str).str.strip()
+    present = present[present != ""]
+    parsed = pd.to_numeric(present, errors="coerce")
+    share = float(parsed.notna().mean()) if len(present) else 0.0
+    if share < 0.5:
+        return ""
+    stray = present[parsed.isna()]
+    shown = ", ".join(repr(v) for v in stray.value_counts().index[:5])
+    return (f" But {column.name!r} is {share:.0%} numbers: a column is read as numeric when at least "
+            f"{NUMERIC_SHARE:.0%} of its values parse, and {len(stray)} of its {len(present)} values do not "
+            f"(such as {shown}). Empty those cells in the file (an empty cell is a missing value, imputed as "
+            f"data.clean.impute says), or correct them.")

@@ -17,7 +17,8 @@ from ..errors import UserError
 
 BUILTINS = ("digits", "iris", "wine", "breast_cancer", "diabetes")
 EXTENSIONS = (".csv", ".parquet", ".npz")
-_VALID = f"builtin:{'|'.join(BUILTINS)}, or a path ending in {', '.join(EXTENSIONS)}"
+_FILES = f"a path ending in {', '.join(EXTENSIONS)}"
+_VALID = f"builtin:{'|'.join(BUILTINS)}, or {_FILES}"
 
 
 def default_target(source: str) -> str | None:
@@ -41,7 +42,10 @@ def load_table(source: str, role: str = "data.source") -> pd.DataFrame:
 def read_input_table(path: str) -> pd.DataFrame:
     """Read a predict/evaluate input file (.csv/.parquet/.npz). An .npz may hold 'x' alone: new rows
     have no target, and evaluate asks for the 'y' column itself."""
-    return _load_file(str(path), "input file", need_y=False)
+    source = str(path)
+    if source.startswith("builtin:"):
+        raise UserError(f"input file: {source!r} is a builtin training set, not a file of rows; give {_FILES}")
+    return _load_file(source, "input file", new_rows=True)
 
 
 def _load_builtin(name: str, role: str) -> pd.DataFrame:
@@ -58,21 +62,23 @@ def _load_builtin(name: str, role: str) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _load_file(source: str, role: str, need_y: bool = True) -> pd.DataFrame:
+def _load_file(source: str, role: str, new_rows: bool = False) -> pd.DataFrame:
+    """new_rows: predict's or evaluate's input, a file whose .npz may lack 'y' (evaluate checks for it)."""
     path = Path(source)
     suffix = path.suffix.lower()
+    valid = _FILES if new_rows else _VALID
     if suffix not in EXTENSIONS:
-        hint = f"; did you mean builtin:{source}?" if source in BUILTINS else ""
+        hint = f"; did you mean builtin:{source}?" if source in BUILTINS and not new_rows else ""
         raise UserError(f"{role}: {source!r} has an unsupported file type {suffix or '(none)'!r}; "
-                        f"valid: {_VALID}{hint}")
+                        f"valid: {valid}{hint}")
     if not path.is_file():
         where = "" if path.is_absolute() else f" (relative to {Path.cwd()})"
         what = "is a folder, not a file" if path.is_dir() else "not found"
-        raise UserError(f"{role}: file {source!r} {what}{where}; valid: {_VALID}")
+        raise UserError(f"{role}: file {source!r} {what}{where}; valid: {valid}")
     if path.stat().st_size == 0:
         raise UserError(f"{role}: file {source!r} is empty (0 bytes); it needs a header and at least one row")
     reader = {".csv": _read_csv, ".parquet": _read_parquet,
-              ".npz": lambda p, r: _read_npz(p, r, need_y)}[suffix]
+              ".npz": lambda p, r: _read_npz(p, r, need_y=not new_rows)}[suffix]
     try:
         frame = reader(path, role)
     except UserError:

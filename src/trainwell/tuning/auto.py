@@ -93,7 +93,14 @@ def auto(data: str | Path, target: str | None = None, budget: float | None = 600
         raise UserError(f"DATA: auto handles tables and images; this is {kind} data, which needs settings auto "
                         f"cannot guess (see data.series / data.text in docs/CONFIG.md)")
     cfg = load_config({**base, "model": {"type": model_type}})
-    prepared = data_mod.prepare(cfg.data, cfg.seed, model_type)
+    try:
+        prepared = data_mod.prepare(cfg.data, cfg.seed, model_type)
+    except UserError as exc:
+        # auto writes data.target from --target: that flag is what the user can change.
+        if str(exc).startswith("data.target:"):
+            raise UserError(f"--target:{str(exc)[len('data.target:'):]} (trainwell auto {data} --target "
+                            f"COLUMN)") from None
+        raise
     spec = prepared.spec
     n_train = len(prepared.train.x)
     imbalanced = False
