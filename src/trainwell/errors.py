@@ -19,11 +19,11 @@ class ConfigError(UserError):
 class TrainingInterrupted(Exception):
     """Raised after Ctrl-C (SIGINT) or SIGTERM once the training state is safely on disk."""
 
-    def __init__(self, run_dir: str, signum: int = 0):
+    def __init__(self, run_dir: str, signum: int = 0, resume: str | None = None):
         self.run_dir = run_dir
         self.signum = signum or 2  # SIGINT's number; errors.py stays free of imports
         by = " by SIGTERM" if self.signum == 15 else ""
-        super().__init__(f"Interrupted{by}. Resume with: trainwell train --resume {run_dir}")
+        super().__init__(f"Interrupted{by}. Resume with: {resume or f'trainwell train --resume {run_dir}'}")
 
     @property
     def exit_code(self) -> int:

@@ -54,3 +54,39 @@ def test_ensemble_bad_input(tiny_cfg, write_yaml, cli, tmp_path):
     assert code == 2 and "--members" in err
     code, _, err = cli("ensemble")
     assert code == 2 and "either CONFIG" in err
+
+
+def test_an_interrupted_bagging_ensemble_is_finished_by_the_same_command(tiny_cfg, write_yaml, cli, tmp_path):
+    import json
+    import os
+    import signal
+    import threading
+    import time
+
+    tiny_cfg["training"].update(epochs=30, early_stopping={"enabled": False}, checkpoint_interval=0)
+    path, out = write_yaml(tiny_cfg), tmp_path / "ens"
+    history = out / "members" / "member-0" / "history.jsonl"
+
+    def interrupt():
+        deadline = time.time() + 60
+        while not history.exists() and time.time() < deadline:
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    thread = threading.Thread(target=interrupt, daemon=True)
+    thread.start()
+    code, _, err = cli("ensemble", path, "--members", "2", "--out", out, "-q")
+    thread.join()
+    assert code == 130, err
+    assert f"trainwell ensemble {path} --members 2 --out {out}" in err and "member-0" not in err
+    assert len(history.read_text().splitlines()) < 30, "member 0 finished before the interrupt"
+
+    code, stdout, err = cli("ensemble", path, "--members", "2", "--out", out, "-q")
+    assert code == 0, err
+    assert stdout.strip().splitlines()[-1] == str(out)
+    for m in ("member-0", "member-1"):
+        assert len((out / "members" / m / "history.jsonl").read_text().splitlines()) == 30
+        assert json.loads((out / "members" / m / "run.json").read_text())["status"] == "completed"
+    # finished: the same command again is refused as before, nothing overwritten
+    code, _, err = cli("ensemble", path, "--members", "2", "--out", out, "-q")
+    assert code == 2 and "not empty" in err

@@ -4,7 +4,9 @@ Two ways to get the members: bagging (K runs of one config, each on a bootstrap 
 training split) or the top-k complete trials of a study. Either way the result is an ensemble
 directory that `evaluate` and `predict` accept like a run directory:
 
-    ensemble.json       method, members (relative paths), where they came from
+    ensemble.json       method, members (relative paths), where they came from (written last)
+    bagging.json        what bagging trains (config, members), written first: rerunning the same
+                        command with the same --out finishes an interrupted ensemble
     members/NAME/       each member, a complete run directory (its own preprocessing and weights)
     config.yaml, run.json, preprocess.json   the first member's, so tools that list runs read it
     metrics.json        {"val": ensemble, "test": ensemble, "members": {NAME: {"val", "test"}}}
@@ -22,7 +24,10 @@ from pathlib import Path
 from .. import runs
 from ..api import Run, _clean_float, _outputs, _roundtrip, _to_tensors
 from ..config import load_config
-from ..errors import UserError
+from ..errors import TrainingInterrupted, UserError
+
+# What a bagging ensemble will train, written first, so that the same command can finish it.
+PLAN = "bagging.json"
 
 
 def bootstrap_hook(seed: int):
@@ -236,13 +241,35 @@ def bagging(config, overrides=None, k: int = 5, *, out=None, quiet: bool = True)
     if cfg.model.type == "gan":
         raise UserError("model.type: a GAN cannot be bagged (it has no predictions to average)")
     fixed = {"logging.report": False} if hasattr(cfg, "logging") and hasattr(cfg.logging, "report") else {}
-    folder = runs.new_run_dir(f"{cfg.name}-ensemble", out, resumable=False)
-    folder.mkdir(parents=True, exist_ok=True)
+    plan = {"config": cfg.model_dump(mode="json"), "members": k}
+    resuming = out is not None and (Path(out) / PLAN).is_file() and not (Path(out) / "ensemble.json").is_file()
+    if resuming:
+        if runs.read_json(Path(out) / PLAN) != _roundtrip(plan):
+            raise UserError(f"--out {str(out)!r} holds an unfinished ensemble of another config or --members; "
+                            f"rerun that command to finish it, or choose a new --out (nothing was overwritten)")
+        folder = Path(out)
+    else:
+        folder = runs.new_run_dir(f"{cfg.name}-ensemble", out, resumable=False)
+        folder.mkdir(parents=True, exist_ok=True)
+        runs.write_json(folder / PLAN, plan)
+    again = (f"trainwell ensemble {config} --members {k} --out {folder}"
+             + (" with the same --set options" if overrides else "")) if isinstance(config, (str, Path)) \
+        else f"the same bagging call with out={str(folder)!r}"
     dirs = []
     for i in range(k):
         member = folder / "members" / f"member-{i}"
-        api.train(cfg, fixed, out=member, quiet=True, progress=False,
-                  data_hook=bootstrap_hook(cfg.seed * 1000 + i))
+        hook = bootstrap_hook(cfg.seed * 1000 + i)
+        try:
+            if (member / "model.safetensors").is_file():
+                pass  # finished before the interruption
+            elif (member / "checkpoints" / "last.safetensors").is_file():
+                api.train(resume=member, quiet=True, progress=False, data_hook=hook)
+            else:
+                if member.exists():  # cut before its first checkpoint: nothing in it to keep
+                    shutil.rmtree(member)
+                api.train(cfg, fixed, out=member, quiet=True, progress=False, data_hook=hook)
+        except TrainingInterrupted as exc:
+            raise TrainingInterrupted(str(folder), exc.signum, resume=again) from None
         dirs.append(member)
         if not quiet:
             print(f"member {i + 1}/{k}: {member}", file=sys.stderr, flush=True)
