@@ -21,7 +21,9 @@ class TrainingInterrupted(Exception):
 
     def __init__(self, run_dir: str, signum: int = 0, resume: str | None = None):
         self.run_dir = run_dir
-        self.signum = signum or 2  # SIGINT's number; errors.py stays free of imports
+        # SIGTERM (15) or else SIGINT (2), by number so errors.py stays free of imports; a flag set
+        # to True by hand (tests, callbacks) counts as Ctrl-C.
+        self.signum = 15 if signum == 15 else 2
         by = " by SIGTERM" if self.signum == 15 else ""
         super().__init__(f"Interrupted{by}. Resume with: {resume or f'trainwell train --resume {run_dir}'}")
 
