@@ -13,6 +13,7 @@ from .facts import Context
 from .image_measures import augment_distortion, augment_retention, conversion_loss, pool_retention
 from .network_measures import (affine_network, flat_width, gradient_cut, l1_at_init, probability_outputs,
                                recurrent_axes)
+from .wiring import gradientless_share, wiring
 
 
 def _val_rare_rows(prepared) -> int:
@@ -160,6 +161,8 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         recurrent_axes=recurrent_axes(cfg, spec, plan, prepared) if model.type == "python" else None,
         probability_outputs=probability_outputs(cfg, spec, plan, prepared) if model.type == "python" else False,
         gradient_cut=gradient_cut(cfg, spec, plan, prepared) if model.type == "python" else None,
+        wiring=wiring(cfg, spec, plan, prepared) if model.type == "python" else None,
+        gradientless=gradientless_share(cfg, spec, plan, prepared),
         cnn_blocks=[b.model_dump(mode="json") for b in model.blocks] if model.type == "cnn" else [])
 
 

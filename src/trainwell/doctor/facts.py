@@ -121,6 +121,8 @@ class Context:
     nesterov: bool = False          # optimizer.nesterov (sgd only)
     affine: dict | None = None  # a custom network's distance from an affine map (context.affine_network)
     gradient_cut: dict | None = None  # a custom net's layers that get no gradient (network_measures)
+    wiring: dict | None = None      # a custom net's wiring slips at init (doctor/wiring.py)
+    gradientless: dict | None = None  # a constant init's weight matrices without gradient (doctor/wiring.py)
     probability_outputs: bool = False  # a custom classifier that ends in a softmax (network_measures)
     recurrent_axes: dict | None = None  # a custom network's recurrent layers that read the batch as time
     conversion_loss: dict | None = None  # classes data.image.color/size make look alike (image_measures)

@@ -32,13 +32,24 @@ def _forked_rng():
 
 
 def _once_per_network(prepared, cfg, name: str, measure):
-    """A measure of a custom network, taken once per prepared data and network config: build_context
-    runs 2-3 times a run, and each measure builds the network."""
+    """A measure of a network, taken once per prepared data and network config: build_context runs
+    2-3 times a run, and each measure builds the network."""
     memo = vars(prepared).setdefault(name, {})
-    key = (id(prepared.train), cfg.model.builder, repr(sorted(cfg.model.options.items())))
+    key = (id(prepared.train), repr(cfg.model.model_dump()))
     if key not in memo:
         memo[key] = measure()
     return memo[key]
+
+
+def probe_loss(out):
+    """A loss for measuring where gradients go: the outputs weighed by fixed random signs. Its
+    gradient is never zero, even where the outputs are (a squared output's is zero at a zero output,
+    and a head initialised at zero would then pass nothing back)."""
+    import torch
+
+    flat = out.float().reshape(len(out), -1) if out.dim() else out.float().reshape(1, -1)
+    signs = torch.randint(0, 2, flat.shape, generator=torch.Generator().manual_seed(0)).float() * 2 - 1
+    return (flat * signs).mean()
 
 
 def _builder_keywords(cfg) -> dict:
@@ -298,7 +309,7 @@ def _cut_layers(cfg, spec, plan: dict, x, options: dict | None = None) -> tuple[
             out = net(batch)
             if not isinstance(out, torch.Tensor) or not out.requires_grad:
                 return None  # nothing to trace back (the training reports an output that cannot learn)
-            out.float().pow(2).mean().backward()
+            probe_loss(out).backward()
     except Exception:  # the training itself reports what the builder refuses
         return None
     cut = [name for name in sorted(called) if any(p.requires_grad and p.grad is None

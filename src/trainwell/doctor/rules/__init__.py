@@ -13,6 +13,7 @@ repair on, api._preflight applies the top fix before training):
   input_data.py   the values themselves: non-finite cells, codes, clipping, fills, leaks, scale
   preparation.py  how the data was cut and shaped: splits, windows, padding, text, sampling
   plan.py         the model, optimizer, schedule and stopping planned for it
+  wiring.py       how a custom network is wired (doctor/wiring.py)
 Judged while training (and again at the end):
   blowup.py       diverged, exploding_gradients
   rate.py         lr_too_high, lr_too_low
@@ -47,6 +48,8 @@ from .preparation import (augment_too_strong, augment_turns_classes, clip_flatte
 from .rate import lr_too_high, lr_too_low
 from .root_causes import _with_augment_fix, _with_momentum_fix, _with_small_init_fix, _with_symmetry_fix
 from .units import dying_relu, saturated_activations, vanishing_gradients
+from .wiring import (frozen_random_weights, ids_read_as_numbers, init_without_gradient, output_off_scale, steps_unread,
+                     unregistered_weights)
 
 
 # Judged before the first step, from the prepared data and the plan.
@@ -57,7 +60,8 @@ PRE_TRAINING = [bad_input_data, images_blurred_together, unscaled_features, too_
                 text_cut_short, narrow_head, decays_too_fast, augment_too_strong, vocab_starved, file_words_unknown, clip_flattens,
                 dedup_conflicts, series_gaps_dropped, padded_after, transformer_dropout, transformer_sgd, huber_capped,
                 augment_turns_classes, l1_outweighs, pooled_position, linear_network, recurrence_across_batch,
-                mlp_reads_steps, softmax_twice, gradient_never_arrives]
+                mlp_reads_steps, softmax_twice, gradient_never_arrives, unregistered_weights, frozen_random_weights,
+                steps_unread, ids_read_as_numbers, output_off_scale, init_without_gradient]
 # Order matters for reporting: causes before symptoms.
 RULES = PRE_TRAINING + [diverged, exploding_gradients, lr_too_high, lr_too_low, vanishing_gradients, dying_relu,
                         saturated_activations, stuck_at_chance, class_imbalance, overfitting, underfitting, plateau]

@@ -1,0 +1,136 @@
+"""A custom network's wiring, judged before the first step from one forward and backward pass at
+its init (doctor/wiring.py). Each reading is exact (a gradient that is zero, a tensor that is not a
+parameter, a layer fed the ids themselves), so no threshold stands between noise and a finding but
+the output's scale. The fix, where there is one, is a builder keyword the user set, back at the
+builder's default, checked by building the network with it."""
+
+from __future__ import annotations
+
+from ..facts import Context
+from ..findings import Finding, Fix
+
+
+def _option_fix(ctx: Context, problem: str, what: str) -> list[Fix]:
+    option = ((ctx.wiring or {}).get("fixes") or {}).get(problem)
+    if not option:
+        return []
+    key, value = next(iter(option.items()))
+    return [Fix({f"model.options.{key}": value},
+                f"the builder's default for {key} ({value!r}): {what} (checked by building the network with it)",
+                architecture=True)]
+
+
+def unregistered_weights(history, signals, ctx: Context) -> Finding | None:
+    """Tensors that shape the output and ask for a gradient but are not the module's parameters:
+    layers held in a plain list or dict, which nn.Module does not look into. A wafer-map CNN whose
+    conv blocks sat in a list trained only its head: 0.933/0.876 against 0.990/0.981 with
+    nn.ModuleList (fourteenth held-out set). Saved weights leave them out too, so a reloaded model
+    predicts with other random convolutions: an error."""
+    stray = (ctx.wiring or {}).get("unregistered")
+    if not stray:
+        return None
+    return Finding(
+        "underfitting", "error", 0, 0, {"unregistered_tensors": stray["tensors"], "unregistered_numbers": stray["numbers"],
+                                        "shapes": stray["shapes"]},
+        f"{stray['tensors']} tensor(s) with {stray['numbers']:,} weights (shapes {stray['shapes']}) take part in the "
+        f"forward pass and ask for a gradient, but are not parameters of the network: the layers that hold them sit in "
+        f"a plain Python list or dict (or a tensor is kept as an attribute), which nn.Module does not look into. The "
+        f"optimizer never updates them, so they stay at their random init and only the rest learns; and the saved "
+        f"model leaves them out, so a reloaded one predicts with other random weights. Hold layers in nn.ModuleList "
+        f"or nn.ModuleDict, tensors in nn.Parameter.",
+        _option_fix(ctx, "unregistered", "every weight is then a parameter"))
+
+
+def frozen_random_weights(history, signals, ctx: Context) -> Finding | None:
+    """Parameters the builder froze (requires_grad False) that a build with another seed draws anew:
+    random, not loaded. A bag-of-embeddings classifier froze its embedding as the GloVe recipe it
+    came from did after loading vectors, with none loaded: 0.903/0.850 against 0.997/0.994
+    (fourteenth held-out set)."""
+    frozen = (ctx.wiring or {}).get("frozen_random")
+    if not frozen:
+        return None
+    shown = ", ".join(frozen[:6]) + (f" and {len(frozen) - 6} more" if len(frozen) > 6 else "")
+    return Finding(
+        "underfitting", "warning", 0, 0, {"frozen_random": frozen},
+        f"The builder freezes {shown} (requires_grad False), and their values change with the random seed: they "
+        f"are drawn at random, not loaded, and stay so for the whole run. The layers after them learn on random "
+        f"features. Freezing is for weights trained before; load them first, or let them train (random features "
+        f"on purpose are the exception: then ignore this).",
+        _option_fix(ctx, "frozen_random", "they then train"))
+
+
+def steps_unread(history, signals, ctx: Context) -> Finding | None:
+    """A sequence network whose output depends on under half of the steps (the gradient to the
+    others is exactly zero): a one-way GRU read at out[:, 0], the [CLS] habit, has seen one step.
+    ECG strips of 80 steps: 0.289/0.304 against 0.956/0.956 read at the last step (fourteenth
+    held-out set)."""
+    steps = (ctx.wiring or {}).get("steps_read")
+    if not steps:
+        return None
+    read, total = steps["read"], steps["steps"]
+    which = "none" if not read else (f"step {read[0] + 1}" if len(read) == 1 else
+                                     f"{len(read)} steps, {read[0] + 1} to {read[-1] + 1}")
+    return Finding(
+        "underfitting", "warning", 0, 0, {"steps": total, "steps_reaching_output": read},
+        f"The network's output depends on {which} of the {total} steps of each sequence: the gradient to every other "
+        f"step is exactly zero at init, so no weight can learn from them. A one-way recurrent net read at its first "
+        f"output (out[:, 0], the habit of models that read a [CLS] token there) has seen only the first step; read "
+        f"it at the last (out[:, -1]) or pool over the steps.",
+        _option_fix(ctx, "steps_read", "the output then depends on every step"))
+
+
+def ids_read_as_numbers(history, signals, ctx: Context) -> Finding | None:
+    """A text network that feeds the token ids themselves to a layer as numbers (ids.float() into a
+    Linear layer): id 812 is not 'more' than id 3, and ids run to the vocabulary's size. Ingredient
+    lists read so: 0.167/0.194 against 0.997/0.994 through an embedding (fourteenth held-out set)."""
+    layers = (ctx.wiring or {}).get("ids_as_numbers")
+    if not layers:
+        return None
+    return Finding(
+        "unscaled_features", "warning", 0, 0, {"layers_fed_ids": layers},
+        f"Layer(s) {', '.join(layers)} receive the token ids themselves as numbers. An id is a name, not an amount "
+        f"(id 812 is no more than id 3), and ids run up to the vocabulary's size, far from the scale a layer expects. "
+        f"Look the ids up in an nn.Embedding (or nn.EmbeddingBag) first.",
+        _option_fix(ctx, "ids_as_numbers", "the ids then go through an embedding"))
+
+
+def output_off_scale(history, signals, ctx: Context) -> Finding | None:
+    """A regressor whose outputs at init lie 30 or more standard deviations of the (standardized)
+    target away: its first errors are hundreds of the target's spread, and their gradients throw the
+    weights. A builder that multiplied its output back into euros (x 8600 + 7800, from a serving
+    wrapper): r2 -1194 against 0.983; weights drawn from N(0, 1): 113 (thirteenth and fourteenth
+    held-out sets)."""
+    scale = (ctx.wiring or {}).get("output_scale")
+    if not scale:
+        return None
+    return Finding(
+        "exploding_gradients", "warning", 0, 0, {"output_median_abs": scale, "limit": 30.0},
+        f"At init the network's outputs are {scale:,.0f} standard deviations of the target from zero (the median "
+        f"size), while trainwell trains on the target standardized (mean 0, sd 1) and turns predictions back into "
+        f"its units itself. The first errors are that large, and so are their gradients. If the network scales its "
+        f"output into the target's units, drop that: it is done for it.",
+        _option_fix(ctx, "output_scale", "the outputs then start near the target's scale"))
+
+
+GRADIENTLESS_SHARE = 0.9
+
+
+def init_without_gradient(history, signals, ctx: Context) -> Finding | None:
+    """Weights started at one constant (zeros) where 90% of the weight matrices or more still get
+    exactly no gradient after a few steps: each hidden unit outputs the same thing and passes
+    nothing back, so only biases can learn. A GRU forecaster at zeros (all 3 matrices): r2
+    -0.004/-0.002 against 0.912/0.910 (fourteenth held-out set). A transformer at zeros keeps 4 of
+    its 6 matrices dead, its attention and feed-forward layers, but its embedding and head learn
+    and a bag of ingredients needs no more: 1.000/0.994, so nothing is said there."""
+    measured = ctx.gradientless
+    if not measured or len(measured["without_gradient"]) < GRADIENTLESS_SHARE * measured["weights"]:
+        return None
+    dead, total = measured["without_gradient"], measured["weights"]
+    return Finding(
+        "vanishing_gradients", "warning", 0, 0, {"weight_matrices": total, "without_gradient": dead,
+                                                 "init_weight": ctx.init_weight},
+        f"model.init.weight {ctx.init_weight} starts every weight at one value: every unit of a layer computes the "
+        f"same thing, and {len(dead)} of the {total} weight matrices get exactly no gradient (measured on one batch "
+        f"before training). They cannot move off their start, and the network cannot learn past its output bias.",
+        [Fix({"model.init.weight": "auto"}, "a random init sized to the layer widths gives each unit its own start",
+             architecture=True)])

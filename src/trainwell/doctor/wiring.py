@@ -1,0 +1,222 @@
+"""How a custom network (model.type: python) is wired, read from one forward and backward pass at
+its init, before training: the slips that no loss curve explains until it is too late.
+
+  unregistered   tensors that ask for a gradient and shape the output but are not the module's
+                 parameters (layers kept in a plain Python list or dict, not nn.ModuleList): no
+                 optimizer sees them and the saved model does not hold them
+  frozen_random  parameters the builder froze (requires_grad False) whose values change with the
+                 random seed: random weights, not loaded ones, kept as drawn for the whole run
+  steps_read     sequences: the steps the output depends on at all, when that is under half of them
+                 (a one-way recurrent net read at out[:, 0] has seen one step)
+  ids_as_numbers text: layers that receive the token ids themselves as numbers (ids.float() into a
+                 Linear layer), where an embedding should look them up
+  output_scale   regression on a standardized target: the median size of the outputs at init, in
+                 the target's standard deviations
+
+For each, `fixes` holds a builder keyword the user set, put back to the builder's own default,
+when the network built that way no longer shows it (so the fix is known to build and to work).
+Every build happens in a forked random state (network_measures._forked_rng)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .network_measures import _builder_keywords, _forked_rng, _once_per_network, probe_loss
+
+
+def wiring(cfg, spec, plan: dict, prepared) -> dict | None:
+    x = getattr(prepared.train, "x", None)
+    if cfg.model.type != "python" or getattr(cfg.model, "init_from", None) or x is None or len(x) < 2:
+        return None
+    scaled = spec.task == "regression" and bool(getattr(cfg.data, "scale_target", True))
+    return _once_per_network(prepared, cfg, "_wiring", lambda: _wiring(cfg, spec, plan, x, scaled))
+
+
+def _build(cfg, spec, plan: dict, options: dict | None, seed: int):
+    from ..models import build
+    from ..models.transfer import freeze
+
+    model_cfg = cfg.model if options is None else cfg.model.model_copy(update={"options": options})
+    with _forked_rng():
+        net = build(model_cfg, spec, plan["n_out"], seed=seed)
+    freeze(net, model_cfg.freeze)
+    return net
+
+
+def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None) -> dict | None:
+    """The five readings of one network, or None where it cannot be built or run (the training
+    itself then reports what the builder refuses)."""
+    import torch
+
+    try:
+        net = _build(cfg, spec, plan, options, seed=0)
+        rows = np.asarray(x[:32])
+        ids = rows.dtype.kind in "iu"
+        batch = torch.as_tensor(rows if ids else np.nan_to_num(rows.astype(np.float32)))
+        if not ids:
+            batch.requires_grad_(True)
+        fed: list[str] = []
+        if ids and spec.kind == "text":
+            as_float = batch.float()
+
+            def look(name):
+                def hook(mod, args):
+                    a = args[0] if args else None
+                    if isinstance(a, torch.Tensor) and a.is_floating_point() and a.shape == batch.shape \
+                            and torch.equal(a.detach().float(), as_float):
+                        fed.append(name)
+                return hook
+
+            for name, m in net.named_modules():
+                if any(True for _ in m.parameters(recurse=False)):
+                    m.register_forward_pre_hook(look(name))
+        net.train()   # as training runs it (dropout draws are forked)
+        with _forked_rng():
+            out = net(batch)
+            if not isinstance(out, torch.Tensor) or not out.requires_grad:
+                return None
+            leaves = _graph_leaves(out)
+            probe_loss(out).backward()
+    except Exception:
+        return None
+    params = dict(net.named_parameters())
+    known = {id(p) for p in params.values()} | {id(batch)}
+    stray = [v for v in leaves if id(v) not in known]
+    reading: dict = {"unregistered": {"tensors": len(stray), "numbers": int(sum(v.numel() for v in stray)),
+                                      "shapes": [list(v.shape) for v in stray[:6]]} if stray else None,
+                     "ids_as_numbers": sorted(set(fed)) or None, "steps_read": None, "output_scale": None,
+                     "frozen": [n for n, p in params.items() if not p.requires_grad]}
+    if not ids and batch.grad is not None and batch.dim() == 3 and batch.shape[1] >= 4:
+        per_step = batch.grad.abs().sum(dim=(0, 2))
+        read = [int(i) for i in torch.nonzero(per_step > 0).flatten()]
+        # Under half the steps reach the output at all: no weight can learn from the rest.
+        if len(read) < batch.shape[1] / 2:
+            reading["steps_read"] = {"steps": int(batch.shape[1]), "read": read}
+    if scaled and out.dim() >= 1 and out.numel():
+        reading["output_scale"] = float(out.detach().float().abs().median())
+    return reading
+
+
+def _graph_leaves(out) -> list:
+    """The tensors at the roots of the autograd graph behind `out` that collect a gradient."""
+    seen, leaves, stack = set(), [], [out.grad_fn]
+    while stack:
+        fn = stack.pop()
+        if fn is None or fn in seen:
+            continue
+        seen.add(fn)
+        var = getattr(fn, "variable", None)   # AccumulateGrad: a leaf tensor
+        if var is not None:
+            leaves.append(var)
+        stack.extend(nxt for nxt, _ in getattr(fn, "next_functions", ()))
+    return leaves
+
+
+def _frozen_random(cfg, spec, plan: dict, frozen: list[str]) -> list[str]:
+    """Of the parameters the builder froze, those a second build with another seed draws anew."""
+    import torch
+
+    if not frozen or cfg.model.freeze:
+        return []
+    try:
+        a = dict(_build(cfg, spec, plan, None, seed=0).named_parameters())
+        b = dict(_build(cfg, spec, plan, None, seed=1).named_parameters())
+    except Exception:
+        return []
+    return [n for n in frozen if n in a and n in b and a[n].shape == b[n].shape and a[n].numel() > 1
+            and not torch.equal(a[n], b[n])]
+
+
+# A standardized target has standard deviation 1; a net whose first outputs are 30 of those away
+# makes errors of hundreds of times the target's spread (a regressor that multiplied its output
+# back into euros: ~7800; PyTorch's own init gives outputs under 1).
+OUTPUT_SCALE_LIMIT = 30.0
+
+
+def _problems(reading: dict, frozen_random: list[str]) -> dict:
+    found = {k: reading[k] for k in ("unregistered", "ids_as_numbers", "steps_read") if reading.get(k)}
+    if frozen_random:
+        found["frozen_random"] = frozen_random
+    scale = reading.get("output_scale")
+    if scale is not None and scale >= OUTPUT_SCALE_LIMIT:
+        found["output_scale"] = round(scale, 1)
+    return found
+
+
+def _wiring(cfg, spec, plan: dict, x, scaled: bool) -> dict | None:
+    reading = _measure(cfg, spec, plan, x, scaled)
+    if reading is None:
+        return None
+    found = _problems(reading, _frozen_random(cfg, spec, plan, reading["frozen"]))
+    if not found:
+        return None
+    return {**found, "fixes": _fixes(cfg, spec, plan, x, scaled, found)}
+
+
+def _fixes(cfg, spec, plan: dict, x, scaled: bool, found: dict) -> dict:
+    """problem -> {keyword: default}: a keyword the user set, back at the builder's default, with
+    which the network no longer shows that problem."""
+    import inspect
+
+    fixes: dict = {}
+    for key, param in _builder_keywords(cfg).items():
+        if key not in cfg.model.options or param.default is inspect.Parameter.empty:
+            continue
+        if cfg.model.options[key] == param.default or len(fixes) == len(found):
+            continue
+        options = {**cfg.model.options, key: param.default}
+        reading = _measure(cfg, spec, plan, x, scaled, options)
+        if reading is None:
+            continue
+        frozen = _frozen_random(cfg.model_copy(update={"model": cfg.model.model_copy(update={"options": options})}),
+                                spec, plan, reading["frozen"]) if "frozen_random" in found else []
+        left = _problems(reading, frozen)
+        for problem in found:
+            if problem not in left and problem not in fixes:
+                fixes[problem] = {key: param.default}
+    return fixes
+
+
+def gradientless_share(cfg, spec, plan: dict, prepared) -> dict | None:
+    """For a network whose weights start at one constant (model.init.weight zeros or constant): the
+    share of its weight matrices (2 dimensions or more) that still get exactly no gradient after
+    two plain steps on 32 training rows. With zeros every hidden unit outputs the same
+    thing and passes back nothing; what does not come from model.init (a transformer's positional
+    encoding) may still break the tie, which this measures rather than assumes."""
+    x = getattr(prepared.train, "x", None)
+    init = getattr(getattr(cfg.model, "init", None), "weight", None)
+    name = init if isinstance(init, str) else getattr(init, "name", None)
+    if name not in ("zeros", "constant") or x is None or len(x) < 2:
+        return None
+    return _once_per_network(prepared, cfg, "_gradientless", lambda: _gradientless(cfg, spec, plan, x))
+
+
+PASSES = 3
+
+
+def _gradientless(cfg, spec, plan: dict, x) -> dict | None:
+    import torch
+
+    try:
+        net = _build(cfg, spec, plan, None, seed=0)
+        rows = np.asarray(x[:32])
+        batch = torch.as_tensor(rows if rows.dtype.kind in "iu" else np.nan_to_num(rows.astype(np.float32)))
+        net.train()
+        params = [p for p in net.parameters() if p.requires_grad]
+        # A few plain steps first: what gets a gradient at the first step (a head fed by a positional
+        # encoding) passes one back at the next, and the tie may break; zeros that hold after three
+        # steps hold for good. The rate only has to be non-zero.
+        step = torch.optim.SGD(params, lr=0.1)
+        with _forked_rng():
+            for _ in range(PASSES):
+                step.zero_grad()
+                probe_loss(net(batch)).backward()
+                if _ < PASSES - 1:
+                    step.step()
+    except Exception:
+        return None
+    weights = [(n, p) for n, p in net.named_parameters() if p.requires_grad and p.dim() >= 2]
+    if not weights:
+        return None
+    dead = [n for n, p in weights if p.grad is None or not bool(p.grad.abs().sum() > 0)]
+    return {"weights": len(weights), "without_gradient": dead}

@@ -1,0 +1,181 @@
+"""A custom network's wiring read at its init (doctor/wiring.py): layers no optimizer sees, weights
+frozen at random, steps the output never reads, token ids fed as numbers, outputs off the target's
+scale; and a constant init that leaves every weight without a gradient. Real networks, one pass."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+
+import pytest
+
+import trainwell
+from trainwell import api
+from trainwell.config import load_config
+from trainwell.data import prepare
+from trainwell.doctor import rules
+from trainwell.doctor.context import build_context
+
+NETS = '''
+import torch
+from torch import nn
+
+
+def _out(spec):
+    return 1 if spec.task == "binary" else spec.n_outputs   # trainwell's bce reads one logit
+
+
+class Blocks(nn.Module):
+    def __init__(self, n_in, n_out, container):
+        super().__init__()
+        blocks = [nn.Sequential(nn.Linear(n_in, 16), nn.ReLU()), nn.Sequential(nn.Linear(16, 16), nn.ReLU())]
+        self.blocks = nn.ModuleList(blocks) if container == "modulelist" else blocks
+        self.head = nn.Linear(16, n_out)
+
+    def forward(self, x):
+        for b in self.blocks:
+            x = b(x)
+        return self.head(x)
+
+
+def blocks(spec, container="modulelist"):
+    return Blocks(spec.n_features, _out(spec), container)
+
+
+class Seq(nn.Module):
+    def __init__(self, f, n_out, read):
+        super().__init__()
+        self.rnn, self.head, self.read = nn.GRU(f, 8, batch_first=True), nn.Linear(8, n_out), read
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.head(out[:, 0] if self.read == "first" else out[:, -1])
+
+
+def seq(spec, read="last"):
+    return Seq(spec.input_shape[1], _out(spec), read)
+
+
+class Bag(nn.Module):
+    def __init__(self, vocab, length, n_out, freeze, embedding, loaded):
+        super().__init__()
+        self.embedding = embedding
+        self.emb = nn.Embedding(vocab, 8, padding_idx=0)
+        if loaded:   # vectors from a file: the same whatever the seed
+            with torch.no_grad():
+                self.emb.weight.copy_(torch.linspace(-1, 1, vocab * 8).reshape(vocab, 8))
+        if freeze:
+            self.emb.weight.requires_grad_(False)
+        self.proj = nn.Linear(length, 8)
+        self.head = nn.Linear(8, n_out)
+
+    def forward(self, ids):
+        if not self.embedding:
+            return self.head(torch.relu(self.proj(ids.float())))
+        return self.head(self.emb(ids).mean(1))
+
+
+def bag(spec, freeze=False, embedding=True, loaded=False):
+    return Bag(spec.vocab_size, spec.input_shape[0], _out(spec), freeze, embedding, loaded)
+
+
+class Reg(nn.Module):
+    def __init__(self, n_in, unscale):
+        super().__init__()
+        self.net, self.unscale = nn.Sequential(nn.Linear(n_in, 16), nn.ReLU(), nn.Linear(16, 1)), unscale
+
+    def forward(self, x):
+        out = self.net(x)
+        return out * 80.0 + 150.0 if self.unscale else out
+
+
+def reg(spec, unscale=False):
+    return Reg(spec.n_features, unscale)
+'''
+
+SEQ = "seqs.npz"
+
+
+@pytest.fixture
+def nets(tmp_path, monkeypatch):
+    import numpy as np
+
+    (tmp_path / "wiring_nets.py").write_text(textwrap.dedent(NETS))
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 12, 2)).astype("float32")
+    np.savez(tmp_path / SEQ, x=x, y=(x[:, -3:, 0].sum(1) > 0).astype("int64"))
+    words = ["red", "green", "blue", "cat", "dog", "fish", "sun", "rain"]
+    rows = ["text,target"] + [f"{' '.join(rng.choice(words, 6))},{i % 2}" for i in range(200)]
+    (tmp_path / "texts.csv").write_text("\n".join(rows) + "\n")
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+    sys.modules.pop("wiring_nets", None)
+
+
+def _context(config: dict):
+    cfg = load_config({"seed": 0, **config})
+    prepared = prepare(cfg.data, cfg.seed, cfg.model.type)
+    return build_context(cfg, prepared, api._plan(cfg, prepared.spec))
+
+
+def _found(config: dict) -> list:
+    return rules.examine([], {}, _context(config), rules.PRE_TRAINING)
+
+
+def _py(builder: str, **options) -> dict:
+    return {"type": "python", "builder": f"wiring_nets:{builder}", "options": options}
+
+
+def test_layers_in_a_plain_list_are_named_with_the_builders_default(nets):
+    found = _found({"data": {"source": "builtin:wine"}, "model": _py("blocks", container="list")})
+    f = next(f for f in found if "unregistered_tensors" in f.evidence)
+    assert (f.code, f.severity, f.evidence["unregistered_tensors"]) == ("underfitting", "error", 4)
+    assert f.evidence["unregistered_numbers"] == 13 * 16 + 16 + 16 * 16 + 16
+    assert f.fixes[0].overrides == {"model.options.container": "modulelist"} and f.fixes[0].architecture
+    assert not [f for f in _found({"data": {"source": "builtin:wine"}, "model": _py("blocks", container="modulelist")})
+                if f.evidence.get("unregistered_tensors")]
+
+
+def test_a_sequence_read_at_its_first_step_is_named(nets):
+    data = {"source": SEQ, "kind": "sequence"}
+    f = next(f for f in _found({"data": data, "model": _py("seq", read="first")}) if "steps_reaching_output" in f.evidence)
+    assert (f.code, f.evidence["steps"], f.evidence["steps_reaching_output"]) == ("underfitting", 12, [0])
+    assert f.fixes[0].overrides == {"model.options.read": "last"}
+    assert not [f for f in _found({"data": data, "model": _py("seq")}) if "steps_reaching_output" in f.evidence]
+
+
+def test_random_frozen_weights_and_ids_read_as_numbers_are_named_loaded_ones_are_not(nets):
+    data = {"source": "texts.csv", "target": "target", "text": {"column": "text", "max_len": 6}}
+    frozen = [f for f in _found({"data": data, "model": _py("bag", freeze=True)}) if "frozen_random" in f.evidence]
+    assert [(f.code, f.evidence["frozen_random"], f.fixes[0].overrides) for f in frozen] == \
+        [("underfitting", ["emb.weight"], {"model.options.freeze": False})]
+    # the same frozen embedding holding vectors that do not change with the seed: loaded, so fine
+    assert not [f for f in _found({"data": data, "model": _py("bag", freeze=True, loaded=True)})
+                if "frozen_random" in f.evidence]
+    ids = [f for f in _found({"data": data, "model": _py("bag", embedding=False)}) if "layers_fed_ids" in f.evidence]
+    assert [(f.code, f.evidence["layers_fed_ids"], f.fixes[0].overrides) for f in ids] == \
+        [("unscaled_features", ["proj"], {"model.options.embedding": True})]
+    assert [f.code for f in _found({"data": data, "model": _py("bag")})] == []
+
+
+def test_a_regressor_scaling_its_output_into_the_targets_units_is_named_and_repaired(nets, tmp_path):
+    cfg = {"data": {"source": "builtin:diabetes"}, "seed": 0, "model": _py("reg", unscale=True),
+           "training": {"epochs": 3, "threads": 1}}
+    f = next(f for f in _found(cfg) if "output_median_abs" in f.evidence)
+    assert f.code == "exploding_gradients" and f.evidence["output_median_abs"] > 100
+    assert f.fixes[0].overrides == {"model.options.unscale": False}
+    assert not [f for f in _found({**cfg, "model": _py("reg")}) if "output_median_abs" in f.evidence]
+    # with the target left in its units the outputs are meant to be there: nothing to measure
+    assert _context({**cfg, "data": {"source": "builtin:diabetes", "scale_target": False}}).wiring is None
+    run = trainwell.train(cfg, {"doctor.repair": True, "doctor.allow_architecture_changes": True},
+                          out=tmp_path / "repaired", quiet=True)
+    assert {"model.options.unscale": False} in [r["overrides"] for r in json.loads((run.path / "repairs.json").read_text())]
+
+
+def test_zero_init_that_leaves_every_weight_without_gradient_is_vanishing_gradients():
+    gru = {"data": {"source": "builtin:wine"}, "model": {"type": "mlp", "hidden": [16, 16], "init": {"weight": "zeros"}}}
+    f = next(f for f in _found(gru) if "without_gradient" in f.evidence)
+    assert (f.code, f.evidence["weight_matrices"], len(f.evidence["without_gradient"])) == ("vanishing_gradients", 3, 3)
+    assert f.fixes[0].overrides == {"model.init.weight": "auto"}
+    assert not [f for f in _found({**gru, "model": {"type": "mlp", "hidden": [16, 16]}}) if "without_gradient" in f.evidence]
