@@ -203,9 +203,10 @@ def _gradientless(cfg, spec, plan: dict, x) -> dict | None:
         batch = torch.as_tensor(rows if rows.dtype.kind in "iu" else np.nan_to_num(rows.astype(np.float32)))
         net.train()
         params = [p for p in net.parameters() if p.requires_grad]
-        # A few plain steps first: what gets a gradient at the first step (a head fed by a positional
-        # encoding) passes one back at the next, and the tie may break; zeros that hold after three
-        # steps hold for good. The rate only has to be non-zero.
+        # Two plain steps first: what gets a gradient at the first pass (a transformer's head, fed by
+        # its positional encoding) passes one back at the next (its embedding), and the tie may
+        # break there. The rate only has to be non-zero. A deep residual stack at zeros could need
+        # more passes than this to wake; none of the suites' networks did.
         step = torch.optim.SGD(params, lr=0.1)
         with _forked_rng():
             for _ in range(PASSES):
