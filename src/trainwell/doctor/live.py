@@ -124,7 +124,7 @@ class Doctor(Callback):
             # The best weights so far, for a repair that stops at the best epoch (overfitting).
             self._best = (val, {k: v.detach().clone() for k, v in trainer.model.state_dict().items()})
         found = rules.examine(trainer.history, self.signal_dict(), self.ctx,
-                              [r for r in rules.RULES if r not in rules.PRE_TRAINING])
+                              rules.LIVE)
         fresh = [f for f in found if f.code not in self.findings and not self._told(f)]
         for f in fresh:
             self.findings[f.code] = f
