@@ -17,8 +17,11 @@ def test_per_epoch_fast_path_matches_sklearn():
         assert compute_per_epoch(["balanced_accuracy"], "multiclass", labels, p)["balanced_accuracy"] == \
             pytest.approx(skm.balanced_accuracy_score(labels, p.argmax(1)))
     # the doctor's rare-class recall: sklearn's recall of the class with the fewest rows (class 2)
-    assert smallest_class_recall(skewed, three) == pytest.approx(
-        skm.recall_score(skewed, three.argmax(1), labels=[2], average=None)[0])
+    per_class = skm.recall_score(skewed, three.argmax(1), labels=[0, 1, 2], average=None)
+    rare, others = smallest_class_recall(skewed, three)
+    assert (rare, others) == (pytest.approx(per_class[2]), pytest.approx(per_class[:2].mean()))
+    # a class missing from the labels counts in neither (balanced accuracy leaves it out too)
+    assert smallest_class_recall(skewed[skewed != 1], three[skewed != 1])[1] == pytest.approx(per_class[0])
     yr, pr = rng.normal(50, 10, 300), rng.normal(50, 10, 300)
     fast = compute_per_epoch(["mae", "mse", "rmse", "r2"], "regression", yr, pr)
     assert fast["mae"] == pytest.approx(skm.mean_absolute_error(yr, pr))

@@ -128,7 +128,7 @@ def _score(model, data, plan, state, loss_fn, names, per_epoch: bool = False, ba
     result.update((metrics.compute_per_epoch if per_epoch else metrics.compute)(names, plan["task"], y, out))
     if per_epoch and "balanced_accuracy" in names and out.ndim == 2 and out.shape[1] > 1:
         # for the doctor's class_imbalance rule: a rare class given up on hides in the means
-        result["rare_recall"] = metrics.smallest_class_recall(y, out)
+        result["rare_recall"], result["others_recall"] = metrics.smallest_class_recall(y, out)
     if baseline is not None:
         base = metrics.compute(["mae", "rmse"], "regression", y, baseline)
         result.update({f"persistence_{k}": v for k, v in base.items()})

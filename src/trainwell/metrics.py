@@ -130,12 +130,16 @@ def _balanced_accuracy(y, out) -> float:
     return float(np.mean([np.mean(pred[y == c] == c) for c in np.unique(y)]))
 
 
-def smallest_class_recall(y, out) -> float:
-    """The recall of the class with the fewest rows in y (the first such class on a tie): beside
-    balanced accuracy, it tells a rare class the model gives up on from several middling ones."""
+def smallest_class_recall(y, out) -> tuple[float, float | None]:
+    """The recall of the class with the fewest rows in y (the first such class on a tie), and the
+    mean recall of the other classes present: a rare class the model gives up on, told from
+    several middling ones."""
     classes, counts = np.unique(y, return_counts=True)
-    rare = classes[np.argmin(counts)]
-    return float(np.mean(out.argmax(axis=1)[y == rare] == rare))
+    pred = out.argmax(axis=1)
+    recalls = [float(np.mean(pred[y == c] == c)) for c in classes]
+    rare = int(np.argmin(counts))
+    others = recalls[:rare] + recalls[rare + 1:]
+    return recalls[rare], (float(np.mean(others)) if others else None)
 
 
 _FAST = {

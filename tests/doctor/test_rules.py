@@ -611,18 +611,17 @@ def test_a_rare_class_recalled_far_below_the_others_is_class_imbalance():
     rest = [0.97, 1.0, 0.98, 0.96, 0.95, 0.94]
     h = hist([0.6, 0.3, 0.2, 0.15, 0.12, 0.1], val_acc=[0.92, 0.95, 0.96, 0.95, 0.95, 0.96])
     for row, r, o in zip(h, rare, rest):
-        row["val_rare_recall"], row["val_balanced_accuracy"] = r, (r + 2 * o) / 3
+        row["val_rare_recall"], row["val_others_recall"], row["val_balanced_accuracy"] = r, o, (r + 2 * o) / 3
     f = rules.class_imbalance(h, {}, c)
     assert (f.code, f.severity, f.epoch) == ("class_imbalance", "warning", 2)
     assert f.fixes[0].overrides == {"data.imbalance": "class_weights"} and "recalled at 60%" in f.explanation
-    assert f.evidence["other_classes_recall_mean"] == pytest.approx(0.966, abs=1e-3)
+    assert f.evidence["other_classes_recall_mean"] == pytest.approx(0.966, abs=1e-3) and "19 rows" in f.explanation
     # Not before the 6th epoch (the window would hold the first, when a rare class is learnt last),
     # not on a handful of validation rows, not once the rare class is caught up, not when rebalanced.
     assert rules.class_imbalance(h[:5], {}, c) is None
     assert rules.class_imbalance(h, {}, ctx(n_classes=3, class_shares=[0.53, 0.42, 0.05], val_rare_rows=4)) is None
     for row in h[1:]:
-        row["val_rare_recall"] = 0.9
-        row["val_balanced_accuracy"] = (0.9 + 2 * 0.96) / 3
+        row["val_rare_recall"], row["val_others_recall"] = 0.9, 0.96
     assert rules.class_imbalance(h, {}, c) is None
     assert rules.class_imbalance(h, {}, ctx(n_classes=3, class_shares=[0.53, 0.42, 0.05], val_rare_rows=19,
                                             imbalance="class_weights")) is None

@@ -53,8 +53,32 @@ class Seq(nn.Module):
         return self.head(out[:, 0] if self.read == "first" else out[:, -1])
 
 
-def seq(spec, read="last"):
-    return Seq(spec.input_shape[1], _out(spec), read)
+def seq(spec, read="last", zero_head=False):
+    net = Seq(spec.input_shape[1], _out(spec), read)
+    if zero_head:   # a common start for a head: no step reaches the output yet, and that is fine
+        nn.init.zeros_(net.head.weight)
+        nn.init.zeros_(net.head.bias)
+    return net
+
+
+class Listed(nn.Module):
+    def __init__(self, n_in, n_out, hidden, act):
+        super().__init__()
+        act = {"tanh": nn.Tanh}.get(act, act)
+        self.layers, width = [], n_in   # a plain list: not registered
+        for h in hidden:
+            self.layers += [nn.Linear(width, h), act()]
+            width = h
+        self.head = nn.Linear(width, n_out)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return self.head(x)
+
+
+def listed(spec, hidden=(), act=nn.ReLU):
+    return Listed(spec.n_features, _out(spec), hidden, act)
 
 
 class Bag(nn.Module):
@@ -145,6 +169,20 @@ def test_a_sequence_read_at_its_first_step_is_named(nets):
     assert not [f for f in _found({"data": data, "model": _py("seq")}) if "steps_reaching_output" in f.evidence]
 
 
+def test_a_zero_initialised_head_is_not_read_as_steps_unread(nets):
+    data = {"source": SEQ, "kind": "sequence"}
+    assert not [f for f in _found({"data": data, "model": _py("seq", zero_head=True)})
+                if "steps_reaching_output" in f.evidence]
+
+
+def test_a_default_that_removes_the_network_or_cannot_be_written_is_no_fix(nets):
+    # hidden back at () leaves no list to hold, and no network either; act's default is a class,
+    # which no config can hold: the finding stands, with no fix, and nothing fails
+    found = _found({"data": {"source": "builtin:wine"}, "model": _py("listed", hidden=[16, 16], act="tanh")})
+    f = next(f for f in found if "unregistered_tensors" in f.evidence)
+    assert (f.evidence["unregistered_tensors"], f.fixes) == (4, [])
+
+
 def test_random_frozen_weights_and_ids_read_as_numbers_are_named_loaded_ones_are_not(nets):
     data = {"source": "texts.csv", "target": "target", "text": {"column": "text", "max_len": 6}}
     frozen = [f for f in _found({"data": data, "model": _py("bag", freeze=True)}) if "frozen_random" in f.evidence]
@@ -173,9 +211,25 @@ def test_a_regressor_scaling_its_output_into_the_targets_units_is_named_and_repa
     assert {"model.options.unscale": False} in [r["overrides"] for r in json.loads((run.path / "repairs.json").read_text())]
 
 
-def test_zero_init_that_leaves_every_weight_without_gradient_is_vanishing_gradients():
+def test_zero_init_that_leaves_every_weight_without_gradient_is_vanishing_gradients(tmp_path):
     gru = {"data": {"source": "builtin:wine"}, "model": {"type": "mlp", "hidden": [16, 16], "init": {"weight": "zeros"}}}
     f = next(f for f in _found(gru) if "without_gradient" in f.evidence)
     assert (f.code, f.evidence["weight_matrices"], len(f.evidence["without_gradient"])) == ("vanishing_gradients", 3, 3)
     assert f.fixes[0].overrides == {"model.init.weight": "auto"}
     assert not [f for f in _found({**gru, "model": {"type": "mlp", "hidden": [16, 16]}}) if "without_gradient" in f.evidence]
+    # fine-tuning from a trained run: the weights come from it, not from the init
+    base = trainwell.train({**gru, "model": {"type": "mlp", "hidden": [16, 16]}, "training": {"epochs": 1}},
+                           out=tmp_path / "base", quiet=True)
+    assert _context({**gru, "model": {**gru["model"], "init_from": str(base.path)}}).gradientless is None
+
+
+def test_two_steps_for_an_rnn_are_named_whatever_the_channels_do():
+    from trainwell.doctor.facts import Context
+
+    base = dict(task="multiclass", loss="cross_entropy", optimizer="adam", lr=1e-3, epochs=10, n_classes=4,
+                class_shares=[0.25] * 4, model_type="rnn", sequence_layout="channels_first")
+    ecg = {"steps": 2, "features": 80, "neighbour_features": 0.68, "next_step": 0.735}
+    assert rules.steps_as_features([], {}, Context(**base, sequence_axes=ecg)).fixes[0].overrides == \
+        {"data.sequence.layout": "steps_first"}
+    assert rules.steps_as_features([], {}, Context(**base, sequence_axes={**ecg, "steps": 3})) is None
+    assert rules.steps_as_features([], {}, Context(**{**base, "model_type": "mlp"}, sequence_axes=ecg)) is None

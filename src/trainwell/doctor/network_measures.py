@@ -43,13 +43,14 @@ def _once_per_network(prepared, cfg, name: str, measure):
 
 def probe_loss(out):
     """A loss for measuring where gradients go: the outputs weighed by fixed random signs. Its
-    gradient is never zero, even where the outputs are (a squared output's is zero at a zero output,
-    and a head initialised at zero would then pass nothing back)."""
+    gradient with respect to the outputs is never zero, even where the outputs are (a squared
+    output's is zero at a zero output, so a network whose outputs start at 0 would have passed
+    nothing back to its head). A head initialised at zero still passes nothing further back."""
     import torch
 
     flat = out.float().reshape(len(out), -1) if out.dim() else out.float().reshape(1, -1)
     signs = torch.randint(0, 2, flat.shape, generator=torch.Generator().manual_seed(0)).float() * 2 - 1
-    return (flat * signs).mean()
+    return (flat * signs.to(flat.device)).mean()
 
 
 def _builder_keywords(cfg) -> dict:

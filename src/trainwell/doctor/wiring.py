@@ -29,7 +29,15 @@ def wiring(cfg, spec, plan: dict, prepared) -> dict | None:
     if cfg.model.type != "python" or getattr(cfg.model, "init_from", None) or x is None or len(x) < 2:
         return None
     scaled = spec.task == "regression" and bool(getattr(cfg.data, "scale_target", True))
-    return _once_per_network(prepared, cfg, "_wiring", lambda: _wiring(cfg, spec, plan, x, scaled))
+    return _once_per_network(prepared, cfg, "_wiring", lambda: _safely(_wiring, cfg, spec, plan, x, scaled))
+
+
+def _safely(measure, *args):
+    """A measure that fails says nothing: it must never stop or change the user's run."""
+    try:
+        return measure(*args)
+    except Exception:
+        return None
 
 
 def _build(cfg, spec, plan: dict, options: dict | None, seed: int):
@@ -48,6 +56,7 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
     itself then reports what the builder refuses)."""
     import torch
 
+    handles: list = []
     try:
         net = _build(cfg, spec, plan, options, seed=0)
         rows = np.asarray(x[:32])
@@ -62,14 +71,15 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
             def look(name):
                 def hook(mod, args):
                     a = args[0] if args else None
-                    if isinstance(a, torch.Tensor) and a.is_floating_point() and a.shape == batch.shape \
-                            and torch.equal(a.detach().float(), as_float):
+                    # the ids as they are, or reshaped (ids.float().unsqueeze(-1) into Linear(1, d))
+                    if isinstance(a, torch.Tensor) and a.is_floating_point() and a.numel() == batch.numel() \
+                            and torch.equal(a.detach().float().reshape(batch.shape), as_float.to(a.device)):
                         fed.append(name)
                 return hook
 
             for name, m in net.named_modules():
                 if any(True for _ in m.parameters(recurse=False)):
-                    m.register_forward_pre_hook(look(name))
+                    handles.append(m.register_forward_pre_hook(look(name)))
         net.train()   # as training runs it (dropout draws are forked)
         with _forked_rng():
             out = net(batch)
@@ -79,18 +89,23 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
             probe_loss(out).backward()
     except Exception:
         return None
+    finally:   # a builder may hand back a module it keeps (a cached backbone): leave it as it was
+        for h in handles:
+            h.remove()
     params = dict(net.named_parameters())
     known = {id(p) for p in params.values()} | {id(batch)}
     stray = [v for v in leaves if id(v) not in known]
     reading: dict = {"unregistered": {"tensors": len(stray), "numbers": int(sum(v.numel() for v in stray)),
                                       "shapes": [list(v.shape) for v in stray[:6]]} if stray else None,
                      "ids_as_numbers": sorted(set(fed)) or None, "steps_read": None, "output_scale": None,
-                     "frozen": [n for n, p in params.items() if not p.requires_grad]}
+                     "frozen": [n for n, p in params.items() if not p.requires_grad],
+                     "size": int(sum(p.numel() for p in params.values())), "net": net}
     if not ids and batch.grad is not None and batch.dim() == 3 and batch.shape[1] >= 4:
         per_step = batch.grad.abs().sum(dim=(0, 2))
         read = [int(i) for i in torch.nonzero(per_step > 0).flatten()]
-        # Under half the steps reach the output at all: no weight can learn from the rest.
-        if len(read) < batch.shape[1] / 2:
+        # Under half the steps reach the output at all: no weight can learn from the rest. None at
+        # all says nothing about the steps: a head initialised at zero passes nothing back yet.
+        if read and len(read) < batch.shape[1] / 2:
             reading["steps_read"] = {"steps": int(batch.shape[1]), "read": read}
     if scaled and out.dim() >= 1 and out.numel():
         reading["output_scale"] = float(out.detach().float().abs().median())
@@ -112,15 +127,17 @@ def _graph_leaves(out) -> list:
     return leaves
 
 
-def _frozen_random(cfg, spec, plan: dict, frozen: list[str]) -> list[str]:
-    """Of the parameters the builder froze, those a second build with another seed draws anew."""
+def _frozen_random(cfg, spec, plan: dict, reading: dict, options: dict | None = None) -> list[str]:
+    """Of the parameters the builder froze, those a second build with another seed draws anew (the
+    first build is the one just measured, at seed 0)."""
     import torch
 
+    frozen = reading["frozen"]
     if not frozen or cfg.model.freeze:
         return []
     try:
-        a = dict(_build(cfg, spec, plan, None, seed=0).named_parameters())
-        b = dict(_build(cfg, spec, plan, None, seed=1).named_parameters())
+        a = dict(reading["net"].named_parameters())
+        b = dict(_build(cfg, spec, plan, options, seed=1).named_parameters())
     except Exception:
         return []
     return [n for n in frozen if n in a and n in b and a[n].shape == b[n].shape and a[n].numel() > 1
@@ -147,33 +164,56 @@ def _wiring(cfg, spec, plan: dict, x, scaled: bool) -> dict | None:
     reading = _measure(cfg, spec, plan, x, scaled)
     if reading is None:
         return None
-    found = _problems(reading, _frozen_random(cfg, spec, plan, reading["frozen"]))
+    found = _problems(reading, _frozen_random(cfg, spec, plan, reading))
     if not found:
         return None
-    return {**found, "fixes": _fixes(cfg, spec, plan, x, scaled, found)}
+    return {**found, "fixes": _fixes(cfg, spec, plan, x, scaled, found, reading)}
 
 
-def _fixes(cfg, spec, plan: dict, x, scaled: bool, found: dict) -> dict:
+def _plain(value):
+    """A value as YAML would give it back (tuples as lists), or a marker that it has no such form:
+    a class, a function, an array or a sentinel as a builder's default cannot go into a config."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [_plain(v) for v in value]
+        return _NOT_PLAIN if any(v is _NOT_PLAIN for v in items) else items
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        items = {k: _plain(v) for k, v in value.items()}
+        return _NOT_PLAIN if any(v is _NOT_PLAIN for v in items.values()) else items
+    return _NOT_PLAIN
+
+
+_NOT_PLAIN = object()
+# A default that removes the problem by removing the network (hidden=() where the layers sat in a
+# list) is no fix: the rebuilt network must keep half its size or more (stray tensors counted in).
+KEPT_SIZE = 0.5
+
+
+def _fixes(cfg, spec, plan: dict, x, scaled: bool, found: dict, reading: dict) -> dict:
     """problem -> {keyword: default}: a keyword the user set, back at the builder's default, with
-    which the network no longer shows that problem."""
+    which the network no longer shows that problem and keeps most of its size."""
     import inspect
 
+    size = reading["size"] + ((found.get("unregistered") or {}).get("numbers") or 0)
     fixes: dict = {}
     for key, param in _builder_keywords(cfg).items():
+        if len(fixes) == len(found):
+            break
         if key not in cfg.model.options or param.default is inspect.Parameter.empty:
             continue
-        if cfg.model.options[key] == param.default or len(fixes) == len(found):
+        default = _plain(param.default)
+        if default is _NOT_PLAIN or _plain(cfg.model.options[key]) == default:
             continue
-        options = {**cfg.model.options, key: param.default}
-        reading = _measure(cfg, spec, plan, x, scaled, options)
-        if reading is None:
+        options = {**cfg.model.options, key: default}
+        again = _measure(cfg, spec, plan, x, scaled, options)
+        if again is None or again["size"] < KEPT_SIZE * size:
             continue
-        frozen = _frozen_random(cfg.model_copy(update={"model": cfg.model.model_copy(update={"options": options})}),
-                                spec, plan, reading["frozen"]) if "frozen_random" in found else []
-        left = _problems(reading, frozen)
+        frozen = _frozen_random(cfg, spec, plan, again, options) if "frozen_random" in found else []
+        left = _problems(again, frozen)
         for problem in found:
             if problem not in left and problem not in fixes:
-                fixes[problem] = {key: param.default}
+                fixes[problem] = {key: default}
     return fixes
 
 
@@ -186,9 +226,9 @@ def gradientless_share(cfg, spec, plan: dict, prepared) -> dict | None:
     x = getattr(prepared.train, "x", None)
     init = getattr(getattr(cfg.model, "init", None), "weight", None)
     name = init if isinstance(init, str) else getattr(init, "name", None)
-    if name not in ("zeros", "constant") or x is None or len(x) < 2:
-        return None
-    return _once_per_network(prepared, cfg, "_gradientless", lambda: _gradientless(cfg, spec, plan, x))
+    if name not in ("zeros", "constant") or getattr(cfg.model, "init_from", None) or x is None or len(x) < 2:
+        return None   # with init_from the weights come from a trained run, not from the init
+    return _once_per_network(prepared, cfg, "_gradientless", lambda: _safely(_gradientless, cfg, spec, plan, x))
 
 
 PASSES = 3

@@ -85,25 +85,22 @@ RARE_GAP, RARE_WINDOW, RARE_ROWS = 0.3, 5, 8
 
 
 def _rare_class_given_up(history, ctx: Context, ratio: float) -> Finding | None:
-    k = ctx.n_classes or 0
-    rare, bal = _vals(history, "val_rare_recall"), _vals(history, "val_balanced_accuracy")
-    if k < 2 or ctx.val_rare_rows < RARE_ROWS or len(history) <= RARE_WINDOW or len(rare) < RARE_WINDOW \
-            or len(bal) < RARE_WINDOW:
+    rows = [h for h in history if isinstance(h.get("val_rare_recall"), (int, float))
+            and isinstance(h.get("val_others_recall"), (int, float))]
+    if ctx.val_rare_rows < RARE_ROWS or len(history) <= RARE_WINDOW or len(rows) < RARE_WINDOW:
         return None
-    rare, bal = rare[-RARE_WINDOW:], bal[-RARE_WINDOW:]
-    # balanced accuracy is the mean of the K recalls, so the other classes' mean recall follows
-    rest = [(k * b - r) / (k - 1) for b, r in zip(bal, rare)]
+    rare = [h["val_rare_recall"] for h in rows[-RARE_WINDOW:]]
+    rest = [h["val_others_recall"] for h in rows[-RARE_WINDOW:]]
     rare_mean, rest_mean = sum(rare) / RARE_WINDOW, sum(rest) / RARE_WINDOW
     if rest_mean - rare_mean < RARE_GAP:
         return None
-    shares = sorted(s for s in ctx.class_shares if s > 0)
     return Finding(
         "class_imbalance", "warning", _epoch(history, -RARE_WINDOW), None,
-        {"imbalance_ratio": round(ratio, 2), "smallest_share": round(shares[0], 4),
-         "val_rare_recall_last_5": [round(r, 4) for r in rare], "other_classes_recall_mean": round(rest_mean, 4),
-         "rare_validation_rows": ctx.val_rare_rows, "limit_gap": RARE_GAP},
-        f"The smallest class ({shares[0]:.1%} of the training rows, largest/smallest {ratio:.1f}:1) is recalled "
-        f"at {rare_mean:.0%} on validation over the last {RARE_WINDOW} epochs, the other classes at "
+        {"imbalance_ratio": round(ratio, 2), "val_rare_recall_last_5": [round(r, 4) for r in rare],
+         "other_classes_recall_mean": round(rest_mean, 4), "rare_validation_rows": ctx.val_rare_rows,
+         "limit_gap": RARE_GAP},
+        f"The validation split's smallest class ({ctx.val_rare_rows} rows; largest/smallest class in training "
+        f"{ratio:.1f}:1) is recalled at {rare_mean:.0%} over the last {RARE_WINDOW} epochs, the other classes at "
         f"{rest_mean:.0%}. Unweighted, the loss gains more from the large classes, so the model only names the "
         f"rare one when it is sure; accuracy hides it. If the rare class matters as much as the others, weigh "
         f"the classes.",

@@ -149,6 +149,8 @@ def steps_as_features(history, signals, ctx: Context) -> Finding | None:
     # Two steps for a recurrent net is no walk through time whatever the channels do: two ECG leads
     # at one moment move together (0.735) as much as neighbouring samples (0.68), and a GRU fed the
     # strips transposed scored 0.711/0.696 against 0.911/0.985 (fourteenth held-out set).
+    # Known limit: two frames of a smooth spectrum, laid out right, read the same way (0.952 against
+    # 0.984, a reviewer's synthetic case), and would be named too; no case of the suites is.
     two_step_rnn = axes["steps"] <= 2 and ctx.model_type == "rnn"
     if axes["next_step"] is not None and axes["neighbour_features"] < axes["next_step"] + 0.1 and not two_step_rnn:
         return None
