@@ -114,3 +114,18 @@ def test_device_auto_and_errors():
     if not torch.cuda.is_available():
         with pytest.raises(trainwell.UserError, match="no CUDA device"):
             resolve_device("cuda")
+
+
+def test_find_lr_and_diagnose_are_in_the_public_api(tmp_path):
+    import trainwell
+
+    assert {"find_lr", "diagnose"} <= set(trainwell.__all__)
+    cfg = {"data": {"source": "builtin:iris"}, "seed": 0, "training": {"epochs": 2, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "run", quiet=True)
+    verdict = trainwell.diagnose(run.path)
+    assert verdict["text"].startswith(str(run.path)) and isinstance(verdict["findings"], list)
+    assert [f.code for f in verdict["findings"]] == [d["code"] for d in json.loads((run.path / "findings.json").read_text())]
+    swept = trainwell.find_lr(cfg, steps=20)
+    assert swept.steps_run > 0 and len(swept.lrs) == len(swept.losses) == swept.steps_run
+    with pytest.raises(trainwell.UserError):
+        trainwell.diagnose(tmp_path / "nowhere")

@@ -5,13 +5,14 @@ The public API is imported lazily so `import trainwell` (and the CLI's --help) s
 
 __version__ = "0.1.0"
 __all__ = ["load_config", "train", "load_run", "Run", "Config", "UserError", "TrainingInterrupted", "tune",
-           "export", "load_predictor"]
+           "find_lr", "diagnose", "export", "load_predictor"]
 
 _WHERE = {
     "load_config": "config", "Config": "config",
     "train": "api", "load_run": "api", "Run": "api",
     "UserError": "errors", "TrainingInterrupted": "errors",
     "tune": "tuning",
+    "find_lr": "doctor.lr_finder", "diagnose": "doctor.report",
     "export": "serve.export", "load_predictor": "serve.predict",
 }
 

@@ -44,6 +44,14 @@ def set_flags(overrides: dict) -> str:
                     for k, v in overrides.items())
 
 
+def diagnose(run: str | Path) -> dict:
+    """The doctor's verdict on a run directory, from the directory alone, as `trainwell diagnose`
+    prints it: {"findings": [Finding, ...] most serious first, "repairs": [dict, ...] made during
+    the run, "text": the full explanation with evidence and fixes}."""
+    findings, repairs = load(run)
+    return {"findings": findings, "repairs": repairs, "text": render(run)}
+
+
 def render(run: str | Path) -> str:
     findings, repairs = load(run)
     if not findings and not repairs:
