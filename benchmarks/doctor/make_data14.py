@@ -39,24 +39,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from make_data12 import _savez  # a fixed-date zip: the same bytes on every run
 
 HERE = Path(__file__).resolve().parent / "data"
 FILES = ["h14_crops.csv", "h14_cars.csv", "h14_beats.npz", "h14_wafers.npz", "h14_recipes.csv", "h14_solar.csv"]
-
-
-def _savez(path: Path, **arrays) -> None:
-    # np.savez stamps each member with the current time; write through a fixed-date zip so that the
-    # file is the same byte for byte on every run.
-    import io
-    import zipfile
-
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, arr in arrays.items():
-            buf = io.BytesIO()
-            np.lib.format.write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(2024, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, buf.getvalue())
 
 
 def crops() -> None:
