@@ -65,6 +65,16 @@ def test_explicit_loss_weights_and_computed_class_weights_cannot_both_be_set():
     load_config({"data": {"source": "builtin:breast_cancer", "imbalance": "oversample"}, "loss": {"class_weights": [1, 2]}})
 
 
+def test_class_weights_by_label_read_yaml_numbers_as_labels_and_refuse_negative_weights(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("loss: {class_weights: {1: 3, yes_class: 2}}\n")
+    assert load_config(p).loss.class_weights == {"1": 3.0, "yes_class": 2.0}
+    with pytest.raises(ConfigError, match=r"loss\.class_weights: weights must be finite and 0 or more; got 'a': -1"):
+        load_config({"loss": {"class_weights": {"a": -1}}})
+    with pytest.raises(ConfigError, match=r"got -2\.0 \(position 1\)"):
+        load_config({"loss": {"class_weights": [1, -2]}})
+
+
 def test_nesterov_needs_sgd():
     with pytest.raises(ConfigError, match="nesterov"):
         load_config({"optimizer": {"name": "adam", "nesterov": True}})

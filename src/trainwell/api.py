@@ -233,7 +233,7 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     frozen = freeze(model, cfg.model.freeze)
     model = model.to(device)
     loss_fn = build_loss(cfg.loss, spec.task, len(spec.classes) if spec.classes else None,
-                         prepared.class_weights, device)
+                         prepared.class_weights, device, classes=spec.classes)
     optimizer = build_optimizer(cfg.optimizer, model)
     augment = build_augment(cfg.data.augment, spec)
 
@@ -278,7 +278,7 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         # The loss again, for a fix to class weights or to Huber's delta (a regression has no classes).
         rebuild = lambda c: build_loss(c.loss, spec.task, len(spec.classes) if spec.classes else None,
                                        _class_weights(prepared) if c.data.imbalance == "class_weights"
-                                       else prepared.class_weights, device)
+                                       else prepared.class_weights, device, classes=spec.classes)
         doctor = Doctor(build_context(cfg, prepared, plan), signals, log, repair=cfg.doctor.repair,
                         allow_architecture=cfg.doctor.allow_architecture_changes,
                         max_repairs=cfg.doctor.max_repairs,

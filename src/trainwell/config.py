@@ -280,8 +280,24 @@ class LossConfig(Section):
         "cross_entropy and bce (eps/K moved to every class); with class weights each row's smoothed loss takes "
         "its own class's weight"))
     huber_delta: float = Field(1.0, gt=0)
-    class_weights: list[float] | None = Field(
-        None, description="per-class loss weights in class order; data.imbalance=class_weights computes them")
+    class_weights: Union[list[float], dict[str, float], None] = Field(
+        None, description=(
+            "per-class loss weights: a mapping from class label to weight (classes left out weigh 1), or a list in "
+            "sorted label order (the order of preprocess.json's classes); data.imbalance=class_weights computes them"))
+
+    # YAML reads a label such as 1 or 2.5 as a number; the labels are matched as text.
+    _label_keys = field_validator("class_weights", mode="before")(
+        lambda cls, v: {str(k): w for k, w in v.items()} if isinstance(v, dict) else v)
+
+    @field_validator("class_weights")
+    @classmethod
+    def _non_negative(cls, v):
+        items = v.items() if isinstance(v, dict) else enumerate(v or [])
+        bad = [f"{k!r}: {w}" if isinstance(v, dict) else f"{w} (position {k})" for k, w in items
+               if not (w >= 0 and math.isfinite(w))]
+        if bad:
+            raise ValueError(f"weights must be finite and 0 or more; got {', '.join(bad)}")
+        return v
 
 
 class ParamGroup(Section):

@@ -1205,6 +1205,22 @@ def test_class_weights_far_from_the_class_counts_are_named_before_training():
     assert f.fixes[0].overrides == {"loss.class_weights": None, "data.imbalance": "class_weights"}
 
 
+def test_class_weights_written_in_another_class_order_are_given_back_rarest_first():
+    # The thirteenth held-out set's tickets: [1, 1, 10] meant for security, the rarest class, but
+    # trainwell's order is the sorted labels.
+    tickets = dict(n_classes=3, class_shares=[0.532, 0.053, 0.415], class_names=["billing", "security", "technical"],
+                   task="multiclass", loss="cross_entropy")
+    f = rules.class_weights_off([], {}, ctx(loss_class_weights=[1.0, 1.0, 10.0], **tickets))
+    assert f.fixes[0].overrides == {"loss.class_weights": {"billing": 1.0, "security": 10.0, "technical": 1.0}}
+    assert f.fixes[1].overrides == {"loss.class_weights": None, "data.imbalance": "class_weights"}
+    assert "sorted label order (billing, security, technical)" in f.explanation
+    assert "{billing: 1, security: 10, technical: 1}" in f.explanation
+    assert f.evidence["reordered_ratio"] <= 1.3
+    # Weights no order balances (a cost ratio pushed far): the balancing weights only.
+    f = rules.class_weights_off([], {}, ctx(loss_class_weights=[1.0, 1.0, 1000.0], **tickets))
+    assert len(f.fixes) == 1 and "reordered_weights" not in f.evidence
+
+
 def test_a_missing_value_code_that_covers_a_quarter_of_the_cells_is_a_real_value():
     # missing_codes [0] on digits: 49% of the pixel cells.
     digits = dict(n_train=1000, numeric_columns=64, missing_codes=[0.0])

@@ -132,3 +132,24 @@ def test_label_smoothing_on_a_loss_without_probabilities_is_refused(regression_c
     with pytest.raises(UserError, match="loss.label_smoothing.*mse"):
         trainwell.train({"data": {"source": str(regression_csv), "target": "y"}, "loss": {"label_smoothing": 0.1},
                          "training": {"epochs": 1}}, out=tmp_path / "r", quiet=True)
+
+
+def test_class_weights_by_label_go_to_the_class_they_name(binary_csv, tmp_path):
+    # Sorted labels: neg, pos. A mapping cannot be given in the wrong order; a list follows that order.
+    x = pd.read_csv(binary_csv).drop(columns="y")
+    shares = {}
+    for name, weights in {"map": {"pos": 1000.0}, "list": [1000.0, 1.0]}.items():
+        run = trainwell.train(cfg(binary_csv, "cross_entropy", loss={"class_weights": weights},
+                                  training={"epochs": 3}), out=tmp_path / name)
+        shares[name] = (run.predict(x)["prediction"] == "pos").mean()
+    assert shares["map"] > 0.8 and shares["list"] < 0.2
+
+
+def test_class_weights_by_label_name_an_unknown_label():
+    from trainwell.errors import UserError
+    from trainwell.training.losses import resolve_class_weights
+
+    assert resolve_class_weights({"b": 3.0}, ["a", "b", "c"]) == [1.0, 3.0, 1.0]
+    assert resolve_class_weights({"2": 3.0}, [0, 1, 2]) == [1.0, 1.0, 3.0]
+    with pytest.raises(UserError, match=r"no class 'd'.*\['a', 'b', 'c'\]"):
+        resolve_class_weights({"d": 3.0}, ["a", "b", "c"])

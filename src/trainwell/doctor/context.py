@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..training.losses import resolve_class_weights
 from .baseline import cached_baseline
 from .facts import Context
 from .image_measures import augment_distortion, augment_retention, conversion_loss, pool_retention
@@ -65,6 +66,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         task=spec.task, loss=plan["loss"], optimizer=cfg.optimizer.name, lr=cfg.optimizer.lr,
         momentum=cfg.optimizer.momentum if cfg.optimizer.name in ("sgd", "rmsprop") else 0.0,
         epochs=cfg.training.epochs, n_classes=len(spec.classes) if spec.classes else None, class_shares=shares,
+        class_names=[str(c) for c in spec.classes] if spec.classes else None,
         imbalance=cfg.data.imbalance, data_kind=spec.kind, scale=cfg.data.scale, impute=cfg.data.clean.impute,
         target_scaled=bool(getattr(cfg.data, "scale_target", True)),
         nonfinite_inputs=nonfinite, feature_rms=[float(v) for v in rms], feature_names=names,
@@ -92,7 +94,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         heads=getattr(model, "heads", None) if model.type == "transformer" else None,
         positional=getattr(model, "positional", None) if model.type == "transformer" else None,
         frozen=list(getattr(model, "freeze", None) or []), init_from=bool(getattr(model, "init_from", None)),
-        loss_class_weights=list(cfg.loss.class_weights) if cfg.loss.class_weights else None,
+        loss_class_weights=resolve_class_weights(cfg.loss.class_weights, spec.classes) if spec.classes else None,
         coded_cells=dict((prepared.report.get("coded") or {}).get("train") or {}),
         coded_rows=int((prepared.report.get("rows") or {}).get("train") or 0),
         numeric_columns=sum(1 for st in prepared.state.get("features", []) if st.get("kind") == "numeric")

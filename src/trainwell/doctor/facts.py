@@ -15,6 +15,7 @@ class Context:
     epochs: int                     # planned
     n_classes: int | None = None
     class_shares: list[float] | None = None   # training split
+    class_names: list[str] | None = None      # the labels, in the order of class_shares and loss.class_weights
     imbalance: str = "none"
     data_kind: str = "tabular"
     scale: str = "standardize"

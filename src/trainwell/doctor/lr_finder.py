@@ -185,7 +185,7 @@ def find_lr(cfg, *, start_lr: float = 1e-7, end_lr: float = 10.0, steps: int = 1
         freeze(model, cfg.model.freeze)
         model = model.to(device)
         loss_fn = build_loss(cfg.loss, spec.task, len(spec.classes) if spec.classes else None,
-                             prepared.class_weights, device)
+                             prepared.class_weights, device, classes=spec.classes)
         optimizer = build_optimizer(cfg.optimizer, model)
         swept = _swept_groups(cfg, optimizer)
         generator = torch.Generator().manual_seed(cfg.seed + 1)

@@ -33,17 +33,35 @@ def output_size(loss_name: str, task: str, n_classes: int | None, n_targets: int
     return int(n_classes)
 
 
-def build(cfg, task: str, n_classes: int | None, class_weights=None, device=None):
-    """Returns loss_fn(outputs, y) -> scalar tensor."""
+def resolve_class_weights(weights, classes) -> list[float] | None:
+    """loss.class_weights as one weight per class, in the order of `classes` (the sorted labels).
+    A mapping gives weights by label (a label left out weighs 1); a list is in that order already."""
+    if weights is None or not isinstance(weights, dict):
+        return None if weights is None else [float(w) for w in weights]
+    if not classes:
+        raise UserError("loss.class_weights: only for classification tasks")
+    labels = [str(c) for c in classes]
+    unknown = [k for k in weights if k not in labels]
+    if unknown:
+        raise UserError(f"loss.class_weights: no class {', '.join(map(repr, unknown))} in the training data; "
+                        f"the classes are {labels}")
+    return [float(weights.get(label, 1.0)) for label in labels]
+
+
+def build(cfg, task: str, n_classes: int | None, class_weights=None, device=None, classes=None):
+    """Returns loss_fn(outputs, y) -> scalar tensor. `classes`, the labels in class order, resolves
+    loss.class_weights given as a mapping."""
     import torch
     from torch import nn
 
     name = resolve_name(cfg.name, task)
-    weights = cfg.class_weights or class_weights
-    if weights is not None and task == "regression":
+    if cfg.class_weights is not None and task == "regression":
         raise UserError("loss.class_weights: only for classification tasks")
+    weights = resolve_class_weights(cfg.class_weights, classes) or class_weights
     if weights is not None and len(weights) != n_classes:
-        raise UserError(f"loss.class_weights: needs {n_classes} values (one per class), got {len(weights)}")
+        order = f" for the classes {[str(c) for c in classes]} in this order" if classes else ""
+        raise UserError(f"loss.class_weights: needs {n_classes} values (one per class){order}, got {len(weights)}; "
+                        f"or a mapping from class label to weight")
     w = torch.tensor(weights, dtype=torch.float32, device=device) if weights is not None else None
 
     eps = cfg.label_smoothing
