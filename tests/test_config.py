@@ -162,3 +162,17 @@ def test_a_config_that_is_not_utf8_names_the_file_and_the_line(cli, tmp_path):
     code, _, err = cli("config", path)
     assert code == 2 and "Traceback" not in err
     assert str(path) in err and "not UTF-8" in err and "line 1" in err
+
+
+def test_an_empty_config_file_is_refused_not_trained_on_iris(cli, tmp_path):
+    # Every key has a default, so an empty file used to train the default MLP on builtin:iris.
+    empty, comments = tmp_path / "empty.yaml", tmp_path / "comments.yaml"
+    empty.write_text("")
+    comments.write_text("# data: {source: my.csv, target: churn}\n\n")
+    for path, what in ((empty, "empty (0 bytes)"), (comments, "only comments")):
+        code, out, err = cli("train", path, "--out", tmp_path / "run", "-q")
+        assert code == 2 and "Traceback" not in err and out == ""
+        assert str(path) in err and what in err and "trainwell auto DATA --target COL" in err and "examples/" in err
+    assert not (tmp_path / "run").exists()
+    (tmp_path / "braces.yaml").write_text("{}\n")  # an explicit empty mapping is a choice, not a slip
+    assert load_config(tmp_path / "braces.yaml").data.source == "builtin:iris"

@@ -667,12 +667,19 @@ def read_yaml(path: str | Path) -> dict:
         raise UserError(f"Config file {str(p)!r} is not UTF-8 text{utf16}: byte 0x{data[exc.start]:02x} on line "
                         f"{line} cannot be decoded; save the file as UTF-8") from None
     try:
-        raw = yamlio.load(text) or {}
+        raw = yamlio.load(text)
     except yamlio.DuplicateKeyError as exc:
         raise UserError(f"Config file {str(p)!r}: {exc}; write each key once (merge the two, or the later "
                         f"would silently replace the earlier)") from None
     except yamlio.YAMLError as exc:
         raise UserError(f"Config file {str(p)!r} is not valid YAML: {exc}") from None
+    if raw is None:
+        # Every key has a default, so an empty file would train the default MLP on builtin:iris: a
+        # wrong path or an unsaved editor buffer, never what someone with data of their own meant.
+        what = "empty (0 bytes)" if not data else "empty (no settings, only comments or blank lines)"
+        raise UserError(f"Config file {str(p)!r} is {what}; it must at least name the data, e.g. "
+                        f"'data: {{source: my.csv, target: churn}}'. To have one written for your data, run "
+                        f"`trainwell auto DATA --target COL`, or start from a config in examples/")
     if not isinstance(raw, dict):
         raise UserError(f"Config file {str(p)!r} must hold a mapping of sections, got {type(raw).__name__}.")
     return raw
