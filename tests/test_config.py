@@ -176,3 +176,17 @@ def test_an_empty_config_file_is_refused_not_trained_on_iris(cli, tmp_path):
     assert not (tmp_path / "run").exists()
     (tmp_path / "braces.yaml").write_text("{}\n")  # an explicit empty mapping is a choice, not a slip
     assert load_config(tmp_path / "braces.yaml").data.source == "builtin:iris"
+
+
+def test_an_override_with_an_empty_key_says_so(cli, tmp_path):
+    # `--set =5` used to read as a key named '' and say "(top level): unknown key".
+    path = tmp_path / "c.yaml"
+    path.write_text("data: {source: builtin:iris}\n")
+    code, _, err = cli("config", path, "--set", "=5")
+    assert code == 2 and "Traceback" not in err
+    assert "--set '=5': the key before = is empty" in err and "optimizer.lr=0.01" in err
+    for item in ("optimizer.=5", "a..b=5", ".lr=1"):
+        with pytest.raises(UserError, match=r"has an empty part \(a leading, trailing or doubled dot\)"):
+            parse_override(item)
+    with pytest.raises(UserError, match="override '': the key is empty; expected a dotted config key"):
+        load_config({}, {"": 5})

@@ -564,6 +564,7 @@ def parse_override(item: str) -> tuple[str, Any]:
     if "=" not in item:
         raise UserError(f"--set {item!r}: expected key.path=value, e.g. --set optimizer.lr=0.01")
     key, raw = item.split("=", 1)
+    _check_key(key.strip(), f"--set {item!r}")
     try:
         value = yamlio.load(raw) if raw.strip() else raw
     except yamlio.YAMLError:
@@ -571,8 +572,20 @@ def parse_override(item: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
+def _check_key(dotted: str, where: str, cli: bool = True) -> None:
+    # An empty part would be looked up as a key named '' and reported as "(top level): unknown key".
+    example = ("expected key.path=value, e.g. --set optimizer.lr=0.01" if cli else
+               "expected a dotted config key, e.g. optimizer.lr")
+    if not dotted:
+        raise UserError(f"{where}: the key{' before =' if cli else ''} is empty; {example}")
+    if any(not part.strip() for part in dotted.split(".")):
+        raise UserError(f"{where}: the key {dotted!r} has an empty part (a leading, trailing or doubled dot); "
+                        f"{example}")
+
+
 def apply_overrides(raw: dict, overrides: dict[str, Any]) -> dict:
     for dotted, value in overrides.items():
+        _check_key(str(dotted).strip(), f"override {dotted!r}", cli=False)
         node = raw
         parts = dotted.split(".")
         for part in parts[:-1]:
