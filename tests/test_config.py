@@ -190,3 +190,18 @@ def test_an_override_with_an_empty_key_says_so(cli, tmp_path):
             parse_override(item)
     with pytest.raises(UserError, match="override '': the key is empty; expected a dotted config key"):
         load_config({}, {"": 5})
+
+
+def test_a_value_where_a_mapping_belongs_says_what_to_write_not_a_python_class():
+    # pydantic's words were "a valid dictionary or instance of TuneParam": a class the user never wrote.
+    with pytest.raises(ConfigError) as exc:
+        load_config({"tune": {"space": {"optimizer.lr": 0.01}, "objectives": ["val_loss", "parameters"]},
+                     "training": {"early_stopping": 5}, "model": {"init": {"weight": 3}}})
+    text = str(exc.value)
+    assert "instance of" not in text and "TuneParam" not in text and "TuneObjective" not in text
+    assert ("tune.space.optimizer.lr: got 0.01; expected a search distribution: a list of choices such as "
+            "[0.001, 0.01], or a mapping such as {type: float, low: 0.0001, high: 0.1, log: true}") in text
+    assert "(to fix optimizer.lr at one value, set optimizer.lr itself)" in text
+    assert "tune.objectives.0: got 'val_loss'; expected an objective: a mapping such as {metric: val_loss}" in text
+    assert "training.early_stopping: got 5; expected a section: a mapping of its keys (enabled, monitor" in text
+    assert "model.init.weight: got 3; expected a scheme name such as he_normal" in text

@@ -641,12 +641,40 @@ def _describe(err: dict) -> str:
             hint = close[0] if close else None
         tail = f"; did you mean {'.'.join(str(p) for p in loc[:-1] + (hint,))}?" if hint else ""
         return f"{path}: unknown key{tail}"
+    if kind in ("model_type", "model_attributes_type"):
+        return f"{path}: got {err['input']!r}; {_section_expected(err.get('ctx', {}).get('class_name'), path)}"
     msg = err["msg"].removeprefix("Value error, ")
     if not loc and re.match(r"^[a-z_]+(\.[A-Za-z0-9_]+)+: ", msg):
         return msg  # a check on the whole config that names its own key path (tune.space.<key>: ...)
     if "input" in err and kind != "missing" and "got " not in msg and not isinstance(err["input"], dict):
         return f"{path}: {msg}, got {err['input']!r}"
     return f"{path}: {msg}"
+
+
+def _sections() -> dict[str, type]:
+    found, todo = {}, [Section]
+    while todo:
+        cls = todo.pop()
+        found[cls.__name__] = cls
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def _section_expected(class_name: str | None, path: str) -> str:
+    """What a key that takes a mapping expects, in YAML terms: pydantic's own words ("a valid
+    dictionary or instance of TuneParam") name a Python class the user never wrote."""
+    if class_name == "TuneParam":
+        key = path.removeprefix("tune.space.")
+        return (f"expected a search distribution: a list of choices such as [0.001, 0.01], or a mapping "
+                f"such as {{type: float, low: 0.0001, high: 0.1, log: true}}, {{type: int, low: 1, high: 4}} "
+                f"or {{type: choice, values: [adam, sgd]}} (to fix {key} at one value, set {key} itself)")
+    if class_name == "InitSpec":
+        return "expected a scheme name such as he_normal, or a mapping such as {name: normal, std: 0.02}"
+    if class_name == "TuneObjective":
+        return "expected an objective: a mapping such as {metric: val_loss} or {metric: parameters, direction: minimize}"
+    cls = _sections().get(class_name or "")
+    keys = ", ".join(list(cls.model_fields)[:4]) if cls is not None else "type, hidden, ..."
+    return f"expected a section: a mapping of its keys ({keys}), not a single value or a list"
 
 
 def validate(raw: dict) -> Config:
