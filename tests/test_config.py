@@ -205,3 +205,34 @@ def test_a_value_where_a_mapping_belongs_says_what_to_write_not_a_python_class()
     assert "tune.objectives.0: got 'val_loss'; expected an objective: a mapping such as {metric: val_loss}" in text
     assert "training.early_stopping: got 5; expected a section: a mapping of its keys (enabled, monitor" in text
     assert "model.init.weight: got 3; expected a scheme name such as he_normal" in text
+
+
+def test_checks_on_one_key_are_reported_beside_other_problems_not_after_them():
+    # These checks ran only once every field was valid, so a config with a bad epochs value showed
+    # that alone, and the unknown metric, monitor and searched key came one round of fixes later.
+    raw = {"training": {"epochs": 0, "early_stopping": {"monitor": "val_acc"}},
+           "metrics": {"names": ["acc"]}, "optimizer": {"lr": -1, "nesterov": True},
+           "tune": {"metric": "val_f", "objectives": [{"metric": "val_loss"}],
+                    "space": {"model.hiden": [[8], [16]], "model.dropout": {"type": "float", "low": "auto", "high": 1},
+                              "optimizer.lr": {"type": "float", "low": 1e-4, "high": 1e-2,
+                                               "when": {"optimizer.nam": "sgd"}}}}}
+    with pytest.raises(ConfigError) as exc:
+        load_config(raw)
+    problems = exc.value.problems
+    keys = [p.split(":")[0] for p in problems]
+    for key in ("training.epochs", "optimizer.lr", "training.early_stopping.monitor", "metrics.names", "optimizer.nesterov", "tune.metric",
+                "tune.objectives", "tune.space.model.hiden", "tune.space.model.dropout", "tune.space.optimizer.lr.when"):
+        assert key in keys, (key, problems)
+    assert len(keys) == len(set(keys)) == 10
+    assert "tune.space.model.hiden: not a config key; did you mean model.hidden?" in problems
+    assert "optimizer.nesterov: needs optimizer.name sgd with momentum > 0, got name adam and momentum 0.9" in problems
+    # The fuller check on a valid rest of the config still runs, and a key of another model type is no key here.
+    with pytest.raises(ConfigError, match=r"tune.space.model.blocks: not a config key"):
+        load_config({"tune": {"space": {"model.blocks": [[{"channels": 8}]]}}})
+    with pytest.raises(ConfigError, match=r"tune.space.model.blocks: not a config key"):
+        load_config({"training": {"epochs": 0}, "tune": {"space": {"model.blocks": [[{"channels": 8}]]}}})
+    # ... while a key this model type has is not reported because something else is wrong.
+    with pytest.raises(ConfigError) as exc:
+        load_config({"model": {"type": "cnn"}, "training": {"epochs": 0},
+                     "tune": {"space": {"model.blocks": [[{"channels": 8}]], "data.series.window": [8, 16]}}})
+    assert [p.split(":")[0] for p in exc.value.problems] == ["training.epochs"]

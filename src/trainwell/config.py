@@ -27,6 +27,17 @@ InitName = Literal[
 SEED_MAX = 2**32 - 1  # numpy's and scikit-learn's seeds are unsigned 32-bit
 
 
+def _scalar() -> list[str]:
+    from .metrics import SCALAR
+
+    return sorted(SCALAR)
+
+
+def _is_val_metric(name: str) -> bool:
+    """val_loss, or val_ and a metric that is one number (early stopping and a study compare it)."""
+    return name == "val_loss" or (name.startswith("val_") and name[4:] in _scalar())
+
+
 class Section(BaseModel):
     # extra="forbid" turns a typo into an error instead of a silently ignored key.
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -317,6 +328,15 @@ class OptimizerConfig(Section):
     param_groups: list[ParamGroup] = Field(
         default_factory=list, description="own lr for some parameters (e.g. a smaller one for a pretrained backbone)")
 
+    @field_validator("nesterov")
+    @classmethod
+    def _nesterov(cls, nesterov, info):
+        # A field check (name and momentum come before it) so a bad lr does not hide it.
+        name, momentum = info.data.get("name"), info.data.get("momentum")
+        if nesterov and name is not None and momentum is not None and (name != "sgd" or momentum == 0):
+            raise ValueError(f"needs optimizer.name sgd with momentum > 0, got name {name} and momentum {momentum:g}")
+        return nesterov
+
 
 class ScheduleConfig(Section):
     name: Literal["constant", "step", "multistep", "exponential", "cosine", "one_cycle",
@@ -346,6 +366,13 @@ class EarlyStopping(Section):
     patience: int = Field(10, ge=1, description="epochs without improvement before stopping")
     min_delta: float = Field(0.0, ge=0, description="smallest change that counts as improvement")
     restore_best: bool = Field(True, description="end with the weights of the best epoch")
+
+    @field_validator("monitor")
+    @classmethod
+    def _monitorable(cls, monitor):
+        if not _is_val_metric(monitor):
+            raise ValueError(f"got {monitor!r}; valid: val_loss or val_<metric> with a metric from {_scalar()}")
+        return monitor
 
 
 class TrainingConfig(Section):
@@ -393,6 +420,17 @@ class MetricsConfig(Section):
     per_epoch: list[str] | Literal["auto"] = Field(
         "auto", description="metrics recorded every epoch; auto: accuracy, or mae and r2")
 
+    @field_validator("names", "per_epoch")
+    @classmethod
+    def _known(cls, value):
+        from .metrics import CLASSIFICATION, REGRESSION
+
+        known = set(CLASSIFICATION) | set(REGRESSION)
+        bad = [m for m in value if m not in known] if value != "auto" else []
+        if bad:
+            raise ValueError(f"unknown metric(s) {bad}; valid: {sorted(known)}")
+        return value
+
 
 # ----------------------------------------------------------------------------- tune (issue 5)
 class TuneParam(Section):
@@ -435,6 +473,13 @@ class TuneObjective(Section):
     direction: Literal["auto", "minimize", "maximize"] = Field(
         "auto", description="auto: maximize scores, minimize losses, errors, parameters and latency")
 
+    @field_validator("metric")
+    @classmethod
+    def _known(cls, metric):
+        if not (_is_val_metric(metric) or metric in ("parameters", "latency_ms")):
+            raise ValueError(f"got {metric!r}; valid: val_loss, val_<metric>, parameters, latency_ms")
+        return metric
+
 
 class TuneConfig(Section):
     space: dict[str, TuneParam] = Field(
@@ -455,12 +500,35 @@ class TuneConfig(Section):
     startup_trials: int = Field(5, ge=0, description="trials before pruning and model-based sampling start")
     warmup_epochs: int = Field(3, ge=1, description="epochs a trial always gets before it may be pruned")
 
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, metric):
+        if metric != "auto" and not _is_val_metric(metric):
+            raise ValueError(f"got {metric!r}; valid: auto, val_loss or val_<metric> with a metric from {_scalar()}")
+        return metric
+
+    @field_validator("objectives")
+    @classmethod
+    def _two_or_more(cls, objectives):
+        if len(objectives) == 1:
+            raise ValueError("got one objective; list two or more (or use tune.metric for one)")
+        return objectives
+
     @field_validator("space", mode="before")
     @classmethod
     def _list_is_choice(cls, v):
         if isinstance(v, dict):
             return {k: {"type": "choice", "values": p} if isinstance(p, list) else p for k, p in v.items()}
         return v
+
+    @field_validator("space")
+    @classmethod
+    def _auto_for_lr_only(cls, space):
+        bad = [k for k, p in space.items() if "auto" in (p.low, p.high) and k != "optimizer.lr"]
+        if bad:
+            raise ValueError("\n".join(f"tune.space.{k}: low/high auto is for optimizer.lr only (the LR range test)"
+                                       for k in bad))
+        return space
 
 
 def _flat_keys(tree: dict, prefix: str = "") -> set[str]:
@@ -472,36 +540,61 @@ def _flat_keys(tree: dict, prefix: str = "") -> set[str]:
     return keys
 
 
-def _tune_problems(cfg) -> list[str]:
-    """A searched key must exist in the config; `when` must name keys; metrics must be known."""
-    from .metrics import SCALAR
-
-    tune = cfg.tune
-    if not tune.space and not tune.objectives and tune.metric == "auto":
-        return []
-    known_keys = _flat_keys(cfg.model_dump(mode="json", exclude={"tune"}))
+def _space_problems(space: dict, known_keys: set[str]) -> list[str]:
+    """A searched key must exist in the config (for this model type), and `when` must name keys."""
     problems = []
-    for key, param in tune.space.items():
+    for key, param in space.items():
         if key not in known_keys or key.split(".")[0] in ("tune", "name"):
             close = difflib.get_close_matches(key, sorted(known_keys), n=1, cutoff=0.6)
             problems.append(f"tune.space.{key}: not a config key" + (f"; did you mean {close[0]}?" if close else
                             "; use a dotted key such as optimizer.lr or model.hidden"))
-        if "auto" in (param.low, param.high) and key != "optimizer.lr":
-            problems.append(f"tune.space.{key}: low/high auto is for optimizer.lr only (the LR range test)")
-        for cond in (param.when or {}):
+        when = param.get("when") if isinstance(param, dict) else getattr(param, "when", None)
+        for cond in (when if isinstance(when, dict) else {}):
             if cond not in known_keys:
                 problems.append(f"tune.space.{key}.when: {cond!r} is not a config key")
-    metric_ok = lambda m: m == "val_loss" or (m.startswith("val_") and m[4:] in SCALAR)
-    if tune.metric != "auto" and not metric_ok(tune.metric):
-        problems.append(f"tune.metric: got {tune.metric!r}; valid: auto, val_loss or val_<metric> with a metric "
-                        f"from {sorted(SCALAR)}")
-    for i, obj in enumerate(tune.objectives):
-        if not (metric_ok(obj.metric) or obj.metric in ("parameters", "latency_ms")):
-            problems.append(f"tune.objectives.{i}.metric: got {obj.metric!r}; valid: val_loss, val_<metric>, "
-                            f"parameters, latency_ms")
-    if len(tune.objectives) == 1:
-        problems.append("tune.objectives: list two or more (or use tune.metric for one)")
     return problems
+
+
+def _tune_problems(cfg) -> list[str]:
+    if not cfg.tune.space:
+        return []
+    return _space_problems(cfg.tune.space, _flat_keys(cfg.model_dump(mode="json", exclude={"tune"})))
+
+
+def _schema_keys(model_type: str | None) -> set[str]:
+    """Every key a config with this model type can hold, from the models alone."""
+    import typing
+
+    keys = set()
+
+    def walk(cls, prefix: str) -> None:
+        for name, field in cls.model_fields.items():
+            keys.add(prefix + name)
+            if cls is Config and name == "model":
+                subs = [MODEL_TYPES[model_type]] if model_type in MODEL_TYPES else list(MODEL_TYPES.values())
+            else:
+                ann = field.annotation
+                subs = [a for a in (ann, *typing.get_args(ann)) if isinstance(a, type) and issubclass(a, BaseModel)]
+            for sub in subs:
+                walk(sub, f"{prefix}{name}.")
+
+    walk(Config, "")
+    return keys
+
+
+def _space_problems_raw(raw: dict) -> list[str]:
+    """tune.space checked against a config that failed validation, so its unknown searched keys are
+    reported with the other problems, not only once those are fixed. The known keys are every key
+    the model type can hold plus those written: a superset of a valid config's own, so nothing
+    reported here is wrong, while a key only a fuller check refuses waits for that check."""
+    tune = raw.get("tune") if isinstance(raw, dict) else None
+    space = tune.get("space") if isinstance(tune, dict) else None
+    if not isinstance(space, dict) or not space:
+        return []
+    model = raw.get("model")
+    model_type = model.get("type", "mlp") if isinstance(model, dict) else "mlp" if model is None else None
+    rest = {k: v for k, v in raw.items() if k != "tune" and isinstance(k, str)}
+    return _space_problems(space, _schema_keys(model_type) | _flat_keys(rest))
 
 
 class Config(Section):
@@ -529,29 +622,16 @@ class Config(Section):
 
     @model_validator(mode="after")
     def _cross_checks(self):
-        from .metrics import CLASSIFICATION, REGRESSION, SCALAR
-
-        known = set(CLASSIFICATION) | set(REGRESSION)
+        # Only checks that need two sections live here: pydantic runs this after every field has
+        # validated, so a check on one key belongs on its section, where it is reported beside the
+        # other keys' problems instead of only once they are fixed.
         problems = []
-        for key in ("names", "per_epoch"):
-            value = getattr(self.metrics, key)
-            if value != "auto":
-                bad = [m for m in value if m not in known]
-                if bad:
-                    problems.append(f"metrics.{key}: unknown metric(s) {bad}; valid: {sorted(known)}")
-        monitor = self.training.early_stopping.monitor
-        if monitor != "val_loss" and not (monitor.startswith("val_") and monitor[4:] in SCALAR):
-            problems.append(
-                f"training.early_stopping.monitor: got {monitor!r}; valid: val_loss or val_<metric> "
-                f"with a metric from {sorted(SCALAR)}")
         if self.loss.class_weights is not None and self.data.imbalance == "class_weights":
             # Either would set the loss's weights; the explicit list used to win silently while the
             # log showed the computed ones ([1, 1] from a template left 2.5% fraud unweighted).
             problems.append(f"loss.class_weights: {self.loss.class_weights} and data.imbalance: class_weights both "
                             "set the class weights; remove loss.class_weights to use the balancing weights "
                             "data.imbalance computes, or set data.imbalance: none to use your own")
-        if self.optimizer.nesterov and (self.optimizer.name != "sgd" or self.optimizer.momentum == 0):
-            problems.append("optimizer.nesterov: needs optimizer.name sgd with momentum > 0")
         problems += _tune_problems(self)
         if problems:
             raise ValueError("\n".join(problems))
@@ -644,9 +724,10 @@ def _describe(err: dict) -> str:
     if kind in ("model_type", "model_attributes_type"):
         return f"{path}: got {err['input']!r}; {_section_expected(err.get('ctx', {}).get('class_name'), path)}"
     msg = err["msg"].removeprefix("Value error, ")
-    if not loc and re.match(r"^[a-z_]+(\.[A-Za-z0-9_]+)+: ", msg):
-        return msg  # a check on the whole config that names its own key path (tune.space.<key>: ...)
-    if "input" in err and kind != "missing" and "got " not in msg and not isinstance(err["input"], dict):
+    if re.match(r"^[a-z_]+(\.[A-Za-z0-9_]+)+: ", msg) and (not loc or msg.startswith(path + ".")):
+        return msg  # a check on a whole section that names its own key path (tune.space.<key>: ...)
+    if "input" in err and kind != "missing" and "got " not in msg and "; valid: " not in msg \
+            and not isinstance(err["input"], dict):
         return f"{path}: {msg}, got {err['input']!r}"
     return f"{path}: {msg}"
 
@@ -690,6 +771,7 @@ def validate(raw: dict) -> Config:
                 if key not in seen:
                     seen.add(key)
                     problems.append(part)
+        problems += [p for p in _space_problems_raw(raw) if p.split(":")[0] not in seen]
         raise ConfigError(problems) from None
 
 
