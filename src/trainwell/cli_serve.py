@@ -49,7 +49,17 @@ def serve(
     threads: Optional[int] = typer.Option(None, "--threads", help="Threads per forward pass (torch / ONNX Runtime)."),
 ):
     """Serve predictions over HTTP: GET /health, GET /metadata, POST /predict, OpenAPI at /docs."""
+    import math
+
+    from .errors import UserError
     from .serve.server import serve as run_server
 
+    # Checked here, in the flag's own unit: the byte count the server gets cannot name the flag,
+    # and int() of nan or inf would be a traceback.
+    if not (math.isfinite(max_body_mb) and max_body_mb * 1024 * 1024 >= 1):
+        raise UserError(f"--max-body-mb must be a size in megabytes above 0, such as 10 or 0.5 (one byte, "
+                        f"1e-06, at the least), got {max_body_mb:g}")
+    if max_rows < 1:
+        raise UserError(f"--max-rows must be 1 or more, got {max_rows}")
     run_server(path, host=host, port=port, token=token, max_rows=max_rows,
                max_body_bytes=int(max_body_mb * 1024 * 1024), threads=threads)

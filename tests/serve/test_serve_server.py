@@ -333,6 +333,17 @@ def test_serve_refuses_what_it_cannot_load(cli, copy_export, tmp_path):
     assert code == 2 and "model.onnx was changed after export" in err
 
 
+def test_serve_limits_are_checked_in_the_flags_own_units(cli, tmp_path):
+    # -1 read "got 10000 and -1048576 bytes", and nan or inf was a traceback from int().
+    for value in ("-1", "0", "1e-9", "nan", "inf"):
+        code, _, err = cli("serve", tmp_path / "nope", "--max-body-mb", value)
+        assert code == 2 and "Traceback" not in err, (value, err)
+        assert err.startswith("error: --max-body-mb must be a size in megabytes above 0, such as 10 or 0.5") and \
+            err.rstrip().endswith(f"got {float(value):g}"), err
+    code, _, err = cli("serve", tmp_path / "nope", "--max-rows", "0")
+    assert code == 2 and "error: --max-rows must be 1 or more, got 0" in err
+
+
 def test_a_model_trained_on_resized_image_arrays_takes_arrays_of_their_original_size(tmp_path):
     import trainwell
     from sklearn.datasets import load_digits
