@@ -1,6 +1,8 @@
 """Every bad input: exit code 2, one clear message naming the key or column, no traceback,
 and nothing the user had is overwritten."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -224,6 +226,24 @@ def test_output_in_a_folder_that_takes_no_files_is_refused(cli, blobs_csv, tmp_p
 def test_find_lr_refuses_a_plot_suffix_before_the_sweep(cli, write_yaml, tiny_cfg, tmp_path):
     expect_user_error(cli("find-lr", write_yaml(tiny_cfg), "--out", tmp_path / "lr.txt"), "--out", "lr.txt", ".png")
     assert not (tmp_path / "lr.html").exists()
+
+
+def test_find_lr_names_its_own_flags(cli, write_yaml, tiny_cfg, tmp_path):
+    # The messages named the finder's Python arguments (start_lr, end_lr, steps), not the flags.
+    cfg, png = write_yaml(tiny_cfg), tmp_path / "lr.png"
+    err = expect_user_error(cli("find-lr", cfg, "--out", png, "--start-lr", "0", "--end-lr", "-1", "--steps", "3"),
+                            "--start-lr must be a learning rate above 0, such as 1e-7, got 0",
+                            "--end-lr must be above 0 and --start-lr, such as 10, got -1",
+                            "--steps must be 16 or more (the sweep's mini-batches), got 3")
+    assert not re.search(r"\b(start_lr|end_lr)\b|(?<!-)\bsteps must", err)
+    expect_user_error(cli("find-lr", cfg, "--out", png, "--start-lr", "1", "--end-lr", "0.5"),
+                      "--end-lr must be above --start-lr (1), such as 10, got 0.5")
+    assert not png.exists()
+    # A sweep that starts too high: its advice names the flag, once.
+    code, out, err = cli("find-lr", cfg, "--out", png, "--start-lr", "5", "--end-lr", "1e6", "--steps", "16")
+    assert code == 0, err
+    assert out.startswith("no clear suggestion: ") and out.count("no clear suggestion") == 1, out
+    assert "--start-lr" in out and not re.search(r"\b(start_lr|end_lr)\b", out), out
 
 
 def test_a_damaged_preprocess_json_is_named_not_a_key_error(cli, write_yaml, tiny_cfg, tmp_path, blobs_csv):

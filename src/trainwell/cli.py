@@ -8,6 +8,7 @@ Exit codes: 0 done, 1 internal failure, 2 bad input, 130 interrupted by Ctrl-C a
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -100,10 +101,14 @@ def find_lr(
         # Checked now: matplotlib would refuse the format only after the whole sweep.
         raise UserError(f"--out {str(out)!r}: the plot is saved as an image; give a file ending in "
                         f"{', '.join(PLOT_SUFFIXES)} (the HTML report goes beside it)")
+    _check_sweep_flags(start_lr, end_lr, steps)
     cfg = _resolve_paths(load_config(config, set_ or None), config)
     result = run_finder(cfg, start_lr=start_lr, end_lr=end_lr, steps=steps, out_png=out)
+    # The finder's advice names its Python arguments ("lower start_lr"); here they are flags.
+    result.reason = re.sub(r"\b(start|end)_lr\b", r"--\1-lr", result.reason)
     if result.suggestion is None:
-        print(f"no clear suggestion: {result.reason}")
+        print(result.reason if result.reason.startswith("no clear suggestion") else
+              f"no clear suggestion: {result.reason}")
     else:
         print(f"suggested learning rate: {result.suggestion:.3g}")
         print(f"why: {result.reason}")
@@ -111,6 +116,26 @@ def find_lr(
     from .report import write_lr_report
 
     print(f"report: {write_lr_report(result, Path(result.png).with_suffix('.html'), config_name=cfg.name)}")
+
+
+def _check_sweep_flags(start_lr: float, end_lr: float, steps: int) -> None:
+    """The sweep's flags, checked before the config and data load, in the flags' own names (the
+    finder checks them too, but names its Python arguments)."""
+    import math
+
+    from .doctor.lr_finder import MIN_POINTS
+
+    problems = []
+    start_ok = math.isfinite(start_lr) and start_lr > 0
+    if not start_ok:
+        problems.append(f"--start-lr must be a learning rate above 0, such as 1e-7, got {start_lr:g}")
+    if not (math.isfinite(end_lr) and end_lr > (start_lr if start_ok else 0)):
+        above = f"--start-lr ({start_lr:g})" if start_ok else "0 and --start-lr"
+        problems.append(f"--end-lr must be above {above}, such as 10, got {end_lr:g}")
+    if steps < 2 * MIN_POINTS:
+        problems.append(f"--steps must be {2 * MIN_POINTS} or more (the sweep's mini-batches), got {steps}")
+    if problems:
+        raise UserError("find-lr: " + "; ".join(problems))
 
 
 @app.command()
