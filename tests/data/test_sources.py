@@ -91,6 +91,32 @@ def test_missing_file_names_role_and_path(tmp_path):
         load_table(str(tmp_path / "nope.csv"), role="data.test")
 
 
+def test_a_header_written_twice_is_refused_naming_it_and_the_file(tmp_path, cli, write_yaml):
+    # pandas read the second 'a' as 'a.1', silently: data.features [a] then took the first of two.
+    path = tmp_path / "dup.csv"
+    path.write_text("a,b,a,y\n" + "".join(f"{i},{i % 3},{-i},{i % 2}\n" for i in range(40)))
+    for loader, role in ((load_table, "data.source"), (read_input_table, "input file")):
+        with pytest.raises(UserError) as exc:
+            loader(str(path))
+        msg = str(exc.value)
+        assert msg.startswith(f"{role}: file {str(path)!r} has a column header written more than once "
+                              f"('a' in columns 1 and 3)") and "unique header" in msg, msg
+    code, _, err = cli("train", write_yaml({"data": {"source": str(path), "target": "y", "features": ["a"]},
+                                            "training": {"epochs": 1}}), "--out", tmp_path / "r", "-q")
+    assert code == 2 and "Traceback" not in err and "'a' in columns 1 and 3" in err and not (tmp_path / "r").exists()
+    pq = tmp_path / "dup.parquet"
+    import pyarrow as pa
+    import pyarrow.parquet
+
+    pyarrow.parquet.write_table(pa.table([[1, 2], [3, 4], [0, 1]], names=["x", "x", "y"]), pq)
+    with pytest.raises(UserError, match=r"data.source: file .*dup.parquet' has a column header written more than "
+                                        r"once \('x' in columns 1 and 2\)"):
+        load_table(str(pq))
+    # A column really named a.1 beside a is no repeat.
+    (tmp_path / "dots.csv").write_text("a,a.1,y\n1,2,0\n3,4,1\n")
+    assert list(load_table(str(tmp_path / "dots.csv")).columns) == ["a", "a.1", "y"]
+
+
 def test_unknown_extension_lists_valid_and_hints_builtin():
     with pytest.raises(UserError, match=r"unsupported file type '.txt'.*\.csv, \.parquet, \.npz"):
         load_table("data.txt")

@@ -96,13 +96,38 @@ def _load_file(source: str, role: str, new_rows: bool = False) -> pd.DataFrame:
 
 def _read_csv(path: Path, role: str) -> pd.DataFrame:
     try:
-        return pd.read_csv(path)
+        frame = pd.read_csv(path)
     except pd.errors.EmptyDataError:
         raise UserError(f"{role}: file {str(path)!r} is empty; it needs a header and at least one row") from None
+    names = [str(c) for c in frame.columns]
+    # pandas renames a repeated header 'a' to 'a.1'; the header is read again, as written, only when
+    # such a pair is there (a column really named 'a.1' beside 'a' is then let through).
+    if any(n.rpartition(".")[0] in names and n.rpartition(".")[2].isdigit() for n in names):
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
+        _refuse_duplicates(header, path, role)
+    return frame
 
 
 def _read_parquet(path: Path, role: str) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    # pyarrow refuses a repeated name itself, but as "Multiple matches for FieldRef.Name(a)".
+    _refuse_duplicates(pq.read_schema(path).names, path, role)
     return pd.read_parquet(path)
+
+
+def _refuse_duplicates(header: list, path: Path, role: str) -> None:
+    seen: dict[str, list[int]] = {}
+    for i, name in enumerate(map(str, header), start=1):
+        seen.setdefault(name, []).append(i)
+    twice = {name: cols for name, cols in seen.items() if len(cols) > 1}
+    if twice:
+        cols = lambda c: ", ".join(map(str, c[:-1])) + f" and {c[-1]}"
+        listed = "; ".join(f"{name!r} in columns {cols(c)}" for name, c in twice.items())
+        first = next(iter(twice))
+        raise UserError(f"{role}: file {str(path)!r} has a column header written more than once ({listed}); "
+                        f"data.target or data.features naming {first!r} could get either column (pandas would "
+                        f"read the second as {first + '.1'!r}). Give each column a unique header in the file")
 
 
 def _read_npz(path: Path, role: str, need_y: bool = True) -> pd.DataFrame:
