@@ -172,6 +172,31 @@ def test_corrupt_index_is_moved_aside_and_rebuilt(root, cli):
     assert code == 0 and "corrupt" not in err
 
 
+def test_rebuild_names_each_damaged_run_directory_it_skips(root, cli):
+    # A run.json that is not a run's record used to leave its directory out of the index silently.
+    import shutil
+
+    damaged = {"torn": '{"status": "compl', "blank": "", "listed": "[1, 2]"}
+    for name, text in damaged.items():
+        shutil.copytree(root / "slow", root / name)
+        (root / name / "run.json").write_text(text)
+    try:
+        code, out, err = cli("runs", "--root", root, "--rebuild")
+        assert code == 0 and "Traceback" not in err, err
+        notes = [line for line in err.splitlines() if line.startswith("note: skipped run directory")]
+        assert len(notes) == 3, err
+        assert f"note: skipped run directory {str(root / 'torn')!r}: its run.json is not valid JSON (" in err
+        assert f"{str(root / 'blank')!r}: its run.json is empty" in err
+        assert f"{str(root / 'listed')!r}: its run.json holds list '[1, 2]', not a run's record" in err
+        assert "from 2 run directories (3 skipped, named above)" in err
+        assert {line.split()[0] for line in out.splitlines()[2:]} == {"slow", "fast"}  # the rest is listed
+    finally:
+        for name in damaged:
+            shutil.rmtree(root / name)
+    code, _, err = cli("runs", "--root", root, "--rebuild")
+    assert code == 0 and "skipped" not in err and "from 2 run directories" in err
+
+
 def test_rows_follow_the_folder(root, cli, tmp_path):
     """A run directory copied in is added; one deleted is dropped."""
     import shutil

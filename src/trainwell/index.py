@@ -188,6 +188,8 @@ class Index:
 
     def __init__(self, root: Path, conn: sqlite3.Connection):
         self.root, self.conn = root, conn
+        # Run directories the last build from the folder left out, each with why: [(dir, why)].
+        self.skipped: list[tuple[Path, str]] = []
 
     @property
     def path(self) -> Path:
@@ -279,6 +281,24 @@ def _move_aside(path: Path) -> Path:
     return target
 
 
+def why_not_indexed(run_dir: Path) -> str:
+    """Why row_from_dir found no run in a directory that holds a run.json."""
+    try:
+        text = (Path(run_dir) / "run.json").read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"its run.json cannot be read ({getattr(exc, 'strerror', None) or exc})"
+    try:
+        info = json.loads(text)
+    except ValueError as exc:
+        return f"its run.json is not valid JSON ({exc})" if text.strip() else "its run.json is empty"
+    return f"its run.json holds {type(info).__name__} {str(info)[:40]!r}, not a run's record (a JSON object)"
+
+
+def _skipped_note(run_dir: Path, why: str) -> str:
+    return (f"skipped run directory {str(run_dir)!r}: {why}; it stays out of the index until the file is "
+            f"repaired or restored (then `trainwell runs --rebuild`)")
+
+
 def run_dirs(root: Path) -> list[Path]:
     """The run directories directly inside root (a folder holding run.json)."""
     try:
@@ -319,14 +339,20 @@ def open_index(root: str | Path, *, check: bool = False, say: Callable[[str], No
     index = Index(root, conn)
     if not existed:
         dirs = run_dirs(root)
-        index.upsert([r for r in map(row_from_dir, dirs) if r is not None])
+        rows = {d: row_from_dir(d) for d in dirs}
+        index.upsert([r for r in rows.values() if r is not None])
+        index.skipped = [(d, why_not_indexed(d)) for d, r in rows.items() if r is None]
         if say is not None:
+            for d, why in index.skipped:
+                say(_skipped_note(d, why))
+            n = len(dirs) - len(index.skipped)
+            counted = f"{n} run director{'y' if n == 1 else 'ies'}" + (
+                f" ({len(index.skipped)} skipped, named above)" if index.skipped else "")
             if problem:
-                say(f"the run index {str(path)!r} was corrupt ({problem}); rebuilt it from {len(dirs)} run "
-                    f"director{'y' if len(dirs) == 1 else 'ies'} (the damaged file is kept as {aside.name})")
+                say(f"the run index {str(path)!r} was corrupt ({problem}); rebuilt it from {counted} (the damaged "
+                    f"file is kept as {aside.name})")
             elif dirs:
-                say(f"built the run index {str(path)!r} from {len(dirs)} run director"
-                    f"{'y' if len(dirs) == 1 else 'ies'}")
+                say(f"built the run index {str(path)!r} from {counted}")
     return index
 
 
@@ -340,8 +366,12 @@ def rebuild(root: str | Path, say: Callable[[str], None] | None = None) -> int:
             pass
     with open_index(root) as index:
         n = len(index.rows())
+        skipped = index.skipped
     if say is not None:
-        say(f"rebuilt the run index {str(path)!r} from {n} run director{'y' if n == 1 else 'ies'}")
+        for d, why in skipped:
+            say(_skipped_note(d, why))
+        also = f" ({len(skipped)} skipped, named above)" if skipped else ""
+        say(f"rebuilt the run index {str(path)!r} from {n} run director{'y' if n == 1 else 'ies'}{also}")
     return n
 
 
