@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -221,6 +223,39 @@ def test_sequences_regression(tmp_path):
     p = prepare(DataConfig(source=_npz(tmp_path, labels=y)), seed=0, model_type="rnn")
     assert p.spec.task == "regression" and p.spec.n_outputs == 1
     np.testing.assert_allclose(inverse_target(p.state, p.test.y), p.test.y_raw, atol=1e-4)
+
+
+def test_missing_and_infinite_sequence_values_are_counted_per_file_and_split(tmp_path, cli, write_yaml):
+    # NaN in a data.val or data.test file was imputed without a count, and one inf among the training
+    # steps made its feature's mean infinite: every value of that feature became 0, silently.
+    src, val = _npz(tmp_path), _npz(tmp_path, n=30, name="val.npz")
+    x = np.load(src)["x"]
+    x[::10, 3, 1] = np.inf          # 9 rows, spread over the splits
+    x[5, :, 0] = np.nan             # one row: 12 steps
+    np.savez(src, x=x, y=np.load(src)["y"])
+    vx = np.load(val)["x"]
+    vx[0, 0, 0] = np.nan
+    np.savez(val, x=vx, y=np.load(val)["y"])
+    p = prepare(DataConfig(source=src, val=val), seed=0, model_type="rnn")
+    assert np.isfinite(p.state["scale"]["mean"]).all() and np.abs(p.train.x[:, :, 1]).max() > 0.5
+    assert p.report["coerced"] == {"x1": 9}
+    imputed = p.report["imputed"]
+    assert imputed["val"] == {"x0": 1}
+    assert sum(imputed["train"].values()) + sum(imputed["test"].values()) == 12 + 9
+    notes = [n for n in p.report["notes"] if n.startswith("missing:")]
+    assert notes == [f"missing: 21 NaN or infinite value(s) (9 of them infinite) in x of data.source {src!r} "
+                     f"(x0: 12, x1: 9); each takes the training mean of its feature",
+                     f"missing: 1 NaN value(s) in x of data.val {val!r} (x0: 1); each takes the training mean of its "
+                     f"feature"]
+    assert "data.scale: none" in prepare(DataConfig(source=src, scale="none"), seed=0,
+                                         model_type="rnn").report["notes"][0]
+    # The log says it, as it says a table's imputation.
+    code, _, err = cli("train", write_yaml({"data": {"source": src, "val": val}, "training": {"epochs": 1},
+                                            "model": {"type": "rnn", "hidden_size": 4}}), "--out", tmp_path / "r")
+    assert code == 0, err
+    log = (tmp_path / "r" / "log.txt").read_text()
+    assert "imputed: {'train': {" in log and "'val': {'x0': 1}" in log and f"data.val {val!r} (x0: 1)" in log
+    assert json.loads((tmp_path / "r" / "data.json").read_text())["imputed"]["val"] == {"x0": 1}
 
 
 def test_sequence_load_inputs_checks_shape(tmp_path):

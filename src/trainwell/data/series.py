@@ -550,6 +550,32 @@ def _seq_scale(x: np.ndarray, sc: dict) -> np.ndarray:
     return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
 
 
+def _missing_counts(x: np.ndarray, names: list[str]) -> dict[str, int]:
+    """NaN values per feature of sequences (N, T, F), for the features that have any."""
+    counts = np.isnan(x).reshape(-1, x.shape[2]).sum(axis=0)
+    return {n: int(k) for n, k in zip(names, counts) if k}
+
+
+def _nonfinite_as_missing(x: np.ndarray, names: list[str]) -> tuple[np.ndarray, dict, dict]:
+    """The sequences with ±inf made NaN; the missing values per feature, and the infinities among them."""
+    inf = np.isinf(x)
+    coerced = {n: int(k) for n, k in zip(names, inf.reshape(-1, x.shape[2]).sum(axis=0)) if k}
+    if coerced:
+        x = np.where(inf, np.nan, x)
+    return x, _missing_counts(x, names), coerced
+
+
+def _missing_note(missing: dict, coerced: dict, role: str, path, scale: str) -> list[str]:
+    if not missing:
+        return []
+    n, n_inf = sum(missing.values()), sum(coerced.values())
+    what = "NaN or infinite" if n_inf else "NaN"
+    inf = f" ({n_inf} of them infinite)" if n_inf and n_inf < n else ""
+    fill = "0 (data.scale: none)" if scale == "none" else "the training mean of its feature"
+    per = ", ".join(f"{k}: {v}" for k, v in missing.items())
+    return [f"missing: {n} {what} value(s){inf} in x of {role} {str(path)!r} ({per}); each takes {fill}"]
+
+
 def _drop_missing_y(x, y, role: str, report: dict):
     bad = pd.isna(pd.Series(y, dtype=object)).to_numpy() if y.dtype.kind not in "biu" else np.zeros(len(y), bool)
     if bad.any():
@@ -588,6 +614,17 @@ def prepare_sequences(cfg, seed: int) -> Prepared:
         for role, (fx, fy) in files.items():
             fk = class_mask(fy, cfg.classes, f"data.classes ({role} file)")
             files[role] = (fx[fk], fy[fk])
+    names = [f"x{i}" for i in range(x.shape[2])]
+    # An infinite step would make its feature's training mean infinite, and then every value of that
+    # feature 0: it is read as missing, as a table's infinities are, and counted.
+    x, missing, coerced = _nonfinite_as_missing(x, names)
+    notes += _missing_note(missing, coerced, "data.source", cfg.source, cfg.scale)
+    for role, (fx, fy) in list(files.items()):
+        fx, f_missing, f_coerced = _nonfinite_as_missing(fx, names)
+        files[role] = (fx, fy)
+        notes += _missing_note(f_missing, f_coerced, f"data.{role}", getattr(cfg, role), cfg.scale)
+        for n, k in f_coerced.items():
+            coerced[n] = coerced.get(n, 0) + k
     task, classes, label_kind = _resolve_task(series, kind, cfg.task, target, notes)
     check_imbalance_setting(cfg.imbalance, task)
 
@@ -608,16 +645,12 @@ def prepare_sequences(cfg, seed: int) -> Prepared:
     report["padding"] = {"method": padding, **_padding_report(parts["train"][0])}
     if padding == "front":
         parts = {name: (_pad_front(px), py) for name, (px, py) in parts.items()}
-    names = [f"x{i}" for i in range(F)]
     tx = parts["train"][0].reshape(-1, F)
     scale = {"mean": [], "std": []}
     for j in range(F):
         mean, std = _fit_scale(tx[:, j], "none" if cfg.scale == "none" else "standardize")
         scale["mean"].append(mean)
         scale["std"].append(std)
-    nan = {n: int(k) for n, k in zip(names, np.isnan(x).reshape(-1, F).sum(axis=0)) if k}
-    if nan:
-        notes.append(f"missing: {sum(nan.values())} missing step value(s) in x take the training mean")
     train_raw = parts["train"][1].astype("float64") if classes is None else np.empty(0)
     spec = DataSpec(task=task, target=target, input_columns=["x"], column_types={n: "numeric" for n in names},
                     feature_names=names, n_features=F, classes=classes,
@@ -637,8 +670,10 @@ def prepare_sequences(cfg, seed: int) -> Prepared:
                                        y_raw=raw_target(state, py))
         except UserError as exc:
             raise UserError(f"data.{name if name in files else 'source'}: {exc}") from None
+    # Per split and feature, as a table's imputation is counted (the log and data.json show it).
+    imputed = {name: _missing_counts(px, names) for name, (px, _) in parts.items() if name in arrays}
     report.update(task=task, task_inferred=cfg.task == "auto", target=target, sequence_length=T, features=F, layout=layout,
-                  rows={k: len(a.x) for k, a in arrays.items()}, missing=nan)
+                  rows={k: len(a.x) for k, a in arrays.items()}, missing=missing, imputed=imputed, coerced=coerced)
     if classes is not None:
         report["class_counts"] = {k: _class_count_dict(a.y, classes) for k, a in arrays.items()}
         _imbalance_note(arrays["train"].y, classes, notes, cfg.imbalance)
