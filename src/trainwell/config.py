@@ -139,7 +139,9 @@ class DataConfig(Section):
     source: str = Field(
         "builtin:iris",
         description="builtin:digits|iris|wine|breast_cancer|diabetes, or a .csv/.parquet/.npz path")
-    target: str | None = Field(None, description="target column: required for CSV and parquet files; 'target' for builtin: sets, 'y' for .npz")
+    target: str | None = Field(None, description="target column: required for CSV and parquet tables; 'target' for "
+                                              "builtin: sets, 'y' for .npz; with data.series, the column forecast "
+                                              "(default: the first of data.series.value_columns; it may be outside them)")
     features: list[str] | None = Field(None, description="feature columns; default all but the target")
     task: Task = Field("auto", description="inferred from the target unless set")
     val: str | None = Field(None, description="explicit validation file (same columns as source)")

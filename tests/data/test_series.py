@@ -460,3 +460,13 @@ def test_padding_after_the_signal_moves_to_the_front_for_training_and_new_data(t
     np.testing.assert_allclose(x, load_inputs(ref.state, str(tmp_path / "pre.npz"))[0])
     with pytest.raises(UserError, match=r"data\.sequence\.padding: front applies to sequence data"):
         prepare(DataConfig(source="builtin:iris", sequence={"padding": "front"}), seed=0)
+
+
+def test_a_forecast_honours_data_target_and_documents_its_default(tmp_path):
+    # Reported as "data.target is ignored with data.series": it never was; the reference now says so.
+    from trainwell.config import markdown_reference
+
+    assert _prep(tmp_path).spec.target == "v"                                     # the first value column
+    assert prepare(_cfg(_series_csv(tmp_path), data={"target": "w"}), seed=0).spec.target == "w"
+    row = next(line for line in markdown_reference().splitlines() if line.startswith("| `data.target`"))
+    assert "with data.series, the column forecast (default: the first of data.series.value_columns" in row
