@@ -73,6 +73,8 @@ def test_class_weights_by_label_read_yaml_numbers_as_labels_and_refuse_negative_
         load_config({"loss": {"class_weights": {"a": -1}}})
     with pytest.raises(ConfigError, match=r"got -2\.0 \(position 1\)"):
         load_config({"loss": {"class_weights": [1, -2]}})
+    with pytest.raises(ConfigError, match=r"expected a mapping from class label to weight.*got 'foo'"):
+        load_config({"loss": {"class_weights": "foo"}})
 
 
 def test_nesterov_needs_sgd():

@@ -298,9 +298,15 @@ class LossConfig(Section):
             "per-class loss weights: a mapping from class label to weight (classes left out weigh 1), or a list in "
             "sorted label order (the order of preprocess.json's classes); data.imbalance=class_weights computes them"))
 
-    # YAML reads a label such as 1 or 2.5 as a number; the labels are matched as text.
-    _label_keys = field_validator("class_weights", mode="before")(
-        lambda cls, v: {str(k): w for k, w in v.items()} if isinstance(v, dict) else v)
+    @field_validator("class_weights", mode="before")
+    @classmethod
+    def _by_label(cls, v):
+        if isinstance(v, dict):  # YAML reads a label such as 1 or 2.5 as a number; labels match as text
+            return {str(k): w for k, w in v.items()}
+        if v is not None and not isinstance(v, (list, tuple)):
+            raise ValueError(f"expected a mapping from class label to weight, such as {{security: 10}} (a class "
+                             f"left out weighs 1), or a list of weights in sorted label order; got {v!r}")
+        return v
 
     @field_validator("class_weights")
     @classmethod
