@@ -352,6 +352,23 @@ def test_half_dead_units_are_not_a_finding_while_the_rest_of_the_network_fits():
     assert rules.dying_relu(fits, most, ctx()).code == "dying_relu"  # past 80% it is a finding anyway
 
 
+def test_dead_units_with_steps_of_a_usual_size_while_the_loss_keeps_falling_are_an_info():
+    # The thirteenth set's glyph CNN under rotation 45: 73% of its head dead from epoch 5, steps
+    # around 0.01, the loss falling 16% in 3 epochs at a third of chance; a rate cut made it worse.
+    dead = {"records": [rec(1, ratio=0.01, dead={"dense.1": 0.17}), rec(5, ratio=0.005, dead={"dense.1": 0.73}),
+                        rec(9, ratio=0.005, dead={"dense.1": 0.75})]}
+    learning = hist([1.51, 1.05, 0.89, 0.82, 0.72, 0.70, 0.68, 0.64, 0.58])   # chance ln 10 = 2.3
+    f = rules.dying_relu(learning, dead, ctx())
+    assert (f.code, f.severity) == ("dying_relu", "info") and "optimizer.lr" not in f.fixes[0].overrides
+    assert f.evidence["train_loss_fall_3_epochs"] == pytest.approx(0.171, abs=1e-3)
+    # The same units killed by large steps, or the loss no longer falling: a warning with the rate cut.
+    big = {"records": [rec(1, ratio=0.5, dead={"dense.1": 0.17}), *dead["records"][1:]]}
+    assert rules.dying_relu(learning, big, ctx()).severity == "warning"
+    flat = hist([1.51, 1.05, 0.89, 0.82, 0.72, 0.70, 0.68, 0.67, 0.66])
+    f = rules.dying_relu(flat, dead, ctx())
+    assert f.severity == "warning" and "optimizer.lr" in f.fixes[0].overrides
+
+
 def test_lr_too_high_calls_a_loss_twice_chance_even_while_it_falls():
     falling = hist([6.7, 7.8, 5.9, 5.0])  # chance ln 10 = 2.3; the loss falls but stays above 2x chance
     big = {"records": [rec(e, ratio=0.01) for e in range(1, 5)]}
@@ -1871,6 +1888,18 @@ def test_a_min_freq_set_for_a_far_larger_corpus_is_lowered():
     assert rules.vocab_starved([], {}, ctx(text_vocab={**v, "vocab_limit": 75})) is None
 
 
+def test_a_vocabulary_cut_so_small_that_most_tokens_are_unknown_is_named():
+    # vocab_size 30 on commit messages, meant as words per message (fifteenth held-out set)
+    v = {"min_freq": 1, "vocab_size": 30, "vocab_limit": 30, "unknown_rate": 0.559, "rows": 1680,
+         "repeated_words": 166, "repeated_dropped": 139}
+    f = rules.vocab_starved([], {}, ctx(data_kind="text", text_vocab=v))
+    assert f.code == "bad_input_data" and f.fixes[0].overrides == {"data.text.vocab_size": 20000}
+    assert "56% of all training tokens" in f.explanation and "data.text.max_len" in f.explanation
+    # a large vocabulary cut at its limit that loses a tail of a few percent of the tokens: nothing
+    assert rules.vocab_starved([], {}, ctx(text_vocab={**v, "vocab_size": 20000, "vocab_limit": 20000,
+                                                       "unknown_rate": 0.04})) is None
+
+
 def test_clipping_bounds_that_collapse_a_column_to_one_value_are_named():
     cols = [{"column": "late_payments", "bounds": [0.0, 0.0], "clipped": 220}]
     f = rules.clip_flattens([], {}, ctx(clip_outliers="iqr", clip_flattened=cols))
@@ -2596,3 +2625,23 @@ def test_global_pooling_that_keeps_little_class_signal_is_named_before_training(
     assert rules.pooled_position in rules.PRE_TRAINING
     assert rules.pooled_position([], {}, ctx(model_type="cnn", global_pool=True, pool_retention=0.76)) is None
     assert rules.pooled_position([], {}, ctx(model_type="cnn", global_pool=False, pool_retention=0.05)) is None
+
+
+def test_oversampled_rows_do_not_make_a_count_look_like_a_code(tmp_path):
+    # A packet count with no bearing on the class: oversampling repeats each rare row ~19 times, and
+    # the repeats' count levels then "explain" their class perfectly unless each row counts once.
+    import numpy as np
+    import pandas as pd
+
+    from trainwell.config import load_config
+    from trainwell.data import prepare
+    from trainwell.doctor.context import code_columns
+
+    rng = np.random.default_rng(0)
+    n = 1200
+    y = (rng.random(n) < 0.05).astype(int)
+    df = pd.DataFrame({"packets": rng.integers(1, 300, n), "a": rng.normal(size=n) + 2 * y, "y": y})
+    df.to_csv(tmp_path / "flows.csv", index=False)
+    for imbalance in ("none", "oversample"):
+        cfg = load_config({"data": {"source": str(tmp_path / "flows.csv"), "target": "y", "imbalance": imbalance}})
+        assert code_columns(prepare(cfg.data, 0, "mlp")) == [], imbalance

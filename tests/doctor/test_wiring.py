@@ -116,6 +116,25 @@ class Reg(nn.Module):
 
 def reg(spec, unscale=False):
     return Reg(spec.n_features, unscale)
+
+
+class Head(nn.Module):
+    def __init__(self, n_in, n_out, dropout, softmax_dim):
+        super().__init__()
+        self.body, self.head = nn.Linear(n_in, 16), nn.Linear(16, n_out)
+        self.dropout, self.softmax_dim = dropout, softmax_dim
+        self.bn = nn.BatchNorm1d(16)   # in eval mode it reads its running statistics: rows stay apart
+
+    def forward(self, x):
+        x = self.bn(torch.relu(self.body(x)))
+        if self.dropout == "functional":
+            x = torch.nn.functional.dropout(x, 0.5)   # training=True whatever the module's mode
+        out = self.head(x)
+        return out if self.softmax_dim is None else torch.softmax(out, dim=self.softmax_dim)
+
+
+def head(spec, dropout="none", softmax_dim=None):
+    return Head(spec.n_features, _out(spec), dropout, softmax_dim)
 '''
 
 SEQ = "seqs.npz"
@@ -233,3 +252,15 @@ def test_two_steps_for_an_rnn_are_named_whatever_the_channels_do():
         {"data.sequence.layout": "steps_first"}
     assert rules.steps_as_features([], {}, Context(**base, sequence_axes={**ecg, "steps": 3})) is None
     assert rules.steps_as_features([], {}, Context(**{**base, "model_type": "mlp"}, sequence_axes=ecg)) is None
+
+
+def test_dropout_left_on_at_prediction_and_a_softmax_over_the_batch_are_named_with_the_builders_default(nets):
+    wine = {"source": "builtin:wine"}
+    f = next(f for f in _found({"data": wine, "model": _py("head", dropout="functional")})
+             if "eval_mode_change_between_calls" in f.evidence)
+    assert (f.code, f.severity, f.fixes[0].overrides) == ("underfitting", "error", {"model.options.dropout": "none"})
+    f = next(f for f in _found({"data": wine, "model": _py("head", softmax_dim=0)}) if "first_row_change_alone" in f.evidence)
+    assert (f.code, f.evidence["batch"], f.fixes[0].overrides) == ("underfitting", 32, {"model.options.softmax_dim": None})
+    # A softmax over the classes, batch norm and nn.Dropout in eval mode: every row on its own, every call alike.
+    assert [f.code for f in _found({"data": wine, "model": _py("head", softmax_dim=-1)})
+            if f.severity == "error"] == []

@@ -12,6 +12,8 @@ its init, before training: the slips that no loss curve explains until it is too
                  Linear layer), where an embedding should look them up
   output_scale   regression on a standardized target: the median size of the outputs at init, in
                  the target's standard deviations
+  eval_random    in eval mode, two calls on the same rows give different outputs (dropout left on)
+  rows_mixed     in eval mode, a row's output changes with the other rows of its batch
 
 For each, `fixes` holds a builder keyword the user set, put back to the builder's own default,
 when the network built that way no longer shows it (so the fix is known to build and to work).
@@ -92,12 +94,14 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
     finally:   # a builder may hand back a module it keeps (a cached backbone): leave it as it was
         for h in handles:
             h.remove()
+    eval_random, rows_mixed = _in_eval(net, batch.detach())
     params = dict(net.named_parameters())
     known = {id(p) for p in params.values()} | {id(batch)}
     stray = [v for v in leaves if id(v) not in known]
     reading: dict = {"unregistered": {"tensors": len(stray), "numbers": int(sum(v.numel() for v in stray)),
                                       "shapes": [list(v.shape) for v in stray[:6]]} if stray else None,
                      "ids_as_numbers": sorted(set(fed)) or None, "steps_read": None, "output_scale": None,
+                     "eval_random": eval_random, "rows_mixed": rows_mixed,
                      "frozen": [n for n, p in params.items() if not p.requires_grad],
                      "size": int(sum(p.numel() for p in params.values())), "net": net}
     if not ids and batch.grad is not None and batch.dim() == 3 and batch.shape[1] >= 4:
@@ -110,6 +114,36 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
     if scaled and out.dim() >= 1 and out.numel():
         reading["output_scale"] = float(out.detach().float().abs().median())
     return reading
+
+
+def _in_eval(net, batch) -> tuple[dict | None, dict | None]:
+    """The network as evaluate, predict and serve run it (eval mode, no gradient). eval_random: two
+    calls on the same rows disagree, so something random (dropout through F.dropout, whose training
+    argument defaults to True; noise) stays on at prediction. rows_mixed: a row's output changes
+    with the other rows of its batch (a softmax over dim 0, the batch; statistics of the batch),
+    so it depends on what it is served with. Each is exact up to float rounding: the tolerance is
+    1e-4 of the outputs' size, where batch sizes change the order of a sum."""
+    import torch
+
+    was_training = net.training
+    try:
+        net.eval()
+        with torch.no_grad(), _forked_rng():
+            first, again, alone = net(batch), net(batch), net(batch[:1])
+    except Exception:
+        return None, None
+    finally:
+        net.train(was_training)
+    if not all(isinstance(t, torch.Tensor) and t.is_floating_point() for t in (first, again, alone)) \
+            or first.shape != again.shape or first.shape[1:] != alone.shape[1:] or not first.numel():
+        return None, None
+    scale = float(first.abs().max()) or 1.0
+    if float((first - again).abs().max()) > 1e-4 * scale:
+        return {"max_change": round(float((first - again).abs().max()), 6), "output_size": round(scale, 6)}, None
+    change = float((first[:1] - alone).abs().max())
+    if change > 1e-4 * scale:
+        return None, {"batch": int(batch.shape[0]), "max_change": round(change, 6), "output_size": round(scale, 6)}
+    return None, None
 
 
 def _graph_leaves(out) -> list:
@@ -151,7 +185,8 @@ OUTPUT_SCALE_LIMIT = 30.0
 
 
 def _problems(reading: dict, frozen_random: list[str]) -> dict:
-    found = {k: reading[k] for k in ("unregistered", "ids_as_numbers", "steps_read") if reading.get(k)}
+    found = {k: reading[k] for k in ("unregistered", "ids_as_numbers", "steps_read", "eval_random", "rows_mixed")
+             if reading.get(k)}
     if frozen_random:
         found["frozen_random"] = frozen_random
     scale = reading.get("output_scale")

@@ -36,7 +36,9 @@ def unregistered_weights(history, signals, ctx: Context) -> Finding | None:
         f"forward pass and ask for a gradient, but are not parameters of the network: the layers that hold them sit in "
         f"a plain Python list or dict (or a tensor is kept as an attribute), which nn.Module does not look into. The "
         f"optimizer never updates them, so they stay at their random init and only the rest learns; and the saved "
-        f"model leaves them out, so a reloaded one predicts with other random weights. Hold layers in nn.ModuleList "
+        f"model leaves them out, so a reloaded one predicts with other random weights; nor do they switch to eval mode "
+        f"with the rest, so any dropout or batch norm among them keeps its training behaviour at prediction. Hold "
+        f"layers in nn.ModuleList "
         f"or nn.ModuleDict, tensors in nn.Parameter.",
         _option_fix(ctx, "unregistered", "every weight is then a parameter"))
 
@@ -134,3 +136,45 @@ def init_without_gradient(history, signals, ctx: Context) -> Finding | None:
         f"before training). They cannot move off their start, and the network cannot learn past its output bias.",
         [Fix({"model.init.weight": "auto"}, "a random init sized to the layer widths gives each unit its own start",
              architecture=True)])
+
+
+def random_at_prediction(history, signals, ctx: Context) -> Finding | None:
+    """In eval mode two calls on the same rows disagree: something random stays on when the network
+    predicts, most often F.dropout(x, p), whose training argument defaults to True. Validation,
+    test and every served prediction then come from a random part of the network. A regressor
+    with F.dropout at 0.5: r2 0.898/0.881 against 0.956/0.976 with nn.Dropout (fifteenth held-out
+    set). An error: predictions are not reproducible."""
+    found = (ctx.wiring or {}).get("eval_random")
+    if not found or (ctx.wiring or {}).get("unregistered"):
+        return None
+    return Finding(
+        "underfitting", "error", 0, 0, {"eval_mode_change_between_calls": found["max_change"],
+                                        "output_size": found["output_size"]},
+        f"In eval mode (as evaluate, predict and serve run it) the network gave different outputs for the same rows "
+        f"on two calls, by up to {found['max_change']:.3g} on outputs of size {found['output_size']:.3g}: something "
+        f"random stays on at prediction. Most often it is torch.nn.functional.dropout(x, p), whose training "
+        f"argument defaults to True whatever the module's mode; use nn.Dropout, or pass training=self.training. "
+        f"Validation and test scores are then those of a random part of the network, and so is every prediction.",
+        _option_fix(ctx, "eval_random", "the network then predicts the same way every time"))
+
+
+def rows_mixed(history, signals, ctx: Context) -> Finding | None:
+    """In eval mode a row's output changes with the other rows of its batch: a softmax over dim 0
+    (the batch) copied from code that scored one unbatched vector, or statistics taken over the
+    batch. Each output is then a share among the batch's rows, and a row served alone gets another
+    answer. A classifier ending in nn.Softmax(dim=0) sat near chance: 0.680/0.762 against
+    0.928/0.919 (fifteenth held-out set). A recurrent layer reading the batch as time is named by
+    recurrence_across_batch instead."""
+    found = (ctx.wiring or {}).get("rows_mixed")
+    if not found or ctx.recurrent_axes or (ctx.wiring or {}).get("unregistered"):
+        return None  # unregistered layers never switch to eval mode either: unregistered_weights says it
+    return Finding(
+        "underfitting", "error", 0, 0, {"batch": found["batch"], "first_row_change_alone": found["max_change"],
+                                        "output_size": found["output_size"]},
+        f"In eval mode the first row's output changed by {found['max_change']:.3g} (outputs of size "
+        f"{found['output_size']:.3g}) between a batch of {found['batch']} rows and that row alone: the network mixes "
+        f"the rows of a batch. Each row's answer depends on which rows share its batch, and a row served alone gets "
+        f"another one. Most often a softmax or a normalisation runs over dim 0, the batch (nn.Softmax(dim=0) from "
+        f"code that scored one unbatched vector): use dim=-1, or leave the softmax out, since trainwell's loss "
+        f"applies its own.",
+        _option_fix(ctx, "rows_mixed", "each row's output then depends on that row alone"))
