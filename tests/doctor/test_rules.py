@@ -2645,3 +2645,15 @@ def test_oversampled_rows_do_not_make_a_count_look_like_a_code(tmp_path):
     for imbalance in ("none", "oversample"):
         cfg = load_config({"data": {"source": str(tmp_path / "flows.csv"), "target": "y", "imbalance": imbalance}})
         assert code_columns(prepare(cfg.data, 0, "mlp")) == [], imbalance
+
+
+def test_coupled_weight_decay_a_hundred_times_the_usual_is_named_before_training():
+    # An AdamW recipe's 0.1 kept under plain Adam (fifteenth and eighth held-out sets).
+    f = rules.coupled_decay_heavy([], {}, ctx(optimizer="adam", weight_decay=0.1))
+    assert (f.code, f.epoch) == ("underfitting", 0)
+    assert [x.overrides for x in f.fixes] == [{"optimizer.weight_decay": 1e-4}, {"optimizer.name": "adamw"}]
+    # 3.0 under SGD: no decoupled optimizer to offer; AdamW's own 0.1, or Adam's 1e-3: nothing.
+    assert [x.overrides for x in rules.coupled_decay_heavy([], {}, ctx(optimizer="sgd", weight_decay=3.0)).fixes] == \
+        [{"optimizer.weight_decay": 1e-4}]
+    assert rules.coupled_decay_heavy([], {}, ctx(optimizer="adamw", weight_decay=0.1)) is None
+    assert rules.coupled_decay_heavy([], {}, ctx(optimizer="adam", weight_decay=1e-3)) is None

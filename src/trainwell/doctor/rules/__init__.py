@@ -35,7 +35,8 @@ from .blowup import diverged, exploding_gradients
 from .chance import class_imbalance, stuck_at_chance
 from .fit import overfitting, underfitting
 from .input_data import bad_input_data, unscaled_features
-from .plan import (adam_betas_off, batch_norm_starved, blind_convolutions, class_weights_off, decays_too_fast,
+from .plan import (adam_betas_off, batch_norm_starved, blind_convolutions, class_weights_off, coupled_decay_heavy,
+                   decays_too_fast,
                    frozen_at_random, gradient_never_arrives, group_rate_off, group_rate_starved, huber_capped, l1_outweighs,
                    linear_network, mlp_reads_steps, momentum_runaway, monitor_backwards, narrow_head, pooled_position,
                    recurrence_across_batch, softmax_twice, stops_too_soon, too_few_steps, transformer_dropout,
@@ -54,6 +55,7 @@ from .wiring import (frozen_random_weights, ids_read_as_numbers, init_without_gr
 
 # Judged before the first step, from the prepared data and the plan.
 PRE_TRAINING = [bad_input_data, images_blurred_together, unscaled_features, too_few_steps, frozen_at_random,
+                coupled_decay_heavy,
                 blind_convolutions, class_weights_off, monitor_backwards, adam_betas_off, momentum_runaway, group_rate_off,
                 group_rate_starved, target_history_unseen, stops_too_soon, batch_norm_starved, undersampled_away,
                 window_too_short, rows_sorted, series_unshuffled, steps_as_features, split_reversed, split_twins,
