@@ -30,6 +30,24 @@ def test_real_labels_have_signal_and_shuffled_ones_none():
     assert base["chance_loss"] > 1.0 > base["val_loss"] and base["majority_share"] < 0.4
 
 
+def test_texts_are_read_as_a_bag_of_words(tmp_path):
+    # Topic words decide the label; with the labels shuffled no word does.
+    rng = np.random.default_rng(0)
+    topics = {"billing": ["invoice", "refund", "charge"], "tech": ["crash", "error", "bug"], "access": ["login", "password", "locked"]}
+    filler = ["please", "help", "today", "my", "the", "account", "thanks", "again"]
+    rows = [(" ".join(list(rng.choice(filler, 5)) + [rng.choice(topics[t])]), t)
+            for t in rng.choice(list(topics), 600)]
+    pd.DataFrame(rows, columns=["text", "label"]).to_csv(tmp_path / "t.csv", index=False)
+    cfg = load_config({"data": {"source": str(tmp_path / "t.csv"), "target": "label", "text": {"column": "text"}},
+                       "model": {"type": "transformer"}})
+    p = data_mod.prepare(cfg.data, 0, "transformer")
+    base = baseline.linear_baseline(p)
+    assert base["model"] == "logistic regression" and base["val_accuracy"] > 0.95
+    assert baseline.verdict(base) == "signal"
+    p.train.y, p.val.y = rng.permutation(p.train.y), rng.permutation(p.val.y)
+    assert baseline.verdict(baseline.linear_baseline(p)) == "nothing"
+
+
 def test_annotate_touches_only_the_findings_that_ask_and_adds_fixes_when_the_data_has_signal():
     p = prepared("builtin:iris")
     stuck = Finding("stuck_at_chance", "warning", 1, None, {}, "Validation never beat chance.")

@@ -32,20 +32,26 @@ R2_NOTHING, R2_SIGNAL = 0.05, 0.2
 def linear_baseline(prepared) -> dict | None:
     """{"model", "val_loss", "chance_loss", "val_accuracy", "majority_share"} for classification,
     {"model", "val_r2"} for regression; None when there is no validation split or the inputs are
-    not a fixed-width table of numbers (text token ids)."""
+    not numbers a linear model reads. Text is read as a bag of words: each text's count of every
+    vocabulary token, log-scaled, the classic linear baseline for text classification."""
     import numpy as np
 
     spec, train, val = prepared.spec, prepared.train, prepared.val
-    if val is None or len(val.y) < 2 or spec.kind == "text":
-        return None
-    x = np.asarray(train.x, dtype=np.float64).reshape(len(train.x), -1)
-    xv = np.asarray(val.x, dtype=np.float64).reshape(len(val.x), -1)
-    if x.shape[1] > MAX_FEATURES or not (np.isfinite(x).all() and np.isfinite(xv).all()):
+    if val is None or len(val.y) < 2:
         return None
     y = np.asarray(train.y)
-    if len(y) > MAX_ROWS:
-        pick = np.random.default_rng(0).choice(len(y), MAX_ROWS, replace=False)
-        x, y = x[pick], y[pick]
+    pick = np.random.default_rng(0).choice(len(y), MAX_ROWS, replace=False) if len(y) > MAX_ROWS else None
+    if spec.kind == "text":
+        x, xv = _bag_of_words(train.x if pick is None else np.asarray(train.x)[pick], val.x, spec.vocab_size)
+    else:
+        x = np.asarray(train.x, dtype=np.float64).reshape(len(train.x), -1)
+        xv = np.asarray(val.x, dtype=np.float64).reshape(len(val.x), -1)
+        if x.shape[1] > MAX_FEATURES or not (np.isfinite(x).all() and np.isfinite(xv).all()):
+            return None
+        if pick is not None:
+            x = x[pick]
+    if pick is not None:
+        y = y[pick]
     from sklearn import metrics
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression, Ridge
@@ -61,16 +67,33 @@ def linear_baseline(prepared) -> dict | None:
             return None
         model = LogisticRegression(max_iter=300).fit(x, y)
     labels = list(range(k))
-    proba = np.zeros((len(xv), k))
+    proba = np.zeros((xv.shape[0], k))
     proba[:, model.classes_] = model.predict_proba(xv)
     shares = np.bincount(y, minlength=k) / len(y)
-    prior = np.tile(np.clip(shares, 1e-6, 1.0), (len(xv), 1))
+    prior = np.tile(np.clip(shares, 1e-6, 1.0), (xv.shape[0], 1))
     yv = np.asarray(val.y).astype(int)
     return {"model": "logistic regression",
             "val_loss": round(float(metrics.log_loss(yv, np.clip(proba, 1e-15, 1.0), labels=labels)), 4),
             "chance_loss": round(float(metrics.log_loss(yv, prior / prior.sum(axis=1, keepdims=True), labels=labels)), 4),
             "val_accuracy": round(float(metrics.accuracy_score(yv, proba.argmax(axis=1))), 4),
             "majority_share": round(float(shares.max()), 4), "val_rows": int(len(yv))}
+
+
+def _bag_of_words(ids, val_ids, vocab_size: int):
+    """Token ids (rows, max_len) -> sparse log(1 + count) per vocabulary token, <pad> and the other
+    specials left out (text.SPECIALS: ids 0-2), for the training and validation rows."""
+    import numpy as np
+    from scipy import sparse
+
+    def bag(a):
+        a = np.asarray(a, dtype=np.int64)
+        rows, cols = np.nonzero(a >= 3)
+        m = sparse.csr_matrix((np.ones(len(rows)), (rows, a[rows, cols])), shape=(len(a), max(int(vocab_size), 3)))
+        m.sum_duplicates()
+        m.data = np.log1p(m.data)
+        return m
+
+    return bag(ids), bag(val_ids)
 
 
 def verdict(base: dict | None) -> str | None:
