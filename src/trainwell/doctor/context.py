@@ -14,7 +14,8 @@ from .facts import Context
 from .image_measures import augment_distortion, augment_retention, conversion_loss, pool_retention
 from .network_measures import (affine_network, flat_width, gradient_cut, l1_at_init, probability_outputs,
                                recurrent_axes)
-from .wiring import gradientless_share, wiring
+from .series_measures import left_out_columns
+from .wiring import _safely, gradientless_share, wiring
 
 
 def _val_rare_rows(prepared) -> int:
@@ -157,6 +158,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         dedup_conflicts=dedup_conflicts(prepared) if spec.kind == "tabular" and cfg.data.clean.drop_duplicates
         and spec.classes else None,
         series_gaps=series_gaps(prepared.report) if spec.kind == "timeseries" else None,
+        left_out_columns=_safely(left_out_columns, cfg, prepared) if spec.kind == "timeseries" else None,
         flat_width=flat_width(cfg, spec, plan) if model.type == "cnn" else None,
         l1_at_init=l1_at_init(cfg, spec, plan) if cfg.regularization.l1 > 0 else None,
         affine=affine_network(cfg, spec, plan, prepared) if model.type == "python" else None,

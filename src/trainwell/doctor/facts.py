@@ -80,6 +80,7 @@ class Context:
     target_missing_codes: list = field(default_factory=list)   # data.clean.target_missing_codes already set
     unordered_time: dict | None = None  # a series read in file order whose date column goes back in time
     unseen_target: dict | None = None   # a forecast whose inputs leave out the target (context._unseen_target_history)
+    left_out_columns: dict | None = None  # value_columns leaving out columns a ridge finds useful (series_measures)
     param_groups: list = field(default_factory=list)   # optimizer.param_groups, as dicts (prefix, lr)
     es_monitor: str = "val_loss"    # training.early_stopping.monitor
     es_mode: str = "auto"           # training.early_stopping.mode as given

@@ -35,6 +35,27 @@ def target_history_unseen(history, signals, ctx: Context) -> Finding | None:
         [Fix({"data.series.value_columns": [*inputs, target]}, f"add {target!r} to the inputs")])
 
 
+def columns_left_out(history, signals, ctx: Context) -> Finding | None:
+    """data.series.value_columns that leave out columns of the file a linear model finds useful
+    (series_measures.left_out_columns: each tried beside the listed ones, on the same windows). A
+    bike-share forecaster given only its own past counts (the univariate habit) had no way to know
+    whether the next morning was a working one or wet: r2 0.841/0.860 against 0.922/0.908 with
+    hour, workday, temperature and rain (fifteenth held-out set). A column that is not known when
+    forecasts are made must stay out; the explanation says so."""
+    found = ctx.left_out_columns
+    if not found:
+        return None
+    names = [h["column"] for h in found["helpful"]]
+    gains = ", ".join(f"{h['column']} +{h['r2_gain']:.2f}" for h in found["helpful"])
+    return Finding(
+        "underfitting", "warning", 0, 0, {**found, "limit_r2_gain": 0.02},
+        f"data.series.value_columns {found['listed']} leave out {', '.join(names)}. A ridge regression on the same "
+        f"windows scores validation r2 {found['r2_listed']:.2f} with the listed columns and {found['r2_with_helpful']:.2f} "
+        f"with these added (each alone: {gains}): they say something about the target that its own past does not. "
+        f"If they are known when forecasts are made, they belong among the inputs.",
+        [Fix({"data.series.value_columns": found["listed"] + names}, f"add {', '.join(map(repr, names))} to the inputs")])
+
+
 def rows_sorted(history, signals, ctx: Context) -> Finding | None:
     """training.shuffle off on training rows sorted by their target (context.row_order): each epoch
     walks one class after another (or from low targets to high), so every stretch of batches pulls
