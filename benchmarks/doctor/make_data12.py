@@ -241,9 +241,17 @@ def heldout12() -> None:
     concrete()
 
 
+def print_sizes(here: Path, files) -> None:
+    """Each written file's size (a folder's: its files'), and the total."""
+    total = 0
+    for f in files:
+        p = here / f
+        size = sum(q.stat().st_size for q in p.rglob("*")) if p.is_dir() else p.stat().st_size
+        total += size
+        print(f"{f}: {size / 1024:.0f} KB")
+    print(f"total: {total / 1024:.0f} KB")
+
+
 if __name__ == "__main__":
     heldout12()
-    for f in FILES:
-        p = HERE / f
-        size = sum(q.stat().st_size for q in p.rglob("*")) if p.is_dir() else p.stat().st_size
-        print(f"{f}: {size / 1024:.0f} KB")
+    print_sizes(HERE, FILES)

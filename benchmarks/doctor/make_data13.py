@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from make_data12 import _savez  # a fixed-date zip: the same bytes on every run
+from make_data12 import _savez, print_sizes  # _savez: a fixed-date zip, the same bytes on every run
 
 HERE = Path(__file__).resolve().parent / "data"
 FILES = ["h13_gestures.npz", "h13_glyphs.npz", "h13_tickets.csv", "h13_bearings.csv", "h13_rents.csv",
@@ -274,7 +274,4 @@ def heldout13() -> None:
 
 if __name__ == "__main__":
     heldout13()
-    for f in FILES:
-        p = HERE / f
-        size = sum(q.stat().st_size for q in p.rglob("*")) if p.is_dir() else p.stat().st_size
-        print(f"{f}: {size / 1024:.0f} KB")
+    print_sizes(HERE, FILES)

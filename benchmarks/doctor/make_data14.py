@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from make_data12 import _savez  # a fixed-date zip: the same bytes on every run
+from make_data12 import _savez, print_sizes  # _savez: a fixed-date zip, the same bytes on every run
 
 HERE = Path(__file__).resolve().parent / "data"
 FILES = ["h14_crops.csv", "h14_cars.csv", "h14_beats.npz", "h14_wafers.npz", "h14_recipes.csv", "h14_solar.csv"]
@@ -276,10 +276,4 @@ def heldout14() -> None:
 
 if __name__ == "__main__":
     heldout14()
-    total = 0
-    for f in FILES:
-        p = HERE / f
-        size = p.stat().st_size
-        total += size
-        print(f"{f}: {size / 1024:.0f} KB")
-    print(f"total: {total / 1024:.0f} KB")
+    print_sizes(HERE, FILES)

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from make_data12 import _savez  # a fixed-date zip: the same bytes on every run
+from make_data12 import _savez, print_sizes  # _savez: a fixed-date zip, the same bytes on every run
 
 HERE = Path(__file__).resolve().parent / "data"
 FILES = ["h15_flows.csv", "h15_cells.csv", "h15_quakes.npz", "h15_galaxies.npz",
@@ -319,10 +319,4 @@ def heldout15() -> None:
 
 if __name__ == "__main__":
     heldout15()
-    total = 0
-    for f in FILES:
-        p = HERE / f
-        size = p.stat().st_size
-        total += size
-        print(f"{f}: {size / 1024:.0f} KB")
-    print(f"total: {total / 1024:.0f} KB")
+    print_sizes(HERE, FILES)
