@@ -116,7 +116,7 @@ def test_predict_input_missing_a_column(cli, write_yaml, tiny_cfg, tmp_path, blo
     pd.read_csv(blobs_csv).drop(columns=["label", "color", "b"]).to_csv(inp, index=False)
     out = tmp_path / "out.csv"
     out.write_text("keep me")
-    err = expect_user_error(cli("predict", run, inp, "-o", out), "color", "b")
+    expect_user_error(cli("predict", run, inp, "-o", out), "color", "b")
     assert out.read_text() == "keep me"
 
 

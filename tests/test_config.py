@@ -3,7 +3,7 @@ import json
 import pytest
 import yaml
 
-from trainwell.config import Config, dump_config, json_schema, load_config, parse_override
+from trainwell.config import dump_config, json_schema, load_config, parse_override
 from trainwell.errors import ConfigError, UserError
 
 

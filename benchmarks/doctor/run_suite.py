@@ -236,7 +236,7 @@ def summarise(cases: dict, names: list[str], plain: dict, repaired: dict, wall: 
         out(f"\n== false alarms on healthy runs: {len(alarms)}/{len(healthy)} = {summary['false_alarms']:.1%}"
             + ("  (" + ", ".join(f"{n}: {rows[n]['alarms']}" for n in alarms) + ")" if alarms else ""))
         infos = {n: rows[n]["infos"] for n in healthy if rows[n]["infos"]}
-        out(f"   info-level findings on healthy runs (not alarms): "
+        out("   info-level findings on healthy runs (not alarms): "
             + (", ".join(f"{n}: {v}" for n, v in infos.items()) or "none"))
 
     scored = [n for n in faulty if n in repaired]

@@ -671,7 +671,6 @@ class Run:
         inputs: a DataFrame with the training columns, or a path the run's data kind reads
         (a CSV/Parquet/NPZ table, an image folder or .npz of images, a series CSV, a text CSV).
         """
-        import pandas as pd
         import torch
 
         from .data import inverse_target, load_inputs

@@ -222,7 +222,6 @@ def test_stuck_at_chance():
 
 
 def test_a_loss_leaving_chance_below_it_is_not_stuck():
-    c = math.log(3)
     checks = {"records": [rec(e) for e in range(1, 4)]}
     three = ctx(n_classes=3, class_shares=[1 / 3] * 3)
     # the healthy GRU at RAdam 5e-3 of the second held-out set, which went on to a loss of 0.17

@@ -204,7 +204,7 @@ def regression(y_true, y_pred, target: str) -> bytes:
     b.scatter(p, resid, s=12, alpha=alpha, color="C1", edgecolors="none")
     b.axhline(0, color="C3", linestyle="--", linewidth=1.2)
     b.set_xlabel(f"predicted {target}")
-    b.set_ylabel(f"residual (actual − predicted)")
+    b.set_ylabel("residual (actual − predicted)")
     b.set_title("residuals")
     layout(fig, left=0.85, wspace=0.3)
     return to_png(fig)
