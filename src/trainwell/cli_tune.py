@@ -51,19 +51,27 @@ def tune(
     if config is None:
         raise UserError("tune needs a CONFIG file with a tune: section, or --show STUDY")
     check_output(out, "--out", folder=True)
-    import sys
-
     from .tuning.study import tune as run_study
 
     try:
         result = run_study(config, set_ or None, trials=trials, timeout=parse_duration(timeout, "--timeout"),
                            jobs=jobs, storage=storage, study=study, out=out, quiet=quiet)
-    except KeyboardInterrupt:
-        print("interrupted: the study is saved; rerun the same command to resume it", file=sys.stderr)
-        # SystemExit, not KeyboardInterrupt: typer turns the latter into a return value that main() drops.
-        raise SystemExit(130) from None
+    except KeyboardInterrupt as exc:
+        _interrupted(exc, "the study is saved; rerun the same command to resume it")
     print(result["text"])
     print(result["best"]["config"] if "best" in result else result["folder"])
+
+
+def _interrupted(exc: BaseException, what: str) -> None:
+    """One line and 130 after Ctrl-C, 143 after SIGTERM, as `train` ends."""
+    import shlex
+    import sys
+
+    sigterm = getattr(exc, "signum", 2) == 15
+    command = "trainwell " + shlex.join(sys.argv[1:])
+    print(f"Interrupted{' by SIGTERM' if sigterm else ''}: {what}: {command}", file=sys.stderr)
+    # SystemExit, not KeyboardInterrupt: typer turns the latter into a return value that main() drops.
+    raise SystemExit(143 if sigterm else 130) from None
 
 
 @app.command()

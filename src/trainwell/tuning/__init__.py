@@ -5,6 +5,7 @@ subpackage named `tune` would rebind `trainwell.tune` and hide the public `train
 
 space.py     tune.space -> Optuna suggestions -> config overrides
 study.py     the study: its workers' ask / train / tell loop, resume
+interrupt.py Ctrl-C and SIGTERM at any moment: noted, acted on where nothing is half-written
 search.py    objectives, sampler and pruner from the tune: section
 trial.py     one trial as a real run (one per fold under cv_folds), its per-epoch reports
 storage.py   the journal (or a database URL), the workers' lock, dead workers' trials queued again

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..config import load_config
 from ..errors import TrainingInterrupted, UserError
+from . import interrupt
 from .results import summary
 from .search import _seed, build_pruner, build_sampler, objectives, pruner_name, sampler_name
 from .storage import DEFAULT_ROOT, JOURNAL, _counts, _locked, _quiet_optuna, _recover_stale, _requeue, open_storage
@@ -29,7 +30,13 @@ from .trial import _describe, _log, _set_user_attrs, run_trial
 
 def work(ctx: dict, worker: int = 0, ready=None) -> dict:
     """One worker: ask, train, tell, until the study holds ctx['trials'] trials or time is up.
-    Returns what it did, with the time spent inside Optuna (ask, tell, report, should_prune)."""
+    Returns what it did, with the time spent inside Optuna (ask, tell, report, should_prune).
+    Raises interrupt.StudyInterrupted after Ctrl-C or SIGTERM, with nothing half-written."""
+    with interrupt.deferred():
+        return _work(ctx, worker, ready)
+
+
+def _work(ctx: dict, worker: int, ready) -> dict:
     import optuna
     from optuna.trial import TrialState
 
@@ -58,11 +65,13 @@ def work(ctx: dict, worker: int = 0, ready=None) -> dict:
     deadline = ctx.get("deadline")
     host = socket.gethostname()
     while True:
+        interrupt.check()
         if deadline is not None and time.time() >= deadline:
             break
         trial = None
         try:
             with _locked(folder):
+                interrupt.check()  # the signal may have come while another worker held the lock
                 locked_at = time.perf_counter()
                 _recover_stale(study)
                 done = sum(_counts(t) for t in study.get_trials(deepcopy=False))
@@ -74,12 +83,13 @@ def work(ctx: dict, worker: int = 0, ready=None) -> dict:
                 stats["optuna_seconds"] += time.perf_counter() - locked_at
             ran = time.perf_counter()
             result = run_trial(trial, ctx, cfg, space, {"host": host, "pid": os.getpid()})
-        except (TrainingInterrupted, KeyboardInterrupt):
+        except (TrainingInterrupted, KeyboardInterrupt) as exc:
+            signum = getattr(exc, "signum", 2)
             if trial is not None:
                 _requeue(study, trial._trial_id, trial.number, trial.params)
-                trial.set_user_attr("reason", "interrupted (Ctrl-C); queued again")
+                trial.set_user_attr("reason", f"interrupted ({'SIGTERM' if signum == 15 else 'Ctrl-C'}); queued again")
                 study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
-            raise KeyboardInterrupt from None
+            raise interrupt.StudyInterrupted(signum) from None
         except UserError:
             raise
         except Exception as exc:  # an internal failure in one trial is recorded; the study goes on
@@ -105,12 +115,15 @@ def work(ctx: dict, worker: int = 0, ready=None) -> dict:
     return stats
 
 
-def _child(ctx: dict, worker: int, ready) -> None:
-    """Entry point of a spawned worker process: its stats go to a file the parent reads."""
-    try:
-        stats = work(ctx, worker, ready)
-    except KeyboardInterrupt:
-        stats = {"worker": worker, "interrupted": True}
+def _child(ctx: dict, worker: int, ready, stop) -> None:
+    """Entry point of a spawned worker process: its stats go to a file the parent reads. `stop`: a
+    shared Value where the parent writes the signal that stops the study, for the moments the worker
+    cannot take a signal itself."""
+    with interrupt.handled(worker=True, stop=stop):
+        try:
+            stats = work(ctx, worker, ready)
+        except KeyboardInterrupt:
+            stats = {"worker": worker, "interrupted": True}
     Path(ctx["folder"], "workers").mkdir(exist_ok=True)
     Path(ctx["folder"], "workers", f"{os.getpid()}.json").write_text(json.dumps(stats))
 
@@ -285,10 +298,17 @@ def tune(config, overrides=None, *, trials: int | None = None, timeout: float | 
     """Run (or resume) a study; returns the summary (see `summary`) plus this call's measurements.
 
     jobs: worker processes on this machine sharing the study (1 = this process only)."""
-    import multiprocessing
-
     if jobs < 1:
         raise UserError(f"--jobs: must be >= 1, got {jobs}")
+    # Ctrl-C and SIGTERM: see interrupt.py; StudyInterrupted tells the caller which came.
+    with interrupt.handled():
+        return _tune(config, overrides, trials=trials, timeout=timeout, jobs=jobs, storage=storage, study=study,
+                     out=out, quiet=quiet)
+
+
+def _tune(config, overrides, *, trials, timeout, jobs, storage, study, out, quiet) -> dict:
+    import multiprocessing
+
     ctx, cfg, st = prepare_study(config, overrides, trials=trials, timeout=timeout, storage=storage,
                                  study=study, out=out)
     ctx["quiet"] = quiet
@@ -297,13 +317,16 @@ def tune(config, overrides=None, *, trials: int | None = None, timeout: float | 
     _log(ctx, f"study {ctx['study']}: {sampler_name(cfg)} sampler, {pruner_name(cfg)} pruner, "
               f"{ctx['trials']} trials, {jobs} worker(s); folder {ctx['folder']}")
     started = time.perf_counter()
-    procs, events = [], []
+    procs, events, stop = [], [], None
     if jobs > 1:
         spawn = multiprocessing.get_context("spawn")
         events = [spawn.Event() for _ in range(1, jobs)]
-        procs = [spawn.Process(target=_child, args=(ctx, i, e), daemon=False) for i, e in zip(range(1, jobs), events)]
-        for p in procs:
-            p.start()
+        stop = spawn.Value("i", 0)
+        procs = [spawn.Process(target=_child, args=(ctx, i, e, stop), daemon=False)
+                 for i, e in zip(range(1, jobs), events)]
+        with interrupt.spawning():
+            for p in procs:
+                p.start()
     workers = []
     try:
         # Start together: a spawned worker needs seconds to import torch, in which this one would
@@ -311,17 +334,21 @@ def tune(config, overrides=None, *, trials: int | None = None, timeout: float | 
         while any(p.is_alive() and not e.is_set() for p, e in zip(procs, events)):
             time.sleep(0.05)
         workers.append(work(ctx, 0))
-    except BaseException:  # Ctrl-C or a failure here: the spawned workers stop too (Ctrl-C semantics)
-        import signal
-
-        for p in procs:
-            if p.is_alive():
-                os.kill(p.pid, signal.SIGINT)
         for p in procs:
             p.join()
+    except BaseException as exc:  # Ctrl-C, SIGTERM or a failure here: the spawned workers stop as after that signal
+        with interrupt.deferred():
+            signum = getattr(exc, "signum", 2)
+            if stop is not None:
+                stop.value = signum
+            for p in procs:
+                if p.is_alive():
+                    os.kill(p.pid, signum)
+            for p in procs:
+                if p.pid is not None:  # started
+                    p.join()
         raise
     for p in procs:
-        p.join()
         f = Path(ctx["folder"], "workers", f"{p.pid}.json")
         if f.exists():
             workers.append(json.loads(f.read_text()))

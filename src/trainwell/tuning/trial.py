@@ -12,6 +12,7 @@ from typing import Any
 
 from ..config import Config
 from ..errors import UserError
+from . import interrupt
 from .search import _decision_steps, objectives, pruner_name
 from .storage import _held_writes
 
@@ -86,6 +87,12 @@ def _reporter(reports: _Reports, metric: str, offset: int, prune: bool, pruner: 
     class Reporter(Callback):
         def __init__(self):
             self.pruned_at: int | None = None
+
+        def on_fit_start(self, trainer):
+            interrupt.on_fit_start(trainer)  # a signal noted before the training stops it now
+
+        def on_fit_end(self, trainer):
+            interrupt.on_fit_end(trainer)
 
         def on_epoch_end(self, trainer, logs):
             value = logs.get(metric)

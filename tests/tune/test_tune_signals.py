@@ -1,0 +1,115 @@
+"""SIGTERM (kill, docker stop, a scheduler's preemption) and Ctrl-C sent to a real `trainwell tune`
+process, at any moment: exit 143 (130), one line saying how to resume, nothing lost or doubled,
+no trial left RUNNING, and the same command finishes the study."""
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import yaml
+
+ENV = dict(os.environ, PYTHONUNBUFFERED="1", OMP_NUM_THREADS="1")
+
+
+def _start(path, folder, *args):
+    return subprocess.Popen([sys.executable, "-m", "trainwell", "tune", str(path), "--out", str(folder), "--quiet",
+                             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, text=True)
+
+
+def _wait_for(ready, proc, what, timeout=180):
+    deadline = time.time() + timeout
+    while not ready():
+        assert proc.poll() is None, f"tune ended before {what}: {proc.communicate()}"
+        assert time.time() < deadline, f"no {what} after {timeout} s"
+        time.sleep(0.02)
+
+
+def _trials(folder):
+    from trainwell.tuning.results import load_study
+
+    return load_study(folder)[0].trials
+
+
+def _long_trials(tune_cfg, write_yaml, trials):
+    tune_cfg["tune"].update(sampler="random", pruner="none", trials=trials)
+    # long enough that a trial is still training when the test looks
+    tune_cfg["training"].update(epochs=300, early_stopping={"enabled": False})
+    return write_yaml(tune_cfg)
+
+
+def test_sigterm_between_trials_exits_143_and_the_same_command_resumes(tune_cfg, write_yaml, tmp_path):
+    path = _long_trials(tune_cfg, write_yaml, trials=2)
+    folder = tmp_path / "study"
+    proc = _start(path, folder)
+    _wait_for(lambda: (folder / "trials" / "trial-0000" / "history.jsonl").exists(), proc, "trial 0 training")
+    # Holding the workers' lock keeps the worker between trials: once trial 0 is told it waits here
+    # to ask for trial 1, as it would behind another worker. That is where SIGTERM lands.
+    with open(folder / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _wait_for(lambda: [t.state.name for t in _trials(folder)] == ["COMPLETE"], proc, "trial 0 complete")
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, (proc.returncode, err)
+    assert "Traceback" not in err
+    [line] = err.strip().splitlines()
+    assert "SIGTERM" in line and "rerun the same command" in line and f"--out {folder}" in line, line
+    assert [t.state.name for t in _trials(folder)] == ["COMPLETE"]  # nothing asked, nothing left RUNNING
+
+    proc = _start(path, folder)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    trials = _trials(folder)
+    assert [(t.number, t.state.name) for t in trials] == [(0, "COMPLETE"), (1, "COMPLETE")]
+    assert out.strip().splitlines()[-1] == str(folder / "best.yaml")
+
+
+def test_sigterm_to_the_parent_of_two_workers_stops_both_and_the_study_resumes(tune_cfg, write_yaml, tmp_path):
+    n = 4
+    path = _long_trials(tune_cfg, write_yaml, trials=n)
+    folder = tmp_path / "study"
+    proc = _start(path, folder, "--jobs", "2")
+
+    def both_training():
+        started = [t for t in (folder / "trials").glob("trial-*") if (t / "history.jsonl").exists()]
+        return len(started) >= 2
+    _wait_for(lambda: (folder / "trials").is_dir() and both_training(), proc, "two trials training")
+    proc.send_signal(signal.SIGTERM)  # to the parent only, as `kill PID` or `docker stop` sends it
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, (proc.returncode, err)
+    assert "Traceback" not in err and "SIGTERM" in err and "rerun the same command" in err, err
+
+    trials = _trials(folder)
+    pids = {t.user_attrs["worker"]["pid"] for t in trials if "worker" in t.user_attrs}
+    assert len(pids) == 2
+    for pid in pids:  # the worker process stopped with its parent
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        raise AssertionError(f"worker {pid} still runs after its parent ended")
+    assert not [t.number for t in trials if t.state.name == "RUNNING"]
+    cut = [t for t in trials if t.user_attrs.get("interrupted")]
+    assert len(cut) == 2 and all("SIGTERM" in t.user_attrs["reason"] for t in cut)
+    waiting = [t for t in trials if t.state.name == "WAITING"]
+    assert sorted(t.user_attrs["retry_of"] for t in waiting) == sorted(t.number for t in cut)
+
+    proc = _start(path, folder, "--jobs", "2")
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    trials = _trials(folder)
+    done = [t for t in trials if t.state.name == "COMPLETE"]
+    assert len(done) == n and len(trials) == n + len(cut)
+    assert not [t for t in trials if t.state.name in ("RUNNING", "WAITING")]
+    retried = [t for t in done if "retry_of" in t.user_attrs]
+    assert sorted(t.user_attrs["retry_of"] for t in retried) == sorted(t.number for t in cut)
+    for t in cut:
+        [again] = [r for r in retried if r.user_attrs["retry_of"] == t.number]
+        assert again.params == t.params
+    best = yaml.safe_load((folder / "best.yaml").read_text())
+    assert "tune" not in best
