@@ -183,3 +183,38 @@ def test_more_cv_folds_than_rows_is_refused_naming_the_range(tune_cfg, write_yam
     assert code == 2, err
     assert "tune.cv_folds" in err and "valid: 2 .. " in err and "Traceback" not in err
     assert not (tmp_path / "study").exists()
+
+
+def test_a_study_resumed_with_a_changed_config_writes_the_best_trials_own_config(tune_cfg, write_yaml, tmp_path,
+                                                                                 cli, load):
+    """More epochs on the second run: the best trial trained 30 epochs, so best.yaml must say 30."""
+    tune_cfg["tune"].update(sampler="random", pruner="none", trials=2, metric="val_loss")
+    tune_cfg["training"].update(epochs=1, early_stopping={"enabled": False})
+    folder = tmp_path / "study"
+    code, _, err = cli("tune", write_yaml(tune_cfg), "--out", folder, "--quiet")
+    assert code == 0, err
+    code, out, err = cli("tune", write_yaml(tune_cfg), "--out", folder, "--quiet", "--trials", "4",
+                         "--set", "training.epochs=30")
+    assert code == 0, err
+    assert "training.epochs: 1 -> 30" in err  # said, not silent
+    study = load(folder)
+    best = min((t for t in study.trials if t.state.name == "COMPLETE"), key=lambda t: t.value)
+    assert best.number >= 2  # 30 epochs beat 1
+    trained = yaml.safe_load((folder / best.user_attrs["run_dir"] / "config.yaml").read_text())
+    written = yaml.safe_load((folder / "best.yaml").read_text())
+    assert written["training"]["epochs"] == trained["training"]["epochs"] == 30
+    assert written["model"]["hidden"] == trained["model"]["hidden"]
+
+    # Another objective or another task in the same study is refused: the values would not compare.
+    code, _, err = cli("tune", write_yaml(tune_cfg), "--out", folder, "--quiet", "--set", "tune.metric=val_f1",
+                       "--set", "tune.direction=minimize")
+    assert code == 2 and "optimises val_loss (minimize)" in err and "val_f1" in err, err
+    import pandas as pd
+
+    frame = pd.read_csv(tune_cfg["data"]["source"])
+    frame["label"] = frame["a"] * 2.0
+    frame.to_csv(tmp_path / "regression.csv", index=False)
+    code, _, err = cli("tune", write_yaml(tune_cfg), "--out", folder, "--quiet",
+                       "--set", f"data.source={tmp_path / 'regression.csv'}")
+    assert code == 2 and "multiclass task" in err and "regression" in err, err
+    assert len(load(folder).trials) == 4

@@ -46,7 +46,8 @@ def _plain(v):
 
 def best_config(st, trial) -> str:
     """The trial's full config as plain YAML (without the tune section): `trainwell train` it."""
-    base = dict(st.user_attrs["config"])
+    # A trial run after the config changed records the id of the config it trained (study._check_same_config).
+    base = dict(st.user_attrs.get(f"config:{trial.user_attrs.get('config_id')}") or st.user_attrs["config"])
     cfg = load_config(base, trial.user_attrs.get("overrides", {}))
     cfg = cfg.model_copy(update={"name": f"{cfg.name}-best"})
     from .. import yamlio

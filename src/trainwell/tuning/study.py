@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 import time
 from pathlib import Path
 
@@ -190,6 +191,53 @@ def _check_same_space(st, space, name: str) -> None:
                         + "\nuse a new --study name (or a new --out), or restore the old values to resume it")
 
 
+def _flat(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in tree.items():
+        if isinstance(v, dict) and v:
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _config_id(base: dict) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(base, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _check_same_config(st, cfg, objs, task: str, name: str) -> str | None:
+    """A study resumed with another objective or task is refused: its values would not compare. A
+    config changed outside tune: (more epochs, the data's path on another machine) is allowed, but
+    its trials are not those of the first config: the config is kept in the study under its id and
+    each trial records the id, so that best.yaml is the config the best trial really trained.
+    Returns that id, or None for the config the study was created with."""
+    old_objs = [tuple(o) for o in st.user_attrs.get("objectives", [])]
+    if old_objs and old_objs != [tuple(o) for o in objs]:
+        raise UserError(f"--study {name!r} optimises {', '.join(f'{m} ({d})' for m, d in old_objs)}, but this config "
+                        f"asks {', '.join(f'{m} ({d})' for m, d in objs)}; their values do not compare: use a new "
+                        f"--study name (or a new --out), or the study's tune.metric / tune.objectives")
+    if st.user_attrs.get("task", task) != task:
+        raise UserError(f"--study {name!r} was created for a {st.user_attrs['task']} task, but this config's data "
+                        f"makes a {task} task; use a new --study name (or a new --out)")
+    new = cfg.model_dump(mode="json")
+    old = st.user_attrs["config"]
+    plain = lambda c: {k: v for k, v in c.items() if k not in ("tune", "name")}  # noqa: E731
+    if plain(new) == plain(old):
+        return None
+    cid = _config_id(plain(new))
+    if f"config:{cid}" not in st.user_attrs:
+        st.set_user_attr(f"config:{cid}", new)
+    a, b = _flat(plain(old)), _flat(plain(new))
+    changed = [f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)]
+    print(f"note: the config differs from the one study {name!r} was created with ("
+          + "; ".join(changed[:5]) + (f"; {len(changed) - 5} more" if len(changed) > 5 else "")
+          + "); the trials run now keep this config, and best.yaml is the best trial's own",
+          file=sys.stderr, flush=True)
+    return cid
+
+
 def prepare_study(config, overrides=None, *, trials=None, timeout=None, storage=None, study=None, out=None):
     """Validate everything up front (UserError naming the entry), create or load the study.
     Returns (ctx, cfg, optuna study)."""
@@ -269,6 +317,7 @@ def prepare_study(config, overrides=None, *, trials=None, timeout=None, storage=
             st.set_user_attr("config", cfg.model_dump(mode="json"))
             st.set_user_attr("objectives", [list(o) for o in objs])
             st.set_user_attr("task", task)
+        config_id = _check_same_config(st, cfg, objs, task, name)
         if space.needs_lr_auto and "lr_auto" not in st.user_attrs:
             from ..doctor.lr_finder import find_lr
 
@@ -288,7 +337,7 @@ def prepare_study(config, overrides=None, *, trials=None, timeout=None, storage=
     ctx = {"config": cfg.model_dump(mode="json"), "folder": str(folder.resolve()), "storage": storage,
            "study": name, "trials": trials or cfg.tune.trials,
            "deadline": time.time() + (timeout or cfg.tune.timeout) if (timeout or cfg.tune.timeout) else None,
-           "fixed": fixed}
+           "fixed": fixed, **({"config_id": config_id} if config_id else {})}
     return ctx, cfg, st
 
 

@@ -169,6 +169,8 @@ def run_trial(trial, ctx: dict, cfg: Config, space, worker: dict) -> dict:
     sampled_at = time.perf_counter()
     with _held_writes(trial):
         trial.set_user_attr("worker", worker)
+        if ctx.get("config_id"):  # not the config the study was created with (study._check_same_config)
+            trial.set_user_attr("config_id", ctx["config_id"])
         overrides = space.sample(trial)
     suggest_seconds = time.perf_counter() - sampled_at  # the sampler works inside suggest_*
     reports = _Reports(trial)
