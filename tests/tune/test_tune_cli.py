@@ -21,6 +21,8 @@ SPACE = {"optimizer.lr": {"type": "float", "low": 1.0e-3, "high": 0.1, "log": Tr
     (SPACE, {"sampler": "annealing"}, "tune.sampler: Input should be 'auto', 'grid', 'random', 'tpe', 'gp', 'cmaes' or 'nsga2'"),
     (SPACE, {"pruner": "early"}, "tune.pruner: Input should be 'auto', 'none', 'median', 'successive_halving' or 'hyperband'"),
     (SPACE, {"metric": "val_accurcy"}, "tune.metric: got 'val_accurcy'"),
+    (SPACE, {"sampler": "cmaes", "objectives": [{"metric": "val_loss"}, {"metric": "parameters"}]},
+     "tune.sampler: cmaes searches a single objective"),
     ({}, {}, "tune.space: empty"),
 ])
 def test_bad_input_exits_2_naming_the_entry(space, tune_extra, named, tiny_cfg, cli, write_yaml, tmp_path):

@@ -265,6 +265,10 @@ def prepare_study(config, overrides=None, *, trials=None, timeout=None, storage=
     if multi and cfg.tune.pruner not in ("auto", "none"):
         raise UserError(f"tune.pruner: Optuna cannot prune a multi-objective study (got {cfg.tune.pruner}); "
                         f"use none or auto")
+    if multi and sampler_name(cfg) == "cmaes":
+        # Optuna's CmaEsSampler raises inside every trial's first suggestion: the study would only fail
+        raise UserError(f"tune.sampler: cmaes searches a single objective, and tune.objectives lists {len(objs)}; "
+                        f"use nsga2 (the default for several), tpe, gp, random or grid")
     if cfg.model.type == "gan":
         raise UserError("model.type: a GAN has no validation metric to tune; tune a classifier or regressor")
     space = Space(cfg)
