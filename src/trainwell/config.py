@@ -473,6 +473,18 @@ class TuneParam(Section):
             raise ValueError(f"log scale needs bounds > 0, got low={self.low} high={self.high}")
         if self.type == "int" and any(b != "auto" and float(b) != int(b) for b in (self.low, self.high)):
             raise ValueError(f"int bounds must be whole numbers, got low={self.low} high={self.high}")
+        if self.step is not None and self.type == "int" and float(self.step) != int(self.step):
+            raise ValueError(f"an int's step must be a whole number, got {self.step:g}")
+        if self.step is not None and not auto and not self.log:
+            # Optuna narrows such a range to the last whole step with a warning (8..64 by 100 becomes
+            # 8..8, a parameter that never changes); say so before the study starts instead.
+            import decimal
+
+            d_low, d_high, d_step = (decimal.Decimal(str(v)) for v in (self.low, self.high, self.step))
+            if (d_high - d_low) % d_step:
+                below = float((d_high - d_low) // d_step * d_step + d_low)
+                raise ValueError(f"low ({self.low:g}) to high ({self.high:g}) is not a whole number of steps of "
+                                 f"{self.step:g}; set high to {below:g} or {below + float(self.step):g}, or another step")
         return self
 
 
