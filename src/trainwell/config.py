@@ -564,8 +564,12 @@ def _space_problems(space: dict, known_keys: set[str]) -> list[str]:
     """A searched key must exist in the config (for this model type), and `when` must name keys."""
     problems = []
     for key, param in space.items():
-        if key not in known_keys or key.split(".")[0] in ("tune", "name"):
-            close = difflib.get_close_matches(key, sorted(known_keys), n=1, cutoff=0.6)
+        if key.split(".")[0] in ("tune", "name"):
+            problems.append(f"tune.space.{key}: " + ("the run name cannot be searched (each trial is named by the "
+                            "study)" if key == "name" else "the tune: section itself cannot be searched")
+                            + "; search keys of the other sections, such as optimizer.lr or model.hidden")
+        elif key not in known_keys:
+            close = difflib.get_close_matches(key, sorted(known_keys - {"name"}), n=1, cutoff=0.6)
             problems.append(f"tune.space.{key}: not a config key" + (f"; did you mean {close[0]}?" if close else
                             "; use a dotted key such as optimizer.lr or model.hidden"))
         when = param.get("when") if isinstance(param, dict) else getattr(param, "when", None)

@@ -30,6 +30,8 @@ SPACE = {"optimizer.lr": {"type": "float", "low": 1.0e-3, "high": 0.1, "log": Tr
     (SPACE, {"sampler": "cmaes", "objectives": [{"metric": "val_loss"}, {"metric": "parameters"}]},
      "tune.sampler: cmaes searches a single objective"),
     ({}, {}, "tune.space: empty"),
+    ({"name": ["a", "b"]}, {}, "tune.space.name: the run name cannot be searched"),
+    ({"tune.trials": [1, 2]}, {}, "tune.space.tune.trials: the tune: section itself cannot be searched"),
 ])
 def test_bad_input_exits_2_naming_the_entry(space, tune_extra, named, tiny_cfg, cli, write_yaml, tmp_path):
     cfg = {**tiny_cfg, "tune": {"space": space, **tune_extra}}
