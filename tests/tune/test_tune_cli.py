@@ -30,6 +30,12 @@ SPACE = {"optimizer.lr": {"type": "float", "low": 1.0e-3, "high": 0.1, "log": Tr
     (SPACE, {"sampler": "cmaes", "objectives": [{"metric": "val_loss"}, {"metric": "parameters"}]},
      "tune.sampler: cmaes searches a single objective"),
     ({}, {}, "tune.space: empty"),
+    ({"optimizer.name": ["adam", "sgd"], "optimizer.momentum": {"type": "float", "low": 0.5, "high": 0.9,
+                                                                "when": {"optimizer.name": "rmsprop"}}}, {},
+     "tune.space.optimizer.momentum.when: optimizer.name is searched over ['adam', 'sgd'], never 'rmsprop', "
+     "so optimizer.momentum would never be sampled"),
+    ({"optimizer.momentum": {"type": "float", "low": 0.5, "high": 0.9, "when": {"optimizer.name": "sgd"}}}, {},
+     "optimizer.name is not searched and is 'adam' in this config, never 'sgd'"),
     ({"name": ["a", "b"]}, {}, "tune.space.name: the run name cannot be searched"),
     ({"tune.trials": [1, 2]}, {}, "tune.space.tune.trials: the tune: section itself cannot be searched"),
 ])

@@ -134,7 +134,13 @@ class Space:
     def check(self) -> None:
         """Every bound and candidate must make a valid config; all problems at once, as UserError."""
         problems = []
+        searched = dict(self.params)
         for key, p in self.params:
+            for cond, wanted in (p.when or {}).items():
+                never = self._never(cond, wanted, searched.get(cond))
+                if never:
+                    problems.append(f"tune.space.{key}.when: {never}, so {key} would never be sampled; "
+                                    f"change the condition, or drop the entry")
             if p.log and p.step is not None and (p.type == "float" or p.step != 1):
                 problems.append(f"tune.space.{key}: step and log cannot be combined; drop one")
             if p.type == "choice":
@@ -154,6 +160,22 @@ class Space:
                     problems.append(f"tune.space.{key}: the value {value!r} cannot be set ({exc})")
         if problems:
             raise ConfigError(problems)
+
+
+    def _never(self, cond: str, wanted, searched: TuneParam | None) -> str | None:
+        """Why `cond` can never hold a `wanted` value, or None when it can (or a range may)."""
+        options = wanted if isinstance(wanted, list) else [wanted]
+        if searched is None:
+            fixed = _lookup(self.base, cond)
+            if not _matches(fixed, wanted):
+                return f"{cond} is not searched and is {fixed!r} in this config, never {_shown(options)}"
+        elif searched.type == "choice" and not any(_matches(v, wanted) for v in searched.values):
+            return f"{cond} is searched over {list(searched.values)!r}, never {_shown(options)}"
+        return None
+
+
+def _shown(values: list) -> str:
+    return values[0].__repr__() if len(values) == 1 else "any of " + repr(list(values))
 
 
 def _ordered(space: dict[str, TuneParam]) -> list[tuple[str, TuneParam]]:
