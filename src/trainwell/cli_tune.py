@@ -106,6 +106,8 @@ def auto(
     data: Path = typer.Argument(..., help="A CSV/Parquet/NPZ file or an image folder."),
     target: Optional[str] = typer.Option(None, "--target", help="The target column (CSV/Parquet)."),
     budget: str = typer.Option("10m", "--budget", help="Total time: search plus the final training (10m, 600, 1h)."),
+    task: str = typer.Option("auto", "--task", help="auto (inferred), binary, multiclass or regression: integer "
+                             "quantities with few distinct values are otherwise taken as class labels."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the config, the study and the final run."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ):
@@ -114,7 +116,7 @@ def auto(
     from .tuning.auto import auto as run_auto
 
     check_output(out, "--out", folder=True)
-    result = run_auto(data, target, parse_duration(budget, "--budget"), out=out, quiet=quiet)
+    result = run_auto(data, target, parse_duration(budget, "--budget"), out=out, quiet=quiet, task=task)
     print(f"config (edit and rerun it): {result['config']}")
     print(f"study: {result['study']}")
     print(f"best config: {result['best_config']}")

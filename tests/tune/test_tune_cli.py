@@ -1,5 +1,6 @@
 """The tune command: bad input (exit 2 naming the entry), workers sharing a journal, resume."""
 
+import json
 import os
 import signal
 import threading
@@ -234,3 +235,25 @@ def test_a_study_resumed_with_a_changed_config_writes_the_best_trials_own_config
                        "--set", f"data.source={tmp_path / 'regression.csv'}")
     assert code == 2 and "multiclass task" in err and "regression" in err, err
     assert len(load(folder).trials) == 4
+
+
+def test_auto_says_how_it_took_integer_targets_and_takes_task(blobs_csv, cli, tmp_path):
+    """Integer quantities with few distinct values (a rating, a count) are taken as class labels:
+    auto says so before its search, and --task regression searches and trains a regressor."""
+    import pandas as pd
+
+    frame = pd.read_csv(blobs_csv)
+    frame["stars"] = (frame["a"].abs().round().clip(0, 4)).astype(int)
+    frame.drop(columns="label").to_csv(tmp_path / "ratings.csv", index=False)
+    code, out, err = cli("auto", tmp_path / "ratings.csv", "--target", "stars", "--budget", "6s",
+                         "--out", tmp_path / "as_classes", "--quiet")
+    assert code == 0, err
+    assert "taken as class labels; if that is wrong, rerun with --task regression" in err
+    code, out, err = cli("auto", tmp_path / "ratings.csv", "--target", "stars", "--budget", "6s",
+                         "--out", tmp_path / "as_values", "--quiet", "--task", "regression")
+    assert code == 0, err
+    assert yaml.safe_load((tmp_path / "as_values" / "config.yaml").read_text())["data"]["task"] == "regression"
+    final = out.strip().splitlines()[-1]
+    assert "r2" in json.loads((tmp_path / "as_values" / "final" / "metrics.json").read_text())["test"], final
+    code, _, err = cli("auto", tmp_path / "ratings.csv", "--target", "stars", "--task", "regresion")
+    assert code == 2 and "--task" in err and "regression" in err

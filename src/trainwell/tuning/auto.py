@@ -65,8 +65,10 @@ def space_for(kind: str, task: str, n_train: int, imbalanced: bool) -> tuple[dic
 
 
 def auto(data: str | Path, target: str | None = None, budget: float | None = 600.0, *,
-         out: str | Path | None = None, quiet: bool = True) -> dict:
-    """Returns {"config", "study", "best_config", "run", "summary"} (paths and the study summary)."""
+         out: str | Path | None = None, quiet: bool = True, task: str = "auto") -> dict:
+    """Returns {"config", "study", "best_config", "run", "summary"} (paths and the study summary).
+    task: auto (inferred), or binary / multiclass / regression when the inference would be wrong
+    (integer quantities with few distinct values are taken as class labels)."""
     from .. import api
     from .. import data as data_mod
     from ..config import load_config
@@ -86,7 +88,10 @@ def auto(data: str | Path, target: str | None = None, budget: float | None = 600
         source = str(p.resolve())
     stem = source.removeprefix("builtin:") if source.startswith("builtin:") else Path(source).stem
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-") or "auto"
-    base = {"name": name, "data": {"source": source, **({"target": target} if target else {})}}
+    if task not in ("auto", "binary", "multiclass", "regression"):
+        raise UserError(f"--task: expected auto, binary, multiclass or regression, got {task!r}")
+    base = {"name": name, "data": {"source": source, **({"target": target} if target else {}),
+                                   **({"task": task} if task != "auto" else {})}}
     kind = data_mod.resolve_kind(load_config(base).data)
     model_type = "cnn" if kind == "image" else "mlp"
     if kind not in ("tabular", "image"):
@@ -103,6 +108,14 @@ def auto(data: str | Path, target: str | None = None, budget: float | None = 600
         raise
     spec = prepared.spec
     n_train = len(prepared.train.x)
+    import sys
+
+    for note in prepared.report.get("notes", []):
+        if note.startswith("task:"):
+            # said before the search, which the task shapes, and in auto's own terms: --task, not data.task
+            fix = "--task regression" if spec.task != "regression" else "--task multiclass"
+            print(f"note: {note.split('; set data.task')[0]}; if that is wrong, rerun with {fix}",
+                  file=sys.stderr, flush=True)
     imbalanced = False
     if spec.task != "regression":
         import numpy as np
@@ -124,8 +137,6 @@ def auto(data: str | Path, target: str | None = None, budget: float | None = 600
     config_path = folder / "config.yaml"
     config_path.write_text(header + yamlio.dump(config, sort_keys=False))
     if not quiet:
-        import sys
-
         print(f"auto: {spec.task}, {kind}, {n_train} training rows; config {config_path}", file=sys.stderr)
     summary = tune(config_path, out=folder / "study", study=name, quiet=quiet)
     if "best" not in summary:
