@@ -113,3 +113,27 @@ def test_sigterm_to_the_parent_of_two_workers_stops_both_and_the_study_resumes(t
         assert again.params == t.params
     best = yaml.safe_load((folder / "best.yaml").read_text())
     assert "tune" not in best
+
+
+def test_sigterm_during_auto_then_the_same_command_resumes_its_study(blobs_csv, tmp_path, cli):
+    folder = tmp_path / "auto"
+    args = ["auto", str(blobs_csv), "--target", "label", "--budget", "60s", "--out", str(folder), "--quiet"]
+    proc = subprocess.Popen([sys.executable, "-m", "trainwell", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=ENV, text=True)
+    _wait_for(lambda: len(list((folder / "study" / "trials").glob("trial-*"))) >= 3, proc, "three trials")
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, (proc.returncode, err)
+    assert "Traceback" not in err
+    assert f"Resume with: trainwell auto {blobs_csv} --target label --budget 60 --out {folder}" in err, err
+    before = {t.number: t.params for t in _trials(folder / "study") if t.state.name != "WAITING"}
+    assert not [t for t in _trials(folder / "study") if t.state.name == "RUNNING"]
+
+    code, out, err = cli(*args[:5], "6s", *args[6:])  # the same command, a smaller budget for the test
+    assert code == 0, err
+    assert f"resuming the interrupted run in {folder}" in err
+    after = {t.number: t.params for t in _trials(folder / "study")}
+    assert all(after[n] == p for n, p in before.items()) and len(after) > len(before)  # kept, and went on
+    assert out.strip().splitlines()[-1] == str(folder / "final")
+    assert (folder / "final" / "model.safetensors").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("auto")) == ["auto"]  # no second folder

@@ -8,13 +8,15 @@ edit that file and rerun `trainwell tune` on it.
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import sys
 import time
 from pathlib import Path
 
 from .. import yamlio
-
-from ..errors import UserError
+from ..errors import TrainingInterrupted, UserError
 
 MIN_BUDGET = 5.0  # seconds: a few trials and the final run on a small table (a real search wants minutes)
 SEARCH_SHARE = 0.8  # of the budget; the rest is for the final training
@@ -108,8 +110,6 @@ def auto(data: str | Path, target: str | None = None, budget: float | None = 600
         raise
     spec = prepared.spec
     n_train = len(prepared.train.x)
-    import sys
-
     for note in prepared.report.get("notes", []):
         if note.startswith("task:"):
             # said before the search, which the task shapes, and in auto's own terms: --task, not data.task
@@ -124,23 +124,65 @@ def auto(data: str | Path, target: str | None = None, budget: float | None = 600
         imbalanced = bool(counts.min() == 0 or counts.max() / max(counts.min(), 1) > 3)
     sections, tune_section = space_for(kind, spec.task, n_train, imbalanced)
     folder = Path(out) if out is not None else Path("auto") / name
-    if folder.exists() and any(folder.iterdir()):
+    asked = {"data": source, "target": target, "task": task}
+    resuming = _unfinished(folder, asked)
+    if not resuming and folder.exists() and any(folder.iterdir()):
         folder = folder.with_name(f"{folder.name}-{time.strftime('%Y%m%d-%H%M%S')}")
     folder.mkdir(parents=True, exist_ok=True)
     search = max(5.0, budget * SEARCH_SHARE - (time.time() - started))
-    tune_section["timeout"] = round(search, 1)  # kept in the config, so a rerun has the same budget
-    config = {**base, **{k: v for k, v in sections.items() if k != "data"}, "tune": tune_section}
-    config["data"] = {**base["data"], **sections.get("data", {})}
-    header = (f"# Written by trainwell auto: {spec.task} on {kind} data, {n_train} training rows "
-              f"({_size_class(n_train)}), {spec.n_features} features.\n"
-              f"# Edit it, then: trainwell tune {folder / 'config.yaml'}   (or train it without the search)\n")
     config_path = folder / "config.yaml"
-    config_path.write_text(header + yamlio.dump(config, sort_keys=False))
+    if resuming:
+        # An interrupted auto run: its config (perhaps edited since) and its study go on, with this
+        # call's budget; the trials it has are kept.
+        print(f"auto: resuming the interrupted run in {folder}: its study goes on for {search:.0f} s "
+              f"(the trials it holds are kept), then the final training", file=sys.stderr, flush=True)
+    else:
+        tune_section["timeout"] = round(search, 1)  # kept in the config, so a rerun has the same budget
+        config = {**base, **{k: v for k, v in sections.items() if k != "data"}, "tune": tune_section}
+        config["data"] = {**base["data"], **sections.get("data", {})}
+        header = (f"# Written by trainwell auto: {spec.task} on {kind} data, {n_train} training rows "
+                  f"({_size_class(n_train)}), {spec.n_features} features.\n"
+                  f"# Edit it, then: trainwell tune {folder / 'config.yaml'}   (or train it without the search)\n")
+        config_path.write_text(header + yamlio.dump(config, sort_keys=False))
+        (folder / MARK).write_text(json.dumps({**asked, "status": "running"}, indent=2) + "\n")
     if not quiet:
         print(f"auto: {spec.task}, {kind}, {n_train} training rows; config {config_path}", file=sys.stderr)
-    summary = tune(config_path, out=folder / "study", study=name, quiet=quiet)
-    if "best" not in summary:
-        raise UserError(f"--budget: no trial finished within {search:.0f} s of search; give a larger budget")
-    run = api.train(summary["best"]["config"], out=folder / "final", quiet=quiet)
+    import shlex
+
+    again = (f"trainwell auto {shlex.quote(str(data))}" + (f" --target {shlex.quote(target)}" if target else "")
+             + f" --budget {budget:g}" + (f" --task {task}" if task != "auto" else "")
+             + f" --out {shlex.quote(str(folder))}")
+    final = folder / "final"
+    try:
+        summary = tune(config_path, out=folder / "study", study=name, quiet=quiet,
+                       timeout=search if resuming else None)
+        if "best" not in summary:
+            raise UserError(f"--budget: no trial finished within {search:.0f} s of search; give a larger budget")
+        if (final / "model.safetensors").is_file():  # trained before the interruption
+            run = api.load_run(final)
+        elif (final / "checkpoints" / "last.safetensors").is_file():
+            run = api.train(resume=final, quiet=quiet)
+        else:
+            if final.exists():  # cut before its first checkpoint: nothing in it to keep
+                shutil.rmtree(final)
+            run = api.train(summary["best"]["config"], out=final, quiet=quiet)
+    except (TrainingInterrupted, KeyboardInterrupt) as exc:
+        # the same command, with this --out, resumes the study or the final training
+        raise TrainingInterrupted(str(folder), getattr(exc, "signum", 2), resume=again) from None
+    (folder / MARK).write_text(json.dumps({**asked, "status": "completed"}, indent=2) + "\n")
     return {"config": str(config_path), "study": str(folder / "study"), "best_config": summary["best"]["config"],
             "run": str(run.path), "summary": summary, "seconds": round(time.time() - started, 1)}
+
+
+# What an auto run was asked (data, target, task) and whether it finished: rerunning the same
+# command resumes an unfinished one instead of starting over beside it.
+MARK = "auto.json"
+
+
+def _unfinished(folder: Path, asked: dict) -> bool:
+    try:
+        held = json.loads((folder / MARK).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(held, dict) and held.get("status") != "completed" and \
+        {k: held.get(k) for k in asked} == asked and (folder / "config.yaml").is_file()
