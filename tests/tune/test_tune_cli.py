@@ -257,3 +257,21 @@ def test_auto_says_how_it_took_integer_targets_and_takes_task(blobs_csv, cli, tm
     assert "r2" in json.loads((tmp_path / "as_values" / "final" / "metrics.json").read_text())["test"], final
     code, _, err = cli("auto", tmp_path / "ratings.csv", "--target", "stars", "--task", "regresion")
     assert code == 2 and "--task" in err and "regression" in err
+
+
+def test_a_worker_that_cannot_start_is_reported_not_silently_dropped(tune_cfg, write_yaml, tmp_path):
+    """A script calling trainwell.tune(jobs=2) without the main guard: each spawned worker imports the
+    script and fails (Python's rule); the study still finishes, and the user is told why it was alone."""
+    import subprocess
+    import sys
+
+    tune_cfg["tune"].update(sampler="random", pruner="none", trials=2)
+    tune_cfg["training"]["epochs"] = 1
+    script = tmp_path / "search.py"
+    script.write_text(f"import trainwell\nr = trainwell.tune({str(write_yaml(tune_cfg))!r}, jobs=2, "
+                      f"out={str(tmp_path / 'study')!r})\nprint(r['complete'])\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, OMP_NUM_THREADS="1"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "2"
+    assert "worker 1 ended before it started" in done.stderr and 'if __name__ == "__main__":' in done.stderr

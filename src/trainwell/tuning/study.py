@@ -386,6 +386,12 @@ def _tune(config, overrides, *, trials, timeout, jobs, storage, study, out, quie
         # otherwise take the first trials alone (and a short study would never be shared).
         while any(p.is_alive() and not e.is_set() for p, e in zip(procs, events)):
             time.sleep(0.05)
+        for i, (p, e) in enumerate(zip(procs, events), start=1):
+            if not e.is_set():
+                # typically a script without `if __name__ == "__main__":`, which each spawned worker imports
+                print(f"warning: worker {i} ended before it started (exit code {p.exitcode}; its error is above); "
+                      f"the other workers go on without it. From a Python script, call trainwell.tune(jobs=...) "
+                      f"under `if __name__ == \"__main__\":`", file=sys.stderr, flush=True)
         workers.append(work(ctx, 0))
         for p in procs:
             p.join()
