@@ -154,3 +154,23 @@ def test_importances_are_estimated_once_for_the_summary_and_the_report(epochs, l
         assert "note" not in shown and "<img" in section
     else:
         assert "zero total variance" in shown["note"] and "zero total variance" in section
+
+
+def test_folds_that_cannot_be_stratified_are_said_to_be_plain(tune_cfg, tmp_path, load, capsys):
+    """A class with fewer train+val rows than folds: plain folds, said up front and kept in data.json."""
+    import pandas as pd
+
+    frame = pd.read_csv(tune_cfg["data"]["source"])
+    rare = frame[frame["label"] == "eel"].head(4)
+    frame = pd.concat([frame[frame["label"] != "eel"], rare])
+    frame.to_csv(tmp_path / "rare.csv", index=False)
+    tune_cfg["data"]["source"] = str(tmp_path / "rare.csv")
+    tune_cfg["training"]["epochs"] = 1
+    tune_cfg["tune"].update(trials=1, cv_folds=5, pruner="none")
+    out = tmp_path / "study"
+    tune(tune_cfg, out=out)
+    err = capsys.readouterr().err
+    assert "note: tune.cv_folds: class 'eel' has 3 train+val rows, fewer than the 5 folds" in err, err
+    assert "cv_folds 3 or fewer keeps them stratified" in err
+    run_dir = out / load(out).trials[0].user_attrs["run_dir"]
+    assert json.loads((run_dir / "fold-0" / "data.json").read_text())["cv"]["stratified"] is False

@@ -286,6 +286,18 @@ def prepare_study(config, overrides=None, *, trials=None, timeout=None, storage=
         if cfg.tune.cv_folds > rows:
             raise UserError(f"tune.cv_folds: {cfg.tune.cv_folds} folds of the {rows} train+val rows is more folds "
                             f"than rows; valid: 2 .. {rows} (or 1 for no cross-validation)")
+        if task in ("binary", "multiclass"):
+            import numpy as np
+
+            ys = [prepared.train.y] + ([prepared.val.y] if prepared.val is not None else [])
+            counts = np.bincount(np.concatenate(ys).astype("int64"), minlength=len(prepared.spec.classes))
+            if counts.min() < cfg.tune.cv_folds:
+                smallest = prepared.spec.classes[int(counts.argmin())]
+                print(f"note: tune.cv_folds: class {smallest!r} has {counts.min()} train+val rows, fewer than the "
+                      f"{cfg.tune.cv_folds} folds, so the folds are not stratified and some validation folds "
+                      f"lack it" + (f"; cv_folds {counts.min()} or fewer keeps them stratified" if counts.min() >= 2
+                                    else ""),
+                      file=sys.stderr, flush=True)
     fixed = {}
     for metric, _ in objs:
         if metric.startswith("val_") and metric != "val_loss":

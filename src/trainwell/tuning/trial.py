@@ -150,12 +150,14 @@ def fold_hook(fold: int, folds: int, seed: int):
         y = np.concatenate([p.y for p in parts])
         y_raw = np.concatenate([p.y_raw for p in parts]) if all(p.y_raw is not None for p in parts) else y
         classify = prepared.spec.task in ("binary", "multiclass")
-        if classify and np.bincount(y.astype("int64")).min() >= folds:
+        stratified = classify and np.bincount(y.astype("int64")).min() >= folds
+        if stratified:
             splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
         else:
             splitter = KFold(folds, shuffle=True, random_state=seed)
         tr, va = list(splitter.split(x, y if classify else None))[fold]
         report = {**prepared.report, "cv": {"fold": fold, "folds": folds, "train_rows": len(tr), "val_rows": len(va),
+                                            "stratified": bool(stratified),
                                             "note": "folds of train+val; preprocessing fitted on the train split"}}
         return dataclasses.replace(prepared, train=SplitArrays(x[tr], y[tr], y_raw[tr]),
                                    val=SplitArrays(x[va], y[va], y_raw[va]), report=report)
