@@ -174,3 +174,22 @@ def test_folds_that_cannot_be_stratified_are_said_to_be_plain(tune_cfg, tmp_path
     assert "cv_folds 3 or fewer keeps them stratified" in err
     run_dir = out / load(out).trials[0].user_attrs["run_dir"]
     assert json.loads((run_dir / "fold-0" / "data.json").read_text())["cv"]["stratified"] is False
+
+
+def test_a_resumed_grid_and_two_workers_run_every_point_once(tune_cfg, tmp_path, load):
+    """The grid sampler names its points by their place in a seeded shuffle: every process must use
+    the same order, or a resumed study or a second worker repeats points and skips others."""
+    tune_cfg["training"]["epochs"] = 1
+    tune_cfg["tune"].update(sampler="grid", pruner="none", grid_points=3,
+                            space={"optimizer.lr": {"type": "float", "low": 1e-3, "high": 0.1, "log": True},
+                                   "model.dropout": {"type": "float", "low": 0.0, "high": 0.4}})
+    points = {(lr, d) for lr in (1e-3, 1e-2, 0.1) for d in (0.0, 0.2, 0.4)}
+
+    def ran(study):
+        return [(round(t.params["optimizer.lr"], 6), round(t.params["model.dropout"], 6)) for t in study.trials]
+
+    tune(tune_cfg, out=tmp_path / "resumed", trials=4)
+    tune(tune_cfg, out=tmp_path / "resumed", trials=9)
+    assert sorted(ran(load(tmp_path / "resumed"))) == sorted(points)
+    tune(tune_cfg, out=tmp_path / "two", trials=9, jobs=2)
+    assert sorted(ran(load(tmp_path / "two"))) == sorted(points)

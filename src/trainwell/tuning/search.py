@@ -51,7 +51,10 @@ def build_sampler(cfg: Config, space, seed: int):
     name = sampler_name(cfg)
     startup = cfg.tune.startup_trials
     if name == "grid":
-        return optuna.samplers.GridSampler(space.grid(cfg.tune.grid_points), seed=seed)
+        # One seed for every worker and every resumed run: the grid sampler shuffles its points with
+        # it and names them by their place in that order, so another order in another process would
+        # run some points twice and others never (while the study counts the grid as done).
+        return optuna.samplers.GridSampler(space.grid(cfg.tune.grid_points), seed=_seed(cfg, 0, 0))
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if name == "tpe":
