@@ -193,3 +193,20 @@ def test_a_resumed_grid_and_two_workers_run_every_point_once(tune_cfg, tmp_path,
     assert sorted(ran(load(tmp_path / "resumed"))) == sorted(points)
     tune(tune_cfg, out=tmp_path / "two", trials=9, jobs=2)
     assert sorted(ran(load(tmp_path / "two"))) == sorted(points)
+
+
+def test_a_grid_with_a_conditional_parameter_trains_each_configuration_once(tune_cfg, tmp_path, load):
+    """adam x 2 lrs + sgd x 2 lrs x 2 momenta = 6 configurations; Optuna's product grid has 8 points,
+    two of them adam with a momentum it does not use: those are skipped, not trained again."""
+    tune_cfg["training"]["epochs"] = 1
+    tune_cfg["tune"].update(sampler="grid", pruner="none", grid_points=2, space={
+        "optimizer.name": ["adam", "sgd"],
+        "optimizer.lr": {"type": "float", "low": 1e-3, "high": 0.1, "log": True},
+        "optimizer.momentum": {"type": "float", "low": 0.5, "high": 0.9, "when": {"optimizer.name": "sgd"}}})
+    out = tmp_path / "study"
+    result = tune(tune_cfg, out=out, trials=40)
+    trained = [t for t in load(out).trials if t.state.name == "COMPLETE"]
+    configs = [json.dumps(t.user_attrs["overrides"], sort_keys=True) for t in trained]
+    assert len(configs) == len(set(configs)) == 6
+    assert result["skipped"] == 2 and result["complete"] == 6 and result["failed"] == 0
+    assert "2 skipped" in result["text"]

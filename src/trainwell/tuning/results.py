@@ -92,7 +92,8 @@ def summary(ref, storage: str | None = None, study: str | None = None) -> dict:
     keys = list(dict.fromkeys(k for t in trials for k in (t.user_attrs.get("overrides") or t.params)))
     rows = []
     for t in trials:
-        row = {"trial": t.number, "state": t.state.name.lower()}
+        row = {"trial": t.number, "state": "skipped" if t.user_attrs.get("duplicate_of") is not None
+               else t.state.name.lower()}
         for i, (m, _) in enumerate(objs):
             row[m] = t.values[i] if t.values else None
         row["seconds"] = round(t.duration.total_seconds(), 2) if t.duration else None
@@ -109,14 +110,16 @@ def summary(ref, storage: str | None = None, study: str | None = None) -> dict:
     table.to_csv(folder / "trials.csv", index=False)
     states = {s: sum(t.state == s for t in trials) for s in TrialState}
     interrupted = sum(1 for t in trials if t.user_attrs.get("interrupted"))
+    skipped = sum(1 for t in trials if t.user_attrs.get("duplicate_of") is not None)
     out: dict[str, Any] = {"study": st.study_name, "folder": str(folder), "objectives": objs,
                            "trials": len(trials), "complete": states[TrialState.COMPLETE],
-                           "pruned": states[TrialState.PRUNED], "failed": states[TrialState.FAIL] - interrupted,
-                           "interrupted": interrupted, "running": states[TrialState.RUNNING],
+                           "pruned": states[TrialState.PRUNED], "failed": states[TrialState.FAIL] - interrupted - skipped,
+                           "interrupted": interrupted, "skipped": skipped, "running": states[TrialState.RUNNING],
                            "epochs": int(sum(t.user_attrs.get("epochs", 0) or 0 for t in trials)),
                            "table": rows}
     lines = [f"study {st.study_name}: {len(trials)} trials: {out['complete']} complete, {out['pruned']} pruned, "
              f"{out['failed']} failed" + (f", {interrupted} interrupted (retried)" if interrupted else "")
+             + (f", {skipped} skipped (grid points that train an earlier trial's configuration)" if skipped else "")
              + (f", {out['running']} running" if out["running"] else ""),
              "objective: " + ", ".join(f"{m} ({d})" for m, d in objs) + f"; {out['epochs']} epochs trained in all"]
     complete = [t for t in trials if t.state == TrialState.COMPLETE]

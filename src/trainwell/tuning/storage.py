@@ -144,12 +144,14 @@ def _quiet_optuna():
 
 
 def _counts(trial) -> bool:
-    """A trial counts toward `trials` unless it was cut short by an interruption (it is retried)."""
+    """A trial counts toward `trials` unless it was cut short by an interruption (it is retried) or
+    skipped as a grid point that trains the same configuration as another (study._grid_twin)."""
     from optuna.trial import TrialState
 
     if trial.state == TrialState.WAITING:
         return False
-    return not (trial.state == TrialState.FAIL and trial.user_attrs.get("interrupted"))
+    return not (trial.state == TrialState.FAIL and (trial.user_attrs.get("interrupted")
+                                                    or trial.user_attrs.get("duplicate_of") is not None))
 
 
 def _alive(pid: int) -> bool:

@@ -78,9 +78,15 @@ def _work(ctx: dict, worker: int, ready) -> dict:
                 done = sum(_counts(t) for t in study.get_trials(deepcopy=False))
                 if done >= ctx["trials"]:
                     break
-                if isinstance(study.sampler, optuna.samplers.GridSampler) and study.sampler.is_exhausted(study):
+                grid = isinstance(study.sampler, optuna.samplers.GridSampler)
+                if grid and study.sampler.is_exhausted(study):
                     break
                 trial = study.ask()
+                twin = _grid_twin(study, trial, space) if grid else None
+                if twin is not None:
+                    _skip_twin(study, trial, twin)
+                    _log(ctx, f"trial {trial.number} skipped: the same configuration as trial {twin.number}")
+                    continue
                 stats["optuna_seconds"] += time.perf_counter() - locked_at
             ran = time.perf_counter()
             result = run_trial(trial, ctx, cfg, space, {"host": host, "pid": os.getpid()})
@@ -114,6 +120,37 @@ def _work(ctx: dict, worker: int, ready) -> dict:
         stats["epochs"] += result["attrs"].get("epochs", 0) or 0
         _log(ctx, _describe(result, trial.number, objs))
     return stats
+
+
+def _grid_twin(study, trial, space):
+    """The earlier trial that trains what this grid trial would, or None. Optuna's grid is the product
+    of every parameter's values, so where a `when` leaves a parameter unused (momentum with adam)
+    its values give points that train the same configuration. Called under the lock, and it samples
+    the trial's parameters there, so that two workers cannot both take one configuration as new."""
+    from optuna.trial import TrialState
+
+    space.sample(trial)  # the grid's point; a parameter whose condition fails is not suggested
+    mine = trial.params
+    for t in study.get_trials(deepcopy=False):
+        if t.number == trial.number or t.state == TrialState.WAITING or not _counts(t):
+            continue
+        if t.params == mine:
+            return t
+    return None
+
+
+def _skip_twin(study, trial, twin) -> None:
+    """Told as failed (so the grid sampler counts its point visited) and not counted as a trial."""
+    from optuna.trial import TrialState
+
+    _set_user_attrs(trial, {"duplicate_of": twin.number,
+                            "reason": f"skipped: the same configuration as trial {twin.number} (a grid point "
+                                      f"whose other values are for a parameter its `when` leaves unused)"})
+    try:
+        study.tell(trial, state=TrialState.FAIL)
+    except RuntimeError as exc:  # the grid sampler calls study.stop() after its last point
+        if "Study.stop" not in str(exc):
+            raise
 
 
 def _child(ctx: dict, worker: int, ready, stop) -> None:
