@@ -137,3 +137,38 @@ def test_sigterm_during_auto_then_the_same_command_resumes_its_study(blobs_csv, 
     assert out.strip().splitlines()[-1] == str(folder / "final")
     assert (folder / "final" / "model.safetensors").is_file()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("auto")) == ["auto"]  # no second folder
+
+
+def test_sigterm_between_bagging_members_exits_143_and_the_same_command_finishes(tiny_cfg, write_yaml, tmp_path,
+                                                                                  cli):
+    import json
+
+    tiny_cfg["training"].update(epochs=200, early_stopping={"enabled": False})
+    path, out = write_yaml(tiny_cfg), tmp_path / "ens"
+    args = ["ensemble", str(path), "--members", "2", "--out", str(out), "-q"]
+    proc = subprocess.Popen([sys.executable, "-m", "trainwell", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=ENV, text=True)
+    first = out / "members" / "member-0"
+    # its weights are written as its training ends; its metrics, its files and the next member's data
+    # come after, outside any training: that is where the signal lands
+    _wait_for(lambda: (first / "model.safetensors").exists(), proc, "member 0 trained")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, (proc.returncode, err)
+    assert f"Resume with: trainwell ensemble {path} --members 2 --out {out}" in err and "Traceback" not in err
+    assert json.loads((first / "run.json").read_text())["status"] == "completed"  # finished, not cut
+    assert not (out / "metrics.json").exists()
+    finished = (first / "run.json").read_text()
+
+    code, stdout, err = cli(*args)
+    assert code == 0, err
+    assert stdout.strip().splitlines()[-1] == str(out)
+    assert (first / "run.json").read_text() == finished  # kept, not trained again
+    for m in ("member-0", "member-1"):
+        assert len((out / "members" / m / "history.jsonl").read_text().splitlines()) == 200
+    # killed (kill -9) while the ensemble was being assembled: ensemble.json is there, metrics.json
+    # (written last) is not; the same command assembles it again instead of refusing the folder
+    (out / "metrics.json").unlink()
+    code, stdout, err = cli(*args)
+    assert code == 0, err
+    assert json.loads((out / "metrics.json").read_text())["test"]

@@ -4,12 +4,13 @@ Two ways to get the members: bagging (K runs of one config, each on a bootstrap 
 training split) or the top-k complete trials of a study. Either way the result is an ensemble
 directory that `evaluate` and `predict` accept like a run directory:
 
-    ensemble.json       method, members (relative paths), where they came from (written last)
+    ensemble.json       method, members (relative paths), where they came from
     bagging.json        what bagging trains (config, members), written first: rerunning the same
                         command with the same --out finishes an interrupted ensemble
     members/NAME/       each member, a complete run directory (its own preprocessing and weights)
     config.yaml, run.json, preprocess.json   the first member's, so tools that list runs read it
-    metrics.json        {"val": ensemble, "test": ensemble, "members": {NAME: {"val", "test"}}}
+    metrics.json        {"val": ensemble, "test": ensemble, "members": {NAME: {"val", "test"}}}, written
+                        last: a bagging directory without it is unfinished
 
 Members keep their own preprocessing (top-k trials may differ in data.* settings), so each member
 predicts through its own Run and only the outputs are averaged.
@@ -25,6 +26,7 @@ from .. import runs
 from ..api import Run, _clean_float, _outputs, _roundtrip, _to_tensors
 from ..config import load_config
 from ..errors import TrainingInterrupted, UserError
+from . import interrupt
 
 # What a bagging ensemble will train, written first, so that the same command can finish it.
 PLAN = "bagging.json"
@@ -242,7 +244,8 @@ def bagging(config, overrides=None, k: int = 5, *, out=None, quiet: bool = True)
         raise UserError("model.type: a GAN cannot be bagged (it has no predictions to average)")
     fixed = {"logging.report": False} if hasattr(cfg, "logging") and hasattr(cfg.logging, "report") else {}
     plan = {"config": cfg.model_dump(mode="json"), "members": k}
-    resuming = out is not None and (Path(out) / PLAN).is_file() and not (Path(out) / "ensemble.json").is_file()
+    # metrics.json is written last: a directory stopped while it was being assembled is finished too
+    resuming = out is not None and (Path(out) / PLAN).is_file() and not (Path(out) / "metrics.json").is_file()
     if resuming:
         if runs.read_json(Path(out) / PLAN) != _roundtrip(plan):
             raise UserError(f"--out {str(out)!r} holds an unfinished ensemble of another config or --members; "
@@ -255,25 +258,43 @@ def bagging(config, overrides=None, k: int = 5, *, out=None, quiet: bool = True)
     again = (f"trainwell ensemble {config} --members {k} --out {folder}"
              + (" with the same --set options" if overrides else "")) if isinstance(config, (str, Path)) \
         else f"the same bagging call with out={str(folder)!r}"
-    dirs = []
-    for i in range(k):
-        member = folder / "members" / f"member-{i}"
-        hook = bootstrap_hook(cfg.seed * 1000 + i)
+    # Ctrl-C or SIGTERM between members (a member's data, metrics or files; the assembly) is held until
+    # the next member's training starts, which then stops after a batch with its state saved: nothing
+    # is cut half-written, and the same command goes on from there (tuning/interrupt.py).
+    with interrupt.handled(), interrupt.deferred():
         try:
-            if (member / "model.safetensors").is_file():
-                pass  # finished before the interruption
-            elif (member / "checkpoints" / "last.safetensors").is_file():
-                api.train(resume=member, quiet=True, progress=False, data_hook=hook)
-            else:
-                if member.exists():  # cut before its first checkpoint: nothing in it to keep
-                    shutil.rmtree(member)
-                api.train(cfg, fixed, out=member, quiet=True, progress=False, data_hook=hook)
-        except TrainingInterrupted as exc:
-            raise TrainingInterrupted(str(folder), exc.signum, resume=again) from None
-        dirs.append(member)
-        if not quiet:
-            print(f"member {i + 1}/{k}: {member}", file=sys.stderr, flush=True)
-    return _assemble(folder, dirs, "bagging", {"config": cfg.name})
+            dirs = []
+            for i in range(k):
+                interrupt.check()
+                member = folder / "members" / f"member-{i}"
+                hook = bootstrap_hook(cfg.seed * 1000 + i)
+                if _finished(member):
+                    pass  # finished before the interruption
+                elif (member / "checkpoints" / "last.safetensors").is_file() and \
+                        not (member / "model.safetensors").is_file():
+                    api.train(resume=member, quiet=True, progress=False, data_hook=hook,
+                              callbacks=[interrupt.fit_callback()])
+                else:
+                    if member.exists():  # cut before its first checkpoint, or while writing its results
+                        shutil.rmtree(member)
+                    api.train(cfg, fixed, out=member, quiet=True, progress=False, data_hook=hook,
+                              callbacks=[interrupt.fit_callback()])
+                dirs.append(member)
+                if not quiet:
+                    print(f"member {i + 1}/{k}: {member}", file=sys.stderr, flush=True)
+            interrupt.check()
+            return _assemble(folder, dirs, "bagging", {"config": cfg.name})
+        except (TrainingInterrupted, KeyboardInterrupt) as exc:
+            raise TrainingInterrupted(str(folder), getattr(exc, "signum", 2), resume=again) from None
+
+
+def _finished(member: Path) -> bool:
+    """A member whose training wrote all its results (its weights come first, its run.json last)."""
+    try:
+        return (member / "model.safetensors").is_file() and \
+            runs.read_json(member / "run.json").get("status") == "completed"
+    except (OSError, ValueError, UserError):  # no run.json yet, or one cut while written
+        return False
 
 
 def from_study(ref, top: int = 3, *, storage: str | None = None, out=None, quiet: bool = True) -> EnsembleResult:

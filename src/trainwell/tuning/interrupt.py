@@ -127,6 +127,20 @@ def on_fit_end(trainer) -> None:
         note(trainer._interrupted)
 
 
+def fit_callback():
+    """A training callback that applies `on_fit_start` and `on_fit_end` (for runs other than trials)."""
+    from ..training.loop import Callback  # imports torch, so only when something trains
+
+    class AtFit(Callback):
+        def on_fit_start(self, trainer):
+            on_fit_start(trainer)
+
+        def on_fit_end(self, trainer):
+            on_fit_end(trainer)
+
+    return AtFit()
+
+
 @contextlib.contextmanager
 def spawning():
     """Around starting worker processes: they start with the signals ignored and blocked (a Ctrl-C in
