@@ -172,3 +172,21 @@ def test_sigterm_between_bagging_members_exits_143_and_the_same_command_finishes
     code, stdout, err = cli(*args)
     assert code == 0, err
     assert json.loads((out / "metrics.json").read_text())["test"]
+
+
+def test_sigterm_while_autos_final_run_writes_its_results_lets_it_finish(blobs_csv, tmp_path):
+    import json
+
+    folder = tmp_path / "auto"
+    proc = subprocess.Popen([sys.executable, "-m", "trainwell", "auto", str(blobs_csv), "--target", "label",
+                             "--budget", "6s", "--out", str(folder), "--quiet"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=ENV, text=True)
+    final = folder / "final"
+    # its weights come first; metrics, findings and run.json follow, outside any training
+    _wait_for(lambda: (final / "model.safetensors").exists(), proc, "the final run's weights")
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, (proc.returncode, err)  # it had only its files left to write
+    assert out.strip().splitlines()[-1] == str(final)
+    assert json.loads((final / "run.json").read_text())["status"] == "completed"
+    assert json.loads((final / "metrics.json").read_text())["test"]

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from .. import yamlio
 from ..errors import TrainingInterrupted, UserError
+from . import interrupt
+from .ensemble import _finished
 
 MIN_BUDGET = 5.0  # seconds: a few trials and the final run on a small table (a real search wants minutes)
 SEARCH_SHARE = 0.8  # of the budget; the rest is for the final training
@@ -158,14 +160,17 @@ def auto(data: str | Path, target: str | None = None, budget: float | None = 600
                        timeout=search if resuming else None)
         if "best" not in summary:
             raise UserError(f"--budget: no trial finished within {search:.0f} s of search; give a larger budget")
-        if (final / "model.safetensors").is_file():  # trained before the interruption
-            run = api.load_run(final)
-        elif (final / "checkpoints" / "last.safetensors").is_file():
-            run = api.train(resume=final, quiet=quiet)
-        else:
-            if final.exists():  # cut before its first checkpoint: nothing in it to keep
-                shutil.rmtree(final)
-            run = api.train(summary["best"]["config"], out=final, quiet=quiet)
+        # as between bagging members: a signal outside the training waits for a safe point
+        with interrupt.handled(), interrupt.deferred():
+            if _finished(final):  # trained before the interruption
+                run = api.load_run(final)
+            elif (final / "checkpoints" / "last.safetensors").is_file() and not (final / "model.safetensors").is_file():
+                run = api.train(resume=final, quiet=quiet, callbacks=[interrupt.fit_callback()])
+            else:
+                if final.exists():  # cut before its first checkpoint, or while writing its results
+                    shutil.rmtree(final)
+                run = api.train(summary["best"]["config"], out=final, quiet=quiet,
+                                callbacks=[interrupt.fit_callback()])
     except (TrainingInterrupted, KeyboardInterrupt) as exc:
         # the same command, with this --out, resumes the study or the final training
         raise TrainingInterrupted(str(folder), getattr(exc, "signum", 2), resume=again) from None
