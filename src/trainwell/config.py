@@ -687,11 +687,45 @@ def _check_key(dotted: str, where: str, cli: bool = True) -> None:
                         f"{example}")
 
 
+# The fields of a tune.space entry, to tell `tune.space.optimizer.lr.high` (a field of the entry
+# optimizer.lr) from `tune.space.optimizer.lr` (the whole entry).
+_PARAM_FIELDS = ("type", "low", "high", "log", "step", "values", "when", "span")
+
+
+def _set_space_entry(raw: dict, dotted: str, rest: list[str], value: Any) -> None:
+    """--set tune.space.KEY=... or tune.space.KEY.FIELD=...: a space key is itself dotted, so the
+    entry is the longest prefix the space already has, else everything but a trailing field name."""
+    tune = raw.setdefault("tune", {})
+    if not isinstance(tune, dict):
+        raise UserError(f"--set {dotted}: 'tune' holds a value, not a section")
+    space = tune.setdefault("space", {})
+    if not isinstance(space, dict):
+        raise UserError(f"--set {dotted}: 'tune.space' holds a value, not a mapping of keys to distributions")
+    known = [n for n in range(len(rest), 0, -1) if ".".join(rest[:n]) in space]
+    n = known[0] if known else (len(rest) - 1 if len(rest) > 1 and rest[-1] in _PARAM_FIELDS else len(rest))
+    key, field = ".".join(rest[:n]), rest[n:]
+    if not field:
+        space[key] = value
+        return
+    if len(field) > 1 or field[0] not in _PARAM_FIELDS:
+        raise UserError(f"--set {dotted}: {'.'.join(field)!r} is not a field of the tune.space entry {key!r}; "
+                        f"valid: {', '.join(_PARAM_FIELDS)}")
+    entry = space.get(key)
+    if isinstance(entry, list):  # a bare list is a choice
+        entry = {"type": "choice", "values": entry}
+    if entry is not None and not isinstance(entry, dict):
+        raise UserError(f"--set {dotted}: tune.space.{key} holds {entry!r}, not an entry with fields")
+    space[key] = {**(entry or {}), field[0]: value}
+
+
 def apply_overrides(raw: dict, overrides: dict[str, Any]) -> dict:
     for dotted, value in overrides.items():
         _check_key(str(dotted).strip(), f"override {dotted!r}", cli=False)
         node = raw
         parts = dotted.split(".")
+        if parts[:2] == ["tune", "space"] and len(parts) > 2:
+            _set_space_entry(raw, dotted, parts[2:], value)
+            continue
         for part in parts[:-1]:
             child = node.get(part)
             if not isinstance(child, dict):

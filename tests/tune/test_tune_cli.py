@@ -275,3 +275,19 @@ def test_a_worker_that_cannot_start_is_reported_not_silently_dropped(tune_cfg, w
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "2"
     assert "worker 1 ended before it started" in done.stderr and 'if __name__ == "__main__":' in done.stderr
+
+
+def test_set_reaches_a_space_entry_whose_key_is_dotted(tune_cfg, write_yaml, cli):
+    """tune.space keys are dotted config keys: --set tune.space.optimizer.lr.high=... is a field of the
+    entry optimizer.lr, and --set tune.space.model.dropout={...} a new entry, not nested sections."""
+    path = write_yaml(tune_cfg)
+    code, out, err = cli("config", path, "--set", "tune.space.optimizer.lr.high=0.5",
+                         "--set", "tune.space.model.dropout={type: float, low: 0.0, high: 0.3}",
+                         "--set", "tune.space.model.hidden.values=[[4], [32]]")
+    assert code == 0, err
+    space = yaml.safe_load(out)["tune"]["space"]
+    assert space["optimizer.lr"]["high"] == 0.5 and space["optimizer.lr"]["low"] == 1.0e-3
+    assert space["model.dropout"]["high"] == 0.3
+    assert space["model.hidden"]["type"] == "choice" and space["model.hidden"]["values"] == [[4], [32]]
+    code, _, err = cli("config", path, "--set", "tune.space.optimizer.lr.hgh=0.5")
+    assert code == 2 and "'hgh' is not a field of the tune.space entry 'optimizer.lr'" in err, err
