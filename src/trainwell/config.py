@@ -532,6 +532,10 @@ class TuneConfig(Section):
     def _two_or_more(cls, objectives):
         if len(objectives) == 1:
             raise ValueError("got one objective; list two or more (or use tune.metric for one)")
+        listed = [o.metric for o in objectives]
+        twice = sorted({m for m in listed if listed.count(m) > 1})
+        if twice:
+            raise ValueError("; ".join(f"{m} is listed {listed.count(m)} times" for m in twice) + "; list each metric once")
         return objectives
 
     @field_validator("space", mode="before")

@@ -30,6 +30,8 @@ SPACE = {"optimizer.lr": {"type": "float", "low": 1.0e-3, "high": 0.1, "log": Tr
     (SPACE, {"metric": "val_accurcy"}, "tune.metric: got 'val_accurcy'"),
     (SPACE, {"sampler": "cmaes", "objectives": [{"metric": "val_loss"}, {"metric": "parameters"}]},
      "tune.sampler: cmaes searches a single objective"),
+    (SPACE, {"objectives": [{"metric": "val_loss"}, {"metric": "val_loss", "direction": "maximize"}]},
+     "tune.objectives: val_loss is listed 2 times; list each metric once"),
     ({}, {}, "tune.space: empty"),
     ({"optimizer.name": ["adam", "sgd"], "optimizer.momentum": {"type": "float", "low": 0.5, "high": 0.9,
                                                                 "when": {"optimizer.name": "rmsprop"}}}, {},
