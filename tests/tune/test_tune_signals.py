@@ -69,6 +69,28 @@ def test_sigterm_between_trials_exits_143_and_the_same_command_resumes(tune_cfg,
     assert out.strip().splitlines()[-1] == str(folder / "best.yaml")
 
 
+def test_a_second_signal_while_the_first_waits_for_a_safe_point_stops_at_once(tune_cfg, write_yaml, tmp_path):
+    """As with `train`, the user insists: a second signal does not wait for the worker's next safe point."""
+    path = _long_trials(tune_cfg, write_yaml, trials=2)
+    folder = tmp_path / "study"
+    proc = _start(path, folder)
+    _wait_for(lambda: (folder / "trials" / "trial-0000" / "history.jsonl").exists(), proc, "trial 0 training")
+    with open(folder / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the worker waits here between trials, as in the test above
+        _wait_for(lambda: [t.state.name for t in _trials(folder)] == ["COMPLETE"], proc, "trial 0 complete")
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        assert proc.poll() is None  # the first waits for the lock, the safe point
+        proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = proc.communicate(timeout=30)  # the lock is still held: only insisting ends it
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    assert proc.returncode == 143 and "rerun the same command" in err and "Traceback" not in err, err
+    assert [t.state.name for t in _trials(folder)] == ["COMPLETE"]
+
+
 def test_sigterm_to_the_parent_of_two_workers_stops_both_and_the_study_resumes(tune_cfg, write_yaml, tmp_path):
     n = 4
     path = _long_trials(tune_cfg, write_yaml, trials=n)

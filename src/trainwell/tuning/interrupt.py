@@ -14,7 +14,8 @@ value (read by a worker still starting, which ignores signals until its handlers
 sends them the signal.
 A worker may get the signal twice, from the terminal's Ctrl-C (to the whole process group) or a
 scheduler's SIGTERM (to every process) and from the parent, so a worker never takes a second
-signal as "insist": it stops at the same safe points either way.
+signal as "insist": it stops at the same safe points either way. In the process the user signals,
+a second signal while the first waits does insist, and stops at once.
 """
 
 from __future__ import annotations
@@ -51,8 +52,11 @@ _state = _State()
 
 
 def _handler(signum, frame):
+    # A second signal while the first waits for a safe point: the user insists, as with `train`
+    # (a worker process is exempt: its parent passes on the signal it may already have had).
+    insist = _state.pending is not None and not _state.worker
     _state.pending = _state.pending or signum
-    if not _state.defer:
+    if not _state.defer or insist:
         raise StudyInterrupted(signum)
 
 
