@@ -210,3 +210,20 @@ def test_a_grid_with_a_conditional_parameter_trains_each_configuration_once(tune
     assert len(configs) == len(set(configs)) == 6
     assert result["skipped"] == 2 and result["complete"] == 6 and result["failed"] == 0
     assert "2 skipped" in result["text"]
+
+
+def test_a_trials_value_is_that_of_the_weights_it_kept(tmp_path, load):
+    """Early stopping watches val_loss, the study val_mae: the value is val_mae at the epoch whose
+    weights early stopping restored (what metrics.json and a rerun of best.yaml give), not the
+    best val_mae of any epoch."""
+    cfg = {"name": "kept", "seed": 0, "data": {"source": "builtin:diabetes"}, "model": {"hidden": [16]},
+           "training": {"epochs": 60, "early_stopping": {"monitor": "val_loss", "patience": 5}},
+           "tune": {"metric": "val_mae", "sampler": "random", "pruner": "none", "trials": 8,
+                    "space": {"optimizer.lr": {"type": "float", "low": 1e-3, "high": 0.1, "log": True}}}}
+    out = tmp_path / "study"
+    tune(cfg, out=out)
+    done = [t for t in load(out).trials if t.state.name == "COMPLETE"]
+    assert len(done) == 8
+    for t in done:
+        kept = json.loads((out / t.user_attrs["run_dir"] / "metrics.json").read_text())["val"]["mae"]
+        assert math.isclose(t.value, kept, rel_tol=1e-5), (t.number, t.value, kept)

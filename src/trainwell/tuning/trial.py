@@ -107,11 +107,28 @@ def _reporter(reports: _Reports, metric: str, offset: int, prune: bool, pruner: 
     return Reporter()
 
 
-def _best(history: list[dict], metric: str, direction: str) -> float | None:
-    values = [h[metric] for h in history if isinstance(h.get(metric), (int, float)) and math.isfinite(h[metric])]
-    if not values:
+def _kept(run, info: dict, history: list[dict]) -> dict | None:
+    """The history line of the epoch whose weights the run ended with, which best.yaml trains again:
+    early stopping's best epoch when it restores the best weights (its monitor may be another metric
+    than the study's), else the last epoch. The best value of the metric over all epochs would rank
+    trials by weights they did not keep."""
+    from ..config import load_config
+
+    if not history:
         return None
-    return max(values) if direction == "maximize" else min(values)
+    repaired = run.path / "config.repaired.yaml"  # a repair may have turned early stopping on
+    es = (load_config(repaired) if repaired.is_file() else run.config).training.early_stopping
+    best = info.get("best_epoch")
+    if es.enabled and es.restore_best and best is not None:
+        for h in history:
+            if h.get("epoch") == best:
+                return h
+    return history[-1]
+
+
+def _value(line: dict | None, metric: str) -> float | None:
+    v = (line or {}).get(metric)
+    return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
 
 
 def _latency_ms(run) -> float:
@@ -221,16 +238,19 @@ def _train_folds(trial, ctx: dict, cfg: Config, overrides: dict, reports: _Repor
             return {"state": "fail", "values": None, "attrs": {**attrs, "reason": f"diverged (doctor): {why}"}}
         if reporter.pruned_at is not None:
             return {"state": "pruned", "values": None, "attrs": {**attrs, "reason": info.get("stop_reason", "pruned")}}
-        values = []
+        values, kept = [], _kept(run, info, history)
         for metric, direction in objs:
             if metric == "parameters":
                 values.append(float(info.get("parameters", 0)))
             elif metric == "latency_ms":
                 values.append(_latency_ms(run))
             else:
-                values.append(_best(history, metric, direction))
+                values.append(_value(kept, metric))
         if any(v is None for v in values):
-            return {"state": "fail", "values": None, "attrs": {**attrs, "reason": f"no finite {objs[0][0]} in any epoch"}}
+            missing = next(m for (m, _), v in zip(objs, values) if v is None)
+            return {"state": "fail", "values": None,
+                    "attrs": {**attrs, "reason": f"no finite {missing} at epoch {(kept or {}).get('epoch')}, whose "
+                                                 f"weights the run kept"}}
         per_fold.append(values)
         attrs["reason"] = info.get("stop_reason", "")
     mean = [sum(v[i] for v in per_fold) / len(per_fold) for i in range(len(objs))]
