@@ -236,6 +236,8 @@ def test_a_study_resumed_with_a_changed_config_writes_the_best_trials_own_config
     code, _, err = cli("tune", write_yaml(tune_cfg), "--out", folder, "--quiet",
                        "--set", f"data.source={tmp_path / 'regression.csv'}")
     assert code == 2 and "multiclass task" in err and "regression" in err, err
+    code, _, err = cli("tune", write_yaml(tune_cfg), "--out", folder, "--quiet", "--set", "tune.cv_folds=3")
+    assert code == 2 and "tune.cv_folds: the study 'tiny' was created with 1, this config has 3" in err, err
     assert len(load(folder).trials) == 4
 
 

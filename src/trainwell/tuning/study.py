@@ -255,6 +255,11 @@ def _check_same_config(st, cfg, objs, task: str, name: str) -> str | None:
         raise UserError(f"--study {name!r} optimises {', '.join(f'{m} ({d})' for m, d in old_objs)}, but this config "
                         f"asks {', '.join(f'{m} ({d})' for m, d in objs)}; their values do not compare: use a new "
                         f"--study name (or a new --out), or the study's tune.metric / tune.objectives")
+    old_folds = (st.user_attrs["config"].get("tune") or {}).get("cv_folds", 1)
+    if old_folds != cfg.tune.cv_folds:
+        raise UserError(f"tune.cv_folds: the study {name!r} was created with {old_folds}, this config has "
+                        f"{cfg.tune.cv_folds}; a mean over folds and a single validation split do not compare: "
+                        f"use a new --study name (or a new --out), or cv_folds: {old_folds}")
     if st.user_attrs.get("task", task) != task:
         raise UserError(f"--study {name!r} was created for a {st.user_attrs['task']} task, but this config's data "
                         f"makes a {task} task; use a new --study name (or a new --out)")
