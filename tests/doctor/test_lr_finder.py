@@ -100,8 +100,10 @@ def test_a_network_that_cannot_learn_gets_no_suggestion():
     assert r.suggestion is None
     assert r.reason.startswith("no clear suggestion: the loss never fell")
     with pytest.raises(UserError, match=r"^optimizer.lr: auto could not find a learning rate: no clear "
-                                        r".*set optimizer.lr to a number$"):
+                                        r".*set optimizer.lr to a number$") as err:
         lr_auto(cfg)
+    # auto has no start_lr to lower: the advice names what a config user can do
+    assert "start_lr" not in str(err.value) and "the sweep's first rate (1e-7)" in str(err.value)
 
 
 def test_diverging_from_the_start_says_lower_start_lr():

@@ -261,9 +261,17 @@ def lr_auto(cfg) -> tuple[float, str]:
     """For `optimizer.lr: auto`: the suggested lr and why, or a UserError that says to set one."""
     result = find_lr(cfg)
     if result.suggestion is None:
-        raise UserError(f"optimizer.lr: auto could not find a learning rate: {result.reason}; "
+        raise UserError(f"optimizer.lr: auto could not find a learning rate: {_for_config(result.reason)}; "
                         f"set optimizer.lr to a number")
     return result.suggestion, result.reason
+
+
+def _for_config(reason: str) -> str:
+    """The sweep's advice as a config user can follow it: auto sweeps from a fixed start, so "lower
+    start_lr" means running the sweep by hand."""
+    return (reason.replace("lower start_lr", "to see the curve from lower rates, run trainwell find-lr CONFIG "
+                                             "--start-lr 1e-9")
+                  .replace("start_lr is already too high", "the sweep's first rate (1e-7) is already too high"))
 
 
 # ----------------------------------------------------------------------------- the plot
