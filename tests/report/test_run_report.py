@@ -163,6 +163,22 @@ def test_study_report_from_a_real_optuna_study(tmp_path):
     assert {k: round(v, 4) for k, v in shown.items()} == importances(study)["value"]
 
 
+def test_study_report_counts_interrupted_and_skipped_trials_apart_from_failures(tmp_path):
+    import optuna
+
+    from optuna.trial import TrialState
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize")
+    for attrs in ({}, {"interrupted": True}, {"duplicate_of": 0}):
+        t = study.ask({"optimizer.lr": optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True)})
+        for k, v in attrs.items():
+            t.set_user_attr(k, v)
+        study.tell(t, 0.9 if not attrs else None, state=TrialState.COMPLETE if not attrs else TrialState.FAIL)
+    trials = section(write_study_report(tmp_path, study, metric="val_accuracy").read_text(), "trials")
+    assert "interrupted" in trials and "skipped" in trials and ">fail<" not in trials
+
+
 def test_study_report_from_plain_values(tmp_path):
     trials = [{"number": i, "state": "PRUNED" if i % 3 == 2 else "COMPLETE", "value": None if i % 3 == 2 else 0.5 + i / 100,
                "params": {"lr": 10 ** -(i % 4), "opt": ["adam", "sgd"][i % 2]},

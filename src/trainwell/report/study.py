@@ -5,7 +5,8 @@ pruned vs complete trials, the best trial's config.
 
 `study` is an `optuna.Study`, or plain values:
     {"metric": "val_accuracy", "direction": "maximize",
-     "trials": [{"number": 0, "state": "COMPLETE" | "PRUNED" | "FAIL" | "RUNNING", "value": 0.93,
+     "trials": [{"number": 0, "value": 0.93,
+                 "state": "COMPLETE" | "PRUNED" | "FAIL" | "INTERRUPTED" | "SKIPPED" | "RUNNING",
                  "params": {"optimizer.lr": 0.003}, "intermediate": {1: 0.81, 2: 0.9},
                  "duration": 4.2, "run_dir": "trials/trial-0000"}, ...],
      "importances": {"optimizer.lr": 0.7, ...}}            # optional
@@ -28,8 +29,15 @@ def _plain_trials(study) -> tuple[list[dict], str | None, list[str]]:
     trials = []
     for t in study.get_trials(deepcopy=False):
         values = t.values
+        # Failed in Optuna's terms, but not failures: a trial cut by Ctrl-C (queued again) and a grid
+        # point that would train an earlier trial's configuration (tuning.results counts them apart).
+        state = t.state.name
+        if state == "FAIL" and t.user_attrs.get("interrupted"):
+            state = "INTERRUPTED"
+        elif state == "FAIL" and t.user_attrs.get("duplicate_of") is not None:
+            state = "SKIPPED"
         trials.append({
-            "number": t.number, "state": t.state.name,
+            "number": t.number, "state": state,
             "value": values[0] if values else None, "values": list(values) if values else None,
             "params": dict(t.params), "intermediate": dict(sorted(t.intermediate_values.items())),
             "duration": t.duration.total_seconds() if t.duration else None,
