@@ -238,3 +238,19 @@ def test_checks_on_one_key_are_reported_beside_other_problems_not_after_them():
         load_config({"model": {"type": "cnn"}, "training": {"epochs": 0},
                      "tune": {"space": {"model.blocks": [[{"channels": 8}]], "data.series.window": [8, 16]}}})
     assert [p.split(":")[0] for p in exc.value.problems] == ["training.epochs"]
+
+
+def test_class_weight_labels_that_collide_as_text_or_read_as_booleans_are_refused():
+    from trainwell import yamlio
+
+    with pytest.raises(ConfigError, match=r"labels given twice, once as a number and once as text: \['1'\]"):
+        load_config(yamlio.load('loss: {class_weights: {1: 5, "1": 1}}'))
+    with pytest.raises(ConfigError, match=r"as true/false.*quote the label"):
+        load_config(yamlio.load("loss: {class_weights: {yes: 5}}"))
+
+
+def test_tune_bounds_must_be_finite():
+    for entry in ({"type": "float", "low": 0, "high": float("inf"), "step": 0.1},
+                  {"type": "float", "low": float("nan"), "high": 1}, {"type": "int", "low": 1, "high": float("inf")}):
+        with pytest.raises(ConfigError, match="bounds and step must be finite numbers"):
+            load_config({"tune": {"space": {"optimizer.weight_decay": entry}}})

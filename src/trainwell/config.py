@@ -302,6 +302,14 @@ class LossConfig(Section):
     @classmethod
     def _by_label(cls, v):
         if isinstance(v, dict):  # YAML reads a label such as 1 or 2.5 as a number; labels match as text
+            booleans = [k for k in v if isinstance(k, bool)]
+            if booleans:
+                raise ValueError(f"YAML reads the key(s) {booleans} as true/false, not as a label (yes, no, on, off, "
+                                 f"true, false): quote the label, e.g. {{'yes': 5}}")
+            as_text = [str(k) for k in v]
+            same = sorted({k for k in as_text if as_text.count(k) > 1})
+            if same:
+                raise ValueError(f"labels given twice, once as a number and once as text: {same}; keep one of each")
             return {str(k): w for k, w in v.items()}
         if v is not None and not isinstance(v, (list, tuple)):
             raise ValueError(f"expected a mapping from class label to weight, such as {{security: 10}} (a class "
@@ -465,6 +473,9 @@ class TuneParam(Section):
         if self.low is None or self.high is None:
             raise ValueError(f"{self.type} needs both low and high, got low={self.low} high={self.high}")
         auto = "auto" in (self.low, self.high)
+        bad = [f"{n}={v}" for n, v in (("low", self.low), ("high", self.high)) if v != "auto" and not math.isfinite(v)]
+        if bad or (self.step is not None and not math.isfinite(self.step)):
+            raise ValueError(f"bounds and step must be finite numbers, got {', '.join(bad) or f'step={self.step}'}")
         if auto and self.type != "float":
             raise ValueError("low/high auto works for a float (optimizer.lr) only")
         if not auto and self.low > self.high:

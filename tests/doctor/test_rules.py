@@ -2656,3 +2656,30 @@ def test_coupled_weight_decay_a_hundred_times_the_usual_is_named_before_training
         [{"optimizer.weight_decay": 1e-4}]
     assert rules.coupled_decay_heavy([], {}, ctx(optimizer="adamw", weight_decay=0.1)) is None
     assert rules.coupled_decay_heavy([], {}, ctx(optimizer="adam", weight_decay=1e-3)) is None
+
+
+def test_store_ids_that_repeat_with_other_targets_are_still_read_as_codes(tmp_path):
+    # 840 training rows but 80 distinct (store, promo) rows: each row is its own observation (its
+    # target differs), so only exact repeats, target included, count once.
+    import numpy as np
+    import pandas as pd
+
+    from trainwell.config import load_config
+    from trainwell.data import prepare
+    from trainwell.doctor.context import code_columns
+
+    rng = np.random.default_rng(0)
+    n = 1200
+    store, promo = rng.integers(101, 141, n), rng.integers(0, 2, n)
+    y = rng.normal(0, 1.6, 40)[store - 101] + 0.5 * promo + rng.normal(0, 1, n)
+    pd.DataFrame({"store": store, "promo": promo, "target": y}).to_csv(tmp_path / "c.csv", index=False)
+    cfg = load_config({"data": {"source": str(tmp_path / "c.csv"), "target": "target"}})
+    assert [c["column"] for c in code_columns(prepare(cfg.data, 0, "mlp"))] == ["store"]
+
+
+def test_dead_units_are_no_info_without_a_measured_step():
+    dead = {"records": [rec(e, dead={"dense.1": d}) for e, d in ((1, 0.17), (5, 0.73), (9, 0.75))]}
+    for r in dead["records"]:
+        r["update_ratio"] = {"body.0": float("inf"), "head": 0.5}   # a zero-norm matrix: no ratio read
+    f = rules.dying_relu(hist([1.51, 1.05, 0.89, 0.82, 0.72, 0.70, 0.68, 0.64, 0.58]), dead, ctx())
+    assert f.severity == "warning"

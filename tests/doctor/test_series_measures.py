@@ -39,3 +39,17 @@ def test_a_column_left_out_that_a_linear_model_finds_useful_is_named_with_the_fi
     every = load_config({**cfg.model_dump(), "data": {**cfg.data.model_dump(),
                                                       "series": {**cfg.data.series.model_dump(), "value_columns": None}}})
     assert left_out_columns(every, prepare(every.data, 0, "rnn")) is None
+
+
+def test_the_measure_forecasts_the_runs_own_target_and_leaves_a_target_outside_the_inputs_alone(tmp_path):
+    frame = pd.read_csv(_series(tmp_path))[["timestamp", "price", "meter", "demand"]]   # demand last
+    frame.to_csv(tmp_path / "reordered.csv", index=False)
+    series = {"time_column": "timestamp", "window": 12, "horizon": 1, "value_columns": ["demand"]}
+    # No data.target: the run forecasts the first listed column, demand, not the file's first (price).
+    cfg = load_config({"data": {"source": str(tmp_path / "reordered.csv"), "series": series}, "model": {"type": "rnn"}})
+    found = left_out_columns(cfg, prepare(cfg.data, 0, "rnn"))
+    assert [h["column"] for h in found["helpful"]] == ["price"]
+    # The target among the other columns only: target_history_unseen names that, with its own fix.
+    cfg = load_config({"data": {"source": str(tmp_path / "reordered.csv"), "target": "demand",
+                                "series": {**series, "value_columns": ["price"]}}, "model": {"type": "rnn"}})
+    assert left_out_columns(cfg, prepare(cfg.data, 0, "rnn")) is None

@@ -264,3 +264,37 @@ def test_dropout_left_on_at_prediction_and_a_softmax_over_the_batch_are_named_wi
     # A softmax over the classes, batch norm and nn.Dropout in eval mode: every row on its own, every call alike.
     assert [f.code for f in _found({"data": wine, "model": _py("head", softmax_dim=-1)})
             if f.severity == "error"] == []
+
+
+BATCH_STD = '''
+import torch
+from torch import nn
+
+
+class BatchStd(nn.Module):
+    def __init__(self, n_in, n_out, unbiased):
+        super().__init__()
+        self.a, self.b, self.unbiased = nn.Linear(n_in, 16), nn.Linear(16, n_out), unbiased
+
+    def forward(self, x):   # standardizes over the batch, in eval too
+        x = (x - x.mean(0)) / (x.std(0, unbiased=self.unbiased) + 1e-5)
+        return self.b(torch.relu(self.a(x)))
+
+
+def batchstd(spec, unbiased=True):
+    return BatchStd(spec.n_features, spec.n_outputs, unbiased)
+'''
+
+
+def test_a_row_whose_output_turns_nan_alone_is_mixed_too_and_no_nan_passes_as_a_fix(tmp_path, monkeypatch):
+    # The unbiased std of one row is NaN: served alone the row gets NaN, which is a change.
+    (tmp_path / "batchstd_net.py").write_text(BATCH_STD)
+    monkeypatch.chdir(tmp_path)
+    try:
+        for opts in ({}, {"unbiased": False}):
+            found = [f for f in _found({"data": {"source": "builtin:wine"},
+                                        "model": {"type": "python", "builder": "batchstd_net:batchstd", "options": opts}})
+                     if "first_row_change_alone" in f.evidence]
+            assert len(found) == 1 and found[0].fixes == [], opts   # neither setting is a fix
+    finally:
+        sys.modules.pop("batchstd_net", None)

@@ -60,7 +60,7 @@ class Context:
     positional: str | None = None   # transformer: model.positional
     frozen: list = field(default_factory=list)   # model.freeze
     init_from: bool = False         # model.init_from is set (transfer)
-    loss_class_weights: list | None = None   # loss.class_weights as given
+    loss_class_weights: list | None = None   # loss.class_weights, one per class in class order (a mapping resolved)
     coded_cells: dict = field(default_factory=dict)   # training cells each missing code made missing, per column
     numeric_columns: int = 0        # tabular numeric input columns
     coded_rows: int = 0             # training rows coded_cells was counted on (before rebalancing)

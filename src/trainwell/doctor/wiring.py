@@ -137,12 +137,19 @@ def _in_eval(net, batch) -> tuple[dict | None, dict | None]:
     if not all(isinstance(t, torch.Tensor) and t.is_floating_point() for t in (first, again, alone)) \
             or first.shape != again.shape or first.shape[1:] != alone.shape[1:] or not first.numel():
         return None, None
+    if not bool(torch.isfinite(first).all()):
+        return None, None   # the network's own outputs are not finite: other checks say so
     scale = float(first.abs().max()) or 1.0
-    if float((first - again).abs().max()) > 1e-4 * scale:
-        return {"max_change": round(float((first - again).abs().max()), 6), "output_size": round(scale, 6)}, None
-    change = float((first[:1] - alone).abs().max())
-    if change > 1e-4 * scale:
-        return None, {"batch": int(batch.shape[0]), "max_change": round(change, 6), "output_size": round(scale, 6)}
+
+    def change(a, b) -> float:
+        # A value that turns NaN or infinite is a change too (x.std(0) of one row is NaN).
+        return float("inf") if not bool(torch.isfinite(b).all()) else float((a - b).abs().max())
+    shown = lambda v: "not finite" if v == float("inf") else round(v, 6)   # findings.json is strict JSON
+    if change(first, again) > 1e-4 * scale:
+        return {"max_change": shown(change(first, again)), "output_size": round(scale, 6)}, None
+    if change(first[:1], alone) > 1e-4 * scale:
+        return None, {"batch": int(batch.shape[0]), "max_change": shown(change(first[:1], alone)),
+                      "output_size": round(scale, 6)}
     return None, None
 
 

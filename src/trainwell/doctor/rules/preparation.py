@@ -52,7 +52,8 @@ def columns_left_out(history, signals, ctx: Context) -> Finding | None:
         f"data.series.value_columns {found['listed']} leave out {', '.join(names)}. A ridge regression on the same "
         f"windows scores validation r2 {found['r2_listed']:.2f} with the listed columns and {found['r2_with_helpful']:.2f} "
         f"with these added (each alone: {gains}): they say something about the target that its own past does not. "
-        f"If they are known when forecasts are made, they belong among the inputs.",
+        f"If they are known when forecasts are made, they belong among the inputs; a column that records what "
+        f"happens later (the next step's actual value) would help as much and must stay out.",
         [Fix({"data.series.value_columns": found["listed"] + names}, f"add {', '.join(map(repr, names))} to the inputs")])
 
 

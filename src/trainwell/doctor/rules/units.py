@@ -340,7 +340,7 @@ def dying_relu(history, signals, ctx: Context) -> Finding | None:
     at_init = _from_the_start(probes, "dead", layers, signals.get("initial_probe"), limit=0.25)
     steps = [v for v in (_median_ratio([r]) for r in signals.get("records", [])) if v is not None]
     learning = share <= 0.8 and not at_init and len(train) >= 4 and train[-1] <= (1 - STILL_LEARNING) * train[-4] \
-        and bool(chance) and train[-1] < 0.5 * chance and (not steps or max(steps) < LARGE_STEP)
+        and bool(chance) and train[-1] < 0.5 * chance and bool(steps) and max(steps) < LARGE_STEP
     # Sized like a blow-up's cut: Adam at 1.0 killed a CNN's units, and 10x smaller (0.1) still
     # killed them; the first checks' update ratio asks for 1000x.
     cut = _lr_cut(ctx, signals.get("records", []))
@@ -365,10 +365,10 @@ def dying_relu(history, signals, ctx: Context) -> Finding | None:
             "dying_relu", "info", last[0]["epoch"], last[0]["step"],
             {"dead_share": {n: round(last[-1]["dead"][n], 3) for n in layers}, "limit": limit(worst),
              "probes": len(probes), "train_loss_fall_3_epochs": round(1 - train[-1] / train[-4], 3),
-             "still_learning_limit": STILL_LEARNING, "largest_update_ratio": round(max(steps), 5) if steps else None,
+             "still_learning_limit": STILL_LEARNING, "largest_update_ratio": round(max(steps), 5),
              "large_step_limit": LARGE_STEP},
             f"{share:.0%} of the units in {worst} output zero for every probe row, but the steps were of a usual "
-            f"size (the largest update ratio {max(steps) if steps else 0:.3g}, under {LARGE_STEP:g}) and the training "
+            f"size (the largest update ratio {max(steps):.3g}, under {LARGE_STEP:g}) and the training "
             f"loss fell {1 - train[-1] / train[-4]:.0%} over the last 3 epochs: the live units carry the fit. A "
             f"smaller rate would only slow it; a leaky ReLU keeps every unit trainable if the loss stalls later.",
             leaky + [init])

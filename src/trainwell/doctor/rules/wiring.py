@@ -138,6 +138,10 @@ def init_without_gradient(history, signals, ctx: Context) -> Finding | None:
              architecture=True)])
 
 
+def _size(change) -> str:
+    return "a value that turned NaN or infinite" if isinstance(change, str) else f"{change:.3g}"
+
+
 def random_at_prediction(history, signals, ctx: Context) -> Finding | None:
     """In eval mode two calls on the same rows disagree: something random stays on when the network
     predicts, most often F.dropout(x, p), whose training argument defaults to True. Validation,
@@ -151,7 +155,7 @@ def random_at_prediction(history, signals, ctx: Context) -> Finding | None:
         "underfitting", "error", 0, 0, {"eval_mode_change_between_calls": found["max_change"],
                                         "output_size": found["output_size"]},
         f"In eval mode (as evaluate, predict and serve run it) the network gave different outputs for the same rows "
-        f"on two calls, by up to {found['max_change']:.3g} on outputs of size {found['output_size']:.3g}: something "
+        f"on two calls, by up to {_size(found['max_change'])} on outputs of size {found['output_size']:.3g}: something "
         f"random stays on at prediction. Most often it is torch.nn.functional.dropout(x, p), whose training "
         f"argument defaults to True whatever the module's mode; use nn.Dropout, or pass training=self.training. "
         f"Validation and test scores are then those of a random part of the network, and so is every prediction.",
@@ -171,7 +175,7 @@ def rows_mixed(history, signals, ctx: Context) -> Finding | None:
     return Finding(
         "underfitting", "error", 0, 0, {"batch": found["batch"], "first_row_change_alone": found["max_change"],
                                         "output_size": found["output_size"]},
-        f"In eval mode the first row's output changed by {found['max_change']:.3g} (outputs of size "
+        f"In eval mode the first row's output changed by {_size(found['max_change'])} (outputs of size "
         f"{found['output_size']:.3g}) between a batch of {found['batch']} rows and that row alone: the network mixes "
         f"the rows of a batch. Each row's answer depends on which rows share its batch, and a row served alone gets "
         f"another one. Most often a softmax or a normalisation runs over dim 0, the batch (nn.Softmax(dim=0) from "
