@@ -38,17 +38,13 @@ import torch
 from torch import nn
 
 from .h12_models import _n_in, _n_out
+from .h13_models import _stack
 
 
 class Regressor(nn.Module):
     def __init__(self, n_in: int, hidden, n_out: int, unscale):
         super().__init__()
-        layers: list[nn.Module] = []
-        width = n_in
-        for h in hidden:
-            layers += [nn.Linear(width, int(h)), nn.ReLU()]
-            width = int(h)
-        self.body = nn.Sequential(*layers)
+        self.body, width = _stack(n_in, hidden)
         self.head = nn.Linear(width, n_out)
         self.unscale = None if unscale is None else (float(unscale[0]), float(unscale[1]))
 

@@ -39,17 +39,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from .h12_models import _n_in, _n_out
+from .h13_models import _stack
 
 
 class Classifier(nn.Module):
     def __init__(self, n_in: int, hidden, n_out: int, softmax_dim):
         super().__init__()
-        layers: list[nn.Module] = []
-        width = n_in
-        for h in hidden:
-            layers += [nn.Linear(width, int(h)), nn.ReLU()]
-            width = int(h)
-        self.body = nn.Sequential(*layers)
+        self.body, width = _stack(n_in, hidden)
         self.head = nn.Linear(width, n_out)
         self.out = nn.Identity() if softmax_dim is None else nn.Softmax(dim=int(softmax_dim))
 
