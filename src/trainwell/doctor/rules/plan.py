@@ -538,8 +538,8 @@ def coupled_decay_heavy(history, signals, ctx: Context) -> Finding | None:
         "underfitting", "warning", 0, 0,
         {"weight_decay": ctx.weight_decay, "optimizer": ctx.optimizer, "limit": COUPLED_DECAY_LIMIT},
         f"optimizer.weight_decay {ctx.weight_decay:g} with {ctx.optimizer} is an L2 penalty that {how}; the usual "
-        f"values are 1e-5 to 1e-3. The weights are held near zero and the network fits less than it can. "
-        f"{'AdamW recipes use 0.01-0.1 because AdamW decouples the decay; under adam it is another thing. ' if adaptive else ''}",
+        f"values are 1e-5 to 1e-3. The weights are held near zero and the network fits less than it can."
+        f"{' AdamW recipes use 0.01-0.1 because AdamW decouples the decay; under adam the same number pulls far harder.' if adaptive else ''}",
         fixes)
 
 
