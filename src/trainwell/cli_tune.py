@@ -60,6 +60,22 @@ def tune(
         _interrupted(exc, "the study is saved; rerun the same command to resume it")
     print(result["text"])
     print(result["best"]["config"] if "best" in result else result["folder"])
+    if not result["complete"] and not result.get("running"):
+        _no_complete_trial(result)
+
+
+def _no_complete_trial(result: dict) -> None:
+    """Exit 1: a script that goes on to train best.yaml must not go on when there is none."""
+    import sys
+    from collections import Counter
+
+    reasons = Counter(r["findings"] or r["state"] for r in result["table"] if r["state"] in ("fail", "pruned"))
+    why = ", ".join(f"{k}: {n}" for k, n in reasons.most_common())
+    print(f"No trial completed ({result['failed']} failed, {result['pruned']} pruned{'; ' + why if why else ''}), "
+          f"so there is no best config. The trials table says why each ended: {result['folder']}/trials.csv. "
+          "Narrow the space around values that train (a doctor-found divergence usually means lr bounds too high), "
+          "or raise --trials.", file=sys.stderr)
+    raise SystemExit(1)
 
 
 def _interrupted(exc: BaseException, what: str) -> None:

@@ -295,3 +295,16 @@ def test_set_reaches_a_space_entry_whose_key_is_dotted(tune_cfg, write_yaml, cli
     assert space["model.hidden"]["type"] == "choice" and space["model.hidden"]["values"] == [[4], [32]]
     code, _, err = cli("config", path, "--set", "tune.space.optimizer.lr.hgh=0.5")
     assert code == 2 and "'hgh' is not a field of the tune.space entry 'optimizer.lr'" in err, err
+
+
+def test_a_study_with_no_complete_trial_exits_1_and_says_why(tune_cfg, write_yaml, tmp_path, cli):
+    cfg = {**tune_cfg, "optimizer": {"name": "sgd", "lr": 1.0e6},
+           "tune": {"metric": "val_loss", "trials": 2, "sampler": "random",
+                    "space": {"optimizer.lr": {"type": "float", "low": 1.0e5, "high": 1.0e7, "log": True}}}}
+    code, out, err = cli("tune", write_yaml(cfg), "--out", tmp_path / "study", "-q")
+    assert code == 1, (out, err)
+    assert "No trial completed (2 failed, 0 pruned; diverged: 2)" in err
+    assert out.strip().splitlines()[-1] == str(tmp_path / "study")  # the folder is still printed last
+    assert not (tmp_path / "study" / "best.yaml").exists()
+    code, out, _ = cli("tune", "--show", tmp_path / "study")  # --show only prints
+    assert code == 0 and "best: none yet" in out
