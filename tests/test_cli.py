@@ -120,3 +120,32 @@ def test_a_reader_that_goes_away_ends_the_command_quietly_with_141():
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 141, err
     assert b"Traceback" not in err and b"Exception ignored" not in err
+
+
+@pytest.mark.parametrize("signame, code", [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_signal_before_training_starts_ends_with_a_line_and_its_code(signame, code, tmp_path):
+    """kill during data preparation or model building: Python's default for SIGTERM is a silent death."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "slowbuild.py").write_text(
+        "import pathlib, time\n"
+        "def build(spec):\n"
+        "    pathlib.Path('building').touch()\n"
+        "    time.sleep(120)\n")
+    cfg = {"name": "slow", "data": {"source": "builtin:iris"},
+           "model": {"type": "python", "builder": "slowbuild:build"}, "training": {"epochs": 1}}
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(cfg))
+    proc = subprocess.Popen([sys.executable, "-m", "trainwell", "train", "cfg.yaml", "--out", "run", "-q"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "building").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(getattr(signal, signame))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    by = " by SIGTERM" if signame == "SIGTERM" else ""
+    assert f"Interrupted{by}; no training step had run" in err.decode()
+    assert b"Traceback" not in err

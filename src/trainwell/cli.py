@@ -169,10 +169,39 @@ def config(
 from . import cli_tune, cli_runs, cli_serve  # noqa: E402,F401
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM outside the training loop (reading data, building, writing the results):
+    one line and 130 or 143, where SIGTERM was Python's silent default death. The loop, a study and a
+    server put their own handlers in place while they run and give these back."""
+
+    signum = 2
+
+
+def _on_signal(signum, frame):
+    _on_signal.last = signum
+    exc = Interrupted()
+    exc.signum = signum
+    raise exc
+
+
+_on_signal.last = 0
+
+
 def main() -> None:
+    import signal
+
+    # Left alone when the parent made the process ignore a signal, or when main() runs off the main thread.
+    for sig, default in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, signal.SIG_DFL)):
+        if signal.getsignal(sig) == default:
+            try:
+                signal.signal(sig, _on_signal)
+            except ValueError:
+                pass
     try:
         # Without standalone mode, click returns an abort's exit code (130 on Ctrl-C) instead of exiting.
         code = app(standalone_mode=False)
+        if code == 130 and _on_signal.last:  # click's Abort after a KeyboardInterrupt in a command
+            _interrupted(_on_signal)
         if isinstance(code, int) and code:
             sys.exit(code)
     except UserError as exc:
@@ -181,9 +210,8 @@ def main() -> None:
     except TrainingInterrupted as exc:
         print(str(exc), file=sys.stderr)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        _interrupted(exc)
     except BrokenPipeError:
         _reader_gone()
     except SystemExit as exc:
@@ -200,9 +228,19 @@ def main() -> None:
         if isinstance(exc, ClickException):
             exc.show()
             sys.exit(2)
-        if type(exc).__name__ == "Abort":  # click's Ctrl-C at a prompt
-            sys.exit(130)
+        if type(exc).__name__ == "Abort":  # click turns a KeyboardInterrupt in a command into Abort
+            _interrupted(exc.__context__)
         raise  # an internal failure: the traceback is for us, and the exit code is 1
+
+
+def _interrupted(exc) -> None:
+    """Ctrl-C or SIGTERM outside the places that save state and say how to resume (the training loop,
+    a study): one line, and 128 + the signal."""
+    sigterm = getattr(exc, "signum", getattr(exc, "last", 2)) == 15
+    where = ("; no training step had run or all had ended (preparing the data, or writing the results), "
+             "so rerun the same command" if sys.argv[1:2] == ["train"] else "")
+    print(f"Interrupted{' by SIGTERM' if sigterm else ''}{where}", file=sys.stderr)
+    sys.exit(143 if sigterm else 130)
 
 
 def _reader_gone() -> None:
