@@ -44,3 +44,20 @@ def test_classification_metrics_binary_and_multiclass():
     y3 = np.array([0, 0, 1, 1])
     p3 = np.array([[0.7, 0.2, 0.1], [0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.3, 0.6, 0.1]])
     assert compute(["roc_auc"], "multiclass", y3, p3)["roc_auc"] == 1.0
+
+
+def test_tossed_pair_finds_the_two_classes_split_evenly_and_ignores_a_learnt_pair():
+    from trainwell.metrics import tossed_pair
+
+    y = np.repeat([0, 1, 2, 3], 10)
+    proba = np.zeros((40, 4))
+    proba[y == 0, 0] = 1.0
+    proba[y == 3, 3] = 1.0
+    proba[(y == 1) | (y == 2), 1] = 0.5  # 1 and 2: the model is sure it is one of the two, never which
+    proba[(y == 1) | (y == 2), 2] = 0.5
+    a, b, toss, mass = tossed_pair(y, proba)
+    assert (a, b) == (1, 2) and toss == pytest.approx(0.5) and mass == pytest.approx(1.0)
+    learnt = np.eye(4)[y] * 0.9 + 0.025
+    assert tossed_pair(y, learnt)[2] < 0.05
+    assert tossed_pair(np.array([0, 1] * 5), np.full((10, 2), 0.5)) is None  # two classes: stuck_at_chance's
+    assert tossed_pair(y[y < 2], proba[y < 2][:, :3]) is None  # fewer than 3 classes present

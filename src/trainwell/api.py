@@ -129,6 +129,11 @@ def _score(model, data, plan, state, loss_fn, names, per_epoch: bool = False, ba
     if per_epoch and "balanced_accuracy" in names and out.ndim == 2 and out.shape[1] > 1:
         # for the doctor's class_imbalance rule: a rare class given up on hides in the means
         result["rare_recall"], result["others_recall"] = metrics.smallest_class_recall(y, out)
+    if per_epoch and plan["task"] == "multiclass":
+        # for the doctor's augment_mirrors_classes rule: two classes the model can only toss a coin between
+        pair = metrics.tossed_pair(y, out)
+        if pair is not None:
+            result["pair_a"], result["pair_b"], result["pair_toss"], result["pair_mass"] = pair
     if baseline is not None:
         base = metrics.compute(["mae", "rmse"], "regression", y, baseline)
         result.update({f"persistence_{k}": v for k, v in base.items()})

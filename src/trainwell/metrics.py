@@ -142,6 +142,32 @@ def smallest_class_recall(y, out) -> tuple[float, float | None]:
     return recalls[rare], (float(np.mean(others)) if others else None)
 
 
+def tossed_pair(y, proba, min_rows: int = 5) -> tuple[int, int, float, float] | None:
+    """The two classes the model most treats as one: (a, b, toss, mass). From the mean predicted
+    probabilities of each class's rows, M[c] (a soft confusion matrix), toss is the smaller of
+    M[a,b] / (M[a,a] + M[a,b]) and M[b,a] / (M[b,b] + M[b,a]): 0.5 when the rows of either class
+    are split evenly between the two, 0 when the model tells them apart. mass is the smaller of
+    M[a,a] + M[a,b] and M[b,b] + M[b,a]: how much of those rows' probability the pair holds (near 1
+    when the model is sure it is one of the two and cannot say which). Classes with fewer than
+    `min_rows` rows are left out; None with fewer than 3 classes (2 classes tossed are stuck_at_chance)."""
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.ndim != 2 or proba.shape[1] < 3:
+        return None
+    classes, counts = np.unique(y, return_counts=True)
+    classes = classes[(counts >= min_rows) & (classes >= 0) & (classes < proba.shape[1])].astype(int)
+    if len(classes) < 3:
+        return None
+    m = np.stack([proba[y == c][:, classes].mean(0) for c in classes])  # rows: true class; columns: predicted
+    own = np.diag(m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cross = np.nan_to_num(m / (own[:, None] + m))
+    toss = np.minimum(cross, cross.T)
+    np.fill_diagonal(toss, -1.0)
+    i, j = np.unravel_index(int(np.argmax(toss)), toss.shape)
+    mass = min(own[i] + m[i, j], own[j] + m[j, i])
+    return int(classes[i]), int(classes[j]), float(toss[i, j]), float(mass)
+
+
 _FAST = {
     "accuracy": lambda y, out: float(np.mean(out.argmax(axis=1) == y)),
     "balanced_accuracy": _balanced_accuracy,

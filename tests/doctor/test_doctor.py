@@ -1242,3 +1242,26 @@ def test_global_pooling_on_classes_told_apart_by_position_is_found_before_traini
     run = trainwell.train(cfg, {"doctor.repair": True, "doctor.allow_architecture_changes": True}, out=tmp_path / "r",
                           quiet=True)
     assert read(run, "repairs.json")[0]["overrides"] == {"model.global_pool": False}
+
+
+GALAXIES = str(Path(__file__).resolve().parents[2] / "benchmarks" / "doctor" / "data" / "h15_galaxies.npz")
+
+
+def test_a_flip_that_turns_one_class_into_another_is_found_live_and_undone(tmp_path):
+    """Galaxies at any angle (class means cannot see the winding of the arms, so the check before
+    training stays quiet), two classes of which are mirror images: under hflip they are a coin toss."""
+    cfg = {"name": "gal", "seed": 0, "data": {"source": GALAXIES, "augment": {"hflip": True}},
+           "model": {"type": "cnn", "blocks": [{"channels": 16}, {"channels": 32}], "head": [64]},
+           "optimizer": {"lr": 0.003}, "training": {"epochs": 8}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    found = [f for f in json.loads((plain.path / "findings.json").read_text()) if "classes" in f["evidence"]]
+    assert found and found[0]["code"] == "underfitting" and found[0]["epoch"] >= 1, found
+    assert plain.metrics["test"]["accuracy"] < 0.9
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    repairs = json.loads((repaired.path / "repairs.json").read_text())
+    assert repairs[0]["overrides"] == {"data.augment.hflip": False} and repairs[0]["epoch"] >= 5
+    assert repaired.metrics["test"]["accuracy"] > plain.metrics["test"]["accuracy"] + 0.1
+    # a half turn keeps the winding: the same data under rotation 180 raises nothing of the kind
+    turned = trainwell.train(cfg, {"data.augment.hflip": False, "data.augment.rotation": 180.0},
+                             out=tmp_path / "turned", quiet=True)
+    assert not [f for f in json.loads((turned.path / "findings.json").read_text()) if "classes" in f["evidence"]]

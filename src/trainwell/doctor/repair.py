@@ -20,6 +20,7 @@ LIVE_KEYS = {"optimizer.lr", "optimizer.weight_decay", "optimizer.name", "optimi
              "model.dropout", "schedule.name", "schedule.factor", "schedule.patience", "schedule.gamma",
              "schedule.step_size", "schedule.warmup_epochs", "schedule.milestones", "data.imbalance",
              "loss.huber_delta", "loss.label_smoothing", "data.augment.rotation", "data.augment.translate", "data.augment.noise",
+             "data.augment.hflip", "data.augment.vflip",
              "training.early_stopping.enabled", "training.early_stopping.restore_best"}
 # Network changes a rebuild can make (with doctor.allow_architecture_changes).
 ARCH_KEYS = {"model.activation", "model.init.weight", "model.init.bias", "model.batch_norm", "model.hidden",

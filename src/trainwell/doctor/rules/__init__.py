@@ -41,6 +41,7 @@ from .plan import (adam_betas_off, batch_norm_starved, blind_convolutions, class
                    linear_network, mlp_reads_steps, momentum_runaway, monitor_backwards, narrow_head, pooled_position,
                    recurrence_across_batch, softmax_twice, stops_too_soon, too_few_steps, transformer_dropout,
                    transformer_sgd)
+from .pairs import augment_mirrors_classes
 from .progress import plateau
 from .preparation import (augment_too_strong, augment_turns_classes, clip_flattens, columns_left_out, dedup_conflicts,
                           file_words_unknown, images_blurred_together, padded_after, rows_sorted, series_gaps_dropped,
@@ -67,7 +68,8 @@ PRE_TRAINING = [bad_input_data, images_blurred_together, unscaled_features, too_
                 rows_mixed]
 # Order matters for reporting: causes before symptoms.
 RULES = PRE_TRAINING + [diverged, exploding_gradients, lr_too_high, lr_too_low, vanishing_gradients, dying_relu,
-                        saturated_activations, stuck_at_chance, class_imbalance, overfitting, underfitting, plateau]
+                        saturated_activations, stuck_at_chance, class_imbalance, augment_mirrors_classes, overfitting,
+                        underfitting, plateau]
 # Judged while training, every epoch (listed once: the live doctor's filter cost 19 us an epoch).
 LIVE = [r for r in RULES if r not in PRE_TRAINING]
 

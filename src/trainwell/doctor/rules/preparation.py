@@ -313,17 +313,23 @@ def augment_too_strong(history, signals, ctx: Context) -> Finding | None:
 AUGMENT_RETENTION_LIMIT = 0.58
 
 
-def augment_turns_classes(history, signals, ctx: Context) -> Finding | None:
-    kept = ctx.augment_retention
-    if kept is None or kept >= AUGMENT_RETENTION_LIMIT:
-        return None
+def orientation_fix(ctx: Context) -> tuple[dict, str]:
+    """The overrides that keep images in their orientation (rotation 15 at most, no flips), and the
+    settings they change as words ('rotation 45, hflip true'); empty when nothing turns images."""
     fix = {}
     if ctx.augment.get("rotation", 0) > 15:
         fix["data.augment.rotation"] = 15.0
     for flip in ("hflip", "vflip"):
         if ctx.augment.get(flip):
             fix[f"data.augment.{flip}"] = False
-    turns = ", ".join(f"{k.rsplit('.', 1)[-1]} {str(ctx.augment[k.rsplit('.', 1)[-1]]).lower()}" for k in fix)
+    return fix, ", ".join(f"{k.rsplit('.', 1)[-1]} {str(ctx.augment[k.rsplit('.', 1)[-1]]).lower()}" for k in fix)
+
+
+def augment_turns_classes(history, signals, ctx: Context) -> Finding | None:
+    kept = ctx.augment_retention
+    if kept is None or kept >= AUGMENT_RETENTION_LIMIT:
+        return None
+    fix, turns = orientation_fix(ctx)
     return Finding(
         "underfitting", "warning", 0, 0,
         {"augment": ctx.augment, "class_signal_kept": kept, "limit": AUGMENT_RETENTION_LIMIT},
