@@ -50,13 +50,16 @@ def test_texts_are_read_as_a_bag_of_words(tmp_path):
 
 def test_annotate_touches_only_the_findings_that_ask_and_adds_fixes_when_the_data_has_signal():
     p = prepared("builtin:iris")
-    stuck = Finding("stuck_at_chance", "warning", 1, None, {}, "Validation never beat chance.")
+    stuck = Finding("stuck_at_chance", "warning", 1, None, {"val_loss_best": 1.09}, "Validation never beat chance.")
+    still = Finding("stuck_at_chance", "error", 3, None, {"train_loss_last_3": [1.1] * 3}, "Training at chance.")
     other = Finding("lr_too_low", "warning", 3, None, {}, "Slow.")
     repaired = {"code": "underfitting", "explanation": "Too small.", "before": {"train_loss": 1.0}}
-    baseline.annotate([stuck, other], [repaired], p)
+    baseline.annotate([stuck, still, other], [repaired], p)
     assert stuck.evidence["linear_baseline"]["model"] == "logistic regression"
     assert "does learn" in stuck.explanation and "training is at fault" in stuck.explanation
     assert [f.overrides for f in stuck.fixes] == [{"optimizer.weight_decay": 1e-3}, {"model.dropout": 0.3}]
+    # a training loss that never left chance memorises nothing: no regularisation offered
+    assert "does learn" in still.explanation and still.fixes == []
     assert other.evidence == {} and other.explanation == "Slow."
     assert "linear_baseline" in repaired["before"] and "does learn" in repaired["explanation"]
     # without a validation split there is nothing to score on: left as it was

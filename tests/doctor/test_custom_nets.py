@@ -128,3 +128,24 @@ def test_the_network_measures_leave_numpys_and_pythons_random_streams_alone():
         np.random.rand(5)
         random.random()
     assert (np.random.rand(), random.random()) == expected
+
+
+def test_a_recurrent_net_that_sits_at_chance_before_it_learns_is_left_alone(tmp_path, monkeypatch):
+    """A GRU cell read step by step over 40 steps, whose cue lies early (sixteenth held-out set): at
+    chance for 9 epochs, then 1.000. A guessed rate cut made three times took it to 0.167."""
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])  # the builder is imported from the repository
+    cfg = {"seed": 0, "data": {"source": "benchmarks/doctor/data/h16_strokes.npz", "kind": "sequence"},
+           "optimizer": {"lr": 0.005}, "training": {"epochs": 30, "threads": 1},
+           "model": {"type": "python", "builder": "benchmarks.doctor.h16_models:stroke_cell"}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    history = [json.loads(line) for line in (plain.path / "history.jsonl").read_text().splitlines()]
+    assert min(h["train_loss"] for h in history[:3]) > 1.75 and history[-1]["train_loss"] < 0.1  # slow start
+    found = read(plain, "findings.json")
+    assert [f["code"] for f in found if f["severity"] != "info"] == []
+    stuck = [f for f in found if f["code"] == "stuck_at_chance"]
+    assert stuck and "It did not last" in stuck[0]["explanation"] and stuck[0]["fixes"] == []
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    assert not (repaired.path / "repairs.json").exists()
+    assert repaired.metrics["test"]["accuracy"] > 0.95

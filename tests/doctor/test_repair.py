@@ -35,3 +35,17 @@ def test_stopping_at_the_best_epoch_is_an_action_even_when_early_stopping_is_on(
                       "training": {"early_stopping": {"enabled": True, "restore_best": True}}})
     stop = Fix({"training.early_stopping.enabled": True, "training.early_stopping.restore_best": True}, "stop")
     assert doctor._pick_fix(Finding("overfitting", "warning", 5, None, {}, "why", [stop])) is stop
+
+
+def test_a_stall_the_run_left_by_itself_is_told_as_an_info_at_the_end():
+    doctor = _doctor({"data": {"source": "builtin:iris"}, "model": {"hidden": [8]}})
+    stuck = Finding("stuck_at_chance", "error", 3, None, {"train_loss_last_3": [1.10, 1.099, 1.098]}, "Stuck.", [])
+    early = Finding("underfitting", "warning", 0, 0, {"train_loss": 1.0}, "Before training.", [])
+    doctor.findings = {"stuck_at_chance": stuck, "underfitting": early}
+    doctor._settle([{"epoch": 30, "train_loss": 0.9, "val_loss": 0.9}])  # still high: it stays
+    assert doctor.findings["stuck_at_chance"].severity == "error"
+    doctor._settle([{"epoch": 30, "train_loss": 0.02, "val_loss": 0.05}])
+    settled = doctor.findings["stuck_at_chance"]
+    assert settled.severity == "info" and settled.fixes == [] and settled.evidence["settled_by_epoch"] == 30
+    assert "It did not last" in settled.explanation
+    assert doctor.findings["underfitting"] is early  # a finding about the config, from before training, stays

@@ -219,6 +219,9 @@ def test_stuck_at_chance():
     f = rules.stuck_at_chance(hist([c, c, c, c], acc=[0.1, 0.1, 0.11, 0.1]),
                               {"records": [rec(e) for e in range(1, 4)]}, ctx())
     assert f is not None and f.severity == "error"
+    # steps of a usual size (1e-3 of the weights) at a rate in range, and no cause: no rate is
+    # indicated, and a guessed cut was what took a slow-starting GRU from 1.000 to 0.167
+    assert f.fixes == [] and "neither a smaller nor a larger rate is indicated" in f.explanation
 
 
 def test_a_loss_leaving_chance_below_it_is_not_stuck():
@@ -295,12 +298,13 @@ def test_a_table_at_chance_where_a_line_finds_nothing_either_gets_no_rate_repair
                      "val_accuracy": 0.97, "majority_share": 0.621}
     f = rules.stuck_at_chance(stuck, checks, ctx(linear=nothing, **binary))
     assert f.code == "stuck_at_chance" and f.severity == "error" and f.fixes == []
-    # where the line learns, the training is at fault: the rate is tried both ways
+    # where the line learns, the training is at fault, but steps of a usual size at a rate in range
+    # point at no rate: no guess is offered (the guessed cut, in every suite, repaired nothing)
     f = rules.stuck_at_chance(stuck, checks, ctx(linear=found, **binary))
-    assert [x.overrides["optimizer.lr"] for x in f.fixes] == [pytest.approx(1e-4), pytest.approx(1e-2)]
-    # sequences: no linear map of the steps tells their classes apart, so a blank line proves nothing
+    assert f.fixes == [] and "neither a smaller nor a larger rate is indicated" in f.explanation
+    # sequences alike
     f = rules.stuck_at_chance(stuck, checks, ctx(linear=nothing, data_kind="sequence", **binary))
-    assert len(f.fixes) == 2
+    assert f.fixes == [] and "neither a smaller nor a larger rate is indicated" in f.explanation
 
 
 def test_a_training_loss_knocked_back_up_is_no_underfitting():
@@ -1346,10 +1350,10 @@ def test_a_transformer_far_too_narrow_is_widened_first():
     three = dict(n_classes=3, class_shares=[1 / 3] * 3, model_type="transformer", optimizer="adamw", lr=1e-2)
     f = rules.stuck_at_chance(stuck, records, ctx(d_model=2, heads=1, **three))
     assert f.fixes[0].overrides == {"model.d_model": 32, "model.ff": 64} and f.fixes[0].architecture
-    # Widened to a width its heads divide; a transformer of a usual width keeps the rate fixes.
+    # Widened to a width its heads divide; a transformer of a usual width is not widened.
     assert rules.fit._narrow_fix(ctx(d_model=6, heads=3, **three)).overrides == {"model.d_model": 24, "model.ff": 48}
     f = rules.stuck_at_chance(stuck, records, ctx(d_model=16, heads=2, **three))
-    assert "model.d_model" not in f.fixes[0].overrides
+    assert not any("model.d_model" in x.overrides for x in f.fixes)
     # A transformer on ordered data built without positions sees a bag of steps: positions first.
     blind = rules.fit._narrow_fix(ctx(d_model=32, heads=4, positional="none", data_kind="timeseries", **three))
     assert blind.overrides == {"model.positional": "sinusoidal"} and blind.architecture
@@ -1515,7 +1519,7 @@ def test_weights_started_at_one_constant_are_the_fix_whatever_the_symptom():
     assert stuck.fixes[0].overrides == {"model.init.weight": "auto"} and stuck.fixes[0].architecture
     assert "copies of one another" in stuck.explanation
     plain = next(x for x in rules.examine(flat, records, ctx()) if x.code == "stuck_at_chance")
-    assert "model.init.weight" not in plain.fixes[0].overrides
+    assert not any("model.init.weight" in x.overrides for x in plain.fixes)
 
 
 def test_a_loss_a_little_above_chance_at_a_rate_above_its_range_is_stuck_and_cut_from_the_start():
@@ -1525,9 +1529,9 @@ def test_a_loss_a_little_above_chance_at_a_rate_above_its_range_is_stuck_and_cut
     three = dict(n_classes=3, class_shares=[1 / 3] * 3)
     f = rules.stuck_at_chance(h, records, ctx(optimizer="adamw", lr=0.5, **three))
     assert f is not None and f.epoch == 1 and f.fixes[0].overrides["optimizer.lr"] <= 0.01
-    # In its usual range the onset is where the stall began, and both directions are offered.
+    # In its usual range the onset is where the stall began, and no rate is guessed at.
     f = rules.stuck_at_chance(h, records, ctx(optimizer="adamw", lr=0.003, **three))
-    assert f.epoch == 6 and len(f.fixes) == 2
+    assert f.epoch == 6 and f.fixes == []
     # Coming down from above at every epoch is leaving chance, not stuck (a GRU at RAdam 5e-3 that
     # went on to 0.17): only the usual 3% counts then.
     leaving = hist([1.30, 1.2, 1.16, 1.138, 1.125, 1.108], acc=[0.31, 0.32, 0.31, 0.31, 0.30, 0.32])

@@ -177,7 +177,10 @@ def annotate(findings: list, repairs: list, prepared) -> None:
         else:
             item.evidence["linear_baseline"] = base
             item.explanation += sentence(base)
-            if not item.fixes and verdict(base) == "signal":
+            # Only where training fell while validation stayed at chance (_val_at_chance's evidence):
+            # a training loss stuck at chance memorises nothing.
+            if not item.fixes and verdict(base) == "signal" and "val_loss_best" in item.evidence \
+                    and "settled_by_epoch" not in item.evidence:
                 # Validation at chance while a linear model finds signal: the network memorises
                 # rows. For the next run; the live doctor had no fix to apply.
                 from .findings import Fix
