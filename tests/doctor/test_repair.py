@@ -49,3 +49,23 @@ def test_a_stall_the_run_left_by_itself_is_told_as_an_info_at_the_end():
     assert settled.severity == "info" and settled.fixes == [] and settled.evidence["settled_by_epoch"] == 30
     assert "It did not last" in settled.explanation
     assert doctor.findings["underfitting"] is early  # a finding about the config, from before training, stays
+
+
+def test_dead_units_the_live_ones_carried_past_are_told_as_an_info_at_the_end():
+    from types import SimpleNamespace
+
+    doctor = _doctor({"data": {"source": "builtin:iris"}, "model": {"hidden": [8]}})
+    # 40% of a layer dead from the first probe (a quarter is the limit when the init left them so)
+    probes = [{"epoch": e, "step": 10 * e, "dead": {"body.1": 0.4}, "update_ratio": {"body.0": 1e-3}}
+              for e in (1, 2, 3)]
+    doctor.signals = SimpleNamespace(records=probes, nonfinite=None, initial_probe={"dead": {"body.1": 0.4}})
+    doctor.ctx = rules.Context(task="multiclass", n_classes=3, class_shares=[1 / 3] * 3, loss="cross_entropy",
+                               optimizer="adam", lr=1e-3, epochs=30)
+    early = [{"epoch": e, "train_loss": 1.0, "val_loss": 1.0} for e in (1, 2, 3)]
+    [found] = rules.examine(early, doctor.signal_dict(), doctor.ctx, [rules.dying_relu])
+    doctor.findings = {"dying_relu": found}
+    doctor._settle(early)   # the loss still high: it stands
+    assert doctor.findings["dying_relu"].severity == "warning"
+    doctor._settle(early + [{"epoch": 30, "train_loss": 0.05, "val_loss": 0.06}])
+    settled = doctor.findings["dying_relu"]
+    assert settled.severity == "info" and settled.fixes == [] and "It cost nothing in the end" in settled.explanation

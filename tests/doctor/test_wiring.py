@@ -135,6 +135,35 @@ class Head(nn.Module):
 
 def head(spec, dropout="none", softmax_dim=None):
     return Head(spec.n_features, _out(spec), dropout, softmax_dim)
+
+
+class Pooled(nn.Module):
+    def __init__(self, vocab, n_out, pool_mask):
+        super().__init__()
+        self.emb, self.head, self.pool_mask = nn.Embedding(vocab, 8, padding_idx=0), nn.Linear(8, n_out), pool_mask
+
+    def forward(self, ids):
+        # "padding": the transformer's key-padding mask (True where there is NO token) reused as weights
+        keep = (ids == 0) if self.pool_mask == "padding" else (ids != 0)
+        w = keep.float().unsqueeze(-1)
+        return self.head((self.emb(ids) * w).sum(1) / w.sum(1).clamp(min=1))
+
+
+def pooled(spec, pool_mask="tokens"):
+    return Pooled(spec.vocab_size, _out(spec), pool_mask)
+
+
+class Logged(nn.Module):
+    def __init__(self, n_in, n_out, log_input):
+        super().__init__()
+        self.net, self.log_input = nn.Sequential(nn.Linear(n_in, 32), nn.ReLU(), nn.Linear(32, n_out)), log_input
+
+    def forward(self, x):
+        return self.net(torch.log(x.clamp(min=0.1)) if self.log_input else x)
+
+
+def logged(spec, log_input=True):
+    return Logged(spec.n_features, _out(spec), log_input)
 '''
 
 SEQ = "seqs.npz"
@@ -224,7 +253,7 @@ def test_a_regressor_scaling_its_output_into_the_targets_units_is_named_and_repa
     assert f.fixes[0].overrides == {"model.options.unscale": False}
     assert not [f for f in _found({**cfg, "model": _py("reg")}) if "output_median_abs" in f.evidence]
     # with the target left in its units the outputs are meant to be there: nothing to measure
-    assert _context({**cfg, "data": {"source": "builtin:diabetes", "scale_target": False}}).wiring is None
+    assert "output_scale" not in (_context({**cfg, "data": {"source": "builtin:diabetes", "scale_target": False}}).wiring or {})
     run = trainwell.train(cfg, {"doctor.repair": True, "doctor.allow_architecture_changes": True},
                           out=tmp_path / "repaired", quiet=True)
     assert {"model.options.unscale": False} in [r["overrides"] for r in json.loads((run.path / "repairs.json").read_text())]
@@ -298,3 +327,21 @@ def test_a_row_whose_output_turns_nan_alone_is_mixed_too_and_no_nan_passes_as_a_
             assert len(found) == 1 and found[0].fixes == [], opts   # neither setting is a fix
     finally:
         sys.modules.pop("batchstd_net", None)
+
+
+def test_a_network_that_gives_every_row_the_same_output_is_named_and_a_zero_head_is_not(nets):
+    text = {"source": "texts.csv", "target": "target", "text": {"column": "text", "max_len": 8}}
+    f = next(f for f in _found({"data": text, "model": _py("pooled", pool_mask="padding")})
+             if "output_spread_across_rows" in f.evidence)
+    assert (f.code, f.severity, f.epoch) == ("stuck_at_chance", "error", 0)
+    assert f.fixes[0].overrides == {"model.options.pool_mask": "tokens"} and f.fixes[0].architecture
+    assert not [f for f in _found({"data": text, "model": _py("pooled")}) if "output_spread_across_rows" in f.evidence]
+    # a head started at zero gives every row the same output until its first step: read after two
+    assert not [f for f in _found({"data": {"source": SEQ, "kind": "sequence"}, "model": _py("seq", zero_head=True)})
+                if "output_spread_across_rows" in f.evidence]
+
+
+def test_raw_features_a_custom_network_takes_the_log_of_are_not_called_unscaled(nets):
+    raw = {"source": "builtin:wine", "scale": "none"}   # proline in the hundreds beside ratios near 1
+    assert "unscaled_features" not in [f.code for f in _found({"data": raw, "model": _py("logged")})]
+    assert "unscaled_features" in [f.code for f in _found({"data": raw, "model": _py("logged", log_input=False)})]

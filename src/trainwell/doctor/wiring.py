@@ -14,6 +14,8 @@ its init, before training: the slips that no loss curve explains until it is too
                  the target's standard deviations
   eval_random    in eval mode, two calls on the same rows give different outputs (dropout left on)
   rows_mixed     in eval mode, a row's output changes with the other rows of its batch
+  inputs_unread  after two plain steps, every row gets the same output: nothing of the input
+                 reaches it (a mask that selects padding only, a multiplication by a zero tensor)
 
 For each, `fixes` holds a builder keyword the user set, put back to the builder's own default,
 when the network built that way no longer shows it (so the fix is known to build and to work).
@@ -82,6 +84,18 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
             for name, m in net.named_modules():
                 if any(True for _ in m.parameters(recurse=False)):
                     handles.append(m.register_forward_pre_hook(look(name)))
+        first: list = []
+        if not ids:
+            # What the first weight layer is handed: a network that takes the log of its inputs, or
+            # normalises them itself, feeds it numbers of a usual size however large the raw ones.
+            def see(mod, args):
+                if not first and args and isinstance(args[0], torch.Tensor) and args[0].is_floating_point():
+                    first.append(args[0].detach())
+
+            layers = _weight_layers()
+            for m in net.modules():
+                if isinstance(m, layers):
+                    handles.append(m.register_forward_pre_hook(see))
         net.train()   # as training runs it (dropout draws are forked)
         with _forked_rng():
             out = net(batch)
@@ -95,13 +109,14 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
         for h in handles:
             h.remove()
     eval_random, rows_mixed = _in_eval(net, batch.detach())
+    unread = _safely(_inputs_unread, net, batch.detach()) if not eval_random and not rows_mixed else None
     params = dict(net.named_parameters())
     known = {id(p) for p in params.values()} | {id(batch)}
     stray = [v for v in leaves if id(v) not in known]
     reading: dict = {"unregistered": {"tensors": len(stray), "numbers": int(sum(v.numel() for v in stray)),
                                       "shapes": [list(v.shape) for v in stray[:6]]} if stray else None,
                      "ids_as_numbers": sorted(set(fed)) or None, "steps_read": None, "output_scale": None,
-                     "eval_random": eval_random, "rows_mixed": rows_mixed,
+                     "eval_random": eval_random, "rows_mixed": rows_mixed, "inputs_unread": unread,
                      "frozen": [n for n, p in params.items() if not p.requires_grad],
                      "size": int(sum(p.numel() for p in params.values())), "net": net}
     if not ids and batch.grad is not None and batch.dim() == 3 and batch.shape[1] >= 4:
@@ -113,7 +128,22 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
             reading["steps_read"] = {"steps": int(batch.shape[1]), "read": read}
     if scaled and out.dim() >= 1 and out.numel():
         reading["output_scale"] = float(out.detach().float().abs().median())
+    if first and first[0].dim() >= 2 and first[0].numel():
+        seen = first[0].float()
+        seen = seen.movedim(1, -1) if seen.dim() == 4 else seen   # images: per channel
+        flat = seen.reshape(-1, seen.shape[-1])
+        rms = flat.pow(2).mean(0).sqrt()
+        if torch.isfinite(rms).all():
+            reading["first_layer_rms"] = [round(float(v), 4) for v in rms]
     return reading
+
+
+# Layers whose weights multiply their input: what unscaled inputs would make lopsided.
+def _weight_layers():
+    from torch import nn
+
+    return (nn.Linear, nn.Bilinear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.RNNBase, nn.RNNCellBase,
+            nn.MultiheadAttention)
 
 
 def _in_eval(net, batch) -> tuple[dict | None, dict | None]:
@@ -191,9 +221,42 @@ def _frozen_random(cfg, spec, plan: dict, reading: dict, options: dict | None = 
 OUTPUT_SCALE_LIMIT = 30.0
 
 
+def _inputs_unread(net, batch) -> dict | None:
+    """Every row's output the same, in eval mode, after two plain steps on a copy of the network:
+    the input never reaches the output. Read after steps, not at init, so that a head started at
+    zero (the same output for every row until its first step) is not taken for it. None when the
+    rows themselves are all alike, or the outputs differ."""
+    import copy
+
+    import torch
+
+    if len(batch) < 2 or bool((batch == batch[:1]).all()):
+        return None
+    twin = copy.deepcopy(net)
+    params = [p for p in twin.parameters() if p.requires_grad]
+    if not params:
+        return None
+    step = torch.optim.SGD(params, lr=0.1)
+    twin.train()
+    with _forked_rng():
+        for _ in range(2):
+            step.zero_grad()
+            probe_loss(twin(batch)).backward()
+            step.step()
+    twin.eval()
+    with torch.no_grad():
+        out = twin(batch)
+    if not isinstance(out, torch.Tensor) or not out.numel() or not torch.isfinite(out).all():
+        return None
+    flat = out.float().reshape(len(out), -1)
+    spread = float((flat - flat[:1]).abs().max())
+    size = float(flat.abs().max())
+    return {"rows": len(flat), "spread": spread, "output_size": round(size, 6)} if spread <= 1e-6 * (1 + size) else None
+
+
 def _problems(reading: dict, frozen_random: list[str]) -> dict:
-    found = {k: reading[k] for k in ("unregistered", "ids_as_numbers", "steps_read", "eval_random", "rows_mixed")
-             if reading.get(k)}
+    found = {k: reading[k] for k in ("unregistered", "ids_as_numbers", "steps_read", "eval_random", "rows_mixed",
+                                     "inputs_unread") if reading.get(k)}
     if frozen_random:
         found["frozen_random"] = frozen_random
     scale = reading.get("output_scale")
@@ -206,10 +269,11 @@ def _wiring(cfg, spec, plan: dict, x, scaled: bool) -> dict | None:
     reading = _measure(cfg, spec, plan, x, scaled)
     if reading is None:
         return None
+    seen = {"first_layer_rms": reading["first_layer_rms"]} if reading.get("first_layer_rms") else {}
     found = _problems(reading, _frozen_random(cfg, spec, plan, reading))
     if not found:
-        return None
-    return {**found, "fixes": _fixes(cfg, spec, plan, x, scaled, found, reading)}
+        return seen or None
+    return {**found, **seen, "fixes": _fixes(cfg, spec, plan, x, scaled, found, reading)}
 
 
 def _plain(value):

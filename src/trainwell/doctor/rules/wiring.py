@@ -182,3 +182,26 @@ def rows_mixed(history, signals, ctx: Context) -> Finding | None:
         f"code that scored one unbatched vector): use dim=-1, or leave the softmax out, since trainwell's loss "
         f"applies its own.",
         _option_fix(ctx, "rows_mixed", "each row's output then depends on that row alone"))
+
+
+def inputs_unread(history, signals, ctx: Context) -> Finding | None:
+    """After two plain steps every row gets the same output, to 1e-6: nothing of the input reaches
+    it, and no training changes that. A bag-of-embeddings classifier that pooled over the
+    transformer's key-padding mask (True at padding, so only the zero padding embeddings were
+    averaged) gave every message one output: 0.179/0.179 against 0.987/0.983 (sixteenth held-out
+    set). Read after steps, so a head that starts at zero is not taken for it."""
+    found = (ctx.wiring or {}).get("inputs_unread")
+    if not found or (ctx.wiring or {}).get("unregistered"):
+        return None
+    code = "underfitting" if ctx.task == "regression" else "stuck_at_chance"
+    return Finding(
+        code, "error", 0, 0, {"rows": found["rows"], "output_spread_across_rows": found["spread"],
+                              "output_size": found["output_size"]},
+        f"The network gives every row the same output: {found['rows']} different training rows, after two plain "
+        f"training steps, got outputs within {found['spread']:.1g} of each other (outputs of size "
+        f"{found['output_size']:.3g}). Nothing of the input reaches the output, so training can only learn "
+        f"{'the mean target' if ctx.task == 'regression' else 'the class shares'}. Look for what cuts the input "
+        f"off: a mask that keeps only padding (PyTorch's key-padding masks are True where there is no token), an "
+        f"index or slice that selects nothing, a multiplication by a tensor of zeros, a detach before every layer "
+        f"that learns.",
+        _option_fix(ctx, "inputs_unread", "the output then depends on the rows"))
