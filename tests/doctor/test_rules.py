@@ -2716,3 +2716,21 @@ def test_two_classes_tossed_under_a_flip_for_five_epochs_name_the_flip():
     mixed[2]["val_pair_b"] = 3
     assert rules.augment_mirrors_classes(mixed, {}, ctx(augment={"hflip": True}, **names)) is None
     assert rules.augment_mirrors_classes(_pairs([0.48] * 4), {}, ctx(augment={"hflip": True}, **names)) is None
+
+
+def test_input_features_dropped_in_a_table_while_training_loss_sits_over_validation_is_named():
+    wiring = {"inputs_dropped": {"layer": "1", "p": 0.3}, "fixes": {"inputs_dropped": {"dropout_first": False}}}
+    table = dict(task="regression", loss="mse", n_classes=None, class_shares=None, data_kind="tabular",
+                 model_type="python", feature_rms=[1.0] * 13, wiring=wiring)
+    dropped = [{"epoch": e, "train_loss": 0.42, "val_loss": 0.14} for e in range(1, 8)]
+    f = rules.inputs_dropped(dropped, {}, ctx(**table))
+    assert (f.code, f.epoch) == ("underfitting", 3) and f.evidence["train_over_val_median_5"] == pytest.approx(3.0)
+    assert f.fixes[0].overrides == {"model.options.dropout_first": False} and f.fixes[0].architecture
+    assert rules.inputs_dropped in rules.LIVE
+    # training close to validation, dropout that is small, images (a known regulariser) or too few epochs: nothing
+    close = [{"epoch": e, "train_loss": 0.15, "val_loss": 0.14} for e in range(1, 8)]
+    assert rules.inputs_dropped(close, {}, ctx(**table)) is None
+    small = dict(table, wiring={**wiring, "inputs_dropped": {"layer": "1", "p": 0.05}})
+    assert rules.inputs_dropped(dropped, {}, ctx(**small)) is None
+    assert rules.inputs_dropped(dropped, {}, ctx(**dict(table, data_kind="image"))) is None
+    assert rules.inputs_dropped(dropped[:4], {}, ctx(**table)) is None

@@ -164,6 +164,11 @@ class Logged(nn.Module):
 
 def logged(spec, log_input=True):
     return Logged(spec.n_features, _out(spec), log_input)
+
+
+def dropfirst(spec, first=False):
+    body = [nn.Linear(spec.n_features, 32), nn.ReLU(), nn.Dropout(0.3)]
+    return nn.Sequential(*(body[2:] + body[:2] if first else body), nn.Linear(32, _out(spec)))
 '''
 
 SEQ = "seqs.npz"
@@ -345,3 +350,11 @@ def test_raw_features_a_custom_network_takes_the_log_of_are_not_called_unscaled(
     raw = {"source": "builtin:wine", "scale": "none"}   # proline in the hundreds beside ratios near 1
     assert "unscaled_features" not in [f.code for f in _found({"data": raw, "model": _py("logged")})]
     assert "unscaled_features" in [f.code for f in _found({"data": raw, "model": _py("logged", log_input=False)})]
+
+
+def test_dropout_handed_the_input_features_is_read_with_the_builders_default_as_its_fix(nets):
+    ctx = _context({"data": {"source": "builtin:diabetes"}, "model": _py("dropfirst", first=True)})
+    assert ctx.wiring["inputs_dropped"] == {"layer": "0", "p": 0.3}
+    assert ctx.wiring["fixes"]["inputs_dropped"] == {"first": False}
+    after = _context({"data": {"source": "builtin:diabetes"}, "model": _py("dropfirst")}).wiring or {}
+    assert "inputs_dropped" not in after   # dropout on hidden units is not on the inputs

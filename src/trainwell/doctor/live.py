@@ -50,6 +50,12 @@ def _update_context(ctx, overrides: dict) -> None:
         ctx.init_bias_value = float(spec.get("value", 0.0)) if constant else 0.0
     if overrides.get("model.hidden"):
         ctx.narrowest_hidden = min(overrides["model.hidden"])
+    options = {k.split(".", 2)[-1]: v for k, v in overrides.items() if k.startswith("model.options.")}
+    if options and ctx.wiring:
+        # The readings were of the network as first built; what this builder option was checked to
+        # remove is gone from the rebuilt one.
+        fixed = [p for p, option in (ctx.wiring.get("fixes") or {}).items() if option.items() <= options.items()]
+        ctx.wiring = {k: v for k, v in ctx.wiring.items() if k not in fixed}
     augment = {k.rsplit(".", 1)[-1]: v for k, v in overrides.items() if k.startswith("data.augment.")}
     if augment:
         # Back in the usual range, which healthy runs show is no cause of failure (see rules.fit._augment_fix).

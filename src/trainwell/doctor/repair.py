@@ -31,7 +31,9 @@ FRESH_KEYS = ("model.init", "model.hidden", "model.cell", "model.d_model", "mode
 
 
 def can_apply(overrides: dict, architecture: bool) -> bool:
-    return set(overrides) <= (LIVE_KEYS | ARCH_KEYS if architecture else LIVE_KEYS)
+    # A custom network's builder keywords (model.options.*) rebuild it like any architecture fix.
+    keys = {k for k in overrides if not (architecture and k.startswith("model.options."))}
+    return keys <= (LIVE_KEYS | ARCH_KEYS if architecture else LIVE_KEYS)
 
 
 def make_fixer(cfg_holder: dict, rebuild_loss, log, rebuild_model=None, rebuild_augment=None):
@@ -94,8 +96,11 @@ def make_fixer(cfg_holder: dict, rebuild_loss, log, rebuild_model=None, rebuild_
         trainer.clip_grad_norm = cfg.regularization.clip_grad_norm
         trainer.clip_grad_value = cfg.regularization.clip_grad_value
         trainer.l1 = cfg.regularization.l1
-        for m in _dropout_layers(trainer.model):
-            m.p = cfg.model.dropout
+        if "model.dropout" in applied and cfg.model.type != "python":
+            # Only a dropout fix sets the rate: a custom network's own dropout layers are its
+            # builder's, and model.dropout (0 unless set) is not theirs to overwrite.
+            for m in _dropout_layers(trainer.model):
+                m.p = cfg.model.dropout
         if any(k.startswith("schedule.") for k in applied):
             # Over the epochs left, from this point: a cosine swapped in at epoch 13 of 30 starts at
             # the full rate, as in a run started with it, not at the 60% its curve reads there (a

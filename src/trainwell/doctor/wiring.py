@@ -16,6 +16,8 @@ its init, before training: the slips that no loss curve explains until it is too
   rows_mixed     in eval mode, a row's output changes with the other rows of its batch
   inputs_unread  after two plain steps, every row gets the same output: nothing of the input
                  reaches it (a mask that selects padding only, a multiplication by a zero tensor)
+  inputs_dropped a dropout layer handed the input features themselves (in training mode): each
+                 training row loses that share of its measurements
 
 For each, `fixes` holds a builder keyword the user set, put back to the builder's own default,
 when the network built that way no longer shows it (so the fix is known to build and to work).
@@ -85,6 +87,7 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
                 if any(True for _ in m.parameters(recurse=False)):
                     handles.append(m.register_forward_pre_hook(look(name)))
         first: list = []
+        dropped: list = []
         if not ids:
             # What the first weight layer is handed: a network that takes the log of its inputs, or
             # normalises them itself, feeds it numbers of a usual size however large the raw ones.
@@ -96,6 +99,19 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
             for m in net.modules():
                 if isinstance(m, layers):
                     handles.append(m.register_forward_pre_hook(see))
+            flat_batch = batch.detach().reshape(-1)
+
+            def drop(name):
+                def hook(mod, args):
+                    a = args[0] if args else None
+                    if mod.training and getattr(mod, "p", 0) > 0 and isinstance(a, torch.Tensor) and \
+                            a.numel() == flat_batch.numel() and torch.equal(a.detach().reshape(-1), flat_batch):
+                        dropped.append({"layer": name, "p": float(mod.p)})
+                return hook
+
+            for name, m in net.named_modules():
+                if isinstance(m, torch.nn.modules.dropout._DropoutNd):
+                    handles.append(m.register_forward_pre_hook(drop(name)))
         net.train()   # as training runs it (dropout draws are forked)
         with _forked_rng():
             out = net(batch)
@@ -117,6 +133,7 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
                                       "shapes": [list(v.shape) for v in stray[:6]]} if stray else None,
                      "ids_as_numbers": sorted(set(fed)) or None, "steps_read": None, "output_scale": None,
                      "eval_random": eval_random, "rows_mixed": rows_mixed, "inputs_unread": unread,
+                     "inputs_dropped": dropped[0] if dropped else None,
                      "frozen": [n for n, p in params.items() if not p.requires_grad],
                      "size": int(sum(p.numel() for p in params.values())), "net": net}
     if not ids and batch.grad is not None and batch.dim() == 3 and batch.shape[1] >= 4:
@@ -256,7 +273,7 @@ def _inputs_unread(net, batch) -> dict | None:
 
 def _problems(reading: dict, frozen_random: list[str]) -> dict:
     found = {k: reading[k] for k in ("unregistered", "ids_as_numbers", "steps_read", "eval_random", "rows_mixed",
-                                     "inputs_unread") if reading.get(k)}
+                                     "inputs_unread", "inputs_dropped") if reading.get(k)}
     if frozen_random:
         found["frozen_random"] = frozen_random
     scale = reading.get("output_scale")

@@ -50,8 +50,9 @@ from .preparation import (augment_too_strong, augment_turns_classes, clip_flatte
 from .rate import lr_too_high, lr_too_low
 from .root_causes import _with_augment_fix, _with_momentum_fix, _with_small_init_fix, _with_symmetry_fix
 from .units import dying_relu, saturated_activations, vanishing_gradients
-from .wiring import (frozen_random_weights, ids_read_as_numbers, init_without_gradient, inputs_unread,
-                     output_off_scale, random_at_prediction, rows_mixed, steps_unread, unregistered_weights)
+from .wiring import (frozen_random_weights, ids_read_as_numbers, init_without_gradient, inputs_dropped,
+                     inputs_unread, output_off_scale, random_at_prediction, rows_mixed, steps_unread,
+                     unregistered_weights)
 
 
 # Judged before the first step, from the prepared data and the plan.
@@ -68,7 +69,8 @@ PRE_TRAINING = [bad_input_data, images_blurred_together, unscaled_features, too_
                 rows_mixed, inputs_unread]
 # Order matters for reporting: causes before symptoms.
 RULES = PRE_TRAINING + [diverged, exploding_gradients, lr_too_high, lr_too_low, vanishing_gradients, dying_relu,
-                        saturated_activations, stuck_at_chance, class_imbalance, augment_mirrors_classes, overfitting,
+                        saturated_activations, stuck_at_chance, class_imbalance, augment_mirrors_classes, inputs_dropped,
+                        overfitting,
                         underfitting, plateau]
 # Judged while training, every epoch (listed once: the live doctor's filter cost 19 us an epoch).
 LIVE = [r for r in RULES if r not in PRE_TRAINING]
