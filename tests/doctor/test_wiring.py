@@ -162,7 +162,7 @@ class Logged(nn.Module):
         return self.net(torch.log(x.clamp(min=0.1)) if self.log_input else x)
 
 
-def logged(spec, log_input=True):
+def logged(spec, log_input=False):
     return Logged(spec.n_features, _out(spec), log_input)
 
 
@@ -348,7 +348,7 @@ def test_a_network_that_gives_every_row_the_same_output_is_named_and_a_zero_head
 
 def test_raw_features_a_custom_network_takes_the_log_of_are_not_called_unscaled(nets):
     raw = {"source": "builtin:wine", "scale": "none"}   # proline in the hundreds beside ratios near 1
-    assert "unscaled_features" not in [f.code for f in _found({"data": raw, "model": _py("logged")})]
+    assert "unscaled_features" not in [f.code for f in _found({"data": raw, "model": _py("logged", log_input=True)})]
     assert "unscaled_features" in [f.code for f in _found({"data": raw, "model": _py("logged", log_input=False)})]
 
 
@@ -358,3 +358,15 @@ def test_dropout_handed_the_input_features_is_read_with_the_builders_default_as_
     assert ctx.wiring["fixes"]["inputs_dropped"] == {"first": False}
     after = _context({"data": {"source": "builtin:diabetes"}, "model": _py("dropfirst")}).wiring or {}
     assert "inputs_dropped" not in after   # dropout on hidden units is not on the inputs
+
+
+def test_a_transform_that_floors_standardized_features_is_named_with_the_raw_scale_as_its_fix(nets):
+    # log(max(x, 0.1)) written for raw readings, handed standardized ones: half of each column under the floor
+    f = next(f for f in _found({"data": {"source": "builtin:wine"}, "model": _py("logged", log_input=True)})
+             if "flattened_features" in f.evidence)
+    assert (f.code, f.epoch, f.evidence["features"]) == ("underfitting", 0, 13)
+    assert len(f.evidence["flattened_features"]) >= 4 and f.evidence["rows_at_one_value"] >= 0.5
+    assert [x.overrides for x in f.fixes] == [{"data.scale": "none"}, {"model.options.log_input": False}]
+    # the raw readings it was written for: nothing flattened
+    raw = {"source": "builtin:wine", "scale": "none"}
+    assert not [f for f in _found({"data": raw, "model": _py("logged", log_input=True)}) if "flattened_features" in f.evidence]

@@ -18,6 +18,9 @@ its init, before training: the slips that no loss curve explains until it is too
                  reaches it (a mask that selects padding only, a multiplication by a zero tensor)
   inputs_dropped a dropout layer handed the input features themselves (in training mode): each
                  training row loses that share of its measurements
+  inputs_flattened the first weight layer is handed, for a quarter of the features or more, one
+                 value in half the rows or more where the features themselves vary (a clamp or a
+                 floor in the network's own transform of its inputs)
 
 For each, `fixes` holds a builder keyword the user set, put back to the builder's own default,
 when the network built that way no longer shows it (so the fix is known to build and to work).
@@ -145,6 +148,8 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
             reading["steps_read"] = {"steps": int(batch.shape[1]), "read": read}
     if scaled and out.dim() >= 1 and out.numel():
         reading["output_scale"] = float(out.detach().float().abs().median())
+    if first and first[0].dim() == 2 and not ids and batch.dim() == 2 and first[0].shape == batch.shape:
+        reading["inputs_flattened"] = _flattened(batch.detach(), first[0])
     if first and first[0].dim() >= 2 and first[0].numel():
         seen = first[0].float()
         seen = seen.movedim(1, -1) if seen.dim() == 4 else seen   # images: per channel
@@ -271,9 +276,32 @@ def _inputs_unread(net, batch) -> dict | None:
     return {"rows": len(flat), "spread": spread, "output_size": round(size, 6)} if spread <= 1e-6 * (1 + size) else None
 
 
+# A feature counts as flattened when one value fills half the rows the first layer is handed, where
+# the same feature as prepared has no value in more than a tenth of them; the network as a whole,
+# when a quarter of its features are. A gas-analysis net taking log(max(x, 0.1)) of standardized
+# readings held 76-86% of each gas at log 0.1: 0.839/0.789 against 0.956/0.958 on raw ppm (sixteenth
+# held-out set). A one-hot or binary column repeats its values as prepared too, and is not counted.
+FLAT_ROWS, VARIED_ROWS, FLAT_FEATURES = 0.5, 0.1, 0.25
+
+
+def _top_share(column) -> float:
+    _, counts = np.unique(column, return_counts=True)
+    return float(counts.max()) / len(column)
+
+
+def _flattened(raw, seen) -> dict | None:
+    raw, seen = raw.float().numpy(), seen.float().detach().numpy()
+    flat = [j for j in range(raw.shape[1])
+            if _top_share(seen[:, j]) >= FLAT_ROWS and _top_share(raw[:, j]) <= VARIED_ROWS]
+    if len(flat) < max(1, FLAT_FEATURES * raw.shape[1]):
+        return None
+    return {"features": flat, "of": int(raw.shape[1]),
+            "share": round(float(np.mean([_top_share(seen[:, j]) for j in flat])), 3)}
+
+
 def _problems(reading: dict, frozen_random: list[str]) -> dict:
     found = {k: reading[k] for k in ("unregistered", "ids_as_numbers", "steps_read", "eval_random", "rows_mixed",
-                                     "inputs_unread", "inputs_dropped") if reading.get(k)}
+                                     "inputs_unread", "inputs_dropped", "inputs_flattened") if reading.get(k)}
     if frozen_random:
         found["frozen_random"] = frozen_random
     scale = reading.get("output_scale")

@@ -240,3 +240,28 @@ def inputs_dropped(history, signals, ctx: Context) -> Finding | None:
         f"cannot learn what needs the dropped ones together. Dropout belongs after a layer (Linear, activation, "
         f"Dropout), where the units repeat what the inputs say.",
         _option_fix(ctx, "inputs_dropped", "the dropout then falls on hidden units, not on the input features"))
+
+
+def inputs_flattened(history, signals, ctx: Context) -> Finding | None:
+    """Before training: the network's own transform of its inputs (a clamp, a floor, a log of
+    values under its floor) hands the first weight layer one value in most rows for a quarter of the
+    features or more, where the features as prepared vary (wiring: inputs_flattened). Most often the
+    transform was written for raw readings and data.scale standardizes them first: half of each
+    standardized column is under 0, under any floor meant for concentrations."""
+    found = (ctx.wiring or {}).get("inputs_flattened")
+    if not found:
+        return None
+    names = [ctx.feature_names[j] if j < len(ctx.feature_names) else f"feature {j}" for j in found["features"]]
+    fixes = _option_fix(ctx, "inputs_flattened", "the first layer then sees the features vary")
+    if ctx.scale != "none":
+        fixes.insert(0, Fix({"data.scale": "none"}, "the raw values, which a transform written for readings in "
+                                                    "their own units (a log with a detection floor) expects"))
+    return Finding(
+        "underfitting", "warning", 0, 0, {"flattened_features": names, "features": found["of"],
+                                          "rows_at_one_value": found["share"], "limit_rows": 0.5, "limit_features": 0.25},
+        f"The network's own transform of its inputs hands its first weight layer one value in {found['share']:.0%} of the "
+        f"rows (on average) for {len(names)} of its {found['of']} features ({', '.join(names[:4])}"
+        f"{', ...' if len(names) > 4 else ''}), which vary as data.scale ({ctx.scale!r}) prepares them: a clamp or a "
+        f"floor cuts them off, and every row under it looks the same. A transform written for raw readings (a log "
+        f"with a detection floor) takes standardized values, half of them negative, as under its floor.",
+        fixes)
