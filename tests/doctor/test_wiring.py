@@ -166,6 +166,22 @@ def logged(spec, log_input=False):
     return Logged(spec.n_features, _out(spec), log_input)
 
 
+class Revin(nn.Module):
+    def __init__(self, f, n_out, denorm):
+        super().__init__()
+        self.rnn, self.head, self.denorm = nn.GRU(f, 16, batch_first=True), nn.Linear(16, n_out), denorm
+
+    def forward(self, x):   # each window on its own mean and spread; the target is column 0
+        mean, sd = x.mean(1, keepdim=True), x.std(1, keepdim=True) + 1e-5
+        out, _ = self.rnn((x - mean) / sd)
+        y = self.head(out[:, -1])
+        return y * sd[:, 0, :1] + mean[:, 0, :1] if self.denorm else y
+
+
+def revin(spec, denorm=True):
+    return Revin(spec.input_shape[1], _out(spec), denorm)
+
+
 def dropfirst(spec, first=False):
     body = [nn.Linear(spec.n_features, 32), nn.ReLU(), nn.Dropout(0.3)]
     return nn.Sequential(*(body[2:] + body[:2] if first else body), nn.Linear(32, _out(spec)))
@@ -370,3 +386,17 @@ def test_a_transform_that_floors_standardized_features_is_named_with_the_raw_sca
     # the raw readings it was written for: nothing flattened
     raw = {"source": "builtin:wine", "scale": "none"}
     assert not [f for f in _found({"data": raw, "model": _py("logged", log_input=True)}) if "flattened_features" in f.evidence]
+
+
+def test_a_forecaster_blind_to_the_level_of_its_series_is_named_with_the_builders_default(nets):
+    from pathlib import Path
+
+    series = str(Path(__file__).resolve().parents[2] / "examples" / "data" / "series.csv")
+    data = {"source": series, "target": "load", "series": {"time_column": "timestamp",
+                                                           "value_columns": ["load", "temperature"],
+                                                           "window": 24, "horizon": 3}}
+    f = next(f for f in _found({"data": data, "model": _py("revin", denorm=False)}) if "output_change" in f.evidence)
+    assert (f.code, f.epoch, f.evidence["column"]) == ("underfitting", 0, "load")
+    assert f.fixes[0].overrides == {"model.options.denorm": True} and f.fixes[0].architecture
+    # the level put back on the forecast: it moves with the series
+    assert not [f for f in _found({"data": data, "model": _py("revin")}) if "output_change" in f.evidence]

@@ -18,6 +18,9 @@ its init, before training: the slips that no loss curve explains until it is too
                  reaches it (a mask that selects padding only, a multiplication by a zero tensor)
   inputs_dropped a dropout layer handed the input features themselves (in training mode): each
                  training row loses that share of its measurements
+  level_blind    a forecaster whose output, after two plain steps, does not move when the target's
+                 own past is raised by one standard deviation at every step: it cannot see the
+                 series' level (a per-window normalisation never undone)
   inputs_flattened the first weight layer is handed, for a quarter of the features or more, one
                  value in half the rows or more where the features themselves vary (a clamp or a
                  floor in the network's own transform of its inputs)
@@ -128,7 +131,9 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
         for h in handles:
             h.remove()
     eval_random, rows_mixed = _in_eval(net, batch.detach())
-    unread = _safely(_inputs_unread, net, batch.detach()) if not eval_random and not rows_mixed else None
+    twin = _safely(_stepped, net, batch.detach()) if not eval_random and not rows_mixed else None
+    unread = _safely(_inputs_unread, twin, batch.detach()) if twin is not None else None
+    blind = _safely(_level_blind, twin, batch.detach(), spec) if twin is not None and not unread else None
     params = dict(net.named_parameters())
     known = {id(p) for p in params.values()} | {id(batch)}
     stray = [v for v in leaves if id(v) not in known]
@@ -136,7 +141,7 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
                                       "shapes": [list(v.shape) for v in stray[:6]]} if stray else None,
                      "ids_as_numbers": sorted(set(fed)) or None, "steps_read": None, "output_scale": None,
                      "eval_random": eval_random, "rows_mixed": rows_mixed, "inputs_unread": unread,
-                     "inputs_dropped": dropped[0] if dropped else None,
+                     "inputs_dropped": dropped[0] if dropped else None, "level_blind": blind,
                      "frozen": [n for n, p in params.items() if not p.requires_grad],
                      "size": int(sum(p.numel() for p in params.values())), "net": net}
     if not ids and batch.grad is not None and batch.dim() == 3 and batch.shape[1] >= 4:
@@ -243,17 +248,14 @@ def _frozen_random(cfg, spec, plan: dict, reading: dict, options: dict | None = 
 OUTPUT_SCALE_LIMIT = 30.0
 
 
-def _inputs_unread(net, batch) -> dict | None:
-    """Every row's output the same, in eval mode, after two plain steps on a copy of the network:
-    the input never reaches the output. Read after steps, not at init, so that a head started at
-    zero (the same output for every row until its first step) is not taken for it. None when the
-    rows themselves are all alike, or the outputs differ."""
+def _stepped(net, batch):
+    """A copy of the network after two plain SGD steps on the batch, in eval mode: read after steps,
+    not at init, so that a head started at zero (the same output for every row until its first
+    step) is not taken for a network that ignores its input. None without trainable parameters."""
     import copy
 
     import torch
 
-    if len(batch) < 2 or bool((batch == batch[:1]).all()):
-        return None
     twin = copy.deepcopy(net)
     params = [p for p in twin.parameters() if p.requires_grad]
     if not params:
@@ -265,7 +267,39 @@ def _inputs_unread(net, batch) -> dict | None:
             step.zero_grad()
             probe_loss(twin(batch)).backward()
             step.step()
-    twin.eval()
+    return twin.eval()
+
+
+def _level_blind(twin, batch, spec) -> dict | None:
+    """A forecaster (rows of steps x features, a regression) whose outputs do not move, to 1e-6, when
+    the target's own column is raised by 1 (a standard deviation, standardized) at every step."""
+    import torch
+
+    names = list(getattr(spec, "feature_names", []) or [])
+    target = getattr(spec, "target", None)
+    if spec.task != "regression" or batch.dim() != 3 or not isinstance(target, str) or target not in names \
+            or len(names) != batch.shape[-1]:
+        return None
+    j = names.index(target)
+    raised = batch.clone()
+    raised[:, :, j] += 1.0
+    with torch.no_grad():
+        out, moved = twin(batch), twin(raised)
+    if not isinstance(out, torch.Tensor) or not torch.isfinite(out).all() or not torch.isfinite(moved).all():
+        return None
+    change = float((moved - out).abs().max())
+    size = float(out.abs().max())
+    return {"column": target, "change": change, "output_size": round(size, 6)} if change <= 1e-6 * (1 + size) else None
+
+
+def _inputs_unread(twin, batch) -> dict | None:
+    """Every row's output the same, in eval mode, after two plain steps on a copy of the network
+    (_stepped): the input never reaches the output. None when the rows themselves are all alike,
+    or the outputs differ."""
+    import torch
+
+    if len(batch) < 2 or bool((batch == batch[:1]).all()):
+        return None
     with torch.no_grad():
         out = twin(batch)
     if not isinstance(out, torch.Tensor) or not out.numel() or not torch.isfinite(out).all():
@@ -301,7 +335,8 @@ def _flattened(raw, seen) -> dict | None:
 
 def _problems(reading: dict, frozen_random: list[str]) -> dict:
     found = {k: reading[k] for k in ("unregistered", "ids_as_numbers", "steps_read", "eval_random", "rows_mixed",
-                                     "inputs_unread", "inputs_dropped", "inputs_flattened") if reading.get(k)}
+                                     "inputs_unread", "inputs_dropped", "inputs_flattened", "level_blind")
+             if reading.get(k)}
     if frozen_random:
         found["frozen_random"] = frozen_random
     scale = reading.get("output_scale")
