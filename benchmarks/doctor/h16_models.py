@@ -49,17 +49,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-
-def _n_out(spec) -> int:
-    # trainwell's binary loss (bce) reads one logit; spec.n_outputs counts the two classes.
-    return 1 if spec.task == "binary" else spec.n_outputs
-
-
-def _n_in(spec) -> int:
-    n = 1
-    for d in (spec.input_shape or [spec.n_features]):
-        n *= d
-    return n
+from .h12_models import _n_in, _n_out
 
 
 class GasNet(nn.Module):
