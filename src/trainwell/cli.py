@@ -200,7 +200,9 @@ def main() -> None:
     try:
         # Without standalone mode, click returns an abort's exit code (130 on Ctrl-C) instead of exiting.
         code = app(standalone_mode=False)
-        if code == 130 and _on_signal.last:  # click's Abort after a KeyboardInterrupt in a command
+        if _on_signal.last:
+            # click's Abort after a KeyboardInterrupt in a command, or a server that stopped on the
+            # signal and returned (uvicorn re-raises it into this handler and swallows the interrupt)
             _interrupted(_on_signal)
         if isinstance(code, int) and code:
             sys.exit(code)

@@ -69,3 +69,16 @@ def test_dead_units_the_live_ones_carried_past_are_told_as_an_info_at_the_end():
     doctor._settle(early + [{"epoch": 30, "train_loss": 0.05, "val_loss": 0.06}])
     settled = doctor.findings["dying_relu"]
     assert settled.severity == "info" and settled.fixes == [] and "It cost nothing in the end" in settled.explanation
+
+
+def test_a_settled_stall_under_label_smoothing_is_read_above_the_floor_once():
+    doctor = _doctor({"data": {"source": "builtin:iris"}, "model": {"hidden": [8]}})
+    doctor.ctx = rules.Context(task="multiclass", n_classes=3, class_shares=[1 / 3] * 3, loss="cross_entropy",
+                               optimizer="adam", lr=1e-3, epochs=30, label_smoothing=0.3)
+    shift = rules.loss_shift(doctor.ctx)
+    assert shift > 0.3
+    # the evidence is above the floor already (rules.examine shifts the history before the rules read it)
+    stuck = Finding("stuck_at_chance", "error", 3, None, {"train_loss_last_3": [0.6, 0.6, 0.6]}, "Stuck.", [])
+    doctor.findings = {"stuck_at_chance": stuck}
+    doctor._settle([{"epoch": 30, "train_loss": shift + 0.2, "val_loss": shift + 0.25}])   # 0.2 over the floor
+    assert doctor.findings["stuck_at_chance"].severity == "info"

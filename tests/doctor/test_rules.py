@@ -2712,6 +2712,10 @@ def test_two_classes_tossed_under_a_flip_for_five_epochs_name_the_flip():
     assert rules.augment_mirrors_classes(_pairs([0.31, 0.38, 0.36, 0.32, 0.36]), {}, ctx(augment={"hflip": True}, **names)) is None
     assert rules.augment_mirrors_classes(_pairs([0.48] * 5, [0.98, 0.98, 0.7, 0.98, 0.98]), {},
                                          ctx(augment={"hflip": True}, **names)) is None
+    # the doctor took the flip off and the pair is still tossed: the flip was not the cause, said without a fix
+    after = rules.augment_mirrors_classes(_pairs([0.48] * 5), {}, ctx(augment={}, orientation_undone=True, **names))
+    assert after.fixes == [] and "was not the cause" in after.explanation
+    assert rules.augment_mirrors_classes(_pairs([0.48] * 5), {}, ctx(augment={}, **names)) is None
     mixed = _pairs([0.48] * 5)
     mixed[2]["val_pair_b"] = 3
     assert rules.augment_mirrors_classes(mixed, {}, ctx(augment={"hflip": True}, **names)) is None
@@ -2734,3 +2738,6 @@ def test_input_features_dropped_in_a_table_while_training_loss_sits_over_validat
     assert rules.inputs_dropped(dropped, {}, ctx(**small)) is None
     assert rules.inputs_dropped(dropped, {}, ctx(**dict(table, data_kind="image"))) is None
     assert rules.inputs_dropped(dropped[:4], {}, ctx(**table)) is None
+    # a fit already good (validation 0.4% of chance) is no underfitting, whatever the ratio
+    fine = [{"epoch": e, "train_loss": 0.0076, "val_loss": 0.004} for e in range(1, 8)]
+    assert rules.inputs_dropped(fine, {}, ctx(**table)) is None

@@ -182,6 +182,28 @@ def revin(spec, denorm=True):
     return Revin(spec.input_shape[1], _out(spec), denorm)
 
 
+def tab_drop(spec):   # dropout on the inputs: its zeros are no clamp, and off in eval mode
+    return nn.Sequential(nn.Dropout(0.5), nn.Linear(spec.n_features, 32), nn.ReLU(), nn.Linear(32, _out(spec)))
+
+
+def preact(spec):   # a pre-activation block in front: about half of each standardized feature zeroed
+    return nn.Sequential(nn.BatchNorm1d(spec.n_features), nn.ReLU(), nn.Linear(spec.n_features, 32), nn.ReLU(),
+                         nn.Linear(32, _out(spec)))
+
+
+class Noisy(nn.Module):   # draws noise in eval mode too (and uses it only in training)
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(n_in, 16), nn.ReLU(), nn.Linear(16, n_out))
+
+    def forward(self, x):
+        return self.net(x + 0.01 * torch.randn_like(x) * float(self.training))
+
+
+def noisy(spec):
+    return Noisy(spec.n_features, _out(spec))
+
+
 def dropfirst(spec, first=False):
     body = [nn.Linear(spec.n_features, 32), nn.ReLU(), nn.Dropout(0.3)]
     return nn.Sequential(*(body[2:] + body[:2] if first else body), nn.Linear(32, _out(spec)))
@@ -400,3 +422,18 @@ def test_a_forecaster_blind_to_the_level_of_its_series_is_named_with_the_builder
     assert f.fixes[0].overrides == {"model.options.denorm": True} and f.fixes[0].architecture
     # the level put back on the forecast: it moves with the series
     assert not [f for f in _found({"data": data, "model": _py("revin")}) if "output_change" in f.evidence]
+
+
+def test_input_dropout_and_a_relu_in_front_are_no_clamp(nets):
+    for builder in ("tab_drop", "preact"):
+        assert not [f for f in _found({"data": {"source": "builtin:wine"}, "model": _py(builder)})
+                    if "flattened_features" in f.evidence], builder
+
+
+def test_the_readings_leave_the_runs_random_stream_alone(nets):
+    import torch
+
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    _context({"data": {"source": "builtin:wine"}, "model": _py("noisy")})
+    assert torch.equal(torch.get_rng_state(), before)

@@ -359,3 +359,26 @@ def test_a_model_trained_on_resized_image_arrays_takes_arrays_of_their_original_
     assert [p for p in r.json()["predictions"]] == run.predict(x)["prediction"].tolist()
     [err] = _detail(c.post("/predict", json={"inputs": np.zeros((2, 3, 8, 8)).tolist()}, headers=AUTH))
     assert err["loc"] == ["body", "inputs"] and "shape" in err["msg"]   # channels must still match
+
+
+def test_sigterm_stops_the_server_with_143(mlp_export, tmp_path):
+    """A scheduler's or docker's stop: uvicorn shuts down gracefully, and the exit code says SIGTERM."""
+    import signal
+
+    import httpx
+
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "trainwell", "serve", str(mlp_export), "--port", str(port),
+                             "--threads", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err.decode()[-2000:]
+    assert b"Traceback" not in err

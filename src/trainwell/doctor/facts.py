@@ -32,6 +32,7 @@ class Context:
     restore_best: bool = True
     judged_from: int = 0            # epochs completed when the last repair landed: judge only what came after
     lr_cuts: int = 0                # learning-rate cuts the doctor already made (blow-up, kill, overshoot)
+    orientation_undone: bool = False  # the doctor took a flip or a large rotation off (pairs.py)
     lr_raised: bool = False         # the doctor raised the rate (lr_too_low) during this run
     momentum: float = 0.0           # sgd: the effective step is lr / (1 - momentum)
     target_scaled: bool = True      # regression: the target is standardized while training

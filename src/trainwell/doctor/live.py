@@ -57,6 +57,9 @@ def _update_context(ctx, overrides: dict) -> None:
         fixed = [p for p, option in (ctx.wiring.get("fixes") or {}).items() if option.items() <= options.items()]
         ctx.wiring = {k: v for k, v in ctx.wiring.items() if k not in fixed}
     augment = {k.rsplit(".", 1)[-1]: v for k, v in overrides.items() if k.startswith("data.augment.")}
+    if augment.get("hflip") is False or augment.get("vflip") is False or \
+            ("rotation" in augment and augment["rotation"] < ctx.augment.get("rotation", 0)):
+        ctx.orientation_undone = True
     if augment:
         # Back in the usual range, which healthy runs show is no cause of failure (see rules.fit._augment_fix).
         ctx.augment, ctx.augment_distortion = {**ctx.augment, **augment}, None
@@ -203,10 +206,11 @@ class Doctor(Callback):
             if not isinstance(then["train_loss"], (int, float)) or then["train_loss"] <= 0:
                 continue
             then["val_loss"] = then["val_loss"] if isinstance(then["val_loss"], (int, float)) else then["train_loss"]
-            if any(now[k] >= self.LEFT_BEHIND * (then[k] - shift) for k in now):
+            # the evidence holds losses as the rules read them, above the label-smoothing floor already
+            if any(now[k] >= self.LEFT_BEHIND * then[k] for k in now):
                 continue
             epoch = last.get("epoch", len(history))
-            shown = ", ".join(f"{k.replace('_', ' ')} {then[k] - shift:.3g} -> {now[k]:.3g}" for k in now)
+            shown = ", ".join(f"{k.replace('_', ' ')} {then[k]:.3g} -> {now[k]:.3g}" for k in now)
             self.findings[code] = Finding(
                 f.code, "info", f.epoch, f.step,
                 {**ev, "settled_by_epoch": epoch, **{f"{k}_at_end": round(v, 5) for k, v in now.items()},

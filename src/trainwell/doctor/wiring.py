@@ -22,8 +22,9 @@ its init, before training: the slips that no loss curve explains until it is too
                  own past is raised by one standard deviation at every step: it cannot see the
                  series' level (a per-window normalisation never undone)
   inputs_flattened the first weight layer is handed, for a quarter of the features or more, one
-                 value in half the rows or more where the features themselves vary (a clamp or a
-                 floor in the network's own transform of its inputs)
+                 value in 60% of the rows or more where the features themselves vary (a clamp or a
+                 floor in the network's own transform of its inputs); with scaling on, whether the
+                 features as stored (data.scale none) clear it is checked too
 
 For each, `fixes` holds a builder keyword the user set, put back to the builder's own default,
 when the network built that way no longer shows it (so the fix is known to build and to work).
@@ -93,6 +94,7 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
                 if any(True for _ in m.parameters(recurse=False)):
                     handles.append(m.register_forward_pre_hook(look(name)))
         first: list = []
+        first_kind: list = []
         dropped: list = []
         if not ids:
             # What the first weight layer is handed: a network that takes the log of its inputs, or
@@ -100,6 +102,7 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
             def see(mod, args):
                 if not first and args and isinstance(args[0], torch.Tensor) and args[0].is_floating_point():
                     first.append(args[0].detach())
+                    first_kind.append(type(mod).__name__)
 
             layers = _weight_layers()
             for m in net.modules():
@@ -131,9 +134,13 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
         for h in handles:
             h.remove()
     eval_random, rows_mixed = _in_eval(net, batch.detach())
-    twin = _safely(_stepped, net, batch.detach()) if not eval_random and not rows_mixed else None
-    unread = _safely(_inputs_unread, twin, batch.detach()) if twin is not None else None
-    blind = _safely(_level_blind, twin, batch.detach(), spec) if twin is not None and not unread else None
+    size = sum(p.numel() for p in net.parameters())
+    twin = _safely(_stepped, net, batch.detach()) if not eval_random and not rows_mixed and size <= TWIN_LIMIT \
+        else None
+    with _forked_rng():   # a network that draws noise in eval mode must not move the run's random stream
+        unread = _safely(_inputs_unread, twin, batch.detach()) if twin is not None else None
+        blind = _safely(_level_blind, twin, batch.detach(), spec) if twin is not None and not unread else None
+        flattened = _safely(_flattened_reading, net, x, batch, first_kind) if not ids else None
     params = dict(net.named_parameters())
     known = {id(p) for p in params.values()} | {id(batch)}
     stray = [v for v in leaves if id(v) not in known]
@@ -153,9 +160,10 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
             reading["steps_read"] = {"steps": int(batch.shape[1]), "read": read}
     if scaled and out.dim() >= 1 and out.numel():
         reading["output_scale"] = float(out.detach().float().abs().median())
-    if first and first[0].dim() == 2 and not ids and batch.dim() == 2 and first[0].shape == batch.shape:
-        reading["inputs_flattened"] = _flattened(batch.detach(), first[0])
-    if first and first[0].dim() >= 2 and first[0].numel():
+    reading["inputs_flattened"] = flattened
+    # Per input feature: what a Linear or a recurrent layer reads along its last axis (a Conv1d reads
+    # (rows, features, steps), whose last axis is time).
+    if first and first[0].dim() >= 2 and first[0].numel() and not (first[0].dim() == 3 and "Conv" in first_kind[0]):
         seen = first[0].float()
         seen = seen.movedim(1, -1) if seen.dim() == 4 else seen   # images: per channel
         flat = seen.reshape(-1, seen.shape[-1])
@@ -310,12 +318,67 @@ def _inputs_unread(twin, batch) -> dict | None:
     return {"rows": len(flat), "spread": spread, "output_size": round(size, 6)} if spread <= 1e-6 * (1 + size) else None
 
 
-# A feature counts as flattened when one value fills half the rows the first layer is handed, where
+# A feature counts as flattened when one value fills 60% of the rows the first layer is handed, where
 # the same feature as prepared has no value in more than a tenth of them; the network as a whole,
 # when a quarter of its features are. A gas-analysis net taking log(max(x, 0.1)) of standardized
 # readings held 76-86% of each gas at log 0.1: 0.839/0.789 against 0.956/0.958 on raw ppm (sixteenth
-# held-out set). A one-hot or binary column repeats its values as prepared too, and is not counted.
-FLAT_ROWS, VARIED_ROWS, FLAT_FEATURES = 0.5, 0.1, 0.25
+# held-out set). A one-hot or binary column repeats its values as prepared too, and is not counted;
+# a ReLU in front of the first layer (a pre-activation block: BatchNorm, ReLU, Linear) zeroes about
+# half of each standardized feature, under the 60%; read on 256 rows, where half stays near half.
+FLAT_ROWS, VARIED_ROWS, FLAT_FEATURES = 0.6, 0.1, 0.25
+
+
+# Networks above this many parameters are not copied for the readings after two steps: a copy of
+# a large pretrained backbone doubles its memory for a check meant for small hand-written nets.
+TWIN_LIMIT = 20_000_000
+FLAT_SAMPLE = 256
+
+
+def _flattened_reading(net, x, batch, first_kind) -> dict | None:
+    """inputs_flattened on up to FLAT_SAMPLE table rows, in eval mode (dropout's zeros are no clamp):
+    what the first weight layer is handed, against the features as prepared."""
+    import torch
+
+    if batch.dim() != 2 or not first_kind or first_kind[0] != "Linear":
+        return None
+    rows = torch.as_tensor(np.nan_to_num(np.asarray(x[:FLAT_SAMPLE]).astype(np.float32)))
+    seen: list = []
+
+    def look(mod, args):
+        if not seen and args and isinstance(args[0], torch.Tensor):
+            seen.append(args[0].detach())
+
+    hooks = [m.register_forward_pre_hook(look) for m in net.modules() if isinstance(m, _weight_layers())]
+    was_training = net.training
+    try:
+        net.eval()
+        with torch.no_grad():
+            net(rows)
+    finally:
+        for h in hooks:
+            h.remove()
+        net.train(was_training)
+    if not seen or seen[0].shape != rows.shape:
+        return None
+    return _flattened(rows, seen[0])
+
+
+def _raw_scale_clears(cfg, spec, plan: dict) -> bool:
+    """Whether the network, handed the features as stored (data.scale none), no longer flattens them:
+    the check that makes data.scale none a fix rather than a guess (a BatchNorm in front re-centres
+    any scale, and then it would not help)."""
+    from ..data import prepare
+
+    raw = prepare(cfg.data.model_copy(update={"scale": "none"}), cfg.seed, cfg.model.type)
+    net = _build(cfg, spec, plan, None, seed=0)
+    with _forked_rng():
+        return _flattened_reading(net, raw.train.x, _batch_like(raw.train.x), ["Linear"]) is None
+
+
+def _batch_like(x):
+    import torch
+
+    return torch.as_tensor(np.nan_to_num(np.asarray(x[:2]).astype(np.float32)))
 
 
 def _top_share(column) -> float:
@@ -324,7 +387,7 @@ def _top_share(column) -> float:
 
 
 def _flattened(raw, seen) -> dict | None:
-    raw, seen = raw.float().numpy(), seen.float().detach().numpy()
+    raw, seen = raw.float().cpu().numpy(), seen.float().detach().cpu().numpy()
     flat = [j for j in range(raw.shape[1])
             if _top_share(seen[:, j]) >= FLAT_ROWS and _top_share(raw[:, j]) <= VARIED_ROWS]
     if len(flat) < max(1, FLAT_FEATURES * raw.shape[1]):
@@ -349,6 +412,8 @@ def _wiring(cfg, spec, plan: dict, x, scaled: bool) -> dict | None:
     reading = _measure(cfg, spec, plan, x, scaled)
     if reading is None:
         return None
+    if reading.get("inputs_flattened") and cfg.data.scale != "none":
+        reading["inputs_flattened"]["raw_scale_clears"] = _safely(_raw_scale_clears, cfg, spec, plan) or False
     seen = {"first_layer_rms": reading["first_layer_rms"]} if reading.get("first_layer_rms") else {}
     found = _problems(reading, _frozen_random(cfg, spec, plan, reading))
     if not found:

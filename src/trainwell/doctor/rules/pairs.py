@@ -24,7 +24,7 @@ PAIR_TOSS, PAIR_MEAN, PAIR_MASS, PAIR_WINDOW = 0.35, 0.4, 0.8, 5
 
 def augment_mirrors_classes(history, signals, ctx: Context) -> Finding | None:
     fix, turns = orientation_fix(ctx)
-    if not fix or not ctx.class_names or len(history) < PAIR_WINDOW:
+    if (not fix and not ctx.orientation_undone) or not ctx.class_names or len(history) < PAIR_WINDOW:
         return None
     last = history[-PAIR_WINDOW:]
     pairs = {(h.get("val_pair_a"), h.get("val_pair_b")) for h in last}
@@ -41,11 +41,20 @@ def augment_mirrors_classes(history, signals, ctx: Context) -> Finding | None:
     if not (0 <= a < len(names) and 0 <= b < len(names)):
         return None
     first, second = names[a], names[b]
+    evidence = {"classes": [first, second], "val_pair_toss_last_5": [round(t, 3) for t in tosses],
+                "val_pair_mass_last_5": [round(m, 3) for m in masses], "augment": ctx.augment,
+                "limit_toss": PAIR_TOSS, "limit_mean_toss": PAIR_MEAN, "limit_mass": PAIR_MASS}
+    if not fix:
+        # The doctor took the flip or turn off and the pair is still a coin toss: it was not the cause,
+        # and the repair must not read as one that held.
+        return Finding(
+            "underfitting", "warning", _epoch(history, -PAIR_WINDOW), None, {**evidence, "orientation_undone": True},
+            f"Classes {first!r} and {second!r} are still a coin toss for the network {PAIR_WINDOW} epochs after the "
+            f"flip or turn was taken off the augmentation: it was not the cause. The network cannot tell these two "
+            f"classes apart in this data: check that they differ in the inputs at all (a duplicated class, labels "
+            f"given at random between the two, or a difference the inputs do not carry).", [])
     return Finding(
-        "underfitting", "warning", _epoch(history, -PAIR_WINDOW), None,
-        {"classes": [first, second], "val_pair_toss_last_5": [round(t, 3) for t in tosses],
-         "val_pair_mass_last_5": [round(m, 3) for m in masses], "augment": ctx.augment,
-         "limit_toss": PAIR_TOSS, "limit_mean_toss": PAIR_MEAN, "limit_mass": PAIR_MASS},
+        "underfitting", "warning", _epoch(history, -PAIR_WINDOW), None, evidence,
         f"Classes {first!r} and {second!r} are a coin toss for the network: over the last {PAIR_WINDOW} epochs it "
         f"gives the rows of either {min(tosses):.0%}-{max(tosses):.0%} of the pair's probability to the other, "
         f"while it is sure they are one of the two. data.augment ({turns}) changes the images' orientation. If "
