@@ -82,3 +82,21 @@ def test_a_settled_stall_under_label_smoothing_is_read_above_the_floor_once():
     doctor.findings = {"stuck_at_chance": stuck}
     doctor._settle([{"epoch": 30, "train_loss": shift + 0.2, "val_loss": shift + 0.25}])   # 0.2 over the floor
     assert doctor.findings["stuck_at_chance"].severity == "info"
+
+
+def test_dead_units_called_an_error_or_a_loss_still_high_stand_at_the_end():
+    from types import SimpleNamespace
+
+    doctor = _doctor({"data": {"source": "builtin:iris"}, "model": {"hidden": [8]}})
+    doctor.ctx = rules.Context(task="multiclass", n_classes=3, class_shares=[1 / 3] * 3, loss="cross_entropy",
+                               optimizer="adam", lr=1e-3, epochs=30)
+    probes = [{"epoch": e, "step": 10 * e, "dead": {"body.1": 0.4}, "update_ratio": {"body.0": 1e-3}} for e in (1, 2, 3)]
+    doctor.signals = SimpleNamespace(records=probes, nonfinite=None, initial_probe={"dead": {"body.1": 0.4}})
+    found = Finding("dying_relu", "error", 1, None, {"dead_share": {"body.1": 0.9}}, "Dead.", [])
+    doctor.findings = {"dying_relu": found}
+    doctor._settle([{"epoch": 30, "train_loss": 0.01, "val_loss": 0.02}])
+    assert doctor.findings["dying_relu"].severity == "error"
+    # a warning whose rule no longer holds, but the loss ended at a fifth of chance: the units did cost
+    doctor.findings = {"dying_relu": Finding("dying_relu", "warning", 1, None, {}, "Dead.", [])}
+    doctor._settle([{"epoch": 30, "train_loss": 0.22, "val_loss": 0.25}])
+    assert doctor.findings["dying_relu"].severity == "warning"
