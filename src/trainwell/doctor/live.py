@@ -71,6 +71,12 @@ def _update_context(ctx, overrides: dict) -> None:
         ctx.lr_cuts += 1
 
 
+def _settled(f: Finding, epoch: int, evidence: dict, sentence: str) -> Finding:
+    """A live finding the end of the run no longer bears out, told as an info without fixes."""
+    return Finding(f.code, "info", f.epoch, f.step, {**f.evidence, "settled_by_epoch": epoch, **evidence},
+                   f.explanation + sentence, [])
+
+
 def _snapshot(trainer) -> tuple[dict, dict]:
     tensors, meta = trainer.state()
     return {k: v.detach().clone() for k, v in tensors.items()}, _copy_meta(meta)
@@ -167,12 +173,10 @@ class Doctor(Callback):
         chance = rules.chance_loss(self.ctx)
         if not isinstance(loss, (int, float)) or not chance or loss - rules.loss_shift(self.ctx) > self.DEAD_SETTLED * chance:
             return
-        self.findings["dying_relu"] = Finding(
-            f.code, "info", f.epoch, f.step, {**f.evidence, "settled_by_epoch": last.get("epoch", len(history)),
-                                              "train_loss_at_end": loss},
-            f.explanation + (f" It cost nothing in the end: by epoch {last.get('epoch', len(history))} the training "
-                             f"loss was {loss:.3g}, and the live units carry the fit." if isinstance(loss, (int, float))
-                             else ""), [])
+        epoch = last.get("epoch", len(history))
+        self.findings["dying_relu"] = _settled(f, epoch, {"train_loss_at_end": loss},
+                                               f" It cost nothing in the end: by epoch {epoch} the training loss was "
+                                               f"{loss:.3g}, and the live units carry the fit.")
 
     def _told(self, finding: Finding) -> bool:
         first = finding.fixes[0].overrides if finding.fixes else None
@@ -215,13 +219,11 @@ class Doctor(Callback):
                 continue
             epoch = last.get("epoch", len(history))
             shown = ", ".join(f"{k.replace('_', ' ')} {then[k]:.3g} -> {now[k]:.3g}" for k in now)
-            self.findings[code] = Finding(
-                f.code, "info", f.epoch, f.step,
-                {**ev, "settled_by_epoch": epoch, **{f"{k}_at_end": round(v, 5) for k, v in now.items()},
-                 "limit_settled": self.LEFT_BEHIND},
-                f.explanation + f" It did not last: by epoch {epoch} the run had left it by itself ({shown}). A "
-                f"network can sit still for several epochs before it finds the signal (a recurrent one on long "
-                f"sequences often does); nothing needed changing.", [])
+            self.findings[code] = _settled(
+                f, epoch, {**{f"{k}_at_end": round(v, 5) for k, v in now.items()}, "limit_settled": self.LEFT_BEHIND},
+                f" It did not last: by epoch {epoch} the run had left it by itself ({shown}). A network can sit still "
+                f"for several epochs before it finds the signal (a recurrent one on long sequences often does); "
+                f"nothing needed changing.")
 
     # ------------------------------------------------------------------ repair
     def _healthy(self, trainer, found) -> bool:
