@@ -60,7 +60,7 @@ def tune(
         _interrupted(exc, "the study is saved; rerun the same command to resume it")
     print(result["text"])
     print(result["best"]["config"] if "best" in result else result["folder"])
-    if not result["complete"] and not result.get("running"):
+    if not result["complete"]:
         _no_complete_trial(result)
 
 
@@ -71,6 +71,12 @@ def _no_complete_trial(result: dict) -> None:
 
     reasons = Counter(r["findings"] or r["state"] for r in result["table"] if r["state"] in ("fail", "pruned"))
     why = ", ".join(f"{k}: {n}" for k, n in reasons.most_common())
+    if result.get("running"):  # other workers on a shared storage: a best config may come later
+        print(f"No trial has completed yet ({result['failed']} failed, {result['pruned']} pruned{'; ' + why if why else ''}); "
+              f"{result['running']} still running in other workers, so there is no best config yet. "
+              f"When they end, `trainwell tune --show {result['folder']}` writes best.yaml if one completed.",
+              file=sys.stderr)
+        raise SystemExit(1)
     print(f"No trial completed ({result['failed']} failed, {result['pruned']} pruned{'; ' + why if why else ''}), "
           f"so there is no best config. The trials table says why each ended: {result['folder']}/trials.csv. "
           "Narrow the space around values that train (a doctor-found divergence usually means lr bounds too high), "

@@ -308,3 +308,23 @@ def test_a_study_with_no_complete_trial_exits_1_and_says_why(tune_cfg, write_yam
     assert not (tmp_path / "study" / "best.yaml").exists()
     code, out, _ = cli("tune", "--show", tmp_path / "study")  # --show only prints
     assert code == 0 and "best: none yet" in out
+
+
+def test_no_complete_trial_while_others_run_elsewhere_exits_1_and_says_so(tune_cfg, write_yaml, tmp_path, cli):
+    import optuna
+
+    from trainwell.tuning.storage import open_storage
+
+    cfg = {**tune_cfg, "optimizer": {"name": "sgd", "lr": 1.0e6},
+           "tune": {"metric": "val_loss", "trials": 2, "sampler": "random",
+                    "space": {"optimizer.lr": {"type": "float", "low": 1.0e5, "high": 1.0e7, "log": True}}}}
+    path, folder = write_yaml(cfg), tmp_path / "study"
+    assert cli("tune", path, "--out", folder, "-q")[0] == 1
+    storage = open_storage(None, folder)
+    study = optuna.load_study(study_name=optuna.get_all_study_names(storage)[0], storage=storage)
+    trial = study.ask()  # a worker on another machine, still training
+    trial.set_user_attr("worker", {"host": "another-machine", "pid": 1})
+    code, out, err = cli("tune", path, "--out", folder, "--trials", "2", "-q")
+    assert code == 1, (out, err)
+    assert "1 still running in other workers, so there is no best config yet" in err, err
+    assert f"trainwell tune --show {folder}" in err
