@@ -883,6 +883,27 @@ def test_a_plan_that_cannot_train_well_is_fixed_before_the_first_step(tmp_path, 
     assert run.metrics["test"][metric] > floor
 
 
+def test_a_missing_code_that_is_a_series_commonest_value_is_kept_before_training(tmp_path):
+    # A river's stage follows the rain two hours before; the gauge reads 0 mm in most hours. With
+    # missing_codes [0] the dry hours became gaps that interpolation filled with drizzle.
+    rng = np.random.default_rng(0)
+    n = 600
+    rain = np.where(rng.random(n) < 0.12, rng.gamma(2.0, 3.0, n), 0.0)
+    stage = 40 + np.convolve(rain, np.ones(6) / 2, mode="full")[:n] + rng.normal(0, 0.3, n)
+    path = tmp_path / "river.csv"
+    pd.DataFrame({"timestamp": pd.date_range("2024-01-01", periods=n, freq="h").astype(str), "rain_mm": rain.round(2),
+                  "stage_cm": stage.round(2)}).to_csv(path, index=False)
+    cfg = {"data": {"source": str(path), "target": "stage_cm", "clean": {"missing_codes": [0]},
+                    "series": {"time_column": "timestamp", "window": 12, "horizon": 1}},
+           "model": {"type": "rnn", "cell": "gru", "hidden_size": 16}, "seed": 0, "doctor": {"repair": True},
+           "training": {"epochs": 2, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
+    repairs = read(run, "repairs.json")
+    assert (repairs[0]["code"], repairs[0]["epoch"], repairs[0]["overrides"]) == (
+        "bad_input_data", 0, {"data.clean.missing_codes": []})
+    assert repairs[0]["before"]["most_coded_column"] == "rain_mm" and repairs[0]["before"]["its_share"] > 0.8
+
+
 def test_a_repair_before_training_is_not_called_recurred_when_another_rule_shares_its_code(tmp_path):
     # Frozen conv blocks (fixed before training) and 1x1 kernels (a rebuild, not allowed here) are both
     # underfitting: the freeze repair held, and the 1x1 finding is what is left.

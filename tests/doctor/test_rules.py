@@ -1255,6 +1255,32 @@ def test_a_missing_value_code_that_covers_a_quarter_of_the_cells_is_a_real_value
     assert rules.bad_input_data([], {}, ctx(coded_cells={"a": 113, "b": 113, "c": 113, "d": 114}, **sentinel)) is None
 
 
+def test_a_missing_value_code_that_blanks_most_of_one_column_is_a_real_value():
+    # A rain gauge's 0 mm in 88% of 2400 hours (and hour 0 at each midnight): 23% of all the cells,
+    # under the quarter, but most of one column.
+    river = dict(n_train=1651, coded_rows=2400, numeric_columns=4, missing_codes=[0.0], data_kind="timeseries")
+    f = rules.bad_input_data([], {}, ctx(coded_cells={"rain_mm": 2111, "hour": 100}, **river))
+    assert f.code == "bad_input_data" and f.fixes[0].overrides == {"data.clean.missing_codes": []}
+    assert f.evidence["most_coded_column"] == "rain_mm" and f.evidence["its_share"] == pytest.approx(0.8796, abs=1e-4)
+    assert "88% of 'rain_mm'" in f.explanation and "data.series.missing then fills" in f.explanation
+    # A sensor dead for a third of the hours is what the code is for.
+    assert rules.bad_input_data([], {}, ctx(coded_cells={"rain_mm": 800, "hour": 100}, **river)) is None
+
+
+def test_clipping_a_large_part_of_one_column_is_bad_input_data():
+    # Tukey's fences on deliveries: rain (75% dry, so Q3 is a drizzle) loses every shower, 21% of its
+    # rows; the queues 8%; 6% of all the cells.
+    deliveries = dict(task="regression", loss="mse", n_classes=None, class_shares=None, n_train=1680, numeric_columns=6,
+                      clip_outliers="iqr", clip_outliers_factor=0.0)
+    clipped = {"rain_mm": 356, "kitchen_queue": 146, "distance_km": 59}
+    f = rules.bad_input_data([], {}, ctx(clipped_cells=561, clipped_columns=clipped, **deliveries))
+    assert f.fixes[0].overrides == {"data.clean.clip_outliers": "none"}
+    assert f.evidence["most_clipped_column"] == "rain_mm" and "21% of 'rain_mm'" in f.explanation
+    # A heavy tail clipped at 12% of one column (breast cancer's area_error) is what the fences do.
+    assert rules.bad_input_data([], {}, ctx(clipped_cells=200, clipped_columns={"area_error": 200, "x": 0},
+                                            **deliveries)) is None
+
+
 def test_clipping_that_flattens_most_cells_is_bad_input_data():
     # A z-score limit of 0.05 on diabetes: 96% of the 10 columns' cells clipped.
     diabetes = dict(task="regression", loss="mse", n_classes=None, class_shares=None, n_train=265, numeric_columns=10,

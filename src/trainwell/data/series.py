@@ -404,7 +404,9 @@ def prepare_timeseries(cfg, seed: int) -> Prepared:
               **({"day_month_swapped": {"column": time_col, **swapped}} if swapped else {}),
               "window": window, "horizon": horizon, "rows_loaded": n, "rows": rows,
               "series_rows": series_rows, "missing": missing, "missing_method": s.missing,
-              "coerced": coerced, "notes": notes}
+              "coerced": coerced, "notes": notes,
+              # over the whole series (the codes are read before the split), with the columns they were read in
+              **({"coded": {"series": coded}, "coded_columns": len(columns)} if coded else {})}
     return Prepared(spec=spec, train=arrays["train"], val=arrays.get("val"), test=arrays.get("test"),
                     state=state, report=report, class_weights=None,
                     baselines={k: v for k, v in baselines.items() if k != "train"})

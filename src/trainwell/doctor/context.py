@@ -96,14 +96,12 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         positional=getattr(model, "positional", None) if model.type == "transformer" else None,
         frozen=list(getattr(model, "freeze", None) or []), init_from=bool(getattr(model, "init_from", None)),
         loss_class_weights=resolve_class_weights(cfg.loss.class_weights, spec.classes) if spec.classes else None,
-        coded_cells=dict((prepared.report.get("coded") or {}).get("train") or {}),
-        coded_rows=int((prepared.report.get("rows") or {}).get("train") or 0),
-        numeric_columns=sum(1 for st in prepared.state.get("features", []) if st.get("kind") == "numeric")
-        if isinstance(prepared.state, dict) else 0,
+        **_coded(prepared),
         steps=int(x.shape[1]) if spec.kind in ("timeseries", "sequence") and x.ndim == 3 else None,
         n_train=len(x), val_rare_rows=_val_rare_rows(prepared), steps_per_epoch=_steps_per_epoch(cfg.training.batch_size, len(x)),
         linear=functools.partial(cached_baseline, prepared),
-        eps=cfg.optimizer.eps, missing_codes=list(cfg.data.clean.missing_codes) if spec.kind == "tabular" else [],
+        eps=cfg.optimizer.eps,
+        missing_codes=list(cfg.data.clean.missing_codes) if spec.kind in ("tabular", "timeseries") else [],
         target_rms=target_rms, unseen_target=unseen_target, target_extreme=target_extreme,
         target_missing_codes=list(cfg.data.clean.target_missing_codes),
         unordered_time=prepared.report.get("unordered_time"),
@@ -121,6 +119,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         betas=tuple(cfg.optimizer.betas), param_groups=[g.model_dump() for g in cfg.optimizer.param_groups],
         clip_outliers_factor=cfg.data.clean.clip_factor,
         clipped_cells=int(sum(((prepared.report.get("clipped") or {}).get("train") or {}).values())),
+        clipped_columns=dict((prepared.report.get("clipped") or {}).get("train") or {}),
         es_min_delta=cfg.training.early_stopping.min_delta, es_patience=cfg.training.early_stopping.patience,
         batch_size=None if cfg.training.batch_size == "full" else int(cfg.training.batch_size),
         batch_norm=bool(getattr(model, "batch_norm", False)) if model.type == "mlp" else
@@ -228,6 +227,20 @@ def row_order(prepared) -> dict | None:
 # below its lowest value. The range keeps a -1 beside counts or 0/1 flags (one unit from the data, a
 # usual "missing" marker) from counting, however small their sd.
 FILL_FAR_SD = 5.0
+
+
+def _coded(prepared) -> dict:
+    """The cells data.clean.missing_codes made missing, per column, and what they were counted over:
+    a table's training rows and numeric columns, or a forecast's whole series and value columns."""
+    report = prepared.report
+    coded = report.get("coded") or {}
+    if "series" in coded:
+        return {"coded_cells": dict(coded["series"]), "coded_rows": int(report.get("rows_loaded") or 0),
+                "numeric_columns": int(report.get("coded_columns") or 0)}
+    state = prepared.state
+    return {"coded_cells": dict(coded.get("train") or {}), "coded_rows": int((report.get("rows") or {}).get("train") or 0),
+            "numeric_columns": sum(1 for st in state.get("features", []) if st.get("kind") == "numeric")
+            if isinstance(state, dict) else 0}
 
 
 def _numeric_columns(prepared, split: str = "train"):

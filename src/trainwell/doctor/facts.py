@@ -88,6 +88,7 @@ class Context:
     betas: tuple = (0.9, 0.999)     # optimizer.betas (Adam family)
     clip_outliers_factor: float = 0.0   # data.clean.clip_factor (0: the method's default)
     clipped_cells: int = 0          # training cells data.clean.clip_outliers clipped
+    clipped_columns: dict = field(default_factory=dict)  # the same, per column
     es_min_delta: float = 0.0       # training.early_stopping.min_delta
     es_patience: int = 10           # training.early_stopping.patience
     batch_size: int | None = None   # training.batch_size (None: full batches)
