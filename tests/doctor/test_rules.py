@@ -87,6 +87,17 @@ def test_unscaled_features():
     assert rules.unscaled_features([], {}, ctx(feature_rms=[1.0, 0.9, 1.1])) is None
 
 
+def test_a_feature_hundreds_of_times_the_unit_scale_and_ten_times_its_neighbours_is_unscaled():
+    # Beehive readings: weight change in grams (rms 998) beside temperatures, hours and counts (median 44).
+    hives = [998.0, 44.0, 35.0, 0.6, 62.0, 250.0, 71.0, 31.0, 16.0, 6.9, 2.6]
+    names = [f"f{i}" for i in range(len(hives))]
+    f = rules.unscaled_features([], {}, ctx(feature_rms=hives, feature_names=names, scale="none"))
+    assert f.code == "unscaled_features" and f.evidence["largest_features"][0] == "f0"
+    # uint8 pixels, all alike at 200: large but on one scale (a batch-normed net trains on them).
+    assert rules.unscaled_features([], {}, ctx(feature_rms=[205.0, 190.0, 120.0, 124.0], feature_names=names[:4],
+                                               scale="none")) is None
+
+
 def test_inputs_all_far_under_unit_scale_with_scaling_off_are_unscaled():
     knocks = dict(feature_rms=[8.8e-6, 4.6e-4], feature_names=["displacement", "velocity"], model_type="rnn",
                   data_kind="sequence")
