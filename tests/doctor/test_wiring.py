@@ -207,6 +207,15 @@ def noisy(spec):
 def dropfirst(spec, first=False):
     body = [nn.Linear(spec.n_features, 32), nn.ReLU(), nn.Dropout(0.3)]
     return nn.Sequential(*(body[2:] + body[:2] if first else body), nn.Linear(32, _out(spec)))
+
+
+def clamped(spec, out_relu=False, zero_head=False):   # the head written as Linear + ReLU like the layers above
+    net = nn.Sequential(nn.Linear(spec.n_features, 32), nn.ReLU(), nn.Linear(32, _out(spec)),
+                        *([nn.ReLU()] if out_relu else []))
+    if zero_head:
+        nn.init.zeros_(net[2].weight)
+        nn.init.zeros_(net[2].bias)
+    return net
 '''
 
 SEQ = "seqs.npz"
@@ -437,3 +446,19 @@ def test_the_readings_leave_the_runs_random_stream_alone(nets):
     before = torch.get_rng_state()
     _context({"data": {"source": "builtin:wine"}, "model": _py("noisy")})
     assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_a_relu_after_the_head_is_named_with_the_builders_default_and_a_zero_head_is_not(nets):
+    for data in ({"source": "builtin:wine"}, {"source": "builtin:digits"}):
+        f = next(f for f in _found({"data": data, "model": _py("clamped", out_relu=True)}) if "share_at_floor" in f.evidence)
+        assert (f.code, f.epoch, f.evidence["floor"]) == ("dying_relu", 0, 0.0) and f.evidence["share_at_floor"] >= 0.25
+        assert f.fixes[0].overrides == {"model.options.out_relu": False} and f.fixes[0].architecture
+        for options in ({}, {"out_relu": True, "zero_head": True}):   # every row at 0 is a head not yet trained
+            assert not [f for f in _found({"data": data, "model": _py("clamped", **options)})
+                        if "share_at_floor" in f.evidence], (data, options)
+    # a target kept in its own units may be clamped on purpose (counts, prices)
+    assert not [f for f in _found({"data": {"source": "builtin:diabetes", "scale_target": False},
+                                   "model": _py("clamped", out_relu=True)}) if "share_at_floor" in f.evidence]
+    # dropout on the inputs blanks rows alike in training mode: read in eval mode, they do not tie
+    assert not [f for f in _found({"data": {"source": "builtin:wine"}, "model": _py("tab_drop")})
+                if "share_at_floor" in f.evidence]

@@ -160,6 +160,7 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
             reading["steps_read"] = {"steps": int(batch.shape[1]), "read": read}
     if scaled and out.dim() >= 1 and out.numel():
         reading["output_scale"] = float(out.detach().float().abs().median())
+    reading["outputs_clamped"] = _safely(_clamped, net, batch.detach(), spec, cfg)
     reading["inputs_flattened"] = flattened
     # Per input feature: what a Linear or a recurrent layer reads along its last axis (a Conv1d reads
     # (rows, features, steps), whose last axis is time).
@@ -381,6 +382,44 @@ def _batch_like(x):
     return torch.as_tensor(np.nan_to_num(np.asarray(x[:2]).astype(np.float32)))
 
 
+# A fresh network's scores are continuous: two rows never tie. A quarter of the rows tied at a column's
+# lowest value (half of them, for a ReLU after the head) says the output passes through a floor.
+CLAMPED_SHARE = 0.25
+
+
+def _clamped(net, batch, spec, cfg) -> dict | None:
+    """Output columns whose lowest value a quarter of the rows share while others vary: a ReLU or a
+    clamp after the last layer. A class score held at 0 has no gradient there, so a class whose score
+    falls below 0 on every row is never predicted again; a standardized target has half its values
+    under 0. Only there: a clamp on a target kept in its own units can be the point (counts). In eval
+    mode, over distinct rows: rows that dropout blanked alike, or that are alike, tie anyway."""
+    import torch
+
+    if not (spec.classes or cfg.data.scale_target):
+        return None
+    _, first = np.unique(batch.reshape(len(batch), -1).cpu().numpy(), axis=0, return_index=True)
+    if len(first) < 8:
+        return None
+    was_training = net.training
+    try:
+        net.eval()
+        with torch.no_grad(), _forked_rng():
+            out = net(batch[np.sort(first)])
+    finally:
+        net.train(was_training)
+    if not isinstance(out, torch.Tensor) or out.dim() != 2 or not bool(torch.isfinite(out).all()):
+        return None
+    cols = out.float().cpu()
+    low = cols.min(dim=0).values
+    varies = cols.max(dim=0).values > low   # a head initialised at zero ties every row, by design
+    share = (cols == low).float().mean(dim=0)
+    hit = [int(i) for i in torch.nonzero(varies & (share >= CLAMPED_SHARE)).flatten()]
+    if not hit:
+        return None
+    return {"columns": hit, "outputs": int(cols.shape[1]), "rows": int(len(cols)),
+            "share_at_floor": round(float(share[hit].mean()), 3), "floor": round(float(low[hit].min()), 6)}
+
+
 def _top_share(column) -> float:
     _, counts = np.unique(column, return_counts=True)
     return float(counts.max()) / len(column)
@@ -398,7 +437,8 @@ def _flattened(raw, seen) -> dict | None:
 
 def _problems(reading: dict, frozen_random: list[str]) -> dict:
     found = {k: reading[k] for k in ("unregistered", "ids_as_numbers", "steps_read", "eval_random", "rows_mixed",
-                                     "inputs_unread", "inputs_dropped", "inputs_flattened", "level_blind")
+                                     "inputs_unread", "inputs_dropped", "inputs_flattened", "level_blind",
+                                     "outputs_clamped")
              if reading.get(k)}
     if frozen_random:
         found["frozen_random"] = frozen_random

@@ -291,3 +291,24 @@ def level_blind(history, signals, ctx: Context) -> Finding | None:
         f"where the series is. Most often each window is normalised by its own mean and spread (RevIN) and the "
         f"forecast is never put back on the target's level, or is put back with another column's.",
         _option_fix(ctx, "level_blind", "the forecast then moves with the level of the series"))
+
+
+def outputs_clamped(history, signals, ctx: Context) -> Finding | None:
+    """Before training: a quarter or more of a fresh network's rows share the lowest value of an output
+    column while the rest vary (wiring: outputs_clamped), the mark of a ReLU or a clamp after the last
+    layer. A class score held at its floor passes no gradient back, so a class whose score goes under 0
+    on every row can never win again: a tile-defect CNN with its head written as Linear + ReLU like the
+    layers above it lost the pinhole class, 0.785/0.800 against 1.000/1.000 (seventeenth held-out set)."""
+    found = (ctx.wiring or {}).get("outputs_clamped")
+    if not found:
+        return None
+    what = "class scores" if ctx.task != "regression" else "predictions (of a standardized target, half of it under 0)"
+    return Finding(
+        "dying_relu", "warning", 0, 0, {**found, "limit_share": 0.25},
+        f"The network's output passes through a floor: in {len(found['columns'])} of its {found['outputs']} output "
+        f"columns, {found['share_at_floor']:.0%} of {found['rows']} rows sit exactly at the lowest value "
+        f"({found['floor']:.3g}) while the others vary, which a layer's continuous output never does. Its "
+        f"{what} are clamped, most often by a ReLU after the last layer: where an output sits at the floor it "
+        f"passes no gradient back, so {'a class whose score is under it on every row is never predicted' if ctx.task != 'regression' else 'the values under it are never learned'}. "
+        f"The last layer's output should reach the loss as it is.",
+        _option_fix(ctx, "outputs_clamped", "the output then reaches the loss unclamped"))
