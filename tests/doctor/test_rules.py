@@ -1775,6 +1775,46 @@ def test_texts_cut_to_a_fraction_of_their_tokens_get_a_longer_max_len():
     assert long.fixes[0].overrides == {"data.text.max_len": 512}
 
 
+def test_texts_cut_to_a_beginning_that_says_nothing_get_a_longer_max_len():
+    # log lines cut to 16 tokens, all header: most tokens kept, none of them about the label
+    cut = {"max_len": 16, "truncated": 1400, "rows": 1400, "kept_share": 0.67, "length_p99": 31}
+    nothing = {"model": "logistic regression", "val_loss": 1.92, "chance_loss": 1.79, "val_accuracy": 0.17,
+               "majority_share": 0.17, "val_rows": 300}
+    signal = {**nothing, "val_loss": 0.13, "val_accuracy": 0.98}
+    f = rules.text_cut_short([], {}, ctx(data_kind="text", text_cut={**cut, "baseline_as_cut": nothing,
+                                                                     "baseline_whole": signal}))
+    assert f.code == "bad_input_data" and f.fixes[0].overrides == {"data.text.max_len": 32}
+    assert "does no better than the class shares" in f.explanation
+    # short commit subjects cut to 4 tokens keep their signal: nothing to say
+    assert rules.text_cut_short([], {}, ctx(data_kind="text", text_cut={**cut, "baseline_as_cut": signal,
+                                                                        "baseline_whole": signal})) is None
+
+
+def test_the_context_measures_what_a_cut_keeps_only_where_most_texts_are_cut(tmp_path):
+    import pandas as pd
+
+    from trainwell import api
+    from trainwell import data as data_mod
+    from trainwell.config import load_config
+    from trainwell.doctor.context import build_context
+
+    rng = np.random.default_rng(0)
+    words = {0: ["disk", "full", "quota"], 1: ["login", "failed", "token"], 2: ["timeout", "socket", "route"]}
+    rows = [(f"2024-01-0{rng.integers(1, 9)} 12:0{rng.integers(0, 9)} web-{rng.integers(1, 9)} pid {rng.integers(100, 999)} "
+             + " ".join(rng.choice(words[k], 4)), k) for k in rng.integers(0, 3, 600)]
+    path = tmp_path / "logs.csv"
+    pd.DataFrame(rows, columns=["text", "target"]).to_csv(path, index=False)
+    cuts = {}
+    for max_len in (12, 64):
+        cfg = load_config({"data": {"source": str(path), "target": "target", "text": {"column": "text", "max_len": max_len}},
+                           "model": {"type": "transformer", "d_model": 16, "heads": 2, "layers": 1}, "seed": 0})
+        prepared = data_mod.prepare(cfg.data, cfg.seed, cfg.model.type)
+        cuts[max_len] = build_context(cfg, prepared, api._plan(cfg, prepared.spec)).text_cut
+    assert "baseline_whole" not in cuts[64]   # nothing cut, nothing measured
+    f = rules.text_cut_short([], {}, ctx(data_kind="text", text_cut=cuts[12]))
+    assert f.fixes[0].overrides == {"data.text.max_len": 24} and cuts[12]["kept_share"] >= 0.5, cuts[12]
+
+
 def test_a_dense_head_narrower_than_its_outputs_is_widened():
     f = rules.narrow_head([], {}, ctx(model_type="rnn", head=[1], n_outputs=6, n_classes=None, task="regression"))
     assert f.code == "underfitting" and f.fixes[0].overrides == {"model.head": [32]} and f.fixes[0].architecture

@@ -141,7 +141,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         split_reversed=split_reversed(cfg.data, prepared),
         split_twins=split_twins(prepared, cfg.data) if spec.kind == "tabular"
         and (cfg.data.val is not None or not cfg.data.clean.drop_duplicates) else None,
-        text_cut=text_cut(prepared.report) if spec.kind == "text" else None,
+        text_cut=_with_cut_signal(cfg, prepared, text_cut(prepared.report)) if spec.kind == "text" else None,
         head=list(getattr(model, "head", None) or []) if model.type in ("rnn", "cnn") else [],
         n_outputs=plan.get("n_out"), schedule_collapse=schedule_collapse(cfg),
         day_month_swapped=prepared.report.get("day_month_swapped"),
@@ -472,6 +472,25 @@ def text_cut(report: dict) -> dict | None:
         return None
     return {"max_len": text["max_len"], "truncated": text["truncated"].get("train", 0), "rows": rows,
             "kept_share": text["kept_share"].get("train", 1.0), "length_p99": text["length_p99"].get("train", 0)}
+
+
+def _with_cut_signal(cfg, prepared, cut: dict | None) -> dict | None:
+    """Where data.text.max_len cuts most training texts but keeps most of their tokens, what the cut
+    costs, measured: the linear bag-of-words yardstick on the texts as cut, and again with max_len at
+    the 99th percentile of their lengths. A text's beginning can be all boilerplate (a log line's
+    timestamp, host and pid), and then most of the tokens kept say nothing."""
+    if not cut or cut["truncated"] < 0.5 * cut["rows"] or cut["kept_share"] < 0.5 or cut["length_p99"] <= cut["max_len"]:
+        return cut
+    from ..data import prepare
+    from .baseline import linear_baseline
+
+    try:
+        as_cut = linear_baseline(prepared)
+        whole_cfg = cfg.data.model_copy(update={"text": cfg.data.text.model_copy(update={"max_len": cut["length_p99"]})})
+        whole = linear_baseline(prepare(whole_cfg, cfg.seed, cfg.model.type))
+    except Exception:   # a yardstick that fails says nothing
+        return cut
+    return {**cut, "baseline_as_cut": as_cut, "baseline_whole": whole} if as_cut and whole else cut
 
 
 # A column imputed in this share of its training rows or more, of whole non-negative numbers that
