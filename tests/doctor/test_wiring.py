@@ -209,6 +209,20 @@ def dropfirst(spec, first=False):
     return nn.Sequential(*(body[2:] + body[:2] if first else body), nn.Linear(32, _out(spec)))
 
 
+class Tokens(nn.Module):   # one token per column: (F, d) weights, or one (1, d) row broadcast over them
+    def __init__(self, n_in, n_out, shared):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(1 if shared else n_in, 8))
+        self.head = nn.Linear(8, n_out)
+
+    def forward(self, x):
+        return self.head(torch.relu(x.unsqueeze(-1) * self.w).mean(1))
+
+
+def tokens(spec, shared=False):
+    return Tokens(spec.n_features, _out(spec), shared)
+
+
 def clamped(spec, out_relu=False, zero_head=False):   # the head written as Linear + ReLU like the layers above
     net = nn.Sequential(nn.Linear(spec.n_features, 32), nn.ReLU(), nn.Linear(32, _out(spec)),
                         *([nn.ReLU()] if out_relu else []))
@@ -462,3 +476,13 @@ def test_a_relu_after_the_head_is_named_with_the_builders_default_and_a_zero_hea
     # dropout on the inputs blanks rows alike in training mode: read in eval mode, they do not tie
     assert not [f for f in _found({"data": {"source": "builtin:wine"}, "model": _py("tab_drop")})
                 if "share_at_floor" in f.evidence]
+
+
+def test_a_network_that_cannot_tell_its_columns_apart_is_named_with_the_builders_default(nets):
+    f = next(f for f in _found({"data": {"source": "builtin:wine"}, "model": _py("tokens", shared=True)})
+             if "output_change" in f.evidence and "features" in f.evidence)
+    assert (f.code, f.epoch, f.evidence["features"]) == ("underfitting", 0, 13)
+    assert f.fixes[0].overrides == {"model.options.shared": False} and f.fixes[0].architecture
+    for builder, options in (("tokens", {}), ("clamped", {}), ("tab_drop", {})):   # columns told apart
+        assert not [f for f in _found({"data": {"source": "builtin:wine"}, "model": _py(builder, **options)})
+                    if "features" in f.evidence and "output_change" in f.evidence], builder

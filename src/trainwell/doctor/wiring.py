@@ -161,6 +161,7 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
     if scaled and out.dim() >= 1 and out.numel():
         reading["output_scale"] = float(out.detach().float().abs().median())
     reading["outputs_clamped"] = _safely(_clamped, net, batch.detach(), spec, cfg)
+    reading["features_interchangeable"] = _safely(_interchangeable, net, batch.detach(), spec) if not ids else None
     reading["inputs_flattened"] = flattened
     # Per input feature: what a Linear or a recurrent layer reads along its last axis (a Conv1d reads
     # (rows, features, steps), whose last axis is time).
@@ -420,6 +421,34 @@ def _clamped(net, batch, spec, cfg) -> dict | None:
             "share_at_floor": round(float(share[hit].mean()), 3), "floor": round(float(low[hit].min()), 6)}
 
 
+def _interchangeable(net, batch, spec) -> dict | None:
+    """A table's columns each moved one place along (every feature into another's slot) and every
+    row's output the same, to 1e-5 of its size, while rows differ: the network cannot tell which
+    reading is which, only which values a row holds (a per-feature embedding written with one shared
+    row of weights; a mean over the features before any weight that tells them apart). In eval mode."""
+    import torch
+
+    if spec.kind != "tabular" or batch.dim() != 2 or batch.shape[1] < 2 or len(batch) < 2:
+        return None
+    was_training = net.training
+    try:
+        net.eval()
+        with torch.no_grad(), _forked_rng():
+            out, moved = net(batch), net(torch.roll(batch, 1, dims=1))
+    finally:
+        net.train(was_training)
+    if not (isinstance(out, torch.Tensor) and isinstance(moved, torch.Tensor)) or out.shape != moved.shape \
+            or not bool(torch.isfinite(out).all()):
+        return None
+    size = float(out.abs().max()) or 1.0
+    spread = float((out - out.mean(0)).abs().max())
+    change = float((out - moved).abs().max())
+    if spread <= 1e-4 * size or change > 1e-5 * size:   # rows alike (inputs unread), or the order matters
+        return None
+    return {"features": int(batch.shape[1]), "rows": int(len(batch)), "output_change": round(change, 9),
+            "output_size": round(size, 6)}
+
+
 def _top_share(column) -> float:
     _, counts = np.unique(column, return_counts=True)
     return float(counts.max()) / len(column)
@@ -438,7 +467,7 @@ def _flattened(raw, seen) -> dict | None:
 def _problems(reading: dict, frozen_random: list[str]) -> dict:
     found = {k: reading[k] for k in ("unregistered", "ids_as_numbers", "steps_read", "eval_random", "rows_mixed",
                                      "inputs_unread", "inputs_dropped", "inputs_flattened", "level_blind",
-                                     "outputs_clamped")
+                                     "outputs_clamped", "features_interchangeable")
              if reading.get(k)}
     if frozen_random:
         found["frozen_random"] = frozen_random
