@@ -223,6 +223,21 @@ def tokens(spec, shared=False):
     return Tokens(spec.n_features, _out(spec), shared)
 
 
+class RowNorm(nn.Module):   # each row standardized by its own mean and sd, as per-image standardization does
+    def __init__(self, n_in, n_out, row_norm):
+        super().__init__()
+        self.row_norm, self.net = row_norm, nn.Sequential(nn.Linear(n_in, 32), nn.ReLU(), nn.Linear(32, n_out))
+
+    def forward(self, x):
+        if self.row_norm:
+            x = (x - x.mean(1, keepdim=True)) / (x.std(1, keepdim=True) + 1e-5)
+        return self.net(x)
+
+
+def rownorm(spec, row_norm=False):
+    return RowNorm(spec.n_features, _out(spec), row_norm)
+
+
 def clamped(spec, out_relu=False, zero_head=False):   # the head written as Linear + ReLU like the layers above
     net = nn.Sequential(nn.Linear(spec.n_features, 32), nn.ReLU(), nn.Linear(32, _out(spec)),
                         *([nn.ReLU()] if out_relu else []))
@@ -486,3 +501,25 @@ def test_a_network_that_cannot_tell_its_columns_apart_is_named_with_the_builders
     for builder, options in (("tokens", {}), ("clamped", {}), ("tab_drop", {})):   # columns told apart
         assert not [f for f in _found({"data": {"source": "builtin:wine"}, "model": _py(builder, **options)})
                     if "features" in f.evidence and "output_change" in f.evidence], builder
+
+
+def test_a_network_that_normalises_the_classes_away_before_its_first_layer_is_named(nets):
+    import numpy as np
+    import pandas as pd
+
+    # three classes that differ only in their level: every reading of a row shifted alike
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 600)
+    x = y[:, None] * 1.0 + rng.normal(0, 0.4, (600, 8))
+    pd.DataFrame(x, columns=[f"r{i}" for i in range(8)]).assign(target=y).to_csv("levels.csv", index=False)
+    data = {"source": "levels.csv", "target": "target", "scale": "none"}
+    f = next(f for f in _found({"data": data, "model": _py("rownorm", row_norm=True)}) if "first_layer_val_loss" in f.evidence)
+    assert (f.code, f.epoch) == ("underfitting", 0)
+    assert f.evidence["first_layer_val_loss"] >= 0.9 * f.evidence["chance_loss"] > f.evidence["inputs_val_loss"]
+    assert f.fixes[0].overrides == {"model.options.row_norm": False} and f.fixes[0].architecture
+    # the same net where the classes differ in their pattern, not their level: nothing lost
+    pattern = rng.normal(0, 1, (3, 8))
+    pd.DataFrame(pattern[y] + rng.normal(0, 0.4, (600, 8)), columns=[f"r{i}" for i in range(8)]).assign(
+        target=y).to_csv("patterns.csv", index=False)
+    assert not [f for f in _found({"data": {**data, "source": "patterns.csv"}, "model": _py("rownorm", row_norm=True)})
+                if "first_layer_val_loss" in f.evidence]

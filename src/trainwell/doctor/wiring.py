@@ -42,7 +42,8 @@ def wiring(cfg, spec, plan: dict, prepared) -> dict | None:
     if cfg.model.type != "python" or getattr(cfg.model, "init_from", None) or x is None or len(x) < 2:
         return None
     scaled = spec.task == "regression" and bool(getattr(cfg.data, "scale_target", True))
-    return _once_per_network(prepared, cfg, "_wiring", lambda: _safely(_wiring, cfg, spec, plan, x, scaled))
+    held = prepared if spec.classes and getattr(prepared, "val", None) is not None else None
+    return _once_per_network(prepared, cfg, "_wiring", lambda: _safely(_wiring, cfg, spec, plan, x, scaled, held))
 
 
 def _safely(measure, *args):
@@ -64,7 +65,7 @@ def _build(cfg, spec, plan: dict, options: dict | None, seed: int):
     return net
 
 
-def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None) -> dict | None:
+def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None, held=None) -> dict | None:
     """The five readings of one network, or None where it cannot be built or run (the training
     itself then reports what the builder refuses)."""
     import torch
@@ -162,6 +163,7 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
         reading["output_scale"] = float(out.detach().float().abs().median())
     reading["outputs_clamped"] = _safely(_clamped, net, batch.detach(), spec, cfg)
     reading["features_interchangeable"] = _safely(_interchangeable, net, batch.detach(), spec) if not ids else None
+    reading["signal_lost"] = _safely(_signal_lost, net, held) if held is not None and not ids else None
     reading["inputs_flattened"] = flattened
     # Per input feature: what a Linear or a recurrent layer reads along its last axis (a Conv1d reads
     # (rows, features, steps), whose last axis is time).
@@ -449,6 +451,79 @@ def _interchangeable(net, batch, spec) -> dict | None:
             "output_size": round(size, 6)}
 
 
+# Rows the yardstick is fitted and scored on: enough for a linear model's estimate, in about a second.
+LOST_ROWS = 2000
+LOST_ACCURACY = 0.1
+
+
+def _signal_lost(net, prepared) -> dict | None:
+    """A classifier's inputs hold linear signal (the yardstick of baseline.py, each column
+    standardized) and what the network's first weight layer is handed holds none: a transform the
+    network makes before any weight can learn throws the classes away (each image standardized by its
+    own mean and sd, where one class is the darker; each recording centred, where the classes differ
+    in their mean). In eval mode; only where that layer runs once a forward pass (not a cell stepped
+    through time)."""
+    import types
+
+    import torch
+
+    from .baseline import NOTHING, linear_baseline, verdict
+
+    def rows(split, n):
+        x = np.asarray(split.x)
+        pick = np.random.default_rng(0).choice(len(x), n, replace=False) if len(x) > n else np.arange(len(x))
+        return x[pick], np.asarray(split.y)[pick]
+
+    (xt, yt), (xv, yv) = rows(prepared.train, LOST_ROWS), rows(prepared.val, LOST_ROWS // 2)
+    handed: list = []   # the first weight layer's input, and that layer, per forward pass
+    calls: list = []
+
+    def see(mod, args):
+        if not handed and args and isinstance(args[0], torch.Tensor):
+            handed.append(args[0].detach().reshape(len(args[0]), -1).float().cpu().numpy())
+            handed.append(mod)
+        if handed and mod is handed[1]:
+            calls.append(mod)
+
+    hooks = [m.register_forward_pre_hook(see) for m in net.modules() if isinstance(m, _weight_layers())]
+    was_training = net.training
+    try:
+        net.eval()
+        first = []
+        with torch.no_grad(), _forked_rng():
+            for x in (xt, xv):
+                parts = []
+                for i in range(0, len(x), 256):
+                    handed.clear()
+                    calls.clear()
+                    net(torch.as_tensor(np.nan_to_num(x[i:i + 256].astype(np.float32))))
+                    if not handed or handed[0].shape[0] != len(x[i:i + 256]) or len(calls) != 1:
+                        return None
+                    parts.append(handed[0])
+                first.append(np.concatenate(parts))
+    finally:
+        for h in hooks:
+            h.remove()
+        net.train(was_training)
+
+    def share(a, b):
+        a, b = a.reshape(len(a), -1).astype(np.float64), b.reshape(len(b), -1).astype(np.float64)
+        mu, sd = a.mean(0), a.std(0)
+        sd[sd == 0] = 1.0
+        z = types.SimpleNamespace
+        return linear_baseline(z(spec=prepared.spec, train=z(x=(a - mu) / sd, y=yt), val=z(x=(b - mu) / sd, y=yv)))
+
+    raw, seen = share(xt, xv), share(*first)
+    # Judged on the loss (at chance or worse) and on the accuracy (10 points lost or more): a linear
+    # model that still tells some of five classes apart keeps its accuracy over the majority's, which
+    # verdict() would read as noisy labels (tiles standardized per image: 0.55 of chance and 0.77
+    # accuracy on the inputs, 1.45 and 0.57 on what the first layer is handed).
+    if verdict(raw) != "signal" or not seen or seen["val_loss"] < NOTHING * seen["chance_loss"] \
+            or raw["val_accuracy"] - seen["val_accuracy"] < LOST_ACCURACY:
+        return None
+    return {"inputs": raw, "first_layer": seen, "rows": int(len(xt))}
+
+
 def _top_share(column) -> float:
     _, counts = np.unique(column, return_counts=True)
     return float(counts.max()) / len(column)
@@ -467,7 +542,7 @@ def _flattened(raw, seen) -> dict | None:
 def _problems(reading: dict, frozen_random: list[str]) -> dict:
     found = {k: reading[k] for k in ("unregistered", "ids_as_numbers", "steps_read", "eval_random", "rows_mixed",
                                      "inputs_unread", "inputs_dropped", "inputs_flattened", "level_blind",
-                                     "outputs_clamped", "features_interchangeable")
+                                     "outputs_clamped", "features_interchangeable", "signal_lost")
              if reading.get(k)}
     if frozen_random:
         found["frozen_random"] = frozen_random
@@ -477,8 +552,8 @@ def _problems(reading: dict, frozen_random: list[str]) -> dict:
     return found
 
 
-def _wiring(cfg, spec, plan: dict, x, scaled: bool) -> dict | None:
-    reading = _measure(cfg, spec, plan, x, scaled)
+def _wiring(cfg, spec, plan: dict, x, scaled: bool, held=None) -> dict | None:
+    reading = _measure(cfg, spec, plan, x, scaled, held=held)
     if reading is None:
         return None
     if reading.get("inputs_flattened") and cfg.data.scale != "none":
@@ -487,7 +562,7 @@ def _wiring(cfg, spec, plan: dict, x, scaled: bool) -> dict | None:
     found = _problems(reading, _frozen_random(cfg, spec, plan, reading))
     if not found:
         return seen or None
-    return {**found, **seen, "fixes": _fixes(cfg, spec, plan, x, scaled, found, reading)}
+    return {**found, **seen, "fixes": _fixes(cfg, spec, plan, x, scaled, found, reading, held)}
 
 
 def _plain(value):
@@ -510,7 +585,7 @@ _NOT_PLAIN = object()
 KEPT_SIZE = 0.5
 
 
-def _fixes(cfg, spec, plan: dict, x, scaled: bool, found: dict, reading: dict) -> dict:
+def _fixes(cfg, spec, plan: dict, x, scaled: bool, found: dict, reading: dict, held=None) -> dict:
     """problem -> {keyword: default}: a keyword the user set, back at the builder's default, with
     which the network no longer shows that problem and keeps most of its size."""
     import inspect
@@ -526,7 +601,7 @@ def _fixes(cfg, spec, plan: dict, x, scaled: bool, found: dict, reading: dict) -
         if default is _NOT_PLAIN or _plain(cfg.model.options[key]) == default:
             continue
         options = {**cfg.model.options, key: default}
-        again = _measure(cfg, spec, plan, x, scaled, options)
+        again = _measure(cfg, spec, plan, x, scaled, options, held)
         if again is None or again["size"] < KEPT_SIZE * size:
             continue
         frozen = _frozen_random(cfg, spec, plan, again, options) if "frozen_random" in found else []

@@ -52,7 +52,7 @@ from .root_causes import _with_augment_fix, _with_momentum_fix, _with_small_init
 from .units import dying_relu, saturated_activations, vanishing_gradients
 from .wiring import (features_interchangeable, frozen_random_weights, ids_read_as_numbers, init_without_gradient, inputs_dropped,
                      inputs_flattened, inputs_unread, level_blind, output_off_scale, outputs_clamped,
-                     random_at_prediction, rows_mixed, steps_unread, unregistered_weights)
+                     random_at_prediction, rows_mixed, signal_lost, steps_unread, unregistered_weights)
 
 
 # Judged before the first step, from the prepared data and the plan.
@@ -66,7 +66,8 @@ PRE_TRAINING = [bad_input_data, images_blurred_together, unscaled_features, too_
                 augment_turns_classes, l1_outweighs, pooled_position, linear_network, recurrence_across_batch,
                 mlp_reads_steps, softmax_twice, gradient_never_arrives, unregistered_weights, frozen_random_weights,
                 steps_unread, ids_read_as_numbers, output_off_scale, init_without_gradient, random_at_prediction,
-                rows_mixed, inputs_unread, inputs_flattened, level_blind, outputs_clamped, features_interchangeable]
+                rows_mixed, inputs_unread, inputs_flattened, level_blind, outputs_clamped, features_interchangeable,
+                signal_lost]
 # Order matters for reporting: causes before symptoms.
 RULES = PRE_TRAINING + [diverged, exploding_gradients, lr_too_high, lr_too_low, vanishing_gradients, dying_relu,
                         saturated_activations, stuck_at_chance, class_imbalance, augment_mirrors_classes, inputs_dropped,

@@ -332,3 +332,28 @@ def features_interchangeable(history, signals, ctx: Context) -> Finding | None:
         f"through the same weights (one row of an embedding or a scale shared where one per column was meant, which "
         f"broadcasting hides) and the results are pooled over the columns.",
         _option_fix(ctx, "features_interchangeable", "each column then gets its own weights"))
+
+
+def signal_lost(history, signals, ctx: Context) -> Finding | None:
+    """Before training: the inputs hold the classes (a linear model on them, each column standardized,
+    is well under chance) and what the network's first weight layer is handed does not (the same model
+    there does no better than the class shares): something the network does to its inputs before any
+    weight throws the classes away (wiring: signal_lost). A tile CNN that standardized each image by its
+    own mean and sd erased the darkness of the dull glaze, 0.830/0.830 against 1.000/1.000; a swim-stroke
+    net that centred each recording removed the wrist's orientation, 0.788/0.805 against 1.000/1.000
+    (seventeenth held-out set)."""
+    found = (ctx.wiring or {}).get("signal_lost")
+    if not found:
+        return None
+    raw, seen = found["inputs"], found["first_layer"]
+    return Finding(
+        "underfitting", "warning", 0, 0,
+        {"inputs_val_loss": raw["val_loss"], "first_layer_val_loss": seen["val_loss"], "chance_loss": raw["chance_loss"],
+         "rows": found["rows"], "model": raw["model"], "limits": "inputs < 0.6 of chance, first layer >= 0.9"},
+        f"What the network's first weight layer is handed has lost the classes: a {raw['model']} on the inputs "
+        f"(each column standardized, {found['rows']} training rows) reaches a validation loss of {raw['val_loss']:.3g} "
+        f"against {raw['chance_loss']:.3g} for the class shares, and on what that layer receives, {seen['val_loss']:.3g}. "
+        f"Something the network does to its inputs before any weight sees them removes what tells the classes apart: "
+        f"a normalisation of each row by its own mean and spread (where a class differs in its level), a centring, a "
+        f"crop or a pooling that drops the part that matters.",
+        _option_fix(ctx, "signal_lost", "the first layer is then handed what tells the classes apart"))
