@@ -1988,6 +1988,34 @@ def test_clipping_bounds_that_collapse_a_column_to_one_value_are_named():
     assert rules.clip_flattens([], {}, ctx(clip_outliers="iqr")) is None
 
 
+def test_an_amount_listed_as_a_category_is_read_as_a_number_and_an_id_is_not(tmp_path):
+    import pandas as pd
+
+    from trainwell import api
+    from trainwell import data as data_mod
+    from trainwell.config import load_config
+    from trainwell.doctor.context import build_context
+
+    rng = np.random.default_rng(0)
+    n = 800
+    queue = rng.geometric(0.25, n) - 1            # orders waiting: 0 to ~25, the long queues rare
+    store = rng.integers(100, 140, n)             # 40 store ids, each with its own arbitrary effect
+    effect = dict(zip(range(100, 140), rng.normal(0, 3, 40)))
+    minutes = 30 + 2.5 * queue + np.array([effect[s] for s in store]) + rng.normal(0, 2, n)
+    path = tmp_path / "orders.csv"
+    pd.DataFrame({"queue": queue, "store": store, "minutes": minutes}).to_csv(path, index=False)
+    found = {}
+    for listed in (["queue", "store"], ["store"]):
+        cfg = load_config({"data": {"source": str(path), "target": "minutes", "categorical": listed}, "seed": 0})
+        prepared = data_mod.prepare(cfg.data, cfg.seed, cfg.model.type)
+        ctx = build_context(cfg, prepared, api._plan(cfg, prepared.spec))
+        found[len(listed)] = rules.amounts_as_codes([], {}, ctx)
+    f = found[2]
+    assert (f.code, f.epoch) == ("overfitting", 0) and [c["column"] for c in f.evidence["columns"]] == ["queue"]
+    assert f.evidence["columns"][0]["rho"] > 0.8 and f.fixes[0].overrides == {"data.categorical": ["store"]}
+    assert found[1] is None   # the store ids' effects have no order
+
+
 def test_the_context_finds_columns_iqr_clipping_turns_constant():
     import pandas as pd
 

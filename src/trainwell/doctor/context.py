@@ -139,6 +139,8 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         # drop_duplicates works before the split: copies across a separate data.val file are not its to
         # fix, but a data.val file that is mostly the training rows is a slip of its own
         split_reversed=split_reversed(cfg.data, prepared),
+        counts_as_codes=counts_as_codes(cfg.data, prepared) if spec.kind == "tabular" else [],
+        categorical=list(cfg.data.categorical),
         split_twins=split_twins(prepared, cfg.data) if spec.kind == "tabular"
         and (cfg.data.val is not None or not cfg.data.clean.drop_duplicates) else None,
         text_cut=_with_cut_signal(cfg, prepared, text_cut(prepared.report)) if spec.kind == "text" else None,
@@ -174,6 +176,48 @@ def build_context(cfg, prepared, plan: dict) -> Context:
 # train 0.15, test 0.7 left a glyph CNN 180 images to learn from, 0.902/0.910 against 0.983/0.989
 # (thirteenth held-out set). On many rows a small training share can be a choice; on few it costs.
 REVERSED_SPLIT_ROWS = 10_000
+
+
+# A column listed in data.categorical with this many levels or more, all numbers, whose levels' mean
+# target rises or falls with the number (Spearman's rho over the levels): an amount, not a code. One-hot
+# coding gives each level its own weight, learned from its own rows, and throws the order away: a
+# kitchen's queue (0-44 orders, 33 levels, the rare long queues the costliest) as categories scored r2
+# 0.850/0.849 against 0.925/0.946 as a number (seventeenth held-out set). Measured quantities at a few
+# levels, each with hundreds of rows (concrete ages, 7; charge rates, 6), lose nothing, and ids have
+# no order in their effect.
+CODED_AMOUNT_LEVELS = 10
+CODED_AMOUNT_RHO = 0.8
+
+
+def counts_as_codes(cfg_data, prepared) -> list[dict]:
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    state, train = prepared.state, prepared.train
+    if not cfg_data.categorical or not isinstance(state, dict) or train is None \
+            or prepared.spec.task not in ("regression", "binary"):
+        return []
+    x, y = np.asarray(train.x, dtype=np.float64), np.asarray(train.y, dtype=np.float64).reshape(len(train.y), -1)[:, 0]
+    out, at = [], 0
+    for st in state.get("features", []):
+        width = 1 if st["kind"] == "numeric" else len(st["categories"])
+        if st["kind"] == "categorical" and st["column"] in cfg_data.categorical and width >= CODED_AMOUNT_LEVELS:
+            try:
+                values = np.array([float(c) for c in st["categories"]])
+            except (TypeError, ValueError):
+                values = None
+            if values is not None:
+                block = x[:, at:at + width]
+                rows = block.sum(0)
+                seen = rows > 0
+                means = (block * y[:, None]).sum(0)[seen] / rows[seen]
+                rho = float(spearmanr(values[seen], means).statistic) if seen.sum() >= CODED_AMOUNT_LEVELS else 0.0
+                if abs(rho) >= CODED_AMOUNT_RHO:
+                    out.append({"column": st["column"], "levels": int(width), "rho": round(rho, 3),
+                                "range": [float(values.min()), float(values.max())],
+                                "median_rows_per_level": float(np.median(rows[seen]))})
+        at += width
+    return out
 
 
 def split_reversed(cfg_data, prepared) -> dict | None:

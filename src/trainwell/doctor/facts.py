@@ -103,6 +103,8 @@ class Context:
     sequence_axes: dict | None = None   # few steps of many features that move like time (context.sequence_axes)
     sequence_layout: str = "steps_first"    # data.sequence.layout
     split_reversed: dict | None = None  # data.split with a training share under the test share (context)
+    counts_as_codes: list = field(default_factory=list)  # data.categorical columns that are ordered amounts (context)
+    categorical: list = field(default_factory=list)   # data.categorical as set
     split_twins: dict | None = None     # validation rows that are copies of training rows (context.split_twins)
     text_cut: dict | None = None        # how much of the texts data.text.max_len keeps (context.text_cut)
     head: list = field(default_factory=list)    # an rnn's or cnn's dense head (model.head)

@@ -368,6 +368,26 @@ def split_reversed(history, signals, ctx: Context) -> Finding | None:
              "the training and test shares the other way round")])
 
 
+def amounts_as_codes(history, signals, ctx: Context) -> Finding | None:
+    """A number listed in data.categorical that is an amount: many levels whose mean target rises or
+    falls with the number (context.counts_as_codes)."""
+    cols = ctx.counts_as_codes
+    if not cols:
+        return None
+    names = [c["column"] for c in cols]
+    first = cols[0]
+    return Finding(
+        "overfitting", "warning", 0, 0, {"columns": cols, "limit": "levels >= 10 and |rho| >= 0.8"},
+        f"data.categorical lists {', '.join(repr(n) for n in names)}, but {'it is' if len(cols) == 1 else 'they are'} an "
+        f"amount: {first['column']!r} takes {first['levels']} numeric values ({first['range'][0]:g} to "
+        f"{first['range'][1]:g}), and the mean target follows them in order (Spearman's rho {first['rho']:+.2f} over "
+        f"the levels). One-hot coding gives each value its own weight, learned from its own rows (a median of "
+        f"{first['median_rows_per_level']:g} a level), and throws the order away, so the rare large values are "
+        f"memorised, not placed on the trend.",
+        [Fix({"data.categorical": [c for c in ctx.categorical if c not in names]},
+             "read it as the number it is (standardized like the other numeric columns)")])
+
+
 def images_blurred_together(history, signals, ctx: Context) -> Finding | None:
     """data.image.color grayscale or a smaller data.image.size that makes classes look alike before
     the network sees them (image_measures.conversion_loss: PAIR_SEPARABLE, PAIR_KEPT)."""
