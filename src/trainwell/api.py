@@ -678,16 +678,23 @@ class Run:
         """
         import torch
 
+        import numpy as np
+
         from .data import inverse_target, load_inputs
+        from .serve.checks import check_inputs, check_outputs
         from .training.losses import to_output
 
         self._refuse_generation()
-        x, ids = load_inputs(self.state, inputs)
-        out = to_output(self.info["loss"], self.info["task"],
-                        _outputs(self.model(), torch.as_tensor(x), self.plan)).numpy()
+        with np.errstate(over="ignore"):  # a value past float32 becomes inf here; check_inputs names it
+            x, ids = load_inputs(self.state, inputs)
+        check_inputs(self.state, x, ids)
+        raw = _outputs(self.model(), torch.as_tensor(x), self.plan)
+        check_outputs(self.state, x, raw.numpy(), ids)
+        out = to_output(self.info["loss"], self.info["task"], raw).numpy()
         result = ids.copy()
         if self.info["task"] == "regression":
             values = inverse_target(self.state, out)
+            check_outputs(self.state, x, values, ids)
             if values.ndim == 1:
                 result["prediction"] = values
             else:

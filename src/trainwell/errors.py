@@ -32,3 +32,13 @@ class TrainingInterrupted(Exception):
         """128 + the signal, as the shell reports a process the signal ended: 130 after Ctrl-C, 143
         after SIGTERM, so a scheduler that sent TERM sees the code it expects."""
         return 128 + self.signum
+
+
+class BadCells(UserError):
+    """Bad input located value by value. `cells` holds (row, field, problem): row counted from 0 in
+    the rows given, field None for an input without named fields (an image, a sequence). The REST
+    server points each of its 422 errors at one of them, as it does for the values it checks itself."""
+
+    def __init__(self, message: str, cells: list[tuple[int, str | None, str]]):
+        self.cells = cells
+        super().__init__(message)

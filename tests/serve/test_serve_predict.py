@@ -155,6 +155,35 @@ def test_nan_where_the_model_cannot_take_it(cli, family_runs, family_exports, se
         assert not (tmp_path / "p.csv").exists()
 
 
+def test_values_too_large_for_the_model_are_refused_by_row_and_column(cli, mlp_run, mlp_export, family_runs,
+                                                                      serve_data, tmp_path):
+    """A finite number can still be out of the model's range: past float32 once scaled (1e39), or in
+    range but overflowing the network's arithmetic (-5e38 in both columns: NaN or inf outputs). Exit 2
+    naming the row and the columns, nothing written, no numpy warning, and no claim that the run was
+    trained without imputation (it imputes with the median)."""
+    import warnings
+
+    frame = pd.read_csv(serve_data / "blobs_new.csv").head(5)
+    inp, out = tmp_path / "in.csv", tmp_path / "p.csv"
+    for a, b, says in [(-5e38, -5e38, "not a finite number"), (1e39, 1.0, "beyond ±3.4e+38")]:
+        frame.loc[2, ["a", "b", "color"]] = [a, b, "red"]
+        frame.to_csv(inp, index=False)
+        for source in (mlp_run, mlp_export):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                code, _, err = cli("predict", source, inp, "-o", out)
+            assert code == 2 and "row 3: 'a'" in err and says in err, err
+            assert "impute" not in err and "Traceback" not in err
+            assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+            assert not out.exists()
+    run_dir, diab = family_runs("mlp_regression")
+    rows = pd.read_csv(diab).head(3)
+    rows.loc[1, "age"] = 1e38  # the diabetes columns are scaled to a spread of 0.05: past float32
+    rows.to_csv(inp, index=False)
+    code, _, err = cli("predict", run_dir, inp, "-o", out)
+    assert code == 2 and "row 2: 'age'" in err and "impute" not in err, err
+
+
 def test_missing_and_tampered_export_files(cli, copy_export, serve_data, tmp_path):
     inp = serve_data / "blobs_new.csv"
     state = copy_export / "preprocess.json"

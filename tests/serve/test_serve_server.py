@@ -265,6 +265,29 @@ def test_real_server_answers(live_server, mlp_export, new_rows):
     assert proc.poll() is None
 
 
+def test_values_too_large_for_the_model_are_422_never_500(live_server, mlp_run, new_rows):
+    """A finite number the model cannot compute with (past float32 once scaled, or overflowing the
+    network into NaN, which JSON cannot carry) is a 422 naming the record and the field, from the
+    export in a real server and from the run directory (PyTorch) alike."""
+    import httpx
+
+    url, proc, _ = live_server
+    records = _records(new_rows, 2)
+    local = _client(mlp_run)
+    for a, b in [(-5e38, -5e38), (1e39, 1.0)]:
+        records[1].update(a=a, b=b, color="red")
+        with httpx.Client(base_url=url, headers=AUTH, timeout=30) as http:
+            remote = http.post("/predict", json={"records": records})
+        for r in (remote, local.post("/predict", json={"records": records}, headers=AUTH)):
+            errs = _detail(r)
+            assert ["body", "records", 1, "a"] in [e["loc"] for e in errs], errs
+            assert all("impute" not in e["msg"] for e in errs)
+    columns = {"a": [1e39], "b": [1.0], "color": ["red"]}
+    assert _detail(local.post("/predict", json={"columns": columns}, headers=AUTH))[0]["loc"] == ["body", "columns",
+                                                                                                  "a", 0]
+    assert proc.poll() is None
+
+
 def _malformed(i: int, good: dict) -> tuple[str, dict, tuple]:
     """(method, httpx kwargs, acceptable statuses) for request i; a third of them are bad."""
     kind = i % 33  # kinds 0-10 are bad: a third

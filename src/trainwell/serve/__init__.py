@@ -2,6 +2,7 @@
 
     manifest.py  the export directory's manifest and its sha256 checks (no torch)
     predict.py   predictors: OnnxPredictor (export, no torch) and RunPredictor (run, eager PyTorch)
+    checks.py    inputs and outputs the network cannot compute with (too large for float32), by row and field
     export.py    export + parity check against the eager model
     server.py    the FastAPI app and `serve()`
 

@@ -1,9 +1,9 @@
 """Predictors: new inputs -> a table of predictions, from a run directory or an export directory.
 
 Both apply the run's own preprocessing (preprocess.json, in numpy and pandas: trainwell.data),
-refuse inputs the network cannot take (NaN left after preprocessing), and format the answer the
-same way as Run.predict: `prediction` (or `prediction_<k>` for a forecast horizon) and
-`proba_<class>` for classification.
+refuse inputs the network cannot take (NaN left after preprocessing, values too large for its
+float32 arithmetic: checks.py), and format the answer the same way as Run.predict: `prediction`
+(or `prediction_<k>` for a forecast horizon) and `proba_<class>` for classification.
 
 - OnnxPredictor (an export directory) runs the graph in ONNX Runtime. It never imports torch:
   predicting from an export needs onnxruntime, numpy and pandas, not the training stack.
@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
+from .checks import check_inputs, check_outputs
 from .manifest import FORMATS, check_against_state, is_export_dir, read_manifest
 
 CHUNK = 8192  # rows per forward pass; bounds memory on large files
@@ -42,24 +43,6 @@ def to_output(loss: str, task: str, raw: np.ndarray) -> np.ndarray:
     shifted = raw - raw.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
-
-
-def nonfinite_columns(state: dict, x: np.ndarray) -> list[str]:
-    """Input columns whose preprocessed values hold NaN/inf (by feature position for tables)."""
-    flat = x.reshape(len(x), -1) if x.ndim > 1 else x.reshape(-1, 1)
-    bad = ~np.isfinite(flat).all(axis=0)
-    if not bad.any():
-        return []
-    if state.get("kind", "tabular") == "tabular" and "features" in state:
-        cols = []
-        pos = 0
-        for st in state["features"]:
-            width = 1 if st["kind"] == "numeric" else len(st["categories"])
-            if bad[pos:pos + width].any():
-                cols.append(st["column"])
-            pos += width
-        return cols
-    return list(state["spec"].get("input_columns") or ["input"])
 
 
 class Predictor:
@@ -96,14 +79,11 @@ class Predictor:
         """A DataFrame, an array (images, sequences) or a file path -> (network inputs, id columns)."""
         from ..data import load_inputs
 
-        x, ids = load_inputs(self.state, inputs)
-        bad = nonfinite_columns(self.state, x)
-        if bad and self.kind == "tabular":
-            raise UserError(f"input column(s) {bad} hold missing or infinite values after preprocessing; this "
-                            "model was trained without imputing them (data.clean.impute: none) and cannot take "
-                            "NaN. Fill them in, or retrain with data.clean.impute: median")
-        if bad:
-            raise UserError(f"input {bad}: holds NaN or infinite values, which the model cannot take")
+        # A value past float32 once scaled becomes inf in the cast, which check_inputs names by row and
+        # field; numpy's own warning would say the same thing worse.
+        with np.errstate(over="ignore"):
+            x, ids = load_inputs(self.state, inputs)
+        check_inputs(self.state, x, ids)
         return x, ids
 
     def predict_arrays(self, inputs):
@@ -112,9 +92,13 @@ class Predictor:
         from ..data import inverse_target
 
         x, ids = self.preprocess(inputs)
-        out = to_output(self.info["loss"], self.task, self.raw(x))
+        raw = self.raw(x)
+        check_outputs(self.state, x, raw, ids)
+        out = to_output(self.info["loss"], self.task, raw)
         if self.task == "regression":
-            return ids, inverse_target(self.state, out), None
+            values = inverse_target(self.state, out)
+            check_outputs(self.state, x, values, ids)
+            return ids, values, None
         return ids, inverse_target(self.state, out.argmax(axis=1)), out
 
     def predict(self, inputs):

@@ -29,7 +29,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from ..errors import UserError
+from ..errors import BadCells, UserError
 
 MAX_ROWS = 10_000
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -215,6 +215,17 @@ def array_from_inputs(state: dict, inputs: list) -> np.ndarray:
     return x
 
 
+def _cell_errors(payload: str, exc: BadCells) -> list[dict]:
+    """The preprocessing's findings located in the request as the server's own checks locate theirs."""
+    def loc(row: int, field) -> list:
+        if payload == "columns" and field is not None:
+            return ["columns", field, row]
+        return [payload, row] + ([field] if field is not None and payload == "records" else [])
+
+    errors = [_err(loc(row, field), problem) for row, field, problem in exc.cells[:MAX_ERRORS]]
+    return errors or [_err([payload], str(exc))]
+
+
 def _rows(req) -> int:
     if req.records is not None:
         return len(req.records)
@@ -393,6 +404,8 @@ def create_app(predictor, *, token: str | None = None, max_rows: int = MAX_ROWS,
             ids, values, proba = predictor.predict_arrays(inputs)
         except PayloadError as exc:
             raise HTTPException(422, exc.errors) from None
+        except BadCells as exc:
+            raise HTTPException(422, _cell_errors(given[0], exc)) from None
         except UserError as exc:  # what the preprocessing itself refuses (a series shorter than a window...)
             raise HTTPException(422, [_err([given[0]], str(exc))]) from None
         body: dict = {"predictions": _jsonable(values), "ignored_columns": ignored}
