@@ -61,3 +61,40 @@ def test_tossed_pair_finds_the_two_classes_split_evenly_and_ignores_a_learnt_pai
     assert tossed_pair(y, learnt)[2] < 0.05
     assert tossed_pair(np.array([0, 1] * 5), np.full((10, 2), 0.5)) is None  # two classes: stuck_at_chance's
     assert tossed_pair(y[y < 2], proba[y < 2][:, :3]) is None  # fewer than 3 classes present
+
+
+def test_macro_averages_cover_the_classes_the_rows_hold():
+    """A class with no rows among those scored has no recall: macro precision, recall and f1 average
+    over the classes present, as balanced accuracy does; the confusion matrix keeps every class."""
+    y = np.array([0, 0, 1, 1, 2, 2])
+    proba = np.eye(4)[y] * 0.97 + 0.01  # perfect on classes 0-2; class 3 has no row here
+    m = compute(["precision", "recall", "f1", "balanced_accuracy", "confusion_matrix"], "multiclass", y, proba)
+    assert (m["precision"], m["recall"], m["f1"], m["balanced_accuracy"]) == (1.0, 1.0, 1.0, 1.0)
+    assert len(m["confusion_matrix"]) == 4 and m["confusion_matrix"][3] == [0, 0, 0, 0]
+    assert compute_per_epoch(["f1"], "multiclass", y, proba)["f1"] == 1.0  # what val_f1 and tuning read
+
+
+def test_evaluate_scores_macro_metrics_over_present_classes_without_warnings(cli, tmp_path, make_blobs):
+    """Trained for real with a fourth class of one row: on the test split and on a file of a single
+    class, recall equals balanced accuracy (both the mean recall of the classes present) and no
+    sklearn warning reaches the user."""
+    import json
+    import warnings
+
+    frame = make_blobs(120)
+    frame.loc[0, "label"] = "fox"  # lands in the training split (seed 0), not the test split
+    frame.to_csv(tmp_path / "rare.csv", index=False)
+    frame[frame["label"] == "dog"].to_csv(tmp_path / "dogs.csv", index=False)
+    cfg = tmp_path / "rare.yaml"
+    cfg.write_text(f"name: rare\nseed: 0\ndoctor: {{enabled: false}}\ndata: {{source: {tmp_path / 'rare.csv'}, "
+                   "target: label}\nmodel: {hidden: [16]}\ntraining: {epochs: 5}\n")
+    code, _, err = cli("train", cfg, "--out", tmp_path / "run", "-q")
+    assert code == 0, err
+    for extra in ((), ("--data", tmp_path / "dogs.csv")):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            code, out, err = cli("evaluate", tmp_path / "run", *extra)
+        assert code == 0 and not caught and "Warning" not in err, (err, [str(w.message) for w in caught])
+        scores = next(iter(json.loads(out).values()))
+        assert len(scores["confusion_matrix"]) == 4 and not any(scores["confusion_matrix"][3])
+        assert scores["recall"] == pytest.approx(scores["balanced_accuracy"])
