@@ -139,6 +139,30 @@ def test_evaluate_and_series_refuse_unreadable_numbers(cli, mlp_run, family_runs
     assert code == 0, err
 
 
+def test_a_forecast_refuses_rows_without_a_readable_time(cli, family_runs, family_exports, serve_data, tmp_path):
+    """Training drops a row whose time cannot be read, with a note; new rows are refused instead
+    (exit 2, 422 on the field), naming the row and the value: a dropped row would silently shift the
+    windows after it and lose a forecast."""
+    from fastapi.testclient import TestClient
+
+    from trainwell.serve.predict import load_predictor
+    from trainwell.serve.server import create_app
+
+    run_dir, new = family_runs("lstm_series")
+    series = pd.read_csv(new).head(20)
+    series.loc[3, "timestamp"] = "not a date"
+    series.to_csv(tmp_path / "series.csv", index=False)
+    for source in (run_dir, family_exports("lstm_series")[0]):
+        code, _, err = cli("predict", source, tmp_path / "series.csv", "-o", tmp_path / "p.csv")
+        assert code == 2 and "'timestamp'" in err and "row 4: 'not a date'" in err, err
+        assert not (tmp_path / "p.csv").exists()
+        r = TestClient(create_app(load_predictor(source))).post(
+            "/predict", json={"records": json.loads(series.to_json(orient="records"))})
+        assert r.status_code == 422, r.text
+        assert [e["loc"] for e in r.json()["detail"]] == [["body", "records", 3, "timestamp"]]
+        assert "not a date" in r.json()["detail"][0]["msg"]
+
+
 def test_nan_where_the_model_cannot_take_it(cli, family_runs, family_exports, serve_data, tmp_path):
     """Trained with impute none: a missing value cannot be filled, so predict refuses it (exit 2)
     from the run and from the export alike, naming the column."""

@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import UserError
-from .clean import coerce_numeric_array, column_kind, refuse_unreadable_numbers
+from ..errors import BadCells, UserError
+from .clean import _short, coerce_numeric_array, column_kind, refuse_unreadable_numbers
 from .prepare import (SPLITS, DataSpec, Prepared, SplitArrays, _class_count_dict, _imbalance_note, _rebalance,
                       _resolve_task, _suggest, _target_kind)
 from .sampling import check_imbalance_setting
@@ -187,6 +187,8 @@ def _order(frame: pd.DataFrame, time_col: str | None, kind: str | None, where: s
     else:
         times = raw.astype(str)
     bad = times.isna().to_numpy()
+    if bad.any() and notes is None:
+        _refuse_times(raw, bad, time_col)
     if bad.any():
         if notes is not None:
             notes.append(f"{where}: {int(bad.sum())} row(s) with a missing or unreadable time in "
@@ -200,6 +202,20 @@ def _order(frame: pd.DataFrame, time_col: str | None, kind: str | None, where: s
         if dup:
             notes.append(f"{where}: {dup} row(s) repeat an earlier time in {time_col!r}; they are kept in file order")
     return frame, times, kind
+
+
+def _refuse_times(raw: pd.Series, bad: np.ndarray, time_col: str) -> None:
+    """New rows (predict, evaluate, serve) with no readable time. Training drops such rows with a
+    note; here a dropped row would silently shift every window after it and lose a forecast."""
+    rows = np.flatnonzero(bad)
+    shown = ", ".join(f"row {i + 1}: {'missing' if pd.isna(raw.iloc[i]) else _short(raw.iloc[i])}" for i in rows[:5])
+    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    problem = f"{time_col!r} must be a time the series can be ordered by, like the training file's"
+    raise BadCells(f"input data: {len(rows)} value(s) of the time column {time_col!r} cannot be read as a time "
+                   f"({shown}{more}). Rows are counted from 1 below the header (row 1 is line 2 of a CSV). Write a "
+                   "time in each of these cells, in the training file's format",
+                   [(int(i), time_col, f"{problem}; got {'nothing' if pd.isna(raw.iloc[i]) else _short(raw.iloc[i])}")
+                    for i in rows])
 
 
 def _coerce(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, dict[str, int]]:
