@@ -277,3 +277,26 @@ def test_predict_on_a_builtin_set_asks_for_a_file_only(cli, write_yaml, tiny_cfg
 
 def test_auto_without_target_names_the_flag(cli, blobs_csv, tmp_path):
     expect_user_error(cli("auto", blobs_csv, "--out", tmp_path / "auto"), "--target", "label")
+
+
+def test_auto_gives_advice_auto_users_can_follow(cli, tmp_path, make_blobs):
+    """auto has no --set: an ID-like or mostly numeric text column, or an .npz of sequences, is
+    refused with what an auto user can do (edit the file, or write a config for tune/train), never
+    "list data.features" or "set data.kind"."""
+    import numpy as np
+    import pandas as pd
+
+    frame = make_blobs()
+    rng = np.random.default_rng(0)
+    reading = pd.Series(rng.normal(0, 1, len(frame)).round(4)).astype(object)
+    reading[rng.choice(len(frame), 36, replace=False)] = "n/a?"  # 85% numbers
+    frame["reading"] = reading
+    frame.to_csv(tmp_path / "mixed.csv", index=False)
+    err = expect_user_error(cli("auto", tmp_path / "mixed.csv", "--target", "label", "--out", tmp_path / "a1"),
+                            "'reading'", "remove it from the file", "trainwell tune CONFIG", "Empty those cells")
+    assert "List data.features" not in err and "data.max_categories" not in err
+    np.savez(tmp_path / "seq.npz", x=rng.normal(0, 1, (40, 6, 2)), y=rng.integers(0, 2, 40))
+    err = expect_user_error(cli("auto", tmp_path / "seq.npz", "--out", tmp_path / "a2"),
+                            "sequences", "data.kind: sequence", "trainwell tune CONFIG")
+    assert "set data.kind" not in err
+    assert not (tmp_path / "a1").exists() and not (tmp_path / "a2").exists()

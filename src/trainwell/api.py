@@ -178,6 +178,7 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     callbacks_extra = list(callbacks or [])  # the name `callbacks` is reused below for the full list
     if resume is not None:
         run_dir = Path(resume)
+        runs.refuse_ensemble_resume(run_dir)
         if not (run_dir / "checkpoints" / "last.safetensors").is_file():
             if (run_dir / "model.safetensors").is_file():
                 raise UserError(f"--resume {str(run_dir)!r}: the run finished; there is nothing to resume "

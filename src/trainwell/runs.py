@@ -72,6 +72,28 @@ def never_checkpointed(run_dir: Path) -> str:
             f"from its saved config: trainwell train {Path(run_dir) / 'config.yaml'} --out NEW_FOLDER")
 
 
+def refuse_ensemble_resume(folder: Path) -> None:
+    """--resume on a `trainwell ensemble` directory: it holds the first member's config.yaml, so it
+    would otherwise pass for a run killed before its first checkpoint, and get that advice."""
+    plan = folder / "bagging.json"  # tuning/ensemble.py's PLAN, written before the first member
+    if not (folder / "ensemble.json").is_file() and not plan.is_file():
+        return
+    if (folder / "metrics.json").is_file():
+        raise UserError(f"--resume {str(folder)!r}: this is a finished ensemble (trainwell ensemble), not a run; "
+                        "there is nothing to resume (evaluate, predict or export it)")
+    if not plan.is_file():  # a study's top-k, cut while it was assembled: nothing trains, so start again
+        raise UserError(f"--resume {str(folder)!r}: this is an unfinished ensemble of a study's trials, not a "
+                        f"run; make it again: trainwell ensemble --study STUDY --top K --out NEW_FOLDER")
+    try:
+        members = f" --members {int(read_json(plan)['members'])}"
+    except (ValueError, KeyError, TypeError, UserError):
+        members = " --members K"
+    raise UserError(f"--resume {str(folder)!r}: this is an unfinished ensemble (trainwell ensemble), not a run; "
+                    f"finish it by rerunning the command that started it, with the same config and --out: "
+                    f"trainwell ensemble CONFIG{members} --out {folder} (finished members are kept, the one cut "
+                    "off resumes from its checkpoint)")
+
+
 # The top-level keys each data kind writes to preprocess.json (data/*.py); keys added later are
 # optional, filled in by api._state_defaults.
 STATE_KEYS = {"tabular": ("spec", "features", "target"), "image": ("spec", "image", "target"),

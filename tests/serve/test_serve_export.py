@@ -2,6 +2,7 @@
 the manifest records what the model takes and the hash of every file; TorchScript too."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -130,6 +131,9 @@ def test_export_without_the_training_data_checks_on_random_rows(family_runs, tmp
     assert "gone" in src
     result = export(moved, "onnx", tmp_path / "exp")
     assert result.data.startswith("random inputs") and result.max_abs_diff <= 1e-4
+    # the reason whole, or cut back to whole clauses: it used to stop mid-word ("a path endin")
+    assert re.fullmatch(r"random inputs \(data\.source: file '.*gone.*' not found(; valid: .*\.npz)?\)",
+                        result.data), result.data
 
 
 def test_gan_runs_are_refused_with_the_reason(tmp_path, cli, write_yaml):

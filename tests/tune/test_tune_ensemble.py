@@ -80,6 +80,10 @@ def test_an_interrupted_bagging_ensemble_is_finished_by_the_same_command(tiny_cf
     assert code == 130, err
     assert f"trainwell ensemble {path} --members 2 --out {out}" in err and "member-0" not in err
     assert len(history.read_text().splitlines()) < 30, "member 0 finished before the interrupt"
+    # --resume is for runs: it says how an ensemble is finished instead of calling it a killed run
+    code, _, err = cli("train", "--resume", out)
+    assert code == 2 and "unfinished ensemble" in err and f"--members 2 --out {out}" in err, err
+    assert "first checkpoint" not in err
 
     code, stdout, err = cli("ensemble", path, "--members", "2", "--out", out, "-q")
     assert code == 0, err
@@ -90,3 +94,5 @@ def test_an_interrupted_bagging_ensemble_is_finished_by_the_same_command(tiny_cf
     # finished: the same command again is refused as before, nothing overwritten
     code, _, err = cli("ensemble", path, "--members", "2", "--out", out, "-q")
     assert code == 2 and "not empty" in err
+    code, _, err = cli("train", "--resume", out)
+    assert code == 2 and "finished ensemble" in err and "nothing to resume" in err, err

@@ -284,12 +284,23 @@ def check_max_categories(df: pd.DataFrame, kinds: dict[str, str], max_categories
                  if df[c].dropna().astype(str).str.split().str.len().median() >= 3]
         hint = (f" To learn from {prose[0]!r} as text, set data.text.column: {prose[0]} (a text classifier or "
                 f"regressor on that column alone)." if prose else "")
-        hint += "".join(_mostly_numeric_hint(df[c]) for c, _ in problems)
-        raise UserError(
+        strays = "".join(_mostly_numeric_hint(df[c]) for c, _ in problems)
+        raise TooManyCategories(
             f"data.features: text column(s) with too many categories: {listed} "
             f"(data.max_categories is {max_categories}). Such columns are usually IDs or free text. "
             f"List data.features without {'it' if len(problems) == 1 else 'them'}, "
-            f"or raise data.max_categories to at least {highest}.{hint}")
+            f"or raise data.max_categories to at least {highest}.{hint}{strays}", [c for c, _ in problems], listed,
+            strays)
+
+
+class TooManyCategories(UserError):
+    """check_max_categories' refusal, with its parts: `auto` has no data.features or
+    data.max_categories to set, so it words the advice itself from `listed` (the columns and their
+    counts) and `strays` (how to clean a mostly numeric column, which any user can follow)."""
+
+    def __init__(self, message: str, columns: list[str], listed: str, strays: str):
+        self.columns, self.listed, self.strays = columns, listed, strays
+        super().__init__(message)
 
 
 def _mostly_numeric_hint(column: pd.Series) -> str:

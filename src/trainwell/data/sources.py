@@ -21,6 +21,15 @@ _FILES = f"a path ending in {', '.join(EXTENSIONS)}"
 _VALID = f"builtin:{'|'.join(BUILTINS)}, or {_FILES}"
 
 
+class NotATable(UserError):
+    """An .npz whose 'x' is not 2-D, read as a table. `shape` lets `auto`, which cannot set
+    data.kind, say what to do in its own terms."""
+
+    def __init__(self, message: str, shape: tuple):
+        self.shape = shape
+        super().__init__(message)
+
+
 def default_target(source: str) -> str | None:
     """The target column a source implies, or None when the user has to name it (csv/parquet)."""
     if source.startswith("builtin:"):
@@ -151,8 +160,8 @@ def _read_npz(path: Path, role: str, need_y: bool = True) -> pd.DataFrame:
     if x.ndim != 2:
         hint = {3: "; for sequences (rows, steps, features) set data.kind: sequence",
                 4: "; for images (rows, channels, height, width) set data.kind: image"}.get(x.ndim, "")
-        raise UserError(f"{role}: {str(path)!r}: 'x' must be 2-D (rows, features) for a table, got shape "
-                        f"{x.shape}{hint}")
+        raise NotATable(f"{role}: {str(path)!r}: 'x' must be 2-D (rows, features) for a table, got shape "
+                        f"{x.shape}{hint}", x.shape)
     frame = pd.DataFrame(x, columns=[f"x{i}" for i in range(x.shape[1])])
     if y is None:
         return frame

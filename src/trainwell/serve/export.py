@@ -125,10 +125,26 @@ def _parity_rows(run) -> tuple[np.ndarray, str]:
             if split is not None and len(split.x):
                 return split.x[:PARITY_ROWS], f"{name} split"
     except UserError as exc:
-        reason = str(exc).splitlines()[0][:120]
+        reason = _short_reason(str(exc))
     else:
         reason = "the run has no test or validation split"
     return _synthetic_rows(run.spec), f"random inputs ({reason})"
+
+
+def _short_reason(message: str, limit: int = 160) -> str:
+    """The first line of a message, cut back to whole clauses ("; ") when it is long: the list of
+    valid sources that follows "not found" says nothing about why the parity rows are random, and a
+    cut mid-word read as a garbled path."""
+    line = message.splitlines()[0] if message else ""
+    clauses = line.split("; ")
+    kept = clauses[0]
+    for clause in clauses[1:]:
+        if len(kept) + 2 + len(clause) > limit:
+            break
+        kept += "; " + clause
+    if len(kept) > limit:  # one long clause: stop at a word
+        kept = kept[:limit].rsplit(" ", 1)[0] + " ..."
+    return kept
 
 
 def _synthetic_rows(spec, n: int = 128) -> np.ndarray:

@@ -76,6 +76,8 @@ def auto(data: str | Path, target: str | None = None, budget: float | None = 600
     from .. import api
     from .. import data as data_mod
     from ..config import load_config
+    from ..data.clean import TooManyCategories
+    from ..data.sources import NotATable
     from .study import tune
 
     started = time.time()
@@ -104,6 +106,22 @@ def auto(data: str | Path, target: str | None = None, budget: float | None = 600
     cfg = load_config({**base, "model": {"type": model_type}})
     try:
         prepared = data_mod.prepare(cfg.data, cfg.seed, model_type)
+    except TooManyCategories as exc:
+        them = "it" if len(exc.columns) == 1 else "them"
+        raise UserError(f"DATA: text column(s) with too many categories: {exc.listed}. Such columns are usually "
+                        f"IDs or free text, and auto uses every column but the target: remove {them} from the file, "
+                        f"or write a config whose data.features leaves {them} out and run trainwell tune CONFIG "
+                        f"(or train CONFIG).{exc.strays}") from None
+    except NotATable as exc:
+        what = {3: ("sequences (rows, steps, features)", "data.kind: sequence and model.type: rnn",
+                    "examples/sequence_gru.yaml"),
+                4: ("images (rows, channels, height, width)", "data.kind: image and model.type: cnn",
+                    "examples/digits_cnn.yaml")}.get(len(exc.shape))
+        if what is None:
+            raise
+        raise UserError(f"DATA: {str(data)!r} holds {what[0]} (x has shape {tuple(exc.shape)}); auto handles "
+                        f"tables and image folders. Write a config with {what[1]} (like {what[2]}) and run "
+                        "trainwell tune CONFIG (or train CONFIG)") from None
     except UserError as exc:
         # auto writes data.target from --target: that flag is what the user can change.
         if str(exc).startswith("data.target:"):
