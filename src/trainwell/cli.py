@@ -63,7 +63,7 @@ def evaluate(
 def predict(
     run: Path = typer.Argument(..., help="A run directory, or an ONNX export directory (trainwell export)."),
     input: Path = typer.Argument(..., help="A CSV/Parquet/NPZ file with the feature columns."),
-    output: Path = typer.Option(..., "-o", "--output", help="Where to write the predictions (CSV)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write the predictions (.csv or .parquet)."),
 ):
     """Write predictions (and class probabilities) for new rows."""
     # From an export this needs onnxruntime, numpy and pandas only: torch is never imported.
@@ -71,11 +71,22 @@ def predict(
 
     if output.exists() and output.resolve() == input.resolve():
         raise UserError("-o/--output must differ from INPUT; nothing was overwritten")
+    suffix = output.suffix.lower()
+    if suffix not in PREDICTION_SUFFIXES:
+        # CSV text under another name (out.parquet, out.xlsx) fooled whatever read the file next
+        raise UserError(f"-o/--output {str(output)!r}: predictions are written as {' or '.join(PREDICTION_SUFFIXES)} "
+                        f"(chosen by the suffix); got {suffix or 'no suffix'!r}")
     check_output(output, "-o/--output")
     result = load_predictor(run).predict(str(input))
     output.parent.mkdir(parents=True, exist_ok=True)
-    result.to_csv(output, index=False)
+    if suffix == ".parquet":
+        result.to_parquet(output, index=False)
+    else:
+        result.to_csv(output, index=False)
     print(output)
+
+
+PREDICTION_SUFFIXES = (".csv", ".parquet")
 
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")

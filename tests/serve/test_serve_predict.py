@@ -24,6 +24,21 @@ def test_cli_predict_from_export_matches_the_run(cli, mlp_run, mlp_export, serve
     np.testing.assert_allclose(a.filter(like="proba_"), b.filter(like="proba_"), atol=1e-5)
 
 
+def test_predictions_are_written_as_csv_or_parquet_by_the_suffix(cli, mlp_export, serve_data, tmp_path):
+    """-o out.parquet is a Parquet file (it used to be CSV text under that name); any other suffix
+    is refused up front (exit 2) and nothing is written."""
+    inp = serve_data / "blobs_new.csv"
+    assert cli("predict", mlp_export, inp, "-o", tmp_path / "p.csv")[0] == 0
+    code, _, err = cli("predict", mlp_export, inp, "-o", tmp_path / "p.parquet")
+    assert code == 0, err
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "p.parquet"), pd.read_csv(tmp_path / "p.csv"),
+                                  check_dtype=False, atol=1e-6)
+    for name in ("p.txt", "p"):
+        code, _, err = cli("predict", mlp_export, inp, "-o", tmp_path / name)
+        assert code == 2 and ".csv or .parquet" in err and "Traceback" not in err, err
+        assert not (tmp_path / name).exists()
+
+
 def test_predict_from_export_never_imports_torch(mlp_export, serve_data, tmp_path):
     """Both the library call and the CLI command, in fresh interpreters."""
     out = tmp_path / "p.csv"

@@ -125,6 +125,31 @@ def test_wrong_types_are_422_naming_the_field(client, new_rows):
     assert errs[0]["loc"] == ["body", "columns", "b"] and "same length" in errs[0]["msg"]
 
 
+def test_a_boolean_for_a_category_is_422_unless_training_saw_booleans(client, new_rows, tmp_path):
+    """true/false is not one of 'color''s categories: refused naming the field (by records and by
+    columns), where it used to be taken silently as an unseen category. A column of booleans read
+    as categories (data.categorical; by default they are numbers 0/1) takes them."""
+    import trainwell
+
+    records = _records(new_rows, 2)
+    records[1]["color"] = True
+    [err] = _detail(client.post("/predict", json={"records": records}, headers=AUTH))
+    assert err["loc"] == ["body", "records", 1, "color"] and "boolean true" in err["msg"]
+    columns = {"a": [1.0], "b": [1.0], "color": [False]}
+    [err] = _detail(client.post("/predict", json={"columns": columns}, headers=AUTH))
+    assert err["loc"] == ["body", "columns", "color", 0] and "boolean false" in err["msg"]
+    frame = new_rows.head(40).drop(columns=["extra"]).assign(flag=[i % 3 == 0 for i in range(40)],
+                                                             label=["x", "y"] * 20)
+    frame.to_csv(tmp_path / "flags.csv", index=False)
+    run = trainwell.train({"name": "flags", "seed": 0, "doctor": {"enabled": False}, "training": {"epochs": 1},
+                           "data": {"source": str(tmp_path / "flags.csv"), "target": "label",
+                                    "categorical": ["flag"]}},
+                          out=tmp_path / "run", quiet=True)
+    flags = _client(run.path)
+    assert flags.post("/predict", json={"records": [{"a": 1.0, "b": 1.0, "color": "red", "flag": True}]},
+                      headers=AUTH).status_code == 200
+
+
 def test_empty_and_malformed_payloads(client):
     assert _detail(client.post("/predict", json={}, headers=AUTH))[0]["msg"].startswith("send exactly one of")
     assert "empty" in _detail(client.post("/predict", json={"records": []}, headers=AUTH))[0]["msg"]

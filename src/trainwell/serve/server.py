@@ -65,6 +65,11 @@ class Columns:
             # Tables: a number may be missing only if training fitted an imputation for it.
             # Series gaps are interpolated or dropped; text may be empty; a category may be missing.
             self.missing_ok[col] = st.get("impute") is not None if st and st["kind"] == "numeric" else True
+        # A JSON true/false reads as the text "True"/"False": a category only where training saw
+        # booleans; elsewhere it would silently be an unseen category, so it is refused by name.
+        as_text = set(_bool_categories(state))
+        self.no_bools = {col for col, st in by_column.items()
+                         if st["kind"] != "numeric" and "categories" in st and not as_text & set(st["categories"])}
 
     def check(self, col: str, value, loc: list, errors: list) -> Any:
         """The value as the preprocessing reads it, or an error appended to `errors`."""
@@ -98,6 +103,10 @@ class Columns:
             errors.append(_err(loc, f"{col!r} must be a single value (string or number), got a "
                                     f"{type(value).__name__}", "scalar_type"))
             return None
+        if isinstance(value, bool) and col in self.no_bools:
+            errors.append(_err(loc, f"{col!r} must be a string or a number (one of its categories), got the "
+                                    f"boolean {str(value).lower()}", "scalar_type"))
+            return None
         return value
 
     def column(self, col: str, values: list, loc, errors: list) -> Any:
@@ -117,7 +126,8 @@ class Columns:
                 nan = np.isnan(arr)
                 if not (~finite & ~nan).any() and self.missing_ok[col]:
                     return arr
-        elif (t == "text" and kinds <= _TEXT_TYPES) or (t not in ("numeric", "text") and not kinds & _NESTED):
+        elif (t == "text" and kinds <= _TEXT_TYPES) or (t not in ("numeric", "text") and not kinds & _NESTED
+                                                         and not (bool in kinds and col in self.no_bools)):
             return values
         return [self.check(col, v, loc(i), errors) for i, v in enumerate(values)]
 
@@ -134,6 +144,16 @@ class Columns:
             else:
                 data[col] = pd.Series(v, dtype=object)
         return pd.DataFrame(data)
+
+
+def _bool_categories(state: dict) -> list[str]:
+    """What true and false become as categories, by the run's own category preprocessing."""
+    import pandas as pd
+
+    from ..data.transforms import _categorical_text
+
+    values = pd.Series([True, False], dtype=object)
+    return _categorical_text(values, state.get("normalize_categories", True)).tolist()
 
 
 _NUMBER_TYPES = {int, float, type(None)}
