@@ -71,12 +71,12 @@ def predict(
 
     if output.exists() and output.resolve() == input.resolve():
         raise UserError("-o/--output must differ from INPUT; nothing was overwritten")
+    check_output(output, "-o/--output")
     suffix = output.suffix.lower()
     if suffix not in PREDICTION_SUFFIXES:
         # CSV text under another name (out.parquet, out.xlsx) fooled whatever read the file next
         raise UserError(f"-o/--output {str(output)!r}: predictions are written as {' or '.join(PREDICTION_SUFFIXES)} "
                         f"(chosen by the suffix); got {suffix or 'no suffix'!r}")
-    check_output(output, "-o/--output")
     result = load_predictor(run).predict(str(input))
     output.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".parquet":
