@@ -118,6 +118,30 @@ def test_cross_validation_objective_is_the_mean_over_folds(tune_cfg, tmp_path, l
         assert data["cv"]["fold"] == k
 
 
+def test_a_trial_with_good_early_folds_is_not_cut_by_a_later_folds_first_epoch(tune_cfg, tmp_path, load):
+    """Trial 1 warms a higher lr up, so each fold starts slowly, but after 3 epochs of fold 0 it is ahead
+    of trial 0. The rungs of successive halving (and of each hyperband bracket) are at epochs 3 and
+    9; epoch 9 would be fold 2's first if the folds' epochs were counted on, where the warm-up
+    loses. Only fold 0 reports, so trial 1 trains all its folds."""
+    from trainwell.tuning.study import prepare_study
+
+    tune_cfg["training"]["epochs"] = 4
+    tune_cfg["tune"].update(metric="val_loss", sampler="random", pruner="successive_halving", warmup_epochs=3,
+                            cv_folds=3, trials=2,
+                            space={"optimizer.lr": [0.05, 0.1], "schedule.warmup_epochs": [0.0, 2.0]})
+    out = tmp_path / "study"
+    _, _, study = prepare_study(tune_cfg, out=out)
+    study.enqueue_trial({"optimizer.lr": 0.05, "schedule.warmup_epochs": 0.0})
+    study.enqueue_trial({"optimizer.lr": 0.1, "schedule.warmup_epochs": 2.0})
+    tune(tune_cfg, out=out)
+    first, second = load(out).trials
+    assert second.intermediate_values[3] < first.intermediate_values[3]  # ahead where the rung compares
+    assert second.state.name == "COMPLETE", second.user_attrs.get("reason")
+    assert len(second.user_attrs["fold_values"]) == 3
+    for t in (first, second):
+        assert sorted(t.intermediate_values) == [1, 2, 3, 4]  # fold 0's epochs only
+
+
 def test_show_prints_the_summary_again(tune_cfg, tmp_path, cli, write_yaml, monkeypatch):
     tune_cfg["tune"].update(trials=2, pruner="none")
     monkeypatch.chdir(tmp_path)

@@ -81,8 +81,8 @@ def build_pruner(cfg: Config):
     if name == "successive_halving":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=warm, reduction_factor=3)
     if name == "hyperband":
-        total = cfg.training.epochs * max(1, cfg.tune.cv_folds)
-        return optuna.pruners.HyperbandPruner(min_resource=warm, max_resource=max(total, warm + 1),
+        # with cv_folds only fold 0 reports (trial._train_folds), so a trial's resource is one fold's epochs
+        return optuna.pruners.HyperbandPruner(min_resource=warm, max_resource=max(cfg.training.epochs, warm + 1),
                                               reduction_factor=3)
     return optuna.pruners.NopPruner()
 

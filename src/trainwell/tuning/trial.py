@@ -80,8 +80,8 @@ class _Reports:
                 self.trial.report(value, step)
 
 
-def _reporter(reports: _Reports, metric: str, offset: int, prune: bool, pruner: str):
-    """A training callback: reports the monitored value each epoch; stops the run when pruned."""
+def _reporter(reports: _Reports, metric: str, prune: bool, pruner: str):
+    """A training callback: reports the monitored value each epoch (when `prune`); stops the run when pruned."""
     from ..training.loop import Callback  # imports torch, so only when a trial runs
 
     class Reporter(Callback):
@@ -98,7 +98,7 @@ def _reporter(reports: _Reports, metric: str, offset: int, prune: bool, pruner: 
             value = logs.get(metric)
             if not prune or value is None or not math.isfinite(value):
                 return
-            if reports.report(float(value), offset + logs["epoch"]):
+            if reports.report(float(value), logs["epoch"]):
                 trainer.should_stop = True
                 self.pruned_at = logs["epoch"]
                 trainer.stop_reason = (f"pruned by the {pruner} pruner after epoch {logs['epoch']}: "
@@ -208,7 +208,6 @@ def _train_folds(trial, ctx: dict, cfg: Config, overrides: dict, reports: _Repor
     objs = objectives(cfg)
     multi = len(objs) > 1
     folder = Path(ctx["folder"])
-    epochs_per_fold = int(overrides.get("training.epochs", cfg.training.epochs))
     trial_dir = folder / "trials" / f"trial-{trial.number:04d}"
     folds = cfg.tune.cv_folds
     attrs: dict[str, Any] = {"overrides": overrides, "run_dir": str(trial_dir.relative_to(folder))}
@@ -217,7 +216,10 @@ def _train_folds(trial, ctx: dict, cfg: Config, overrides: dict, reports: _Repor
     pruner = pruner_name(cfg)
     for k in range(folds):
         out = trial_dir / f"fold-{k}" if folds > 1 else trial_dir
-        reporter = _reporter(reports, objs[0][0], k * epochs_per_fold, not multi and pruner != "none", pruner)
+        # Only fold 0 reports: it is the same split in every trial, so a rung compares epoch e with
+        # epoch e. Steps running on into later folds put a rung on a fold's first epochs, and a trial
+        # whose early folds were good lost on one untrained number. Folds 1.. run to their end.
+        reporter = _reporter(reports, objs[0][0], k == 0 and not multi and pruner != "none", pruner)
         try:
             run = api.train(cfg, {**overrides, **ctx.get("fixed", {})}, out=out, quiet=True, progress=False, callbacks=[reporter],
                             data_hook=fold_hook(k, folds, data_seed(cfg.data, cfg.seed)) if folds > 1 else None)
