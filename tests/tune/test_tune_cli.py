@@ -41,6 +41,14 @@ SPACE = {"optimizer.lr": {"type": "float", "low": 1.0e-3, "high": 0.1, "log": Tr
      "optimizer.name is not searched and is 'adam' in this config, never 'sgd'"),
     ({"name": ["a", "b"]}, {}, "tune.space.name: the run name cannot be searched"),
     ({"tune.trials": [1, 2]}, {}, "tune.space.tune.trials: the tune: section itself cannot be searched"),
+    ({"loss.label_smoothing": [0.0, 0.2]}, {"metric": "val_loss"},
+     "tune.space.loss.label_smoothing: searched while tune.metric is val_loss, and it changes the loss itself, so "
+     "the trials' val_loss values do not compare (the smallest loss scale would win); tune a metric of the "
+     "predictions instead, tune.metric: val_accuracy, val_f1, val_balanced_accuracy or val_log_loss"),
+    ({"data.imbalance": ["none", "class_weights"]}, {},
+     "tune.space.data.imbalance: searched while tune.metric (auto: training.early_stopping.monitor) is val_loss"),
+    ({"loss.label_smoothing": [0.0, 0.2]}, {"objectives": [{"metric": "val_loss"}, {"metric": "parameters"}]},
+     "tune.space.loss.label_smoothing: searched while tune.objectives is val_loss"),
 ])
 def test_bad_input_exits_2_naming_the_entry(space, tune_extra, named, tiny_cfg, cli, write_yaml, tmp_path):
     cfg = {**tiny_cfg, "tune": {"space": space, **tune_extra}}
@@ -49,6 +57,23 @@ def test_bad_input_exits_2_naming_the_entry(space, tune_extra, named, tiny_cfg, 
     assert named in err
     assert "Traceback" not in err
     assert not (tmp_path / "study").exists()  # rejected before anything was written
+
+
+def test_a_loss_objective_over_a_space_that_rescales_the_loss_is_refused(cli, write_yaml, tmp_path):
+    """A huber_delta of 0.01 shrinks the loss a hundredfold: ranked by val_loss, that trial would win
+    with a worse model. A metric of the predictions ranks the same space."""
+    cfg = {"name": "thuber", "data": {"source": "builtin:diabetes"}, "training": {"epochs": 2},
+           "tune": {"sampler": "grid", "pruner": "none",
+                    "space": {"loss.name": ["mse", "huber"], "loss.huber_delta": [0.01, 1.0]}}}
+    code, out, err = cli("tune", write_yaml(cfg), "--trials", "1", "--out", tmp_path / "s")
+    assert code == 2, (out, err)
+    for key in ("loss.name", "loss.huber_delta"):
+        assert f"tune.space.{key}: searched while tune.metric (auto: training.early_stopping.monitor) is val_loss" in err
+    assert "tune.metric: val_r2, val_mae or val_rmse, or fix loss.huber_delta" in err
+    assert "Traceback" not in err and not (tmp_path / "s").exists()
+    cfg["tune"]["metric"] = "val_r2"
+    code, out, err = cli("tune", write_yaml(cfg), "--trials", "1", "--out", tmp_path / "s", "--quiet")
+    assert code == 0, err
 
 
 def test_bad_options_exit_2(tiny_cfg, cli, write_yaml, tmp_path):

@@ -120,3 +120,39 @@ def _decision_steps(pruner):
             # Optuna's _is_first_in_interval_step: a check step reached since the previous report
             return lambda prev, step: step >= warm and prev < (step - warm) // every * every + warm
     return lambda prev, step: True
+
+
+# Metrics a study may rank by whatever loss each trial trains with: they measure the predictions.
+_COMPARABLE = {"regression": "val_r2, val_mae or val_rmse",
+               "binary": "val_f1, val_accuracy, val_balanced_accuracy, val_roc_auc or val_log_loss",
+               "multiclass": "val_accuracy, val_f1, val_balanced_accuracy or val_log_loss"}
+
+
+def check_loss_comparable(cfg: Config, objs: list[tuple[str, str]], task: str) -> None:
+    """A loss objective ranks trials by their own loss: a space that changes what the loss measures
+    (a smaller huber_delta shrinks it, label smoothing and class weights add to it) would let the
+    trial with the smallest loss scale win, not the best model. Every such key at once, as ConfigError."""
+    from ..errors import ConfigError
+
+    losses = [m for m, _ in objs if m in ("val_loss", "train_loss")]
+    if not losses:
+        return
+    where = "tune.objectives" if cfg.tune.objectives else (
+        "tune.metric" if cfg.tune.metric != "auto" else "tune.metric (auto: training.early_stopping.monitor)")
+    problems = []
+    for key, p in cfg.tune.space.items():
+        values = list(p.values or [])
+        why = None
+        if key.startswith("loss."):
+            why = "changes the loss itself"
+        elif key == "data.imbalance" and "class_weights" in values:
+            why = "weights the loss by class with class_weights"
+        elif key == "data.scale_target" and task == "regression":
+            why = "puts the loss in the target's units or in standardized ones"
+        if why:
+            problems.append(f"tune.space.{key}: searched while {where} is {losses[0]}, and it {why}, so the trials' "
+                            f"{losses[0]} values do not compare (the smallest loss scale would win); tune a metric "
+                            f"of the predictions instead, tune.metric: {_COMPARABLE.get(task, 'val_<metric>')}, "
+                            f"or fix {key}")
+    if problems:
+        raise ConfigError(problems)

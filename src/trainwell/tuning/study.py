@@ -24,7 +24,8 @@ from ..config import load_config
 from ..errors import TrainingInterrupted, UserError
 from . import interrupt
 from .results import summary
-from .search import _seed, build_pruner, build_sampler, objectives, pruner_name, sampler_name
+from .search import (_seed, build_pruner, build_sampler, check_loss_comparable, objectives, pruner_name,
+                     sampler_name)
 from .storage import DEFAULT_ROOT, JOURNAL, _counts, _locked, _quiet_optuna, _recover_stale, _requeue, open_storage
 from .trial import _describe, _log, _set_user_attrs, run_trial
 
@@ -340,6 +341,7 @@ def prepare_study(config, overrides=None, *, trials=None, timeout=None, storage=
                       f"lack it" + (f"; cv_folds {counts.min()} or fewer keeps them stratified" if counts.min() >= 2
                                     else ""),
                       file=sys.stderr, flush=True)
+    check_loss_comparable(cfg, objs, task)
     fixed = {}
     for metric, _ in objs:
         if metric.startswith("val_") and metric != "val_loss":
