@@ -86,6 +86,17 @@ def test_bad_options_exit_2(tiny_cfg, cli, write_yaml, tmp_path):
     assert code == 2 and "not a study folder" in err
 
 
+@pytest.mark.parametrize("name", ["../../evil", "a/b", "", ".hidden"])
+def test_a_study_name_that_is_not_a_folder_name_is_refused(name, tiny_cfg, cli, write_yaml, tmp_path, monkeypatch):
+    """The name is the folder under studies/: a path in it would write elsewhere, and an empty one
+    quietly resumed the config-named study."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli("tune", write_yaml({**tiny_cfg, "tune": {"space": SPACE}}), "--study", name)
+    assert code == 2, err
+    assert f"--study: {name!r} is not a valid study name" in err and "without '/'" in err
+    assert not (tmp_path / "studies").exists() and not (tmp_path.parent / "evil").exists()
+
+
 def test_two_processes_share_one_journal_without_losing_or_repeating_a_trial(tune_cfg, tmp_path, load):
     from trainwell.tuning.study import tune
 
@@ -147,9 +158,12 @@ def test_interrupt_then_rerun_resumes_the_study(tune_cfg, write_yaml, tmp_path, 
 
 
 def test_auto_writes_a_config_runs_a_budgeted_study_and_trains_the_final_model(blobs_csv, cli, tmp_path):
-    code, out, err = cli("auto", blobs_csv, "--target", "label", "--budget", "6s", "--out", tmp_path / "auto",
+    started = time.perf_counter()
+    code, out, err = cli("auto", blobs_csv, "--target", "label", "--budget", "8s", "--out", tmp_path / "auto",
                          "--quiet")
     assert code == 0, err
+    # the whole command, search, summary and final run, within the budget (not the search alone)
+    assert time.perf_counter() - started <= 8.0
     lines = out.strip().splitlines()
     final = lines[-1]
     assert final == str(tmp_path / "auto" / "final")
@@ -159,7 +173,8 @@ def test_auto_writes_a_config_runs_a_budgeted_study_and_trains_the_final_model(b
     assert "model.hidden" in cfg["tune"]["space"]
     assert (tmp_path / "auto" / "final" / "metrics.json").is_file()
     code, _, err = cli("auto", blobs_csv, "--target", "label", "--budget", "2s")
-    assert code == 2 and "--budget" in err
+    assert code == 2 and "--budget: 2 s cannot hold one trial and the final run" in err
+    assert "the smallest that works is about" in err and "Traceback" not in err
 
 
 def test_optuna_dashboard_reads_the_study_journal(tune_cfg, write_yaml, tmp_path, cli):
@@ -274,11 +289,11 @@ def test_auto_says_how_it_took_integer_targets_and_takes_task(blobs_csv, cli, tm
     frame = pd.read_csv(blobs_csv)
     frame["stars"] = (frame["a"].abs().round().clip(0, 4)).astype(int)
     frame.drop(columns="label").to_csv(tmp_path / "ratings.csv", index=False)
-    code, out, err = cli("auto", tmp_path / "ratings.csv", "--target", "stars", "--budget", "6s",
+    code, out, err = cli("auto", tmp_path / "ratings.csv", "--target", "stars", "--budget", "8s",
                          "--out", tmp_path / "as_classes", "--quiet")
     assert code == 0, err
     assert "taken as class labels; if that is wrong, rerun with --task regression" in err
-    code, out, err = cli("auto", tmp_path / "ratings.csv", "--target", "stars", "--budget", "6s",
+    code, out, err = cli("auto", tmp_path / "ratings.csv", "--target", "stars", "--budget", "8s",
                          "--out", tmp_path / "as_values", "--quiet", "--task", "regression")
     assert code == 0, err
     assert yaml.safe_load((tmp_path / "as_values" / "config.yaml").read_text())["data"]["task"] == "regression"

@@ -49,6 +49,22 @@ def test_top_k_of_a_study(tune_cfg, tmp_path, cli):
     assert not (tmp_path / "top" / meta["members"][0] / "checkpoints").exists()
 
 
+def test_top_k_of_a_cross_validated_study_takes_every_fold_model_and_says_so(tune_cfg, tmp_path, cli):
+    """A trial's value is the mean over its folds: all its fold models are members (not fold 0's alone),
+    and the val metrics, on rows most members trained on, are left out."""
+    tune_cfg["tune"].update(trials=2, pruner="none", cv_folds=2)
+    tune(tune_cfg, out=tmp_path / "study")
+    code, out, err = cli("ensemble", "--study", tmp_path / "study", "--top", 2, "--out", tmp_path / "top")
+    assert code == 0, err
+    assert "note: the study cross-validated: each of the 2 trials gives its 2 fold models" in err
+    meta = json.loads((tmp_path / "top" / "ensemble.json").read_text())
+    assert meta["cv_folds"] == 2 and len(meta["members"]) == 4
+    assert sorted(m.rsplit("-", 1)[-1] for m in meta["members"]) == ["0", "0", "1", "1"]
+    assert "judge it on test" in meta["note"]
+    metrics = json.loads((tmp_path / "top" / "metrics.json").read_text())
+    assert "val" not in metrics and metrics["test"]
+
+
 def test_ensemble_bad_input(tiny_cfg, write_yaml, cli, tmp_path):
     code, _, err = cli("ensemble", write_yaml(tiny_cfg), "--members", 1)
     assert code == 2 and "--members" in err

@@ -2,6 +2,7 @@
 
 import json
 import math
+import time
 
 import pytest
 import yaml
@@ -140,6 +141,27 @@ def test_a_trial_with_good_early_folds_is_not_cut_by_a_later_folds_first_epoch(t
     assert len(second.user_attrs["fold_values"]) == 3
     for t in (first, second):
         assert sorted(t.intermediate_values) == [1, 2, 3, 4]  # fold 0's epochs only
+
+
+def test_autos_budget_cuts_a_trial_that_would_leave_the_final_run_no_time(tune_cfg, tmp_path, load):
+    """The first trial runs to its end (the final run needs one to retrain); the next is stopped
+    when only the final run's time (the longest complete trial's, plus a run's fixed costs) and
+    the tail are left, and no trial starts after it."""
+    tune_cfg["training"].update(epochs=2, early_stopping={"enabled": False})
+    tune_cfg["tune"].update(sampler="random", pruner="none", trials=5, space={"training.epochs": [2, 5000]})
+    out = tmp_path / "study"
+    from trainwell.tuning.study import prepare_study
+
+    _, _, study = prepare_study(tune_cfg, out=out)
+    study.enqueue_trial({"training.epochs": 2})
+    study.enqueue_trial({"training.epochs": 5000})
+    end = time.time() + 4.0
+    tune(tune_cfg, out=out, _budget={"end": end, "tail": 0.5, "final_extra": 1.0})
+    trials = load(out).trials
+    assert [t.state.name for t in trials] == ["COMPLETE", "PRUNED"]
+    assert trials[1].user_attrs["reason"].startswith("out of time: stopped after epoch")
+    assert trials[1].user_attrs["epochs"] < 5000
+    assert trials[1].datetime_complete.timestamp() <= end - 1.0  # the tail and the final run's time stay free
 
 
 def test_show_prints_the_summary_again(tune_cfg, tmp_path, cli, write_yaml, monkeypatch):

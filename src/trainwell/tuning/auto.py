@@ -20,8 +20,14 @@ from ..errors import TrainingInterrupted, UserError
 from . import interrupt
 from .ensemble import _finished
 
-MIN_BUDGET = 5.0  # seconds: a few trials and the final run on a small table (a real search wants minutes)
-SEARCH_SHARE = 0.8  # of the budget; the rest is for the final training
+# Seconds, measured on a 1-core machine with a small table (digits; the larger figure with other
+# jobs on the core): the parts of `auto` that do not grow with the trials' epochs. The budget keeps
+# them free besides the final run's epochs.
+TORCH_IMPORT = 2.0  # done by the first trial, unless the caller had imported torch (1.7-2.3 s)
+TRIAL = 1.0  # the shortest trial worth running: a few epochs and its run directory
+FINAL_EXTRA = 1.5  # a run beyond its epochs: test metrics, report.html, the run index (0.6-1.3 s)
+AFTER_SEARCH = 2.0  # the study's summary: importances, report.html, trials.csv (1.1-2.9 s)
+PROCESS = 1.5  # the command's start before auto() and its exit after it (torch's teardown: 1.2-1.5 s)
 
 
 def _size_class(n: int) -> str:
@@ -82,9 +88,6 @@ def auto(data: str | Path, target: str | None = None, budget: float | None = 600
 
     started = time.time()
     budget = 600.0 if budget is None else float(budget)
-    if budget < MIN_BUDGET:
-        raise UserError(f"--budget: at least {MIN_BUDGET:g} seconds are needed for a search and a final "
-                        f"run, got {budget:g} s")
     source = str(data)
     if not source.startswith("builtin:"):
         p = Path(source)
@@ -93,7 +96,7 @@ def auto(data: str | Path, target: str | None = None, budget: float | None = 600
                             f"an image folder, or builtin:NAME")
         source = str(p.resolve())
     stem = source.removeprefix("builtin:") if source.startswith("builtin:") else Path(source).stem
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-") or "auto"
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.") or "auto"
     if task not in ("auto", "binary", "multiclass", "regression"):
         raise UserError(f"--task: expected auto, binary, multiclass or regression, got {task!r}")
     base = {"name": name, "data": {"source": source, **({"target": target} if target else {}),
@@ -149,7 +152,11 @@ def auto(data: str | Path, target: str | None = None, budget: float | None = 600
     if not resuming and folder.exists() and any(folder.iterdir()):
         folder = folder.with_name(f"{folder.name}-{time.strftime('%Y%m%d-%H%M%S')}")
     folder.mkdir(parents=True, exist_ok=True)
-    search = max(5.0, budget * SEARCH_SHARE - (time.time() - started))
+    _check_budget(budget, time.time() - started)  # after reading the data, whose time counts
+    end = started + budget
+    # An upper bound (tune.timeout, kept in the config for a rerun); as trials complete, budget.py
+    # also keeps the final run's epochs free, which only they tell
+    search = end - time.time() - AFTER_SEARCH - PROCESS - FINAL_EXTRA
     config_path = folder / "config.yaml"
     if resuming:
         # An interrupted auto run: its config (perhaps edited since) and its study go on, with this
@@ -175,7 +182,8 @@ def auto(data: str | Path, target: str | None = None, budget: float | None = 600
     final = folder / "final"
     try:
         summary = tune(config_path, out=folder / "study", study=name, quiet=quiet,
-                       timeout=search if resuming else None)
+                       timeout=search if resuming else None,
+                       _budget={"end": end, "tail": AFTER_SEARCH + PROCESS, "final_extra": FINAL_EXTRA})
         if "best" not in summary:
             raise UserError(f"--budget: no trial finished within {search:.0f} s of search; give a larger budget")
         # as between bagging members: a signal outside the training waits for a safe point
@@ -195,6 +203,18 @@ def auto(data: str | Path, target: str | None = None, budget: float | None = 600
     (folder / MARK).write_text(json.dumps({**asked, "status": "completed"}, indent=2) + "\n")
     return {"config": str(config_path), "study": str(folder / "study"), "best_config": summary["best"]["config"],
             "run": str(run.path), "summary": summary, "seconds": round(time.time() - started, 1)}
+
+
+def _check_budget(budget: float, elapsed: float) -> None:
+    """Refuse a budget that cannot hold one trial and the final run: `elapsed` went on reading the data."""
+    import math
+
+    first = TRIAL + (0.0 if "torch" in sys.modules else TORCH_IMPORT)
+    smallest = math.ceil(elapsed + first + FINAL_EXTRA + AFTER_SEARCH + PROCESS)
+    if budget < smallest:
+        raise UserError(f"--budget: {budget:g} s cannot hold one trial and the final run on this data (reading "
+                        f"it took {elapsed:.1f} s); "
+                        f"the smallest that works is about {smallest} s (a real search wants minutes)")
 
 
 # What an auto run was asked (data, target, task) and whether it finished: rerunning the same

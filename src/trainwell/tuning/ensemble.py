@@ -195,7 +195,8 @@ class EnsembleResult:
         return "test metrics:\n" + pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.4f}")
 
 
-def _assemble(folder: Path, member_dirs: list[Path], method: str, extra: dict) -> EnsembleResult:
+def _assemble(folder: Path, member_dirs: list[Path], method: str, extra: dict,
+              splits: tuple[str, ...] = ("val", "test")) -> EnsembleResult:
     import numpy as np
 
     from .. import metrics
@@ -217,7 +218,7 @@ def _assemble(folder: Path, member_dirs: list[Path], method: str, extra: dict) -
     ens = EnsembleRun(folder)
     names, task = ens.plan["metrics"], info["task"]
     result: dict = {"members": {m.path.name: {} for m in ens.members}}
-    for split in ("val", "test"):
+    for split in splits:
         try:
             y, outs, _ = ens.outputs(None, split)
         except UserError:
@@ -324,15 +325,26 @@ def from_study(ref, top: int = 3, *, storage: str | None = None, out=None, quiet
     name = json.loads((sfolder / "study.json").read_text())["study"] if (sfolder / "study.json").is_file() else "study"
     folder = runs.new_run_dir(f"{name}-top{len(chosen)}", out, resumable=False)
     folder.mkdir(parents=True, exist_ok=True)
-    dirs = []
+    dirs, folds = [], 0
     for t in chosen:
         src = sfolder / t.user_attrs["run_dir"]
-        if not (src / "config.yaml").is_file() and (src / "fold-0").is_dir():
-            src = src / "fold-0"  # a cross-validated trial: its first fold's model
-        dst = folder / "members" / f"trial-{t.number:04d}"
-        shutil.copytree(src, dst, ignore=shutil.ignore_patterns("checkpoints"))
-        dirs.append(dst)
+        # A cross-validated trial's value is the mean over its fold models: all of them are members,
+        # so the ensemble is what was scored (fold 0 alone is one model on (K-1)/K of train+val).
+        parts = sorted(src.glob("fold-*")) if not (src / "config.yaml").is_file() else []
+        folds = max(folds, len(parts))
+        for part in parts or [src]:
+            dst = folder / "members" / (f"trial-{t.number:04d}" + (f"-{part.name}" if parts else ""))
+            shutil.copytree(part, dst, ignore=shutil.ignore_patterns("checkpoints"))
+            dirs.append(dst)
         if not quiet:
-            print(f"member trial {t.number}: value {t.value:.6g}", file=sys.stderr, flush=True)
-    return _assemble(folder, dirs, "top_k", {"study": name, "trials": [t.number for t in chosen],
-                                              "values": [t.value for t in chosen]})
+            print(f"member trial {t.number}: value {t.value:.6g}" + (f" (mean of {len(parts)} folds, each a member)"
+                                                                      if parts else ""), file=sys.stderr, flush=True)
+    extra = {"study": name, "trials": [t.number for t in chosen], "values": [t.value for t in chosen]}
+    if not folds:
+        return _assemble(folder, dirs, "top_k", extra)
+    note = (f"the study cross-validated: each of the {len(chosen)} trials gives its {folds} fold models, trained on "
+            f"{folds - 1}/{folds} of train+val each, so the ensemble has {len(dirs)} members; the values are the "
+            f"trials' means over their folds; val metrics are left out, since every val row was in most members' "
+            f"training; judge it on test")
+    print(f"note: {note}", file=sys.stderr, flush=True)
+    return _assemble(folder, dirs, "top_k", {**extra, "cv_folds": folds, "note": note}, splits=("test",))

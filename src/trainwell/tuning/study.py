@@ -23,6 +23,7 @@ from pathlib import Path
 from ..config import load_config
 from ..errors import TrainingInterrupted, UserError
 from . import interrupt
+from .budget import search_end
 from .results import summary
 from .search import (_seed, build_pruner, build_sampler, check_loss_comparable, objectives, pruner_name,
                      sampler_name)
@@ -70,6 +71,11 @@ def _work(ctx: dict, worker: int, ready) -> dict:
         interrupt.check()
         if deadline is not None and time.time() >= deadline:
             break
+        stop_at = None
+        if ctx.get("budget"):
+            starts_until, stop_at = search_end(study, ctx["budget"])
+            if time.time() >= starts_until:
+                break
         trial = None
         try:
             with _locked(folder):
@@ -90,7 +96,7 @@ def _work(ctx: dict, worker: int, ready) -> dict:
                     continue
                 stats["optuna_seconds"] += time.perf_counter() - locked_at
             ran = time.perf_counter()
-            result = run_trial(trial, ctx, cfg, space, {"host": host, "pid": os.getpid()})
+            result = run_trial(trial, ctx, cfg, space, {"host": host, "pid": os.getpid()}, stop_at)
         except (TrainingInterrupted, KeyboardInterrupt) as exc:
             signum = getattr(exc, "signum", 2)
             if trial is not None:
@@ -165,6 +171,16 @@ def _child(ctx: dict, worker: int, ready, stop) -> None:
             stats = {"worker": worker, "interrupted": True}
     Path(ctx["folder"], "workers").mkdir(exist_ok=True)
     Path(ctx["folder"], "workers", f"{os.getpid()}.json").write_text(json.dumps(stats))
+
+
+def _check_study_name(name: str, flag: str) -> None:
+    """A study name is also its folder's under studies/: a path in it ('../x', 'a/b') would write
+    elsewhere, and an empty one would quietly become the config's name."""
+    if not name.strip() or name.startswith(".") or any(c in name for c in "/\\") or \
+            len(name) > 100 or not name.isprintable():
+        raise UserError(f"{flag}: {name!r} is not a valid study name: it names a folder under {DEFAULT_ROOT}/, so it "
+                        f"must be 1 to 100 printable characters without '/' or '\\', not starting with '.' "
+                        f"(letters, digits, '_', '-' and '.' are safe); choose a folder elsewhere with --out")
 
 
 def _folder_for(name: str, out: str | Path | None) -> Path:
@@ -359,7 +375,8 @@ def prepare_study(config, overrides=None, *, trials=None, timeout=None, storage=
         # report.html costs about a second per run, more than a small trial's training; a trial's
         # report can still be made afterwards with `trainwell report RUN`.
         fixed["logging.report"] = False
-    name = study or cfg.name
+    name = cfg.name if study is None else study
+    _check_study_name(name, "--study" if study is not None else "name (the config's, the default study name)")
     folder = _folder_for(name, out)
     _check_folder(folder, name, out)
     store = open_storage(storage, folder)  # a bad URL fails here, before the folder exists
@@ -403,24 +420,26 @@ def prepare_study(config, overrides=None, *, trials=None, timeout=None, storage=
 
 def tune(config, overrides=None, *, trials: int | None = None, timeout: float | None = None, jobs: int = 1,
          storage: str | None = None, study: str | None = None, out: str | Path | None = None,
-         quiet: bool = True) -> dict:
+         quiet: bool = True, _budget: dict | None = None) -> dict:
     """Run (or resume) a study; returns the summary (see `summary`) plus this call's measurements.
 
-    jobs: worker processes on this machine sharing the study (1 = this process only)."""
+    jobs: worker processes on this machine sharing the study (1 = this process only).
+    _budget: auto's whole-command budget (budget.py), which also stops a trial that would overrun it."""
     if jobs < 1:
         raise UserError(f"--jobs: must be >= 1, got {jobs}")
     # Ctrl-C and SIGTERM: see interrupt.py; StudyInterrupted tells the caller which came.
     with interrupt.handled():
         return _tune(config, overrides, trials=trials, timeout=timeout, jobs=jobs, storage=storage, study=study,
-                     out=out, quiet=quiet)
+                     out=out, quiet=quiet, budget=_budget)
 
 
-def _tune(config, overrides, *, trials, timeout, jobs, storage, study, out, quiet) -> dict:
+def _tune(config, overrides, *, trials, timeout, jobs, storage, study, out, quiet, budget) -> dict:
     import multiprocessing
 
     ctx, cfg, st = prepare_study(config, overrides, trials=trials, timeout=timeout, storage=storage,
                                  study=study, out=out)
     ctx["quiet"] = quiet
+    ctx["budget"] = budget
     cpus = os.cpu_count() or 1
     ctx["threads"] = cfg.training.threads or (max(1, cpus // jobs) if jobs > 1 else None)
     _log(ctx, f"study {ctx['study']}: {sampler_name(cfg)} sampler, {pruner_name(cfg)} pruner, "

@@ -80,13 +80,15 @@ class _Reports:
                 self.trial.report(value, step)
 
 
-def _reporter(reports: _Reports, metric: str, prune: bool, pruner: str):
-    """A training callback: reports the monitored value each epoch (when `prune`); stops the run when pruned."""
+def _reporter(reports: _Reports, metric: str, prune: bool, pruner: str, stop_at: float | None = None):
+    """A training callback: reports the monitored value each epoch (when `prune`); stops the run when
+    pruned, or after the epoch that passes `stop_at` (unix time: auto's budget, see budget.py)."""
     from ..training.loop import Callback  # imports torch, so only when a trial runs
 
     class Reporter(Callback):
         def __init__(self):
             self.pruned_at: int | None = None
+            self.out_of_time = False
 
         def on_fit_start(self, trainer):
             interrupt.on_fit_start(trainer)  # a signal noted before the training stops it now
@@ -95,6 +97,11 @@ def _reporter(reports: _Reports, metric: str, prune: bool, pruner: str):
             interrupt.on_fit_end(trainer)
 
         def on_epoch_end(self, trainer, logs):
+            if stop_at is not None and time.time() >= stop_at:
+                trainer.should_stop = True
+                self.out_of_time = True
+                trainer.stop_reason = f"out of time: stopped after epoch {logs['epoch']} to leave the final run its time"
+                return
             value = logs.get(metric)
             if not prune or value is None or not math.isfinite(value):
                 return
@@ -181,7 +188,7 @@ def fold_hook(fold: int, folds: int, seed: int):
     return hook
 
 
-def run_trial(trial, ctx: dict, cfg: Config, space, worker: dict) -> dict:
+def run_trial(trial, ctx: dict, cfg: Config, space, worker: dict, stop_at: float | None = None) -> dict:
     """Train one trial (K runs with cv_folds); returns {"state", "values", "attrs", "optuna_seconds",
     "optuna_epoch_seconds"} (the latter: Optuna's time in the per-epoch reports and pruning).
     `worker` (host, pid) is stored on the trial, so a trial whose worker died can be found."""
@@ -194,13 +201,13 @@ def run_trial(trial, ctx: dict, cfg: Config, space, worker: dict) -> dict:
     suggest_seconds = time.perf_counter() - sampled_at  # the sampler works inside suggest_*
     reports = _Reports(trial)
     try:
-        result = _train_folds(trial, ctx, cfg, overrides, reports)
+        result = _train_folds(trial, ctx, cfg, overrides, reports, stop_at)
     finally:
         reports.flush()  # buffered values reach the storage before the trial is told, however it ended
     return {**result, "optuna_seconds": suggest_seconds + reports.seconds, "optuna_epoch_seconds": reports.seconds}
 
 
-def _train_folds(trial, ctx: dict, cfg: Config, overrides: dict, reports: _Reports) -> dict:
+def _train_folds(trial, ctx: dict, cfg: Config, overrides: dict, reports: _Reports, stop_at: float | None) -> dict:
     from .. import api
     from ..data import data_seed
     from ..runs import read_json
@@ -219,7 +226,7 @@ def _train_folds(trial, ctx: dict, cfg: Config, overrides: dict, reports: _Repor
         # Only fold 0 reports: it is the same split in every trial, so a rung compares epoch e with
         # epoch e. Steps running on into later folds put a rung on a fold's first epochs, and a trial
         # whose early folds were good lost on one untrained number. Folds 1.. run to their end.
-        reporter = _reporter(reports, objs[0][0], k == 0 and not multi and pruner != "none", pruner)
+        reporter = _reporter(reports, objs[0][0], k == 0 and not multi and pruner != "none", pruner, stop_at)
         try:
             run = api.train(cfg, {**overrides, **ctx.get("fixed", {})}, out=out, quiet=True, progress=False, callbacks=[reporter],
                             data_hook=fold_hook(k, folds, data_seed(cfg.data, cfg.seed)) if folds > 1 else None)
@@ -238,7 +245,7 @@ def _train_folds(trial, ctx: dict, cfg: Config, overrides: dict, reports: _Repor
         if diverged:
             why = diverged[0].get("explanation") or "the loss became non-finite"
             return {"state": "fail", "values": None, "attrs": {**attrs, "reason": f"diverged (doctor): {why}"}}
-        if reporter.pruned_at is not None:
+        if reporter.pruned_at is not None or reporter.out_of_time:  # a cut trial's value would not compare
             return {"state": "pruned", "values": None, "attrs": {**attrs, "reason": info.get("stop_reason", "pruned")}}
         values, kept = [], _kept(run, info, history)
         for metric, direction in objs:
