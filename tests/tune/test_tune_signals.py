@@ -151,7 +151,7 @@ def test_sigterm_during_auto_then_the_same_command_resumes_its_study(blobs_csv, 
     before = {t.number: t.params for t in _trials(folder / "study") if t.state.name != "WAITING"}
     assert not [t for t in _trials(folder / "study") if t.state.name == "RUNNING"]
 
-    code, out, err = cli(*args[:5], "8s", *args[6:])  # the same command, a smaller budget for the test
+    code, out, err = cli(*args[:5], "12s", *args[6:])  # the same command, a smaller budget for the test
     assert code == 0, err
     assert f"resuming the interrupted run in {folder}" in err
     after = {t.number: t.params for t in _trials(folder / "study")}
@@ -201,7 +201,7 @@ def test_sigterm_while_autos_final_run_writes_its_results_lets_it_finish(blobs_c
 
     folder = tmp_path / "auto"
     proc = subprocess.Popen([sys.executable, "-m", "trainwell", "auto", str(blobs_csv), "--target", "label",
-                             "--budget", "10s", "--out", str(folder), "--quiet"], stdout=subprocess.PIPE,
+                             "--budget", "15s", "--out", str(folder), "--quiet"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=ENV, text=True)
     final = folder / "final"
     # its weights come first; metrics, findings and run.json follow, outside any training
