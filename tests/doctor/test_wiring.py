@@ -238,6 +238,20 @@ def rownorm(spec, row_norm=False):
     return RowNorm(spec.n_features, _out(spec), row_norm)
 
 
+class Towers(nn.Module):   # two input branches: the first weight layer called sees three columns only
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        self.context, self.rest = nn.Linear(3, 8), nn.Linear(n_in - 3, 16)
+        self.head = nn.Linear(24, n_out)
+
+    def forward(self, x):
+        return self.head(torch.relu(torch.cat([self.context(x[:, :3]), self.rest(x[:, 3:])], 1)))
+
+
+def towers(spec):
+    return Towers(spec.n_features, _out(spec))
+
+
 def clamped(spec, out_relu=False, zero_head=False):   # the head written as Linear + ReLU like the layers above
     net = nn.Sequential(nn.Linear(spec.n_features, 32), nn.ReLU(), nn.Linear(32, _out(spec)),
                         *([nn.ReLU()] if out_relu else []))
@@ -522,4 +536,25 @@ def test_a_network_that_normalises_the_classes_away_before_its_first_layer_is_na
     pd.DataFrame(pattern[y] + rng.normal(0, 0.4, (600, 8)), columns=[f"r{i}" for i in range(8)]).assign(
         target=y).to_csv("patterns.csv", index=False)
     assert not [f for f in _found({"data": {**data, "source": "patterns.csv"}, "model": _py("rownorm", row_norm=True)})
+                if "first_layer_val_loss" in f.evidence]
+
+
+def test_a_set_model_on_exchangeable_columns_and_a_branch_that_reads_some_columns_are_not_named(nets):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    # eight like readings, the class whether any passes 2.5: which column holds a value does not matter
+    x = rng.exponential(1.0, (800, 8))
+    pd.DataFrame(x, columns=[f"r{i}" for i in range(8)]).assign(target=(x.max(1) > 2.5).astype(int)).to_csv(
+        "readings.csv", index=False)
+    data = {"source": "readings.csv", "target": "target"}
+    assert not [f for f in _found({"data": data, "model": _py("tokens", shared=True)}) if "features" in f.evidence
+                and "output_change" in f.evidence]
+    # a context branch on three columns beside the measurements: its layer is no view of the whole input
+    y = rng.integers(0, 3, 800)
+    meas = rng.normal(0, 1, (800, 6)) + np.eye(3)[y] @ rng.normal(0, 1.5, (3, 6))
+    pd.DataFrame(np.hstack([rng.normal(0, 1, (800, 3)), meas]), columns=[f"c{i}" for i in range(9)]).assign(
+        target=y).to_csv("towers.csv", index=False)
+    assert not [f for f in _found({"data": {"source": "towers.csv", "target": "target"}, "model": _py("towers")})
                 if "first_layer_val_loss" in f.evidence]

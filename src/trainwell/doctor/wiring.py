@@ -42,7 +42,7 @@ def wiring(cfg, spec, plan: dict, prepared) -> dict | None:
     if cfg.model.type != "python" or getattr(cfg.model, "init_from", None) or x is None or len(x) < 2:
         return None
     scaled = spec.task == "regression" and bool(getattr(cfg.data, "scale_target", True))
-    held = prepared if spec.classes and getattr(prepared, "val", None) is not None else None
+    held = prepared if getattr(prepared, "val", None) is not None else None
     return _once_per_network(prepared, cfg, "_wiring", lambda: _safely(_wiring, cfg, spec, plan, x, scaled, held))
 
 
@@ -162,8 +162,8 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
     if scaled and out.dim() >= 1 and out.numel():
         reading["output_scale"] = float(out.detach().float().abs().median())
     reading["outputs_clamped"] = _safely(_clamped, net, batch.detach(), spec, cfg)
-    reading["features_interchangeable"] = _safely(_interchangeable, net, batch.detach(), spec) if not ids else None
-    reading["signal_lost"] = _safely(_signal_lost, net, held) if held is not None and not ids else None
+    reading["features_interchangeable"] = _safely(_interchangeable, net, batch.detach(), spec, held) if not ids else None
+    reading["signal_lost"] = _safely(_signal_lost, net, held) if held is not None and spec.classes and not ids else None
     reading["inputs_flattened"] = flattened
     # Per input feature: what a Linear or a recurrent layer reads along its last axis (a Conv1d reads
     # (rows, features, steps), whose last axis is time).
@@ -423,11 +423,13 @@ def _clamped(net, batch, spec, cfg) -> dict | None:
             "share_at_floor": round(float(share[hit].mean()), 3), "floor": round(float(low[hit].min()), 6)}
 
 
-def _interchangeable(net, batch, spec) -> dict | None:
+def _interchangeable(net, batch, spec, held=None) -> dict | None:
     """A table's columns each moved one place along (every feature into another's slot) and every
     row's output the same, to 1e-5 of its size, while rows differ: the network cannot tell which
     reading is which, only which values a row holds (a per-feature embedding written with one shared
-    row of weights; a mean over the features before any weight that tells them apart). In eval mode."""
+    row of weights; a mean over the features before any weight that tells them apart). In eval mode.
+    Not where the data's columns are exchangeable themselves (a set of like readings, whose target
+    is a max or a count over them): there a set model is the right one (_columns_matter)."""
     import torch
 
     if spec.kind != "tabular" or batch.dim() != 2 or batch.shape[1] < 2 or len(batch) < 2:
@@ -447,8 +449,45 @@ def _interchangeable(net, batch, spec) -> dict | None:
     change = float((out - moved).abs().max())
     if spread <= 1e-4 * size or change > 1e-5 * size:   # rows alike (inputs unread), or the order matters
         return None
+    if held is not None and not _columns_matter(held):
+        return None
     return {"features": int(batch.shape[1]), "rows": int(len(batch)), "output_change": round(change, 9),
             "output_size": round(size, 6)}
+
+
+def _columns_matter(prepared) -> bool:
+    """Does the target depend on which column holds which value? The linear yardstick fitted on the
+    training rows, scored on the validation rows as they are and with each column moved one place
+    along: where the columns are alike in meaning the score barely moves; where they are different
+    measurements it falls (beehive readings: the loss rises past chance). Under 10% more loss (0.05
+    less r2): exchangeable. With no answer from the yardstick, they are taken to matter."""
+    train, val = prepared.train, prepared.val
+    as_is = _raw_yardstick(prepared)
+    moved = _standardized_baseline(prepared.spec, train.x, train.y, np.roll(np.asarray(val.x), 1, axis=1), val.y)
+    if not as_is or not moved:
+        return True
+    if "val_r2" in as_is:
+        return moved["val_r2"] < as_is["val_r2"] - 0.05
+    return moved["val_loss"] > 1.1 * as_is["val_loss"]
+
+
+def _standardized_baseline(spec, xt, yt, xv, yv) -> dict | None:
+    """baseline.linear_baseline on columns standardized with the training rows' statistics (its L2
+    penalty would otherwise read tiny or huge columns as weak or strong), at most LOST_ROWS rows."""
+    import types
+
+    from .baseline import linear_baseline
+
+    def rows(x, y, n):
+        x, y = np.asarray(x), np.asarray(y)
+        pick = _picks(len(x), n)
+        return x[pick].reshape(len(pick), -1).astype(np.float64), y[pick]
+
+    (a, ya), (b, yb) = rows(xt, yt, LOST_ROWS), rows(xv, yv, LOST_ROWS // 2)
+    mu, sd = a.mean(0), a.std(0)
+    sd[sd == 0] = 1.0
+    z = types.SimpleNamespace
+    return linear_baseline(z(spec=spec, train=z(x=(a - mu) / sd, y=ya), val=z(x=(b - mu) / sd, y=yb)))
 
 
 # Rows the yardstick is fitted and scored on: enough for a linear model's estimate, in about a second.
@@ -462,19 +501,20 @@ def _signal_lost(net, prepared) -> dict | None:
     network makes before any weight can learn throws the classes away (each image standardized by its
     own mean and sd, where one class is the darker; each recording centred, where the classes differ
     in their mean). In eval mode; only where that layer runs once a forward pass (not a cell stepped
-    through time)."""
-    import types
-
+    through time) and is handed the whole input, as wide as it is (not one branch of several), and
+    where the input is narrow enough for the yardstick (baseline.MAX_FEATURES)."""
     import torch
 
-    from .baseline import NOTHING, linear_baseline, verdict
+    from .baseline import MAX_FEATURES, NOTHING, verdict
 
-    def rows(split, n):
-        x = np.asarray(split.x)
-        pick = np.random.default_rng(0).choice(len(x), n, replace=False) if len(x) > n else np.arange(len(x))
-        return x[pick], np.asarray(split.y)[pick]
-
-    (xt, yt), (xv, yv) = rows(prepared.train, LOST_ROWS), rows(prepared.val, LOST_ROWS // 2)
+    xt, xv = np.asarray(prepared.train.x), np.asarray(prepared.val.x)
+    width = int(np.prod(xt.shape[1:]))
+    if width > MAX_FEATURES:
+        return None
+    raw = _raw_yardstick(prepared)
+    if verdict(raw) != "signal":
+        return None
+    pick_t, pick_v = _picks(len(xt), LOST_ROWS), _picks(len(xv), LOST_ROWS // 2)
     handed: list = []   # the first weight layer's input, and that layer, per forward pass
     calls: list = []
 
@@ -491,13 +531,13 @@ def _signal_lost(net, prepared) -> dict | None:
         net.eval()
         first = []
         with torch.no_grad(), _forked_rng():
-            for x in (xt, xv):
+            for x in (xt[pick_t], xv[pick_v]):
                 parts = []
                 for i in range(0, len(x), 256):
                     handed.clear()
                     calls.clear()
                     net(torch.as_tensor(np.nan_to_num(x[i:i + 256].astype(np.float32))))
-                    if not handed or handed[0].shape[0] != len(x[i:i + 256]) or len(calls) != 1:
+                    if not handed or handed[0].shape != (len(x[i:i + 256]), width) or len(calls) != 1:
                         return None
                     parts.append(handed[0])
                 first.append(np.concatenate(parts))
@@ -505,23 +545,30 @@ def _signal_lost(net, prepared) -> dict | None:
         for h in hooks:
             h.remove()
         net.train(was_training)
-
-    def share(a, b):
-        a, b = a.reshape(len(a), -1).astype(np.float64), b.reshape(len(b), -1).astype(np.float64)
-        mu, sd = a.mean(0), a.std(0)
-        sd[sd == 0] = 1.0
-        z = types.SimpleNamespace
-        return linear_baseline(z(spec=prepared.spec, train=z(x=(a - mu) / sd, y=yt), val=z(x=(b - mu) / sd, y=yv)))
-
-    raw, seen = share(xt, xv), share(*first)
+    y = np.asarray(prepared.train.y)[pick_t], np.asarray(prepared.val.y)[pick_v]
+    seen = _standardized_baseline(prepared.spec, first[0], y[0], first[1], y[1])
     # Judged on the loss (at chance or worse) and on the accuracy (10 points lost or more): a linear
     # model that still tells some of five classes apart keeps its accuracy over the majority's, which
     # verdict() would read as noisy labels (tiles standardized per image: 0.55 of chance and 0.77
     # accuracy on the inputs, 1.45 and 0.57 on what the first layer is handed).
-    if verdict(raw) != "signal" or not seen or seen["val_loss"] < NOTHING * seen["chance_loss"] \
+    if not seen or seen["val_loss"] < NOTHING * seen["chance_loss"] \
             or raw["val_accuracy"] - seen["val_accuracy"] < LOST_ACCURACY:
         return None
-    return {"inputs": raw, "first_layer": seen, "rows": int(len(xt))}
+    return {"inputs": raw, "first_layer": seen, "rows": int(len(pick_t))}
+
+
+def _picks(n: int, limit: int):
+    return np.random.default_rng(0).choice(n, limit, replace=False) if n > limit else np.arange(n)
+
+
+def _raw_yardstick(prepared) -> dict | None:
+    """The yardstick on the inputs as prepared, once per prepared data (each fix tried rebuilds the
+    network, not the data)."""
+    memo = vars(prepared).setdefault("_raw_yardstick", {})
+    if "value" not in memo:
+        train, val = prepared.train, prepared.val
+        memo["value"] = _standardized_baseline(prepared.spec, train.x, train.y, val.x, val.y)
+    return memo["value"]
 
 
 def _top_share(column) -> float:
