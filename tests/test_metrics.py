@@ -72,6 +72,12 @@ def test_macro_averages_cover_the_classes_the_rows_hold():
     assert (m["precision"], m["recall"], m["f1"], m["balanced_accuracy"]) == (1.0, 1.0, 1.0, 1.0)
     assert len(m["confusion_matrix"]) == 4 and m["confusion_matrix"][3] == [0, 0, 0, 0]
     assert compute_per_epoch(["f1"], "multiclass", y, proba)["f1"] == 1.0  # what val_f1 and tuning read
+    # half the rows answered with a class they do not hold: those predictions count against precision
+    y = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    wrong = np.eye(3)[[0, 0, 2, 2, 1, 1, 2, 2]]
+    m = compute(["accuracy", "precision", "recall", "f1"], "multiclass", y, wrong)
+    assert m["accuracy"] == 0.5 and m["recall"] == 0.5
+    assert m["precision"] == pytest.approx(2 / 3) and m["f1"] == pytest.approx(4 / 9)
 
 
 def test_evaluate_scores_macro_metrics_over_present_classes_without_warnings(cli, tmp_path, make_blobs):

@@ -77,7 +77,10 @@ def compute(names: list[str], task: str, y: np.ndarray, out: np.ndarray) -> dict
     pred = out.argmax(axis=1)
     # Macro averages over the classes the scored rows hold, as balanced accuracy does: a class with
     # no rows here has no recall to average, and counting it as 0 made a perfect model score 0.75.
+    # Precision and f1 also over the classes predicted: a prediction of a class the rows do not hold
+    # is wrong, and that class's precision (0) says so.
     present = [int(c) for c in np.unique(y)] or labels
+    named = sorted(set(present) | {int(c) for c in np.unique(pred)})
     for name in names:
         if name == "accuracy":
             result[name] = float(skm.accuracy_score(y, pred))
@@ -89,7 +92,8 @@ def compute(names: list[str], task: str, y: np.ndarray, out: np.ndarray) -> dict
                 result[name] = float(skm.balanced_accuracy_score(y, pred))
         elif name in ("precision", "recall", "f1"):
             fn = {"precision": skm.precision_score, "recall": skm.recall_score, "f1": skm.f1_score}[name]
-            result[name] = float(fn(y, pred, labels=present, average="macro", zero_division=0))
+            result[name] = float(fn(y, pred, labels=present if name == "recall" else named, average="macro",
+                                    zero_division=0))
         elif name == "roc_auc":
             result[name] = _roc_auc(skm, y, out, k)
         elif name == "log_loss":
