@@ -97,6 +97,15 @@ def test_a_study_name_that_is_not_a_folder_name_is_refused(name, tiny_cfg, cli, 
     assert not (tmp_path / "studies").exists() and not (tmp_path.parent / "evil").exists()
 
 
+def test_a_name_with_a_slash_is_a_study_name_when_out_names_the_folder(tiny_cfg, cli, write_yaml, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = write_yaml({**tiny_cfg, "name": "wine/lr-sweep", "tune": {"space": SPACE}})
+    code, _, err = cli("tune", path, "--out", tmp_path / "here", "--trials", "1", "-q")
+    assert code == 0, err
+    code, _, err = cli("tune", path, "--trials", "1", "-q")   # without --out the name would be a path
+    assert code == 2 and "is not a valid study name" in err
+
+
 def test_two_processes_share_one_journal_without_losing_or_repeating_a_trial(tune_cfg, tmp_path, load):
     from trainwell.tuning.study import tune
 

@@ -376,7 +376,11 @@ def prepare_study(config, overrides=None, *, trials=None, timeout=None, storage=
         # report can still be made afterwards with `trainwell report RUN`.
         fixed["logging.report"] = False
     name = cfg.name if study is None else study
-    _check_study_name(name, "--study" if study is not None else "name (the config's, the default study name)")
+    flag = "--study" if study is not None else "name (the config's, the default study name)"
+    if out is None:   # the name is the folder's too
+        _check_study_name(name, flag)
+    elif not name.strip() or not name.isprintable():
+        raise UserError(f"{flag}: {name!r} is not a valid study name: give 1 or more printable characters")
     folder = _folder_for(name, out)
     _check_folder(folder, name, out)
     store = open_storage(storage, folder)  # a bad URL fails here, before the folder exists
