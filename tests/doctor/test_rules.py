@@ -2003,7 +2003,9 @@ def test_an_amount_listed_as_a_category_is_read_as_a_number_and_an_id_is_not(tmp
     effect = dict(zip(range(100, 140), rng.normal(0, 3, 40)))
     minutes = 30 + 2.5 * queue + np.array([effect[s] for s in store]) + rng.normal(0, 2, n)
     path = tmp_path / "orders.csv"
-    pd.DataFrame({"queue": queue, "store": store, "minutes": minutes}).to_csv(path, index=False)
+    frame = pd.DataFrame({"queue": queue.astype(float), "store": store, "minutes": minutes})
+    frame.loc[:4, "queue"] = np.nan   # five blanks: a level of their own, with no place in the order
+    frame.to_csv(path, index=False)
     found = {}
     for listed in (["queue", "store"], ["store"]):
         cfg = load_config({"data": {"source": str(path), "target": "minutes", "categorical": listed}, "seed": 0})

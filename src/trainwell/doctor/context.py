@@ -197,27 +197,37 @@ def counts_as_codes(cfg_data, prepared) -> list[dict]:
     if not cfg_data.categorical or not isinstance(state, dict) or train is None \
             or prepared.spec.task not in ("regression", "binary"):
         return []
-    x, y = np.asarray(train.x, dtype=np.float64), np.asarray(train.y, dtype=np.float64).reshape(len(train.y), -1)[:, 0]
+    y = None
     out, at = [], 0
     for st in state.get("features", []):
         width = 1 if st["kind"] == "numeric" else len(st["categories"])
         if st["kind"] == "categorical" and st["column"] in cfg_data.categorical and width >= CODED_AMOUNT_LEVELS:
-            try:
-                values = np.array([float(c) for c in st["categories"]])
-            except (TypeError, ValueError):
-                values = None
-            if values is not None:
-                block = x[:, at:at + width]
+            # the numeric levels only: a blank cell is a level of its own ('<missing>') with no place in the order
+            levels = [(j, _number(c)) for j, c in enumerate(st["categories"])]
+            levels = [(j, v) for j, v in levels if v is not None]
+            if len(levels) >= CODED_AMOUNT_LEVELS:
+                if y is None:
+                    y = np.asarray(train.y, dtype=np.float64).reshape(len(train.y), -1)[:, 0]
+                block = np.asarray(train.x[:, [at + j for j, _ in levels]], dtype=np.float64)
+                values = np.array([v for _, v in levels])
                 rows = block.sum(0)
                 seen = rows > 0
-                means = (block * y[:, None]).sum(0)[seen] / rows[seen]
+                means = (block.T @ y)[seen] / rows[seen]
                 rho = float(spearmanr(values[seen], means).statistic) if seen.sum() >= CODED_AMOUNT_LEVELS else 0.0
                 if abs(rho) >= CODED_AMOUNT_RHO:
-                    out.append({"column": st["column"], "levels": int(width), "rho": round(rho, 3),
+                    out.append({"column": st["column"], "levels": int(len(levels)), "rho": round(rho, 3),
                                 "range": [float(values.min()), float(values.max())],
                                 "median_rows_per_level": float(np.median(rows[seen]))})
         at += width
     return out
+
+
+def _number(text) -> float | None:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if value == value else None
 
 
 def split_reversed(cfg_data, prepared) -> dict | None:
@@ -526,11 +536,18 @@ def _with_cut_signal(cfg, prepared, cut: dict | None) -> dict | None:
     if not cut or cut["truncated"] < 0.5 * cut["rows"] or cut["kept_share"] < 0.5 or cut["length_p99"] <= cut["max_len"]:
         return cut
     from ..data import prepare
-    from .baseline import linear_baseline
+    from .baseline import MAX_ROWS, linear_baseline, verdict
+    from .rules.preparation import TEXT_LEN_CAP
 
     try:
         as_cut = linear_baseline(prepared)
-        whole_cfg = cfg.data.model_copy(update={"text": cfg.data.text.model_copy(update={"max_len": cut["length_p99"]})})
+        if verdict(as_cut) != "nothing":   # what is kept already tells the classes apart
+            return cut
+        # the whole texts, as long as the fix would make them, on a sample of the training rows
+        length = min(cut["length_p99"], TEXT_LEN_CAP)
+        share = cfg.data.train_fraction * min(1.0, MAX_ROWS / max(cut["rows"], 1))
+        whole_cfg = cfg.data.model_copy(update={"text": cfg.data.text.model_copy(update={"max_len": length}),
+                                                "train_fraction": share})
         whole = linear_baseline(prepare(whole_cfg, cfg.seed, cfg.model.type))
     except Exception:   # a yardstick that fails says nothing
         return cut
