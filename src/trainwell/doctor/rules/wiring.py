@@ -302,15 +302,19 @@ def outputs_clamped(history, signals, ctx: Context) -> Finding | None:
     found = (ctx.wiring or {}).get("outputs_clamped")
     if not found:
         return None
-    what = "class scores" if ctx.task != "regression" else "predictions (of a standardized target, half of it under 0)"
+    from ..wiring import CLAMPED_SHARE
+
+    classes = ctx.task != "regression"
+    what = "class scores" if classes else "predictions (of a standardized target, half of it under 0)"
+    lost = "a class whose score is under it on every row is never predicted" if classes else \
+        "the values under it are never learned"
     return Finding(
-        "dying_relu", "warning", 0, 0, {**found, "limit_share": 0.25},
+        "dying_relu", "warning", 0, 0, {**found, "limit_share": CLAMPED_SHARE},
         f"The network's output passes through a floor: in {len(found['columns'])} of its {found['outputs']} output "
         f"columns, {found['share_at_floor']:.0%} of {found['rows']} rows sit exactly at the lowest value "
         f"({found['floor']:.3g}) while the others vary, which a layer's continuous output never does. Its "
         f"{what} are clamped, most often by a ReLU after the last layer: where an output sits at the floor it "
-        f"passes no gradient back, so {'a class whose score is under it on every row is never predicted' if ctx.task != 'regression' else 'the values under it are never learned'}. "
-        f"The last layer's output should reach the loss as it is.",
+        f"passes no gradient back, so {lost}. The last layer's output should reach the loss as it is.",
         _option_fix(ctx, "outputs_clamped", "the output then reaches the loss unclamped"))
 
 
