@@ -223,6 +223,17 @@ def test_values_too_large_for_the_model_are_refused_by_row_and_column(cli, mlp_r
     assert code == 2 and "row 2: 'age'" in err and "impute" not in err, err
 
 
+def test_a_forecast_value_too_large_for_the_model_is_named_by_window_and_column(cli, family_runs, tmp_path):
+    run_dir, new = family_runs("lstm_series")
+    series = pd.read_csv(new)
+    series["temperature"] = series["temperature"].astype(float)
+    series.loc[len(series) - 2, "temperature"] = 1e300   # past float32 once scaled (a saturating LSTM takes 1e39)
+    series.to_csv(tmp_path / "series.csv", index=False)
+    code, _, err = cli("predict", run_dir, tmp_path / "series.csv", "-o", tmp_path / "p.csv")
+    assert code == 2 and "the window ending at" in err and "'temperature'" in err and "beyond" in err, err
+    assert not (tmp_path / "p.csv").exists()
+
+
 def test_missing_and_tampered_export_files(cli, copy_export, serve_data, tmp_path):
     inp = serve_data / "blobs_new.csv"
     state = copy_export / "preprocess.json"

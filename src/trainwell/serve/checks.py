@@ -32,6 +32,17 @@ def _positions(state: dict) -> list[dict | None]:
     return out
 
 
+def _fields(state: dict, x: np.ndarray, width: int) -> list:
+    """The column behind each position of an encoded row: a table's features, or a forecast window's
+    value columns (its last axis), else None."""
+    if _is_table(state):
+        return [st["column"] for st in _positions(state)]
+    columns = (state.get("series") or {}).get("value_columns") if state.get("kind") == "timeseries" else None
+    if columns and x.ndim == 3 and x.shape[-1] == len(columns):
+        return [columns[c % len(columns)] for c in range(width)]
+    return [None] * width
+
+
 def _row_name(state: dict, i: int, ids) -> str:
     kind = state.get("kind", "tabular")
     if kind == "timeseries" and ids is not None and len(ids.columns):
@@ -63,7 +74,7 @@ def check_inputs(state: dict, x: np.ndarray, ids=None) -> None:
     inf = np.isinf(flat)
     if inf.any():
         rows, cols = np.nonzero(inf)
-        fields = [st["column"] for st in _positions(state)] if _is_table(state) else [None] * flat.shape[1]
+        fields = _fields(state, x, flat.shape[1])
         by_row: dict[int, list] = {}
         for r, c in zip(rows.tolist(), cols.tolist()):
             if fields[c] not in by_row.setdefault(r, []):
