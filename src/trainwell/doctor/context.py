@@ -10,7 +10,7 @@ import numpy as np
 
 from ..training.losses import resolve_class_weights
 from .baseline import cached_baseline
-from .facts import Context
+from .facts import TEXT_LEN_CAP, Context
 from .image_measures import augment_distortion, augment_retention, conversion_loss, pool_retention
 from .network_measures import (affine_network, flat_width, gradient_cut, l1_at_init, probability_outputs,
                                recurrent_axes)
@@ -537,7 +537,6 @@ def _with_cut_signal(cfg, prepared, cut: dict | None) -> dict | None:
         return cut
     from ..data import prepare
     from .baseline import MAX_ROWS, linear_baseline, verdict
-    from .rules.preparation import TEXT_LEN_CAP
 
     try:
         as_cut = linear_baseline(prepared)

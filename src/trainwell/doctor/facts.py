@@ -137,6 +137,11 @@ class Context:
     cnn_blocks: list = field(default_factory=list)      # a cnn: model.blocks, as dicts
 
 
+# The longest max_len a fix proposes (and the whole-text yardstick reads): attention's cost grows
+# with the square of the length.
+TEXT_LEN_CAP = 512
+
+
 def usual_top(ctx: Context) -> float:
     """The top of the usual learning-rate range for the run's optimizer (lint.LR_RANGE)."""
     from .lint import ADAPTIVE, LR_RANGE

@@ -632,6 +632,9 @@ _NOT_PLAIN = object()
 KEPT_SIZE = 0.5
 
 
+_HELD_READINGS = {"signal_lost", "features_interchangeable"}
+
+
 def _fixes(cfg, spec, plan: dict, x, scaled: bool, found: dict, reading: dict, held=None) -> dict:
     """problem -> {keyword: default}: a keyword the user set, back at the builder's default, with
     which the network no longer shows that problem and keeps most of its size."""
@@ -648,7 +651,9 @@ def _fixes(cfg, spec, plan: dict, x, scaled: bool, found: dict, reading: dict, h
         if default is _NOT_PLAIN or _plain(cfg.model.options[key]) == default:
             continue
         options = {**cfg.model.options, key: default}
-        again = _measure(cfg, spec, plan, x, scaled, options, held)
+        # the readings that need the held-out rows (a forward over thousands of them, a linear fit) only
+        # where one of them is what the option should clear
+        again = _measure(cfg, spec, plan, x, scaled, options, held if _HELD_READINGS & found.keys() else None)
         if again is None or again["size"] < KEPT_SIZE * size:
             continue
         frozen = _frozen_random(cfg, spec, plan, again, options) if "frozen_random" in found else []

@@ -5,7 +5,7 @@ augmentation. Each returns a Finding at epoch 0 or None."""
 from __future__ import annotations
 
 from ..baseline import verdict
-from ..facts import Context
+from ..facts import TEXT_LEN_CAP, Context
 from ..findings import Finding, Fix
 from ..image_measures import PAIR_KEPT, PAIR_SEPARABLE
 
@@ -277,9 +277,6 @@ def text_cut_short(history, signals, ctx: Context) -> Finding | None:
            f"whole texts it reaches {whole['val_loss']:.3g}. The beginnings the cut keeps say nothing about the "
            f"label (a header, a greeting, a template)." if silent and "val_loss" in as_cut else ""),
         fixes)
-
-
-TEXT_LEN_CAP = 512  # attention's cost grows with the square of the length
 
 
 def usual_augment_fix(ctx: Context) -> Fix | None:
