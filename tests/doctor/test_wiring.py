@@ -182,6 +182,20 @@ def revin(spec, denorm=True):
     return Revin(spec.input_shape[1], _out(spec), denorm)
 
 
+class Flipped(nn.Module):   # written for lags laid out newest first: flips trainwell's oldest-first window
+    def __init__(self, f, n_out, flip):
+        super().__init__()
+        self.rnn, self.head, self.flip = nn.GRU(f, 16, batch_first=True), nn.Linear(16, n_out), flip
+
+    def forward(self, x):
+        out, _ = self.rnn(x.flip(1) if self.flip else x)
+        return self.head(out[:, -1])
+
+
+def flipped(spec, flip=False):
+    return Flipped(spec.input_shape[1], _out(spec), flip)
+
+
 def tab_drop(spec):   # dropout on the inputs: its zeros are no clamp, and off in eval mode
     return nn.Sequential(nn.Dropout(0.5), nn.Linear(spec.n_features, 32), nn.ReLU(), nn.Linear(32, _out(spec)))
 
@@ -474,6 +488,39 @@ def test_a_forecaster_blind_to_the_level_of_its_series_is_named_with_the_builder
     assert f.fixes[0].overrides == {"model.options.denorm": True} and f.fixes[0].architecture
     # the level put back on the forecast: it moves with the series
     assert not [f for f in _found({"data": data, "model": _py("revin")}) if "output_change" in f.evidence]
+
+
+def test_a_forecaster_that_reads_its_window_backwards_is_named_with_the_builders_default(nets):
+    from pathlib import Path
+
+    series = str(Path(__file__).resolve().parents[2] / "examples" / "data" / "series.csv")
+    data = {"source": series, "target": "load", "series": {"time_column": "timestamp",
+                                                           "value_columns": ["load", "temperature"],
+                                                           "window": 24, "horizon": 3}}
+    f = next(f for f in _found({"data": data, "model": _py("flipped", flip=True)})
+             if "newest_quarter_gradient_share" in f.evidence)
+    assert (f.code, f.severity, f.epoch) == ("underfitting", "warning", 0)
+    assert f.evidence["newest_quarter_gradient_share"] < f.evidence["limit_share"]
+    assert f.evidence["correlation_newest"] > max(f.evidence["correlation_oldest"], f.evidence["limit_correlation"])
+    assert f.fixes[0].overrides == {"model.options.flip": False} and f.fixes[0].architecture
+    # read oldest first, as trainwell's windows come: nothing
+    assert not [f for f in _found({"data": data, "model": _py("flipped")}) if "newest_quarter_gradient_share" in f.evidence]
+
+
+def test_a_window_read_backwards_is_no_fault_where_the_oldest_steps_say_most():
+    import types
+
+    import numpy as np
+
+    from trainwell.doctor.wiring import _recent_matters
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 12, 2))
+    spec = types.SimpleNamespace(target="a", feature_names=["a", "b"])
+    for t, named in ((-1, True), (0, False)):   # the target follows the newest step, then the oldest
+        y = x[:, t, 0] + 0.1 * rng.normal(size=300)
+        got = _recent_matters(types.SimpleNamespace(train=types.SimpleNamespace(x=x, y=y)), spec)
+        assert bool(got) == named
 
 
 def test_input_dropout_and_a_relu_in_front_are_no_clamp(nets):

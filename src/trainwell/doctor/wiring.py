@@ -18,6 +18,9 @@ its init, before training: the slips that no loss curve explains until it is too
                  reaches it (a mask that selects padding only, a multiplication by a zero tensor)
   inputs_dropped a dropout layer handed the input features themselves (in training mode): each
                  training row loses that share of its measurements
+  read_backwards a forecaster whose output, at init, hangs on the oldest steps of its window and
+                 hardly on the newest (a recurrent net handed the window flipped in time), where the
+                 data says the newest steps say most about the target
   level_blind    a forecaster whose output, after two plain steps, does not move when the target's
                  own past is raised by one standard deviation at every step: it cannot see the
                  series' level (a per-window normalisation never undone)
@@ -43,7 +46,7 @@ def wiring(cfg, spec, plan: dict, prepared) -> dict | None:
         return None
     scaled = spec.task == "regression" and bool(getattr(cfg.data, "scale_target", True))
     held = prepared if getattr(prepared, "val", None) is not None else None
-    return _once_per_network(prepared, cfg, "_wiring", lambda: _safely(_wiring, cfg, spec, plan, x, scaled, held))
+    return _once_per_network(prepared, cfg, "_wiring", lambda: _safely(_wiring, cfg, spec, plan, x, scaled, held, prepared))
 
 
 def _safely(measure, *args):
@@ -154,6 +157,7 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
                      "size": int(sum(p.numel() for p in params.values())), "net": net}
     if not ids and batch.grad is not None and batch.dim() == 3 and batch.shape[1] >= 4:
         per_step = batch.grad.abs().sum(dim=(0, 2))
+        reading["read_backwards"] = _backwards(per_step, spec, batch)
         read = [int(i) for i in torch.nonzero(per_step > 0).flatten()]
         # Under half the steps reach the output at all: no weight can learn from the rest. None at
         # all says nothing about the steps: a head initialised at zero passes nothing back yet.
@@ -282,17 +286,72 @@ def _stepped(net, batch):
     return twin.eval()
 
 
-def _level_blind(twin, batch, spec) -> dict | None:
-    """A forecaster (rows of steps x features, a regression) whose outputs do not move, to 1e-6, when
-    the target's own column is raised by 1 (a standard deviation, standardized) at every step."""
-    import torch
+# The newest quarter of a forecaster's window reaching its output with under this share of the
+# oldest quarter's gradient, at init. A one-way recurrent net reads the end of what it is handed
+# most: a river GRU handed its 48 hours flipped ('to chronological order', for a feature store's
+# newest-first lags) had 4e-9 of it against 0.19 for the oldest; read the right way, 0.19 against
+# 4e-9 (seventeenth held-out set). Every healthy forecaster of the suites reads its newest quarter
+# at least as much as its oldest.
+BACKWARDS_SHARE = 0.01
+# ...and the data: the target's own column at the newest step correlates with the target more than
+# at the oldest, and by at least this much (0.98 against 0.09 on the river gauge; 0.95 against 0.89
+# on an hourly load a day's window back, where the oldest step is the same hour a day before).
+RECENT_LEAST = 0.3
 
+
+def _target_column(spec, batch) -> int | None:
+    """The target's own column in a forecaster's (rows, steps, features) window, or None."""
     names = list(getattr(spec, "feature_names", []) or [])
     target = getattr(spec, "target", None)
     if spec.task != "regression" or batch.dim() != 3 or not isinstance(target, str) or target not in names \
             or len(names) != batch.shape[-1]:
         return None
-    j = names.index(target)
+    return names.index(target)
+
+
+def _backwards(per_step, spec, batch) -> dict | None:
+    """A forecaster's gradient at init by window step (summed over rows and features): the newest
+    quarter of the steps under BACKWARDS_SHARE of the oldest quarter's. The data's side is
+    `_recent_matters`, checked in `_wiring`."""
+    steps = int(per_step.shape[0])
+    if _target_column(spec, batch) is None or steps < 8:
+        return None
+    q = max(1, steps // 4)
+    old, new = float(per_step[:q].mean()), float(per_step[-q:].mean())
+    if not (old > 0 and new < BACKWARDS_SHARE * old):
+        return None
+    return {"steps": steps, "newest_share": float(f"{new / old:.3g}")}
+
+
+def _recent_matters(prepared, spec) -> dict | None:
+    """The target's own column, at the newest and at the oldest step of the training windows: its
+    correlation with the (first) target, when the newest says more, and at least RECENT_LEAST; else None."""
+    x, y = np.asarray(prepared.train.x), np.asarray(prepared.train.y)
+    names = list(getattr(spec, "feature_names", []) or [])
+    if x.ndim != 3 or len(x) < 8 or spec.target not in names or len(names) != x.shape[-1]:
+        return None
+    j, first = names.index(spec.target), y.reshape(len(y), -1)[:, 0].astype(np.float64)
+
+    def corr(t):
+        a = x[:, t, j].astype(np.float64)
+        if a.std() == 0 or first.std() == 0:
+            return 0.0
+        return abs(float(np.corrcoef(a, first)[0, 1]))
+
+    newest, oldest = corr(-1), corr(0)
+    return {"column": spec.target, "newest": round(newest, 3), "oldest": round(oldest, 3)} \
+        if newest > oldest and newest >= RECENT_LEAST else None
+
+
+def _level_blind(twin, batch, spec) -> dict | None:
+    """A forecaster (rows of steps x features, a regression) whose outputs do not move, to 1e-6, when
+    the target's own column is raised by 1 (a standard deviation, standardized) at every step."""
+    import torch
+
+    j = _target_column(spec, batch)
+    if j is None:
+        return None
+    target = spec.target
     raised = batch.clone()
     raised[:, :, j] += 1.0
     with torch.no_grad():
@@ -588,7 +647,7 @@ def _flattened(raw, seen) -> dict | None:
 
 def _problems(reading: dict, frozen_random: list[str]) -> dict:
     found = {k: reading[k] for k in ("unregistered", "ids_as_numbers", "steps_read", "eval_random", "rows_mixed",
-                                     "inputs_unread", "inputs_dropped", "inputs_flattened", "level_blind",
+                                     "inputs_unread", "inputs_dropped", "inputs_flattened", "level_blind", "read_backwards",
                                      "outputs_clamped", "features_interchangeable", "signal_lost")
              if reading.get(k)}
     if frozen_random:
@@ -599,10 +658,13 @@ def _problems(reading: dict, frozen_random: list[str]) -> dict:
     return found
 
 
-def _wiring(cfg, spec, plan: dict, x, scaled: bool, held=None) -> dict | None:
+def _wiring(cfg, spec, plan: dict, x, scaled: bool, held=None, prepared=None) -> dict | None:
     reading = _measure(cfg, spec, plan, x, scaled, held=held)
     if reading is None:
         return None
+    if reading.get("read_backwards"):
+        recent = _safely(_recent_matters, prepared, spec) if prepared is not None else None
+        reading["read_backwards"] = {**reading["read_backwards"], "correlation": recent} if recent else None
     if reading.get("inputs_flattened") and cfg.data.scale != "none":
         reading["inputs_flattened"]["raw_scale_clears"] = _safely(_raw_scale_clears, cfg, spec, plan) or False
     seen = {"first_layer_rms": reading["first_layer_rms"]} if reading.get("first_layer_rms") else {}
