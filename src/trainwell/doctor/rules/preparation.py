@@ -58,6 +58,38 @@ def columns_left_out(history, signals, ctx: Context) -> Finding | None:
         [Fix({"data.series.value_columns": found["listed"] + names}, f"add {', '.join(map(repr, names))} to the inputs")])
 
 
+def columns_drown_signal(history, signals, ctx: Context) -> Finding | None:
+    """A wide table (as many features as training rows, or more) whose signal sits in a few columns
+    (column_screen.noise_columns: screened one by one on the training rows, and a linear model on
+    those few far better on the validation rows than on all). A network can fit every training row
+    through the columns that say nothing: an MLP on wine's 13 measurements logged beside 400 unrelated
+    sensors (124 training rows) scored 0.370/0.556 against 1.000/0.963 on the 13, its validation loss
+    never under chance (eighth held-out set)."""
+    found = ctx.noise_columns
+    if not found:
+        return None
+    from ..column_screen import KEEP_FDR
+
+    kept, every, few = found["kept"], found["all"], found["screened"]
+    if "val_r2" in few:
+        score = f"validation r2 {few['val_r2']:.2f} on those against {every['val_r2']:.2f} on all of them"
+    else:
+        score = (f"validation loss {few['val_loss']:.3g} on those against {every['val_loss']:.3g} on all of them "
+                 f"(accuracy {few['val_accuracy']:.3f} against {every['val_accuracy']:.3f})")
+    shown = ", ".join(kept[:8]) + (f" and {len(kept) - 8} more" if len(kept) > 8 else "")
+    return Finding(
+        "overfitting", "warning", 0, 0,
+        {"features": found["features"], "training_rows": found["rows"], "kept_columns": kept,
+         "kept_features": found["kept_features"], "linear_all": every, "linear_kept": few, "false_discovery_rate": KEEP_FDR},
+        f"The table has {found['features']} features for {found['rows']} training rows, and only {len(kept)} of its "
+        f"columns ({shown}) are related to the target on their own (an F-test per column, at a false discovery rate of {KEEP_FDR}). A {every['model']} does "
+        f"far better on those alone: {score}. With more features than rows a network can fit every training row "
+        f"through columns that say nothing, and what it learns does not carry over to new rows. Train on the "
+        f"columns that carry the signal (data.features), or gather many more rows.",
+        [Fix({"data.features": kept}, f"keep the {len(kept)} columns the screen finds related to the target "
+                                      f"(checked: a linear model does far better on them)")])
+
+
 def rows_sorted(history, signals, ctx: Context) -> Finding | None:
     """training.shuffle off on training rows sorted by their target (context.row_order): each epoch
     walks one class after another (or from low targets to high), so every stretch of batches pulls
