@@ -336,6 +336,17 @@ def test_overfitting_onset_is_best_epoch():
     assert handled.severity == "info"  # early stopping already keeps the best weights
 
 
+def test_overfitting_whose_best_epoch_still_guesses_is_a_warning_under_early_stopping():
+    # 3 classes (chance loss ln 3 = 1.10): the training rows memorised, validation never under chance
+    train = [1.1, 0.6, 0.3, 0.15] + [0.01] * 16
+    val = [1.25, 1.22, 1.20, 1.198] + [1.2] * 16
+    f = rules.overfitting(hist(train, val), {}, ctx(n_classes=3, class_shares=[1 / 3] * 3))
+    assert (f.code, f.severity) == ("overfitting", "warning") and "no better than guessing" in f.explanation
+    # the same memorising from a best epoch well under chance: early stopping's weights are fine
+    good = rules.overfitting(hist(train, [v - 0.6 for v in val]), {}, ctx(n_classes=3, class_shares=[1 / 3] * 3))
+    assert good.severity == "info" and "not affected" in good.explanation
+
+
 def test_no_overfitting_from_an_early_dip_before_the_model_fits_its_training_rows():
     # A big net on a few rows: validation loss jumps around while training loss is still far above
     # it; the dip at epoch 4 is noise, not the point where generalisation was lost.
