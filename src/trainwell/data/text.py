@@ -132,6 +132,10 @@ def _clean(cfg, frame: pd.DataFrame, target: str, target_kind: str, role: str) -
     return cleaned, counts
 
 
+# Text columns besides data.text.column named in the data report, at most.
+OTHER_TEXT_COLUMNS = 8
+
+
 def prepare_text(cfg, seed: int) -> Prepared:
     """cfg (a DataConfig) -> token ids per split; the vocabulary is fitted on train only."""
     notes: list[str] = []
@@ -160,7 +164,10 @@ def prepare_text(cfg, seed: int) -> Prepared:
     for role, frame in files.items():
         frames_from_files[role], counts = _clean(cfg, frame, target, target_kind, f"data.{role}")
         report["cleaning"].setdefault("files", {})[role] = counts
-    report.update(task=task, task_inferred=cfg.task == "auto", target=target, text_column=column)
+    report.update(task=task, task_inferred=cfg.task == "auto", target=target, text_column=column,
+                  # the doctor's: where the text column says nothing, whether another one of the file does
+                  other_text_columns=[c for c in columns if c not in (column, target)
+                                      and not pd.api.types.is_numeric_dtype(source[c])][:OTHER_TEXT_COLUMNS])
 
     frames = split_frames(cfg, cleaned, target, classes, frames_from_files, seed, notes, report)
 

@@ -47,7 +47,7 @@ from .preparation import (amounts_as_codes, augment_too_strong, augment_turns_cl
                           columns_left_out, dedup_conflicts,
                           file_words_unknown, images_blurred_together, padded_after, rows_sorted, series_gaps_dropped,
                           series_unshuffled, split_reversed, split_twins, steps_as_features, target_history_unseen,
-                          text_cut_short, undersampled_away, vocab_starved, window_too_short)
+                          text_column_silent, text_cut_short, undersampled_away, vocab_starved, window_too_short)
 from .rate import lr_too_high, lr_too_low
 from .root_causes import _with_augment_fix, _with_momentum_fix, _with_small_init_fix, _with_symmetry_fix
 from .units import dying_relu, saturated_activations, vanishing_gradients
@@ -63,7 +63,7 @@ PRE_TRAINING = [bad_input_data, images_blurred_together, unscaled_features, too_
                 group_rate_starved, target_history_unseen, stops_too_soon, batch_norm_starved, undersampled_away,
                 window_too_short, columns_left_out, columns_drown_signal, rows_sorted, series_unshuffled, steps_as_features, split_reversed, split_twins,
                 amounts_as_codes,
-                text_cut_short, narrow_head, decays_too_fast, augment_too_strong, vocab_starved, file_words_unknown, clip_flattens,
+                text_cut_short, text_column_silent, narrow_head, decays_too_fast, augment_too_strong, vocab_starved, file_words_unknown, clip_flattens,
                 dedup_conflicts, series_gaps_dropped, padded_after, transformer_dropout, transformer_sgd, huber_capped,
                 augment_turns_classes, l1_outweighs, pooled_position, linear_network, recurrence_across_batch,
                 mlp_reads_steps, softmax_twice, gradient_never_arrives, unregistered_weights, frozen_random_weights,
