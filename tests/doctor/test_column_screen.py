@@ -64,3 +64,22 @@ def test_tables_whose_columns_all_count_or_that_are_not_wide_are_left_alone(tmp_
     assert not _found(digits)
     # the same wine with 20 sensors: not wide
     assert not _found({"data": {"source": _wine_with_sensors(tmp_path / "narrow.csv", 20), "target": "target"}})
+
+
+def test_a_feature_list_that_says_nothing_is_named_with_the_left_out_columns_that_do():
+    cfg = {"data": {"source": "builtin:diabetes", "features": ["age", "sex"],
+                    "split": {"train": 0.6, "val": 0.2, "test": 0.2}}}
+    (f,) = [f for f in _all(cfg) if "helpful" in f.evidence]
+    assert (f.code, f.severity, f.epoch) == ("underfitting", "warning", 0)
+    added = f.fixes[0].overrides["data.features"]
+    assert added[:2] == ["age", "sex"] and "bmi" in added
+    assert f.evidence["with_helpful"]["val_r2"] > f.evidence["as_listed"]["val_r2"] + 0.2
+    # a list that leaves columns out while the listed ones carry signal is a choice, not a slip
+    chosen = {"data": {**cfg["data"], "features": ["bmi", "bp", "s5"]}}
+    assert not [f for f in _all(chosen) if "helpful" in f.evidence]
+
+
+def _all(config: dict) -> list:
+    cfg = load_config({"seed": 0, **config})
+    prepared = prepare(cfg.data, cfg.seed, cfg.model.type)
+    return rules.examine([], {}, build_context(cfg, prepared, api._plan(cfg, prepared.spec)), rules.PRE_TRAINING)

@@ -14,7 +14,7 @@ from .facts import TEXT_LEN_CAP, Context
 from .image_measures import augment_distortion, augment_retention, conversion_loss, pool_retention
 from .network_measures import (affine_network, flat_width, gradient_cut, l1_at_init, probability_outputs,
                                recurrent_axes)
-from .column_screen import noise_columns
+from .column_screen import left_out_signal, noise_columns
 from .series_measures import left_out_columns
 from .wiring import _safely, gradientless_share, wiring
 
@@ -163,6 +163,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         series_gaps=series_gaps(prepared.report) if spec.kind == "timeseries" else None,
         left_out_columns=_safely(left_out_columns, cfg, prepared) if spec.kind == "timeseries" else None,
         noise_columns=_safely(noise_columns, prepared) if spec.kind == "tabular" else None,
+        features_left_out=_safely(left_out_signal, cfg, prepared) if spec.kind == "tabular" and cfg.data.features else None,
         flat_width=flat_width(cfg, spec, plan) if model.type == "cnn" else None,
         l1_at_init=l1_at_init(cfg, spec, plan) if cfg.regularization.l1 > 0 else None,
         affine=affine_network(cfg, spec, plan, prepared) if model.type == "python" else None,

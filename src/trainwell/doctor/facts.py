@@ -83,6 +83,7 @@ class Context:
     unseen_target: dict | None = None   # a forecast whose inputs leave out the target (context._unseen_target_history)
     left_out_columns: dict | None = None  # value_columns leaving out columns a ridge finds useful (series_measures)
     noise_columns: dict | None = None  # a wide table whose few screened columns beat all (column_screen)
+    features_left_out: dict | None = None  # data.features says nothing, columns it leaves out do (column_screen)
     other_text: dict | None = None  # data.text.column says nothing, another text column does (context)
     param_groups: list = field(default_factory=list)   # optimizer.param_groups, as dicts (prefix, lr)
     es_monitor: str = "val_loss"    # training.early_stopping.monitor

@@ -44,6 +44,7 @@ from .plan import (adam_betas_off, batch_norm_starved, blind_convolutions, class
 from .pairs import augment_mirrors_classes
 from .progress import plateau
 from .preparation import (amounts_as_codes, augment_too_strong, augment_turns_classes, clip_flattens, columns_drown_signal,
+                          features_left_out,
                           columns_left_out, dedup_conflicts,
                           file_words_unknown, images_blurred_together, padded_after, rows_sorted, series_gaps_dropped,
                           series_unshuffled, split_reversed, split_twins, steps_as_features, target_history_unseen,
@@ -61,7 +62,7 @@ PRE_TRAINING = [bad_input_data, images_blurred_together, unscaled_features, too_
                 coupled_decay_heavy,
                 blind_convolutions, class_weights_off, monitor_backwards, adam_betas_off, momentum_runaway, group_rate_off,
                 group_rate_starved, target_history_unseen, stops_too_soon, batch_norm_starved, undersampled_away,
-                window_too_short, columns_left_out, columns_drown_signal, rows_sorted, series_unshuffled, steps_as_features, split_reversed, split_twins,
+                window_too_short, columns_left_out, columns_drown_signal, features_left_out, rows_sorted, series_unshuffled, steps_as_features, split_reversed, split_twins,
                 amounts_as_codes,
                 text_cut_short, text_column_silent, narrow_head, decays_too_fast, augment_too_strong, vocab_starved, file_words_unknown, clip_flattens,
                 dedup_conflicts, series_gaps_dropped, padded_after, transformer_dropout, transformer_sgd, huber_capped,

@@ -90,6 +90,32 @@ def columns_drown_signal(history, signals, ctx: Context) -> Finding | None:
                                       f"(checked: a linear model does far better on them)")])
 
 
+def features_left_out(history, signals, ctx: Context) -> Finding | None:
+    """data.features lists columns in which the linear yardstick finds nothing, while columns the
+    list leaves out, each added to it, carry the signal (column_screen.left_out_signal). Diabetes'
+    age and sex alone, a list from a demographics-only config: r2 0.013/0.025 against 0.196/0.359
+    with the eight clinical measurements (eighth held-out set)."""
+    found = ctx.features_left_out
+    if not found:
+        return None
+    names = [h["column"] for h in found["helpful"]]
+    before, after = found["as_listed"], found["with_helpful"]
+    if "val_r2" in before:
+        score = f"validation r2 {before['val_r2']:.2f} on the listed columns and {after['val_r2']:.2f} with these added"
+    else:
+        score = (f"validation loss {before['val_loss']:.3g} on the listed columns (the class shares give "
+                 f"{before['chance_loss']:.3g}) and {after['val_loss']:.3g} with these added")
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    return Finding(
+        "underfitting", "warning", 0, 0, {**found, "limit_r2_gain": 0.02, "limit_loss_gain_of_chance": 0.05},
+        f"data.features {found['listed']} hold nothing a {before['model']} can use, and the columns it leaves out do: "
+        f"{shown} ({score}). A network can learn no more than its inputs say. If those columns are known when "
+        f"predictions are made, they belong among the inputs; one that records the outcome itself (a refund asked "
+        f"for after cancelling) must stay out.",
+        [Fix({"data.features": found["listed"] + names}, f"add {', '.join(map(repr, names[:8]))}"
+                                                        f"{' and more' if len(names) > 8 else ''} to data.features")])
+
+
 def rows_sorted(history, signals, ctx: Context) -> Finding | None:
     """training.shuffle off on training rows sorted by their target (context.row_order): each epoch
     walks one class after another (or from low targets to high), so every stretch of batches pulls
