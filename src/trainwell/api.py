@@ -291,6 +291,7 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
                         apply_fix=make_fixer(cfg_holder, rebuild, log, rebuild_model=rebuild_model,
                                              rebuild_augment=lambda c: build_augment(c.data.augment, spec)))
         doctor.told = list(pre_findings)
+        doctor.pre = {"findings": [f.to_dict() for f in pre_findings], "repairs": pre_repairs}
         callbacks += [signals, doctor]
     callbacks.append(cbs.HistoryWriter(run_dir / "history.jsonl"))
     early = None
@@ -326,6 +327,12 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     if resume is not None:
         tensors, meta = checkpoint.unpack(run_dir / "checkpoints" / "last.safetensors")
         trainer.load_state(tensors, meta)
+        if doctor is not None and (doctor.pre["findings"] or doctor.pre["repairs"]):
+            from .doctor.findings import Finding
+
+            pre_findings = [Finding.from_dict(d) for d in doctor.pre["findings"]]
+            pre_repairs = list(doctor.pre["repairs"])
+            doctor.told = list(pre_findings)
         info = {**runs.read_json(run_dir / "run.json"), "status": "running", "pid": os.getpid()}
         log(f"resuming at epoch {trainer.pos.epoch + 1}, batch {trainer.pos.batch}")
     runs.write_json(run_dir / "run.json", info)
@@ -340,7 +347,8 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     except TrainingInterrupted as exc:
         if bar:
             bar.close()
-        info.update(status="interrupted", seconds=info.get("seconds", 0) + time.perf_counter() - started)
+        info.update(status="interrupted", seconds=info.get("seconds", 0) + time.perf_counter() - started,
+                    epochs_trained=info.get("epochs_trained", 0) + trainer.epochs_trained)
         runs.write_json(run_dir / "run.json", info)
         runs.indexed(run_dir, log)
         log(f"interrupted at epoch {trainer.pos.epoch + 1}; state saved")
@@ -516,7 +524,8 @@ def _state_defaults(state: dict) -> dict:
 
 
 def _open_run_dir(cfg, prepared, out, resume, log) -> Path:
-    """The run directory, new (config, data report and preprocessing written first) or resumed."""
+    """The run directory, new (config, data report and preprocessing written first) or resumed.
+    config.yaml holds what the checks before training repaired (the data was prepared with it)."""
     if resume is not None:
         run_dir = Path(resume)
         saved_state = _state_defaults(runs.read_state(run_dir))

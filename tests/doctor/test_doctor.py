@@ -649,6 +649,57 @@ def test_an_interrupted_run_resumes_with_its_repairs_and_ends_as_an_unbroken_one
     assert resumed.metrics == unbroken.metrics
 
 
+def _interrupt_at(epoch):
+    from trainwell.training.loop import Callback
+
+    class InterruptAt(Callback):
+        def on_epoch_end(self, trainer, logs):
+            if logs["epoch"] == epoch:
+                trainer._interrupted = True
+
+    return InterruptAt()
+
+
+def test_a_resumed_run_keeps_the_repairs_and_findings_made_before_training(tmp_path):
+    # wine's proline (~750) unscaled: repaired before training; Ctrl-C at epoch 6, then --resume.
+    # The resumed run must still list the repair (it was "healthy; no findings", with no
+    # repairs.json) and end as the unbroken run does.
+    from trainwell.errors import TrainingInterrupted
+
+    cfg = {"data": {"source": "builtin:wine", "scale": "none"}, "seed": 0, "model": {"hidden": [32]},
+           "doctor": {"repair": True}, "logging": {"report": False},
+           "training": {"epochs": 12, "batch_size": 16, "threads": 1}}
+    unbroken = trainwell.train(cfg, out=tmp_path / "a", quiet=True)
+    assert [r["overrides"] for r in read(unbroken, "repairs.json")] == [{"data.scale": "standardize"}]
+    with pytest.raises(TrainingInterrupted):
+        trainwell.train(cfg, out=tmp_path / "b", quiet=True, callbacks=[_interrupt_at(6)])
+    resumed = trainwell.train(resume=tmp_path / "b", quiet=True)
+    assert read(resumed, "repairs.json") == read(unbroken, "repairs.json")
+    assert read(resumed, "findings.json") == read(unbroken, "findings.json")
+    assert (resumed.path / "config.repaired.yaml").read_text() == (unbroken.path / "config.repaired.yaml").read_text()
+    assert resumed.metrics == unbroken.metrics
+
+
+def test_a_resumed_run_that_the_doctor_stops_at_its_best_epoch_restores_that_epochs_weights(tmp_path):
+    # A big net on a quarter of wine memorises; the doctor stops it at its best epoch and restores
+    # those weights. With the best epoch before a Ctrl-C, the resumed run must restore the same
+    # weights (it restored the best epoch after the resume) and count every epoch it trained.
+    from trainwell.errors import TrainingInterrupted
+
+    cfg = {"data": {"source": "builtin:wine", "train_fraction": 0.25}, "seed": 0, "model": {"hidden": [512, 512]},
+           "optimizer": {"lr": 0.003}, "doctor": {"repair": True}, "logging": {"report": False},
+           "training": {"epochs": 80, "batch_size": 16, "threads": 1, "early_stopping": {"enabled": False}}}
+    unbroken = trainwell.train(cfg, out=tmp_path / "a", quiet=True)
+    (stop,) = [r for r in read(unbroken, "repairs.json") if r.get("action") == "stop and restore the best weights"]
+    best = unbroken.info["best_epoch"]
+    assert best is not None and stop["epoch"] > best + 2
+    with pytest.raises(TrainingInterrupted):
+        trainwell.train(cfg, out=tmp_path / "b", quiet=True, callbacks=[_interrupt_at(best + 2)])
+    resumed = trainwell.train(resume=tmp_path / "b", quiet=True)
+    assert resumed.metrics == unbroken.metrics
+    assert resumed.info["epochs_trained"] == unbroken.info["epochs_trained"]
+
+
 def test_a_missing_value_code_stored_as_a_number_is_found_before_training_and_read_as_missing_with_repair_on(tmp_path):
     from trainwell.doctor.context import extreme_features
 

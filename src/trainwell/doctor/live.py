@@ -114,6 +114,9 @@ class Doctor(Callback):
         self._anchors: list = []            # older healthy states, ANCHOR_SPACING epochs apart
         self._best = None                   # (val_loss, model weights) of the best epoch, with repair on
         self.seconds = 0.0                  # time spent examining and repairing
+        # What the checks before training found and repaired (api._preflight), kept in the checkpoint
+        # so that a resumed run reports them and trains on the repaired config again.
+        self.pre: dict = {"findings": [], "repairs": []}
 
     # ------------------------------------------------------------------ events
     def on_fit_start(self, trainer):
@@ -363,11 +366,19 @@ class Doctor(Callback):
         return ranked(list(self.findings.values()))
 
     def state_dict(self):
+        # The best epoch's weights too: a repair that stops at the best epoch after a resume must
+        # restore them, not the best of the epochs since the resume.
+        best = {f"best.{k}": v for k, v in self._best[1].items()} if self._best is not None else {}
         return {"findings": [f.to_dict() for f in self.findings.values()], "repairs": self.repairs,
-                "applied": self.applied}, {}
+                "applied": self.applied, "pre": self.pre,
+                "best_val_loss": self._best[0] if self._best is not None else None}, best
 
     def load_state_dict(self, meta, tensors):
         if meta:
             self.findings = {d["code"]: Finding.from_dict(d) for d in meta.get("findings", [])}
             self.repairs = meta.get("repairs", [])
             self.applied = meta.get("applied", {})
+            self.pre = meta.get("pre") or {"findings": [], "repairs": []}
+            best = {k[len("best."):]: v for k, v in (tensors or {}).items() if k.startswith("best.")}
+            if meta.get("best_val_loss") is not None and best:
+                self._best = (meta["best_val_loss"], best)
