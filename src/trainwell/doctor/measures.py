@@ -47,15 +47,37 @@ def _raw_chance(ctx: Context) -> float | None:
         return 1.0 if ctx.loss == "mse" and ctx.target_scaled else None
     if ctx.loss not in ("cross_entropy", "bce") or not ctx.class_shares:
         return None
+    eps = _smoothing(ctx)
+    pos_weight = _bce_pos_weight(ctx) if ctx.loss == "bce" and not eps and len(ctx.class_shares) == 2 else None
+    if pos_weight is not None:
+        # BCE's pos_weight weighs the positive rows' term alone, unnormalised: the best input-blind
+        # probability is pw*s1 / (pw*s1 + s0). With balanced weights and the rare class sorted first
+        # (pw = 0.03) chance is about 0.04, not ln 2, and every comparison with it stayed silent.
+        s0, s1 = ctx.class_shares
+        if s0 <= 0 or s1 <= 0:
+            return None
+        p = pos_weight * s1 / (pos_weight * s1 + s0)
+        return -(pos_weight * s1 * math.log(p) + s0 * math.log(1 - p))
     shares = [s for s in ctx.class_shares if s > 0]
     if ctx.imbalance == "class_weights":
         # Balanced class weights make every class weigh the same in the loss: the best
         # input-blind answer is then the uniform one, whatever the row counts.
         shares = [1 / len(shares)] * len(shares)
-    eps, k = _smoothing(ctx), len(ctx.class_shares)
+    k = len(ctx.class_shares)
     # Smoothed targets average to (1 - eps) x the shares + eps / K: the best input-blind answer.
     mixed = [(1 - eps) * s + eps / k for s in shares] + [eps / k] * (k - len(shares))
     return -sum(p * math.log(p) for p in mixed if p > 0)
+
+
+def _bce_pos_weight(ctx: Context) -> float | None:
+    """The pos_weight BCE trains with (training.losses.build): the class weights' ratio w1 / w0,
+    from loss.class_weights, or else data.imbalance class_weights (sklearn's balanced: 1 / share)."""
+    weights = ctx.loss_class_weights
+    if not weights and ctx.imbalance == "class_weights" and all(s > 0 for s in ctx.class_shares):
+        weights = [1 / (2 * s) for s in ctx.class_shares]
+    if not weights or len(weights) != 2 or not weights[0]:
+        return None
+    return weights[1] / weights[0]
 
 
 def _smoothing(ctx: Context) -> float:
