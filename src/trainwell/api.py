@@ -463,6 +463,10 @@ def _preflight(cfg, prepared, plan, log, resuming):
         # Info findings are advice, as in the live doctor: worth knowing, not worth changing the run for.
         chosen = [(f, next((x for x in f.fixes if allowed or not x.architecture), None)) for f in found
                   if f.severity != "info"]
+        for f, x in chosen:
+            if x is None and any(fix.architecture for fix in f.fixes):
+                log(f"doctor: no repair for {f.code} before training: its fixes change the network; allow them "
+                    f"with doctor.allow_architecture_changes: true")
         chosen = [(f, x) for f, x in chosen if x is not None]
         overrides = {k: v for _, x in chosen for k, v in x.overrides.items()}
         if overrides:

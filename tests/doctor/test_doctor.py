@@ -1337,3 +1337,18 @@ def test_a_flip_that_turns_one_class_into_another_is_found_live_and_undone(tmp_p
     turned = trainwell.train(cfg, {"data.augment.hflip": False, "data.augment.rotation": 180.0},
                              out=tmp_path / "turned", quiet=True)
     assert not [f for f in json.loads((turned.path / "findings.json").read_text()) if "classes" in f["evidence"]]
+
+
+def test_repair_mode_says_why_it_left_a_problem_unrepaired(tmp_path):
+    # 8 sigmoid layers under SGD: after the rate fix the gradient still vanishes, and the next fixes
+    # change the network, which doctor.allow_architecture_changes does not allow here
+    cfg = {"data": {"source": "builtin:digits"}, "seed": 0, "model": {"hidden": [64] * 8, "activation": "sigmoid"},
+           "optimizer": {"name": "sgd", "lr": 0.05}, "doctor": {"repair": True}, "logging": {"report": False},
+           "training": {"epochs": 8, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "a", quiet=True)
+    log = (run.path / "log.txt").read_text()
+    assert "no repair for vanishing_gradients: its fixes change the network" in log
+    assert "doctor.allow_architecture_changes: true" in log
+    # no repairs allowed at all: said too
+    none = trainwell.train({**cfg, "doctor": {"repair": True, "max_repairs": 0}}, out=tmp_path / "b", quiet=True)
+    assert "(doctor.max_repairs)" in (none.path / "log.txt").read_text()

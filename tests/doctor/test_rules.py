@@ -410,6 +410,30 @@ def test_lr_too_high_calls_a_loss_twice_chance_even_while_it_falls():
     assert rules.lr_too_high(hist([1.9, 2.2, 1.7, 1.6]), big, imbalanced).code == "lr_too_high"
 
 
+def test_chance_under_class_weighted_bce_is_the_loss_an_input_blind_model_gets_whichever_class_sorts_first():
+    # 3% of one class, balanced class weights, BCE: pos_weight is w1 / w0, and the loss of the best
+    # constant answer is measured with it (ln 2 assumed before: silent when the rare class sorted first)
+    import torch
+
+    from trainwell.config import LossConfig
+    from trainwell.training.losses import build
+
+    for shares in ([0.03, 0.97], [0.97, 0.03]):
+        c = ctx(task="binary", loss="bce", n_classes=2, class_shares=shares, imbalance="class_weights")
+        chance = measures.chance_loss(c)
+        y = torch.tensor([0] * 970 + [1] * 30) if shares[0] == 0.97 else torch.tensor([0] * 30 + [1] * 970)
+        weights = [1 / (2 * s) for s in shares]
+        fn = build(LossConfig(name="bce"), "binary", 2, weights)
+        pw = weights[1] / weights[0]
+        p = pw * shares[1] / (pw * shares[1] + shares[0])
+        blind = float(fn(torch.full((len(y), 1), math.log(p / (1 - p))), y))
+        assert chance == pytest.approx(blind, rel=1e-3)
+        near = [float(fn(torch.full((len(y), 1), math.log(q / (1 - q))), y)) for q in (p * 0.9, min(0.999, p * 1.1))]
+        assert min(near) >= blind   # the best constant answer
+    assert measures.chance_loss(ctx(task="binary", loss="bce", n_classes=2, class_shares=[0.03, 0.97],
+                                    imbalance="class_weights")) < 0.1
+
+
 def test_a_regression_target_in_its_own_units_has_no_chance_level():
     assert rules.chance_loss(ctx(task="regression", loss="mse")) == 1.0
     assert rules.chance_loss(ctx(task="regression", loss="mse", target_scaled=False)) is None
@@ -2859,3 +2883,15 @@ def test_input_features_dropped_in_a_table_while_training_loss_sits_over_validat
     # a fit already good (validation 0.4% of chance) is no underfitting, whatever the ratio
     fine = [{"epoch": e, "train_loss": 0.0076, "val_loss": 0.004} for e in range(1, 8)]
     assert rules.inputs_dropped(fine, {}, ctx(**table)) is None
+
+
+def test_a_plateau_says_how_little_it_improved_and_offers_no_smaller_rate_under_the_usual_range():
+    # 10 classes (chance 2.30): val 2.95 falling 0.001 an epoch, under 0.5% in the last 8
+    val = [2.95 - 0.001 * i for i in range(12)]
+    train = [v + 0.1 for v in val]
+    low = rules.plateau(hist(train, val), {}, ctx(optimizer="sgd", lr=1e-5))
+    assert low.code == "plateau" and "improved by under 0.5% in 8 epochs" in low.explanation
+    assert f"{min(val):.4g}" in low.explanation   # the best of the last 8, not only the one before them
+    assert all("optimizer.lr" not in f.overrides for f in low.fixes)
+    usual = rules.plateau(hist(train, val), {}, ctx(optimizer="sgd", lr=0.05))
+    assert any(f.overrides.get("optimizer.lr") == pytest.approx(0.015) for f in usual.fixes)

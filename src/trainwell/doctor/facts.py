@@ -145,6 +145,13 @@ class Context:
 TEXT_LEN_CAP = 512
 
 
+def usual_low(ctx: Context) -> float:
+    """The bottom of the usual learning-rate range for the run's optimizer (lint.LR_RANGE)."""
+    from .lint import ADAPTIVE, LR_RANGE
+
+    return LR_RANGE.get(ctx.optimizer, ADAPTIVE)[0]
+
+
 def usual_top(ctx: Context) -> float:
     """The top of the usual learning-rate range for the run's optimizer (lint.LR_RANGE)."""
     from .lint import ADAPTIVE, LR_RANGE

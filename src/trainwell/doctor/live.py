@@ -156,6 +156,12 @@ class Doctor(Callback):
                 if fix is not None:
                     self._repair(trainer, f, fix)  # raises Rollback unless the fix needs none
                     return
+                self._say_why_not(f)
+        elif self.repair:
+            for f in ranked(fresh):
+                if f.severity != "info":
+                    self._say_once("max_repairs", f"doctor: no repair for {f.code}: the run has made its "
+                                                  f"{self.max_repairs} repair(s) (doctor.max_repairs)")
         if broken:
             trainer.should_stop = True
             trainer.stop_reason = "the doctor stopped training: it diverged (see findings)"
@@ -268,6 +274,18 @@ class Doctor(Callback):
             return self._good
         older = [] if finding.code in PROBED else list(reversed(self._anchors))
         return next((s for s in [self._good, *older] if s[1]["pos"]["epoch"] < finding.epoch), self._first)
+
+    def _say_why_not(self, finding: Finding) -> None:
+        """A warning or error left unrepaired with repair on: say why, once per reason."""
+        if any(fix.architecture for fix in finding.fixes) and not self.allow_architecture:
+            self._say_once("architecture", f"doctor: no repair for {finding.code}: its fixes change the network; "
+                                           f"allow them with doctor.allow_architecture_changes: true")
+
+    def _say_once(self, reason: str, line: str) -> None:
+        said = vars(self).setdefault("_said", set())
+        if reason not in said:
+            said.add(reason)
+            self.log(line)
 
     def _pick_fix(self, finding: Finding):
         from .repair import can_apply

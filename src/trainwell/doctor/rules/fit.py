@@ -72,6 +72,10 @@ def overfitting(history, signals, ctx: Context) -> Finding | None:
     elif ctx.model_type in ("mlp", "cnn"):
         fixes.append(Fix({"model.dropout": 0.3}, "add dropout", architecture=True))
     handled = ctx.early_stopping and ctx.restore_best
+    # A lower validation loss at an epoch whose training loss was still far above it is not the best
+    # fit (see `fitted`): say so where it is the lowest of the run.
+    among = (", the best of the epochs where the training loss had come down to the validation loss"
+             if min(range(len(val)), key=val.__getitem__) not in fitted else "")
     # Early stopping's best weights are no comfort when even they guess: a classifier whose best
     # validation loss is 90% of the chance loss or more never generalised (wine beside 400 noise
     # sensors: best 1.198 against chance 1.088, test accuracy 0.370).
@@ -83,10 +87,10 @@ def overfitting(history, signals, ctx: Context) -> Finding | None:
          "train_loss_at_best": train[best], "train_loss_now": train[-1], "gap_at_best": gap_then,
          "gap_now": gap_now, "pattern": "val rising" if rising else "val stalled, train < 5% of val",
          "limits": "val +10%, train -10%, 3 epochs; or val flat 10 epochs with train < 5% of val"},
-        (f"Validation loss was best at epoch {_epoch(history, best)} ({val[best]:.4g}) and has risen to {val[-1]:.4g} while "
-         f"training loss kept falling ({train[best]:.4g} -> {train[-1]:.4g})." if rising else
-         f"Validation loss has not improved in 10 epochs (best {val[best]:.4g} at epoch {_epoch(history, best)}) while "
-         f"training loss is down to {train[-1]:.4g}, under 5% of it.")
+        (f"Validation loss was best at epoch {_epoch(history, best)} ({val[best]:.4g}){among} and has risen to "
+         f"{val[-1]:.4g} while training loss kept falling ({train[best]:.4g} -> {train[-1]:.4g})." if rising else
+         f"Validation loss has improved by under 1% in 10 epochs (best {val[best]:.4g} at epoch {_epoch(history, best)}"
+         f"{among}) while training loss is down to {train[-1]:.4g}, under 5% of it.")
         + " The model is memorising the training rows instead of learning what generalises."
         + (f" Early stopping keeps the best epoch's weights, but even they are no better than guessing: the best "
            f"validation loss is {val[best] / chance:.0%} of the chance loss ({chance:.4g})." if handled and guessing else

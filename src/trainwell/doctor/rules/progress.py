@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ..facts import Context
+from ..facts import Context, usual_low
 from ..findings import Finding, Fix
 from ..measures import _epoch, _lr_fix, _vals, chance_loss
 
@@ -34,20 +34,26 @@ def plateau(history, signals, ctx: Context) -> Finding | None:
             {"metric": key, "best_before": best_before, "best_last_8": best_recent, "chance_loss": chance,
              "schedule": ctx.schedule, "peak_lr": peak, "lr_now": now, "epochs_run": _epoch(history, -1),
              "epochs_planned": ctx.epochs, "limit": "lr under 1% of its peak before half the epochs"},
-            f"{key} has not improved in {span} epochs (best {best_before:.4g}) and is still high, because the "
+            f"{key} has improved by under 0.5% in {span} epochs (best {best_recent:.4g} in them, {best_before:.4g} "
+            f"before) and is still high, because the "
             f"{ctx.schedule} schedule has already taken the learning rate from {peak:.3g} to {now:.3g} with "
             f"{ctx.epochs - _epoch(history, -1)} of {ctx.epochs} epochs still to run: steps that small no longer move "
             f"the weights. The schedule decays far too fast for this run (schedule.gamma, step_size or milestones).",
             [Fix({"schedule.name": "cosine"}, "a cosine schedule spends the whole run going from the rate to zero, "
                                                "instead of reaching zero in a few epochs"),
              Fix({"schedule.name": "constant"}, "keep the rate constant")])
+    fixes = [Fix({"schedule.name": "reduce_on_plateau"}, "halve the learning rate when validation loss stalls")]
+    # A smaller rate only from within the usual range: under it, a plateau is slow progress, and a
+    # smaller rate beside lr_too_low's larger one says two opposite things (SGD at 1e-5: 3e-6 offered).
+    if ctx.lr >= usual_low(ctx):
+        fixes.append(_lr_fix(ctx, 0.3, "a smaller learning rate for fine progress"))
     return Finding(
         "plateau", "info", _epoch(history, -span - 1), None,
         {"metric": key, "best_before": best_before, "best_last_8": best_recent, "chance_loss": chance},
-        f"{key} has not improved in {span} epochs (best {best_before:.4g}) and is still high. The optimizer "
-        f"sits on a flat region: a lower rate can settle into a narrow valley, a schedule restarts progress.",
-        [Fix({"schedule.name": "reduce_on_plateau"}, "halve the learning rate when validation loss stalls"),
-         _lr_fix(ctx, 0.3, "a smaller learning rate for fine progress")])
+        f"{key} has improved by under 0.5% in {span} epochs (best {best_recent:.4g} in them, {best_before:.4g} "
+        f"before) and is still high. The optimizer sits on a flat region: a lower rate can settle into a narrow "
+        f"valley, a schedule restarts progress.",
+        fixes)
 
 
 def _schedule_collapse(history, ctx: Context) -> tuple[float, float] | None:
