@@ -1352,3 +1352,19 @@ def test_repair_mode_says_why_it_left_a_problem_unrepaired(tmp_path):
     # no repairs allowed at all: said too
     none = trainwell.train({**cfg, "doctor": {"repair": True, "max_repairs": 0}}, out=tmp_path / "b", quiet=True)
     assert "(doctor.max_repairs)" in (none.path / "log.txt").read_text()
+
+
+def test_a_net_born_exploded_is_not_blamed_on_the_rate_after_a_rollback_to_its_start(tmp_path):
+    # N(0, 3) weights: a loss of 1.6e5 from the first step. Architecture changes off, the doctor
+    # clips the gradient and goes back to the start; the loss is as huge as ever there, which is the
+    # init, not the rate: it once called that diverged and cut Adam's 1e-3 twice (0.08 against 0.70)
+    cfg = {"data": {"source": "builtin:digits"}, "seed": 0, "model": {"hidden": [64, 64, 64],
+                                                                      "init": {"weight": {"name": "normal", "std": 3}}},
+           "optimizer": {"name": "adam", "lr": 0.001}, "doctor": {"repair": True}, "logging": {"report": False},
+           "training": {"epochs": 10, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "a", quiet=True)
+    repairs = read(run, "repairs.json")
+    assert repairs[0]["code"] == "exploding_gradients" and "diverged" not in [r["code"] for r in repairs]
+    assert all(r["overrides"].get("optimizer.lr", 1.0) >= 1e-3 for r in repairs)   # no cut of the rate
+    assert "doctor.allow_architecture_changes: true" in (run.path / "log.txt").read_text()
+    assert run.metrics["test"]["accuracy"] > 0.5
