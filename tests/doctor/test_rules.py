@@ -2895,3 +2895,10 @@ def test_a_plateau_says_how_little_it_improved_and_offers_no_smaller_rate_under_
     assert all("optimizer.lr" not in f.overrides for f in low.fixes)
     usual = rules.plateau(hist(train, val), {}, ctx(optimizer="sgd", lr=0.05))
     assert any(f.overrides.get("optimizer.lr") == pytest.approx(0.015) for f in usual.fixes)
+
+
+def test_a_larger_network_for_an_underfitting_mlp_is_larger():
+    from trainwell.doctor.rules.fit import _larger_mlp
+
+    assert _larger_mlp(ctx(model_type="mlp", mlp_hidden=[16], feature_rms=[1.0] * 64)) == [128, 64]
+    assert _larger_mlp(ctx(model_type="mlp", mlp_hidden=[64] * 8, feature_rms=[1.0] * 64)) == [128] * 8

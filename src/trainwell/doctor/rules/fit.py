@@ -150,6 +150,15 @@ def _gated_cell_fix(ctx: Context) -> Fix | None:
                                       "it is the usual cure for a plain RNN on long sequences", architecture=True)
 
 
+def _larger_mlp(ctx: Context) -> list[int]:
+    """[128, 64], or every layer twice as wide (up to 1024) where that is no larger: an 8x64 sigmoid
+    stack was offered [128, 64], a third of its weights, as 'a larger network'."""
+    features = len(ctx.feature_rms) or 64
+    weights = lambda hidden: sum(a * b for a, b in zip([features, *hidden], hidden))  # noqa: E731
+    usual, now = [128, 64], list(ctx.mlp_hidden or [])
+    return usual if weights(usual) > weights(now) else [min(1024, 2 * w) for w in now]
+
+
 def underfitting(history, signals, ctx: Context) -> Finding | None:
     train, val = _vals(history, "train_loss"), _vals(history, "val_loss")
     chance = chance_loss(ctx)
@@ -241,7 +250,7 @@ def underfitting(history, signals, ctx: Context) -> Finding | None:
         if factor > 1:
             fixes.append(_lr_fix(ctx, factor, "a larger learning rate"))
     if ctx.model_type == "mlp":
-        fixes.insert(0, Fix({"model.hidden": [128, 64]}, "a larger network", architecture=True))
+        fixes.insert(0, Fix({"model.hidden": _larger_mlp(ctx)}, "a larger network", architecture=True))
     narrow = _narrow_fix(ctx)
     if narrow is not None:
         fixes.insert(0, narrow)

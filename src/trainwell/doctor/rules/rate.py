@@ -322,7 +322,8 @@ def _behind_linear(history, ratio: float, ctx: Context) -> Finding | None:
          "projected_at_end": round(projected, 5), "lr": ctx.lr,
          "limit": f"better loss >= {BEHIND_LINEAR:g}x the linear model's after a third of the epochs; validation, "
                   f"falling by its last epoch's amount to the end, still >= 1.5x it"},
-        f"After {done} of {ctx.epochs} epochs the loss is {best:.4g}, {_times(best, linear)} the validation loss a linear "
+        f"After {done} of {ctx.epochs} epochs the {'validation' if val[-1] <= train[-1] else 'training'} loss (the lower "
+        f"of the two) is {best:.4g}, {_times(best, linear)} the validation loss a linear "
         f"model reaches on the same features ({linear:.4g}). It still falls ({pace:.0%} an epoch over the last 3), but even "
         f"falling as much as in the last epoch to the end, validation would end at {projected:.3g} or more, far from a "
         f"fit: each step is of a usual size ({ratio:.1e} of the "
