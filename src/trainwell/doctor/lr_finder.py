@@ -259,10 +259,19 @@ def _swept_groups(cfg, optimizer) -> list[dict]:
 
 def lr_auto(cfg) -> tuple[float, str]:
     """For `optimizer.lr: auto`: the suggested lr and why, or a UserError that says to set one."""
+    from .lint import ADAPTIVE, LR_RANGE
+
     result = find_lr(cfg)
     if result.suggestion is None:
         raise UserError(f"optimizer.lr: auto could not find a learning rate: {_for_config(result.reason)}; "
                         f"set optimizer.lr to a number")
+    # The sweep's short, fast-rising rates can point past the optimizer's usual range (Adam at 0.026
+    # on digits, which the lint then called a rate to expect divergence from; 0.948 against 0.97 at
+    # 1e-3): the top of the range instead, and the record says so.
+    top = LR_RANGE.get(cfg.optimizer.name, ADAPTIVE)[1]
+    if result.suggestion > top:
+        return top, (f"{result.reason}; the sweep suggested {result.suggestion:.3g}, above the usual range for "
+                     f"{cfg.optimizer.name} (up to {top:g}), so the top of that range")
     return result.suggestion, result.reason
 
 
