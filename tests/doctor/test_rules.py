@@ -2902,3 +2902,25 @@ def test_a_larger_network_for_an_underfitting_mlp_is_larger():
 
     assert _larger_mlp(ctx(model_type="mlp", mlp_hidden=[16], feature_rms=[1.0] * 64)) == [128, 64]
     assert _larger_mlp(ctx(model_type="mlp", mlp_hidden=[64] * 8, feature_rms=[1.0] * 64)) == [128] * 8
+
+
+def test_a_rate_symptom_of_unscaled_inputs_gets_scaling_as_its_first_fix():
+    from trainwell import api
+    from trainwell.config import load_config
+    from trainwell.data import prepare
+    from trainwell.doctor.context import build_context
+    from trainwell.doctor.findings import Fix
+    from trainwell.doctor.rules.root_causes import _with_scaling_fix
+
+    def live(scale):
+        cfg = load_config({"seed": 0, "data": {"source": "builtin:wine", "scale": scale}})
+        prepared = prepare(cfg.data, 0, "mlp")
+        c = build_context(cfg, prepared, api._plan(cfg, prepared.spec))
+        f = Finding("lr_too_high", "error", 11, None, {}, "The learning rate is so large that steps overshoot.",
+                    [Fix({"optimizer.lr": 1e-4}, "a smaller rate")])
+        return _with_scaling_fix(f, c)
+
+    raw = live("none")   # proline near 750 beside hue near 1
+    assert raw.fixes[0].overrides == {"data.scale": "standardize"} and raw.evidence["caused_by"] == "unscaled_features"
+    assert raw.fixes[1].overrides == {"optimizer.lr": 1e-4}
+    assert live("standardize").fixes[0].overrides == {"optimizer.lr": 1e-4}

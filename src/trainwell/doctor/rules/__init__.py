@@ -50,7 +50,7 @@ from .preparation import (amounts_as_codes, augment_too_strong, augment_turns_cl
                           series_unshuffled, split_reversed, split_twins, steps_as_features, target_history_unseen,
                           text_column_silent, text_cut_short, undersampled_away, vocab_starved, window_too_short)
 from .rate import lr_too_high, lr_too_low
-from .root_causes import _with_augment_fix, _with_momentum_fix, _with_small_init_fix, _with_symmetry_fix
+from .root_causes import _with_augment_fix, _with_momentum_fix, _with_scaling_fix, _with_small_init_fix, _with_symmetry_fix
 from .units import dying_relu, saturated_activations, vanishing_gradients
 from .wiring import (features_interchangeable, frozen_random_weights, ids_read_as_numbers, init_without_gradient, inputs_dropped,
                      inputs_flattened, inputs_unread, level_blind, output_off_scale, outputs_clamped, read_backwards,
@@ -101,7 +101,7 @@ def examine(history: list[dict], signals: dict, ctx: Context, rules=None) -> lis
         if finding is not None:
             if shift:  # the losses in the evidence are above the floor, not as history.jsonl has them
                 finding.evidence["loss_floor_subtracted"] = round(shift, 5)
-            finding = _with_symmetry_fix(_with_augment_fix(_with_momentum_fix(finding, ctx), ctx), ctx)
+            finding = _with_symmetry_fix(_with_augment_fix(_with_momentum_fix(_with_scaling_fix(finding, ctx), ctx), ctx), ctx)
             out.append(_named_init_for_custom(_with_small_init_fix(finding, ctx, signals), ctx))
     return out
 
