@@ -29,7 +29,9 @@ def _huge_from_the_start(nf, losses: list[float], chance: float | None, records:
     over 100x chance in the first epoch and never higher since, so the weights were too large from
     the start, not driven there by the rate. A clip of the gradient, the first repair of a net born
     at 1.6e5 (N(0, 3) weights), rolled back to the start, and the rule then blamed the rate and cut
-    it twice: 0.08 against 0.70 unrepaired."""
+    it twice: 0.08 against 0.70 unrepaired. Not once the doctor has cut the rate for a blow-up: a
+    rate still too large (Adam at 1000 cut to 1.0) blows the first epoch up as fast, and stays the
+    suspect (diverged's caller checks ctx.lr_cuts)."""
     if records and records[0].get("step", 99) <= 2:
         return False   # the first steps were checked: _init_blowup has the say
     return (nf is None and bool(losses) and bool(chance) and all(math.isfinite(v) for v in losses)
@@ -71,7 +73,8 @@ def diverged(history, signals, ctx: Context) -> Finding | None:
                f"(see bad_input_data).")
         fixes = [Fix({"data.clean.impute": "median"}, "impute the missing values")]
     elif ctx.scale != "none" and (_init_blowup(signals.get("records", []), chance)
-                                  or _huge_from_the_start(nf, losses, chance, signals.get("records", []))):
+                                  or (not ctx.lr_cuts and _huge_from_the_start(nf, losses, chance,
+                                                                               signals.get("records", [])))):
         if nf is None and max(losses) <= losses[0] * 1.01 and saturated_activations(history, signals, ctx):
             # Huge from the first step and no higher since, with half of a sigmoid/tanh layer's
             # units saturated: nothing diverged; the init saturated the units and its large
