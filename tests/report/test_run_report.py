@@ -247,3 +247,37 @@ def test_mlflow_logger_writes_params_metrics_and_the_report(tiny_cfg, tmp_path, 
     assert logged.data.metrics["test_accuracy"] == pytest.approx(run.metrics["test"]["accuracy"])
     assert "report.html" in [a.path for a in client.list_artifacts(logged.info.run_id)]
     mlflow.set_tracking_uri(None)
+
+
+def test_a_run_whose_loss_is_nan_from_the_first_epoch_gets_its_report(tmp_path, make_blobs, cli):
+    """NaN inputs left as they are: every loss is NaN, so the loss panel has no line and the
+    legend once had no entry (fig.legend(ncol=0) raised; train said 'report: not written' and
+    `trainwell report` printed a traceback)."""
+    import numpy as np
+
+    df = make_blobs(120, color=False)
+    df.loc[::10, "a"] = np.nan
+    df.to_csv(tmp_path / "nan.csv", index=False)
+    cfg = {"name": "nan", "data": {"source": str(tmp_path / "nan.csv"), "target": "label",
+                                   "clean": {"impute": "none"}},
+           "model": {"hidden": [8]}, "training": {"epochs": 2}}
+    run = trainwell.train(cfg, out=tmp_path / "r")
+    assert all(h["train_loss"] != h["train_loss"] for h in run.history)  # NaN throughout
+    assert "report: not written" not in (run.path / "log.txt").read_text()
+    code, stdout, err = cli("report", run.path, "--out", tmp_path / "again.html")
+    assert code == 0 and "Traceback" not in err, err
+    html = (tmp_path / "again.html").read_text()
+    curves = section(html, "curves")
+    assert len(images(curves)) == 1 and "could not be built" not in html
+
+
+def test_a_section_that_cannot_be_built_is_a_note_not_a_lost_report(class_run, tmp_path, monkeypatch):
+    from trainwell.report import plots
+
+    def broken(*args, **kwargs):
+        raise ValueError("a plot the values break")
+
+    monkeypatch.setattr(plots, "learning_curves", broken)
+    html = build_run_report(class_run)
+    assert "No learning curves: it could not be built (ValueError: a plot" in section(html, "curves")
+    assert len(images(section(html, "gradients"))) == 1 and "confusion matrix" in section(html, "evaluation")

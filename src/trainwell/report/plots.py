@@ -51,6 +51,25 @@ def _spread(values) -> float:
     return max(pos) / min(pos) if pos else 1.0
 
 
+def _legend_below(fig, axes, ncol_max: int = 6, **kw) -> int:
+    """One legend under the panels, from every panel's labelled lines (each label once); none when
+    no panel drew one (a run whose losses were NaN from the first epoch). Returns its rows."""
+    seen = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(label, handle)
+    if not seen:
+        return 0
+    fig.legend(list(seen.values()), list(seen), loc="lower center", ncol=min(len(seen), ncol_max), frameon=False,
+               bbox_to_anchor=(0.5, 0), **kw)
+    return -(-len(seen) // ncol_max)
+
+
+def _say_empty(ax, what: str) -> None:
+    ax.text(0.5, 0.5, f"no finite {what} to draw", transform=ax.transAxes, ha="center", va="center",
+            fontsize=9, color="0.35")
+
+
 def _mark_epochs(ax, best_epoch, stop_epoch) -> None:
     if best_epoch:
         ax.axvline(best_epoch, color="C2", linestyle="--", linewidth=1.2, label=f"best epoch ({best_epoch})")
@@ -76,6 +95,8 @@ def learning_curves(history: list[dict], loss_name: str, metric: str | None, bes
                 ax.plot(epochs, values, marker="o" if len(epochs) < 15 else None, markersize=3,
                         linewidth=1.6, label="training" if split == "train" else "validation", **style)
                 drawn += values
+        if not any(v == v for v in drawn):
+            _say_empty(ax, "values (NaN or infinite in every epoch)")
         if key == "loss" and _spread(drawn) > 100:
             ax.set_yscale("log")
             label += " (log scale)"
@@ -85,8 +106,7 @@ def learning_curves(history: list[dict], loss_name: str, metric: str | None, bes
         ax.set_ylabel(label)
         ax.set_title(f"{label.split(' (')[0]}: training vs validation")
     # One legend under both panels: inside, it covered the curves or the epoch marks.
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, bbox_to_anchor=(0.5, 0))
+    _legend_below(fig, axes)
     layout(fig, bottom=0.95, left=0.85)
     return to_png(fig)
 
@@ -136,6 +156,8 @@ def gradient_norms(records: list[dict], steps_per_epoch: float | None = None) ->
             if pts:
                 xs, ys = zip(*pts)
                 ax.plot(xs, ys, color=colors[n], linewidth=1.3, marker="." if len(xs) < 40 else None, label=n)
+        if not ax.get_lines():
+            _say_empty(ax, "values above 0")
         ax.set_yscale("log")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
@@ -145,10 +167,7 @@ def gradient_norms(records: list[dict], steps_per_epoch: float | None = None) ->
             ax.text(0.99, 1e-3, "typical ≈ 1e-3", transform=ax.get_yaxis_transform(), ha="right", va="bottom",
                     fontsize=8, color="0.3", bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1))
     # The legend goes under the panels: beside them it squeezed both plots.
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), frameon=False,
-               bbox_to_anchor=(0.5, 0), title="layer, from input to output", title_fontsize=9)
-    rows = -(-len(labels) // 6)
+    rows = _legend_below(fig, axes, title="layer, from input to output", title_fontsize=9)
     layout(fig, bottom=0.95 + 0.2 * rows, left=0.85, wspace=0.32)
     return to_png(fig)
 

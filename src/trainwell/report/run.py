@@ -416,6 +416,16 @@ def _banner(r: RunFiles) -> str | None:
 
 
 # ----------------------------------------------------------------------------- the page
+def _section(what: str, build, *args) -> str:
+    """A section's HTML, or a note in its place when it cannot be built: the report reads whatever a
+    run left on disk, and one plot it cannot draw must not take the other sections with it (losses
+    NaN from the first epoch once did, from a legend with no lines)."""
+    try:
+        return build(*args)
+    except Exception as exc:  # noqa: BLE001 - the note names the error
+        return _missing_note(what, f"it could not be built ({type(exc).__name__}: {exc})")
+
+
 def build_run_report(run_dir: str | Path) -> str:
     """The report's HTML for a run directory (see write_run_report)."""
     from .. import __version__
@@ -427,16 +437,16 @@ def build_run_report(run_dir: str | Path) -> str:
     name = r.config.get("name") or run_dir.name
     page = H.Page(title=f"trainwell report: {name}",
                   subtitle=f"{run_dir.resolve()} · {r.task} · {r.status}", banner=_banner(r))
-    page.add("summary", "Summary", _summary(r))
-    page.add("data", "Data", _data(r))
-    page.add("config", "Config", _config(r))
-    page.add("curves", "Learning curves", _curves(r, plots))
-    page.add("lr", "Learning rate", _lr(r, plots))
-    page.add("gradients", "Gradients", _gradients(r, plots))
+    page.add("summary", "Summary", _section("summary", _summary, r))
+    page.add("data", "Data", _section("data summary", _data, r))
+    page.add("config", "Config", _section("config", _config, r))
+    page.add("curves", "Learning curves", _section("learning curves", _curves, r, plots))
+    page.add("lr", "Learning rate", _section("learning-rate curve", _lr, r, plots))
+    page.add("gradients", "Gradients", _section("gradient norms", _gradients, r, plots))
     page.add("evaluation", {"generation": "Samples", "regression": "Predicted vs actual"}.get(r.task, "Confusion matrix"),
-             _evaluation(r, plots))
-    page.add("findings", "Doctor's findings", _findings(r))
-    page.add("metrics", "Test metrics", _metrics(r))
+             _section("evaluation plot", _evaluation, r, plots))
+    page.add("findings", "Doctor's findings", _section("findings", _findings, r))
+    page.add("metrics", "Test metrics", _section("test metrics", _metrics, r))
     page.footer = (f"Written by trainwell {__version__} on {time.strftime('%Y-%m-%d %H:%M:%S')} from the run "
                    f"directory alone. Self-contained: it loads nothing from the network.")
     return page.render()
