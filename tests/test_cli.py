@@ -91,6 +91,14 @@ def test_repair_flag_turns_the_doctor_s_repair_on_and_refuses_a_resume(cli, writ
     assert code == 2 and "--repair" in err
 
 
+def test_repair_flag_with_the_doctor_off_is_exit_2_before_anything_is_written(cli, write_yaml, tiny_cfg, tmp_path):
+    out = tmp_path / "run"
+    code, stdout, err = cli("train", write_yaml(tiny_cfg), "--out", out, "-q", "--repair",
+                            "--set", "doctor.enabled=false")
+    assert code == 2 and "doctor.repair: true needs doctor.enabled: true" in err, err
+    assert not out.exists() and "Traceback" not in err
+
+
 def test_predict_takes_an_npz_of_new_rows_without_y_for_a_model_trained_on_an_npz_table(cli, write_yaml, tmp_path):
     import numpy as np
 

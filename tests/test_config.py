@@ -65,6 +65,30 @@ def test_explicit_loss_weights_and_computed_class_weights_cannot_both_be_set():
     load_config({"data": {"source": "builtin:breast_cancer", "imbalance": "oversample"}, "loss": {"class_weights": [1, 2]}})
 
 
+def test_repair_with_the_doctor_off_is_refused_naming_both_keys():
+    # It used to be silently a no-op: the run trained as written, with nothing repaired.
+    with pytest.raises(ConfigError) as exc:
+        load_config({"doctor": {"enabled": False, "repair": True}})
+    assert exc.value.problems == [
+        "doctor.repair: true needs doctor.enabled: true (the doctor repairs only what it finds, and "
+        "doctor.enabled: false turns it off); drop --repair or doctor.repair: true, or set doctor.enabled: true"]
+    with pytest.raises(ConfigError, match=r"doctor\.repair: true needs doctor\.enabled: true"):
+        load_config({}, ["doctor.repair=true", "doctor.enabled=false"])
+    load_config({"doctor": {"enabled": False}})   # either one alone is fine
+    load_config({"doctor": {"repair": True}})
+
+
+def test_a_value_where_a_section_belongs_lists_every_key_of_the_section():
+    from trainwell.config import DoctorConfig
+
+    with pytest.raises(ConfigError) as exc:
+        load_config({"doctor": True})
+    keys = ", ".join(DoctorConfig.model_fields)
+    assert "probe_size" in keys and "budget" in keys
+    assert exc.value.problems == [f"doctor: got True; expected a section: a mapping of its keys ({keys}), "
+                                  f"not a single value or a list"]
+
+
 def test_class_weights_by_label_read_yaml_numbers_as_labels_and_refuse_negative_weights(tmp_path):
     p = tmp_path / "c.yaml"
     p.write_text("loss: {class_weights: {1: 3, yes_class: 2}}\n")

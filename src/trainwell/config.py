@@ -421,6 +421,16 @@ class DoctorConfig(Section):
     probe_size: int = Field(256, ge=8, description="training rows in the fixed probe batch")
     budget: float = Field(0.02, gt=0, le=0.5, description="share of training time the signals may take")
 
+    @model_validator(mode="after")
+    def _repair_needs_the_doctor(self):
+        # The doctor repairs only what it finds while it watches; with it off, --repair was silently
+        # a no-op and the run trained as written.
+        if self.repair and not self.enabled:
+            raise ValueError("doctor.repair: true needs doctor.enabled: true (the doctor repairs only what it "
+                             "finds, and doctor.enabled: false turns it off); drop --repair or doctor.repair: "
+                             "true, or set doctor.enabled: true")
+        return self
+
 
 class LoggingConfig(Section):
     report: bool = Field(True, description="write report.html at the end of train (about a second on small runs)")
@@ -827,7 +837,8 @@ def _section_expected(class_name: str | None, path: str) -> str:
     if class_name == "TuneObjective":
         return "expected an objective: a mapping such as {metric: val_loss} or {metric: parameters, direction: minimize}"
     cls = _sections().get(class_name or "")
-    keys = ", ".join(list(cls.model_fields)[:4]) if cls is not None else "type, hidden, ..."
+    # Every key, from the model itself: the first four alone read as the whole section.
+    keys = ", ".join(cls.model_fields) if cls is not None else "type, hidden, ..."
     return f"expected a section: a mapping of its keys ({keys}), not a single value or a list"
 
 
