@@ -391,7 +391,9 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
         runs.write_json(run_dir / "repairs.json", repairs)
         applied = {k: v for r in repairs if r.get("action") and "could not" not in r["action"]
                    for k, v in r["overrides"].items()}
-        (run_dir / "config.repaired.yaml").write_text(dump_config(load_config(cfg, applied)))
+        # Repair off: it is the config to train again as repaired, and with repair on it would
+        # repair again, from the fixed settings.
+        (run_dir / "config.repaired.yaml").write_text(dump_config(load_config(cfg, {**applied, "doctor.repair": False})))
     if signals is not None:
         runs.write_json(run_dir / "signals.json", {"records": signals.records, "nonfinite": signals.nonfinite,
                                                    "initial_probe": signals.initial_probe})

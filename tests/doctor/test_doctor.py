@@ -72,6 +72,22 @@ def test_diagnose_cli(cli, tmp_path, tiny_cfg, write_yaml):
     assert code == 2 and "does not exist" in err
 
 
+def test_the_repaired_config_trains_again_without_repair(tmp_path, tiny_cfg):
+    # diagnose and the README call config.repaired.yaml the config to train again without repair;
+    # it kept doctor.repair: true, so training it repaired again.
+    cfg = {**tiny_cfg, "loss": {"label_smoothing": 0.99}, "training": {"epochs": 20, "batch_size": 32}}
+    run = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "r")
+    assert read(run, "repairs.json")[0]["overrides"] == {"loss.label_smoothing": 0.1}
+    repaired = yaml.safe_load((run.path / "config.repaired.yaml").read_text())
+    saved = yaml.safe_load((run.path / "config.yaml").read_text())
+    assert saved["doctor"]["repair"] is True and repaired["doctor"]["repair"] is False
+    assert repaired["loss"]["label_smoothing"] == 0.1
+    saved["doctor"]["repair"], saved["loss"]["label_smoothing"] = False, 0.1
+    assert repaired == saved   # everything else as the run had it
+    again = trainwell.train(run.path / "config.repaired.yaml", {"training.epochs": 3}, out=tmp_path / "again")
+    assert not (again.path / "repairs.json").exists() and again.config.doctor.enabled
+
+
 def test_lr_auto_runs_the_range_test_and_records_why(tiny_cfg, tmp_path):
     run = trainwell.train(tiny_cfg, {"optimizer.lr": "auto", "training.epochs": 2}, out=tmp_path / "r")
     chosen = run.info["lr_auto"]
