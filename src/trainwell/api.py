@@ -351,6 +351,8 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
                     epochs_trained=info.get("epochs_trained", 0) + trainer.epochs_trained)
         runs.write_json(run_dir / "run.json", info)
         runs.indexed(run_dir, log)
+        if doctor is not None:
+            _write_findings_so_far(run_dir, pre_findings + doctor.all_findings(), pre_repairs + doctor.repairs, log)
         log(f"interrupted at epoch {trainer.pos.epoch + 1}; state saved")
         raise TrainingInterrupted(str(run_dir), exc.signum) from None
     except BaseException as exc:  # a crash or a bug: say so in run.json and the index, then re-raise
@@ -419,6 +421,18 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     if extra_logs is not None:
         extra_logs.finish()
     return Run(run_dir)
+
+
+def _write_findings_so_far(run_dir: Path, findings: list, repairs: list, log) -> None:
+    """On Ctrl-C or SIGTERM: what the doctor had found until then, so `trainwell diagnose` can show
+    it (it was written only at the end). A resumed run writes the full set over it when it ends.
+    No linear yardstick here (the end adds it): an interrupt should not wait on a fit."""
+    try:
+        runs.write_json(run_dir / "findings.json", [f.to_dict() for f in findings])
+        if repairs:
+            runs.write_json(run_dir / "repairs.json", repairs)
+    except Exception as exc:  # noqa: BLE001 - the state is saved; the interrupt must still end as one
+        log(f"doctor: the findings so far were not written ({type(exc).__name__}: {exc})")
 
 
 def _with_repairs(cfg: Config, run_dir: Path) -> Config:

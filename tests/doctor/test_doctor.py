@@ -72,6 +72,88 @@ def test_diagnose_cli(cli, tmp_path, tiny_cfg, write_yaml):
     assert code == 2 and "does not exist" in err
 
 
+def test_diagnose_says_the_doctor_was_off_not_healthy(cli, tmp_path, tiny_cfg, write_yaml):
+    # A doctor-off run writes findings.json as an empty list, which diagnose read as healthy.
+    run = tmp_path / "off"
+    assert cli("train", write_yaml(tiny_cfg), "--out", run, "-q", "--set", "doctor.enabled=false",
+               "--set", "training.epochs=2")[0] == 0
+    assert json.loads((run / "findings.json").read_text()) == []
+    code, out, err = cli("diagnose", run)
+    assert code == 2 and "healthy" not in out + err
+    assert "the doctor was off for this run (doctor.enabled: false), so it has no findings" in err
+    with pytest.raises(trainwell.UserError, match="the doctor was off"):
+        trainwell.diagnose(run)
+
+
+def test_an_interrupted_run_is_diagnosed_with_its_findings_so_far_and_resumes_to_the_full_set(cli, tmp_path, tiny_cfg):
+    # findings.json was written only at the end: an interrupted run had none ("has no findings.json").
+    from trainwell.errors import TrainingInterrupted
+    from trainwell.training.loop import Callback
+
+    class InterruptAt(Callback):
+        def on_epoch_end(self, trainer, logs):
+            if logs["epoch"] == 8:
+                trainer._interrupted = True
+
+    cfg = {**tiny_cfg, "optimizer": {"name": "adam", "lr": 1e-7}, "training": {"epochs": 12, "batch_size": 32}}
+    unbroken = trainwell.train(cfg, out=tmp_path / "a")
+    with pytest.raises(TrainingInterrupted):
+        trainwell.train(cfg, out=tmp_path / "b", callbacks=[InterruptAt()])
+    broken = tmp_path / "b"
+    so_far = json.loads((broken / "findings.json").read_text())
+    assert "lr_too_low" in [f["code"] for f in so_far]
+    code, out, err = cli("diagnose", broken)
+    assert code == 0, err
+    first = out.splitlines()[0]
+    assert first.startswith(f"{broken}: interrupted after 8 epoch(s) (run.json status: interrupted): the findings so "
+                            f"far, {len(so_far)} finding(s)"), first
+    assert "lr_too_low" in out and f"resume it with trainwell train --resume {broken}" in out
+    resumed = trainwell.train(resume=broken)
+    codes = lambda r: [f["code"] for f in r.findings]
+    assert codes(resumed) == codes(unbroken) and len(codes(resumed)) > len(so_far)
+    code, out, _ = cli("diagnose", broken)
+    assert code == 0 and out.startswith(f"{broken}: {len(codes(resumed))} finding(s), most serious first.")
+    assert "so far" not in out and "--resume" not in out
+
+
+def test_diagnose_names_the_damaged_file_and_says_a_file_is_not_a_run(cli, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "findings.json").write_text("[]")
+    (run / "repairs.json").write_text('[{"code": "diverged"')   # cut off mid-write
+    code, _, err = cli("diagnose", run)
+    assert code == 2 and f"{str(run / 'repairs.json')!r} is damaged" in err and "findings.json" not in err
+    (run / "repairs.json").write_text('{"code": "diverged"}')
+    code, _, err = cli("diagnose", run)
+    assert code == 2 and f"{str(run / 'repairs.json')!r} is damaged: expected a list of repairs" in err
+    (run / "repairs.json").unlink()
+    (run / "findings.json").write_text("[{")
+    code, _, err = cli("diagnose", run)
+    assert code == 2 and f"{str(run / 'findings.json')!r} is damaged" in err
+
+    config = tmp_path / "base.yaml"
+    config.write_text("data: {source: builtin:iris}\n")
+    code, _, err = cli("diagnose", config)
+    assert code == 2 and "does not exist" not in err
+    assert f"{str(config)!r} is a file, not a run directory; it looks like a config: train it with " \
+           f"`trainwell train {config}`" in err
+    code, _, err = cli("diagnose", run / "findings.json")
+    assert code == 2 and "is a file, not a run directory" in err and "looks like a config" not in err
+
+
+def test_diagnose_of_a_run_without_findings_says_why_from_its_status(cli, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text("data: {source: builtin:iris}\n")
+    (run / "run.json").write_text(json.dumps({"status": "failed", "error": "RuntimeError: boom"}))
+    code, _, err = cli("diagnose", run)
+    assert code == 2 and "has no findings.json: the doctor writes it when training ends or is interrupted, " \
+                         "and this run failed (RuntimeError: boom)" in err
+    assert "doctor was off" not in err
+    code, _, err = cli("diagnose", tmp_path)
+    assert code == 2 and "is not a trainwell run directory" in err
+
+
 def test_the_repaired_config_trains_again_without_repair(tmp_path, tiny_cfg):
     # diagnose and the README call config.repaired.yaml the config to train again without repair;
     # it kept doctor.repair: true, so training it repaired again.

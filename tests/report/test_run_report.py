@@ -281,3 +281,28 @@ def test_a_section_that_cannot_be_built_is_a_note_not_a_lost_report(class_run, t
     html = build_run_report(class_run)
     assert "No learning curves: it could not be built (ValueError: a plot" in section(html, "curves")
     assert len(images(section(html, "gradients"))) == 1 and "confusion matrix" in section(html, "evaluation")
+
+
+def test_a_doctor_off_run_is_not_reported_healthy(tmp_path, tiny_cfg):
+    # findings.json is an empty list with the doctor off too; the report called that healthy.
+    run = trainwell.train(tiny_cfg, {"doctor.enabled": False, "training.epochs": 2}, out=tmp_path / "r")
+    html = (run.path / "report.html").read_text()
+    assert "Healthy" not in html and "healthy" not in section(html, "summary")
+    assert "No findings: the doctor was off (doctor.enabled: false)." in section(html, "findings")
+    assert "off (doctor.enabled: false)" in section(html, "summary")
+
+
+def test_an_interrupted_run_reports_its_findings_as_the_findings_so_far(class_run, tmp_path):
+    run = tmp_path / "stopped"
+    shutil.copytree(class_run, run)
+    for name in ("metrics.json", "model.safetensors", "report.html"):
+        (run / name).unlink()
+    finding = {"code": "plateau", "severity": "info", "epoch": 3, "step": 12, "evidence": {"gain": 0.001},
+               "explanation": "The loss stopped improving.", "fixes": []}
+    (run / "findings.json").write_text(json.dumps([finding]))
+    info = json.loads((run / "run.json").read_text())
+    info["status"] = "interrupted"
+    (run / "run.json").write_text(json.dumps(info))
+    html = build_run_report(run)
+    assert "The findings so far (run status: interrupted): 1, most serious first." in section(html, "findings")
+    assert "1 finding(s) (info) (so far)" in section(html, "summary")

@@ -9,20 +9,79 @@ from ..errors import UserError
 from .findings import Finding, ranked
 
 
+def _run_info(run: Path) -> dict:
+    """run.json, or {} where there is none (a folder holding only findings.json)."""
+    try:
+        info = json.loads((run / "run.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _doctor_was_off(run: Path) -> bool:
+    """From the config saved with the run (doctor-off runs write findings.json too, an empty list
+    that once read as healthy)."""
+    from .. import yamlio
+
+    try:
+        cfg = yamlio.load((run / "config.yaml").read_text())
+    except (OSError, ValueError, yamlio.YAMLError):
+        return False
+    doctor = cfg.get("doctor") if isinstance(cfg, dict) else None
+    return isinstance(doctor, dict) and doctor.get("enabled") is False
+
+
+def _status(info: dict) -> str:
+    from ..index import effective_status
+
+    return effective_status(info.get("status"), info.get("pid"), info.get("host"), info.get("pid_start"))
+
+
+def _read(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise UserError(f"{str(path)!r} is damaged: {exc}") from None
+
+
 def load(run: str | Path) -> tuple[list[Finding], list[dict]]:
     run = Path(run)
+    if run.is_file():
+        hint = (f"it looks like a config: train it with `trainwell train {run}`, then diagnose the run directory "
+                f"train prints last" if run.suffix.lower() in (".yaml", ".yml")
+                else "pass the folder `trainwell train` wrote (its path is the last line train prints)")
+        raise UserError(f"{str(run)!r} is a file, not a run directory; {hint}.")
     if not run.is_dir():
         raise UserError(f"Run directory {str(run)!r} does not exist.")
+    info = _run_info(run)
+    if _doctor_was_off(run):
+        raise UserError(f"{str(run)!r}: the doctor was off for this run (doctor.enabled: false), so it has no "
+                        f"findings; train it again with the doctor on to have it examined")
+    if info.get("task") == "generation":
+        raise UserError(f"{str(run)!r} is a GAN (generation) run: the doctor does not examine those, so it has "
+                        f"no findings")
     path = run / "findings.json"
     if not path.is_file():
-        raise UserError(f"{str(run)!r} has no findings.json: the run did not finish, or the doctor was off "
-                        f"(doctor.enabled: false)")
+        if not info and not (run / "config.yaml").is_file():
+            raise UserError(f"{str(run)!r} is not a trainwell run directory: it has no run.json, config.yaml "
+                            f"or findings.json")
+        status = _status(info)
+        why = {"running": "is still running", "failed": f"failed ({info.get('error') or 'see log.txt'})",
+               "interrupted": "was stopped before the doctor could write it (killed, or interrupted before "
+                              "its first epoch)"}.get(status, f"has status {status!r}")
+        resume = f"; resume it with trainwell train --resume {run}" \
+            if status in ("interrupted", "failed") and (run / "checkpoints" / "last.safetensors").is_file() else ""
+        raise UserError(f"{str(run)!r} has no findings.json: the doctor writes it when training ends or is "
+                        f"interrupted, and this run {why}{resume}")
+    repairs_path = run / "repairs.json"
+    findings, repairs = _read(path), (_read(repairs_path) if repairs_path.is_file() else [])
     try:
-        findings = [Finding.from_dict(d) for d in json.loads(path.read_text())]
-        repairs = json.loads((run / "repairs.json").read_text()) if (run / "repairs.json").is_file() else []
-    except (json.JSONDecodeError, TypeError, ValueError) as exc:
+        findings = ranked([Finding.from_dict(d) for d in findings])
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise UserError(f"{str(path)!r} is damaged: {exc}") from None
-    return ranked(findings), repairs
+    if not isinstance(repairs, list) or not all(isinstance(r, dict) for r in repairs):
+        raise UserError(f"{str(repairs_path)!r} is damaged: expected a list of repairs, each a mapping")
+    return findings, repairs
 
 
 def _value(v) -> str:
@@ -52,11 +111,35 @@ def diagnose(run: str | Path) -> dict:
     return {"findings": findings, "repairs": repairs, "text": render(run)}
 
 
+def _unfinished(run: Path) -> tuple[str, str] | None:
+    """For a run that did not end (findings.json then holds the findings so far, written when it
+    was interrupted): how far it got, and how to finish it. None for a run that ended."""
+    from ..runs import read_history
+
+    info = _run_info(run)
+    status = _status(info) if info else "completed"
+    if status == "completed":
+        return None
+    epochs = len(read_history(run / "history.jsonl"))
+    said = {"interrupted": "interrupted", "running": "still running", "failed": "failed"}.get(status, "not finished")
+    resume = (f"resume it with trainwell train --resume {run}; the findings are complete when it ends"
+              if (run / "checkpoints" / "last.safetensors").is_file() and status != "running" else "")
+    return f"{said} after {epochs} epoch(s) (run.json status: {status})", resume
+
+
 def render(run: str | Path) -> str:
     findings, repairs = load(run)
-    if not findings and not repairs:
+    unfinished = _unfinished(Path(run))
+    if unfinished:
+        state, resume = unfinished
+        if not findings and not repairs:
+            return f"{run}: {state}: the doctor had found nothing wrong so far." + (f"\n{resume}." if resume else "")
+        lines = [f"{run}: {state}: the findings so far, " + (
+            f"{len(findings)} finding(s), most serious first." if findings
+            else f"nothing left wrong after {len(repairs)} repair(s)."), ""]
+    elif not findings and not repairs:
         return f"{run}: healthy. The doctor found nothing wrong."
-    if findings:
+    elif findings:
         lines = [f"{run}: {len(findings)} finding(s), most serious first.", ""]
     else:
         lines = [f"{run}: nothing left wrong at the end, after {len(repairs)} repair(s) during training.", ""]
@@ -75,7 +158,7 @@ def render(run: str | Path) -> str:
         # Runs from before the repair record kept its finding have no severity, onset or explanation.
         sev = f" [{r['severity']}]" if r.get("severity") else ""
         onset = f", onset epoch {r['onset_epoch']}" if r.get("onset_epoch") is not None else ""
-        lines.append(f"- {r['code']}{sev} at epoch {r['epoch']}{onset}: {r.get('action')}")
+        lines.append(f"- {r.get('code')}{sev} at epoch {r.get('epoch')}{onset}: {r.get('action')}")
         if r.get("explanation"):
             lines.append(f"   {r['explanation']}")
         if r.get("before"):
@@ -83,6 +166,8 @@ def render(run: str | Path) -> str:
         lines.append(f"   fix: {r.get('reason')}: {set_flags(r.get('overrides') or {})}")
         if r.get("after"):
             lines.append("   after: " + "; ".join(f"{k} = {_value(v)}" for k, v in r["after"].items()))
-    if repairs:
+    if repairs and (Path(run) / "config.repaired.yaml").is_file():
         lines.append(f"the repaired config is {Path(run) / 'config.repaired.yaml'}: train it again without --repair")
+    if unfinished and unfinished[1]:
+        lines.append(unfinished[1] + ".")
     return "\n".join(lines).rstrip()

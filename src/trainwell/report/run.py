@@ -134,8 +134,10 @@ def _summary(r: RunFiles) -> str:
         items.append(("lr: auto", f"{H.fmt(info['lr_auto'].get('lr'))}: {info['lr_auto'].get('reason')}"))
     if info.get("doctor_overhead") is not None:
         items.append(("doctor overhead", f"{100 * info['doctor_overhead']:.1f}% of training time"))
-    if r.findings is not None:
-        items.append(("doctor", _doctor_line(r.findings, r.repairs)))
+    if _doctor_off(r):
+        items.append(("doctor", "off (doctor.enabled: false)"))
+    elif r.findings is not None:
+        items.append(("doctor", _doctor_line(r.findings, r.repairs) + ("" if r.complete else " (so far)")))
     return H.kv_table([(k, v) for k, v in items if v is not None])
 
 
@@ -352,19 +354,28 @@ def _evaluation(r: RunFiles, plots) -> str:
     return _missing_note("evaluation plot", f"task {task!r} has none")
 
 
+def _doctor_off(r: RunFiles) -> bool:
+    return (r.config.get("doctor") or {}).get("enabled") is False
+
+
 def _findings(r: RunFiles) -> str:
-    if r.findings is None:
-        why = ("the doctor was off (doctor.enabled: false)" if (r.config.get("doctor") or {}).get("enabled") is False
-               else "findings.json is written when training ends; this run did not get there")
+    # A doctor-off run writes findings.json too (an empty list): it is not healthy, it was not examined.
+    if r.findings is None or _doctor_off(r):
+        why = ("the doctor was off (doctor.enabled: false)" if _doctor_off(r)
+               else "findings.json is written when training ends or is interrupted; this run did not get there")
         return _missing_note("findings", why)
     if not r.findings and not r.repairs:
-        return "<p>Healthy: the training doctor found nothing wrong.</p>"
+        return ("<p>Healthy: the training doctor found nothing wrong.</p>" if r.complete else
+                f"<p>The training doctor had found nothing wrong so far (run status: {H.esc(r.status)}).</p>")
     from ..doctor.findings import SEVERITY_ORDER
     from ..doctor.report import set_flags
 
     order = sorted(r.findings, key=lambda f: (SEVERITY_ORDER.get(f.get("severity"), 3), f.get("epoch") or 10**9))
     head = (f"{len(order)} finding(s), most serious first." if order else
             f"Nothing left wrong at the end, after {len(r.repairs)} repair(s) during training.")
+    if not r.complete:
+        head = (f"The findings so far (run status: {H.esc(r.status)}): {len(order)}, most serious first." if order else
+                f"Nothing left wrong so far (run status: {H.esc(r.status)}), after {len(r.repairs)} repair(s).")
     out = [f"<p>{head} The same in the terminal: <code>trainwell diagnose {H.esc(r.dir)}</code></p>"]
     for f in order:
         sev = H.esc(f.get("severity", "info"))
