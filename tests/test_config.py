@@ -278,3 +278,20 @@ def test_tune_bounds_must_be_finite():
                   {"type": "float", "low": float("nan"), "high": 1}, {"type": "int", "low": 1, "high": float("inf")}):
         with pytest.raises(ConfigError, match="bounds and step must be finite numbers"):
             load_config({"tune": {"space": {"optimizer.weight_decay": entry}}})
+
+
+def test_a_run_saved_with_repair_and_the_doctor_off_still_loads(tmp_path):
+    # saved before the pair was refused: it trained without repair, and its model must stay usable
+    import trainwell
+    from trainwell.config import dump_config
+
+    run = trainwell.train({"data": {"source": "builtin:iris"}, "training": {"epochs": 2}, "doctor": {"enabled": False},
+                           "logging": {"report": False}}, out=tmp_path, quiet=True)
+    saved = run.path / "config.yaml"
+    saved.write_text(saved.read_text().replace("repair: false", "repair: true"))
+    assert "repair: true" in saved.read_text()
+    import pandas as pd
+
+    again = trainwell.Run(run.path)
+    assert again.config.doctor.repair is False
+    assert len(again.predict(pd.DataFrame([[5.1, 3.5, 1.4, 0.2]], columns=again.spec.input_columns))) == 1

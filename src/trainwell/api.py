@@ -626,12 +626,25 @@ def _log_data(log, prepared) -> None:
 
 
 # ----------------------------------------------------------------------------- runs
+def _saved_config(path: Path) -> Config:
+    """A run's config.yaml. One saved before doctor.repair with the doctor off was refused (such a
+    run trained without repair) still loads, with repair off, so its model is never lost."""
+    from .errors import ConfigError
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        if not any(p.startswith("doctor.repair: true needs doctor.enabled") for p in exc.problems):
+            raise
+        return load_config(path, ["doctor.repair=false"])
+
+
 class Run:
     """A run directory, loaded: metrics, history, and a model that predicts on new rows."""
 
     def __init__(self, path: str | Path):
         self.path = runs.require_run_dir(path)
-        self.config = load_config(self.path / "config.yaml")
+        self.config = _saved_config(self.path / "config.yaml")
         self.info = runs.read_json(self.path / "run.json")
         self.state = runs.read_state(self.path)
         self._model = None
