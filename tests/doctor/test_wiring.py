@@ -196,6 +196,25 @@ def flipped(spec, flip=False):
     return Flipped(spec.input_shape[1], _out(spec), flip)
 
 
+class Quantized(nn.Module):   # weights fake-quantized to 8 bits; ste passes the gradient through the rounding
+    def __init__(self, f, n_out, ste):
+        super().__init__()
+        self.a, self.b, self.ste = nn.Linear(f, 32), nn.Linear(32, n_out), ste
+
+    def _q(self, w):
+        scale = w.abs().max() / 127
+        q = torch.round(w / scale) * scale
+        return w + (q - w).detach() if self.ste else q
+
+    def forward(self, x):
+        h = torch.relu(nn.functional.linear(x, self._q(self.a.weight), self.a.bias))
+        return nn.functional.linear(h, self._q(self.b.weight), self.b.bias)
+
+
+def quantized(spec, quant_bits=8, ste=True):
+    return Quantized(spec.n_features, _out(spec), ste)
+
+
 def tab_drop(spec):   # dropout on the inputs: its zeros are no clamp, and off in eval mode
     return nn.Sequential(nn.Dropout(0.5), nn.Linear(spec.n_features, 32), nn.ReLU(), nn.Linear(32, _out(spec)))
 
@@ -505,6 +524,17 @@ def test_a_forecaster_that_reads_its_window_backwards_is_named_with_the_builders
     assert f.fixes[0].overrides == {"model.options.flip": False} and f.fixes[0].architecture
     # read oldest first, as trainwell's windows come: nothing
     assert not [f for f in _found({"data": data, "model": _py("flipped")}) if "newest_quarter_gradient_share" in f.evidence]
+
+
+def test_weights_a_rounding_passes_no_gradient_to_are_named_with_the_builders_default(nets):
+    f = next(f for f in _found({"data": {"source": "builtin:wine"}, "model": _py("quantized", ste=False)})
+             if "barely_learning" in f.evidence)
+    assert (f.code, f.severity, f.epoch) == ("vanishing_gradients", "warning", 0)
+    assert len(f.evidence["barely_learning"]) == f.evidence["weight_matrices"] == 2
+    assert f.fixes[0].overrides == {"model.options.ste": True} and f.fixes[0].architecture
+    # through a straight-through estimator every weight learns: nothing to say
+    assert not [f for f in _found({"data": {"source": "builtin:wine"}, "model": _py("quantized")})
+                if "barely_learning" in f.evidence]
 
 
 def test_a_window_read_backwards_is_no_fault_where_the_oldest_steps_say_most():

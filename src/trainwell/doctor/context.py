@@ -16,7 +16,7 @@ from .network_measures import (affine_network, flat_width, gradient_cut, l1_at_i
                                recurrent_axes)
 from .column_screen import left_out_signal, noise_columns
 from .series_measures import left_out_columns
-from .wiring import _safely, gradientless_share, wiring
+from .wiring import _safely, barely_learning, gradientless_share, wiring
 
 
 def _val_rare_rows(prepared) -> int:
@@ -172,6 +172,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         gradient_cut=gradient_cut(cfg, spec, plan, prepared) if model.type == "python" else None,
         wiring=wiring(cfg, spec, plan, prepared) if model.type == "python" else None,
         gradientless=gradientless_share(cfg, spec, plan, prepared),
+        barely_learning=barely_learning(cfg, spec, plan, prepared) if model.type == "python" else None,
         cnn_blocks=[b.model_dump(mode="json") for b in model.blocks] if model.type == "cnn" else [])
 
 

@@ -84,6 +84,7 @@ class Context:
     left_out_columns: dict | None = None  # value_columns leaving out columns a ridge finds useful (series_measures)
     noise_columns: dict | None = None  # a wide table whose few screened columns beat all (column_screen)
     features_left_out: dict | None = None  # data.features says nothing, columns it leaves out do (column_screen)
+    barely_learning: dict | None = None  # a custom net whose weights get next to no gradient (wiring)
     other_text: dict | None = None  # data.text.column says nothing, another text column does (context)
     param_groups: list = field(default_factory=list)   # optimizer.param_groups, as dicts (prefix, lr)
     es_monitor: str = "val_loss"    # training.early_stopping.monitor

@@ -239,8 +239,11 @@ def unscaled_features(history, signals, ctx: Context) -> Finding | None:
     # before any weight sees them: a gas-analysis net taking log(ppm) of raw readings up to 14,000
     # hands its first layer numbers of rms 1-8, and scored 0.956/0.958, above the standardized MLP
     # (sixteenth held-out set). Judged on what that layer is handed (wiring: first_layer_rms).
+    # At least as many numbers as there are features: all of them, perhaps expanded (a sailing net
+    # hands its layer the sine and cosine of an angle beside its own batch norm of the raw columns:
+    # 11 numbers for 10 features, eighteenth held-out set); a first layer of one branch sees fewer.
     seen = (ctx.wiring or {}).get("first_layer_rms")
-    if seen and len(seen) == len(ctx.feature_rms) and max(seen) <= 20 and \
+    if seen and len(seen) >= len(ctx.feature_rms) and max(seen) <= 20 and \
             max(seen) / max(statistics.median(seen), 1e-12) <= 50:
         return _unscaled_target(ctx)
     worst = sorted(zip(ctx.feature_rms, ctx.feature_names), reverse=True)[:3]
