@@ -1825,6 +1825,22 @@ def test_texts_cut_to_a_beginning_that_says_nothing_get_a_longer_max_len():
                                                                         "baseline_whole": signal})) is None
 
 
+def test_texts_cut_before_what_decides_their_label_in_half_of_them_get_a_longer_max_len():
+    # ATC lines cut at 12 tokens, the instruction last: the yardstick keeps half its accuracy as cut
+    cut = {"max_len": 12, "truncated": 1008, "rows": 1120, "kept_share": 0.64, "length_p99": 26}
+    as_cut = {"model": "logistic regression", "val_loss": 1.36, "chance_loss": 2.08, "val_accuracy": 0.50,
+              "majority_share": 0.14, "val_rows": 240}
+    whole = {**as_cut, "val_loss": 0.085, "val_accuracy": 0.99}
+    f = rules.text_cut_short([], {}, ctx(data_kind="text", text_cut={**cut, "baseline_as_cut": as_cut,
+                                                                     "baseline_whole": whole}))
+    assert f.fixes[0].overrides == {"data.text.max_len": 32} and "comes after the cut" in f.explanation
+    # a cut that costs little (0.27 as cut, 0.24 whole): nothing to say
+    little = {**as_cut, "val_loss": 0.267, "val_accuracy": 0.972}
+    assert rules.text_cut_short([], {}, ctx(data_kind="text", text_cut={**cut, "baseline_as_cut": little,
+                                                                        "baseline_whole": {**little, "val_loss": 0.241,
+                                                                                           "val_accuracy": 0.976}})) is None
+
+
 def test_the_context_measures_what_a_cut_keeps_only_where_most_texts_are_cut(tmp_path):
     import pandas as pd
 

@@ -545,7 +545,7 @@ def _with_cut_signal(cfg, prepared, cut: dict | None) -> dict | None:
 
     try:
         as_cut = linear_baseline(prepared)
-        if verdict(as_cut) != "nothing":   # what is kept already tells the classes apart
+        if verdict(as_cut) == "signal":   # what is kept already tells the classes apart
             return cut
         # the whole texts, as long as the fix would make them, on a sample of the training rows
         length = min(cut["length_p99"], TEXT_LEN_CAP)
