@@ -283,7 +283,6 @@ def test_tune_bounds_must_be_finite():
 def test_a_run_saved_with_repair_and_the_doctor_off_still_loads(tmp_path):
     # saved before the pair was refused: it trained without repair, and its model must stay usable
     import trainwell
-    from trainwell.config import dump_config
 
     run = trainwell.train({"data": {"source": "builtin:iris"}, "training": {"epochs": 2}, "doctor": {"enabled": False},
                            "logging": {"report": False}}, out=tmp_path, quiet=True)
