@@ -189,7 +189,7 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
                             f"(expected {run_dir / 'checkpoints' / 'last.safetensors'})")
         if overrides:
             raise UserError("--set cannot be combined with --resume: a resumed run keeps its config")
-        cfg = load_config(run_dir / "config.yaml")
+        cfg = _saved_config(run_dir / "config.yaml")
         cfg = _with_repairs(cfg, run_dir)
     else:
         if config is None:
@@ -358,7 +358,8 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     except BaseException as exc:  # a crash or a bug: say so in run.json and the index, then re-raise
         info.update(status="interrupted" if isinstance(exc, KeyboardInterrupt) else "failed",
                     error=f"{type(exc).__name__}: {exc}",
-                    seconds=info.get("seconds", 0) + time.perf_counter() - started)
+                    seconds=info.get("seconds", 0) + time.perf_counter() - started,
+                    epochs_trained=info.get("epochs_trained", 0) + trainer.epochs_trained)
         runs.write_json(run_dir / "run.json", info)
         runs.indexed(run_dir, log)
         raise

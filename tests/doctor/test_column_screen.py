@@ -83,3 +83,17 @@ def _all(config: dict) -> list:
     cfg = load_config({"seed": 0, **config})
     prepared = prepare(cfg.data, cfg.seed, cfg.model.type)
     return rules.examine([], {}, build_context(cfg, prepared, api._plan(cfg, prepared.spec)), rules.PRE_TRAINING)
+
+
+def test_a_left_out_column_that_alone_predicts_the_target_is_not_offered(tmp_path):
+    # a copy of the outcome beside diabetes' measurements: more likely a leak than a forgotten input
+    from sklearn.datasets import load_diabetes
+
+    table = load_diabetes(as_frame=True).frame
+    table["outcome_recorded"] = table["target"] + np.random.default_rng(0).normal(0, 1, len(table))
+    table.to_csv(tmp_path / "diabetes_leak.csv", index=False)
+    cfg = {"data": {"source": str(tmp_path / "diabetes_leak.csv"), "target": "target", "features": ["age", "sex"],
+                    "split": {"train": 0.6, "val": 0.2, "test": 0.2}}}
+    (f,) = [f for f in _all(cfg) if "helpful" in f.evidence]
+    assert "outcome_recorded" not in f.fixes[0].overrides["data.features"] and "bmi" in f.fixes[0].overrides["data.features"]
+    assert f.evidence["left_out_as_leaks"] == ["outcome_recorded"] and "leak" in f.explanation

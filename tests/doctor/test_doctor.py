@@ -1466,3 +1466,54 @@ def test_a_net_born_exploded_is_not_blamed_on_the_rate_after_a_rollback_to_its_s
     assert all(r["overrides"].get("optimizer.lr", 1.0) >= 1e-3 for r in repairs)   # no cut of the rate
     assert "doctor.allow_architecture_changes: true" in (run.path / "log.txt").read_text()
     assert run.metrics["test"]["accuracy"] > 0.5
+
+
+def test_a_rollback_after_a_rebuild_never_brings_back_the_old_networks_best_weights():
+    # review: the snapshot after a rebuild carried the old network's best weights, and a later
+    # stop at the best epoch loaded them into the new network (a size mismatch, a failed run)
+    import types
+
+    import torch
+    from torch import nn
+
+    from trainwell.config import load_config
+    from trainwell.doctor.facts import Context
+    from trainwell.doctor.findings import Finding, Fix
+    from trainwell.doctor.live import Doctor
+    from trainwell.training.loop import Rollback, TensorData, Trainer
+    from trainwell.training.optim import Schedule
+
+    torch.manual_seed(0)
+    x, y = torch.randn(64, 4), torch.randint(0, 3, (64,))
+    small = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    wide = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Linear(32, 3))
+
+    def apply_fix(t, overrides):
+        if "model.hidden" in overrides:
+            t.replace_model(wide, torch.optim.Adam(wide.parameters(), 1e-3))
+        return True
+
+    doc = Doctor(Context(task="multiclass", loss="cross_entropy", optimizer="adam", lr=1e-3, epochs=10),
+                 types.SimpleNamespace(nonfinite=None, records=[]), lambda line: None, repair=True,
+                 allow_architecture=True, apply_fix=apply_fix)
+    tr = Trainer(model=small, optimizer=torch.optim.Adam(small.parameters(), 1e-3), loss_fn=nn.CrossEntropyLoss(),
+                 schedule=Schedule(load_config({"data": {"source": "builtin:iris"}}).schedule),
+                 train=TensorData(x, y), epochs=10, batch_size=16, callbacks=[doc])
+    tr.history = [{"epoch": e, "train_loss": 1.0, "val_loss": 1.0} for e in range(1, 4)]
+    tr.pos.epoch = 3
+    doc.on_fit_start(tr)
+    doc._best = (0.2, {k: v.clone() for k, v in small.state_dict().items()})
+
+    def repair(code, fix):
+        try:
+            doc._repair(tr, Finding(code, "warning", 3, None, {}, "x", [fix]), fix)
+        except Rollback as back:
+            tr.load_state(back.tensors, back.meta)
+            back.after(tr)
+
+    repair("underfitting", Fix({"model.hidden": [32]}, "larger", architecture=True))
+    repair("lr_too_low", Fix({"optimizer.lr": 3e-3}, "raise"))
+    assert doc._best is None or doc._best[1]["0.weight"].shape == wide[0].weight.shape
+    repair("overfitting", Fix({"training.early_stopping.enabled": True, "training.early_stopping.restore_best": True},
+                              "stop"))
+    assert tr.should_stop

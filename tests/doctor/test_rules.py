@@ -2940,3 +2940,45 @@ def test_a_rate_symptom_of_unscaled_inputs_gets_scaling_as_its_first_fix():
     assert raw.fixes[0].overrides == {"data.scale": "standardize"} and raw.evidence["caused_by"] == "unscaled_features"
     assert raw.fixes[1].overrides == {"optimizer.lr": 1e-4}
     assert live("standardize").fixes[0].overrides == {"optimizer.lr": 1e-4}
+
+
+def test_an_early_dip_early_stopping_keeps_is_not_called_guessing():
+    # validation 0.62 at epoch 1 (56% of chance, before the training rows were fitted), then ~1.05:
+    # early stopping keeps epoch 1, so the kept weights do not guess (review)
+    train = [1.3, 0.9, 0.5, 0.2] + [0.01] * 16
+    val = [0.62, 1.00, 1.02, 1.03] + [1.05 + 0.01 * i for i in range(16)]
+    f = rules.overfitting(hist(train, val), {}, ctx(n_classes=3, class_shares=[1 / 3] * 3))
+    assert f.severity == "info" and "guessing" not in f.explanation
+
+
+def test_a_blowup_after_the_doctor_raised_the_rate_is_the_rate_not_the_init():
+    # the rate raised 10x at epoch 5 (lr_too_low's fix): the next epoch at 400, finite, falling after;
+    # the records judged from the repair on have no first-step check. The rate, not the init (review)
+    c = ctx(n_classes=3, class_shares=[1 / 3] * 3, scale="standardize", lr=1e-1, lr_raised=True, judged_from=5)
+    h = hist([1.05, 1.0, 0.98, 0.97, 0.96, 400.0, 300.0, 250.0])
+    sig = {"records": [{"epoch": e, "step": 60 * e, "loss": 300.0} for e in (6, 7, 8)], "nonfinite": None}
+    (f,) = rules.examine(h, sig, c, [rules.diverged])
+    assert f.code == "diverged" and "optimizer.lr" in f.fixes[0].overrides
+
+
+def test_a_raw_target_alone_gives_no_input_scaling_fix_to_a_rate_symptom():
+    from trainwell.doctor.findings import Fix
+    from trainwell.doctor.rules.root_causes import _with_scaling_fix
+
+    c = ctx(task="regression", loss="mse", n_classes=None, class_shares=None, scale="none",
+            feature_rms=[1.0, 0.9, 1.1], feature_names=["a", "b", "c"], target_scaled=False, target_rms=200.0)
+    f = Finding("lr_too_high", "error", 4, None, {}, "x", [Fix({"optimizer.lr": 1e-4}, "smaller")])
+    assert _with_scaling_fix(f, c).fixes[0].overrides == {"optimizer.lr": 1e-4}   # review
+
+
+def test_a_zero_class_weight_under_bce_has_no_chance_level_and_no_crash():
+    for weights in ([1.0, 0.0], [1e-20, 1.0]):
+        c = ctx(task="binary", loss="bce", n_classes=2, class_shares=[0.4, 0.6], loss_class_weights=weights)
+        assert measures.chance_loss(c) is None   # review: math domain error at preflight
+
+
+def test_no_larger_network_is_offered_at_the_width_cap():
+    from trainwell.doctor.rules.fit import _larger_mlp
+
+    assert _larger_mlp(ctx(model_type="mlp", mlp_hidden=[1024, 1024], feature_rms=[1.0] * 64)) is None
+    assert _larger_mlp(ctx(model_type="mlp", mlp_hidden=[2048], feature_rms=[1.0] * 64)) is None

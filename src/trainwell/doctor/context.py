@@ -545,7 +545,9 @@ def _with_cut_signal(cfg, prepared, cut: dict | None) -> dict | None:
 
     try:
         as_cut = linear_baseline(prepared)
-        if verdict(as_cut) == "signal":   # what is kept already tells the classes apart
+        # what is kept already tells the classes apart; or nothing to compare with (no validation
+        # split, one class, a regression)
+        if not as_cut or "val_loss" not in as_cut or verdict(as_cut) == "signal":
             return cut
         # the whole texts, as long as the fix would make them, on a sample of the training rows
         length = min(cut["length_p99"], TEXT_LEN_CAP)

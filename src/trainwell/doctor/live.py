@@ -121,7 +121,7 @@ class Doctor(Callback):
     # ------------------------------------------------------------------ events
     def on_fit_start(self, trainer):
         if self.repair and self._good is None:
-            self._good = self._first = _snapshot(trainer)
+            self._good = self._first = self._snap(trainer)
 
     def on_batch_end(self, trainer, loss):
         # A NaN loss poisons every later step: end the epoch now so the doctor can act on it.
@@ -166,7 +166,7 @@ class Doctor(Callback):
             trainer.should_stop = True
             trainer.stop_reason = "the doctor stopped training: it diverged (see findings)"
         elif self.repair and self._healthy(trainer, found):
-            self._keep_healthy(_snapshot(trainer))
+            self._keep_healthy(self._snap(trainer))
 
     def _settle_dead_units(self, history) -> None:
         """dying_relu called early whose rule, read again at the end, no longer holds: the live units
@@ -353,7 +353,7 @@ class Doctor(Callback):
             t._emit("on_repair")
             # The repaired run starts here: a later problem rolls back no further than this (and
             # never onto the old network's weights after a rebuild).
-            doctor._good = doctor._first = _snapshot(t)
+            doctor._good = doctor._first = doctor._snap(t)
             doctor._anchors = []
             if rebuilt:
                 doctor._best = None
@@ -383,13 +383,24 @@ class Doctor(Callback):
     def all_findings(self) -> list[Finding]:
         return ranked(list(self.findings.values()))
 
+    def _snap(self, trainer):
+        """A snapshot to roll back to, without the best epoch's weights (those go in checkpoints only:
+        a rollback keeps the doctor's own record of the best epoch, and after a rebuild an older
+        network's weights must never come back)."""
+        self._snapshotting = True
+        try:
+            return _snapshot(trainer)
+        finally:
+            self._snapshotting = False
+
     def state_dict(self):
-        # The best epoch's weights too: a repair that stops at the best epoch after a resume must
-        # restore them, not the best of the epochs since the resume.
-        best = {f"best.{k}": v for k, v in self._best[1].items()} if self._best is not None else {}
+        # The best epoch's weights too, in a checkpoint: a repair that stops at the best epoch after
+        # a resume must restore them, not the best of the epochs since the resume.
+        keep = self._best is not None and not getattr(self, "_snapshotting", False)
+        best = {f"best.{k}": v for k, v in self._best[1].items()} if keep else {}
         return {"findings": [f.to_dict() for f in self.findings.values()], "repairs": self.repairs,
                 "applied": self.applied, "pre": self.pre,
-                "best_val_loss": self._best[0] if self._best is not None else None}, best
+                "best_val_loss": self._best[0] if keep else None}, best
 
     def load_state_dict(self, meta, tensors):
         if meta:
@@ -398,5 +409,5 @@ class Doctor(Callback):
             self.applied = meta.get("applied", {})
             self.pre = meta.get("pre") or {"findings": [], "repairs": []}
             best = {k[len("best."):]: v for k, v in (tensors or {}).items() if k.startswith("best.")}
-            if meta.get("best_val_loss") is not None and best:
+            if meta.get("best_val_loss") is not None and best and self._first is None:   # a resume, not a rollback
                 self._best = (meta["best_val_loss"], best)

@@ -54,9 +54,11 @@ def _raw_chance(ctx: Context) -> float | None:
         # probability is pw*s1 / (pw*s1 + s0). With balanced weights and the rare class sorted first
         # (pw = 0.03) chance is about 0.04, not ln 2, and every comparison with it stayed silent.
         s0, s1 = ctx.class_shares
-        if s0 <= 0 or s1 <= 0:
-            return None
+        if s0 <= 0 or s1 <= 0 or not (0 < pos_weight < math.inf):
+            return None   # a weight of 0 (or one so lopsided the best answer is certain): no chance level
         p = pos_weight * s1 / (pos_weight * s1 + s0)
+        if not 0 < p < 1:
+            return None
         return -(pos_weight * s1 * math.log(p) + s0 * math.log(1 - p))
     shares = [s for s in ctx.class_shares if s > 0]
     if ctx.imbalance == "class_weights":

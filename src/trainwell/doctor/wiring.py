@@ -772,7 +772,7 @@ def _barely_found(cfg, spec, plan: dict, x) -> dict | None:
     import inspect
     import re
 
-    found = _gradientless(cfg, spec, plan, x)
+    found = _gradientless(cfg, spec, plan, x, limit=TWIN_LIMIT)
     if not found or len(found["barely"]) < max(2, BARELY_SHARE * found["weights"]):
         return None
     clears = []
@@ -782,19 +782,19 @@ def _barely_found(cfg, spec, plan: dict, x) -> dict | None:
         default = _plain(param.default)
         if default is _NOT_PLAIN or _plain(cfg.model.options[key]) == default:
             continue
-        again = _gradientless(cfg, spec, plan, x, {**cfg.model.options, key: default})
+        again = _gradientless(cfg, spec, plan, x, {**cfg.model.options, key: default}, limit=TWIN_LIMIT)
         if again and len(again["barely"]) < BARELY_SHARE * again["weights"]:
             clears.append({key: default})
     named = [c for c in clears if re.search(GRADIENT_KEYWORD, next(iter(c)), re.IGNORECASE)]
     return {"weights": found["weights"], "barely": found["barely"], "fix": (named or clears or [None])[0]}
 
 
-def _gradientless(cfg, spec, plan: dict, x, options: dict | None = None) -> dict | None:
+def _gradientless(cfg, spec, plan: dict, x, options: dict | None = None, limit: int | None = None) -> dict | None:
     import torch
 
     try:
         net = _build(cfg, spec, plan, options, seed=0)
-        if sum(p.numel() for p in net.parameters()) > TWIN_LIMIT:
+        if limit is not None and sum(p.numel() for p in net.parameters()) > limit:
             return None
         rows = np.asarray(x[:32])
         batch = torch.as_tensor(rows if rows.dtype.kind in "iu" else np.nan_to_num(rows.astype(np.float32)))

@@ -31,15 +31,13 @@ def _huge_from_the_start(nf, losses: list[float], chance: float | None, records:
     at 1.6e5 (N(0, 3) weights), rolled back to the start, and the rule then blamed the rate and cut
     it twice: 0.08 against 0.70 unrepaired. Not once the doctor has cut the rate for a blow-up: a
     rate still too large (Adam at 1000 cut to 1.0) blows the first epoch up as fast, and stays the
-    suspect (diverged's caller checks ctx.lr_cuts)."""
+    suspect; nor after a raise of the rate, nor on a history judged from a later epoch (diverged's
+    caller checks ctx.lr_cuts, ctx.lr_raised and that the judged history starts at epoch 1)."""
     if records and records[0].get("step", 99) <= 2:
         return False   # the first steps were checked: _init_blowup has the say
     return (nf is None and bool(losses) and bool(chance) and all(math.isfinite(v) for v in losses)
             and losses[0] > 100 * chance and max(losses) <= losses[0] * 1.01)
 
-
-def _at(step) -> str:
-    return f"at step {step}" if isinstance(step, int) else "over the first epoch"
 
 
 def diverged(history, signals, ctx: Context) -> Finding | None:
@@ -73,8 +71,9 @@ def diverged(history, signals, ctx: Context) -> Finding | None:
                f"(see bad_input_data).")
         fixes = [Fix({"data.clean.impute": "median"}, "impute the missing values")]
     elif ctx.scale != "none" and (_init_blowup(signals.get("records", []), chance)
-                                  or (not ctx.lr_cuts and _huge_from_the_start(nf, losses, chance,
-                                                                               signals.get("records", [])))):
+                                  or (not ctx.lr_cuts and not ctx.lr_raised and bool(history)
+                                      and history[0].get("epoch") == 1
+                                      and _huge_from_the_start(nf, losses, chance, signals.get("records", [])))):
         if nf is None and max(losses) <= losses[0] * 1.01 and saturated_activations(history, signals, ctx):
             # Huge from the first step and no higher since, with half of a sigmoid/tanh layer's
             # units saturated: nothing diverged; the init saturated the units and its large
@@ -90,9 +89,12 @@ def diverged(history, signals, ctx: Context) -> Finding | None:
             # init (logits ~8600 at init, epoch 1 at 600x chance; twelfth held-out set), as the
             # suites' ReLU, ELU and GELU nets with N(0, 1)-sized weights.
             code = "exploding_gradients"
-        why = (f"The loss was already {first['loss']:.3g} {_at(first['step'])}, over 100x the {chance:.3g} of a "
-               f"model ignoring its inputs, before the optimizer had moved the weights: the initial weights are "
-               f"far too large for the layer widths, so activations and gradients grow layer after layer.")
+        when = (f"at step {first['step']}, over 100x the {chance:.3g} of a model ignoring its inputs, before the "
+                f"optimizer had moved the weights" if isinstance(first["step"], int) else
+                f"on average over the first epoch from the start, over 100x the {chance:.3g} of a model ignoring its "
+                f"inputs, and no higher since")
+        why = (f"The loss was already {first['loss']:.3g} {when}: the initial weights are far too large for the "
+               f"layer widths, so activations and gradients grow layer after layer.")
         fixes = [Fix({"model.init.weight": "auto", "model.init.bias": "zeros"},
                      "the standard init for the activation (He for ReLU, Xavier for tanh/sigmoid) keeps "
                      "activations at unit scale", architecture=True),

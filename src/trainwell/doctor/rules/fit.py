@@ -83,7 +83,10 @@ def overfitting(history, signals, ctx: Context) -> Finding | None:
     # too is no memorising: weak features on 13 rare rows (breast cancer at 5%, class weights) leave
     # both losses there.
     chance = chance_loss(ctx) if ctx.task != "regression" else None
-    guessing = bool(chance) and val[best] >= NEVER_GENERALISED * chance and train[-1] < 0.5 * chance
+    # Judged on the lowest validation loss of the run, which early stopping keeps (an early dip before
+    # the training rows were fitted counts there).
+    lowest = min(val)
+    guessing = bool(chance) and lowest >= NEVER_GENERALISED * chance and train[-1] < 0.5 * chance
     return Finding(
         "overfitting", "info" if handled and not guessing else "warning", _epoch(history, best), None,
         {"best_epoch": _epoch(history, best), "best_val_loss": val[best], "val_loss_now": val[-1],
@@ -96,7 +99,7 @@ def overfitting(history, signals, ctx: Context) -> Finding | None:
          f"{among}) while training loss is down to {train[-1]:.4g}, under 5% of it.")
         + " The model is memorising the training rows instead of learning what generalises."
         + (f" Early stopping keeps the best epoch's weights, but even they are no better than guessing: the best "
-           f"validation loss is {val[best] / chance:.0%} of the chance loss ({chance:.4g})." if handled and guessing else
+           f"validation loss is {lowest / chance:.0%} of the chance loss ({chance:.4g})." if handled and guessing else
            " Early stopping keeps the best epoch's weights, so the final model is not affected." if handled else ""),
         fixes[1:] if handled else fixes)
 
@@ -150,13 +153,16 @@ def _gated_cell_fix(ctx: Context) -> Fix | None:
                                       "it is the usual cure for a plain RNN on long sequences", architecture=True)
 
 
-def _larger_mlp(ctx: Context) -> list[int]:
+def _larger_mlp(ctx: Context) -> list[int] | None:
     """[128, 64], or every layer twice as wide (up to 1024) where that is no larger: an 8x64 sigmoid
     stack was offered [128, 64], a third of its weights, as 'a larger network'."""
     features = len(ctx.feature_rms) or 64
     weights = lambda hidden: sum(a * b for a, b in zip([features, *hidden], hidden))  # noqa: E731
     usual, now = [128, 64], list(ctx.mlp_hidden or [])
-    return usual if weights(usual) > weights(now) else [min(1024, 2 * w) for w in now]
+    if weights(usual) > weights(now):
+        return usual
+    wider = [min(1024, 2 * w) for w in now]
+    return wider if weights(wider) > weights(now) else None   # at the cap already: no larger network to offer
 
 
 def underfitting(history, signals, ctx: Context) -> Finding | None:
@@ -249,8 +255,9 @@ def underfitting(history, signals, ctx: Context) -> Finding | None:
         factor = min(10 if train[-1] >= 0.95 * chance else 3, max(top / ctx.lr, 1.0))
         if factor > 1:
             fixes.append(_lr_fix(ctx, factor, "a larger learning rate"))
-    if ctx.model_type == "mlp":
-        fixes.insert(0, Fix({"model.hidden": _larger_mlp(ctx)}, "a larger network", architecture=True))
+    larger = _larger_mlp(ctx) if ctx.model_type == "mlp" else None
+    if larger:
+        fixes.insert(0, Fix({"model.hidden": larger}, "a larger network", architecture=True))
     narrow = _narrow_fix(ctx)
     if narrow is not None:
         fixes.insert(0, narrow)

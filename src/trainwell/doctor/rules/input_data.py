@@ -243,7 +243,9 @@ def unscaled_features(history, signals, ctx: Context) -> Finding | None:
     # hands its layer the sine and cosine of an angle beside its own batch norm of the raw columns:
     # 11 numbers for 10 features, eighteenth held-out set); a first layer of one branch sees fewer.
     seen = (ctx.wiring or {}).get("first_layer_rms")
-    if seen and len(seen) >= len(ctx.feature_rms) and max(seen) <= 20 and \
+    wide_enough = len(seen or []) == len(ctx.feature_rms) or \
+        (ctx.data_kind == "tabular" and len(seen or []) > len(ctx.feature_rms))   # a window's layer may run along time
+    if seen and wide_enough and max(seen) <= 20 and \
             max(seen) / max(statistics.median(seen), 1e-12) <= 50:
         return _unscaled_target(ctx)
     worst = sorted(zip(ctx.feature_rms, ctx.feature_names), reverse=True)[:3]

@@ -106,12 +106,15 @@ def features_left_out(history, signals, ctx: Context) -> Finding | None:
         score = (f"validation loss {before['val_loss']:.3g} on the listed columns (the class shares give "
                  f"{before['chance_loss']:.3g}) and {after['val_loss']:.3g} with these added")
     shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    leaks = found.get("left_out_as_leaks") or []
     return Finding(
         "underfitting", "warning", 0, 0, {**found, "limit_r2_gain": 0.02, "limit_loss_gain_of_chance": 0.05},
         f"data.features {found['listed']} hold nothing a {before['model']} can use, and the columns it leaves out do: "
         f"{shown} ({score}). A network can learn no more than its inputs say. If those columns are known when "
         f"predictions are made, they belong among the inputs; one that records the outcome itself (a refund asked "
-        f"for after cancelling) must stay out.",
+        f"for after cancelling) must stay out."
+        + (f" Not offered: {', '.join(leaks)}, which alone predicts the validation rows almost perfectly, more likely "
+           f"a leak of the outcome than a forgotten input." if leaks else ""),
         [Fix({"data.features": found["listed"] + names}, f"add {', '.join(map(repr, names[:8]))}"
                                                         f"{' and more' if len(names) > 8 else ''} to data.features")])
 

@@ -134,7 +134,8 @@ def _with_scaling_fix(finding: Finding, ctx: Context) -> Finding:
     from .input_data import unscaled_features
 
     cause = unscaled_features([], {}, ctx)
-    if cause is None or cause.severity == "info":
+    # the features themselves, not a raw target alone (its fix is data.scale_target)
+    if cause is None or cause.severity == "info" or not any("data.scale" in f.overrides for f in cause.fixes):
         return finding
     finding.fixes.insert(0, Fix({"data.scale": "standardize"}, "scale the inputs: the unscaled features found "
                                                                "before training make the gradients lopsided"))
