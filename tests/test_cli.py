@@ -146,8 +146,11 @@ def test_a_signal_before_training_starts_ends_with_a_line_and_its_code(signame, 
     cfg = {"name": "slow", "data": {"source": "builtin:iris"},
            "model": {"type": "python", "builder": "slowbuild:build"}, "training": {"epochs": 1}}
     (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(cfg))
+    # The child must not inherit an ignored SIGINT (a test run started in the background of a
+    # non-interactive shell has one, and the CLI leaves an ignored signal ignored, as nohup asks).
     proc = subprocess.Popen([sys.executable, "-m", "trainwell", "train", "cfg.yaml", "--out", "run", "-q"],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not (tmp_path / "building").exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)

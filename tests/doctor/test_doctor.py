@@ -1462,8 +1462,11 @@ def test_a_net_born_exploded_is_not_blamed_on_the_rate_after_a_rollback_to_its_s
            "training": {"epochs": 10, "threads": 1}}
     run = trainwell.train(cfg, out=tmp_path / "a", quiet=True)
     repairs = read(run, "repairs.json")
-    assert repairs[0]["code"] == "exploding_gradients" and "diverged" not in [r["code"] for r in repairs]
-    assert all(r["overrides"].get("optimizer.lr", 1.0) >= 1e-3 for r in repairs)   # no cut of the rate
+    codes = [r["code"] for r in repairs]
+    assert codes[0] == "exploding_gradients" and codes[1:2] != ["diverged"]
+    # a cut of the rate only after the doctor raised it (lr_too_low's fix; then the rate is the suspect)
+    if "diverged" in codes:
+        assert "lr_too_low" in codes[:codes.index("diverged")]
     assert "doctor.allow_architecture_changes: true" in (run.path / "log.txt").read_text()
     assert run.metrics["test"]["accuracy"] > 0.5
 
