@@ -4,11 +4,7 @@ tells the classes apart (context.other_text_signal, rule text_column_silent)."""
 import numpy as np
 import pandas as pd
 
-from trainwell import api
-from trainwell.config import load_config
-from trainwell.data import prepare
-from trainwell.doctor import rules
-from trainwell.doctor.context import build_context
+from test_column_screen import _all
 
 
 def _tickets(path) -> str:
@@ -27,10 +23,7 @@ def _tickets(path) -> str:
 
 
 def _found(config: dict) -> list:
-    cfg = load_config({"seed": 0, **config})
-    prepared = prepare(cfg.data, cfg.seed, cfg.model.type)
-    ctx = build_context(cfg, prepared, api._plan(cfg, prepared.spec))
-    return [f for f in rules.examine([], {}, ctx, rules.PRE_TRAINING) if "other_column" in f.evidence]
+    return [f for f in _all(config) if "other_column" in f.evidence]
 
 
 def test_a_text_column_that_says_nothing_is_named_with_the_column_that_does_as_the_fix(tmp_path):
