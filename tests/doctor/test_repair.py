@@ -100,3 +100,43 @@ def test_dead_units_called_an_error_or_a_loss_still_high_stand_at_the_end():
     doctor.findings = {"dying_relu": Finding("dying_relu", "warning", 1, None, {}, "Dead.", [])}
     doctor._settle([{"epoch": 30, "train_loss": 0.22, "val_loss": 0.25}])
     assert doctor.findings["dying_relu"].severity == "warning"
+
+
+def _fake_trainer(lr: float):
+    import types
+
+    import torch
+
+    model = torch.nn.Linear(4, 3)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    model(torch.randn(8, 4)).sum().backward()
+    opt.step()
+    return types.SimpleNamespace(model=model, optimizer=opt, _base_lrs=[lr], schedule=types.SimpleNamespace(base_lr=lr))
+
+
+def test_a_rate_raised_tenfold_or_more_starts_the_optimizers_averages_afresh():
+    # Adam's second moment, gathered while the weights stood still at 1e-6, would size the new
+    # steps for ~1000 more: after a 10x raise it starts over; a cut keeps what it learned.
+    holder = {"cfg": load_config({"data": {"source": "builtin:iris"}, "optimizer": {"name": "adam", "lr": 1e-6}})}
+    fixer = make_fixer(holder, rebuild_loss=lambda c: None, log=lambda m: None)
+    raised = _fake_trainer(1e-6)
+    assert fixer(raised, {"optimizer.lr": 1e-3}) and not raised.optimizer.state
+    assert raised.optimizer.param_groups[0]["lr"] == 1e-3
+    holder = {"cfg": load_config({"data": {"source": "builtin:iris"}, "optimizer": {"name": "adam", "lr": 1e-2}})}
+    fixer = make_fixer(holder, rebuild_loss=lambda c: None, log=lambda m: None)
+    for new_lr in (1e-3, 5e-2):  # a cut, and a raise under 10x
+        kept = _fake_trainer(1e-2)
+        assert fixer(kept, {"optimizer.lr": new_lr}) and len(kept.optimizer.state) == 2
+
+
+def test_a_fix_that_only_raises_the_rate_keeps_the_latest_healthy_state():
+    # An underfitting run still learning, slowly: the epochs since the onset are progress, not
+    # damage (an LSTM sent back 6 of its 20 epochs ended 10 points short). A fix that lowers the
+    # weight decay goes back before the onset: those weights were shrunk.
+    doctor = _doctor({"data": {"source": "builtin:iris"}, "model": {"hidden": [8]}})
+    snap = lambda epoch: ({}, {"pos": {"epoch": epoch}})  # noqa: E731
+    doctor._first, doctor._anchors, doctor._good = snap(0), [snap(4), snap(8)], snap(12)
+    finding = Finding("underfitting", "warning", 10, None, {}, "why", [])
+    assert doctor._rollback_target(finding, Fix({"optimizer.lr": 3e-3}, "larger"))[1]["pos"]["epoch"] == 12
+    assert doctor._rollback_target(finding, Fix({"optimizer.weight_decay": 0.0}, "less L2"))[1]["pos"]["epoch"] == 8
+    assert doctor._rollback_target(finding, Fix({"optimizer.lr": 1e-4}, "smaller"))[1]["pos"]["epoch"] == 8
