@@ -285,6 +285,25 @@ def towers(spec):
     return Towers(spec.n_features, _out(spec))
 
 
+class Normed(nn.Module):   # a per-step MLP over a sequence's readings, then a mean over the steps
+    def __init__(self, f, n_out, norm):
+        super().__init__()
+        self.norm = {"inputs": nn.LayerNorm(f), "groups": nn.GroupNorm(16, 16)}.get(norm, nn.Identity())
+        self.where, self.lin = norm, nn.Linear(f, 16)
+        self.hidden_norm = nn.LayerNorm(16)   # over 16 units: a usual normalisation
+        self.head = nn.Linear(16, n_out)
+
+    def forward(self, x):
+        if self.where == "inputs":
+            x = self.norm(x)
+        h = torch.relu(self.hidden_norm(self.lin(x))).mean(1)
+        return self.head(self.norm(h) if self.where == "groups" else h)
+
+
+def normed(spec, norm="none"):
+    return Normed(spec.input_shape[1], _out(spec), norm)
+
+
 def clamped(spec, out_relu=False, zero_head=False):   # the head written as Linear + ReLU like the layers above
     net = nn.Sequential(nn.Linear(spec.n_features, 32), nn.ReLU(), nn.Linear(32, _out(spec)),
                         *([nn.ReLU()] if out_relu else []))
@@ -635,3 +654,16 @@ def test_a_set_model_on_exchangeable_columns_and_a_branch_that_reads_some_column
         target=y).to_csv("towers.csv", index=False)
     assert not [f for f in _found({"data": {"source": "towers.csv", "target": "target"}, "model": _py("towers")})
                 if "first_layer_val_loss" in f.evidence]
+
+
+def test_a_normalisation_over_two_values_or_one_is_named_with_the_builders_default(nets):
+    # nn.LayerNorm(2) over a step's two readings leaves (+1, -1) or (-1, +1): only which is larger
+    data = {"source": SEQ, "kind": "sequence"}
+    f = next(f for f in _found({"data": data, "model": _py("normed", norm="inputs")}) if "limit_values" in f.evidence)
+    assert (f.code, f.evidence["layer"], f.evidence["kind"], f.evidence["values"]) == ("underfitting", "norm", "LayerNorm", 2)
+    assert f.fixes[0].overrides == {"model.options.norm": "none"} and f.fixes[0].architecture
+    # a group norm with one unit a group normalises each unit alone: nothing but its shift is left
+    f = next(f for f in _found({"data": data, "model": _py("normed", norm="groups")}) if "limit_values" in f.evidence)
+    assert (f.evidence["kind"], f.evidence["values"]) == ("GroupNorm", 1)
+    # the layer norm over 16 hidden units every variant has is a usual one
+    assert not [f for f in _found({"data": data, "model": _py("normed")}) if "limit_values" in f.evidence]

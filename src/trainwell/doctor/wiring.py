@@ -24,6 +24,8 @@ its init, before training: the slips that no loss curve explains until it is too
   level_blind    a forecaster whose output, after two plain steps, does not move when the target's
                  own past is raised by one standard deviation at every step: it cannot see the
                  series' level (a per-window normalisation never undone)
+  norm_too_narrow a normalisation layer that takes out the mean and spread of 2 values or fewer at a
+                 time (nn.LayerNorm(2) over two readings): of each pair only which is larger is left
   inputs_flattened the first weight layer is handed, for a quarter of the features or more, one
                  value in 60% of the rows or more where the features themselves vary (a clamp or a
                  floor in the network's own transform of its inputs); with scaling on, whether the
@@ -125,6 +127,19 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
             for name, m in net.named_modules():
                 if isinstance(m, torch.nn.modules.dropout._DropoutNd):
                     handles.append(m.register_forward_pre_hook(drop(name)))
+        narrow: list = []
+
+        def width(name):
+            def hook(mod, args):
+                a = args[0] if args else None
+                n = _too_narrow(mod, a)
+                if n is not None and not any(d["layer"] == name for d in narrow):
+                    narrow.append({"layer": name, "kind": type(mod).__name__, "values": n})
+            return hook
+
+        for name, m in net.named_modules():
+            if _is_norm(m):
+                handles.append(m.register_forward_pre_hook(width(name)))
         net.train()   # as training runs it (dropout draws are forked)
         with _forked_rng():
             out = net(batch)
@@ -153,6 +168,7 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
                      "ids_as_numbers": sorted(set(fed)) or None, "steps_read": None, "output_scale": None,
                      "eval_random": eval_random, "rows_mixed": rows_mixed, "inputs_unread": unread,
                      "inputs_dropped": dropped[0] if dropped else None, "level_blind": blind,
+                     "norm_too_narrow": narrow[0] if narrow else None,
                      "frozen": [n for n, p in params.items() if not p.requires_grad],
                      "size": int(sum(p.numel() for p in params.values())), "net": net}
     if not ids and batch.grad is not None and batch.dim() == 3 and batch.shape[1] >= 4:
@@ -179,6 +195,43 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
         if torch.isfinite(rms).all():
             reading["first_layer_rms"] = [round(float(v), 4) for v in rms]
     return reading
+
+
+# Two values less their mean, divided by their spread, are +1 and -1 (or -1 and +1): a normalisation
+# over so few keeps only which is larger; over one it keeps nothing. An RMS norm keeps the mean, so
+# only one value at a time (its sign) is as narrow. Exact, not calibrated.
+NARROW_NORM = 2
+
+
+def _is_norm(mod) -> bool:
+    import torch
+
+    nn = torch.nn
+    kinds = (nn.LayerNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm) + \
+        ((nn.RMSNorm,) if hasattr(nn, "RMSNorm") else ())
+    return isinstance(mod, kinds)
+
+
+def _too_narrow(mod, a) -> int | None:
+    """How many values `mod` normalises together, for input `a`, when so few are left nothing but
+    their order (or sign); None otherwise."""
+    import math
+
+    import torch
+
+    nn = torch.nn
+    if isinstance(mod, nn.LayerNorm):
+        n = math.prod(mod.normalized_shape)
+    elif hasattr(nn, "RMSNorm") and isinstance(mod, nn.RMSNorm):
+        n = math.prod(mod.normalized_shape)
+        return n if n <= 1 else None
+    elif isinstance(a, torch.Tensor) and a.dim() >= 2 and isinstance(mod, nn.GroupNorm):
+        n = (a.shape[1] // max(mod.num_groups, 1)) * math.prod(a.shape[2:])
+    elif isinstance(a, torch.Tensor) and a.dim() > 2 and isinstance(mod, nn.modules.instancenorm._InstanceNorm):
+        n = math.prod(a.shape[2:])
+    else:
+        return None
+    return n if n <= NARROW_NORM else None
 
 
 # Layers whose weights multiply their input: what unscaled inputs would make lopsided.
@@ -646,7 +699,7 @@ def _flattened(raw, seen) -> dict | None:
 
 
 def _problems(reading: dict, frozen_random: list[str]) -> dict:
-    found = {k: reading[k] for k in ("unregistered", "ids_as_numbers", "steps_read", "eval_random", "rows_mixed",
+    found = {k: reading[k] for k in ("unregistered", "ids_as_numbers", "steps_read", "eval_random", "rows_mixed", "norm_too_narrow",
                                      "inputs_unread", "inputs_dropped", "inputs_flattened", "level_blind", "read_backwards",
                                      "outputs_clamped", "features_interchangeable", "signal_lost")
              if reading.get(k)}

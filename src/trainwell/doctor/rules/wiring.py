@@ -273,6 +273,29 @@ def inputs_dropped(history, signals, ctx: Context) -> Finding | None:
         _option_fix(ctx, "inputs_dropped", "the dropout then falls on hidden units, not on the input features"))
 
 
+def norm_too_narrow(history, signals, ctx: Context) -> Finding | None:
+    """Before training: a normalisation layer that takes the mean and spread of 2 values or fewer at a
+    time (wiring: norm_too_narrow). Two values less their mean, over their spread, are always +1 and
+    -1: only which is the larger survives, not how large either is. A smart-plug CNN that put
+    nn.LayerNorm(F) on its two readings per step (watts, power factor), as the transformer recipe it
+    came from did over 64 channels, called every kettle a microwave: 0.696/0.726 against 1.000/1.000
+    (eighteenth held-out set)."""
+    found = (ctx.wiring or {}).get("norm_too_narrow")
+    if not found:
+        return None
+    n = found["values"]
+    what = "nothing is left of it but its learned shift" if n <= 1 else \
+        "each pair comes out as (+1, -1) or (-1, +1): only which of the two is the larger is left"
+    return Finding(
+        "underfitting", "warning", 0, 0, {**found, "limit_values": 2},
+        f"The network's {found['kind']} {found['layer']!r} normalises {n} value{'s' if n != 1 else ''} at a time: "
+        f"{what}, whatever the inputs were. A normalisation needs many values to take a mean and a spread over (a "
+        f"layer norm over a transformer's 64 channels, a group norm over a feature map): over the features of one "
+        f"step of a 2-reading sequence, or over a single unit, it erases what it was meant to steady. Normalise over "
+        f"more values (the channels after the first layer), or leave the inputs to data.scale.",
+        _option_fix(ctx, "norm_too_narrow", "the network then has no normalisation over so few values"))
+
+
 def inputs_flattened(history, signals, ctx: Context) -> Finding | None:
     """Before training: the network's own transform of its inputs (a clamp, a floor, a log of
     values under its floor) hands the first weight layer one value in most rows for a quarter of the
