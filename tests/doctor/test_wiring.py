@@ -304,6 +304,20 @@ def normed(spec, norm="none"):
     return Normed(spec.input_shape[1], _out(spec), norm)
 
 
+class Bag(nn.Module):   # a mean of word vectors over the line, or over its first `first` places only
+    def __init__(self, vocab, n_out, first):
+        super().__init__()
+        self.emb, self.head, self.first = nn.Embedding(vocab, 8, padding_idx=0), nn.Linear(8, n_out), first
+
+    def forward(self, ids):
+        ids = ids[:, :self.first] if self.first else ids
+        return self.head(self.emb(ids).mean(1))
+
+
+def firstwords(spec, first=0):
+    return Bag(spec.vocab_size, _out(spec), first)
+
+
 def clamped(spec, out_relu=False, zero_head=False):   # the head written as Linear + ReLU like the layers above
     net = nn.Sequential(nn.Linear(spec.n_features, 32), nn.ReLU(), nn.Linear(32, _out(spec)),
                         *([nn.ReLU()] if out_relu else []))
@@ -667,3 +681,15 @@ def test_a_normalisation_over_two_values_or_one_is_named_with_the_builders_defau
     assert (f.evidence["kind"], f.evidence["values"]) == ("GroupNorm", 1)
     # the layer norm over 16 hidden units every variant has is a usual one
     assert not [f for f in _found({"data": data, "model": _py("normed")}) if "limit_values" in f.evidence]
+
+
+def test_tokens_that_never_reach_the_output_are_named_with_the_builders_default(nets):
+    # six words a line, three read: half the tokens can change without moving any output (lines of
+    # 8 places: each place is swapped on its own)
+    data = {"source": "texts.csv", "target": "target", "text": {"column": "text", "max_len": 8}}
+    f = next(f for f in _found({"data": data, "model": _py("firstwords", first=3)}) if "limit_share" in f.evidence)
+    assert (f.code, f.evidence["share"], f.evidence["tokens"]) == ("underfitting", 0.5, 2 * f.evidence["unread"])
+    assert f.fixes[0].overrides == {"model.options.first": 0}
+    # five of six read: a sixth unread is under the quarter
+    assert not [f for f in _found({"data": data, "model": _py("firstwords", first=5)}) if "limit_share" in f.evidence]
+    assert not [f for f in _found({"data": data, "model": _py("firstwords")}) if "limit_share" in f.evidence]

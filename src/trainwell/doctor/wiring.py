@@ -24,6 +24,9 @@ its init, before training: the slips that no loss curve explains until it is too
   level_blind    a forecaster whose output, after two plain steps, does not move when the target's
                  own past is raised by one standard deviation at every step: it cannot see the
                  series' level (a per-window normalisation never undone)
+  tokens_unread  text: a quarter or more of the tokens, swapped for other words after two plain
+                 steps, leave their row's output as it was (heads cut from a reshape without the
+                 transpose: the [CLS] reads half the line)
   norm_too_narrow a normalisation layer that takes out the mean and spread of 2 values or fewer at a
                  time (nn.LayerNorm(2) over two readings): of each pair only which is larger is left
   inputs_flattened the first weight layer is handed, for a quarter of the features or more, one
@@ -159,6 +162,8 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
     with _forked_rng():   # a network that draws noise in eval mode must not move the run's random stream
         unread = _safely(_inputs_unread, twin, batch.detach()) if twin is not None else None
         blind = _safely(_level_blind, twin, batch.detach(), spec) if twin is not None and not unread else None
+        tokens = _safely(_tokens_unread, twin, batch.detach(), spec) \
+            if twin is not None and not unread and ids and spec.kind == "text" else None
         flattened = _safely(_flattened_reading, net, x, batch, first_kind) if not ids else None
     params = dict(net.named_parameters())
     known = {id(p) for p in params.values()} | {id(batch)}
@@ -168,7 +173,7 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
                      "ids_as_numbers": sorted(set(fed)) or None, "steps_read": None, "output_scale": None,
                      "eval_random": eval_random, "rows_mixed": rows_mixed, "inputs_unread": unread,
                      "inputs_dropped": dropped[0] if dropped else None, "level_blind": blind,
-                     "norm_too_narrow": narrow[0] if narrow else None,
+                     "norm_too_narrow": narrow[0] if narrow else None, "tokens_unread": tokens,
                      "frozen": [n for n, p in params.items() if not p.requires_grad],
                      "size": int(sum(p.numel() for p in params.values())), "net": net}
     if not ids and batch.grad is not None and batch.dim() == 3 and batch.shape[1] >= 4:
@@ -414,6 +419,54 @@ def _level_blind(twin, batch, spec) -> dict | None:
     change = float((moved - out).abs().max())
     size = float(out.abs().max())
     return {"column": target, "change": change, "output_size": round(size, 6)} if change <= 1e-6 * (1 + size) else None
+
+
+# A token that never reaches the output is text the network cannot learn from; a healthy reader
+# (pooling, a recurrent pass, attention from [CLS]) reaches every one. A quarter of the tokens, so
+# that a builder that reads a long line's first 3/4 on purpose is not named.
+UNREAD_TOKENS = 0.25
+TOKEN_BLOCKS = 16
+
+
+def _tokens_unread(twin, batch, spec) -> dict | None:
+    """Text: each of 16 runs of positions in turn, its tokens swapped for other words, in eval mode
+    after two plain steps (_stepped): the tokens of each row whose output did not move (to 1e-6 of
+    its size) are unread. Counts them, with the positions they sit at, when a quarter or more of the
+    batch's tokens are."""
+    import torch
+
+    vocab = int(getattr(spec, "vocab_size", 0) or 0)
+    if batch.dim() != 2 or vocab <= 4:
+        return None
+    real = batch != 0
+    total = int(real.sum())
+    if total == 0:
+        return None
+    with torch.no_grad():
+        out = twin(batch)
+        if not isinstance(out, torch.Tensor) or not torch.isfinite(out).all():
+            return None
+        flat = out.reshape(len(batch), -1).float()
+        size = flat.abs().amax(1)
+        unread, where = 0, []
+        for block in np.array_split(np.arange(batch.shape[1]), min(TOKEN_BLOCKS, batch.shape[1])):
+            cols = torch.as_tensor(block)
+            swapped = batch.clone()
+            part = swapped[:, cols]
+            # another word in the same place: ids 3 and up are words (0 pad, 1 <unk>, 2 <cls>)
+            swapped[:, cols] = torch.where(part > 0, 3 + (part.clamp(min=3) - 3 + 1) % (vocab - 3), part)
+            moved = twin(swapped)
+            if not isinstance(moved, torch.Tensor) or moved.shape != out.shape:
+                return None
+            still = ((moved.reshape(len(batch), -1).float() - flat).abs().amax(1) <= 1e-6 * (1 + size))
+            n = int((real[:, cols] & still[:, None]).sum())
+            if n:
+                unread += n
+                where.append(int(block[0]))
+    if unread < UNREAD_TOKENS * total:
+        return None
+    return {"tokens": total, "unread": unread, "share": round(unread / total, 3), "positions": int(batch.shape[1]),
+            "first_unread_blocks_start": where[:4]}
 
 
 def _inputs_unread(twin, batch) -> dict | None:
@@ -700,6 +753,7 @@ def _flattened(raw, seen) -> dict | None:
 
 def _problems(reading: dict, frozen_random: list[str]) -> dict:
     found = {k: reading[k] for k in ("unregistered", "ids_as_numbers", "steps_read", "eval_random", "rows_mixed", "norm_too_narrow",
+                                     "tokens_unread",
                                      "inputs_unread", "inputs_dropped", "inputs_flattened", "level_blind", "read_backwards",
                                      "outputs_clamped", "features_interchangeable", "signal_lost")
              if reading.get(k)}
