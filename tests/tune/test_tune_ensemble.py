@@ -33,6 +33,12 @@ def test_bagging_members_train_on_bootstrap_samples_and_the_dir_loads_as_a_run(t
     code, out, err = cli("predict", tmp_path / "bag", blobs_csv, "-o", tmp_path / "p.csv")
     assert code == 0, err
     assert len(pd.read_csv(tmp_path / "p.csv")) == len(pd.read_csv(blobs_csv))
+    # diagnose gives each member's verdict: the ensemble itself was never trained, so "healthy" would
+    # say nothing
+    code, out, err = cli("diagnose", tmp_path / "bag")
+    assert code == 0, err
+    assert out.startswith(f"{tmp_path / 'bag'}: an ensemble of 3 member(s)")
+    assert all(str(tmp_path / "bag" / "members" / m) in out for m in result.metrics["members"])
 
 
 def test_top_k_of_a_study(tune_cfg, tmp_path, cli):

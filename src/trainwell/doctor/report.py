@@ -127,7 +127,27 @@ def _unfinished(run: Path) -> tuple[str, str] | None:
     return f"{said} after {epochs} epoch(s) (run.json status: {status})", resume
 
 
+def _members(run: Path) -> list[Path] | None:
+    """An ensemble's member run directories (ensemble.json), or None for a single run."""
+    try:
+        listed = json.loads((run / "ensemble.json").read_text())["members"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return [run / m for m in listed]
+
+
 def render(run: str | Path) -> str:
+    members = _members(Path(run))
+    if members is not None:
+        # The ensemble itself was never trained: the doctor watched each member.
+        parts = [f"{run}: an ensemble of {len(members)} member(s); the doctor watched each one:"]
+        for m in members:
+            try:
+                text = render(m)
+            except UserError as exc:
+                text = f"{m}: {exc}"
+            parts.append("\n".join("  " + line if line else "" for line in text.splitlines()))
+        return "\n\n".join(parts)
     findings, repairs = load(run)
     unfinished = _unfinished(Path(run))
     if unfinished:
