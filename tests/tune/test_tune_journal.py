@@ -160,6 +160,27 @@ def dead_pid() -> int:
     return proc.pid
 
 
+def test_a_killed_worker_not_yet_reaped_is_dead():
+    # `tune --jobs N` joins its workers only at the end: one killed with kill -9 mid-study stays a
+    # zombie until then, and a zombie still answers kill(pid, 0); its trial must not wait for it
+    import signal
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(["sleep", "60"])
+    try:
+        assert mod._alive(proc.pid)
+        os.kill(proc.pid, signal.SIGKILL)
+        for _ in range(100):   # until the kernel has made it a zombie
+            if not mod._alive(proc.pid):
+                break
+            time.sleep(0.02)
+        assert not mod._alive(proc.pid) and proc.poll() == -signal.SIGKILL   # dead, and only now reaped
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def test_a_trial_whose_worker_died_is_failed_and_queued_again(tmp_path, monkeypatch):
     import socket
 

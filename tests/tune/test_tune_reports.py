@@ -227,3 +227,24 @@ def test_a_seeded_study_prunes_the_same_trials_as_when_asking_every_epoch(tune_c
             for k in ("gated", "every")]
     assert runs[0] == runs[1]
     assert {TrialState.PRUNED, TrialState.COMPLETE} <= {s for s, _, _ in runs[0]}
+
+
+def test_a_relative_sqlite_storage_opens_from_anywhere_and_reading_creates_no_database(tune_cfg, tmp_path, monkeypatch, cli):
+    import json
+
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    work.mkdir()
+    elsewhere.mkdir()
+    monkeypatch.chdir(work)
+    tune_cfg["tune"].update(trials=2, pruner="none")
+    tune(tune_cfg, storage="sqlite:///sq.db", study="sq1", out=work / "study")
+    meta = json.loads((work / "study" / "study.json").read_text())
+    assert meta["storage"] == f"sqlite:///{work / 'sq.db'}"   # kept absolute
+    monkeypatch.chdir(elsewhere)
+    code, out, err = cli("tune", "--show", work / "study")
+    assert code == 0, err
+    assert "2 trials" in out
+    # a storage that does not exist is named, and not created by reading it
+    code, out, err = cli("tune", "--show", work / "study", "--storage", "sqlite:///sq.db", "--study", "sq1")
+    assert code == 2 and "no such SQLite file" in err and str(elsewhere / "sq.db") in err
+    assert not (elsewhere / "sq.db").exists()

@@ -32,6 +32,12 @@ def load_study(ref, storage: str | None = None, study: str | None = None, option
 
     _quiet_optuna()
     folder, storage, name = _resolve_study(ref, storage, study, option)
+    prefix = "sqlite:///"
+    if storage and storage.startswith(prefix) and storage[len(prefix):] not in ("", ":memory:") \
+            and not Path(storage[len(prefix):]).expanduser().is_file():
+        # Opening it would create an empty database, and then say the study is not there.
+        raise UserError(f"--storage {storage!r}: no such SQLite file ({Path(storage[len(prefix):]).expanduser().resolve()}); "
+                        f"give the path the study was created with (a relative one is relative to where tune ran)")
     try:
         return optuna.load_study(study_name=name, storage=open_storage(storage, folder)), folder
     except KeyError:

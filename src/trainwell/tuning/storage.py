@@ -19,6 +19,20 @@ DEFAULT_ROOT = Path("studies")
 JOURNAL = "journal.log"
 
 
+def absolute_storage(url: str | None) -> str | None:
+    """The URL with a relative SQLite or journal-file path made absolute: study.json keeps it, and
+    `tune --show` or `ensemble --study` run from another directory must open the same file (a
+    relative one would open, and create, another)."""
+    if url is None:
+        return None
+    if url.endswith(".log") and "://" not in url:
+        return str(Path(url).expanduser().resolve())
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url[len(prefix):] not in ("", ":memory:"):
+        return prefix + str(Path(url[len(prefix):]).expanduser().resolve())
+    return url
+
+
 def open_storage(url: str | None, folder: Path):
     """The default is a JournalStorage file in the study folder (safe for several local processes);
     any database URL Optuna takes (sqlite:///x.db, postgresql://..., mysql://...) shares a study
@@ -155,13 +169,22 @@ def _counts(trial) -> bool:
 
 
 def _alive(pid: int) -> bool:
+    """Whether a worker process still runs. A killed worker stays a zombie until its parent reaps
+    it (the tune command joins its workers only at the end), and a zombie still answers
+    kill(pid, 0): its state in /proc says it is dead. Not reaped here: multiprocessing's own join
+    must do that."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            # "pid (name) state ...": the name may hold spaces or parentheses, the state follows the last ")"
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 # A trial's worker is recorded with its parameters within milliseconds of `ask`; a RUNNING trial

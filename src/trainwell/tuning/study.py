@@ -27,7 +27,7 @@ from .budget import search_end
 from .results import summary
 from .search import (_seed, build_pruner, build_sampler, check_loss_comparable, objectives, pruner_name,
                      sampler_name)
-from .storage import DEFAULT_ROOT, JOURNAL, _counts, _locked, _quiet_optuna, _recover_stale, _requeue, open_storage
+from .storage import DEFAULT_ROOT, JOURNAL, _counts, absolute_storage, _locked, _quiet_optuna, _recover_stale, _requeue, open_storage
 from .trial import _describe, _log, _set_user_attrs, run_trial
 
 
@@ -307,6 +307,7 @@ def prepare_study(config, overrides=None, *, trials=None, timeout=None, storage=
     from .space import Space
 
     _quiet_optuna()
+    storage = absolute_storage(storage)
     cfg = load_config(config, overrides)
     cfg = api._resolve_paths(cfg, Path(config) if isinstance(config, (str, Path)) else None)
     if not cfg.tune.space:
