@@ -1520,3 +1520,39 @@ def test_a_rollback_after_a_rebuild_never_brings_back_the_old_networks_best_weig
     repair("overfitting", Fix({"training.early_stopping.enabled": True, "training.early_stopping.restore_best": True},
                               "stop"))
     assert tr.should_stop
+
+
+def test_gates_that_start_closed_are_no_affine_network_but_a_gate_that_cannot_open_is(tmp_path, monkeypatch):
+    # ReZero: h + alpha * block(h) with alpha at 0 is affine at init, by design, and opens as it
+    # learns; kept in a plain tensor, alpha never moves and the network stays one linear map
+    import sys
+    import textwrap
+
+    (tmp_path / "gated_nets.py").write_text(textwrap.dedent('''
+        import torch
+        from torch import nn
+
+        class Block(nn.Module):
+            def __init__(self, width, gate):
+                super().__init__()
+                self.f = nn.Sequential(nn.Linear(width, width), nn.ReLU(), nn.Linear(width, width))
+                self.alpha = nn.Parameter(torch.zeros(1)) if gate == "parameter" else torch.zeros(1)
+
+            def forward(self, h):
+                return h + self.alpha * self.f(h)
+
+        def rezero(spec, gate="parameter"):
+            return nn.Sequential(nn.Linear(spec.n_features, 32), Block(32, gate), Block(32, gate), nn.Linear(32, 1))
+    '''))
+    monkeypatch.chdir(tmp_path)
+    cfg = {"data": {"source": "builtin:diabetes"}, "seed": 0, "training": {"epochs": 2, "threads": 1},
+           "model": {"type": "python", "builder": "gated_nets:rezero"}}
+    try:
+        gated = trainwell.train(cfg, out=tmp_path / "gated", quiet=True)
+        assert not [f for f in read(gated, "findings.json") if "affine_gap" in f["evidence"]]
+        stuck = trainwell.train(cfg, {"model.options.gate": "tensor"}, out=tmp_path / "stuck", quiet=True)
+        affine = [f for f in read(stuck, "findings.json") if "affine_gap" in f["evidence"]]
+        assert [(f["code"], f["epoch"]) for f in affine] == [("underfitting", 0)]
+        assert affine[0]["fixes"][0]["overrides"] == {"model.options.gate": "parameter"}
+    finally:
+        sys.modules.pop("gated_nets", None)

@@ -61,13 +61,19 @@ def linear_network(history, signals, ctx: Context) -> Finding | None:
     fixes = [Fix({"model.options.activation": "relu"}, "the builder's activation option: a ReLU between the layers "
                                                        "makes their stack more than one linear map", architecture=True)
              ] if affine["activation_option"] else []
+    for key, value in (affine.get("default_option") or {}).items():
+        fixes.append(Fix({f"model.options.{key}": value},
+                         f"the builder's default for {key} ({value!r}): the network is then more than one linear map "
+                         f"(checked by building it with that default)", architecture=True))
     return Finding(
         "underfitting", "warning", 0, 0,
         {"affine_gap": float(f"{affine['gap']:.3g}"), "limit": AFFINE_GAP, "weight_layers": affine["weight_layers"]},
         f"The custom network computes an affine map of its inputs: its {affine['weight_layers']} weight layers have no "
         f"nonlinearity between them (the output at the midpoint of two inputs is the midpoint of their outputs, to "
         f"{affine['gap']:.1g}), and a stack of linear layers is one linear layer. It can fit no more than a linear "
-        f"model, however deep. Put an activation (nn.ReLU, nn.Tanh, ...) after each hidden layer"
+        f"model, however deep; nor do its weights moving change that (each moved a little, the network stays "
+        f"affine), so it is not a gate that starts closed. Put an activation (nn.ReLU, nn.Tanh, ...) after each "
+        f"hidden layer, and keep any learned gate in an nn.Parameter"
         + (", for instance through the builder's `activation` option" if affine["activation_option"] else "") + ".",
         fixes)
 
