@@ -36,3 +36,33 @@ def test_a_text_column_that_says_nothing_is_named_with_the_column_that_does_as_t
     assert f.fixes[0].overrides == {"data.text.column": "body"}
     # the column that carries the label: nothing to say
     assert not _found({"data": {"source": source, "target": "team", "text": {"column": "body"}}, "model": model})
+
+
+def _orders(path) -> str:
+    """Who called whom: the same two names and verb in both classes, only their order differs
+    ("ana calls ben": the name first in the alphabet called; "ben calls ana": it was called)."""
+    rng = np.random.default_rng(1)
+    names = ["ana", "ben", "cho", "dev", "eli", "fay"]
+    rows = []
+    for i in range(600):
+        a, b = sorted(rng.choice(names, 2, replace=False))
+        first = i % 2 == 0
+        filler = rng.choice(["today", "again", "twice", "late", "early"], 2).tolist()
+        words = ([a, "calls", b] if first else [b, "calls", a]) + filler
+        rows.append({"text": " ".join(words), "who": "caller" if first else "called"})
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return str(path)
+
+
+def test_a_transformer_without_positions_is_told_where_word_order_carries_the_label(tmp_path):
+    model = {"type": "transformer", "d_model": 16, "heads": 2, "layers": 1, "ff": 32, "positional": "none"}
+    ordered = {"source": _orders(tmp_path / "orders.csv"), "target": "who", "text": {"column": "text"}}
+    (f,) = [f for f in _all({"data": ordered, "model": model}) if "pairs" in f.evidence]
+    assert (f.code, f.severity, f.epoch) == ("underfitting", "warning", 0)
+    assert f.evidence["pairs"] <= 0.5 * f.evidence["words"]
+    assert f.evidence["pairs_accuracy"] >= f.evidence["words_accuracy"] + 0.05
+    assert f.fixes[0].overrides == {"model.positional": "sinusoidal"} and f.fixes[0].architecture
+    # with positions, or on texts whose words alone tell the classes apart: nothing to say
+    assert not [f for f in _all({"data": ordered, "model": {**model, "positional": "sinusoidal"}}) if "pairs" in f.evidence]
+    tickets = {"source": _tickets(tmp_path / "tickets.csv"), "target": "team", "text": {"column": "body"}}
+    assert not [f for f in _all({"data": tickets, "model": model}) if "pairs" in f.evidence]

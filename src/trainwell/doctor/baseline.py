@@ -79,6 +79,64 @@ def linear_baseline(prepared) -> dict | None:
             "majority_share": round(float(shares.max()), 4), "val_rows": int(len(yv))}
 
 
+def _word_pairs(ids, val_ids, vocab_size: int):
+    """The bag of words with each pair of neighbouring words beside it (hashed into 2^16 columns,
+    log(1 + count)): what a linear model sees of the words' order."""
+    import numpy as np
+    from scipy import sparse
+
+    width = 1 << 16
+
+    def pairs(a):
+        a = np.asarray(a, dtype=np.int64)
+        left, right = a[:, :-1], a[:, 1:]
+        rows, cols = np.nonzero((left >= 3) & (right >= 3))
+        code = (left[rows, cols] * 1_000_003 + right[rows, cols]) % width
+        m = sparse.csr_matrix((np.ones(len(rows)), (rows, code)), shape=(len(a), width))
+        m.sum_duplicates()
+        m.data = np.log1p(m.data)
+        return m
+
+    words, val_words = _bag_of_words(ids, val_ids, vocab_size)
+    return sparse.hstack([words, pairs(ids)]).tocsr(), sparse.hstack([val_words, pairs(val_ids)]).tocsr()
+
+
+def order_baseline(prepared) -> dict | None:
+    """Text classification: the linear yardstick on the bag of words, and on the words with their
+    neighbouring pairs, {"words": val_loss, "pairs": val_loss, "chance_loss", ...}: how much the
+    words' order says beyond which words a text holds. None where there is no yardstick."""
+    import numpy as np
+
+    spec, train, val = prepared.spec, prepared.train, prepared.val
+    if spec.kind != "text" or not spec.classes or val is None or len(val.y) < 2:
+        return None
+    words = cached_baseline(prepared)
+    if not words or "val_loss" not in words:
+        return None
+    y = np.asarray(train.y).astype(int)
+    pick = np.random.default_rng(0).choice(len(y), MAX_ROWS, replace=False) if len(y) > MAX_ROWS else None
+    x, xv = _word_pairs(train.x if pick is None else np.asarray(train.x)[pick], val.x, spec.vocab_size)
+    if pick is not None:
+        y = y[pick]
+    if len(np.unique(y)) < 2:
+        return None
+    from sklearn import metrics
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = LogisticRegression(max_iter=300).fit(x, y)
+    k = len(spec.classes)
+    proba = np.zeros((xv.shape[0], k))
+    proba[:, model.classes_] = model.predict_proba(xv)
+    yv = np.asarray(val.y).astype(int)
+    return {"words": words["val_loss"], "words_accuracy": words.get("val_accuracy"),
+            "pairs": round(float(metrics.log_loss(yv, np.clip(proba, 1e-15, 1.0), labels=list(range(k)))), 4),
+            "pairs_accuracy": round(float(metrics.accuracy_score(yv, proba.argmax(axis=1))), 4),
+            "chance_loss": words["chance_loss"], "rows": int(x.shape[0])}
+
+
 def _bag_of_words(ids, val_ids, vocab_size: int):
     """Token ids (rows, max_len) -> sparse log(1 + count) per vocabulary token, <pad> and the other
     specials left out (text.SPECIALS: ids 0-2), for the training and validation rows."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..training.losses import resolve_class_weights
-from .baseline import cached_baseline
+from .baseline import cached_baseline, order_baseline
 from .facts import TEXT_LEN_CAP, Context
 from .image_measures import augment_distortion, augment_retention, conversion_loss, pool_retention
 from .network_measures import (affine_network, flat_width, gradient_cut, l1_at_init, probability_outputs,
@@ -146,6 +146,8 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         and (cfg.data.val is not None or not cfg.data.clean.drop_duplicates) else None,
         text_cut=_with_cut_signal(cfg, prepared, text_cut(prepared.report)) if spec.kind == "text" else None,
         other_text=_safely(other_text_signal, cfg, prepared) if spec.kind == "text" else None,
+        text_order=_safely(order_baseline, prepared) if spec.kind == "text" and model.type == "transformer"
+        and getattr(model, "positional", None) == "none" else None,
         head=list(getattr(model, "head", None) or []) if model.type in ("rnn", "cnn") else [],
         n_outputs=plan.get("n_out"), schedule_collapse=schedule_collapse(cfg),
         day_month_swapped=prepared.report.get("day_month_swapped"),

@@ -86,6 +86,7 @@ class Context:
     features_left_out: dict | None = None  # data.features says nothing, columns it leaves out do (column_screen)
     barely_learning: dict | None = None  # a custom net whose weights get next to no gradient (wiring)
     other_text: dict | None = None  # data.text.column says nothing, another text column does (context)
+    text_order: dict | None = None  # transformer without positions: the yardstick on words and word pairs (baseline)
     param_groups: list = field(default_factory=list)   # optimizer.param_groups, as dicts (prefix, lr)
     es_monitor: str = "val_loss"    # training.early_stopping.monitor
     es_mode: str = "auto"           # training.early_stopping.mode as given

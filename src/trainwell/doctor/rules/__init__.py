@@ -38,7 +38,7 @@ from .input_data import bad_input_data, unscaled_features
 from .plan import (adam_betas_off, batch_norm_starved, blind_convolutions, class_weights_off, coupled_decay_heavy,
                    decays_too_fast,
                    frozen_at_random, gradient_never_arrives, group_rate_off, group_rate_starved, huber_capped, l1_outweighs,
-                   linear_network, mlp_reads_steps, momentum_runaway, monitor_backwards, narrow_head, pooled_position,
+                   linear_network, mlp_reads_steps, momentum_runaway, monitor_backwards, narrow_head, order_unseen, pooled_position,
                    recurrence_across_batch, softmax_twice, stops_too_soon, too_few_steps, transformer_dropout,
                    transformer_sgd)
 from .pairs import augment_mirrors_classes
@@ -67,7 +67,7 @@ PRE_TRAINING = [bad_input_data, images_blurred_together, unscaled_features, too_
                 amounts_as_codes,
                 text_cut_short, text_column_silent, narrow_head, decays_too_fast, augment_too_strong, vocab_starved, file_words_unknown, clip_flattens,
                 dedup_conflicts, series_gaps_dropped, padded_after, transformer_dropout, transformer_sgd, huber_capped,
-                augment_turns_classes, l1_outweighs, pooled_position, linear_network, recurrence_across_batch,
+                augment_turns_classes, l1_outweighs, pooled_position, order_unseen, linear_network, recurrence_across_batch,
                 mlp_reads_steps, softmax_twice, gradient_never_arrives, unregistered_weights, frozen_random_weights,
                 steps_unread, ids_read_as_numbers, output_off_scale, init_without_gradient, weights_barely_learn,
                 random_at_prediction,

@@ -46,6 +46,36 @@ def pooled_position(history, signals, ctx: Context) -> Finding | None:
                                            "is", architecture=True)])
 
 
+# Word order that says what the words alone do not: the linear yardstick with neighbouring word pairs
+# beside the words at half the loss or less, and 5 points of accuracy more. Chess openings named by
+# their first moves: words 0.437 nats and accuracy 0.867, with pairs 0.054 and 1.000; the transformer
+# without positions scored 0.833 against 1.000 (nineteenth held-out set). Where the words alone
+# already tell every class apart (claim texts: accuracy 1.000 either way, 0.212 and 0.106 nats) a
+# transformer without positions trains as well as with them.
+ORDER_LOSS_SHARE = 0.5
+ORDER_ACCURACY_GAIN = 0.05
+
+
+def order_unseen(history, signals, ctx: Context) -> Finding | None:
+    """A transformer built without positions (model.positional none) on texts whose word order
+    carries the label (baseline.order_baseline): attention over a bag of tokens sees which words a
+    text holds, not in what order."""
+    found = ctx.text_order
+    if not found or found["pairs"] > ORDER_LOSS_SHARE * found["words"] or \
+            (found["pairs_accuracy"] or 0) - (found["words_accuracy"] or 0) < ORDER_ACCURACY_GAIN:
+        return None
+    return Finding(
+        "underfitting", "warning", 0, 0,
+        {**found, "limits": f"pairs <= {ORDER_LOSS_SHARE} x words' loss, accuracy +{ORDER_ACCURACY_GAIN}"},
+        f"model.positional is none, so the transformer sees each text as a bag of tokens: the same words in "
+        f"another order read the same. Here the order says what the words alone do not: a logistic regression on "
+        f"the words reaches a validation loss of {found['words']:.3g} (accuracy {found['words_accuracy']:.3f}), and "
+        f"with each pair of neighbouring words beside them {found['pairs']:.3g} (accuracy "
+        f"{found['pairs_accuracy']:.3f}; chance {found['chance_loss']:.3g}).",
+        [Fix({"model.positional": "sinusoidal"}, "position encodings tell attention which token came where",
+             architecture=True)])
+
+
 # A network that is an affine map of its inputs however many layers it stacks: with no nonlinearity
 # between them, Linear after Linear is one Linear. Stacked float32 layers give a gap of ~1e-7
 # (context.affine_network), a ReLU or tanh between them 0.05 and more. A Keras port whose Dense
