@@ -304,7 +304,7 @@ def normed(spec, norm="none"):
     return Normed(spec.input_shape[1], _out(spec), norm)
 
 
-class Bag(nn.Module):   # a mean of word vectors over the line, or over its first `first` places only
+class FirstWords(nn.Module):   # a mean of word vectors over the line, or over its first `first` places only
     def __init__(self, vocab, n_out, first):
         super().__init__()
         self.emb, self.head, self.first = nn.Embedding(vocab, 8, padding_idx=0), nn.Linear(8, n_out), first
@@ -315,7 +315,22 @@ class Bag(nn.Module):   # a mean of word vectors over the line, or over its firs
 
 
 def firstwords(spec, first=0):
-    return Bag(spec.vocab_size, _out(spec), first)
+    return FirstWords(spec.vocab_size, _out(spec), first)
+
+
+class Turns(nn.Module):   # a small CNN; with `turns`, its features averaged over the four quarter turns
+    def __init__(self, c, n_out, turns):
+        super().__init__()
+        self.conv, self.head, self.turns = nn.Conv2d(c, 8, 3, padding=1), nn.Linear(8, n_out), turns
+
+    def forward(self, x):
+        views = [torch.rot90(x, k, dims=(2, 3)) for k in range(4)] if self.turns else [x]
+        feats = [torch.relu(self.conv(v)).flatten(2).max(2).values for v in views]
+        return self.head(torch.stack(feats).mean(0)) if self.turns else self.head(feats[0]) + 0 * x.mean()
+
+
+def turns(spec, turns=False):
+    return Turns(spec.input_shape[0], _out(spec), turns)
 
 
 def clamped(spec, out_relu=False, zero_head=False):   # the head written as Linear + ReLU like the layers above
@@ -693,3 +708,34 @@ def test_tokens_that_never_reach_the_output_are_named_with_the_builders_default(
     # five of six read: a sixth unread is under the quarter
     assert not [f for f in _found({"data": data, "model": _py("firstwords", first=5)}) if "limit_share" in f.evidence]
     assert not [f for f in _found({"data": data, "model": _py("firstwords")}) if "limit_share" in f.evidence]
+
+
+def _bars(path, by="direction"):
+    """8x8 images of one bar, across or down: the class is its direction (a quarter turn swaps the
+    classes), or, with by="brightness", how bright it is (a turn changes nothing)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 0.1, size=(300, 1, 8, 8)).astype("float32")
+    y = np.arange(300) % 2
+    for i in range(300):
+        at, across = rng.integers(1, 7), bool(rng.integers(0, 2)) if by == "brightness" else y[i] == 0
+        level = 1.0 + y[i] if by == "brightness" else 1.0
+        if across:
+            x[i, 0, at, :] += level
+        else:
+            x[i, 0, :, at] += level
+    np.savez(path, x=x, y=y.astype("int64"))
+    return str(path)
+
+
+def test_a_network_blind_to_quarter_turns_is_named_where_a_turn_changes_the_class(nets):
+    data = {"source": _bars(nets / "bars.npz"), "kind": "image"}
+    f = next(f for f in _found({"data": data, "model": _py("turns", turns=True)}) if "limit_class_signal_kept" in f.evidence)
+    assert f.code == "underfitting" and f.evidence["class_signal_kept"] < 0.58
+    assert f.fixes[0].overrides == {"model.options.turns": False}
+    assert not [f for f in _found({"data": data, "model": _py("turns")}) if "limit_class_signal_kept" in f.evidence]
+    # blind to turns where a turn changes nothing: a choice, not a fault
+    bright = {"source": _bars(nets / "bright.npz", by="brightness"), "kind": "image"}
+    assert not [f for f in _found({"data": bright, "model": _py("turns", turns=True)})
+                if "limit_class_signal_kept" in f.evidence]

@@ -27,6 +27,8 @@ its init, before training: the slips that no loss curve explains until it is too
   tokens_unread  text: a quarter or more of the tokens, swapped for other words after two plain
                  steps, leave their row's output as it was (heads cut from a reshape without the
                  transpose: the [CLS] reads half the line)
+  turn_blind     square images: each turned a quarter, every row's output the same, where a
+                 quarter turn changes the class (a class-mean classifier keeps under 58% of its signal)
   norm_too_narrow a normalisation layer that takes out the mean and spread of 2 values or fewer at a
                  time (nn.LayerNorm(2) over two readings): of each pair only which is larger is left
   inputs_flattened the first weight layer is handed, for a quarter of the features or more, one
@@ -187,6 +189,8 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
     if scaled and out.dim() >= 1 and out.numel():
         reading["output_scale"] = float(out.detach().float().abs().median())
     reading["outputs_clamped"] = _safely(_clamped, net, batch.detach(), spec, cfg)
+    reading["turn_blind"] = _safely(_turn_blind, twin if twin is not None else net, batch.detach()) \
+        if not ids and batch.dim() == 4 and batch.shape[2] == batch.shape[3] else None
     reading["features_interchangeable"] = _safely(_interchangeable, net, batch.detach(), spec, held) if not ids else None
     reading["signal_lost"] = _safely(_signal_lost, net, held) if held is not None and spec.classes and not ids else None
     reading["inputs_flattened"] = flattened
@@ -467,6 +471,37 @@ def _tokens_unread(twin, batch, spec) -> dict | None:
         return None
     return {"tokens": total, "unread": unread, "share": round(unread / total, 3), "positions": int(batch.shape[1]),
             "first_unread_blocks_start": where[:4]}
+
+
+# As rules.preparation.AUGMENT_RETENTION_LIMIT: a turn that leaves a class-mean classifier under
+# 58% of what tells the classes apart changes the classes (digits under rotation 45: 0.62).
+TURN_RETENTION_LIMIT = 0.58
+
+
+def _turn_blind(net, batch) -> dict | None:
+    """Square images: every row's output the same, in eval mode (to 1e-5 of its size), when each
+    image is turned a quarter (90 degrees), while rows differ: the network cannot see orientation
+    (features averaged over the four turns, a group-equivariant pooling)."""
+    import torch
+
+    if len(batch) < 2:
+        return None
+    was_training = net.training
+    try:
+        net.eval()
+        with torch.no_grad(), _forked_rng():
+            out, turned = net(batch), net(torch.rot90(batch, 1, dims=(2, 3)))
+    finally:
+        net.train(was_training)
+    if not (isinstance(out, torch.Tensor) and isinstance(turned, torch.Tensor)) or out.shape != turned.shape \
+            or not bool(torch.isfinite(out).all()):
+        return None
+    size = float(out.abs().max()) or 1.0
+    spread = float((out - out.mean(0)).abs().max())
+    change = float((out - turned).abs().max())
+    if spread <= 1e-4 * size or change > 1e-5 * size:
+        return None
+    return {"rows": int(len(batch)), "output_change": round(change, 9), "output_size": round(size, 6)}
 
 
 def _inputs_unread(twin, batch) -> dict | None:
@@ -753,7 +788,7 @@ def _flattened(raw, seen) -> dict | None:
 
 def _problems(reading: dict, frozen_random: list[str]) -> dict:
     found = {k: reading[k] for k in ("unregistered", "ids_as_numbers", "steps_read", "eval_random", "rows_mixed", "norm_too_narrow",
-                                     "tokens_unread",
+                                     "tokens_unread", "turn_blind",
                                      "inputs_unread", "inputs_dropped", "inputs_flattened", "level_blind", "read_backwards",
                                      "outputs_clamped", "features_interchangeable", "signal_lost")
              if reading.get(k)}
@@ -772,6 +807,14 @@ def _wiring(cfg, spec, plan: dict, x, scaled: bool, held=None, prepared=None) ->
     if reading.get("read_backwards"):
         recent = _safely(_recent_matters, prepared, spec) if prepared is not None else None
         reading["read_backwards"] = {**reading["read_backwards"], "correlation": recent} if recent else None
+    if reading.get("turn_blind"):
+        # A network blind to quarter turns is a choice (cells under a microscope have no up) unless
+        # a quarter turn changes the class: then it cannot tell those classes apart.
+        from .image_measures import quarter_turn_retention
+
+        kept = _safely(quarter_turn_retention, prepared) if prepared is not None else None
+        reading["turn_blind"] = {**reading["turn_blind"], "class_signal_kept": kept} \
+            if kept is not None and kept < TURN_RETENTION_LIMIT else None
     if reading.get("inputs_flattened") and cfg.data.scale != "none":
         reading["inputs_flattened"]["raw_scale_clears"] = _safely(_raw_scale_clears, cfg, spec, plan) or False
     seen = {"first_layer_rms": reading["first_layer_rms"]} if reading.get("first_layer_rms") else {}

@@ -436,6 +436,27 @@ def features_interchangeable(history, signals, ctx: Context) -> Finding | None:
         _option_fix(ctx, "features_interchangeable", "each column then gets its own weights"))
 
 
+def turn_blind(history, signals, ctx: Context) -> Finding | None:
+    """Before training: square images each turned a quarter leave every output as it was (wiring:
+    turn_blind), where a quarter turn changes the class. A dial-gauge net from a microscopy project
+    averaged its features over the four quarter turns, where a gauge's reading is its needle's
+    angle: 0.333/0.354 against 0.951/0.965 (nineteenth held-out set)."""
+    found = (ctx.wiring or {}).get("turn_blind")
+    if not found:
+        return None
+    from ..wiring import TURN_RETENTION_LIMIT
+
+    return Finding(
+        "underfitting", "warning", 0, 0, {**found, "limit_class_signal_kept": TURN_RETENTION_LIMIT},
+        f"The network cannot see which way up an image is: each of {found['rows']} images turned a quarter (90 "
+        f"degrees) gives the same output as before (it moved {found['output_change']:.1g} on outputs of size "
+        f"{found['output_size']:.3g}). In this data the classes depend on it: a classifier by class means keeps "
+        f"{max(found['class_signal_kept'], 0):.0%} of what tells them apart on the turned images. A network made "
+        f"blind to rotation (features averaged or pooled over the turns) suits images with no up, such as cells "
+        f"under a microscope; here it must tell apart classes that are turns of each other.",
+        _option_fix(ctx, "turn_blind", "the network then sees orientation"))
+
+
 def signal_lost(history, signals, ctx: Context) -> Finding | None:
     """Before training: the inputs hold the classes (a linear model on them, each column standardized,
     is well under chance) and what the network's first weight layer is handed does not (the same model
