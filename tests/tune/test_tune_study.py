@@ -95,6 +95,22 @@ def test_multi_objective_nsga2_reports_a_pareto_front(tune_cfg, tmp_path, load):
     assert "Pareto front" in result["text"]
 
 
+def test_the_pareto_folder_drops_a_trial_once_it_is_dominated(tune_cfg, tmp_path, load):
+    from trainwell.tuning.study import prepare_study, tune as run
+
+    tune_cfg["tune"].update(objectives=[{"metric": "val_accuracy"}, {"metric": "parameters"}], sampler="random",
+                            trials=1, space={"optimizer.lr": [1.0e-7, 0.05], "model.hidden": [[8], [16, 8]]})
+    tune_cfg["tune"].pop("metric")
+    out = tmp_path / "study"
+    _, _, study = prepare_study(tune_cfg, out=out)
+    # trial 1 is smaller and learns, trial 0 barely moves from its initial weights: 1 dominates 0
+    study.enqueue_trial({"optimizer.lr": 1.0e-7, "model.hidden": "[16, 8]"})
+    study.enqueue_trial({"optimizer.lr": 0.05, "model.hidden": "[8]"})
+    assert [p["trial"] for p in run(tune_cfg, out=out)["pareto"]] == [0]
+    assert [p["trial"] for p in run(tune_cfg, trials=2, out=out)["pareto"]] == [1]
+    assert sorted(p.name for p in (out / "pareto").iterdir()) == ["trial-0001.yaml"]
+
+
 def test_lr_bounds_from_the_range_test(tune_cfg, tmp_path, load):
     tune_cfg["tune"].update(trials=2, space={"optimizer.lr": {"type": "float", "low": "auto", "high": "auto",
                                                                "log": True, "span": 4}})

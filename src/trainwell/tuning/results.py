@@ -137,17 +137,24 @@ def summary(ref, storage: str | None = None, study: str | None = None) -> dict:
         shown = " ".join(f"{k}={_plain(v)}" for k, v in out["best"]["overrides"].items())
         lines.append(f"best: trial {best.number}, {objs[0][0]} {best.value:.6g}: {shown}")
     elif complete:
+        from ..training.checkpoint import write_text_atomic
+
         front = sorted(st.best_trials, key=lambda t: t.values[0])
-        (folder / "pareto").mkdir(exist_ok=True)
         out["pareto"] = []
         lines.append(f"Pareto front ({len(front)} trials):")
         for t in front:
             path = folder / "pareto" / f"trial-{t.number:04d}.yaml"
-            path.write_text(best_config(st, t))
+            write_text_atomic(path, best_config(st, t))
             out["pareto"].append({"trial": t.number, "values": t.values, "config": str(path),
                                   "overrides": t.user_attrs.get("overrides", {})})
             lines.append(f"  trial {t.number}: " + "  ".join(f"{m} {v:.6g}" for (m, _), v in zip(objs, t.values))
                          + f"  -> {path}")
+        # Dominated points go only once the new front is written: a crash between leaves a superset
+        # of a front, never part of one.
+        kept = {Path(p["config"]).name for p in out["pareto"]}
+        for stale in (folder / "pareto").glob("trial-*.yaml"):
+            if stale.name not in kept:
+                stale.unlink(missing_ok=True)
     else:
         lines.append("best: none yet (no complete trial)")
     imp = importances(st)
