@@ -67,21 +67,39 @@ def tune(
 def _no_complete_trial(result: dict) -> None:
     """Exit 1: a script that goes on to train best.yaml must not go on when there is none."""
     import sys
-    from collections import Counter
 
-    reasons = Counter(r["findings"] or r["state"] for r in result["table"] if r["state"] in ("fail", "pruned"))
-    why = ", ".join(f"{k}: {n}" for k, n in reasons.most_common())
+    counts = f"{result['failed']} failed, {result['pruned']} pruned"
+    why = _why(result.get("reasons", []))
     if result.get("running"):  # other workers on a shared storage: a best config may come later
-        print(f"No trial has completed yet ({result['failed']} failed, {result['pruned']} pruned{'; ' + why if why else ''}); "
-              f"{result['running']} still running in other workers, so there is no best config yet. "
-              f"When they end, `trainwell tune --show {result['folder']}` writes best.yaml if one completed.",
-              file=sys.stderr)
+        print(f"No trial has completed yet ({counts}); {result['running']} still running in other workers, so there "
+              f"is no best config yet. When they end, `trainwell tune --show {result['folder']}` writes best.yaml "
+              f"if one completed.{why}", file=sys.stderr)
         raise SystemExit(1)
-    print(f"No trial completed ({result['failed']} failed, {result['pruned']} pruned{'; ' + why if why else ''}), "
-          f"so there is no best config. The trials table says why each ended: {result['folder']}/trials.csv. "
-          "Narrow the space around values that train (a doctor-found divergence usually means lr bounds too high), "
-          "or raise --trials.", file=sys.stderr)
+    reasons = [r for r, _ in result.get("reasons", [])]
+    if reasons and all(r.startswith("diverged") for r in reasons):
+        fix = ("Narrow the space around values that train (a doctor-found divergence usually means lr bounds too "
+               "high), or raise --trials.")
+    elif any(r.startswith("diverged") for r in reasons):
+        fix = ("Change the config or its tune.space where the reasons point; for the divergences, narrow the space "
+               "around values that train (usually lr bounds too high).")
+    else:
+        fix = "Change the config or its tune.space where the reasons point, then rerun."
+    print(f"No trial completed ({counts}), so there is no best config.{why}\n{fix} Each trial's reason is in "
+          f"{result['folder']}/trials.csv.", file=sys.stderr)
     raise SystemExit(1)
+
+
+def _why(reasons: list, shown: int = 3) -> str:
+    """The distinct reasons with their counts, one a line (a reason's own lines indented): the first
+    `shown`, as reasons that quote a trial's numbers (a divergence's lr) differ in every trial."""
+    if not reasons:
+        return ""
+    lines = [f"  {n} trial{'s' if n > 1 else ''}: " + reason.replace("\n", "\n    ") for reason, n in reasons[:shown]]
+    rest = reasons[shown:]
+    if rest:
+        lines.append(f"  {sum(n for _, n in rest)} more trial{'s' if sum(n for _, n in rest) > 1 else ''}, "
+                     f"{len(rest)} other reason{'s' if len(rest) > 1 else ''}")
+    return " The trials ended with:\n" + "\n".join(lines)
 
 
 def _interrupted(exc: BaseException, what: str) -> None:

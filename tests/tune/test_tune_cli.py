@@ -351,11 +351,26 @@ def test_a_study_with_no_complete_trial_exits_1_and_says_why(tune_cfg, write_yam
                     "space": {"optimizer.lr": {"type": "float", "low": 1.0e5, "high": 1.0e7, "log": True}}}}
     code, out, err = cli("tune", write_yaml(cfg), "--out", tmp_path / "study", "-q")
     assert code == 1, (out, err)
-    assert "No trial completed (2 failed, 0 pruned; diverged: 2)" in err
+    assert "No trial completed (2 failed, 0 pruned)" in err
+    assert "1 trial: diverged (doctor): The loss became non-finite" in err and "lr bounds too high" in err, err
     assert out.strip().splitlines()[-1] == str(tmp_path / "study")  # the folder is still printed last
     assert not (tmp_path / "study" / "best.yaml").exists()
     code, out, _ = cli("tune", "--show", tmp_path / "study")  # --show only prints
     assert code == 0 and "best: none yet" in out
+
+
+def test_no_complete_trial_shows_the_trials_reasons_not_advice_for_another_failure(tune_cfg, write_yaml, tmp_path, cli):
+    cfg = {**tune_cfg, "optimizer": {"name": "sgd", "lr": 0.01},
+           "tune": {"metric": "val_loss", "trials": 2, "sampler": "random",
+                    "space": {"optimizer.momentum": [0.0], "optimizer.nesterov": [True]}}}
+    code, out, err = cli("tune", write_yaml(cfg), "--out", tmp_path / "study", "-q")
+    assert code == 1, (out, err)
+    assert "No trial completed (2 failed, 0 pruned), so there is no best config" in err, err
+    assert "2 trials: invalid combination:" in err
+    assert "optimizer.nesterov: needs optimizer.name sgd with momentum > 0" in err
+    assert "divergence" not in err and "lr bounds" not in err
+    failed = [line.split() for line in out.splitlines() if " fail " in line]
+    assert len(failed) == 2 and all(row[2] == "-" for row in failed), out  # val_loss, not None
 
 
 def test_no_complete_trial_while_others_run_elsewhere_exits_1_and_says_so(tune_cfg, write_yaml, tmp_path, cli):

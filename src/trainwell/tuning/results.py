@@ -122,7 +122,7 @@ def summary(ref, storage: str | None = None, study: str | None = None) -> dict:
                            "pruned": states[TrialState.PRUNED], "failed": states[TrialState.FAIL] - interrupted - skipped,
                            "interrupted": interrupted, "skipped": skipped, "running": states[TrialState.RUNNING],
                            "epochs": int(sum(t.user_attrs.get("epochs", 0) or 0 for t in trials)),
-                           "table": rows}
+                           "table": rows, "reasons": _reasons(trials)}
     lines = [f"study {st.study_name}: {len(trials)} trials: {out['complete']} complete, {out['pruned']} pruned, "
              f"{out['failed']} failed" + (f", {interrupted} interrupted (retried)" if interrupted else "")
              + (f", {skipped} skipped (grid points that train an earlier trial's configuration)" if skipped else "")
@@ -167,8 +167,10 @@ def summary(ref, storage: str | None = None, study: str | None = None) -> dict:
             lines.append(f"importances ({name}): " + ", ".join(f"{k} {v:.2f}" for k, v in values.items()))
     if rows:
         cols = ["trial", "state", *[m for m, _ in objs], "seconds", "epochs", *keys, "findings"]
+        # a column where no trial has a value holds None, which to_string prints as such, not as na_rep
+        shown = table[cols].astype({m: float for m, _ in objs})
         with pd.option_context("display.max_rows", 200, "display.width", 200, "display.max_colwidth", 40):
-            lines += ["", table[cols].to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.4g}")]
+            lines += ["", shown.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.4g}")]
     lines.append("")
     lines.append(f"trials table: {folder / 'trials.csv'}; dashboard: optuna-dashboard "
                  f"{folder / JOURNAL if not _storage_of(folder) else _storage_of(folder)}")
@@ -180,6 +182,18 @@ def summary(ref, storage: str | None = None, study: str | None = None) -> dict:
         lines.append(f"report: {report}")
     out["text"] = "\n".join(lines)
     return out
+
+
+def _reasons(trials) -> list[tuple[str, int]]:
+    """The distinct reasons the failed and pruned trials ended with, most common first; a retried
+    (interrupted) or skipped trial did not end on its own account."""
+    from collections import Counter
+
+    from optuna.trial import TrialState
+
+    return Counter(t.user_attrs.get("reason") or t.state.name.lower() for t in trials
+                   if t.state in (TrialState.FAIL, TrialState.PRUNED) and not t.user_attrs.get("interrupted")
+                   and t.user_attrs.get("duplicate_of") is None).most_common()
 
 
 def _study_report(folder: Path, st, objs, out: dict) -> Path | None:
