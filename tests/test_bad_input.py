@@ -300,3 +300,21 @@ def test_auto_gives_advice_auto_users_can_follow(cli, tmp_path, make_blobs):
                             "sequences", "data.kind: sequence", "trainwell tune CONFIG")
     assert "set data.kind" not in err
     assert not (tmp_path / "a1").exists() and not (tmp_path / "a2").exists()
+
+
+def test_auto_words_task_and_split_errors_in_its_own_flags(cli, tmp_path, make_blobs):
+    """auto writes data.task and data.split itself: a forced --task the target cannot take is refused
+    with --task advice that fits the target (a quantity: regression), never a data.* key to set."""
+    frame = make_blobs().drop(columns="label")
+    frame["score"] = (frame["a"] * 30).round().astype(int) + 100  # a quantity with many distinct values
+    frame.to_csv(tmp_path / "scores.csv", index=False)
+    err = expect_user_error(cli("auto", tmp_path / "scores.csv", "--target", "score", "--task", "binary"),
+                            "--task binary needs 2 classes", "rerun with --task regression (or auto)")
+    assert "data.task" not in err and "multiclass" not in err, err
+    err = expect_user_error(cli("auto", tmp_path / "scores.csv", "--target", "score", "--task", "multiclass"),
+                            "--task multiclass: column 'score' has", "36-row validation split",
+                            "choose another --task (regression", "trainwell tune CONFIG")
+    assert "use data.split" not in err and "set data.split" not in err, err
+    frame.head(3).to_csv(tmp_path / "three.csv", index=False)
+    err = expect_user_error(cli("auto", tmp_path / "three.csv", "--target", "score", "--task", "regression"),
+                            "DATA: too few rows", "add rows")

@@ -155,8 +155,10 @@ def _resolve_task(values: pd.Series, kind: str, forced: str, target: str, notes:
         raise UserError(f"data.target: column {target!r} has a single value {classes[0]!r} after cleaning; "
                         "a classifier needs at least 2 classes. Choose another data.target or add data")
     if forced == "binary" and len(classes) > 2:
+        # fractions, or more integers than auto takes as labels, are a quantity: many classes would be wrong too
+        quantity = label_kind == "numeric" and (len(classes) > AUTO_MAX_CLASSES or isinstance(classes[0], float))
         raise UserError(f"data.task: binary needs 2 classes, but column {target!r} has {len(classes)}: "
-                        f"{classes[:20]}; set data.task: multiclass (or auto)")
+                        f"{classes[:20]}; set data.task: {'regression' if quantity else 'multiclass'} (or auto)")
     task = forced if forced in ("binary", "multiclass") else ("binary" if len(classes) == 2 else "multiclass")
     return task, classes, label_kind
 

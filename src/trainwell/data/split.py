@@ -49,13 +49,22 @@ def split_sizes(fractions: dict[str, float], n: int) -> dict[str, int]:
     return sizes
 
 
+class TooFewRowsToStratify(UserError):
+    """_check_stratified_sizes' refusal, with its numbers: `auto` has no data.split to set, so it
+    words the advice itself."""
+
+    def __init__(self, message: str, part: str, rows: int, n_classes: int, n: int):
+        self.part, self.rows, self.n_classes, self.n = part, rows, n_classes, n
+        super().__init__(message)
+
+
 def _check_stratified_sizes(sizes: dict[str, int], n_classes: int, n: int) -> None:
     for name in ("val", "test"):
         if 0 < sizes[name] < n_classes:
-            raise UserError(
+            raise TooFewRowsToStratify(
                 f"data.split.{name}: {sizes[name]} rows cannot hold one row of each of the {n_classes} "
                 f"classes when stratifying; use data.split.{name} >= {n_classes / n:.3g}, "
-                "or set data.split.stratify: false")
+                "or set data.split.stratify: false", name, sizes[name], n_classes, n)
 
 
 def _stratify_ok(labels: np.ndarray, sizes: dict[str, int], notes: list[str]) -> bool:

@@ -84,6 +84,7 @@ def auto(data: str | Path, target: str | None = None, budget: float | None = 600
     from ..config import load_config
     from ..data.clean import TooManyCategories
     from ..data.sources import NotATable
+    from ..data.split import TooFewRowsToStratify
     from .study import tune
 
     started = time.time()
@@ -125,12 +126,22 @@ def auto(data: str | Path, target: str | None = None, budget: float | None = 600
         raise UserError(f"DATA: {str(data)!r} holds {what[0]} (x has shape {tuple(exc.shape)}); auto handles "
                         f"tables and image folders. Write a config with {what[1]} (like {what[2]}) and run "
                         "trainwell tune CONFIG (or train CONFIG)") from None
+    except TooFewRowsToStratify as exc:
+        # auto has no flag for the split: another task, or a config of the user's own, is the way out
+        part = {"val": "validation", "test": "test"}[exc.part]
+        lead = f"--task {task}: " if task != "auto" else "DATA: "
+        what = f"column {target!r}" if target else "the images"
+        other = "choose another --task (regression if its values are quantities, or auto), " if task != "auto" else ""
+        raise UserError(f"{lead}{what} has {exc.n_classes} classes, but the {exc.rows}-row {part} split auto holds out "
+                        f"({getattr(cfg.data.split, exc.part):.0%} of {exc.n} rows) cannot hold one row of each, "
+                        f"as a stratified split needs; {other}add rows, or write a config with a larger "
+                        f"data.split.{exc.part} or data.split.stratify: false and run trainwell tune CONFIG "
+                        f"(or train CONFIG)") from None
     except UserError as exc:
-        # auto writes data.target from --target: that flag is what the user can change.
-        if str(exc).startswith("data.target:"):
-            raise UserError(f"--target:{str(exc)[len('data.target:'):]} (trainwell auto {data} --target "
-                            f"COLUMN)") from None
-        raise
+        said = _in_auto_terms(str(exc), data, cfg.data.split)
+        if said == str(exc):
+            raise
+        raise UserError(said) from None
     spec = prepared.spec
     n_train = len(prepared.train.x)
     for note in prepared.report.get("notes", []):
@@ -203,6 +214,22 @@ def auto(data: str | Path, target: str | None = None, budget: float | None = 600
     (folder / MARK).write_text(json.dumps({**asked, "status": "completed"}, indent=2) + "\n")
     return {"config": str(config_path), "study": str(folder / "study"), "best_config": summary["best"]["config"],
             "run": str(run.path), "summary": summary, "seconds": round(time.time() - started, 1)}
+
+
+def _in_auto_terms(message: str, data, split) -> str:
+    """A data error in the flags auto has: it writes data.target, data.task and data.split itself."""
+    if message.startswith("data.target:"):
+        return f"--target:{message[len('data.target:'):]} (trainwell auto {data} --target COLUMN)" \
+            .replace("data.target", "--target")
+    if message.startswith("data.task:"):
+        return ("--task " + message[len("data.task: "):]).replace("set data.task: ", "rerun with --task ") \
+            .replace("data.target", "--target")
+    if message.startswith("data.split"):
+        detail = message.split(": ", 1)[-1].split(";")[0]
+        return (f"DATA: too few rows for the split auto makes ({split.train:.0%} train, {split.val:.0%} validation, "
+                f"{split.test:.0%} test): {detail}; add rows, or write a config with other data.split shares and "
+                f"run trainwell tune CONFIG (or train CONFIG)")
+    return message
 
 
 def _check_budget(budget: float, elapsed: float) -> None:
