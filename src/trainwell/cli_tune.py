@@ -126,8 +126,8 @@ def ensemble(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ):
     """Average several models: bagging (CONFIG --members K) or a study's top-k trials (--study S --top K).
-    Prints every member's and the ensemble's test metrics; the last line is the ensemble directory,
-    which evaluate and predict accept."""
+    Prints every member's and the ensemble's test metrics (val, said so, without a test split); the
+    last line is the ensemble directory, which evaluate and predict accept."""
     from .tuning.ensemble import bagging, from_study
 
     if (config is None) == (study is None):

@@ -118,3 +118,24 @@ def test_an_interrupted_bagging_ensemble_is_finished_by_the_same_command(tiny_cf
     assert code == 2 and "not empty" in err
     code, _, err = cli("train", "--resume", out)
     assert code == 2 and "finished ensemble" in err and "nothing to resume" in err, err
+
+
+def test_top_k_of_a_study_without_a_test_split_reports_val_metrics_and_says_so(tune_cfg, tmp_path, cli):
+    tune_cfg["tune"].update(trials=2, pruner="none")
+    tune_cfg["data"]["split"] = {"train": 0.85, "val": 0.15, "test": 0.0}
+    tune(tune_cfg, out=tmp_path / "study")
+    code, out, err = cli("ensemble", "--study", tmp_path / "study", "--top", 2, "--out", tmp_path / "top")
+    assert code == 0, err
+    assert out.startswith("val metrics, as there are no test metrics (the members have no test split)"), out
+    ensemble = next(line for line in out.splitlines() if line.strip().startswith("ensemble"))
+    assert len(ensemble.split()) > 1, out  # the ensemble's metrics, not its name alone
+    metrics = json.loads((tmp_path / "top" / "metrics.json").read_text())
+    assert "accuracy" in metrics["val"] and "test" not in metrics
+
+
+def test_an_ensemble_with_no_metrics_says_why_instead_of_an_empty_table(tmp_path):
+    from trainwell.tuning.ensemble import EnsembleResult
+
+    table = EnsembleResult(tmp_path, {"members": {"trial-0001": {}, "trial-0002": {}}}, {"test": None}).table()
+    assert table.startswith("no metrics: the members have no test split.")
+    assert f"trainwell evaluate {tmp_path} --data FILE" in table

@@ -150,6 +150,10 @@ def _averaging_module(members: list[Run], out_loss: str, task: str):
     return Averaged()
 
 
+class NoSplit(UserError):
+    """A member's data has no such split: building an ensemble reports the others instead."""
+
+
 def _member_outputs(run: Run, data, split: str):
     import torch
 
@@ -166,7 +170,7 @@ def _member_outputs(run: Run, data, split: str):
                             f"pass the evaluation file with --data")
         part = prepared.test if split == "test" else prepared.val
         if part is None:
-            raise UserError(f"{run.path} has no {split} split; pass a labelled file with --data")
+            raise NoSplit(f"{run.path} has no {split} split; pass a labelled file with --data")
         tensors, name = _to_tensors(part, "cpu"), split
     else:
         x, y = data_mod.load_labelled(run.state, str(data))
@@ -181,18 +185,30 @@ def _member_outputs(run: Run, data, split: str):
 
 # ----------------------------------------------------------------------------- building
 class EnsembleResult:
-    def __init__(self, path: Path, metrics: dict):
-        self.path, self.metrics = path, metrics
+    def __init__(self, path: Path, metrics: dict, missing: dict | None = None):
+        # missing: {split: why it has no metrics (None: no such split)}, for table() to say instead of an empty table
+        self.path, self.metrics, self.missing = path, metrics, missing or {}
 
     def table(self) -> str:
-        """Every member's and the ensemble's test metrics, one row each."""
+        """Every member's and the ensemble's test metrics, one row each; the val metrics, said to be
+        so, when there is no test split; a note when there is neither."""
         import pandas as pd
 
-        rows = [{"model": name, **{k: v for k, v in m.get("test", {}).items() if k != "confusion_matrix"}}
+        why = {s: w or f"the members have no {s} split" for s, w in self.missing.items()}
+        if "test" in self.metrics:
+            split, head = "test", "test metrics:"
+        elif "val" in self.metrics:
+            split = "val"
+            head = (f"val metrics, as there are no test metrics ({why.get('test', 'not evaluated')}); early "
+                    f"stopping (and a study's ranking) watched these rows, so they flatter the models:")
+        else:
+            return (f"no metrics: {'; '.join(why.values()) or 'no split was evaluated'}. Evaluate it on a "
+                    f"labelled file: trainwell evaluate {self.path} --data FILE")
+        rows = [{"model": name, **{k: v for k, v in m.get(split, {}).items() if k != "confusion_matrix"}}
                 for name, m in self.metrics["members"].items()]
-        rows.append({"model": "ensemble", **{k: v for k, v in self.metrics.get("test", {}).items()
+        rows.append({"model": "ensemble", **{k: v for k, v in self.metrics[split].items()
                                              if k != "confusion_matrix"}})
-        return "test metrics:\n" + pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.4f}")
+        return f"{head}\n" + pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.4f}")
 
 
 def _assemble(folder: Path, member_dirs: list[Path], method: str, extra: dict,
@@ -218,17 +234,22 @@ def _assemble(folder: Path, member_dirs: list[Path], method: str, extra: dict,
     ens = EnsembleRun(folder)
     names, task = ens.plan["metrics"], info["task"]
     result: dict = {"members": {m.path.name: {} for m in ens.members}}
+    missing = {}
     for split in splits:
         try:
             y, outs, _ = ens.outputs(None, split)
-        except UserError:
+        except NoSplit:  # data.split.test: 0, say
+            missing[split] = None
+            continue
+        except UserError as exc:  # the data changed since, or members split it apart: table() says so
+            missing[split] = str(exc)
             continue
         result[split] = {k: _clean_float(v) for k, v in metrics.compute(names, task, y, np.mean(outs, axis=0)).items()}
         for m, o in zip(ens.members, outs):
             result["members"][m.path.name][split] = {k: _clean_float(v)
                                                      for k, v in metrics.compute(names, task, y, o).items()}
     runs.write_json(folder / "metrics.json", result)
-    return EnsembleResult(folder, result)
+    return EnsembleResult(folder, result, missing)
 
 
 def bagging(config, overrides=None, k: int = 5, *, out=None, quiet: bool = True) -> EnsembleResult:
