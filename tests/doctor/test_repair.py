@@ -128,15 +128,3 @@ def test_a_rate_raised_tenfold_or_more_starts_the_optimizers_averages_afresh():
         kept = _fake_trainer(1e-2)
         assert fixer(kept, {"optimizer.lr": new_lr}) and len(kept.optimizer.state) == 2
 
-
-def test_a_fix_that_only_raises_the_rate_keeps_the_latest_healthy_state():
-    # An underfitting run still learning, slowly: the epochs since the onset are progress, not
-    # damage (an LSTM sent back 6 of its 20 epochs ended 10 points short). A fix that lowers the
-    # weight decay goes back before the onset: those weights were shrunk.
-    doctor = _doctor({"data": {"source": "builtin:iris"}, "model": {"hidden": [8]}})
-    snap = lambda epoch: ({}, {"pos": {"epoch": epoch}})  # noqa: E731
-    doctor._first, doctor._anchors, doctor._good = snap(0), [snap(4), snap(8)], snap(12)
-    finding = Finding("underfitting", "warning", 10, None, {}, "why", [])
-    assert doctor._rollback_target(finding, Fix({"optimizer.lr": 3e-3}, "larger"))[1]["pos"]["epoch"] == 12
-    assert doctor._rollback_target(finding, Fix({"optimizer.weight_decay": 0.0}, "less L2"))[1]["pos"]["epoch"] == 8
-    assert doctor._rollback_target(finding, Fix({"optimizer.lr": 1e-4}, "smaller"))[1]["pos"]["epoch"] == 8

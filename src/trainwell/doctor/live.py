@@ -35,12 +35,6 @@ _CONTEXT_KEYS = {"optimizer.lr": "lr", "optimizer.weight_decay": "weight_decay",
                  "regularization.clip_grad_norm": "clip_grad_norm", "optimizer.eps": "eps"}
 
 
-def _raises_lr_only(ctx, fix) -> bool:
-    over = getattr(fix, "overrides", None) or {}
-    lr = over.get("optimizer.lr")
-    return set(over) == {"optimizer.lr"} and isinstance(lr, (int, float)) and bool(ctx.lr) and lr > ctx.lr
-
-
 def _update_context(ctx, overrides: dict) -> None:
     """After a repair the rules must judge the run as it now is (a second lr fix divides the new lr)."""
     lr_before = ctx.lr
@@ -269,16 +263,14 @@ class Doctor(Callback):
         if not self._anchors or epoch - self._anchors[-1][1]["pos"]["epoch"] >= ANCHOR_SPACING:
             self._anchors = (self._anchors + [snapshot])[-2:]
 
-    def _rollback_target(self, finding: Finding, fix=None):
+    def _rollback_target(self, finding: Finding):
         """Back to the last healthy state from before the problem began: a state after its onset
         already carries the damage (heavy L2 in the suite: weights shrunk to near zero, and from
         there the repaired run ended 2-3 points short in its remaining epochs). The latest such
         state, not the start: an LSTM whose loss jumped at epochs 12 and 15 went back to epoch 3
         and trained its 8 good epochs again. Slow progress leaves the weights sound, though: there
-        the latest healthy state is kept, and so it is when the fix only raises the learning rate
-        (an underfitting LSTM at Adam 0.003, still learning, went back 6 epochs of its 20 and
-        ended 10 points short)."""
-        if finding.code in SLOW_NOT_DAMAGED or _raises_lr_only(self.ctx, fix) or not finding.epoch or self._first is None:
+        the latest healthy state is kept."""
+        if finding.code in SLOW_NOT_DAMAGED or not finding.epoch or self._first is None:
             return self._good
         older = [] if finding.code in PROBED else list(reversed(self._anchors))
         return next((s for s in [self._good, *older] if s[1]["pos"]["epoch"] < finding.epoch), self._first)
@@ -367,7 +359,7 @@ class Doctor(Callback):
                 doctor._best = None
 
         self.repairs.append(record)
-        tensors, meta = self._rollback_target(finding, fix)
+        tensors, meta = self._rollback_target(finding)
         raise Rollback(tensors, meta, after_rollback)
 
     def on_loss_changed(self, trainer):
