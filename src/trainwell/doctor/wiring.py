@@ -484,24 +484,7 @@ def _turn_blind(net, batch) -> dict | None:
     (features averaged over the four turns, a group-equivariant pooling)."""
     import torch
 
-    if len(batch) < 2:
-        return None
-    was_training = net.training
-    try:
-        net.eval()
-        with torch.no_grad(), _forked_rng():
-            out, turned = net(batch), net(torch.rot90(batch, 1, dims=(2, 3)))
-    finally:
-        net.train(was_training)
-    if not (isinstance(out, torch.Tensor) and isinstance(turned, torch.Tensor)) or out.shape != turned.shape \
-            or not bool(torch.isfinite(out).all()):
-        return None
-    size = float(out.abs().max()) or 1.0
-    spread = float((out - out.mean(0)).abs().max())
-    change = float((out - turned).abs().max())
-    if spread <= 1e-4 * size or change > 1e-5 * size:
-        return None
-    return {"rows": int(len(batch)), "output_change": round(change, 9), "output_size": round(size, 6)}
+    return _same_outputs(net, batch, torch.rot90(batch, 1, dims=(2, 3)))
 
 
 def _inputs_unread(twin, batch) -> dict | None:
@@ -632,27 +615,38 @@ def _interchangeable(net, batch, spec, held=None) -> dict | None:
     is a max or a count over them): there a set model is the right one (_columns_matter)."""
     import torch
 
-    if spec.kind != "tabular" or batch.dim() != 2 or batch.shape[1] < 2 or len(batch) < 2:
+    if spec.kind != "tabular" or batch.dim() != 2 or batch.shape[1] < 2:
+        return None
+    same = _same_outputs(net, batch, torch.roll(batch, 1, dims=1))
+    if same is None or (held is not None and not _columns_matter(held)):
+        return None
+    return {"features": int(batch.shape[1]), **same}
+
+
+def _same_outputs(net, batch, moved) -> dict | None:
+    """In eval mode, every row's output for `moved` the same as for `batch`, to 1e-5 of its size,
+    while the rows' outputs differ (to 1e-4: else the input is unread, another reading):
+    {"rows", "output_change", "output_size"}, or None."""
+    import torch
+
+    if len(batch) < 2:
         return None
     was_training = net.training
     try:
         net.eval()
         with torch.no_grad(), _forked_rng():
-            out, moved = net(batch), net(torch.roll(batch, 1, dims=1))
+            out, after = net(batch), net(moved)
     finally:
         net.train(was_training)
-    if not (isinstance(out, torch.Tensor) and isinstance(moved, torch.Tensor)) or out.shape != moved.shape \
+    if not (isinstance(out, torch.Tensor) and isinstance(after, torch.Tensor)) or out.shape != after.shape \
             or not bool(torch.isfinite(out).all()):
         return None
     size = float(out.abs().max()) or 1.0
     spread = float((out - out.mean(0)).abs().max())
-    change = float((out - moved).abs().max())
-    if spread <= 1e-4 * size or change > 1e-5 * size:   # rows alike (inputs unread), or the order matters
+    change = float((out - after).abs().max())
+    if spread <= 1e-4 * size or change > 1e-5 * size:
         return None
-    if held is not None and not _columns_matter(held):
-        return None
-    return {"features": int(batch.shape[1]), "rows": int(len(batch)), "output_change": round(change, 9),
-            "output_size": round(size, 6)}
+    return {"rows": int(len(batch)), "output_change": round(change, 9), "output_size": round(size, 6)}
 
 
 def _columns_matter(prepared) -> bool:
