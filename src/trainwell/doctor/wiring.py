@@ -24,9 +24,9 @@ its init, before training: the slips that no loss curve explains until it is too
   level_blind    a forecaster whose output, after two plain steps, does not move when the target's
                  own past is raised by one standard deviation at every step: it cannot see the
                  series' level (a per-window normalisation never undone)
-  tokens_unread  text: a quarter or more of the tokens, swapped for other words after two plain
-                 steps, leave their row's output as it was (heads cut from a reshape without the
-                 transpose: the [CLS] reads half the line)
+  tokens_unread  text: a quarter or more of the tokens get exactly no gradient from the output, in
+                 float64 after two plain steps (heads cut from a reshape without the transpose:
+                 the [CLS] reads half the line)
   turn_blind     square images: each turned a quarter, every row's output the same, where a
                  quarter turn changes the class (a class-mean classifier keeps under 58% of its signal)
   norm_too_narrow a normalisation layer that takes out the mean and spread of 2 values or fewer at a
@@ -429,62 +429,61 @@ def _level_blind(twin, batch, spec) -> dict | None:
 # (pooling, a recurrent pass, attention from [CLS]) reaches every one. A quarter of the tokens, so
 # that a builder that reads a long line's first 3/4 on purpose is not named.
 UNREAD_TOKENS = 0.25
-TOKEN_BLOCKS = 16
 
 
 def _tokens_unread(twin, batch, spec) -> dict | None:
-    """Text: each of 16 runs of positions in turn, its tokens swapped for other words, in eval mode
-    after two plain steps (_stepped): the tokens of each row whose output did not move (to 1e-6 of
-    its size) are unread. Counts them, with the positions they sit at, when a quarter or more of the
-    batch's tokens are."""
+    """Text: the tokens whose word vectors get exactly no gradient from the output, in eval mode after
+    two plain steps (_stepped), in float64: no path leads from them to the output. A path that is only
+    faint (a recurrent net's memory of a word 100 steps back, 1e-30 of the newest's) still counts as
+    one; float64 keeps such gradients from underflowing. Read at the nn.Embedding that looks up the
+    ids themselves; None without one. Counted, with the positions, when a quarter or more of the
+    batch's tokens are unread."""
+    import copy
+
     import torch
 
-    vocab = int(getattr(spec, "vocab_size", 0) or 0)
-    if batch.dim() != 2 or vocab <= 4:
+    if batch.dim() != 2:
         return None
+    net = copy.deepcopy(twin).double().eval()
+    ids = batch.clone()   # storage of its own: an embedding handed the ids or a view of them is found by it
+    flat = torch.arange(ids.numel()).view(ids.shape)
+    looked: list = []
+
+    def keep(mod, args, out):
+        a = args[0] if args else None
+        if isinstance(a, torch.Tensor) and a.untyped_storage().data_ptr() == ids.untyped_storage().data_ptr():
+            # which of the batch's places each looked-up id sits at (ids[:, :k], ids.T, ...)
+            where = torch.as_strided(flat, a.shape, a.stride(), a.storage_offset())
+            out.retain_grad()
+            looked.append((where, out))
+
+    handles = [m.register_forward_hook(keep) for m in net.modules() if isinstance(m, torch.nn.Embedding)]
+    try:
+        with _forked_rng():
+            out = net(ids)
+            if not isinstance(out, torch.Tensor) or not out.requires_grad or not torch.isfinite(out).all():
+                return None
+            probe_loss(out).backward()
+    finally:
+        for h in handles:
+            h.remove()
+    reached = torch.zeros(ids.numel(), dtype=torch.bool)
+    seen = False
+    for where, v in looked:
+        if v.grad is not None and v.dim() == where.dim() + 1:
+            seen = True
+            reached[where.reshape(-1)[(v.grad.abs().sum(-1) > 0).reshape(-1)]] = True
+    if not seen:
+        return None
+    reached = reached.view(ids.shape)
     real = batch != 0
     total = int(real.sum())
-    if total == 0:
+    unread = real & ~reached
+    if not total or int(unread.sum()) < UNREAD_TOKENS * total:
         return None
-    with torch.no_grad():
-        out = twin(batch)
-        if not isinstance(out, torch.Tensor) or not torch.isfinite(out).all():
-            return None
-        flat = out.reshape(len(batch), -1).float()
-        size = flat.abs().amax(1)
-        unread, where = 0, []
-        for block in np.array_split(np.arange(batch.shape[1]), min(TOKEN_BLOCKS, batch.shape[1])):
-            cols = torch.as_tensor(block)
-            swapped = batch.clone()
-            part = swapped[:, cols]
-            # another word in the same place: ids 3 and up are words (0 pad, 1 <unk>, 2 <cls>)
-            swapped[:, cols] = torch.where(part > 0, 3 + (part.clamp(min=3) - 3 + 1) % (vocab - 3), part)
-            moved = twin(swapped)
-            if not isinstance(moved, torch.Tensor) or moved.shape != out.shape:
-                return None
-            still = ((moved.reshape(len(batch), -1).float() - flat).abs().amax(1) <= 1e-6 * (1 + size))
-            n = int((real[:, cols] & still[:, None]).sum())
-            if n:
-                unread += n
-                where.append(int(block[0]))
-    if unread < UNREAD_TOKENS * total:
-        return None
-    return {"tokens": total, "unread": unread, "share": round(unread / total, 3), "positions": int(batch.shape[1]),
-            "first_unread_blocks_start": where[:4]}
-
-
-# As rules.preparation.AUGMENT_RETENTION_LIMIT: a turn that leaves a class-mean classifier under
-# 58% of what tells the classes apart changes the classes (digits under rotation 45: 0.62).
-TURN_RETENTION_LIMIT = 0.58
-
-
-def _turn_blind(net, batch) -> dict | None:
-    """Square images: every row's output the same, in eval mode (to 1e-5 of its size), when each
-    image is turned a quarter (90 degrees), while rows differ: the network cannot see orientation
-    (features averaged over the four turns, a group-equivariant pooling)."""
-    import torch
-
-    return _same_outputs(net, batch, torch.rot90(batch, 1, dims=(2, 3)))
+    places = [int(i) for i in torch.nonzero(unread.any(0)).flatten()]
+    return {"tokens": total, "unread": int(unread.sum()), "share": round(int(unread.sum()) / total, 3),
+            "positions": int(batch.shape[1]), "unread_places": places[:8]}
 
 
 def _inputs_unread(twin, batch) -> dict | None:

@@ -96,8 +96,9 @@ def tokens_unread(history, signals, ctx: Context) -> Finding | None:
     return Finding(
         "underfitting", "warning", 0, 0, {**found, "limit_share": UNREAD_TOKENS},
         f"{found['unread']} of the {found['tokens']} tokens of a batch ({found['share']:.0%}) never reach the "
-        f"network's output: swapped for other words, they leave each row's output exactly as it was (after two "
-        f"training steps, in eval mode). Whatever those words say, no weight can learn it. Most often the network "
+        f"network's output: their word vectors get exactly no gradient from it (after two training steps, in eval "
+        f"mode), so no path leads from them to the output. Whatever those words say, no weight can learn it. Most "
+        f"often the network "
         f"mixes positions where it meant to split features: a reshape of (rows, tokens, d) into heads without the "
         f"transpose hands each head a run of tokens instead of a slice of every token's features, and a read of one "
         f"position then sees part of the line only; or a pooling or a mask that covers part of the line.",
