@@ -1543,6 +1543,11 @@ def test_gates_that_start_closed_are_no_affine_network_but_a_gate_that_cannot_op
 
         def rezero(spec, gate="parameter"):
             return nn.Sequential(nn.Linear(spec.n_features, 32), Block(32, gate), Block(32, gate), nn.Linear(32, 1))
+
+        KEPT = {}
+
+        def kept(spec):   # a builder that hands back a module it keeps (a cached backbone)
+            return KEPT.setdefault("net", nn.Sequential(nn.Linear(spec.n_features, 8), nn.Linear(8, 1)))
     '''))
     monkeypatch.chdir(tmp_path)
     cfg = {"data": {"source": "builtin:diabetes"}, "seed": 0, "training": {"epochs": 2, "threads": 1},
@@ -1554,5 +1559,23 @@ def test_gates_that_start_closed_are_no_affine_network_but_a_gate_that_cannot_op
         affine = [f for f in read(stuck, "findings.json") if "affine_gap" in f["evidence"]]
         assert [(f["code"], f["epoch"]) for f in affine] == [("underfitting", 0)]
         assert affine[0]["fixes"][0]["overrides"] == {"model.options.gate": "parameter"}
+        # measuring with the weights moved moves no weight of the module the builder keeps
+        import torch
+        from gated_nets import KEPT
+
+        from trainwell import api
+        from trainwell.config import load_config
+        from trainwell.data import prepare
+        from trainwell.doctor.network_measures import _affine_network
+
+        cached = load_config({**cfg, "model": {"type": "python", "builder": "gated_nets:kept"}})
+        prepared = prepare(cached.data, 0, "python")
+        plan = api._plan(cached, prepared.spec)
+        from trainwell.models import build
+
+        build(cached.model, prepared.spec, plan["n_out"], seed=0)
+        before = [p.detach().clone() for p in KEPT["net"].parameters()]
+        assert _affine_network(cached, prepared.spec, plan, prepared.train.x)["gap"] < 1e-3
+        assert all(torch.equal(a, b) for a, b in zip(before, KEPT["net"].parameters()))
     finally:
         sys.modules.pop("gated_nets", None)

@@ -113,7 +113,11 @@ def _affine_gap(cfg, spec, plan: dict, rows, options: dict | None = None,
         weights = sum(1 for p in net.parameters() if p.dim() >= 2)
         if shaken:
             # every weight moved by a tenth of its tensor's spread (0.1 where it has none): a stack
-            # of linear layers stays affine whatever its weights, a gate that sat at zero opens
+            # of linear layers stays affine whatever its weights, a gate that sat at zero opens. On a
+            # copy: a builder may hand back a module it keeps, which the run then trains.
+            import copy
+
+            net = copy.deepcopy(net)
             with torch.no_grad(), _forked_rng():
                 for p in net.parameters():
                     spread = float(p.std()) if p.numel() > 1 else 0.0
