@@ -122,6 +122,12 @@ def test_a_rate_raised_tenfold_or_more_starts_the_optimizers_averages_afresh():
     raised = _fake_trainer(1e-6)
     assert fixer(raised, {"optimizer.lr": 1e-3}) and not raised.optimizer.state
     assert raised.optimizer.param_groups[0]["lr"] == 1e-3
+    # exactly 10x as written (3e-4 from 3e-5), whatever the floats round to
+    for low in (3e-5, 6e-5, 0.07):
+        holder = {"cfg": load_config({"data": {"source": "builtin:iris"}, "optimizer": {"name": "adam", "lr": low}})}
+        tenfold = _fake_trainer(low)
+        assert make_fixer(holder, rebuild_loss=lambda c: None, log=lambda m: None)(tenfold, {"optimizer.lr": float(f"{low * 10:.3g}")})
+        assert not tenfold.optimizer.state, low
     holder = {"cfg": load_config({"data": {"source": "builtin:iris"}, "optimizer": {"name": "adam", "lr": 1e-2}})}
     fixer = make_fixer(holder, rebuild_loss=lambda c: None, log=lambda m: None)
     for new_lr in (1e-3, 5e-2):  # a cut, and a raise under 10x

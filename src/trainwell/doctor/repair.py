@@ -88,7 +88,7 @@ def make_fixer(cfg_holder: dict, rebuild_loss, log, rebuild_model=None, rebuild_
         factor = cfg.optimizer.lr / memory["base_lr"]
         before = trainer._base_lrs[0]
         trainer._base_lrs = [b * factor for b in memory["base"]]
-        if trainer._base_lrs[0] >= RESET_RAISE * before:
+        if trainer._base_lrs[0] >= RESET_RAISE * before * (1 - 1e-9):   # 3e-5 * 10 is 0.00029999...
             # The optimizer's running averages were gathered while the weights stood still at the
             # old rate; Adam's second moment forgets them over ~1000 steps, so they would set the
             # new steps' size for most of the run. Forgotten here, they start afresh (an LSTM at
