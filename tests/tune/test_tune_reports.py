@@ -248,3 +248,7 @@ def test_a_relative_sqlite_storage_opens_from_anywhere_and_reading_creates_no_da
     code, out, err = cli("tune", "--show", work / "study", "--storage", "sqlite:///sq.db", "--study", "sq1")
     assert code == 2 and "no such SQLite file" in err and str(elsewhere / "sq.db") in err
     assert not (elsewhere / "sq.db").exists()
+    # a study whose database was moved away: its study.json named, not a --storage never given
+    (work / "sq.db").rename(work / "moved.db")
+    code, out, err = cli("tune", "--show", work / "study")
+    assert code == 2 and "the study's storage in" in err and "study.json" in err and "--storage '" not in err

@@ -130,9 +130,9 @@ def auto(data: str | Path, target: str | None = None, budget: float | None = 600
         # auto has no flag for the split: another task, or a config of the user's own, is the way out
         part = {"val": "validation", "test": "test"}[exc.part]
         lead = f"--task {task}: " if task != "auto" else "DATA: "
-        what = f"column {target!r}" if target else "the images"
+        what = f"column {target!r}" if target else "the images" if kind == "image" else "the target"
         other = "choose another --task (regression if its values are quantities, or auto), " if task != "auto" else ""
-        raise UserError(f"{lead}{what} has {exc.n_classes} classes, but the {exc.rows}-row {part} split auto holds out "
+        raise UserError(f"{lead}{what}: {exc.n_classes} classes, but the {exc.rows}-row {part} split auto holds out "
                         f"({getattr(cfg.data.split, exc.part):.0%} of {exc.n} rows) cannot hold one row of each, "
                         f"as a stratified split needs; {other}add rows, or write a config with a larger "
                         f"data.split.{exc.part} or data.split.stratify: false and run trainwell tune CONFIG "

@@ -27,17 +27,29 @@ def _resolve_study(ref: str | Path, storage: str | None, study: str | None,
                     f"{DEFAULT_ROOT}/; give the folder, or --storage URL with --study NAME")
 
 
+def _sqlite_file(url: str | None) -> Path | None:
+    """The file of a SQLite URL (sqlite:///x.db, sqlite+pysqlite:///x.db?timeout=30), None for any
+    other storage or an in-memory database."""
+    import re
+
+    m = re.match(r"sqlite(\+\w+)?:///([^?]*)", url or "")
+    if not m or m.group(2) in ("", ":memory:"):
+        return None
+    return Path(m.group(2)).expanduser()
+
+
 def load_study(ref, storage: str | None = None, study: str | None = None, option: str = "--show"):
     import optuna
 
     _quiet_optuna()
+    given = storage
     folder, storage, name = _resolve_study(ref, storage, study, option)
-    prefix = "sqlite:///"
-    if storage and storage.startswith(prefix) and storage[len(prefix):] not in ("", ":memory:") \
-            and not Path(storage[len(prefix):]).expanduser().is_file():
+    path = _sqlite_file(storage)
+    if path is not None and not path.is_file():
         # Opening it would create an empty database, and then say the study is not there.
-        raise UserError(f"--storage {storage!r}: no such SQLite file ({Path(storage[len(prefix):]).expanduser().resolve()}); "
-                        f"give the path the study was created with (a relative one is relative to where tune ran)")
+        said = f"--storage {storage!r}" if given else f"the study's storage in {folder / 'study.json'} ({storage!r})"
+        raise UserError(f"{said}: no such SQLite file ({path.resolve()}); give the path the study was created with "
+                        f"(a relative one is relative to where tune ran)" + ("" if given else ", with --storage"))
     try:
         return optuna.load_study(study_name=name, storage=open_storage(storage, folder)), folder
     except KeyError:

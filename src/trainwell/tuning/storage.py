@@ -27,9 +27,11 @@ def absolute_storage(url: str | None) -> str | None:
         return None
     if url.endswith(".log") and "://" not in url:
         return str(Path(url).expanduser().resolve())
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith(prefix + "/") and url[len(prefix):] not in ("", ":memory:"):
-        return prefix + str(Path(url[len(prefix):]).expanduser().resolve())
+    import re
+
+    m = re.match(r"(sqlite(?:\+\w+)?:///)([^?]*)(.*)", url)
+    if m and m.group(2) not in ("", ":memory:") and not m.group(2).startswith("/"):
+        return m.group(1) + str(Path(m.group(2)).expanduser().resolve()) + m.group(3)
     return url
 
 
@@ -184,6 +186,13 @@ def _alive(pid: int) -> bool:
             # "pid (name) state ...": the name may hold spaces or parentheses, the state follows the last ")"
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
+        pass
+    try:   # no /proc (macOS): ps gives the state, Z for a zombie
+        import subprocess
+
+        state = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True, timeout=5).stdout
+        return not state.strip().startswith("Z")
+    except (OSError, subprocess.SubprocessError):
         return True
 
 
