@@ -454,7 +454,8 @@ def turn_blind(history, signals, ctx: Context) -> Finding | None:
         f"{found['output_size']:.3g}). In this data the classes depend on it: a classifier by class means keeps "
         f"{max(found['class_signal_kept'], 0):.0%} of what tells them apart on the turned images. A network made "
         f"blind to rotation (features averaged or pooled over the turns) suits images with no up, such as cells "
-        f"under a microscope; here it must tell apart classes that are turns of each other.",
+        f"under a microscope; here the classes look different turned, so a reader that cannot see the turn loses "
+        f"part of what tells them apart (all of it where one class is another turned, as a needle's angle is).",
         _option_fix(ctx, "turn_blind", "the network then sees orientation"))
 
 
