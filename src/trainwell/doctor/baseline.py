@@ -53,22 +53,17 @@ def linear_baseline(prepared) -> dict | None:
     if pick is not None:
         y = y[pick]
     from sklearn import metrics
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.linear_model import Ridge
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        if spec.task == "regression":
-            model = Ridge(alpha=1.0).fit(x, y.astype(np.float64))
-            return {"model": "ridge regression", "val_r2": round(float(metrics.r2_score(val.y, model.predict(xv))), 4)}
-        k = len(spec.classes)
-        y = y.astype(int)
-        if len(np.unique(y)) < 2:
-            return None
-        model = LogisticRegression(max_iter=300).fit(x, y)
+    if spec.task == "regression":
+        model = Ridge(alpha=1.0).fit(x, y.astype(np.float64))
+        return {"model": "ridge regression", "val_r2": round(float(metrics.r2_score(val.y, model.predict(xv))), 4)}
+    k = len(spec.classes)
+    y = y.astype(int)
+    if len(np.unique(y)) < 2:
+        return None
     labels = list(range(k))
-    proba = np.zeros((xv.shape[0], k))
-    proba[:, model.classes_] = model.predict_proba(xv)
+    proba = _logistic_proba(x, y, xv, k)
     shares = np.bincount(y, minlength=k) / len(y)
     prior = np.tile(np.clip(shares, 1e-6, 1.0), (xv.shape[0], 1))
     yv = np.asarray(val.y).astype(int)
@@ -77,6 +72,21 @@ def linear_baseline(prepared) -> dict | None:
             "chance_loss": round(float(metrics.log_loss(yv, prior / prior.sum(axis=1, keepdims=True), labels=labels)), 4),
             "val_accuracy": round(float(metrics.accuracy_score(yv, proba.argmax(axis=1))), 4),
             "majority_share": round(float(shares.max()), 4), "val_rows": int(len(yv))}
+
+
+def _logistic_proba(x, y, xv, k: int):
+    """A logistic regression fitted on (x, y), its class probabilities on xv over all k classes
+    (0 for a class the training rows lack)."""
+    import numpy as np
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = LogisticRegression(max_iter=300).fit(x, y)
+    proba = np.zeros((xv.shape[0], k))
+    proba[:, model.classes_] = model.predict_proba(xv)
+    return proba
 
 
 def _word_pairs(ids, val_ids, vocab_size: int):
@@ -121,15 +131,9 @@ def order_baseline(prepared) -> dict | None:
     if len(np.unique(y)) < 2:
         return None
     from sklearn import metrics
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LogisticRegression
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = LogisticRegression(max_iter=300).fit(x, y)
     k = len(spec.classes)
-    proba = np.zeros((xv.shape[0], k))
-    proba[:, model.classes_] = model.predict_proba(xv)
+    proba = _logistic_proba(x, y, xv, k)
     yv = np.asarray(val.y).astype(int)
     return {"words": words["val_loss"], "words_accuracy": words.get("val_accuracy"),
             "pairs": round(float(metrics.log_loss(yv, np.clip(proba, 1e-15, 1.0), labels=list(range(k)))), 4),

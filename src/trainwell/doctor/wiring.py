@@ -486,11 +486,6 @@ def _tokens_unread(twin, batch, spec) -> dict | None:
             "positions": int(batch.shape[1]), "unread_places": places[:8]}
 
 
-# As rules.preparation.AUGMENT_RETENTION_LIMIT: a turn that leaves a class-mean classifier under
-# 58% of what tells the classes apart changes the classes (digits under rotation 45: 0.62).
-TURN_RETENTION_LIMIT = 0.58
-
-
 def _turn_blind(net, batch) -> dict | None:
     """Square images: every row's output the same, in eval mode (to 1e-5 of its size), when each
     image is turned a quarter (90 degrees), while rows differ: the network cannot see orientation
@@ -818,10 +813,11 @@ def _wiring(cfg, spec, plan: dict, x, scaled: bool, held=None, prepared=None) ->
         # A network blind to quarter turns is a choice (cells under a microscope have no up) unless
         # a quarter turn changes the class: then it cannot tell those classes apart.
         from .image_measures import quarter_turn_retention
+        from .rules.preparation import AUGMENT_RETENTION_LIMIT   # the limit for an augmentation's turns
 
         kept = _safely(quarter_turn_retention, prepared) if prepared is not None else None
         reading["turn_blind"] = {**reading["turn_blind"], "class_signal_kept": kept} \
-            if kept is not None and kept < TURN_RETENTION_LIMIT else None
+            if kept is not None and kept < AUGMENT_RETENTION_LIMIT else None
     if reading.get("inputs_flattened") and cfg.data.scale != "none":
         reading["inputs_flattened"]["raw_scale_clears"] = _safely(_raw_scale_clears, cfg, spec, plan) or False
     seen = {"first_layer_rms": reading["first_layer_rms"]} if reading.get("first_layer_rms") else {}

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..config import load_config
 from ..errors import UserError
-from .storage import DEFAULT_ROOT, JOURNAL, _quiet_optuna, open_storage
+from .storage import DEFAULT_ROOT, JOURNAL, _quiet_optuna, open_storage, sqlite_parts
 
 
 def _resolve_study(ref: str | Path, storage: str | None, study: str | None,
@@ -27,24 +27,14 @@ def _resolve_study(ref: str | Path, storage: str | None, study: str | None,
                     f"{DEFAULT_ROOT}/; give the folder, or --storage URL with --study NAME")
 
 
-def _sqlite_file(url: str | None) -> Path | None:
-    """The file of a SQLite URL (sqlite:///x.db, sqlite+pysqlite:///x.db?timeout=30), None for any
-    other storage or an in-memory database."""
-    import re
-
-    m = re.match(r"sqlite(\+\w+)?:///([^?]*)", url or "")
-    if not m or m.group(2) in ("", ":memory:"):
-        return None
-    return Path(m.group(2)).expanduser()
-
-
 def load_study(ref, storage: str | None = None, study: str | None = None, option: str = "--show"):
     import optuna
 
     _quiet_optuna()
     given = storage
     folder, storage, name = _resolve_study(ref, storage, study, option)
-    path = _sqlite_file(storage)
+    parts = sqlite_parts(storage)
+    path = Path(parts[1]).expanduser() if parts else None
     if path is not None and not path.is_file():
         # Opening it would create an empty database, and then say the study is not there.
         said = f"--storage {storage!r}" if given else f"the study's storage in {folder / 'study.json'} ({storage!r})"

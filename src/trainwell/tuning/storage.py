@@ -27,12 +27,19 @@ def absolute_storage(url: str | None) -> str | None:
         return None
     if url.endswith(".log") and "://" not in url:
         return str(Path(url).expanduser().resolve())
+    parts = sqlite_parts(url)
+    if parts and not parts[1].startswith("/"):
+        return parts[0] + str(Path(parts[1]).expanduser().resolve()) + parts[2]
+    return url
+
+
+def sqlite_parts(url: str | None) -> tuple[str, str, str] | None:
+    """A SQLite URL's (scheme, file, query): sqlite+pysqlite:///x.db?timeout=30 gives
+    ("sqlite+pysqlite:///", "x.db", "?timeout=30"); None for any other storage or an in-memory one."""
     import re
 
-    m = re.match(r"(sqlite(?:\+\w+)?:///)([^?]*)(.*)", url)
-    if m and m.group(2) not in ("", ":memory:") and not m.group(2).startswith("/"):
-        return m.group(1) + str(Path(m.group(2)).expanduser().resolve()) + m.group(3)
-    return url
+    m = re.match(r"(sqlite(?:\+\w+)?:///)([^?]*)(.*)", url or "")
+    return m.groups() if m and m.group(2) not in ("", ":memory:") else None
 
 
 def open_storage(url: str | None, folder: Path):
