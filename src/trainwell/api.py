@@ -521,8 +521,9 @@ def _summarise(log, findings, repairs, run_dir) -> None:
         log("doctor: healthy; no findings")
         return
     if findings:
-        log(f"doctor: {len(findings)} finding(s): those found before training first (causes come before the "
-            f"symptoms they produce), then the most serious first; details: trainwell diagnose {run_dir}")
+        from .doctor.report import ORDER
+
+        log(f"doctor: {len(findings)} finding(s): {ORDER}; details: trainwell diagnose {run_dir}")
     else:
         log(f"doctor: nothing left wrong at the end, after {len(repairs)} repair(s); details: "
             f"trainwell diagnose {run_dir}")

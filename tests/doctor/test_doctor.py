@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 import trainwell
+from trainwell.doctor.report import ORDER
 
 SERIES = Path(__file__).resolve().parents[2] / "examples" / "data" / "series.csv"
 
@@ -112,7 +113,7 @@ def test_an_interrupted_run_is_diagnosed_with_its_findings_so_far_and_resumes_to
     codes = lambda r: [f["code"] for f in r.findings]
     assert codes(resumed) == codes(unbroken) and len(codes(resumed)) > len(so_far)
     code, out, _ = cli("diagnose", broken)
-    assert code == 0 and out.startswith(f"{broken}: {len(codes(resumed))} finding(s), most serious first.")
+    assert code == 0 and out.startswith(f"{broken}: {len(codes(resumed))} finding(s), {ORDER}.")
     assert "so far" not in out and "--resume" not in out
 
 
@@ -1579,3 +1580,23 @@ def test_gates_that_start_closed_are_no_affine_network_but_a_gate_that_cannot_op
         assert all(torch.equal(a, b) for a, b in zip(before, KEPT["net"].parameters()))
     finally:
         sys.modules.pop("gated_nets", None)
+
+
+def test_diagnose_and_the_report_keep_the_runs_order_a_cause_found_before_training_first(cli, tmp_path):
+    # diagnose and the HTML report ranked by severity alone: the unscaled-features warning went under
+    # the lr_too_high error it caused, while the run's summary and findings.json put it first.
+    from trainwell.report import build_run_report
+
+    cfg = {"seed": 0, "data": {"source": "builtin:wine", "scale": "none"}, "model": {"type": "mlp", "hidden": [16]},
+           "optimizer": {"name": "sgd", "lr": 0.01}, "training": {"epochs": 4, "threads": 1}}
+    run = trainwell.train(cfg, out=tmp_path / "r", quiet=True)
+    saved = [f["code"] for f in json.loads((tmp_path / "r" / "findings.json").read_text())]
+    severities = [f["severity"] for f in json.loads((tmp_path / "r" / "findings.json").read_text())]
+    assert saved[0] == "unscaled_features" and severities[0] == "warning" and "error" in severities[1:], saved
+    code, out, _ = cli("diagnose", run.path)
+    assert code == 0
+    listed = [line.split(". ", 1)[1].split(" [")[0] for line in out.splitlines() if line[:1].isdigit()]
+    assert listed == saved, out
+    html = build_run_report(run.path)
+    at = [html.index(f"<b>{c}</b>") for c in saved]
+    assert at == sorted(at), saved

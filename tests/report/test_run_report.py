@@ -11,6 +11,7 @@ import pytest
 import trainwell
 from trainwell.report import build_run_report, write_lr_report, write_run_report, write_study_report
 from trainwell.report.run import SECTIONS
+from trainwell.doctor.report import ORDER
 
 IMG = re.compile(r'<img class="plot" alt="([^"]*)" src="data:image/png;base64,([A-Za-z0-9+/=]+)">')
 
@@ -304,5 +305,5 @@ def test_an_interrupted_run_reports_its_findings_as_the_findings_so_far(class_ru
     info["status"] = "interrupted"
     (run / "run.json").write_text(json.dumps(info))
     html = build_run_report(run)
-    assert "The findings so far (run status: interrupted): 1, most serious first." in section(html, "findings")
+    assert f"The findings so far (run status: interrupted): 1, {ORDER}." in section(html, "findings")
     assert "1 finding(s) (info) (so far)" in section(html, "summary")

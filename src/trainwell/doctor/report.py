@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from ..errors import UserError
-from .findings import Finding, ranked
+from .findings import Finding
 
 
 def _run_info(run: Path) -> dict:
@@ -76,12 +76,18 @@ def load(run: str | Path) -> tuple[list[Finding], list[dict]]:
     repairs_path = run / "repairs.json"
     findings, repairs = _read(path), (_read(repairs_path) if repairs_path.is_file() else [])
     try:
-        findings = ranked([Finding.from_dict(d) for d in findings])
+        # The file's order, which the end-of-run summary printed: causes found before training first,
+        # then the most serious. Ranked again by severity alone, an unscaled-features warning went
+        # under the lr_too_high error it caused.
+        findings = [Finding.from_dict(d) for d in findings]
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise UserError(f"{str(path)!r} is damaged: {exc}") from None
     if not isinstance(repairs, list) or not all(isinstance(r, dict) for r in repairs):
         raise UserError(f"{str(repairs_path)!r} is damaged: expected a list of repairs, each a mapping")
     return findings, repairs
+
+
+ORDER = "those found before training first (causes come before the symptoms they produce), then the most serious"
 
 
 def _value(v) -> str:
@@ -105,7 +111,7 @@ def set_flags(overrides: dict) -> str:
 
 def diagnose(run: str | Path) -> dict:
     """The doctor's verdict on a run directory, from the directory alone, as `trainwell diagnose`
-    prints it: {"findings": [Finding, ...] most serious first, "repairs": [dict, ...] made during
+    prints it: {"findings": [Finding, ...] in ORDER, "repairs": [dict, ...] made during
     the run, "text": the full explanation with evidence and fixes}."""
     findings, repairs = load(run)
     return {"findings": findings, "repairs": repairs, "text": render(run)}
@@ -155,12 +161,12 @@ def render(run: str | Path) -> str:
         if not findings and not repairs:
             return f"{run}: {state}: the doctor had found nothing wrong so far." + (f"\n{resume}." if resume else "")
         lines = [f"{run}: {state}: the findings so far, " + (
-            f"{len(findings)} finding(s), most serious first." if findings
+            f"{len(findings)} finding(s), {ORDER}." if findings
             else f"nothing left wrong after {len(repairs)} repair(s)."), ""]
     elif not findings and not repairs:
         return f"{run}: healthy. The doctor found nothing wrong."
     elif findings:
-        lines = [f"{run}: {len(findings)} finding(s), most serious first.", ""]
+        lines = [f"{run}: {len(findings)} finding(s), {ORDER}.", ""]
     else:
         lines = [f"{run}: nothing left wrong at the end, after {len(repairs)} repair(s) during training.", ""]
     for i, f in enumerate(findings, 1):

@@ -367,14 +367,13 @@ def _findings(r: RunFiles) -> str:
     if not r.findings and not r.repairs:
         return ("<p>Healthy: the training doctor found nothing wrong.</p>" if r.complete else
                 f"<p>The training doctor had found nothing wrong so far (run status: {H.esc(r.status)}).</p>")
-    from ..doctor.findings import SEVERITY_ORDER
-    from ..doctor.report import set_flags
+    from ..doctor.report import ORDER, set_flags
 
-    order = sorted(r.findings, key=lambda f: (SEVERITY_ORDER.get(f.get("severity"), 3), f.get("epoch") or 10**9))
-    head = (f"{len(order)} finding(s), most serious first." if order else
+    order = r.findings  # findings.json's order, as the run's summary and `diagnose` print it
+    head = (f"{len(order)} finding(s), {ORDER}." if order else
             f"Nothing left wrong at the end, after {len(r.repairs)} repair(s) during training.")
     if not r.complete:
-        head = (f"The findings so far (run status: {H.esc(r.status)}): {len(order)}, most serious first." if order else
+        head = (f"The findings so far (run status: {H.esc(r.status)}): {len(order)}, {ORDER}." if order else
                 f"Nothing left wrong so far (run status: {H.esc(r.status)}), after {len(r.repairs)} repair(s).")
     out = [f"<p>{head} The same in the terminal: <code>trainwell diagnose {H.esc(r.dir)}</code></p>"]
     for f in order:
