@@ -100,6 +100,23 @@ def affine_network(cfg, spec, plan: dict, prepared) -> dict | None:
     return _once_per_network(prepared, cfg, "_affine_network", lambda: _affine_network(cfg, spec, plan, x))
 
 
+def shaken_copy(net):
+    """A copy of `net` with every weight moved by a tenth of its tensor's spread (0.1 where it has
+    none): what its wiring does, apart from the values it starts at. A stack of linear layers stays
+    affine whatever its weights, a step the network never reads stays unread; a gate that sat at
+    zero opens. A copy: a builder may hand back a module it keeps, which the run then trains."""
+    import copy
+
+    import torch
+
+    net = copy.deepcopy(net)
+    with torch.no_grad(), _forked_rng():
+        for p in net.parameters():
+            spread = float(p.std()) if p.numel() > 1 else 0.0
+            p.add_(torch.randn_like(p) * (0.1 * spread if spread > 0 else 0.1))
+    return net
+
+
 def _affine_gap(cfg, spec, plan: dict, rows, options: dict | None = None,
                 shaken: bool = False) -> tuple[float, int] | None:
     import torch
@@ -112,16 +129,7 @@ def _affine_gap(cfg, spec, plan: dict, rows, options: dict | None = None,
             net = build(model_cfg, spec, plan["n_out"], seed=0)
         weights = sum(1 for p in net.parameters() if p.dim() >= 2)
         if shaken:
-            # every weight moved by a tenth of its tensor's spread (0.1 where it has none): a stack
-            # of linear layers stays affine whatever its weights, a gate that sat at zero opens. On a
-            # copy: a builder may hand back a module it keeps, which the run then trains.
-            import copy
-
-            net = copy.deepcopy(net)
-            with torch.no_grad(), _forked_rng():
-                for p in net.parameters():
-                    spread = float(p.std()) if p.numel() > 1 else 0.0
-                    p.add_(torch.randn_like(p) * (0.1 * spread if spread > 0 else 0.1))
+            net = shaken_copy(net)
         half = len(rows) // 2
         a, b = rows[:half], rows[half:2 * half]
         net.eval()
