@@ -77,6 +77,33 @@ def seq(spec, read="last", zero_head=False, gated=False):
     return net
 
 
+class _Flip(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Reversed(nn.Module):
+    """An MLP with a gradient-reversal layer between its body and its head when `reverse`."""
+
+    def __init__(self, n_in, n_out, reverse):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(n_in, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU())
+        self.head, self.reverse = nn.Linear(16, n_out), reverse
+
+    def forward(self, x):
+        h = self.body(x)
+        return self.head(_Flip.apply(h) if self.reverse else h)
+
+
+def reversed_mlp(spec, reverse=False):
+    return Reversed(spec.n_features, _out(spec), reverse)
+
+
 class Listed(nn.Module):
     def __init__(self, n_in, n_out, hidden, act):
         super().__init__()
@@ -427,6 +454,19 @@ def test_a_zero_initialised_head_is_not_read_as_steps_unread(nets):
     data = {"source": SEQ, "kind": "sequence"}
     assert not [f for f in _found({"data": data, "model": _py("seq", zero_head=True)})
                 if "steps_reaching_output" in f.evidence]
+
+
+def test_a_gradient_turned_around_is_named_with_the_builders_default_as_the_fix(nets):
+    found = [f for f in _found({"data": {"source": "builtin:wine"}, "model": _py("reversed_mlp", reverse=True)})
+             if "parameters_uphill" in f.evidence]
+    assert [(f.code, f.severity) for f in found] == [("underfitting", "error")]
+    f = found[0]
+    # the body's four tensors, each rising by about the fall its gradient promised; the head is fine
+    assert f.evidence["parameters_uphill"] == ["body.0.weight", "body.0.bias", "body.2.weight", "body.2.bias"]
+    assert f.evidence["checked"] == 6 and all(0.9 <= r <= 1.1 for r in f.evidence["rise_over_promised_fall"])
+    assert f.fixes[0].overrides == {"model.options.reverse": False} and f.fixes[0].architecture
+    assert not [f for f in _found({"data": {"source": "builtin:wine"}, "model": _py("reversed_mlp")})
+                if "parameters_uphill" in f.evidence]
 
 
 def test_a_branch_behind_a_gate_at_zero_is_not_read_as_steps_unread(nets):

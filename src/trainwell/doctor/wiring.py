@@ -29,6 +29,9 @@ its init, before training: the slips that no loss curve explains until it is too
                  the [CLS] reads half the line)
   turn_blind     square images: each turned a quarter, every row's output the same, where a
                  quarter turn changes the class (a class-mean classifier keeps under 58% of its signal)
+  uphill         parameters whose gradient points uphill: a small step against it raises the loss
+                 it was taken of (a gradient-reversal layer left before the class head: the body
+                 learns to make the head's job harder)
   norm_too_narrow a normalisation layer that takes out the mean and spread of 2 values or fewer at a
                  time (nn.LayerNorm(2) over two readings): of each pair only which is larger is left
   inputs_flattened the first weight layer is handed, for a quarter of the features or more, one
@@ -167,6 +170,7 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
         tokens = _safely(_tokens_unread, twin, batch.detach(), spec) \
             if twin is not None and not unread and ids and spec.kind == "text" else None
         flattened = _safely(_flattened_reading, net, x, batch, first_kind) if not ids else None
+    uphill = _safely(_uphill, net, batch.detach()) if not eval_random and not rows_mixed else None
     params = dict(net.named_parameters())
     known = {id(p) for p in params.values()} | {id(batch)}
     stray = [v for v in leaves if id(v) not in known]
@@ -175,7 +179,7 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
                      "ids_as_numbers": sorted(set(fed)) or None, "steps_read": None, "output_scale": None,
                      "eval_random": eval_random, "rows_mixed": rows_mixed, "inputs_unread": unread,
                      "inputs_dropped": dropped[0] if dropped else None, "level_blind": blind,
-                     "norm_too_narrow": narrow[0] if narrow else None, "tokens_unread": tokens,
+                     "norm_too_narrow": narrow[0] if narrow else None, "tokens_unread": tokens, "uphill": uphill,
                      "frozen": [n for n, p in params.items() if not p.requires_grad],
                      "size": int(sum(p.numel() for p in params.values())), "net": net}
     if not ids and batch.grad is not None and batch.dim() == 3 and batch.shape[1] >= 4:
@@ -343,6 +347,56 @@ def _steps_reached(net, batch) -> list[int]:
         probe_loss(twin(batch)).backward()
     per_step = batch.grad.abs().sum(dim=(0, 2))
     return [int(i) for i in torch.nonzero(per_step > 0).flatten()]
+
+
+# A parameter counts as uphill when a step of 1e-3 of its size against its gradient raises the loss by
+# this share of the fall the gradient promises (step x |g|^2) or more. A true gradient lowers it by
+# about that fall, as the step is small; one turned around (a gradient-reversal layer) raises it by
+# about as much: a gradient-reversal layer before the class head of a bread-grading MLP gave its
+# body's six tensors +0.97 to +1.00 of the promised fall, its head -0.99 to -1.00 (twentieth held-out set).
+UPHILL_SHARE = 0.5
+UPHILL_TENSORS = 64   # parameter tensors checked at most, a forward pass each
+
+
+def _uphill(net, batch) -> dict | None:
+    """The parameters of `net` whose gradient points uphill (UPHILL_SHARE), on a copy in eval mode
+    (the same computation on every pass); None when all point down. The loss is probe_loss, so no
+    target is needed: any loss the forward computes must fall along its own gradient. A rise too small
+    to read in float32 (under 1e-5 of the loss) says nothing."""
+    import copy
+    import math
+
+    import torch
+
+    twin = copy.deepcopy(net).eval()
+    params = [(n, p) for n, p in twin.named_parameters() if p.requires_grad][:UPHILL_TENSORS]
+    if not params:
+        return None
+    with _forked_rng():
+        loss = probe_loss(twin(batch))
+        grads = torch.autograd.grad(loss, [p for _, p in params], allow_unused=True)
+    base, up, checked, rises = float(loss.detach()), [], 0, []
+    with torch.no_grad():
+        for (name, p), g in zip(params, grads):
+            if g is None:
+                continue
+            g2 = float(g.double().pow(2).sum())
+            if not math.isfinite(g2) or g2 == 0.0:
+                continue
+            t = 1e-3 * (float(p.double().norm()) or 1.0) / math.sqrt(g2)
+            fall = t * g2
+            if fall < 1e-5 * max(abs(base), 1e-3):
+                continue
+            p.sub_(t * g)
+            with _forked_rng():
+                after = float(probe_loss(twin(batch)))
+            p.add_(t * g)
+            checked += 1
+            share = (after - base) / fall
+            if share >= UPHILL_SHARE:
+                up.append(name)
+                rises.append(round(share, 2))
+    return {"parameters": up[:6], "count": len(up), "checked": checked, "rise_over_fall": rises[:6]} if up else None
 
 
 def _stepped(net, batch):
@@ -809,7 +863,7 @@ def _flattened(raw, seen) -> dict | None:
 
 def _problems(reading: dict, frozen_random: list[str]) -> dict:
     found = {k: reading[k] for k in ("unregistered", "ids_as_numbers", "steps_read", "eval_random", "rows_mixed", "norm_too_narrow",
-                                     "tokens_unread", "turn_blind",
+                                     "tokens_unread", "turn_blind", "uphill",
                                      "inputs_unread", "inputs_dropped", "inputs_flattened", "level_blind", "read_backwards",
                                      "outputs_clamped", "features_interchangeable", "signal_lost")
              if reading.get(k)}

@@ -52,7 +52,7 @@ from .preparation import (amounts_as_codes, augment_too_strong, augment_turns_cl
 from .rate import lr_too_high, lr_too_low
 from .root_causes import _with_augment_fix, _with_momentum_fix, _with_scaling_fix, _with_small_init_fix, _with_symmetry_fix
 from .units import dying_relu, saturated_activations, vanishing_gradients
-from .wiring import (features_interchangeable, frozen_random_weights, ids_read_as_numbers, init_without_gradient, inputs_dropped,
+from .wiring import (features_interchangeable, frozen_random_weights, gradient_uphill, ids_read_as_numbers, init_without_gradient, inputs_dropped,
                      inputs_flattened, inputs_unread, level_blind, norm_too_narrow, output_off_scale, outputs_clamped, read_backwards,
                      random_at_prediction, rows_mixed, signal_lost, steps_unread, tokens_unread, turn_blind, unregistered_weights,
                      weights_barely_learn)
@@ -69,7 +69,7 @@ PRE_TRAINING = [bad_input_data, images_blurred_together, unscaled_features, too_
                 dedup_conflicts, series_gaps_dropped, padded_after, transformer_dropout, transformer_sgd, huber_capped,
                 augment_turns_classes, l1_outweighs, pooled_position, order_unseen, linear_network, recurrence_across_batch,
                 mlp_reads_steps, softmax_twice, gradient_never_arrives, unregistered_weights, frozen_random_weights,
-                steps_unread, ids_read_as_numbers, output_off_scale, init_without_gradient, weights_barely_learn,
+                gradient_uphill, steps_unread, ids_read_as_numbers, output_off_scale, init_without_gradient, weights_barely_learn,
                 random_at_prediction,
                 rows_mixed, inputs_unread, tokens_unread, norm_too_narrow, inputs_flattened, level_blind, read_backwards, outputs_clamped, features_interchangeable, turn_blind,
                 signal_lost]

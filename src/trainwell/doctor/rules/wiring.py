@@ -82,6 +82,28 @@ def steps_unread(history, signals, ctx: Context) -> Finding | None:
         _option_fix(ctx, "steps_read", "the output then depends on every step"))
 
 
+def gradient_uphill(history, signals, ctx: Context) -> Finding | None:
+    """Parameters whose gradient points uphill (wiring: uphill): a small step against it raises the
+    loss instead of lowering it, so every optimizer step makes those weights work against the loss.
+    A gradient-reversal layer (meant for a domain head) left before the class head of a bread-grading
+    MLP: the body learnt to hide the grade, balanced accuracy 0.61/0.43 against 0.81/0.82, and a
+    smaller rate, the fix a rising loss suggests, made it worse (twentieth held-out set)."""
+    found = (ctx.wiring or {}).get("uphill")
+    if not found:
+        return None
+    shown = ", ".join(found["parameters"]) + (f" and {found['count'] - 6} more" if found["count"] > 6 else "")
+    return Finding(
+        "underfitting", "error", 0, 0,
+        {"parameters_uphill": found["parameters"], "count": found["count"], "checked": found["checked"],
+         "rise_over_promised_fall": found["rise_over_fall"], "limit": 0.5},
+        f"The gradient of {shown} points uphill: a step of 1e-3 of each one's size against its gradient raises "
+        f"the loss by {min(found['rise_over_fall']):.2f}x or more of the fall the gradient promises, where a true "
+        f"gradient lowers it by about that much. The backward pass is not the derivative of the forward one: a "
+        f"custom autograd Function (a gradient-reversal layer, for a domain head) or a hand-written backward "
+        f"turns it around, so every optimizer step moves those weights to make the loss worse.",
+        _option_fix(ctx, "uphill", "every gradient then points downhill"))
+
+
 def tokens_unread(history, signals, ctx: Context) -> Finding | None:
     """Text: a quarter or more of the batch's tokens get exactly no gradient at their word vectors
     (wiring: tokens_unread), after two plain steps. An attention encoder that cut its
