@@ -3013,3 +3013,14 @@ def test_a_net_creeping_far_above_the_linear_model_with_validation_stalled_is_un
     assert rules.underfitting(hist(train, val), records, ctx(linear=ridge(0.40), **reg)) is None
     falling = val[:10] + [0.95, 0.94, 0.93, 0.92, 0.91]
     assert rules.underfitting(hist(train, falling), records, ctx(linear=ridge(0.587), **reg)) is None
+
+
+def test_a_recurrent_state_narrower_than_the_classes_or_outputs_is_named_before_training():
+    # A GRU of 2 units for five kinds of lift ride: 0.67/0.69 against 0.97/0.99 at 32 units, named
+    # lr_too_low late or nothing (twentieth held-out set).
+    f = rules.narrow_head([], {}, ctx(model_type="rnn", hidden_size=2, head=[], n_outputs=5, n_classes=5))
+    assert (f.code, f.epoch, f.fixes[0].overrides, f.fixes[0].architecture) == ("underfitting", 0, {"model.hidden_size": 32}, True)
+    assert "5 classes" in f.explanation
+    f = rules.narrow_head([], {}, ctx(model_type="rnn", hidden_size=1, head=[], n_outputs=6, n_classes=None, task="regression"))
+    assert f.evidence["limit"] == "model.hidden_size >= 6" and "6 output(s)" in f.explanation
+    assert rules.narrow_head([], {}, ctx(model_type="rnn", hidden_size=8, head=[], n_outputs=5, n_classes=5)) is None

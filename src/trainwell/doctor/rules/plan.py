@@ -711,6 +711,8 @@ def narrow_head(history, signals, ctx: Context) -> Finding | None:
             return found
     if ctx.model_type == "mlp" and ctx.mlp_hidden and min(ctx.mlp_hidden) < need:
         return _narrow_hidden(ctx, need)
+    if ctx.model_type == "rnn" and ctx.hidden_size and ctx.hidden_size < need:
+        return _narrow_state(ctx, need)
     if ctx.model_type not in ("rnn", "cnn") or not ctx.head:
         return None
     narrow = min(ctx.head)
@@ -725,6 +727,24 @@ def narrow_head(history, signals, ctx: Context) -> Finding | None:
         f"{f' for {ctx.n_classes} classes' if ctx.n_classes else ''}: everything the network predicts must pass "
         f"through {narrow} number(s), too few to carry it.",
         [Fix({"model.head": fixed}, f"widen the narrow layer to {wide} units", architecture=True)])
+
+
+def _narrow_state(ctx: Context, need: int) -> Finding:
+    """A recurrent state narrower than the outputs or classes: the state at the last step is all the
+    network keeps of each sequence. A GRU of 2 units on five kinds of lift ride: 0.67/0.69 against
+    0.97/0.99 at 32 (twentieth held-out set); the same slip in the third (an LSTM of 1 unit before a
+    6-step forecast, r2 0.49 against 0.93) and sixth (a GRU of 2 units for 3 classes, 0.42 against 0.96)."""
+    wide = max(32, 2 * need)
+    what = f"{ctx.n_classes} classes" if ctx.n_classes else f"{ctx.n_outputs} output(s)"
+    return Finding(
+        "underfitting", "warning", 0, 0,
+        {"hidden_size": ctx.hidden_size, "outputs": ctx.n_outputs, "classes": ctx.n_classes,
+         "limit": f"model.hidden_size >= {need}"},
+        f"model.hidden_size is {ctx.hidden_size}: the recurrent state, all the network keeps of each sequence by its "
+        f"last step, is {ctx.hidden_size} number(s), fewer than the {what} it must tell apart, so it is too narrow to "
+        f"carry them.",
+        [Fix({"model.hidden_size": wide}, f"a recurrent state of {wide} numbers, a small usual size",
+             architecture=True)])
 
 
 def _narrow_hidden(ctx: Context, need: int) -> Finding:
