@@ -387,16 +387,33 @@ def _uphill(net, batch) -> dict | None:
             fall = t * g2
             if fall < 1e-5 * max(abs(base), 1e-3):
                 continue
-            p.sub_(t * g)
+            share = _rise_over_fall(twin, batch, p, g, t, base, fall)
+            checked += 1
+            # Read again at a quarter of the step: a smooth loss along a turned-around gradient rises
+            # by a quarter as much, the same share. A jump (a rounding the step crossed, as in a
+            # straight-through estimator, whose backward is meant not to be the forward's derivative)
+            # does not scale with the step.
+            if share >= UPHILL_SHARE:
+                again = _rise_over_fall(twin, batch, p, g, t / 4, base, fall / 4)
+                if again >= UPHILL_SHARE and 0.5 <= again / share <= 2.0:
+                    up.append(name)
+                    rises.append(round(share, 2))
+    return {"parameters": up[:6], "count": len(up), "checked": checked, "rise_over_fall": rises[:6]} if up else None
+
+
+def _rise_over_fall(twin, batch, p, g, t: float, base: float, fall: float) -> float:
+    """The loss's change after `p` moves by -t x g, over the fall the gradient promises (t x |g|^2);
+    `p` is put back."""
+    import torch
+
+    with torch.no_grad():
+        p.sub_(t * g)
+        try:
             with _forked_rng():
                 after = float(probe_loss(twin(batch)))
+        finally:
             p.add_(t * g)
-            checked += 1
-            share = (after - base) / fall
-            if share >= UPHILL_SHARE:
-                up.append(name)
-                rises.append(round(share, 2))
-    return {"parameters": up[:6], "count": len(up), "checked": checked, "rise_over_fall": rises[:6]} if up else None
+    return (after - base) / fall
 
 
 def _stepped(net, batch):
