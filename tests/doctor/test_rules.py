@@ -2758,6 +2758,11 @@ def test_a_run_too_slow_for_its_budget_behind_a_linear_model_gets_a_larger_rate(
     # large steps say nothing of a rate too small
     big = {"records": [{"epoch": e, "step": e * 10, "update_ratio": {"head": 0.1}} for e in range(1, 6)]}
     assert rules.lr_too_low(hist(train, val), big, ctx(**reg)) is None
+    # a recurrent state far under the usual sizes creeping the same way: the narrow network is the
+    # first suspect, widened first, the rate after (a GRU of 2 units; twentieth held-out set)
+    f = rules.lr_too_low(hist(train, val), checks, ctx(**{**reg, "model_type": "rnn", "hidden_size": 8}))
+    assert f.code == "underfitting" and [x.overrides for x in f.fixes[:2]] == [{"model.hidden_size": 32},
+                                                                               {"optimizer.lr": 0.03}]
 
 
 def test_a_forecaster_input_that_drifts_out_of_the_training_range_is_named_and_left_out(tmp_path):
