@@ -187,6 +187,11 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
                 raise UserError(f"--resume {str(run_dir)!r}: {runs.never_checkpointed(run_dir)}")
             raise UserError(f"--resume {str(run_dir)!r}: no checkpoint to resume from "
                             f"(expected {run_dir / 'checkpoints' / 'last.safetensors'})")
+        if _completed(run_dir):
+            # its last checkpoint is kept, but training again from it would append epochs to a
+            # finished history (an early-stopped run trained one more) and rewrite its results
+            raise UserError(f"--resume {str(run_dir)!r}: the run finished; there is nothing to resume "
+                            f"(evaluate, predict or export it)")
         if overrides:
             raise UserError("--set cannot be combined with --resume: a resumed run keeps its config")
         cfg = _saved_config(run_dir / "config.yaml")
@@ -628,6 +633,15 @@ def _log_data(log, prepared) -> None:
 
 
 # ----------------------------------------------------------------------------- runs
+def _completed(run_dir: Path) -> bool:
+    """A run whose training wrote all its results (its weights come first, its run.json last)."""
+    try:
+        return (run_dir / "model.safetensors").is_file() and \
+            runs.read_json(run_dir / "run.json").get("status") == "completed"
+    except (OSError, ValueError, AttributeError, UserError):  # no run.json, or one cut while written
+        return False
+
+
 def _saved_config(path: Path) -> Config:
     """A run's config.yaml. One saved before doctor.repair with the doctor off was refused (such a
     run trained without repair) still loads, with repair off, so its model is never lost."""

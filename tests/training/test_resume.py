@@ -150,3 +150,16 @@ def test_sigterm_saves_state_like_ctrl_c_and_exits_143(tmp_path, write_yaml, tin
         code, _, err = cli(*args)
         assert code == 2 and "before its first checkpoint" in err and f"{run / 'config.yaml'}" in err, err
         assert "--resume" not in err.split("before its first checkpoint")[1]
+
+
+def test_resume_of_a_finished_run_is_refused_and_changes_nothing(tmp_path, write_yaml, tiny_cfg, cli):
+    """A finished run keeps checkpoints/last.safetensors; --resume on it trained one more epoch after
+    early stopping and rewrote history, metrics and run.json."""
+    tiny_cfg["training"].update(epochs=200, early_stopping={"patience": 1, "min_delta": 10.0})
+    run = trainwell.train(tiny_cfg, out=tmp_path / "r")
+    assert run.info["status"] == "completed" and len(run.history) < 200
+    history = (run.path / "history.jsonl").read_text()
+    assert (run.path / "checkpoints" / "last.safetensors").is_file()
+    code, _, err = cli("train", "--resume", run.path, "-q")
+    assert code == 2 and "the run finished" in err and "Traceback" not in err
+    assert (run.path / "history.jsonl").read_text() == history
