@@ -124,3 +124,11 @@ def test_init_pytorch_reaches_a_bare_layer_and_attention_but_not_a_custom_layers
     assert bare.weight.abs().max() <= 1 / 8 + 1e-6
     assert attention.in_proj_weight.abs().max() < 0.5         # Xavier over (48, 16), not N(0, 1)
     assert torch.all(custom.w == 3.0)                        # left to its own class
+
+
+def test_builder_that_raises_on_its_options_is_exit_2(builder_dir, tiny_cfg, write_yaml, cli):
+    """A negative width makes torch raise inside the builder: a bad model.options value, not a crash."""
+    code, _, err = cli("train", write_yaml(cfg(tiny_cfg, "my_nets:make", width=-1)), "--out", builder_dir / "r", "-q")
+    assert code == 2, err
+    assert "Traceback" not in err and "model.builder" in err and "RuntimeError" in err and "width" in err
+    assert not (builder_dir / "r").exists()

@@ -30,6 +30,9 @@ def build_python(cfg, spec, n_out: int):
         model = fn(spec, **cfg.options)
     except TypeError as exc:
         raise UserError(f"model.builder: {target}(spec, **model.options) failed: {exc}") from None
+    except Exception as exc:  # the builder's own check of its options (a ValueError), or torch's on a layer
+        raise UserError(f"model.builder: {target}(spec, **model.options) failed: {type(exc).__name__}: {exc} "
+                        f"(model.options: {cfg.options})") from None
     if not isinstance(model, torch.nn.Module):
         raise UserError(f"model.builder: {target} must return a torch.nn.Module, got {type(model).__name__}")
     check_output_shape(model, spec, n_out, target)
