@@ -67,3 +67,20 @@ def test_tabular_data_is_a_user_error():
     spec = DataSpec(**{**SPEC.__dict__, "kind": "tabular", "input_shape": [F]})
     with pytest.raises(UserError, match="rnn reads sequences"):
         _model(spec=spec)
+
+
+@pytest.mark.parametrize("model_type", ["rnn", "mlp"])
+def test_text_refused_by_rnn_and_mlp_points_to_the_transformer(tmp_path, write_yaml, cli, model_type):
+    """rnn said 'use ... model.type: mlp' for text and mlp said 'use transformer (or rnn)': a loop."""
+    import pandas as pd
+
+    words = ["good", "bad", "fine", "awful", "great", "poor"]
+    pd.DataFrame({"review": [f"{words[i % 6]} {words[(i * 7) % 6]} thing {i}" for i in range(60)],
+                  "label": [i % 2 for i in range(60)]}).to_csv(tmp_path / "t.csv", index=False)
+    cfg = {"data": {"source": str(tmp_path / "t.csv"), "target": "label", "text": {"column": "review"}},
+           "model": {"type": model_type}, "training": {"epochs": 1}}
+    code, _, err = cli("train", write_yaml(cfg), "--out", tmp_path / "r", "-q")
+    assert code == 2 and "Traceback" not in err
+    assert "model.type: transformer" in err
+    other = {"rnn": "mlp", "mlp": "rnn"}[model_type]
+    assert f"model.type: {other}" not in err and f"or {other}" not in err

@@ -42,7 +42,7 @@ def build_mlp(cfg, spec, n_out: int) -> nn.Module:
     from ..errors import UserError
 
     if spec.kind == "text":
-        raise UserError("model.type: mlp cannot read token ids; use transformer (or rnn) for text")
+        raise UserError("model.type: mlp cannot read token ids; use model.type: transformer for text")
     shape = spec.input_shape or [spec.n_features]
     n_in = 1
     for d in shape:

@@ -46,6 +46,9 @@ class RNN(nn.Module):
 
 def build_rnn(cfg, spec, n_out: int) -> RNN:
     shape = spec.input_shape or []
+    if spec.kind == "text":  # token ids, not steps of features: the other families' advice would loop
+        raise UserError("model.type: rnn reads sequences (N, T, F), not token ids; use model.type: transformer "
+                        "for text")
     if spec.kind not in ("timeseries", "sequence") or len(shape) != 2:
         raise UserError(f"model.type: rnn reads sequences (N, T, F), but this data is {spec.kind} with samples "
                         f"of shape {shape}; use data.series for a time series, a 3-D .npz for sequences, "
