@@ -120,6 +120,15 @@ def test_predict_input_missing_a_column(cli, write_yaml, tiny_cfg, tmp_path, blo
     assert out.read_text() == "keep me"
 
 
+def test_evaluate_data_whose_every_target_is_empty(cli, write_yaml, tiny_cfg, tmp_path, blobs_csv):
+    """Rows without a target are skipped; when that is every row, sklearn failed on no rows (a traceback)."""
+    run = tmp_path / "run"
+    assert cli("train", write_yaml(tiny_cfg), "--out", run, "-q")[0] == 0
+    inp = tmp_path / "unlabelled.csv"
+    pd.read_csv(blobs_csv).head(20).assign(label=None).to_csv(inp, index=False)
+    expect_user_error(cli("evaluate", run, "--data", inp), "'label'", "empty", "predict")
+
+
 def test_predict_input_with_a_value_that_is_not_a_number(cli, write_yaml, tiny_cfg, tmp_path, blobs_csv):
     """Training tolerates a few stray strings in a numeric column (coerced, imputed); predicting
     refuses them, like the server's 422, naming the column, the row and the value."""

@@ -788,6 +788,10 @@ class Run:
             tensors = _to_tensors(split, "cpu")
         else:
             x, y = data_mod.load_labelled(self.state, str(data))
+            if len(y) == 0:  # every row's target empty: the metrics would fail on no rows
+                raise UserError(f"--data {str(data)!r}: no row to score: every row's target "
+                                f"{self.state['spec'].get('target')!r} is empty; evaluation needs rows with a "
+                                f"known target (predict takes rows without one)")
             tensors, name, baseline = TensorData(torch.as_tensor(x), torch.as_tensor(y)), "data", None
         scores = _score(self.model(), tensors, plan, self.state, None, plan["metrics"], baseline=baseline)
         return {name: {k: _clean_float(v) for k, v in scores.items()}, "rows": int(tensors.x.shape[0])}
