@@ -101,6 +101,20 @@ def test_config_errors(cli, write_yaml, tiny_cfg, tmp_path, patch, needles):
     expect_user_error(train(cli, write_yaml, tiny_cfg, tmp_path), *needles)
 
 
+@pytest.mark.parametrize("patch,needles", [
+    ({"training": {"early_stopping": {"monitor": "val_rmse"}}},
+     ["training.early_stopping.monitor", "'val_rmse'", "multiclass", "'val_loss'", "'val_accuracy'"]),
+    ({"metrics": {"names": ["r2"]}}, ["metrics.names", "'r2'", "'accuracy'"]),
+    ({"metrics": {"per_epoch": ["mae"]}}, ["metrics.per_epoch", "'mae'", "'accuracy'"]),
+])
+def test_a_metric_of_the_other_task_names_the_key_it_came_from(cli, write_yaml, tiny_cfg, tmp_path, patch, needles):
+    """A regression metric in a classifier's early-stopping monitor was reported as 'metrics: [...]'."""
+    for section, values in patch.items():
+        tiny_cfg.setdefault(section, {}).update(values)
+    err = expect_user_error(train(cli, write_yaml, tiny_cfg, tmp_path), *needles)
+    assert not err.startswith("error: metrics: ")
+
+
 def test_more_val_test_than_rows(cli, write_yaml, tiny_cfg, tmp_path):
     df = pd.DataFrame({"a": [0.1, 0.2, 0.3, 0.4], "label": ["x", "y", "x", "y"]})
     p = tmp_path / "four.csv"

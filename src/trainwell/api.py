@@ -75,11 +75,11 @@ def _plan(cfg: Config, spec, labels=None) -> dict:
     per_epoch = metrics.default_per_epoch(spec.task) if cfg.metrics.per_epoch == "auto" else list(cfg.metrics.per_epoch)
     if cfg.metrics.per_epoch == "auto" and labels is not None and metrics.imbalanced(spec.task, labels):
         per_epoch.append("balanced_accuracy")
-    metrics.check_names(names, spec.task)
-    metrics.check_names(per_epoch, spec.task)
+    metrics.check_names(names, spec.task, "metrics.names")
+    metrics.check_names(per_epoch, spec.task, "metrics.per_epoch")
     monitor = cfg.training.early_stopping.monitor
     if monitor != "val_loss":
-        metrics.check_names([monitor[4:]], spec.task)
+        metrics.check_names([monitor[4:]], spec.task, "training.early_stopping.monitor", prefix="val_")
         if monitor[4:] not in per_epoch:
             per_epoch.append(monitor[4:])
     return {"task": spec.task, "loss": loss_name,

@@ -44,13 +44,17 @@ def imbalanced(task: str, y) -> bool:
     return len(counts) > 1 and counts.max() >= IMBALANCE_RATIO * counts.min()
 
 
-def check_names(names: list[str], task: str) -> list[str]:
+def check_names(names: list[str], task: str, key: str = "metrics", prefix: str = "") -> list[str]:
+    """key: the config key the names came from, named in the error; prefix: how that key writes them
+    (val_ for a monitor)."""
     from .errors import UserError
 
     valid = REGRESSION if task == "regression" else CLASSIFICATION
     bad = [n for n in names if n not in valid]
     if bad:
-        raise UserError(f"metrics: {bad} do not fit a {task} task; valid: {list(valid)}")
+        shown = [prefix + n for n in (["loss"] if prefix else []) + list(valid)
+                 if not (prefix and n == "confusion_matrix")]
+        raise UserError(f"{key}: {[prefix + n for n in bad]} do not fit a {task} task; valid: {shown}")
     return names
 
 
