@@ -115,6 +115,16 @@ def test_a_metric_of_the_other_task_names_the_key_it_came_from(cli, write_yaml, 
     assert not err.startswith("error: metrics: ")
 
 
+def test_data_classes_yes_no_read_by_yaml_as_booleans_says_to_quote_them(cli, tmp_path):
+    """data.classes: [yes, no] reached the data as True/False: 'True' does not occur, with no word why."""
+    pd.DataFrame({"x": np.arange(60.0), "answer": ["yes", "no", "maybe"] * 20}).to_csv(tmp_path / "a.csv", index=False)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"data:\n  source: {tmp_path / 'a.csv'}\n  target: answer\n  classes: [yes, no]\n"
+                   f"training: {{epochs: 1}}\n")
+    expect_user_error(cli("train", cfg, "--out", tmp_path / "run", "-q"), "data.classes", "true/false", "quote")
+    assert not (tmp_path / "run").exists()
+
+
 def test_more_val_test_than_rows(cli, write_yaml, tiny_cfg, tmp_path):
     df = pd.DataFrame({"a": [0.1, 0.2, 0.3, 0.4], "label": ["x", "y", "x", "y"]})
     p = tmp_path / "four.csv"

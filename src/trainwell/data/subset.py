@@ -20,7 +20,10 @@ def class_mask(labels, classes: list | None, role: str = "data.classes") -> np.n
     present = {norm(v) for v in values}
     missing = sorted(wanted - present)
     if missing:
-        raise UserError(f"{role}: {missing} do not occur in the target; present: {sorted(present)[:30]}")
+        booleans = [c for c in classes if isinstance(c, bool) and norm(c) in missing]
+        hint = (f"; YAML reads {booleans} as true/false, not as a label (yes, no, on, off, true, false): "
+                f"quote the label, e.g. ['yes']") if booleans else ""
+        raise UserError(f"{role}: {missing} do not occur in the target; present: {sorted(present)[:30]}{hint}")
     mask = np.fromiter((norm(v) in wanted for v in values), dtype=bool, count=len(values))
     if len({norm(v) for v in values[mask]}) < 2:
         raise UserError(f"{role}: keeps fewer than 2 classes ({sorted(wanted)}); a classifier needs 2 or more")
