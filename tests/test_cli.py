@@ -160,3 +160,32 @@ def test_a_signal_before_training_starts_ends_with_a_line_and_its_code(signame, 
     by = " by SIGTERM" if signame == "SIGTERM" else ""
     assert f"Interrupted{by}; no training step had run" in err.decode()
     assert b"Traceback" not in err
+
+
+def test_resume_refuses_a_config_or_out_it_would_ignore(cli, write_yaml, tiny_cfg, tmp_path):
+    """train CONFIG --resume RUN went on with RUN's saved config, and --out was dropped, both silently."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    tiny_cfg["training"].update(epochs=400, early_stopping={"enabled": False}, checkpoint_interval=0)
+    run = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "trainwell", "train", str(write_yaml(tiny_cfg)), "--out", str(run),
+                             "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    history = run / "history.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (history.exists() and len(history.read_text().splitlines()) >= 2):
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    before = history.read_text()
+    other = write_yaml({**tiny_cfg, "name": "other", "optimizer": {"name": "sgd", "lr": 0.5}}, "other.yaml")
+    code, _, err = cli("train", other, "--resume", run, "-q")
+    assert code == 2 and "CONFIG cannot be combined with --resume" in err and "Traceback" not in err
+    code, _, err = cli("train", "--resume", run, "--out", tmp_path / "elsewhere", "-q")
+    assert code == 2 and "--out cannot be combined with --resume" in err
+    assert history.read_text() == before and not (tmp_path / "elsewhere").exists()

@@ -39,6 +39,11 @@ def train(
 
     if config is None and resume is None:
         raise UserError("train needs a CONFIG file, or --resume RUN_DIR")
+    if resume is not None and (config is not None or out is not None):
+        # either was silently ignored: the run went on with its saved config, in its own folder
+        raise UserError(f"{'CONFIG' if config is not None else '--out'} cannot be combined with --resume: a resumed "
+                        f"run keeps its saved config and its folder (trainwell train --resume {resume}); to train "
+                        f"a config anew, leave out --resume")
     if repair and resume is not None:
         raise UserError("--repair cannot be combined with --resume: a resumed run keeps its config "
                         "(a run started with --repair resumes repairing)")
