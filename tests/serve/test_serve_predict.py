@@ -345,3 +345,37 @@ def test_an_export_written_before_field_hashes_still_loads(cli, mlp_export, copy
         _edit_manifest(copy_export, change)
         code, _, err = cli("predict", copy_export, inp, "-o", tmp_path / "p.csv")
         assert code == 2 and says in err and "Traceback" not in err, err
+
+
+def test_a_true_false_column_with_an_empty_cell_in_new_rows(cli, write_yaml, tmp_path):
+    """A column of True/False trains as numbers (pandas gives it a bool dtype); new rows of the same
+    column with one empty cell are read as objects (True, False, NaN), and predict refused the
+    True/False values as 'cannot be read as a finite number', from the run and from its export."""
+    rng = np.random.default_rng(0)
+    n = 200
+    flag = rng.random(n) < 0.5
+    x = rng.normal(size=n)
+    frame = pd.DataFrame({"x": x, "flag": flag, "label": np.where(flag, "on", "off")})
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    cfg = {"data": {"source": str(tmp_path / "train.csv"), "target": "label"}, "model": {"hidden": [8]},
+           "optimizer": {"lr": 0.05}, "training": {"epochs": 20}, "logging": {"report": False}}
+    run = tmp_path / "run"
+    assert cli("train", write_yaml(cfg), "--out", run, "-q")[0] == 0
+    assert json.loads((run / "preprocess.json").read_text())["spec"]["column_types"]["flag"] == "numeric"
+    code, _, err = cli("export", run)
+    assert code == 0, err
+    full = frame.drop(columns="label").head(6)
+    full.to_csv(tmp_path / "full.csv", index=False)
+    gap = full.astype(object)
+    gap.loc[5, "flag"] = None
+    gap.to_csv(tmp_path / "gap.csv", index=False)
+    assert pd.read_csv(tmp_path / "gap.csv")["flag"].dtype == object
+    for source in (run, run / "export-onnx"):
+        code, _, err = cli("predict", source, tmp_path / "full.csv", "-o", tmp_path / "full_p.csv")
+        assert code == 0, err
+        code, _, err = cli("predict", source, tmp_path / "gap.csv", "-o", tmp_path / "gap_p.csv")
+        assert code == 0, err
+        want, got = pd.read_csv(tmp_path / "full_p.csv"), pd.read_csv(tmp_path / "gap_p.csv")
+        assert len(got) == 6
+        assert (got["prediction"].head(5) == want["prediction"].head(5)).all()
+        assert np.allclose(got["proba_on"].head(5), want["proba_on"].head(5), atol=1e-6)

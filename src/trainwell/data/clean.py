@@ -78,8 +78,18 @@ def _float_array(series: pd.Series) -> np.ndarray:
     return series.astype("float64").to_numpy(copy=True)
 
 
+def _bools_as_numbers(series: pd.Series) -> pd.Series:
+    """A column of True/False with a missing cell, as pandas reads one (object dtype: bools and NaN),
+    as 1.0/0.0/NaN: a full column of them has a bool dtype, which is numeric, so a model trained on
+    one must take the same values in new rows where a cell is empty."""
+    if series.dtype == object and ptypes.infer_dtype(series, skipna=True) == "boolean":
+        return series.map({True: 1.0, False: 0.0}).astype("float64")
+    return series
+
+
 def coerce_numeric_array(series: pd.Series) -> tuple[np.ndarray, int]:
     """Like coerce_numeric, but returns a float64 numpy array (a new one, safe to modify)."""
+    series = _bools_as_numbers(series)
     if is_numeric_series(series):
         # Fast path: nothing to parse; only infinities can be bad.
         values = _float_array(series)
@@ -97,6 +107,7 @@ def unreadable_numbers(series: pd.Series) -> np.ndarray:
     """Positions (0-based) of present values that are not finite numbers: the values
     coerce_numeric would turn into NaN and count as coerced. Missing and blank values are not
     among them (they are missing, not unreadable)."""
+    series = _bools_as_numbers(series)
     if is_numeric_series(series):
         return np.flatnonzero(np.isinf(_float_array(series)))
     text = to_text(series)
