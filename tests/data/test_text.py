@@ -141,3 +141,14 @@ def test_regression_target(tmp_path):
                                 "clean": {"drop_duplicates": False}, "text": {"column": "body"}}}).data
     prepared = prepare(cfg, seed=0)
     assert prepared.spec.task == "regression" and prepared.train.y.dtype == np.float32
+
+
+@pytest.mark.parametrize("augment", [{"hflip": True}, {"rotation": 10}])
+def test_geometric_augmentation_on_text_does_not_send_the_user_to_noise(text_csv, write_yaml, cli, tmp_path, augment):
+    """The message said 'only data.augment.noise applies to it', and noise on text is refused in turn."""
+    cfg = {"data": {"source": str(text_csv), "target": "label", "text": {"column": "body", "max_len": 6},
+                    "augment": augment},
+           "model": {"type": "transformer", "d_model": 8, "heads": 2, "layers": 1, "ff": 16}, "training": {"epochs": 1}}
+    code, _, err = cli("train", write_yaml(cfg), "--out", tmp_path / "run", "-q")
+    assert code == 2 and "Traceback" not in err and "data.augment" in err
+    assert "noise applies" not in err and "remove data.augment" in err

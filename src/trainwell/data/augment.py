@@ -24,8 +24,10 @@ def build_augment(cfg, spec):
         return None
     geometric = cfg.rotation or cfg.translate or cfg.hflip or cfg.vflip
     if geometric and spec.kind != "image":
+        rest = ("no augmentation applies to token ids; remove data.augment" if spec.kind == "text"
+                else "only data.augment.noise applies to it")
         raise UserError(f"data.augment: rotation, translate and flips need image data, but this is {spec.kind} "
-                        f"data; only data.augment.noise applies to it")
+                        f"data; {rest}")
     if spec.kind == "text" and cfg.noise:
         raise UserError("data.augment.noise: text is token ids, which noise would corrupt; set it to 0")
 
