@@ -179,6 +179,19 @@ def test_out_dir_not_overwritten(cli, write_yaml, tiny_cfg, tmp_path):
     assert (run / "precious.txt").read_text() == "mine"
 
 
+def test_out_dir_taken_suggests_resume_only_for_an_unfinished_run(cli, write_yaml, tiny_cfg, tmp_path):
+    """A finished run (or any folder) given as --out was answered 'or resume it with --resume', which
+    a finished run refuses."""
+    assert train(cli, write_yaml, tiny_cfg, tmp_path)[0] == 0  # tmp_path / "run", finished
+    err = expect_user_error(train(cli, write_yaml, tiny_cfg, tmp_path), "not empty")
+    assert "--resume" not in err
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "precious.txt").write_text("mine")
+    err = expect_user_error(cli("train", write_yaml(tiny_cfg), "--out", other, "-q"), "not empty")
+    assert "--resume" not in err
+
+
 def test_missing_run_directory(cli, tmp_path):
     expect_user_error(cli("evaluate", tmp_path / "nowhere"), "does not exist")
     expect_user_error(cli("predict", tmp_path / "nowhere", tmp_path / "x.csv", "-o", tmp_path / "y.csv"),

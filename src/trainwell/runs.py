@@ -29,12 +29,22 @@ from .training.checkpoint import write_text_atomic
 DEFAULT_ROOT = Path("runs")
 
 
+def _status(run_dir: Path) -> str | None:
+    try:
+        return json.loads((run_dir / "run.json").read_text()).get("status")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def new_run_dir(name: str, out: str | Path | None, resumable: bool = True) -> Path:
     if out is not None:
         path = Path(out)
         if path.exists() and not path.is_dir():
             raise UserError(f"--out {str(path)!r} is a file; give a new folder (nothing was overwritten)")
         if path.exists() and any(path.iterdir()):
+            # --resume only where it would be taken: an unfinished run with a checkpoint
+            resumable = resumable and (path / "checkpoints" / "last.safetensors").is_file() and \
+                _status(path) != "completed"
             raise UserError(f"--out {str(path)!r} already exists and is not empty; choose a new folder "
                             f"(nothing was overwritten)" + (f", or resume it with --resume {path}" if resumable else ""))
         return path
