@@ -2763,6 +2763,10 @@ def test_a_run_too_slow_for_its_budget_behind_a_linear_model_gets_a_larger_rate(
     f = rules.lr_too_low(hist(train, val), checks, ctx(**{**reg, "model_type": "rnn", "hidden_size": 8}))
     assert f.code == "underfitting" and [x.overrides for x in f.fixes[:2]] == [{"model.hidden_size": 32},
                                                                                {"optimizer.lr": 0.03}]
+    # a transformer built without positions is no narrow network: the rate stays the finding
+    f = rules.lr_too_low(hist(train, val), checks, ctx(**{**reg, "model_type": "transformer", "positional": "none",
+                                                          "data_kind": "timeseries", "d_model": 64}))
+    assert f.code == "lr_too_low"
 
 
 def test_a_forecaster_input_that_drifts_out_of_the_training_range_is_named_and_left_out(tmp_path):
@@ -3027,5 +3031,23 @@ def test_a_recurrent_state_narrower_than_the_classes_or_outputs_is_named_before_
     assert (f.code, f.epoch, f.fixes[0].overrides, f.fixes[0].architecture) == ("underfitting", 0, {"model.hidden_size": 32}, True)
     assert "5 classes" in f.explanation
     f = rules.narrow_head([], {}, ctx(model_type="rnn", hidden_size=1, head=[], n_outputs=6, n_classes=None, task="regression"))
-    assert f.evidence["limit"] == "model.hidden_size >= 6" and "6 output(s)" in f.explanation
+    assert f.evidence["limit"] == "a state of 6 numbers or more" and "6 output(s)" in f.explanation
     assert rules.narrow_head([], {}, ctx(model_type="rnn", hidden_size=8, head=[], n_outputs=5, n_classes=5)) is None
+    # a usual state before a long forecast (64 numbers, 72 steps ahead), or a two-way state of 2 x 4
+    # for 5 classes: wide enough
+    assert rules.narrow_head([], {}, ctx(model_type="rnn", hidden_size=64, head=[], n_outputs=72, n_classes=None,
+                                         task="regression")) is None
+    assert rules.narrow_head([], {}, ctx(model_type="rnn", hidden_size=4, bidirectional=True, head=[], n_outputs=5,
+                                         n_classes=5)) is None
+
+
+def test_a_recurrent_state_narrower_than_the_classes_creeping_is_underfitting_with_a_wider_state():
+    train = [3.0, 2.6, 2.4, 2.25, 2.15, 2.08, 2.03, 1.99, 1.95, 1.92, 1.89, 1.86, 1.83]   # 8% in 5 epochs
+    val = [t * 1.02 for t in train]
+    records = {"records": [rec(e, ratio=2e-3) for e in range(1, 14)]}
+    thirty = dict(model_type="rnn", n_classes=30, class_shares=[1 / 30] * 30)
+    f = rules.underfitting(hist(train, val), records, ctx(hidden_size=20, **thirty))
+    assert f is not None and f.evidence["hidden_size"] == 20 and "recurrent state of 20 units" in f.explanation
+    assert f.fixes[0].overrides == {"model.hidden_size": 60} and f.fixes[0].architecture
+    # a state wider than the classes creeping 8% in 5 epochs is still learning
+    assert rules.underfitting(hist(train, val), records, ctx(hidden_size=40, **thirty)) is None

@@ -67,9 +67,24 @@ class Gated(nn.Module):
         return self.last(x[:, -1]) + self.gate * self.mlp(x)
 
 
-def seq(spec, read="last", zero_head=False, gated=False):
+class Masked(Seq):
+    """Reads the sequence through a frozen 0/1 mask that keeps its last 3 steps."""
+
+    def __init__(self, steps, f, n_out):
+        super().__init__(f, n_out, "last")
+        mask = torch.zeros(steps)
+        mask[-3:] = 1.0
+        self.mask = nn.Parameter(mask, requires_grad=False)
+
+    def forward(self, x):
+        return super().forward(x * self.mask[None, :, None])
+
+
+def seq(spec, read="last", zero_head=False, gated=False, masked=False):
     if gated:
         return Gated(spec.input_shape[0], spec.input_shape[1], _out(spec))
+    if masked:
+        return Masked(spec.input_shape[0], spec.input_shape[1], _out(spec))
     net = Seq(spec.input_shape[1], _out(spec), read)
     if zero_head:   # a common start for a head: no step reaches the output yet, and that is fine
         nn.init.zeros_(net.head.weight)
@@ -480,6 +495,9 @@ def test_a_branch_behind_a_gate_at_zero_is_not_read_as_steps_unread(nets):
     data = {"source": SEQ, "kind": "sequence"}
     assert not [f for f in _found({"data": data, "model": _py("seq", gated=True)})
                 if "steps_reaching_output" in f.evidence]
+    # a frozen mask is not shaken open: training never moves it, and it keeps 3 of the 12 steps
+    f = next(f for f in _found({"data": data, "model": _py("seq", masked=True)}) if "steps_reaching_output" in f.evidence)
+    assert f.evidence["steps_reaching_output"] == [9, 10, 11]
 
 
 def test_a_default_that_removes_the_network_or_cannot_be_written_is_no_fix(nets):

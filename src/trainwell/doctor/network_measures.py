@@ -101,17 +101,18 @@ def affine_network(cfg, spec, plan: dict, prepared) -> dict | None:
 
 
 def shaken_copy(net):
-    """A copy of `net` with every weight moved by a tenth of its tensor's spread (0.1 where it has
-    none): what its wiring does, apart from the values it starts at. A stack of linear layers stays
-    affine whatever its weights, a step the network never reads stays unread; a gate that sat at
-    zero opens. A copy: a builder may hand back a module it keeps, which the run then trains."""
+    """A copy of `net` with every trainable weight moved by a tenth of its tensor's spread (0.1 where
+    it has none): what its wiring does, apart from the values it starts at. A stack of linear layers
+    stays affine whatever its weights, a step the network never reads stays unread; a gate that sat at
+    zero opens. Frozen tensors stay as they are: training never moves them (a fixed 0/1 mask over the
+    steps). A copy: a builder may hand back a module it keeps, which the run then trains."""
     import copy
 
     import torch
 
     net = copy.deepcopy(net)
     with torch.no_grad(), _forked_rng():
-        for p in net.parameters():
+        for p in (p for p in net.parameters() if p.requires_grad):
             spread = float(p.std()) if p.numel() > 1 else 0.0
             p.add_(torch.randn_like(p) * (0.1 * spread if spread > 0 else 0.1))
     return net

@@ -87,7 +87,8 @@ def load(run: str | Path) -> tuple[list[Finding], list[dict]]:
     return findings, repairs
 
 
-ORDER = "those found before training first (causes come before the symptoms they produce), then the most serious"
+ORDER = ("those found before training first, in the order of the checks (causes come before the symptoms "
+         "they produce), then those found while training, the most serious first")
 
 
 def _value(v) -> str:

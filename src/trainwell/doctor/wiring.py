@@ -78,7 +78,8 @@ def _build(cfg, spec, plan: dict, options: dict | None, seed: int):
     return net
 
 
-def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None, held=None) -> dict | None:
+def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None, held=None,
+             uphill: bool = True) -> dict | None:
     """The five readings of one network, or None where it cannot be built or run (the training
     itself then reports what the builder refuses)."""
     import torch
@@ -170,7 +171,7 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
         tokens = _safely(_tokens_unread, twin, batch.detach(), spec) \
             if twin is not None and not unread and ids and spec.kind == "text" else None
         flattened = _safely(_flattened_reading, net, x, batch, first_kind) if not ids else None
-    uphill = _safely(_uphill, net, batch.detach()) if not eval_random and not rows_mixed else None
+    uphill = _safely(_uphill, net, batch.detach()) if uphill and not eval_random and not rows_mixed else None
     params = dict(net.named_parameters())
     known = {id(p) for p in params.values()} | {id(batch)}
     stray = [v for v in leaves if id(v) not in known]
@@ -355,27 +356,43 @@ def _steps_reached(net, batch) -> list[int]:
 # about as much: a gradient-reversal layer before the class head of a bread-grading MLP gave its
 # body's six tensors +0.97 to +1.00 of the promised fall, its head -0.99 to -1.00 (twentieth held-out set).
 UPHILL_SHARE = 0.5
-UPHILL_TENSORS = 64   # parameter tensors checked at most, a forward pass each
+# Parameter tensors checked at most, a forward pass each, spread evenly over the network: a gradient
+# turned around at one layer turns every tensor before it (the reversal layer's six-tensor body: all
+# four before it). A network whose forward pass on the batch takes longer than UPHILL_FORWARD_SECONDS
+# is not checked: 16 more passes of it would outweigh the other readings together.
+UPHILL_TENSORS = 16
+UPHILL_FORWARD_SECONDS = 0.25
 
 
 def _uphill(net, batch) -> dict | None:
     """The parameters of `net` whose gradient points uphill (UPHILL_SHARE), on a copy in eval mode
     (the same computation on every pass); None when all point down. The loss is probe_loss, so no
     target is needed: any loss the forward computes must fall along its own gradient. A rise too small
-    to read in float32 (under 1e-5 of the loss) says nothing."""
+    to read in float32 (under 1e-5 of the loss or of the outputs' mean size) says nothing."""
     import copy
     import math
 
     import torch
 
+    import time
+
     twin = copy.deepcopy(net).eval()
-    params = [(n, p) for n, p in twin.named_parameters() if p.requires_grad][:UPHILL_TENSORS]
+    params = [(n, p) for n, p in twin.named_parameters() if p.requires_grad]
+    if len(params) > UPHILL_TENSORS:
+        params = [params[round(i * (len(params) - 1) / (UPHILL_TENSORS - 1))] for i in range(UPHILL_TENSORS)]
     if not params:
         return None
+    started = time.perf_counter()
     with _forked_rng():
-        loss = probe_loss(twin(batch))
+        out = twin(batch)
+        loss = probe_loss(out)
         grads = torch.autograd.grad(loss, [p for _, p in params], allow_unused=True)
-    base, up, checked, rises = float(loss.detach()), [], 0, []
+    if time.perf_counter() - started > 2 * UPHILL_FORWARD_SECONDS:   # a forward and a backward
+        return None
+    # The loss is a signed mean of the outputs: it can sit near 0 while they are large, and its
+    # float32 rounding follows their size, not its own.
+    base, size = float(loss.detach()), float(out.detach().float().abs().mean())
+    up, checked, rises = [], 0, []
     with torch.no_grad():
         for (name, p), g in zip(params, grads):
             if g is None:
@@ -385,7 +402,7 @@ def _uphill(net, batch) -> dict | None:
                 continue
             t = 1e-3 * (float(p.double().norm()) or 1.0) / math.sqrt(g2)
             fall = t * g2
-            if fall < 1e-5 * max(abs(base), 1e-3):
+            if fall < 1e-5 * max(abs(base), size, 1e-3):
                 continue
             share = _rise_over_fall(twin, batch, p, g, t, base, fall)
             checked += 1
@@ -958,7 +975,8 @@ def _fixes(cfg, spec, plan: dict, x, scaled: bool, found: dict, reading: dict, h
         options = {**cfg.model.options, key: default}
         # the readings that need the held-out rows (a forward over thousands of them, a linear fit) only
         # where one of them is what the option should clear
-        again = _measure(cfg, spec, plan, x, scaled, options, held if _HELD_READINGS & found.keys() else None)
+        again = _measure(cfg, spec, plan, x, scaled, options, held if _HELD_READINGS & found.keys() else None,
+                         uphill="uphill" in found)
         if again is None or again["size"] < KEPT_SIZE * size:
             continue
         frozen = _frozen_random(cfg, spec, plan, again, options) if "frozen_random" in found else []

@@ -258,9 +258,10 @@ def underfitting(history, signals, ctx: Context) -> Finding | None:
         and linear >= 0.95 * chance
     # Far above the linear model: judged on the better of the two losses, as dropout or augmentation
     # lift the training loss alone (a breast_cancer net at dropout 0.5: training 0.143, validation
-    # 0.043 beside the linear 0.041). 3x; 1.5x where the training loss itself holds half of chance's
-    # or more: a net that fits its own rows that badly, and worse than a linear model predicts new
-    # ones, is no good fit held back by noise (the turbine net above: 0.77 and 0.93 beside 0.41).
+    # 0.043 beside the linear 0.041). 3x; 1.5x where the training loss itself is `high` (limit x
+    # chance or more: 40% of chance, 50% for regression): a net that fits its own rows that badly, and
+    # worse than a linear model predicts new ones, is no good fit held back by noise (the turbine net
+    # above: 0.77 and 0.93 beside 0.41).
     far = linear is not None and min(train[-1], val[-1]) >= (1.5 if high else 3) * linear
     if creeping and not far:
         return None
@@ -289,6 +290,10 @@ def underfitting(history, signals, ctx: Context) -> Finding | None:
     if larger:
         fixes.insert(0, Fix({"model.hidden": larger}, "a larger network", architecture=True))
     narrow = _narrow_fix(ctx)
+    if narrow is None and bottleneck and ctx.model_type == "rnn":
+        wide = max(32, 2 * ctx.n_classes)   # a state of the usual width (16 or more) still under the classes
+        narrow = Fix({"model.hidden_size": wide}, f"a recurrent state of {wide} numbers, more than the "
+                                                  f"{ctx.n_classes} classes it must tell apart", architecture=True)
     if narrow is not None:
         fixes.insert(0, narrow)
     gated = _gated_cell_fix(ctx)
@@ -311,7 +316,8 @@ def underfitting(history, signals, ctx: Context) -> Finding | None:
          "limit": f"{limit} x chance" if high and close else f"{1.5 if high else 3} x the linear model's validation loss",
          f"train_loss_gain_last_{3 if heavy else 5}_epochs": gain,
          **({"linear_model_val_loss": round(linear, 5)} if linear is not None else {}),
-         **({"narrowest_hidden": width, "classes": ctx.n_classes} if bottleneck else {})},
+         **({"narrowest_hidden" if ctx.model_type == "mlp" else "hidden_size": width, "classes": ctx.n_classes}
+            if bottleneck else {})},
         (f"Training loss {'creeps down' if gain > 0.02 else 'stalls'} at {train[-1]:.4g}, more than {limit:.0%} of the "
          f"{chance:.4g} of a model ignoring its inputs, and validation loss is just as high ({val[-1]:.4g}). "
          if high and close else

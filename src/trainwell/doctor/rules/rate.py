@@ -332,7 +332,7 @@ def _behind_linear(history, ratio: float, ctx: Context) -> Finding | None:
     # on lift rides was given Adam 1e-2 for 5e-3 and ended at 0.66 against 0.97 at 32 units
     # (twentieth held-out set).
     narrow = _narrow_fix(ctx)
-    if narrow is not None:
+    if narrow is not None and set(narrow.overrides) & {"model.hidden_size", "model.d_model"}:
         return Finding(
             "underfitting", "warning", done, None, {**evidence, "narrow": next(iter(narrow.overrides.items()))[0]},
             f"{behind}. Each step is of a usual size ({ratio:.1e} of the weights): the network is too narrow to fit "
