@@ -215,11 +215,25 @@ def test_architecture_fix_rebuilds_the_network_only_when_allowed(tmp_path, cli):
 def test_a_rebuilt_network_resumes_as_the_rebuilt_one(tmp_path):
     cfg = {**DEEP_SIGMOID, "training": {**DEEP_SIGMOID["training"], "epochs": 12},
            "doctor": {"repair": True, "allow_architecture_changes": True}}
+    from trainwell.errors import TrainingInterrupted
+    from trainwell.training.loop import Callback
+
     run = trainwell.train(cfg, out=tmp_path / "r")
-    assert any("rebuilt" in (r.get("action") or "") for r in read(run, "repairs.json"))
-    # The checkpoint holds the rebuilt network's weights and optimizer state; resuming must build
-    # that network, not the one config.yaml describes, or the weights would not load.
-    again = trainwell.train(resume=run.path)
+    rebuilt = [r["epoch"] for r in read(run, "repairs.json") if "rebuilt" in (r.get("action") or "")]
+    assert rebuilt and rebuilt[0] < 11
+
+    class InterruptAt(Callback):
+        def on_epoch_end(self, trainer, logs):
+            if logs["epoch"] == 11:
+                trainer._interrupted = True
+
+    # Interrupted after the rebuild, the checkpoint holds the rebuilt network's weights and optimizer
+    # state; resuming must build that network, not the one config.yaml describes, or the weights
+    # would not load. (A finished run is no longer resumed at all.)
+    with pytest.raises(TrainingInterrupted):
+        trainwell.train(cfg, out=tmp_path / "b", callbacks=[InterruptAt()])
+    again = trainwell.train(resume=tmp_path / "b")
+    assert any("rebuilt" in (r.get("action") or "") for r in read(again, "repairs.json"))
     assert again.metrics["test"]["accuracy"] == pytest.approx(run.metrics["test"]["accuracy"])
 
 
