@@ -352,14 +352,14 @@ def _steps_reached(net, batch) -> list[int]:
 
 # A parameter counts as uphill when a step of 1e-3 of its size against its gradient raises the loss by
 # this share of the fall the gradient promises (step x |g|^2) or more. A true gradient lowers it by
-# about that fall, as the step is small; one turned around (a gradient-reversal layer) raises it by
-# about as much: a gradient-reversal layer before the class head of a bread-grading MLP gave its
-# body's six tensors +0.97 to +1.00 of the promised fall, its head -0.99 to -1.00 (twentieth held-out set).
+# about that fall, as the step is small; one turned around raises it by about as much: a
+# gradient-reversal layer before the class head of a bread-grading MLP put its body's four tensors at
+# +1.00x the promised fall, while its head's two fell as promised (twentieth held-out set).
 UPHILL_SHARE = 0.5
 # Parameter tensors checked at most, a forward pass each, spread evenly over the network: a gradient
-# turned around at one layer turns every tensor before it (the reversal layer's six-tensor body: all
-# four before it). A network whose forward pass on the batch takes longer than UPHILL_FORWARD_SECONDS
-# is not checked: 16 more passes of it would outweigh the other readings together.
+# turned around at one layer turns every tensor before it, so a spread sample finds it. A network whose
+# forward pass on the batch takes longer than UPHILL_FORWARD_SECONDS is not checked: 16 more passes of
+# it would outweigh the other readings together.
 UPHILL_TENSORS = 16
 UPHILL_FORWARD_SECONDS = 0.25
 
@@ -371,10 +371,9 @@ def _uphill(net, batch) -> dict | None:
     to read in float32 (under 1e-5 of the loss or of the outputs' mean size) says nothing."""
     import copy
     import math
+    import time
 
     import torch
-
-    import time
 
     twin = copy.deepcopy(net).eval()
     params = [(n, p) for n, p in twin.named_parameters() if p.requires_grad]
