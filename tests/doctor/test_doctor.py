@@ -776,11 +776,13 @@ def _interrupt_at(epoch):
 def test_a_resumed_run_keeps_the_repairs_and_findings_made_before_training(tmp_path):
     # wine's proline (~750) unscaled: repaired before training; Ctrl-C at epoch 6, then --resume.
     # The resumed run must still list the repair (it was "healthy; no findings", with no
-    # repairs.json) and end as the unbroken run does.
+    # repairs.json) and end as the unbroken run does. Adam's default 1e-3 is slow for 84 steps
+    # and checks at every step (budget 0.5) then also raise it; at 0.01 the scaling is the one
+    # repair wherever the clock puts the checks.
     from trainwell.errors import TrainingInterrupted
 
     cfg = {"data": {"source": "builtin:wine", "scale": "none"}, "seed": 0, "model": {"hidden": [32]},
-           "doctor": {"repair": True}, "logging": {"report": False},
+           "optimizer": {"lr": 0.01}, "doctor": {"repair": True, "budget": 0.5}, "logging": {"report": False},
            "training": {"epochs": 12, "batch_size": 16, "threads": 1}}
     unbroken = trainwell.train(cfg, out=tmp_path / "a", quiet=True)
     assert [r["overrides"] for r in read(unbroken, "repairs.json")] == [{"data.scale": "standardize"}]
