@@ -3051,3 +3051,17 @@ def test_a_recurrent_state_narrower_than_the_classes_creeping_is_underfitting_wi
     assert f.fixes[0].overrides == {"model.hidden_size": 60} and f.fixes[0].architecture
     # a state wider than the classes creeping 8% in 5 epochs is still learning
     assert rules.underfitting(hist(train, val), records, ctx(hidden_size=40, **thirty)) is None
+
+
+def test_the_chance_level_follows_a_context_changed_by_a_repair():
+    # chance_loss is kept between examinations (it was computed ~25 times an epoch); a repair that
+    # turns class weights on, or sets label smoothing, must move it, as must a copy made of the fields.
+    c = ctx(n_classes=2, class_shares=[0.9, 0.1])
+    skewed = -(0.9 * math.log(0.9) + 0.1 * math.log(0.1))
+    assert rules.chance_loss(c) == pytest.approx(skewed)
+    c.imbalance = "class_weights"
+    assert rules.chance_loss(c) == pytest.approx(math.log(2))
+    c.label_smoothing = 0.9
+    assert measures.loss_floor(c) > 0 and measures.heavy_smoothing(c)
+    copy = rules.Context(**{**c.__dict__, "label_smoothing": 0.0, "imbalance": "none"})
+    assert rules.chance_loss(copy) == pytest.approx(skewed) and measures.loss_floor(copy) == 0.0

@@ -42,6 +42,10 @@ def _vals(history: list[dict], key: str) -> list[float]:
 def _raw_chance(ctx: Context) -> float | None:
     """The loss of a model that ignores its input and predicts the class shares (or the mean),
     as the loss function reports it (label smoothing included)."""
+    return ctx.memo("raw_chance", lambda: _compute_raw_chance(ctx))
+
+
+def _compute_raw_chance(ctx: Context) -> float | None:
     if ctx.task == "regression":
         # standardized target: predicting 0 gives mse 1; a target in its own units has no known level
         return 1.0 if ctx.loss == "mse" and ctx.target_scaled else None
@@ -94,6 +98,10 @@ def loss_floor(ctx: Context) -> float:
     cross-entropy probabilities as scores: its floor is log(e + K - 1) - 1, 0.905 for 5 classes,
     where a 0.947 classifier of bearing states sat and was called underfitting (thirteenth
     held-out set); the larger of the two when both apply."""
+    return ctx.memo("loss_floor", lambda: _compute_loss_floor(ctx))
+
+
+def _compute_loss_floor(ctx: Context) -> float:
     k = ctx.n_classes or 0
     softmaxed = math.log(math.e + k - 1) - 1 if ctx.probability_outputs and k >= 2 else 0.0
     return max(smoothed_floor(_smoothing(ctx), k), softmaxed)
@@ -120,6 +128,10 @@ def _smoothing_levels(ctx: Context) -> tuple[float, float] | None:
 
 def loss_shift(ctx: Context) -> float:
     """What the rules subtract from every loss: the floor, when label smoothing leaves room to learn."""
+    return ctx.memo("loss_shift", lambda: _compute_loss_shift(ctx))
+
+
+def _compute_loss_shift(ctx: Context) -> float:
     levels = _smoothing_levels(ctx)
     return levels[0] if levels and levels[1] - levels[0] >= SMOOTHING_EXCESS * levels[1] else 0.0
 
@@ -141,6 +153,10 @@ def _smoothing_fix(ctx: Context) -> Fix:
 def chance_loss(ctx: Context) -> float | None:
     """The loss of a model that ignores its input, measured from the lowest loss reachable: with
     label smoothing the rules read every loss above its floor (see examine)."""
+    return ctx.memo("chance_loss", lambda: _compute_chance_loss(ctx))
+
+
+def _compute_chance_loss(ctx: Context) -> float | None:
     chance = _raw_chance(ctx)
     return None if chance is None else chance - loss_shift(ctx)
 
