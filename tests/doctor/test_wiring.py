@@ -407,13 +407,20 @@ def turns(spec, turns=False):
     return Turns(spec.input_shape[0], _out(spec), turns)
 
 
-def clamped(spec, out_relu=False, zero_head=False):   # the head written as Linear + ReLU like the layers above
+def clamped(spec, out_relu=False, zero_head=False, start_high=False):   # the head written as Linear + ReLU like the layers above
     net = nn.Sequential(nn.Linear(spec.n_features, 32), nn.ReLU(), nn.Linear(32, _out(spec)),
                         *([nn.ReLU()] if out_relu else []))
     if zero_head:
         nn.init.zeros_(net[2].weight)
         nn.init.zeros_(net[2].bias)
+    if start_high:   # every output starts above 0: a ReLU after it clamps nothing yet
+        nn.init.constant_(net[2].bias, 3.0)
     return net
+
+
+def probs(spec, probs=False):   # "a classifier should output probabilities"
+    net = nn.Sequential(nn.Linear(spec.n_features, 32), nn.ReLU(), nn.Linear(32, _out(spec)))
+    return nn.Sequential(net, nn.Softmax(dim=1)) if probs else net
 '''
 
 SEQ = "seqs.npz"
@@ -731,6 +738,25 @@ def test_a_relu_after_the_head_is_named_with_the_builders_default_and_a_zero_hea
     # dropout on the inputs blanks rows alike in training mode: read in eval mode, they do not tie
     assert not [f for f in _found({"data": {"source": "builtin:wine"}, "model": _py("tab_drop")})
                 if "share_at_floor" in f.evidence]
+
+
+def test_a_relu_after_a_regressors_head_that_starts_above_zero_is_found_by_pushing_the_outputs_down(nets):
+    # At init no row sits at the floor (the head's bias is 3); a few steps toward a standardized
+    # target's low values put every row at exactly 0, which a linear head never does.
+    data = {"source": "builtin:diabetes"}
+    f = next(f for f in _found({"data": data, "model": _py("clamped", out_relu=True, start_high=True)})
+             if "share_at_floor" in f.evidence)
+    assert (f.code, f.evidence["floor"], f.evidence["pushed"]["steps"]) == ("dying_relu", 0.0, 30)
+    assert f.fixes[0].overrides == {"model.options.out_relu": False}
+    assert not [f for f in _found({"data": data, "model": _py("clamped", start_high=True)}) if "share_at_floor" in f.evidence]
+
+
+def test_a_softmax_the_user_switched_on_is_told_with_the_builders_default(nets):
+    told = [f for f in _found({"data": {"source": "builtin:wine"}, "model": _py("probs", probs=True)})
+            if f.evidence.get("outputs_sum_to_one")]
+    assert [(f.severity, f.fixes[0].overrides) for f in told] == [("info", {"model.options.probs": False})]
+    assert not [f for f in _found({"data": {"source": "builtin:wine"}, "model": _py("probs")})
+                if f.evidence.get("outputs_sum_to_one")]
 
 
 def test_a_network_that_cannot_tell_its_columns_apart_is_named_with_the_builders_default(nets):

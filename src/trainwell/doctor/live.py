@@ -56,6 +56,8 @@ def _update_context(ctx, overrides: dict) -> None:
         # remove is gone from the rebuilt one.
         fixed = [p for p, option in (ctx.wiring.get("fixes") or {}).items() if option.items() <= options.items()]
         ctx.wiring = {k: v for k, v in ctx.wiring.items() if k not in fixed}
+        if "probabilities" in fixed:   # raw scores now: the loss's floor is 0 again (measures.loss_floor)
+            ctx.probability_outputs = False
     augment = {k.rsplit(".", 1)[-1]: v for k, v in overrides.items() if k.startswith("data.augment.")}
     if augment.get("hflip") is False or augment.get("vflip") is False or \
             ("rotation" in augment and augment["rotation"] < ctx.augment.get("rotation", 0)):

@@ -170,10 +170,18 @@ def mlp_reads_steps(history, signals, ctx: Context) -> Finding | None:
 
 def softmax_twice(history, signals, ctx: Context) -> Finding | None:
     """A custom classifier that ends in a softmax (network_measures.probability_outputs): advice,
-    since the classes still rank right; the rules read its losses above the floor it sets."""
+    since the classes still rank right; the rules read its losses above the floor it sets. With a fix
+    where a builder option the user set, back at its default, returns raw scores (wiring:
+    probabilities): a fishing-catch classifier built with `probs: true` ('a classifier should output
+    probabilities') scored 0.788/0.806 against 0.831/0.841, and 0.831/0.841 with the fix (twenty-first
+    held-out set). Still advice, not a warning: a bearing classifier whose builder took `output:
+    softmax` scored 0.947 (thirteenth set), so the doctor does not rebuild a run for it."""
     if not ctx.probability_outputs or not ctx.n_classes:
         return None
+    from .wiring import _option_fix
+
     floor = loss_floor(ctx)
+    fixes = _option_fix(ctx, "probabilities", "the network then hands the loss raw scores")
     return Finding(
         "underfitting", "info", 0, 0, {"outputs_sum_to_one": True, "loss_floor": round(floor, 4)},
         f"The custom network's outputs are probabilities (each row sums to 1: it ends in a softmax), and "
@@ -183,7 +191,7 @@ def softmax_twice(history, signals, ctx: Context) -> Finding | None:
         + ("The doctor reads the losses above that floor. " if loss_shift(ctx) else
            "With these classes the floor lies close to the loss of a model ignoring its inputs, so the losses are "
            "judged as they are, and a healthy run may read as underfitting. ")
-        + "Return raw scores (drop the last nn.Softmax) to train on the loss as meant.", [])
+        + "Return raw scores (drop the last nn.Softmax) to train on the loss as meant.", fixes)
 
 
 def gradient_never_arrives(history, signals, ctx: Context) -> Finding | None:
