@@ -235,6 +235,8 @@ class Revin(nn.Module):
         mean, sd = x.mean(1, keepdim=True), x.std(1, keepdim=True) + 1e-5
         out, _ = self.rnn((x - mean) / sd)
         y = self.head(out[:, -1])
+        if self.denorm == "minus":   # the normalisation's line copied with its sign
+            return y * sd[:, 0, :1] - mean[:, 0, :1]
         return y * sd[:, 0, :1] + mean[:, 0, :1] if self.denorm else y
 
 
@@ -663,6 +665,11 @@ def test_a_forecaster_blind_to_the_level_of_its_series_is_named_with_the_builder
     assert f.fixes[0].overrides == {"model.options.denorm": True} and f.fixes[0].architecture
     # the level put back on the forecast: it moves with the series
     assert not [f for f in _found({"data": data, "model": _py("revin")}) if "output_change" in f.evidence]
+    assert not [f for f in _found({"data": data, "model": _py("revin")}) if "mean_output_change" in f.evidence]
+    # put back the wrong way round: every forecast falls by the raise
+    f = next(f for f in _found({"data": data, "model": _py("revin", denorm="minus")}) if "mean_output_change" in f.evidence)
+    assert (f.code, f.severity, round(f.evidence["mean_output_change"], 3)) == ("underfitting", "warning", -1.0)
+    assert f.fixes[0].overrides == {"model.options.denorm": True}
 
 
 def test_a_forecaster_that_reads_its_window_backwards_is_named_with_the_builders_default(nets):

@@ -375,6 +375,16 @@ def level_blind(history, signals, ctx: Context) -> Finding | None:
     found = (ctx.wiring or {}).get("level_blind")
     if not found:
         return None
+    if found.get("against"):
+        return Finding(
+            "underfitting", "warning", 0, 0, {"column": found["column"], "mean_output_change": found["change"],
+                                              "raised_by": 1.0, "output_size": found["output_size"]},
+            f"Raising {found['column']!r}, the series being forecast, by one standard deviation at every step of the "
+            f"window lowers every forecast (by {-found['change']:.3g} on average): the network puts its forecast back "
+            f"on the series' level the wrong way round, so a higher river forecasts a lower one. Most often each window "
+            f"is normalised by its own mean and spread and the forecast is mapped back with the mean subtracted "
+            f"(z * s - m) where z * s + m undoes the normalisation.",
+            _option_fix(ctx, "level_blind", "the forecast then moves with the level of the series"))
     return Finding(
         "underfitting", "warning", 0, 0, {"column": found["column"], "output_change": found["change"],
                                           "output_size": found["output_size"]},
