@@ -423,6 +423,21 @@ def clamped(spec, out_relu=False, zero_head=False, start_high=False):   # the he
 def probs(spec, probs=False):   # "a classifier should output probabilities"
     net = nn.Sequential(nn.Linear(spec.n_features, 32), nn.ReLU(), nn.Linear(32, _out(spec)))
     return nn.Sequential(net, nn.Softmax(dim=1)) if probs else net
+
+
+def squash(spec, head="sigmoid"):   # the builder's own default squashes too: no raw scores to go back to
+    net = nn.Sequential(nn.Linear(spec.n_features, 32), nn.ReLU(), nn.Linear(32, _out(spec)))
+    return nn.Sequential(net, nn.Softmax(dim=1) if head == "softmax" else nn.Sigmoid())
+
+
+def dead_hidden(spec):   # every hidden unit dead from the start: the output ignores the input
+    net = nn.Sequential(nn.Linear(spec.n_features, 16), nn.ReLU(), nn.Linear(16, _out(spec)))
+    nn.init.constant_(net[0].bias, -50.0)
+    return net
+
+
+def window_linear(spec):   # one linear layer over the flattened window
+    return nn.Sequential(nn.Flatten(), nn.Linear(spec.input_shape[0] * spec.input_shape[1], _out(spec)))
 '''
 
 SEQ = "seqs.npz"
@@ -670,6 +685,11 @@ def test_a_forecaster_blind_to_the_level_of_its_series_is_named_with_the_builder
     f = next(f for f in _found({"data": data, "model": _py("revin", denorm="minus")}) if "mean_output_change" in f.evidence)
     assert (f.code, f.severity, round(f.evidence["mean_output_change"], 3)) == ("underfitting", "warning", -1.0)
     assert f.fixes[0].overrides == {"model.options.denorm": True}
+    # a linear layer over the window reads the level through its weights, whichever way they point
+    one_step = {**data, "series": {**data["series"], "horizon": 1}}
+    for seed in range(8):
+        assert not [f for f in _found({"data": one_step, "seed": seed, "model": _py("window_linear")})
+                    if "mean_output_change" in f.evidence], seed
 
 
 def test_a_forecaster_that_reads_its_window_backwards_is_named_with_the_builders_default(nets):
@@ -756,6 +776,8 @@ def test_a_relu_after_a_regressors_head_that_starts_above_zero_is_found_by_pushi
     assert (f.code, f.evidence["floor"], f.evidence["pushed"]["steps"]) == ("dying_relu", 0.0, 30)
     assert f.fixes[0].overrides == {"model.options.out_relu": False}
     assert not [f for f in _found({"data": data, "model": _py("clamped", start_high=True)}) if "share_at_floor" in f.evidence]
+    # an output that ignores its input ties every row by itself, pushed or not
+    assert not [f for f in _found({"data": data, "model": _py("dead_hidden")}) if "share_at_floor" in f.evidence]
 
 
 def test_a_softmax_the_user_switched_on_is_told_with_the_builders_default(nets):
@@ -764,6 +786,10 @@ def test_a_softmax_the_user_switched_on_is_told_with_the_builders_default(nets):
     assert [(f.severity, f.fixes[0].overrides) for f in told] == [("info", {"model.options.probs": False})]
     assert not [f for f in _found({"data": {"source": "builtin:wine"}, "model": _py("probs")})
                 if f.evidence.get("outputs_sum_to_one")]
+    # a default that squashes with sigmoids is no way back to raw scores: the advice alone
+    told = [f for f in _found({"data": {"source": "builtin:wine"}, "model": _py("squash", head="softmax")})
+            if f.evidence.get("outputs_sum_to_one")]
+    assert [(f.severity, f.fixes) for f in told] == [("info", [])]
 
 
 def test_a_network_that_cannot_tell_its_columns_apart_is_named_with_the_builders_default(nets):

@@ -149,7 +149,9 @@ class Context:
     def __setattr__(self, name, value):
         # Any change drops what memo() kept: a repair updates the context (class weights, the
         # loss, label smoothing) and every level read from it must follow.
-        _MEMOS.pop(id(self), None)
+        memo = _MEMOS.get(id(self))
+        if memo:
+            memo.clear()   # in place: the finalizer registered with it stays the one
         super().__setattr__(name, value)
 
     def memo(self, key: str, compute):

@@ -167,7 +167,7 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
         else None
     with _forked_rng():   # a network that draws noise in eval mode must not move the run's random stream
         unread = _safely(_inputs_unread, twin, batch.detach()) if twin is not None else None
-        blind = _safely(_level_blind, twin, batch.detach(), spec) if twin is not None and not unread else None
+        blind = _safely(_level_blind, twin, batch.detach(), spec, net) if twin is not None and not unread else None
         tokens = _safely(_tokens_unread, twin, batch.detach(), spec) \
             if twin is not None and not unread and ids and spec.kind == "text" else None
         flattened = _safely(_flattened_reading, net, x, batch, first_kind) if not ids else None
@@ -199,7 +199,7 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
     if scaled and out.dim() >= 1 and out.numel():
         reading["output_scale"] = float(out.detach().float().abs().median())
     reading["outputs_clamped"] = _safely(_clamped, net, batch.detach(), spec, cfg)
-    reading["probabilities"] = _probabilities(out.detach(), plan)
+    reading["probabilities"] = _safely(_probabilities, net, batch.detach(), plan)
     reading["turn_blind"] = _safely(_turn_blind, twin if twin is not None else net, batch.detach()) \
         if not ids and batch.dim() == 4 and batch.shape[2] == batch.shape[3] else None
     reading["features_interchangeable"] = _safely(_interchangeable, net, batch.detach(), spec, held) if not ids else None
@@ -512,9 +512,10 @@ def _recent_matters(prepared, spec) -> dict | None:
         if newest > oldest and newest >= RECENT_LEAST else None
 
 
-def _level_blind(twin, batch, spec) -> dict | None:
+def _level_blind(twin, batch, spec, net=None) -> dict | None:
     """A forecaster (rows of steps x features, a regression) whose outputs do not move, to 1e-6, when
-    the target's own column is raised by 1 (a standard deviation, standardized) at every step."""
+    the target's own column is raised by 1 (a standard deviation, standardized) at every step; or
+    (`net`, as built) whose outputs all fall by the raise (_against_level)."""
     import torch
 
     j = _target_column(spec, batch)
@@ -531,21 +532,39 @@ def _level_blind(twin, batch, spec) -> dict | None:
     size = float(out.abs().max())
     if change <= 1e-6 * (1 + size):
         return {"column": target, "change": change, "output_size": round(size, 6)}
-    # Or it moves, but the wrong way: every output falls by most of the raise. A forecast put back
-    # on its window's level as z s - m where z s + m was meant (a sign slipped copying the
-    # normalisation's line) falls by exactly the raise: r2 -1.86/-1.85 against 0.956/0.957
-    # (twenty-first held-out set). A network at init reading the level by chance moves its outputs
-    # both ways, or by far less.
-    shift = (moved - out).float()
-    if bool((shift <= AGAINST_LEVEL * 1.0).all()):
-        return {"column": target, "change": round(float(shift.mean()), 6), "output_size": round(size, 6),
-                "against": True}
-    return None
+    return _against_level(net, batch, j, target) if net is not None else None
 
 
-# Every output of a forecaster falling by at least this much when its target's past is raised by 1
-# (a standard deviation) at every step: it reads the level backwards (see _level_blind).
-AGAINST_LEVEL = -0.5
+# Or it moves, but the wrong way, by exactly the raise: a forecast put back on its window's level as
+# z s - m where z s + m was meant (a sign slipped copying the normalisation's line) falls by the
+# raise whatever its weights: r2 -1.86/-1.85 against 0.956/0.957 (twenty-first held-out set). Read on
+# the network as built and on a copy with its weights shaken, in eval mode, each output within
+# AGAINST_TOLERANCE of -1: a network that reads the level through its weights (a linear layer over the
+# window: about N(0, 0.6) at init, after two plain steps -0.7 on a series' own data in the review)
+# moves by another amount once they move.
+AGAINST_TOLERANCE = 0.02
+
+
+def _against_level(net, batch, j: int, target) -> dict | None:
+    import torch
+
+    from .network_measures import shaken_copy
+
+    raised = batch.clone()
+    raised[:, :, j] += 1.0
+    shifts = []
+    for copy_ in (net, shaken_copy(net)):
+        was = copy_.training
+        copy_.eval()
+        try:
+            with torch.no_grad(), _forked_rng():
+                shift = (copy_(raised) - copy_(batch)).float()
+        finally:
+            copy_.train(was)
+        if not bool(torch.isfinite(shift).all()) or not bool(((shift + 1).abs() <= AGAINST_TOLERANCE).all()):
+            return None
+        shifts.append(float(shift.mean()))
+    return {"column": target, "change": round(shifts[0], 6), "output_size": None, "against": True}
 
 
 # A token that never reaches the output is text the network cannot learn from; a healthy reader
@@ -732,20 +751,34 @@ def _clamped(net, batch, spec, cfg) -> dict | None:
     share = (cols == low).float().mean(dim=0)
     hit = [int(i) for i in torch.nonzero(varies & (share >= CLAMPED_SHARE)).flatten()]
     if not hit:
-        return _pushed_floor(net, batch[np.sort(first)]) if not spec.classes else None
+        return _pushed_floor(net, batch[np.sort(first)], varies) if not spec.classes else None
     return {"columns": hit, "outputs": int(cols.shape[1]), "rows": int(len(cols)),
             "share_at_floor": round(float(share[hit].mean()), 3), "floor": round(float(low[hit].min()), 6)}
 
 
-def _probabilities(out, plan: dict) -> bool | None:
-    """A classifier under cross-entropy whose rows are probabilities (each at least 0, summing to 1
-    over two or more columns): it ends in a softmax, and the loss applies one of its own
-    (network_measures.probability_outputs says so of every such network; here a builder option the
-    user set is sought that returns raw scores instead)."""
-    if plan.get("loss") != "cross_entropy" or out.dim() != 2 or out.shape[1] < 2 or not len(out):
+def _probabilities(net, batch, plan: dict) -> dict | None:
+    """A classifier under cross-entropy whose outputs, in eval mode, all lie in [0, 1]: not the raw
+    scores the loss expects. `sums_to_one`: rows of probabilities, a network that ends in a softmax
+    (network_measures.probability_outputs says so of every such network; _wiring then seeks a
+    builder option the user set that returns raw scores instead, and an option that gives sigmoid
+    outputs, still squashed, is no such fix)."""
+    import torch
+
+    if plan.get("loss") != "cross_entropy":
+        return None
+    was = net.training
+    net.eval()
+    try:
+        with torch.no_grad(), _forked_rng():
+            out = net(batch)
+    finally:
+        net.train(was)
+    if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[1] < 2 or not len(out):
         return None
     rows = out.float()
-    return True if bool((rows >= -1e-6).all()) and bool(((rows.sum(1) - 1).abs() <= 1e-4).all()) else None
+    if not bool(torch.isfinite(rows).all()) or not bool(((rows >= -1e-6) & (rows <= 1 + 1e-6)).all()):
+        return None
+    return {"sums_to_one": bool(((rows.sum(1) - 1).abs() <= 1e-4).all())}
 
 
 # A regressor's outputs are pushed toward PUSH_TARGET (a standardized target's low values) by PUSH_STEPS
@@ -757,14 +790,21 @@ def _probabilities(out, plan: dict) -> bool | None:
 PUSH_TARGET, PUSH_STEPS, PUSH_REACHED = -2.0, 30, -1.0
 
 
-def _pushed_floor(net, batch) -> dict | None:
-    """Output columns that a copy of the network, trained for a few steps to output PUSH_TARGET on
-    every row, holds at one value shared by a quarter of the rows or more, above PUSH_REACHED."""
+# Networks above this many weights are not pushed: a copy, its gradients and Adam's two moments
+# hold four times them (an 8M-weight MLP took 4.8 s on a loaded machine in the review).
+PUSH_LIMIT = 2_000_000
+
+
+def _pushed_floor(net, batch, varied) -> dict | None:
+    """Output columns that vary over the rows at init (`varied`; an output that ignores its input
+    ties every row by itself) and that a copy of the network, trained for a few steps to output
+    PUSH_TARGET on every row, holds at one value shared by a quarter of the rows or more, above
+    PUSH_REACHED."""
     import copy
 
     import torch
 
-    if sum(p.numel() for p in net.parameters()) > TWIN_LIMIT:
+    if sum(p.numel() for p in net.parameters()) > PUSH_LIMIT or not bool(varied.any()):
         return None
     twin = copy.deepcopy(net)
     params = [p for p in twin.parameters() if p.requires_grad]
@@ -787,7 +827,7 @@ def _pushed_floor(net, batch) -> dict | None:
         return None
     low = cols.min(dim=0).values
     share = (cols == low).float().mean(dim=0)
-    hit = [int(i) for i in torch.nonzero((share >= CLAMPED_SHARE) & (low > PUSH_REACHED)).flatten()]
+    hit = [int(i) for i in torch.nonzero(varied & (share >= CLAMPED_SHARE) & (low > PUSH_REACHED)).flatten()]
     if not hit:
         return None
     return {"columns": hit, "outputs": int(cols.shape[1]), "rows": int(len(cols)),
@@ -1001,6 +1041,8 @@ def _wiring(cfg, spec, plan: dict, x, scaled: bool, held=None, prepared=None) ->
             if kept is not None and kept < AUGMENT_RETENTION_LIMIT else None
     if reading.get("inputs_flattened") and cfg.data.scale != "none":
         reading["inputs_flattened"]["raw_scale_clears"] = _safely(_raw_scale_clears, cfg, spec, plan) or False
+    if reading.get("probabilities") and not reading["probabilities"]["sums_to_one"]:
+        reading["probabilities"] = None   # squashed scores (sigmoids) with no second softmax to undo
     seen = {"first_layer_rms": reading["first_layer_rms"]} if reading.get("first_layer_rms") else {}
     found = _problems(reading, _frozen_random(cfg, spec, plan, reading))
     if not found:

@@ -378,12 +378,13 @@ def level_blind(history, signals, ctx: Context) -> Finding | None:
     if found.get("against"):
         return Finding(
             "underfitting", "warning", 0, 0, {"column": found["column"], "mean_output_change": found["change"],
-                                              "raised_by": 1.0, "output_size": found["output_size"]},
-            f"Raising {found['column']!r}, the series being forecast, by one standard deviation at every step of the "
-            f"window lowers every forecast (by {-found['change']:.3g} on average): the network puts its forecast back "
-            f"on the series' level the wrong way round, so a higher river forecasts a lower one. Most often each window "
-            f"is normalised by its own mean and spread and the forecast is mapped back with the mean subtracted "
-            f"(z * s - m) where z * s + m undoes the normalisation.",
+                                              "raised_by": 1.0},
+            f"Raising {found['column']!r}, the series being forecast, by 1 (a standard deviation, as the data is "
+            f"scaled) at every step of the window lowers every forecast by exactly as much ({-found['change']:.3g}), "
+            f"whatever the network's weights: it puts its forecast back on the series' level the wrong way round, so "
+            f"the higher the series has been, the lower it forecasts. Most often each window is normalised by its own "
+            f"mean and spread and the forecast is mapped back with the mean subtracted (z * s - m) where z * s + m "
+            f"undoes the normalisation.",
             _option_fix(ctx, "level_blind", "the forecast then moves with the level of the series"))
     return Finding(
         "underfitting", "warning", 0, 0, {"column": found["column"], "output_change": found["change"],
@@ -442,7 +443,11 @@ def outputs_clamped(history, signals, ctx: Context) -> Finding | None:
         "dying_relu", "warning", 0, 0, {**found, "limit_share": CLAMPED_SHARE},
         f"The network's output passes through a floor: in {len(found['columns'])} of its {found['outputs']} output "
         f"columns, {found['share_at_floor']:.0%} of {found['rows']} rows sit exactly at the lowest value "
-        f"({found['floor']:.3g}) while the others vary, which a layer's continuous output never does. Its "
+        f"({found['floor']:.3g})"
+        + (f" after {found['pushed']['steps']} training steps of a copy toward {found['pushed']['target']:g} on every "
+           f"row (at init they varied and few sat there), which no row could pass"
+           if found.get("pushed") else " while the others vary")
+        + f", which a layer's continuous output never does. Its "
         f"{what} are clamped, most often by a ReLU after the last layer: where an output sits at the floor it "
         f"passes no gradient back, so {lost}. The last layer's output should reach the loss as it is.",
         _option_fix(ctx, "outputs_clamped", "the output then reaches the loss unclamped"))
