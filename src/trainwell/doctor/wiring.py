@@ -45,9 +45,25 @@ Every build happens in a forked random state (network_measures._forked_rng)."""
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from .network_measures import _builder_keywords, _forked_rng, _once_per_network, probe_loss, shaken_copy
+
+
+@contextlib.contextmanager
+def _evaluating(net):
+    """`net` in eval mode, without gradients, in a forked random state; its mode put back after."""
+    import torch
+
+    was_training = net.training
+    try:
+        net.eval()
+        with torch.no_grad(), _forked_rng():
+            yield net
+    finally:
+        net.train(was_training)
 
 
 def wiring(cfg, spec, plan: dict, prepared) -> dict | None:
@@ -271,15 +287,11 @@ def _in_eval(net, batch) -> tuple[dict | None, dict | None]:
     1e-4 of the outputs' size, where batch sizes change the order of a sum."""
     import torch
 
-    was_training = net.training
     try:
-        net.eval()
-        with torch.no_grad(), _forked_rng():
+        with _evaluating(net):
             first, again, alone = net(batch), net(batch), net(batch[:1])
     except Exception:
         return None, None
-    finally:
-        net.train(was_training)
     if not all(isinstance(t, torch.Tensor) and t.is_floating_point() for t in (first, again, alone)) \
             or first.shape != again.shape or first.shape[1:] != alone.shape[1:] or not first.numel():
         return None, None
@@ -554,13 +566,8 @@ def _against_level(net, batch, j: int, target) -> dict | None:
     raised[:, :, j] += 1.0
     shifts = []
     for copy_ in (net, shaken_copy(net)):
-        was = copy_.training
-        copy_.eval()
-        try:
-            with torch.no_grad(), _forked_rng():
-                shift = (copy_(raised) - copy_(batch)).float()
-        finally:
-            copy_.train(was)
+        with _evaluating(copy_):
+            shift = (copy_(raised) - copy_(batch)).float()
         if not bool(torch.isfinite(shift).all()) or not bool(((shift + 1).abs() <= AGAINST_TOLERANCE).all()):
             return None
         shifts.append(float(shift.mean()))
@@ -736,13 +743,8 @@ def _clamped(net, batch, spec, cfg) -> dict | None:
     _, first = np.unique(batch.reshape(len(batch), -1).cpu().numpy(), axis=0, return_index=True)
     if len(first) < 8:
         return None
-    was_training = net.training
-    try:
-        net.eval()
-        with torch.no_grad(), _forked_rng():
-            out = net(batch[np.sort(first)])
-    finally:
-        net.train(was_training)
+    with _evaluating(net):
+        out = net(batch[np.sort(first)])
     if not isinstance(out, torch.Tensor) or out.dim() != 2 or not bool(torch.isfinite(out).all()):
         return None
     cols = out.float().cpu()
@@ -766,13 +768,8 @@ def _probabilities(net, batch, plan: dict) -> dict | None:
 
     if plan.get("loss") != "cross_entropy":
         return None
-    was = net.training
-    net.eval()
-    try:
-        with torch.no_grad(), _forked_rng():
-            out = net(batch)
-    finally:
-        net.train(was)
+    with _evaluating(net):
+        out = net(batch)
     if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[1] < 2 or not len(out):
         return None
     rows = out.float()
@@ -860,13 +857,8 @@ def _same_outputs(net, batch, moved) -> dict | None:
 
     if len(batch) < 2:
         return None
-    was_training = net.training
-    try:
-        net.eval()
-        with torch.no_grad(), _forked_rng():
-            out, after = net(batch), net(moved)
-    finally:
-        net.train(was_training)
+    with _evaluating(net):
+        out, after = net(batch), net(moved)
     if not (isinstance(out, torch.Tensor) and isinstance(after, torch.Tensor)) or out.shape != after.shape \
             or not bool(torch.isfinite(out).all()):
         return None
