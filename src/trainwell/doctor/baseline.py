@@ -62,15 +62,18 @@ def linear_baseline(prepared) -> dict | None:
     y = y.astype(int)
     if len(np.unique(y)) < 2:
         return None
-    labels = list(range(k))
     proba = _logistic_proba(x, y, xv, k)
     shares = np.bincount(y, minlength=k) / len(y)
-    prior = np.tile(np.clip(shares, 1e-6, 1.0), (xv.shape[0], 1))
+    prior = np.clip(shares, 1e-6, 1.0)
+    prior = prior / prior.sum()
     yv = np.asarray(val.y).astype(int)
+    # The log losses by hand: sklearn's log_loss validates and one-hot encodes its input, 2 ms a
+    # call, as long as the fit on wine, and the rules may ask for this while training.
+    rows = np.arange(len(yv))
     return {"model": "logistic regression",
-            "val_loss": round(float(metrics.log_loss(yv, np.clip(proba, 1e-15, 1.0), labels=labels)), 4),
-            "chance_loss": round(float(metrics.log_loss(yv, prior / prior.sum(axis=1, keepdims=True), labels=labels)), 4),
-            "val_accuracy": round(float(metrics.accuracy_score(yv, proba.argmax(axis=1))), 4),
+            "val_loss": round(float(-np.log(np.clip(proba[rows, yv], 1e-15, 1.0)).mean()), 4),
+            "chance_loss": round(float(-np.log(prior[yv]).mean()), 4),
+            "val_accuracy": round(float((proba.argmax(axis=1) == yv).mean()), 4),
             "majority_share": round(float(shares.max()), 4), "val_rows": int(len(yv))}
 
 

@@ -49,6 +49,8 @@ def _clone_weights(model) -> dict:
 
 
 class EarlyStopping(Callback):
+    frozen_state = True   # best_weights: a clone, replaced, never changed in place
+
     def __init__(self, monitor: str, mode: str, patience: int, min_delta: float, restore_best: bool):
         self.monitor = Monitor(monitor, mode, min_delta)
         self.patience = patience
@@ -137,6 +139,7 @@ class Checkpoint(Callback):
     (0 = every epoch), at the end of fit, and on Ctrl-C. Tiny epochs would otherwise spend a
     fifth of their time writing files; a kill -9 loses at most `interval` seconds of work.
     """
+    frozen_state = True   # best_weights: a clone, replaced, never changed in place
 
     def __init__(self, folder: Path, monitor: str, mode: str, interval: float = 0.0):
         self.folder = Path(folder)

@@ -81,10 +81,12 @@ def restore_optimizer(opt, tensors: dict, meta: dict) -> None:
     for key, v in tensors.items():
         if key.startswith("opt."):
             _, idx, name = key.split(".", 2)
-            state.setdefault(int(idx), {})[name] = v
+            # A copy: the optimizer updates its state in place, and the tensors given may be a
+            # snapshot the doctor rolls back to again (load_state_dict keeps them as they are).
+            state.setdefault(int(idx), {})[name] = v.clone()
     for key, v in meta["plain"].items():
         idx, name = key.split(".", 1)
-        state.setdefault(int(idx), {})[name] = v
+        state.setdefault(int(idx), {})[name] = v.clone()
     opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
 
 

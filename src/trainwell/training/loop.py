@@ -48,6 +48,10 @@ class Callback:
 
     # Callbacks with memory return (plain JSON state, tensors) and take it back on resume,
     # so a resumed run behaves like an unbroken one.
+    # frozen_state: the tensors returned are copies the callback never changes in place (weights
+    # cloned at a best epoch), so a snapshot of the run may hold them without copying them again.
+    frozen_state = False
+
     def state_dict(self) -> tuple[dict, dict]:
         return {}, {}
 
@@ -247,6 +251,14 @@ class Trainer:
         return logs
 
     # ------------------------------------------------------------------ state
+    # The keys of state() whose tensors training changes in place: a snapshot must copy them. The
+    # rest are fresh (random states) or never changed (an epoch's order, frozen callbacks' copies).
+    LIVE_PREFIXES = ("model.", "opt.")
+
+    def live_keys(self, tensors: dict) -> list[str]:
+        live = self.LIVE_PREFIXES + tuple(f"cb.{i}." for i, cb in enumerate(self.callbacks) if not cb.frozen_state)
+        return [k for k in tensors if k.startswith(live)]
+
     def state(self) -> tuple[dict, dict]:
         from .checkpoint import flatten_optimizer, prefixed
 
