@@ -111,6 +111,7 @@ def _copy_meta(x):
 
 class Doctor(Callback):
     frozen_state = True   # the best epoch's weights: a clone, replaced, never changed in place
+
     def __init__(self, ctx: rules.Context, signals, log, *, repair: bool = False, allow_architecture: bool = False,
                  max_repairs: int = 3, apply_fix=None):
         self.ctx = ctx
