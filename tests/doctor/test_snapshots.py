@@ -43,7 +43,7 @@ def test_every_kept_state_holds_its_own_epoch_while_retired_ones_are_written_ove
         spare = doc._spare
         snap = doc._snap(tr)
         if spare is not None:   # the pool must be used, not only be harmless
-            assert snap[0]["model.0.weight"] is spare["model.0.weight"]
+            assert snap[0]["model.0.weight"] is spare[1]["model.0.weight"]
             reused += 1
         doc._keep_healthy(snap)
         seen[epoch] = _model(snap)
@@ -84,3 +84,21 @@ def test_only_the_live_tensors_are_copied_and_frozen_callbacks_are_shared():
     assert snap[0]["cb.0.0.weight"] is stop.best_weights["0.weight"]
     assert snap[0]["model.0.weight"] is not tr.model[0].weight
     assert torch.equal(snap[0]["model.0.weight"], tr.model[0].weight)
+
+
+def test_a_new_network_is_never_copied_into_the_old_ones_tensors():
+    doc = _doctor()
+    tr = _run([doc])
+    doc.on_fit_start(tr)
+    for _ in range(3):
+        tr.history.append(tr._run_epoch())
+        doc._keep_healthy(doc._snap(tr))
+    assert doc._spare is not None
+    wide = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))   # the same keys
+    with torch.no_grad():
+        wide[0].weight.fill_(0.5)
+    tr.replace_model(wide, torch.optim.Adam(wide.parameters(), 1e-2))
+    spare = doc._spare
+    snap = doc._snap(tr)
+    assert spare is None
+    assert torch.equal(snap[0]["model.0.weight"], torch.full((8, 4), 0.5))

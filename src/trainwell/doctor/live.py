@@ -81,21 +81,24 @@ def _settled(f: Finding, epoch: int, evidence: dict, sentence: str) -> Finding:
                    f.explanation + sentence, [])
 
 
-def _snapshot(trainer, spare: dict | None = None) -> tuple[dict, dict]:
+def _snapshot(trainer, spare: tuple | None = None) -> tuple[dict, dict]:
     """The run's state, with a copy of the tensors training changes in place (the weights, the
     optimizer's state); the rest are held as they are (see Trainer.live_keys). `spare`: a retired
-    snapshot's tensors, written over when every live tensor fits: one batched copy instead of a
-    new tensor each (a deep batch-norm net with Adam holds 160: 310 us to clone, 60 us to copy)."""
+    snapshot (its keys, its tensors), written over when it has the same keys, and so the same shapes,
+    the network being the same (Doctor.on_model_changed drops it): one batched copy instead of a new
+    tensor each (a deep batch-norm net with Adam holds 160: 310 us to clone, 60 us to copy)."""
     tensors, meta = trainer.state()
     live = trainer.live_keys(tensors)
+    layout = tuple(live)
     out = dict(tensors)
-    if spare is not None and all(k in spare and spare[k].shape == tensors[k].shape and spare[k].dtype == tensors[k].dtype
-                                 and spare[k].device == tensors[k].device for k in live):
-        torch._foreach_copy_([spare[k] for k in live], [tensors[k].detach() for k in live])
-        out.update((k, spare[k]) for k in live)
+    if spare is not None and spare[0] == layout:
+        torch._foreach_copy_([spare[1][k] for k in live], [tensors[k].detach() for k in live])
+        out.update((k, spare[1][k]) for k in live)
     else:
         out.update((k, tensors[k].detach().clone()) for k in live)
-    return out, _copy_meta(meta)
+    meta = _copy_meta(meta)
+    meta["layout"] = layout
+    return out, meta
 
 
 def _copy_meta(x):
@@ -283,7 +286,7 @@ class Doctor(Callback):
         if not self._anchors or epoch - self._anchors[-1][1]["pos"]["epoch"] >= ANCHOR_SPACING:
             self._anchors = (self._anchors + [snapshot])[-2:]
         if old is not None and old is not self._first and all(old is not a for a in self._anchors):
-            self._spare = old[0]
+            self._spare = (old[1].get("layout"), old[0])
 
     def _rollback_target(self, finding: Finding):
         """Back to the last healthy state from before the problem began: a state after its onset
@@ -383,6 +386,9 @@ class Doctor(Callback):
         self.repairs.append(record)
         tensors, meta = self._rollback_target(finding)
         raise Rollback(tensors, meta, after_rollback)
+
+    def on_model_changed(self, trainer):
+        self._spare = None   # the old network's shapes
 
     def on_loss_changed(self, trainer):
         self._best = None  # a validation loss on the old loss's scale
