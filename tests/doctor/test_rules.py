@@ -98,6 +98,16 @@ def test_a_feature_hundreds_of_times_the_unit_scale_and_ten_times_its_neighbours
                                                scale="none")) is None
 
 
+def test_features_fifty_times_the_unit_scale_and_ten_times_the_median_are_unscaled():
+    # snow depth in cm and humidity in % beside temperatures, hours and one-hot columns (set 22)
+    snow = [8.6, 75.5, 5.8, 5.5, 7.9, 11.1, 80.7, 0.7, 0.5, 0.5, 0.4, 0.5, 0.5]
+    f = rules.unscaled_features([], {}, ctx(feature_rms=snow, feature_names=[f"c{i}" for i in range(13)], scale="none"))
+    assert f is not None and f.fixes[0].overrides == {"data.scale": "standardize"}
+    # under 50x, or under 10x the median: not (a river's raw readings, rms 44 beside 13)
+    assert rules.unscaled_features([], {}, ctx(feature_rms=[44.4, 13.4, 13.3, 0.75], scale="none")) is None
+    assert rules.unscaled_features([], {}, ctx(feature_rms=[80.7, 75.5, 11.1, 8.6], scale="none")) is None
+
+
 def test_inputs_all_far_under_unit_scale_with_scaling_off_are_unscaled():
     knocks = dict(feature_rms=[8.8e-6, 4.6e-4], feature_names=["displacement", "velocity"], model_type="rnn",
                   data_kind="sequence")

@@ -53,7 +53,8 @@ from .rate import lr_too_high, lr_too_low
 from .root_causes import _with_augment_fix, _with_momentum_fix, _with_scaling_fix, _with_small_init_fix, _with_symmetry_fix
 from .units import dying_relu, saturated_activations, vanishing_gradients
 from .wiring import (features_interchangeable, frozen_random_weights, gradient_uphill, ids_read_as_numbers, init_without_gradient, inputs_dropped,
-                     inputs_flattened, inputs_unread, level_blind, norm_too_narrow, output_off_scale, outputs_clamped, read_backwards,
+                     inputs_flattened, inputs_quantized, inputs_unread, level_blind, norm_too_narrow, output_dropped, output_off_scale,
+                     outputs_clamped, outputs_tied, read_backwards, tokens_merged,
                      random_at_prediction, rows_mixed, signal_lost, steps_unread, tokens_unread, turn_blind, unregistered_weights,
                      weights_barely_learn)
 
@@ -71,7 +72,8 @@ PRE_TRAINING = [bad_input_data, images_blurred_together, unscaled_features, too_
                 mlp_reads_steps, softmax_twice, gradient_never_arrives, unregistered_weights, frozen_random_weights,
                 gradient_uphill, steps_unread, ids_read_as_numbers, output_off_scale, init_without_gradient, weights_barely_learn,
                 random_at_prediction,
-                rows_mixed, inputs_unread, tokens_unread, norm_too_narrow, inputs_flattened, level_blind, read_backwards, outputs_clamped, features_interchangeable, turn_blind,
+                rows_mixed, inputs_unread, tokens_unread, norm_too_narrow, inputs_flattened, inputs_quantized, level_blind,
+                read_backwards, outputs_clamped, output_dropped, outputs_tied, tokens_merged, features_interchangeable, turn_blind,
                 signal_lost]
 # Order matters for reporting: causes before symptoms.
 RULES = PRE_TRAINING + [diverged, exploding_gradients, lr_too_high, lr_too_low, vanishing_gradients, dying_relu,

@@ -366,6 +366,74 @@ def inputs_flattened(history, signals, ctx: Context) -> Finding | None:
         fixes)
 
 
+def inputs_quantized(history, signals, ctx: Context) -> Finding | None:
+    """Before training: the network's own transform hands its first weight layer a few distinct values
+    of features that take many as prepared (wiring: inputs_quantized): a rounding (torch.round,
+    a cast to int) or a coarse bucketing. Written for raw units (whole centimetres), it rounds
+    standardized inputs to whole standard deviations."""
+    found = (ctx.wiring or {}).get("inputs_quantized")
+    if not found:
+        return None
+    names = [ctx.feature_names[j] if j < len(ctx.feature_names) else f"feature {j}" for j in found["features"]]
+    return Finding(
+        "underfitting", "warning", 0, 0, {"quantized_features": names, "features": found["of"],
+                                          "levels_seen": found["levels"], "distinct_as_prepared": found["distinct_as_prepared"],
+                                          "rows": found["rows"], "limit_levels": 8, "limit_features": 0.25},
+        f"The network's own transform of its inputs hands its first weight layer {found['levels']} distinct values (the "
+        f"median) of {len(names)} of its {found['of']} features ({', '.join(names[:4])}{', ...' if len(names) > 4 else ''}), "
+        f"which take {found['distinct_as_prepared']} in the same {found['rows']} rows as data.scale ({ctx.scale!r}) "
+        f"prepares them: a rounding or a coarse bucketing, and every row between two levels looks the same. Rounding "
+        f"written for raw units (whole centimetres) rounds standardized inputs to whole standard deviations.",
+        _option_fix(ctx, "inputs_quantized", "the first layer then sees the features' own values"))
+
+
+def output_dropped(history, signals, ctx: Context) -> Finding | None:
+    """Before training: a regressor whose output is a dropout layer's (wiring: output_dropped)."""
+    found = (ctx.wiring or {}).get("output_dropped")
+    if not found:
+        return None
+    p = found["p"]
+    return Finding(
+        "underfitting", "warning", 0, 0, {**found},
+        f"The network's output passes through its dropout {found['layer']!r} (p {p:g}): in training each prediction is "
+        f"zeroed {p:.0%} of the time and scaled by {1 / (1 - p):.3g} otherwise, so the squared error is least where the "
+        f"kept predictions hit the target, and at prediction, with dropout off, every one comes back shrunk to "
+        f"{1 - p:.2g} of it. Dropout belongs between hidden layers, not after the output layer.",
+        _option_fix(ctx, "output_dropped", "the output then leaves the last layer as it is"))
+
+
+def outputs_tied(history, signals, ctx: Context) -> Finding | None:
+    """Before training: a regressor's output columns equal on every row (wiring: outputs_tied)."""
+    found = (ctx.wiring or {}).get("outputs_tied")
+    if not found:
+        return None
+    return Finding(
+        "underfitting", "warning", 0, 0, {**found},
+        f"The network's {found['outputs']} outputs are equal on every row ({found['rows']} rows, on the network as "
+        f"built and with its weights shaken): one number broadcast to all of them (a head of one output expanded to "
+        f"every hour ahead, or every target), so no weight can make one differ from another, and the best it can do "
+        f"is their mean. The last layer needs one output per column of the target.",
+        _option_fix(ctx, "outputs_tied", "the network then has an output for each column"))
+
+
+def tokens_merged(history, signals, ctx: Context) -> Finding | None:
+    """Before training: text whose tokens the network merges before its embedding looks them up
+    (wiring: tokens_merged), as hashing ids into a few buckets does."""
+    found = (ctx.wiring or {}).get("tokens_merged")
+    if not found:
+        return None
+    return Finding(
+        "underfitting", "warning", 0, 0, {"embedding": found["layer"], "distinct_tokens": found["tokens"],
+                                          "rows_looked_up": found["rows"], "table_rows": found["table"],
+                                          "limit_share": 0.5},
+        f"The network's embedding {found['layer']!r} is handed {found['rows']} distinct rows for the {found['tokens']} "
+        f"distinct tokens of 32 training texts (its table holds {found['table']}): each token's row is a function of its "
+        f"id that sends many tokens to one row, as hashing ids into a few buckets does, so the words that share a row "
+        f"share one vector and the network cannot tell them apart. Hashing bounds memory only with far more buckets "
+        f"than words; the vocabulary (data.text.vocab_size) already bounds it here.",
+        _option_fix(ctx, "tokens_merged", "each token then has a row of its own"))
+
+
 def level_blind(history, signals, ctx: Context) -> Finding | None:
     """Before training: a forecaster whose output does not move when the target's own past is raised
     by a standard deviation at every step (wiring: level_blind, read after two plain steps). It sees

@@ -1,0 +1,142 @@
+"""Custom networks that round their inputs, drop out their own output, or broadcast one output to
+every column of the target: named before training, with the builder's default as the fix."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from trainwell import api
+from trainwell.config import load_config
+from trainwell.data import prepare
+from trainwell.doctor import rules
+from trainwell.doctor.context import build_context
+
+NETS = '''
+import torch
+from torch import nn
+
+
+class Rounder(nn.Module):
+    def __init__(self, n_in, n_out, round_inputs):
+        super().__init__()
+        self.mlp, self.round_inputs = nn.Sequential(nn.Linear(n_in, 16), nn.ReLU(), nn.Linear(16, n_out)), round_inputs
+
+    def forward(self, x):
+        return self.mlp(torch.round(x) if self.round_inputs else x)   # 'whole centimetres'
+
+
+def rounder(spec, round_inputs=False):
+    return Rounder(spec.n_features, spec.n_outputs, round_inputs)
+
+
+class Forecaster(nn.Module):
+    def __init__(self, n_in, n_out, head_dropout, outputs, zero_head):
+        super().__init__()
+        self.n_out = n_out
+        layers = [nn.Flatten(), nn.Linear(n_in, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, n_out if outputs == "all" else 1)]
+        if zero_head:
+            nn.init.zeros_(layers[-1].weight)
+            nn.init.zeros_(layers[-1].bias)
+        if head_dropout:
+            layers.append(nn.Dropout(0.3))
+        self.mlp = nn.Sequential(*layers)
+
+    def forward(self, x):
+        y = self.mlp(x)
+        return y.expand(-1, self.n_out) if y.shape[1] == 1 else y
+
+
+def forecaster(spec, head_dropout=False, outputs="all", zero_head=False):
+    steps, features = spec.input_shape
+    return Forecaster(steps * features, spec.n_outputs, head_dropout, outputs, zero_head)
+
+
+class Bag(nn.Module):
+    def __init__(self, vocab, n_out, buckets, positions, max_len):
+        super().__init__()
+        self.buckets = buckets
+        self.emb = nn.Embedding(buckets or vocab, 8, padding_idx=0)
+        self.pos = nn.Embedding(max_len, 8) if positions else None
+        self.head = nn.Linear(8, n_out)
+
+    def forward(self, ids):
+        e = self.emb(ids % self.buckets if self.buckets else ids)
+        if self.pos is not None:   # a position table: handed the positions, not a function of the ids
+            e = e + self.pos(torch.arange(ids.shape[1]).expand_as(ids))
+        keep = (ids != 0).float().unsqueeze(-1)
+        return self.head((e * keep).sum(1) / keep.sum(1).clamp(min=1))
+
+
+def bag(spec, buckets=0, positions=False):
+    return Bag(spec.vocab_size, spec.n_outputs, buckets, positions, spec.input_shape[0])
+'''
+
+
+@pytest.fixture
+def nets(tmp_path, monkeypatch):
+    (tmp_path / "output_nets.py").write_text(textwrap.dedent(NETS))
+    t = np.arange(600)
+    rng = np.random.default_rng(0)
+    value = 10 + 3 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.3, len(t))
+    (tmp_path / "series.csv").write_text("\n".join(["timestamp,value"] + [f"{h},{v:.4f}" for h, v in zip(t, value)]) + "\n")
+    words = [f"w{i}" for i in range(60)]
+    texts = [" ".join(rng.choice(words, 8)) for _ in range(300)]
+    (tmp_path / "texts.csv").write_text("text,target\n" + "".join(f"{t},{i % 3}\n" for i, t in enumerate(texts)))
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+    sys.modules.pop("output_nets", None)
+
+
+SERIES = {"source": "series.csv", "target": "value", "series": {"time_column": "timestamp", "window": 12, "horizon": 3}}
+
+
+def _context(config: dict):
+    cfg = load_config({"seed": 0, **config})
+    prepared = prepare(cfg.data, cfg.seed, cfg.model.type)
+    return build_context(cfg, prepared, api._plan(cfg, prepared.spec))
+
+
+def _found(config: dict, key: str) -> list:
+    return [f for f in rules.examine([], {}, _context(config), rules.PRE_TRAINING) if key in f.evidence]
+
+
+def _py(builder: str, **options) -> dict:
+    return {"type": "python", "builder": f"output_nets:{builder}", "options": options}
+
+
+def test_inputs_rounded_to_whole_standard_deviations_are_named_with_the_builders_default(nets):
+    (f,) = _found({"data": {"source": "builtin:diabetes"}, "model": _py("rounder", round_inputs=True)}, "quantized_features")
+    assert (f.code, f.severity, f.epoch) == ("underfitting", "warning", 0)
+    assert f.evidence["levels_seen"] <= 8 < f.evidence["distinct_as_prepared"]
+    assert f.fixes[0].overrides == {"model.options.round_inputs": False} and f.fixes[0].architecture
+    assert not _found({"data": {"source": "builtin:diabetes"}, "model": _py("rounder")}, "quantized_features")
+    # iris's measurements take few values as stored (lengths to a millimetre): not a rounding of the net's
+    assert not _found({"data": {"source": "builtin:iris"}, "model": _py("rounder")}, "quantized_features")
+
+
+def test_a_regressors_output_dropped_out_is_named_and_hidden_dropout_is_not(nets):
+    (f,) = _found({"data": SERIES, "model": _py("forecaster", head_dropout=True)}, "p")
+    assert (f.code, f.evidence["p"]) == ("underfitting", 0.3) and "shrunk to 0.7" in f.explanation
+    assert f.fixes[0].overrides == {"model.options.head_dropout": False}
+    assert not _found({"data": SERIES, "model": _py("forecaster")}, "p")   # Dropout(0.2) between layers
+
+
+def test_one_output_broadcast_to_every_hour_ahead_is_named_and_a_zero_head_is_not(nets):
+    (f,) = _found({"data": SERIES, "model": _py("forecaster", outputs=1)}, "outputs")
+    assert (f.code, f.evidence["outputs"]) == ("underfitting", 3)
+    assert f.fixes[0].overrides == {"model.options.outputs": "all"}
+    # a head started at zero ties its columns at init, by design: read again with its weights shaken
+    assert not _found({"data": SERIES, "model": _py("forecaster", zero_head=True)}, "outputs")
+
+
+def test_token_ids_hashed_into_a_few_rows_are_named_and_a_position_table_is_not(nets):
+    text = {"source": "texts.csv", "target": "target", "text": {"column": "text", "max_len": 8}}
+    (f,) = _found({"data": text, "model": _py("bag", buckets=4)}, "distinct_tokens")
+    assert (f.code, f.evidence["rows_looked_up"]) == ("underfitting", 4) and f.evidence["distinct_tokens"] > 8
+    assert f.fixes[0].overrides == {"model.options.buckets": 0}
+    assert not _found({"data": text, "model": _py("bag", buckets=4096)}, "distinct_tokens")   # no two words share
+    assert not _found({"data": text, "model": _py("bag", positions=True)}, "distinct_tokens")
