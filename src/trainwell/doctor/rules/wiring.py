@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..facts import Context
 from ..findings import Finding, Fix
 from ..measures import chance_loss
+from ..wiring import FLAT_FEATURES, MERGED_SHARE, QUANT_LEVELS
 
 
 def _option_fix(ctx: Context, problem: str, what: str) -> list[Fix]:
@@ -378,7 +379,7 @@ def inputs_quantized(history, signals, ctx: Context) -> Finding | None:
     return Finding(
         "underfitting", "warning", 0, 0, {"quantized_features": names, "features": found["of"],
                                           "levels_seen": found["levels"], "distinct_as_prepared": found["distinct_as_prepared"],
-                                          "rows": found["rows"], "limit_levels": 8, "limit_features": 0.25},
+                                          "rows": found["rows"], "limit_levels": QUANT_LEVELS, "limit_features": FLAT_FEATURES},
         f"The network's own transform of its inputs hands its first weight layer {found['levels']} distinct values (the "
         f"median) of {len(names)} of its {found['of']} features ({', '.join(names[:4])}{', ...' if len(names) > 4 else ''}), "
         f"which take {found['distinct_as_prepared']} in the same {found['rows']} rows as data.scale ({ctx.scale!r}) "
@@ -425,7 +426,7 @@ def tokens_merged(history, signals, ctx: Context) -> Finding | None:
     return Finding(
         "underfitting", "warning", 0, 0, {"embedding": found["layer"], "distinct_tokens": found["tokens"],
                                           "rows_looked_up": found["rows"], "table_rows": found["table"],
-                                          "limit_share": 0.5},
+                                          "limit_share": MERGED_SHARE},
         f"The network's embedding {found['layer']!r} is handed {found['rows']} distinct rows for the {found['tokens']} "
         f"distinct tokens of 32 training texts (its table holds {found['table']}): each token's row is a function of its "
         f"id that sends many tokens to one row, as hashing ids into a few buckets does, so the words that share a row "
