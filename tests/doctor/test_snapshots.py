@@ -102,3 +102,16 @@ def test_a_new_network_is_never_copied_into_the_old_ones_tensors():
     snap = doc._snap(tr)
     assert spare is None
     assert torch.equal(snap[0]["model.0.weight"], torch.full((8, 4), 0.5))
+
+
+def test_an_optimizer_state_that_holds_other_values_than_tensors_is_restored():
+    # review: restore_optimizer cloned the plain values too (a momentum buffer of None, as SGD kept it
+    # before torch 2.1, or a custom optimizer's counters)
+    from trainwell.training.checkpoint import flatten_optimizer, restore_optimizer
+
+    m = nn.Linear(2, 1)
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    opt.state[m.weight]["momentum_buffer"] = None
+    tensors, meta = flatten_optimizer(opt)
+    restore_optimizer(opt, tensors, meta)
+    assert opt.state[m.weight]["momentum_buffer"] is None

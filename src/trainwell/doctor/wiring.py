@@ -784,7 +784,7 @@ def _output_dropped(out, drops: list, spec) -> dict | None:
         return None
     ptr = out.untyped_storage().data_ptr()
     for d in reversed(drops):   # the last one run is the nearest the output
-        if d["out"].untyped_storage().data_ptr() == ptr:
+        if d["out"].untyped_storage().data_ptr() == ptr and d["p"] < 1:   # p 1: nothing learns at all
             return {"layer": d["layer"], "p": d["p"]}
     return None
 
@@ -806,13 +806,22 @@ def _tokens_merged(batch, lookups: list) -> dict | None:
     tokens = int(torch.unique(ids).numel())
     if tokens < 8:
         return None
+    # Each lookup that is a function of the id, and the rows all of them give a token together: a
+    # side table (a word's shape, a quotient and a remainder) merges tokens only its partner tells apart.
+    keys = torch.zeros_like(ids)
+    merging = None
     for name, table, handed in lookups:
         rows = handed.reshape(-1).long()[real]
-        met = int(torch.unique(ids * (int(rows.max()) + 1) + rows).numel())   # distinct (token, row) pairs
+        base = int(rows.max()) + 1
+        if int(torch.unique(ids * base + rows).numel()) != tokens:   # not a function of the id (positions)
+            continue
         used = int(torch.unique(rows).numel())
-        if met == tokens and used < MERGED_SHARE * tokens:
-            return {"layer": name, "tokens": tokens, "rows": used, "table": table}
-    return None
+        if used < MERGED_SHARE * tokens and merging is None:
+            merging = {"layer": name, "tokens": tokens, "rows": used, "table": table}
+        keys = torch.unique(keys * base + rows, return_inverse=True)[1]   # the rows so far, renumbered
+    if merging is None or int(torch.unique(keys).numel()) >= MERGED_SHARE * tokens:
+        return None
+    return merging
 
 
 def _outputs_tied(net, batch, spec, size: int) -> dict | None:

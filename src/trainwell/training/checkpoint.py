@@ -86,7 +86,7 @@ def restore_optimizer(opt, tensors: dict, meta: dict) -> None:
             state.setdefault(int(idx), {})[name] = v.clone()
     for key, v in meta["plain"].items():
         idx, name = key.split(".", 1)
-        state.setdefault(int(idx), {})[name] = v.clone()
+        state.setdefault(int(idx), {})[name] = v
     opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
 
 
