@@ -1,8 +1,13 @@
 """Shared fixtures: tiny synthetic data, fixed seeds."""
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
+
+# A doctor rule that raises fails the test that ran it (for users it is skipped with a warning).
+os.environ.setdefault("TRAINWELL_STRICT_RULES", "1")
 
 
 def blobs_frame(n: int = 240, noise: float = 0.7, color: bool = True) -> pd.DataFrame:

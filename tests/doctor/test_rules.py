@@ -3075,3 +3075,16 @@ def test_the_chance_level_follows_a_context_changed_by_a_repair():
     assert measures.loss_floor(c) > 0 and measures.heavy_smoothing(c)
     copy = rules.Context(**{**c.__dict__, "label_smoothing": 0.0, "imbalance": "none"})
     assert rules.chance_loss(copy) == pytest.approx(skewed) and measures.loss_floor(copy) == 0.0
+
+
+def test_a_rule_that_raises_is_skipped_with_a_warning_outside_the_tests(monkeypatch):
+    def broken(history, signals, c):
+        raise ZeroDivisionError("float division by zero")
+
+    with pytest.raises(ZeroDivisionError):   # strict in the test suite (conftest)
+        rules.examine([], {}, ctx(), [broken, rules.unscaled_features])
+    monkeypatch.delenv("TRAINWELL_STRICT_RULES")
+    with pytest.warns(RuntimeWarning, match="broken check failed"):
+        found = rules.examine([], {}, ctx(feature_rms=[1.0, 0.8, 12000.0], feature_names=["a", "b", "c"]),
+                              [broken, rules.unscaled_features])
+    assert [f.code for f in found] == ["unscaled_features"]

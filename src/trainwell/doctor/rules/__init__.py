@@ -27,6 +27,9 @@ first whatever the symptom). The measures the rules share live in doctor/measure
 
 from __future__ import annotations
 
+import os
+import warnings
+
 from ..facts import Context
 from ..findings import Finding
 # chance_loss and smoothed_floor are re-exported: the tests read them with the rules.
@@ -101,7 +104,16 @@ def examine(history: list[dict], signals: dict, ctx: Context, rules=None) -> lis
     history = _History(history)
     out = []
     for rule in rules or RULES:
-        finding = rule(history, signals, ctx)
+        try:
+            finding = rule(history, signals, ctx)
+        except Exception as exc:
+            # A rule's own failure must never stop the user's run: it is skipped, with a warning.
+            # The test suite sets TRAINWELL_STRICT_RULES, so that there it fails instead.
+            if os.environ.get("TRAINWELL_STRICT_RULES"):
+                raise
+            warnings.warn(f"doctor: the {rule.__name__} check failed ({type(exc).__name__}: {exc}) and was skipped",
+                          RuntimeWarning, stacklevel=2)
+            continue
         if finding is not None:
             if shift:  # the losses in the evidence are above the floor, not as history.jsonl has them
                 finding.evidence["loss_floor_subtracted"] = round(shift, 5)
