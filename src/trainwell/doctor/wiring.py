@@ -723,7 +723,7 @@ def _flattened_reading(net, x, batch, first_kind) -> dict | None:
 
 def _first_layer_view(net, x, batch, first_kind):
     """(the features as prepared, what the first weight layer is handed) on up to FLAT_SAMPLE table
-    rows, in eval mode (dropout's zeros are no clamp), for inputs_flattened and inputs_quantized."""
+    rows as arrays, in eval mode (dropout's zeros are no clamp), for inputs_flattened and inputs_quantized."""
     import torch
 
     if batch.dim() != 2 or not first_kind or first_kind[0] != "Linear":
@@ -747,7 +747,7 @@ def _first_layer_view(net, x, batch, first_kind):
         net.train(was_training)
     if not seen or seen[0].shape != rows.shape:
         return None
-    return rows, seen[0]
+    return rows.numpy(), seen[0].float().cpu().numpy()
 
 
 # A feature counts as quantized when the first layer is handed at most QUANT_LEVELS distinct values of it
@@ -759,18 +759,17 @@ QUANT_LEVELS, QUANT_VARIED = 8, 0.25
 
 
 def _quantized(raw, seen) -> dict | None:
-    raw, seen = raw.float().cpu().numpy(), seen.float().detach().cpu().numpy()
     n = raw.shape[0]
     if n < 32:
         return None
-    levels = {j: len(np.unique(seen[:, j])) for j in range(raw.shape[1])
-              if len(np.unique(raw[:, j])) >= QUANT_VARIED * n}
+    distinct = [len(np.unique(raw[:, j])) for j in range(raw.shape[1])]
+    levels = {j: len(np.unique(seen[:, j])) for j, k in enumerate(distinct) if k >= QUANT_VARIED * n}
     few = [j for j, k in levels.items() if k <= QUANT_LEVELS]
     if len(few) < max(1, FLAT_FEATURES * raw.shape[1]):
         return None
     return {"features": few, "of": int(raw.shape[1]), "rows": int(n),
             "levels": int(np.median([levels[j] for j in few])),
-            "distinct_as_prepared": int(np.median([len(np.unique(raw[:, j])) for j in few]))}
+            "distinct_as_prepared": int(np.median([distinct[j] for j in few]))}
 
 
 def _output_dropped(out, drops: list, spec) -> dict | None:
@@ -1133,7 +1132,6 @@ def _top_share(column) -> float:
 
 
 def _flattened(raw, seen) -> dict | None:
-    raw, seen = raw.float().cpu().numpy(), seen.float().detach().cpu().numpy()
     flat = [j for j in range(raw.shape[1])
             if _top_share(seen[:, j]) >= FLAT_ROWS and _top_share(raw[:, j]) <= VARIED_ROWS]
     if len(flat) < max(1, FLAT_FEATURES * raw.shape[1]):
