@@ -13,7 +13,7 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
-from trainwell.tuning import storage as mod, trial as trial_mod
+from trainwell.tuning import storage as mod, study as study_mod, trial as trial_mod
 from trainwell.tuning.storage import JOURNAL, open_storage
 from trainwell.tuning.study import tune
 
@@ -84,7 +84,9 @@ def test_a_seeded_study_is_the_same_with_optunas_own_journal_calls(tune_cfg, tmp
         backend.read_logs = functools.partial(JournalFileBackend.read_logs, backend)
         return backend
     monkeypatch.setattr(mod, "_journal_backend", unskipped)
-    monkeypatch.setattr(trial_mod, "_held_writes", lambda trial: contextlib.nullcontext())  # one append per record
+    for where in (trial_mod, study_mod):  # one append per record, and every read reads the file
+        monkeypatch.setattr(where, "_held_writes", lambda trial: contextlib.nullcontext())
+    monkeypatch.setattr(mod, "_flock_lock", lambda path: None)  # Optuna's own symlink lock
     tune(tune_cfg, out=tmp_path / "optuna")
 
     def trials(folder):
@@ -131,6 +133,21 @@ def test_a_trials_start_is_one_append_and_samples_the_same(sampler, tmp_path, mo
         assert [(t.params, t.user_attrs) for t in again.trials] == [(t.params, t.user_attrs) for t in held.trials]
 
 
+def test_reads_while_writes_are_held_leave_the_journal_alone_and_catch_up_after(tmp_path, monkeypatch):
+    study = optuna.create_study(study_name="s", storage=open_storage(None, tmp_path))
+    theirs = optuna.load_study(study_name="s", storage=plain(tmp_path / JOURNAL))
+    trial = study.ask()
+    reads = counted(monkeypatch, type(study._storage._backend), "read_logs")
+    with mod._held_writes(trial):
+        theirs.tell(theirs.ask(), 5.0)  # another process ends a trial meanwhile
+        sample(trial)
+        assert len(study.get_trials(deepcopy=False)) == 1  # not read yet
+        assert reads == []
+    trials = study.get_trials(deepcopy=False)
+    assert [t.state for t in trials] == [TrialState.RUNNING, TrialState.COMPLETE] and trials[1].value == 5.0
+    assert set(trials[0].params) == {"x", "k", "n"} and trials[0].user_attrs["worker"]["pid"] == 1
+
+
 def test_held_records_are_written_when_sampling_fails(tmp_path):
     study = optuna.create_study(study_name="s", storage=open_storage(None, tmp_path))
     trial = study.ask()
@@ -148,6 +165,66 @@ def test_an_rdb_storage_writes_as_usual(tmp_path):
     with mod._held_writes(trial):
         trial.suggest_float("x", 0.0, 1.0)
         assert "x" in study._storage.get_trial(trial._trial_id).params  # written at once
+
+
+def test_a_trials_end_is_one_append_and_a_pruned_trial_keeps_its_last_value(tune_cfg, tmp_path, monkeypatch):
+    tune_cfg["training"]["epochs"] = 6
+    tune_cfg["tune"].update(sampler="tpe", pruner="hyperband", trials=8, startup_trials=2, warmup_epochs=1)
+    batches = []
+    real = mod._journal_backend
+
+    def recording(path):
+        backend = real(path)
+        append = backend.append_logs
+
+        def logged(logs):
+            if backend.held is None:
+                batches.append([log["op_code"] for log in logs])
+            return append(logs)
+        backend.append_logs = logged
+        return backend
+    monkeypatch.setattr(mod, "_journal_backend", recording)
+    tune(tune_cfg, out=tmp_path / "study")
+    from optuna.storages.journal._storage import JournalOperation as Op
+
+    ends = [b for b in batches if Op.SET_TRIAL_STATE_VALUES in b and Op.CREATE_TRIAL not in b]
+    assert len(ends) == 8 and all(Op.SET_TRIAL_USER_ATTR in b for b in ends)  # the attributes and the end together
+    trials = optuna.load_study(study_name="tiny", storage=plain(tmp_path / "study" / JOURNAL)).trials
+    pruned = [t for t in trials if t.state == TrialState.PRUNED]
+    assert pruned, "the study should prune at least one of its 8 trials"
+    for t in pruned + [t for t in trials if t.state == TrialState.COMPLETE]:
+        assert t.user_attrs["epochs"] == len(t.intermediate_values)
+    for t in pruned:
+        assert t.value == t.intermediate_values[max(t.intermediate_values)]
+
+
+# ----------------------------------------------------------------------------- the write lock
+def test_the_journal_lock_waits_for_another_process_and_is_freed_when_it_is_killed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    study = optuna.create_study(study_name="s", storage=open_storage(None, tmp_path))
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, os, sys, time\n"
+        f"fd = os.open({str(tmp_path / JOURNAL) + '.flock'!r}, os.O_RDWR | os.O_CREAT)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(120)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        writer = threading.Thread(target=lambda: study.tell(study.ask(), 1.0), daemon=True)
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive()  # waiting for the lock the other process holds
+        assert optuna.load_study(study_name="s", storage=plain(tmp_path / JOURNAL)).trials == []
+        os.kill(holder.pid, signal.SIGKILL)  # dies holding it: the kernel lets it go
+        writer.join(30)
+        assert not writer.is_alive()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert [t.value for t in optuna.load_study(study_name="s", storage=plain(tmp_path / JOURNAL)).trials] == [1.0]
 
 
 # ----------------------------------------------------------------------------- lost workers

@@ -252,3 +252,27 @@ def test_a_relative_sqlite_storage_opens_from_anywhere_and_reading_creates_no_da
     (work / "sq.db").rename(work / "moved.db")
     code, out, err = cli("tune", "--show", work / "study")
     assert code == 2 and "the study's storage in" in err and "study.json" in err and "--storage '" not in err
+
+
+# ----------------------------------------------------------------------------- TPE's log_ndtr
+def test_tpe_samples_with_scipys_log_ndtr_only_while_a_worker_runs(tune_cfg, tmp_path, monkeypatch):
+    import numpy as np
+    from optuna.samplers._tpe import _truncnorm
+
+    from trainwell.tuning import search, study
+
+    own = _truncnorm._log_ndtr
+    # Optuna's port and SciPy's own agree over the tails TPE reaches (far left: the asymptotic series)
+    x = np.concatenate([np.linspace(-60, 12, 7201), -np.logspace(-9, 1.5, 400)])
+    assert np.allclose(search._scipy_log_ndtr(x), own(x), rtol=1e-7, atol=1e-300)
+    seen = []
+    real = study._work
+
+    def spy(*args):
+        seen.append(_truncnorm._log_ndtr)
+        return real(*args)
+    monkeypatch.setattr(study, "_work", spy)
+    tune_cfg["tune"].update(sampler="tpe", trials=3, startup_trials=1)
+    tune(tune_cfg, out=tmp_path / "study")
+    assert seen == [search._scipy_log_ndtr]
+    assert _truncnorm._log_ndtr is own  # Optuna's own again for the caller's other studies

@@ -53,7 +53,17 @@ def open_storage(url: str | None, folder: Path):
     if url is None or url.endswith(".log"):
         path = folder / JOURNAL if url is None else Path(url)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return JournalStorage(_journal_backend(str(path)))
+
+        class Storage(JournalStorage):
+            def _sync_with_backend(self):
+                # While this process holds its writes back (_held_writes) there is nothing of its
+                # own to read, and another worker's records wait the few milliseconds until the
+                # held ones are written, when the next read catches up: in the tuning benchmark a
+                # trial re-read the journal 13 times instead of 67.
+                if getattr(self._backend, "held", None) is None:
+                    super()._sync_with_backend()
+
+        return Storage(_journal_backend(str(path)))
     try:
         return optuna.storages.get_storage(url)
     except Exception as exc:  # a malformed URL, a missing driver, a database that cannot be reached
@@ -77,6 +87,8 @@ def _journal_backend(path: str):
     complete record already read there is nothing new, and a stat says so without opening it.
     (On a network file system the size a stat gives may be cached for a few seconds, so a record
     written from another machine can be seen that much later; local processes see it at once.)
+
+    Locking: see _flock_lock.
     """
     from optuna.storages.journal import JournalFileBackend
 
@@ -110,7 +122,45 @@ def _journal_backend(path: str):
                 with open(file_path, "ab") as f:
                     f.write(text.encode("utf-8"))
 
-    return Journal(path)
+    lock = _flock_lock(path)
+    return Journal(path) if lock is None else Journal(path, lock_obj=lock)
+
+
+def _flock_lock(path: str):
+    """The journal's write lock as flock(2) on `<journal>.flock`, or None where there is no fcntl
+    (Optuna's own symlink lock then).
+
+    Optuna's default lock creates a symlink next to the journal and removes it after the write:
+    two metadata changes per append, which cost 130-190 µs here in a process that trains between
+    its appends (28 µs in a loop on its own), about a fifth of Optuna's time in a small trial.
+    flock costs a few system calls and no metadata change, and the kernel drops it when its process
+    dies, where the symlink of a worker killed while writing blocks the others for Optuna's 30 s
+    grace period.
+    Every trainwell worker takes this lock; plain Optuna code that writes to the same journal while
+    a study runs would take the symlink one instead, so the two would not exclude each other
+    (readers such as optuna-dashboard take no lock either way)."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+
+    class FlockLock:  # the acquire/release Optuna's file backend calls (its base class is private)
+        def __init__(self, file: str):
+            self.file, self.fd = file, None
+
+        def acquire(self) -> bool:
+            self.fd = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX)
+            except BaseException:  # interrupted while waiting: nothing held, nothing left open
+                os.close(self.fd)
+                raise
+            return True
+
+        def release(self) -> None:
+            os.close(self.fd)  # closing the file lets the lock go
+
+    return FlockLock(path + ".flock")
 
 
 @contextlib.contextmanager

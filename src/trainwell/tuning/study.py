@@ -26,8 +26,8 @@ from . import interrupt
 from .budget import search_end
 from .results import summary
 from .search import (_seed, build_pruner, build_sampler, check_loss_comparable, objectives, pruner_name,
-                     sampler_name)
-from .storage import DEFAULT_ROOT, JOURNAL, _counts, absolute_storage, _locked, _quiet_optuna, _recover_stale, _requeue, open_storage
+                     sampler_name, scipy_log_ndtr)
+from .storage import DEFAULT_ROOT, JOURNAL, _counts, _held_writes, absolute_storage, _locked, _quiet_optuna, _recover_stale, _requeue, open_storage
 from .trial import _describe, _log, _set_user_attrs, run_trial
 
 
@@ -35,7 +35,7 @@ def work(ctx: dict, worker: int = 0, ready=None) -> dict:
     """One worker: ask, train, tell, until the study holds ctx['trials'] trials or time is up.
     Returns what it did, with the time spent inside Optuna (ask, tell, report, should_prune).
     Raises interrupt.StudyInterrupted after Ctrl-C or SIGTERM, with nothing half-written."""
-    with interrupt.deferred():
+    with interrupt.deferred(), scipy_log_ndtr():
         return _work(ctx, worker, ready)
 
 
@@ -113,13 +113,16 @@ def _work(ctx: dict, worker: int, ready) -> dict:
                       "attrs": {"reason": f"internal error: {type(exc).__name__}: {exc}"}}
         trial_seconds = time.perf_counter() - ran
         told = time.perf_counter()
-        _set_user_attrs(trial, result["attrs"])
         state = {"complete": TrialState.COMPLETE, "pruned": TrialState.PRUNED, "fail": TrialState.FAIL}[result["state"]]
-        try:
-            study.tell(trial, result["values"] if state == TrialState.COMPLETE else None, state=state)
-        except RuntimeError as exc:  # the grid sampler calls study.stop() after its last point
-            if "Study.stop" not in str(exc):
-                raise
+        # the attributes and the end in one journal append: tell reads the trial's reports (a pruned
+        # trial's value is its last one), which run_trial wrote already, never its new attributes
+        with _held_writes(trial):
+            _set_user_attrs(trial, result["attrs"])
+            try:
+                study.tell(trial, result["values"] if state == TrialState.COMPLETE else None, state=state)
+            except RuntimeError as exc:  # the grid sampler calls study.stop() after its last point
+                if "Study.stop" not in str(exc):
+                    raise
         stats["optuna_seconds"] += time.perf_counter() - told + result["optuna_seconds"]
         stats["optuna_epoch_seconds"] += result.get("optuna_epoch_seconds", 0.0)
         stats["trial_seconds"] += trial_seconds - result["optuna_seconds"]
@@ -188,7 +191,7 @@ def _folder_for(name: str, out: str | Path | None) -> Path:
 
 
 # What a study folder holds before its study.json is written (a first run stopped early).
-_STUDY_FILES = {JOURNAL, ".lock", f"{JOURNAL}.lock", "workers"}
+_STUDY_FILES = {JOURNAL, ".lock", f"{JOURNAL}.lock", f"{JOURNAL}.flock", "workers"}
 
 
 def _check_folder(folder: Path, name: str, out) -> None:
