@@ -374,11 +374,10 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     elapsed = time.perf_counter() - started
     log(f"stopped: {trainer.stop_reason}")
 
-    from safetensors.torch import save_file
+    from .training.checkpoint import save_weights
 
     model = trainer.model  # an architecture repair may have replaced the network
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
-              str(run_dir / "model.safetensors"))
+    save_weights(run_dir / "model.safetensors", model.state_dict())
     results = {}
     for split_name, split in (("val", val_t), ("test", prepared.test)):
         if split is None:

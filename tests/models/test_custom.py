@@ -35,6 +35,24 @@ def builder_dir(tmp_path, monkeypatch):
         def crashes(spec):
             return nn.Linear(3, 3)
 
+        class Tied(nn.Module):
+            # one layer used twice (weight tying, as language models tie their embeddings)
+            def __init__(self, n_in, n_out, width):
+                super().__init__()
+                self.stem = nn.Linear(n_in, width)
+                shared = nn.Linear(width, width)
+                self.blocks = nn.ModuleList([shared, shared])
+                self.head = nn.Linear(width, n_out)
+
+            def forward(self, x):
+                h = torch.tanh(self.stem(x))
+                for block in self.blocks:
+                    h = torch.tanh(block(h))
+                return self.head(h)
+
+        def tied(spec, width=8):
+            return Tied(spec.n_features, len(spec.classes), width)
+
         def drawn_large(spec, width=16):
             net = Net(spec.n_features, len(spec.classes), width)
             for p in net.parameters():
@@ -57,6 +75,19 @@ def test_custom_builder_trains_with_the_usual_pipeline(builder_dir, tiny_cfg):
     assert run.metrics["test"]["accuracy"] > 0.5
     assert run.info["parameters"] == (4 * 8 + 8) + (8 * 3 + 3)  # 4 inputs: a, b, color one-hot x2
     assert len(run.predict(builder_dir / "blobs.csv")) == 240
+
+
+def test_a_network_with_tied_weights_saves_loads_and_predicts(builder_dir, tiny_cfg):
+    import torch
+
+    run = trainwell.train(cfg(tiny_cfg, "my_nets:tied"), out=builder_dir / "r")
+    again = trainwell.load_run(builder_dir / "r")  # from the files, as `trainwell predict` does
+    model = again.model()
+    assert model.blocks[0] is model.blocks[1]  # still one layer
+    assert torch.equal(model.blocks[0].weight, run.model().blocks[0].weight)
+    assert not torch.equal(model.blocks[0].weight, torch.zeros_like(model.blocks[0].weight))
+    assert len(again.predict(builder_dir / "blobs.csv")) == 240
+    assert again.metrics["test"]["accuracy"] > 0.5
 
 
 @pytest.mark.parametrize("builder,needle", [

@@ -51,6 +51,24 @@ def pack(tensors: dict, meta: dict) -> bytes:
     return save(flat, metadata={"trainwell": json.dumps(meta)})
 
 
+def save_weights(path: str | Path, state_dict: dict) -> None:
+    """model.safetensors: a plain safetensors file of the network's state dict (what load_file and
+    other tools read), written atomically. A layer used twice (tied weights, `[layer] * k`) appears
+    under each of its names on the same storage, which safetensors' save_file refuses; each name
+    gets its own copy here, and load_state_dict puts the same values back into the one layer."""
+    from safetensors.torch import save
+
+    flat, seen = {}, set()
+    for k, t in state_dict.items():
+        t = t.detach().to("cpu").contiguous()
+        ptr = t.untyped_storage().data_ptr()
+        if ptr in seen:
+            t = t.clone()
+        seen.add(ptr)
+        flat[k] = t
+    write_atomic(path, save(flat))
+
+
 def unpack(path: str | Path, tensors: bool = True) -> tuple[dict, dict]:
     from safetensors import safe_open
 

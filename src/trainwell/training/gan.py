@@ -365,7 +365,6 @@ def train_gan(cfg, prepared, run_dir, log, device, progress: bool = False, resum
     extra_callbacks: more loop callbacks (tests use one to send Ctrl-C at a given batch).
     Raises TrainingInterrupted after Ctrl-C, once the state is on disk.
     """
-    from safetensors.torch import save_file
 
     from ..models import count_parameters
     from ..models.gan import build_gan, data_bounds
@@ -431,7 +430,7 @@ def train_gan(cfg, prepared, run_dir, log, device, progress: bool = False, resum
 
     weights = {**{f"generator.{k}": v for k, v in G.state_dict().items()},
                **{f"discriminator.{k}": v for k, v in D.state_dict().items()}}
-    save_file({k: v.detach().cpu().contiguous() for k, v in weights.items()}, str(run_dir / "model.safetensors"))
+    checkpoint.save_weights(run_dir / "model.safetensors", weights)
 
     # Cheap, honest numbers: the last epoch's losses and D outputs, and how 1,000 generated
     # images compare with the training images in pixel units (mean, std). No val/test: a GAN
