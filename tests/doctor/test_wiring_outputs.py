@@ -1,5 +1,6 @@
-"""Custom networks that round their inputs, drop out their own output, or broadcast one output to
-every column of the target: named before training, with the builder's default as the fix."""
+"""Custom networks that round their inputs, drop out their own output, broadcast one output to every
+column of the target, never read some of their inputs, or read a forecast's window as a set: named
+before training, with the builder's default as the fix."""
 
 from __future__ import annotations
 
@@ -92,6 +93,52 @@ class Split(nn.Module):
 
 def split(spec, how="kind"):
     return Split(spec.vocab_size, spec.n_outputs, how)
+
+
+class Picker(nn.Module):
+    # reads x[..., :keep] (every feature when keep is None); a (rows, steps, features) window is flattened
+    def __init__(self, n_in, n_out, keep, zero_first):
+        super().__init__()
+        self.keep = keep
+        self.first = nn.Linear(n_in, 16)
+        if zero_first:   # no weight moves from zeros here: nothing of the input is read, by any feature
+            nn.init.zeros_(self.first.weight)
+            nn.init.zeros_(self.first.bias)
+        self.head = nn.Linear(16, n_out)
+
+    def forward(self, x):
+        x = x[..., :self.keep] if self.keep else x
+        return self.head(torch.relu(self.first(x.flatten(1))))
+
+
+def picker(spec, keep=None, zero_first=False):
+    shape = spec.input_shape or [spec.n_features]
+    steps = shape[0] if len(shape) == 2 else 1
+    return Picker(steps * (keep or shape[-1]), spec.n_outputs, keep, zero_first)
+
+
+class Pooled(nn.Module):
+    # a forecaster handed its window flattened, or pooled over the steps ("a smoother input"), or read by a GRU
+    def __init__(self, steps, features, n_out, window):
+        super().__init__()
+        self.window = window
+        width = steps * features if window == "flatten" else features if window in ("mean", "max") else 16
+        self.gru = nn.GRU(features, 16, batch_first=True) if window == "gru" else None
+        self.mlp = nn.Sequential(nn.Linear(width, 16), nn.ReLU(), nn.Linear(16, n_out))
+
+    def forward(self, x):
+        if self.window == "mean":
+            x = x.mean(1)
+        elif self.window == "max":
+            x = x.amax(1)
+        elif self.window == "gru":
+            x = self.gru(x)[0][:, -1]
+        return self.mlp(x.flatten(1))
+
+
+def pooled(spec, window="flatten"):
+    steps, features = spec.input_shape
+    return Pooled(steps, features, spec.n_outputs, window)
 '''
 
 
@@ -102,6 +149,9 @@ def nets(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     value = 10 + 3 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.3, len(t))
     (tmp_path / "series.csv").write_text("\n".join(["timestamp,value"] + [f"{h},{v:.4f}" for h, v in zip(t, value)]) + "\n")
+    temp = 5 + 2 * np.cos(2 * np.pi * t / 24) + rng.normal(0, 0.3, len(t))
+    (tmp_path / "series2.csv").write_text("\n".join(["timestamp,value,temp"] + [f"{h},{v:.4f},{c:.4f}" for h, v, c
+                                                                              in zip(t, value, temp)]) + "\n")
     words = [f"w{i}" for i in range(60)]
     texts = [" ".join(rng.choice(words, 8)) for _ in range(300)]
     (tmp_path / "texts.csv").write_text("text,target\n" + "".join(f"{t},{i % 3}\n" for i, t in enumerate(texts)))
@@ -163,3 +213,29 @@ def test_token_ids_hashed_into_a_few_rows_are_named_and_a_position_table_is_not(
     assert not _found({"data": text, "model": _py("bag", positions=True)}, "distinct_tokens")
     for how in ("kind", "qr"):   # review: each small table merges words only its partner tells apart
         assert not _found({"data": text, "model": _py("split", how=how)}, "distinct_tokens"), how
+
+
+SERIES2 = {**SERIES, "source": "series2.csv"}
+
+
+def test_features_the_network_never_reads_are_named_with_the_builders_default(nets):
+    (f,) = _found({"data": {"source": "builtin:diabetes"}, "model": _py("picker", keep=2)}, "features_unread")
+    assert (f.code, f.severity, f.epoch) == ("underfitting", "warning", 0)
+    assert len(f.evidence["features_unread"]) == 8 and f.evidence["features"] == 10
+    assert "'bmi'" in f.explanation and "reads 'age', 'sex'" in f.explanation
+    assert f.fixes[0].overrides == {"model.options.keep": None}
+    assert not _found({"data": {"source": "builtin:diabetes"}, "model": _py("picker")}, "features_unread")
+    assert not _found({"data": {"source": "builtin:diabetes"}, "model": _py("picker", keep=9)}, "features_unread")  # 1 of 10
+    # a first layer that never leaves zeros reads no feature at all: that is not a slice leaving some out
+    assert not _found({"data": {"source": "builtin:diabetes"}, "model": _py("picker", zero_first=True)}, "features_unread")
+    (f,) = _found({"data": SERIES2, "model": _py("picker", keep=1)}, "features_unread")   # a window's columns
+    assert f.evidence["features_unread"] == ["temp"] and f.fixes[0].overrides == {"model.options.keep": None}
+
+
+@pytest.mark.parametrize("window", ["mean", "max"])
+def test_a_forecaster_that_reads_its_window_as_a_set_is_named_and_one_that_reads_its_order_is_not(nets, window):
+    (f,) = _found({"data": SERIES2, "model": _py("pooled", window=window)}, "output_change_reversed")
+    assert (f.code, f.evidence["steps"]) == ("underfitting", 12) and "newest from the oldest" in f.explanation
+    assert f.fixes[0].overrides == {"model.options.window": "flatten"}
+    for fine in ("flatten", "gru"):
+        assert not _found({"data": SERIES2, "model": _py("pooled", window=fine)}, "output_change_reversed"), fine

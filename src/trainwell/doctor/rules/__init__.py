@@ -55,9 +55,10 @@ from .preparation import (amounts_as_codes, augment_too_strong, augment_turns_cl
 from .rate import lr_too_high, lr_too_low
 from .root_causes import _with_augment_fix, _with_momentum_fix, _with_scaling_fix, _with_small_init_fix, _with_symmetry_fix
 from .units import dying_relu, saturated_activations, vanishing_gradients
-from .wiring import (features_interchangeable, frozen_random_weights, gradient_uphill, ids_read_as_numbers, init_without_gradient, inputs_dropped,
-                     inputs_flattened, inputs_quantized, inputs_unread, level_blind, norm_too_narrow, output_dropped, output_off_scale,
-                     outputs_clamped, outputs_tied, read_backwards, tokens_merged,
+from .wiring import (features_interchangeable, features_unread, frozen_random_weights, gradient_uphill, ids_read_as_numbers,
+                     init_without_gradient, inputs_dropped, inputs_flattened, inputs_quantized, inputs_unread, level_blind,
+                     norm_too_narrow, order_blind, output_dropped, output_off_scale, outputs_clamped, outputs_tied,
+                     read_backwards, tokens_merged,
                      random_at_prediction, rows_mixed, signal_lost, steps_unread, tokens_unread, turn_blind, unregistered_weights,
                      weights_barely_learn)
 
@@ -76,8 +77,8 @@ PRE_TRAINING = [bad_input_data, images_blurred_together, unscaled_features, too_
                 gradient_uphill, steps_unread, ids_read_as_numbers, output_off_scale, init_without_gradient, weights_barely_learn,
                 random_at_prediction,
                 rows_mixed, inputs_unread, tokens_unread, norm_too_narrow, inputs_flattened, inputs_quantized, level_blind,
-                read_backwards, outputs_clamped, output_dropped, outputs_tied, tokens_merged, features_interchangeable, turn_blind,
-                signal_lost]
+                read_backwards, outputs_clamped, output_dropped, outputs_tied, tokens_merged, features_unread, order_blind,
+                features_interchangeable, turn_blind, signal_lost]
 # Order matters for reporting: causes before symptoms.
 RULES = PRE_TRAINING + [diverged, exploding_gradients, lr_too_high, lr_too_low, vanishing_gradients, dying_relu,
                         saturated_activations, stuck_at_chance, class_imbalance, augment_mirrors_classes, inputs_dropped,

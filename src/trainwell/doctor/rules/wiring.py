@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..facts import Context
 from ..findings import Finding, Fix
 from ..measures import chance_loss
-from ..wiring import FLAT_FEATURES, MERGED_SHARE, QUANT_LEVELS
+from ..wiring import FEATURES_UNREAD, FLAT_FEATURES, MERGED_SHARE, QUANT_LEVELS
 
 
 def _option_fix(ctx: Context, problem: str, what: str) -> list[Fix]:
@@ -433,6 +433,45 @@ def tokens_merged(history, signals, ctx: Context) -> Finding | None:
         f"share one vector and the network cannot tell them apart. Hashing bounds memory only with far more buckets "
         f"than words; the vocabulary (data.text.vocab_size) already bounds it here.",
         _option_fix(ctx, "tokens_merged", "each token then has a row of its own"))
+
+
+def features_unread(history, signals, ctx: Context) -> Finding | None:
+    """Before training: input features that get exactly no gradient from the output, a quarter of them
+    or more, after two plain steps (wiring: features_unread): the network never reads them, whatever
+    it learns. A slice one short of the columns meant (x[..., :1] for x[..., :4])."""
+    found = (ctx.wiring or {}).get("features_unread")
+    if not found:
+        return None
+    names = found["features"]
+    shown = ", ".join(map(repr, names[:6])) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+    read = ", ".join(map(repr, found["read"]))
+    return Finding(
+        "underfitting", "warning", 0, 0, {"features_unread": names, "features": found["of"],
+                                          "limit": f"{FEATURES_UNREAD:.0%} of the features, exact zeros"},
+        f"{len(names)} of the {found['of']} input features ({shown}) get exactly no gradient from the network's "
+        f"output, on every row and step, after two plain steps; the network reads {read} and never the rest. "
+        f"Nothing it learns can use them. Most often a slice or an index picks fewer columns than meant (x[..., :1] "
+        f"where x[..., :4] was), or a column list in the builder leaves them out; if they are meant to be unused, "
+        f"leave them out of the data instead (data.features).",
+        _option_fix(ctx, "features_unread", "the network then reads every feature"))
+
+
+def order_blind(history, signals, ctx: Context) -> Finding | None:
+    """Before training: a forecaster whose output is the same with its window handed in reverse time
+    order (wiring: order_blind, read after two plain steps): it cannot tell the newest step from the
+    oldest, where a forecast hangs on what happened last."""
+    found = (ctx.wiring or {}).get("order_blind")
+    if not found:
+        return None
+    return Finding(
+        "underfitting", "warning", 0, 0, {"steps": found["steps"], "output_change_reversed": found["change"],
+                                          "output_size": found["output_size"]},
+        f"Handing the network each window of {found['steps']} steps in reverse time order leaves its forecast where "
+        f"it was (it moved {found['change']:.1g}, on outputs of size {found['output_size']:.3g}): it reads the steps "
+        f"as a set, so it cannot tell the newest from the oldest, nor which way the series is heading. Most often "
+        f"the window is averaged (or summed, or max-pooled) over its steps before the layers; flatten it, or read "
+        f"it with a recurrent or convolutional layer.",
+        _option_fix(ctx, "order_blind", "the forecast then depends on the order of the steps"))
 
 
 def level_blind(history, signals, ctx: Context) -> Finding | None:
