@@ -139,6 +139,43 @@ class Pooled(nn.Module):
 def pooled(spec, window="flatten"):
     steps, features = spec.input_shape
     return Pooled(steps, features, spec.n_outputs, window)
+
+
+class Coded(nn.Module):
+    # review: the first k columns read as indices (category codes into an embedding, or bins): no
+    # gradient reaches them, and they are read
+    def __init__(self, n_in, n_out, k, how):
+        super().__init__()
+        self.k, self.how = k, how
+        self.emb = nn.Embedding(64, 4)
+        self.mlp = nn.Sequential(nn.Linear(n_in - k + 4 * k, 16), nn.ReLU(), nn.Linear(16, n_out))
+
+    def forward(self, x):
+        codes = x[:, :self.k]
+        if self.how == "bins":
+            idx = torch.bucketize(codes.contiguous(), torch.linspace(-2, 2, 16))
+        else:
+            idx = (codes * 4).round().long().clamp(-30, 30) + 31
+        return self.mlp(torch.cat([self.emb(idx).flatten(1), x[:, self.k:]], 1))
+
+
+def coded(spec, k=3, how="codes"):
+    return Coded(spec.n_features, spec.n_outputs, k, how)
+
+
+class TimeSet(nn.Module):
+    # review: a set model over (value, hour) pairs: the steps as a set, told apart by the hour column
+    def __init__(self, features, n_out):
+        super().__init__()
+        self.phi = nn.Sequential(nn.Linear(features, 16), nn.ReLU())
+        self.rho = nn.Linear(16, n_out)
+
+    def forward(self, x):
+        return self.rho(self.phi(x).mean(1))
+
+
+def timeset(spec):
+    return TimeSet(spec.input_shape[1], spec.n_outputs)
 '''
 
 
@@ -150,6 +187,8 @@ def nets(tmp_path, monkeypatch):
     value = 10 + 3 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.3, len(t))
     (tmp_path / "series.csv").write_text("\n".join(["timestamp,value"] + [f"{h},{v:.4f}" for h, v in zip(t, value)]) + "\n")
     temp = 5 + 2 * np.cos(2 * np.pi * t / 24) + rng.normal(0, 0.3, len(t))
+    (tmp_path / "series3.csv").write_text("\n".join(["timestamp,value,hour"] + [f"{h},{v:.4f},{h % 24}" for h, v
+                                                                               in zip(t, value)]) + "\n")
     (tmp_path / "series2.csv").write_text("\n".join(["timestamp,value,temp"] + [f"{h},{v:.4f},{c:.4f}" for h, v, c
                                                                               in zip(t, value, temp)]) + "\n")
     words = [f"w{i}" for i in range(60)]
@@ -239,3 +278,15 @@ def test_a_forecaster_that_reads_its_window_as_a_set_is_named_and_one_that_reads
     assert f.fixes[0].overrides == {"model.options.window": "flatten"}
     for fine in ("flatten", "gru"):
         assert not _found({"data": SERIES2, "model": _py("pooled", window=fine)}, "output_change_reversed"), fine
+
+
+@pytest.mark.parametrize("how", ["codes", "bins"])
+def test_columns_read_as_indices_pass_no_gradient_and_are_not_called_unread(nets, how):
+    # review: category codes into an embedding and binned columns get no gradient, but moving them moves the output
+    assert not _found({"data": {"source": "builtin:diabetes"}, "model": _py("coded", how=how)}, "features_unread")
+
+
+def test_a_set_model_that_tells_the_steps_apart_by_an_hour_column_is_not_order_blind(nets):
+    series3 = {**SERIES, "source": "series3.csv"}
+    assert not _found({"data": series3, "model": _py("timeset")}, "output_change_reversed")
+    assert _found({"data": series3, "model": _py("pooled", window="mean")}, "output_change_reversed")

@@ -163,3 +163,16 @@ def test_builder_that_raises_on_its_options_is_exit_2(builder_dir, tiny_cfg, wri
     assert code == 2, err
     assert "Traceback" not in err and "model.builder" in err and "RuntimeError" in err and "width" in err
     assert not (builder_dir / "r").exists()
+
+
+def test_the_runs_files_are_readable_as_files_opened_the_usual_way(builder_dir, tiny_cfg):
+    # review: mkstemp made model.safetensors, run.json and the checkpoints 0600
+    import os
+    import stat
+
+    run = trainwell.train(cfg(tiny_cfg, "my_nets:make"), out=builder_dir / "r")
+    usual = builder_dir / "usual.txt"
+    usual.write_text("x")
+    want = stat.S_IMODE(os.stat(usual).st_mode)
+    for name in ("model.safetensors", "run.json", "checkpoints/last.safetensors"):
+        assert stat.S_IMODE(os.stat(run.path / name).st_mode) == want, name

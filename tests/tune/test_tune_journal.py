@@ -148,6 +148,23 @@ def test_reads_while_writes_are_held_leave_the_journal_alone_and_catch_up_after(
     assert set(trials[0].params) == {"x", "k", "n"} and trials[0].user_attrs["worker"]["pid"] == 1
 
 
+def test_the_pruner_sees_another_workers_trials_while_writes_are_held(tmp_path):
+    # review: with every read skipped while held, a worker's pruner compared with the study as it was
+    # at its last write, not with what the others had finished since
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=0)
+    ours = optuna.create_study(study_name="s", storage=open_storage(None, tmp_path), pruner=pruner)
+    theirs = optuna.load_study(study_name="s", storage=plain(tmp_path / JOURNAL))
+    trial = ours.ask()
+    reports = trial_mod._Reports(trial)
+    assert not reports.report(9.0, 0)   # nobody to compare with yet
+    done = theirs.ask()
+    done.report(1.0, 0)
+    done.report(1.0, 1)
+    theirs.tell(done, 1.0)   # another worker finishes a far better trial
+    assert reports.report(9.0, 1)   # our 9.0 at step 1 against their 1.0: pruned
+    reports.flush()
+
+
 def test_held_records_are_written_when_sampling_fails(tmp_path):
     study = optuna.create_study(study_name="s", storage=open_storage(None, tmp_path))
     trial = study.ask()
@@ -225,6 +242,33 @@ def test_the_journal_lock_waits_for_another_process_and_is_freed_when_it_is_kill
         holder.kill()
         holder.wait()
     assert [t.value for t in optuna.load_study(study_name="s", storage=plain(tmp_path / JOURNAL)).trials] == [1.0]
+
+
+def test_a_file_system_without_flock_falls_back_to_optunas_symlink_lock(tmp_path, monkeypatch):
+    import errno
+    import fcntl
+
+    def refused(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+    monkeypatch.setattr(fcntl, "flock", refused)
+    study = optuna.create_study(study_name="s", storage=open_storage(None, tmp_path))
+    study.tell(study.ask(), 2.0)
+    assert [t.value for t in optuna.load_study(study_name="s", storage=plain(tmp_path / JOURNAL)).trials] == [2.0]
+
+
+def test_a_lock_left_taken_by_an_interruption_is_taken_again_not_waited_on(tmp_path):
+    # review: a Ctrl-C between the flock and Optuna's try kept the lock; the process's next append
+    # must not wait on itself
+    import threading
+
+    storage = open_storage(None, tmp_path)
+    lock = storage._backend._lock
+    lock.acquire()   # never released, as after the interruption
+    study = optuna.create_study(study_name="s", storage=storage)
+    done = threading.Thread(target=lambda: study.tell(study.ask(), 1.0), daemon=True)
+    done.start()
+    done.join(20)
+    assert not done.is_alive()
 
 
 # ----------------------------------------------------------------------------- lost workers

@@ -49,11 +49,11 @@ its init, before training: the slips that no loss curve explains until it is too
   tokens_merged  text: an embedding handed, for each token, a row that is a function of its id but
                  gives the batch's tokens under half as many rows (ids hashed into a few buckets)
   features_unread tables and sequences: a quarter or more of the input features get exactly no
-                 gradient from the output after two plain steps, while the others do (x[..., :1]
-                 where x[..., :k] was meant): the network never reads them
-  order_blind    a forecaster whose output, after two plain steps, is the same with its window
-                 handed in reverse time order: it cannot tell the newest step from the oldest
-                 (the window averaged over its steps before the layers)
+                 gradient from the output after two plain steps, and moving them leaves the output
+                 as it was, while the others are read (x[..., :1] where x[..., :k] was meant)
+  order_blind    a forecaster whose output, after two plain steps, is the same with the target's
+                 own past handed in reverse time order: it cannot tell the newest step from the
+                 oldest (the window averaged over its steps before the layers)
 
 For each, `fixes` holds a builder keyword the user set, put back to the builder's own default,
 when the network built that way no longer shows it (so the fix is known to build and to work).
@@ -746,24 +746,54 @@ def _features_unread(twin, batch, spec) -> dict | None:
     unread = [int(j) for j in torch.nonzero(per == 0).flatten()]
     if not unread or len(unread) == n or len(unread) < FEATURES_UNREAD * n:
         return None
+    # No gradient is not yet unread: a column turned into an index (.long() into an embedding, a
+    # bucketize, a comparison) passes none back and is still read. Each candidate, its rows reversed
+    # and moved by 1, must leave every output as it was (all at once first: the usual case).
+    unread = _unchanged_when_moved(twin, batch, unread)
+    if len(unread) < max(1, FEATURES_UNREAD * n):
+        return None
     names = list(getattr(spec, "feature_names", []) or [])
     shown = [names[j] if len(names) == n else f"feature {j}" for j in unread]
     return {"features": shown, "of": n, "read": [names[j] if len(names) == n else f"feature {j}"
                                                  for j in range(n) if j not in unread][:6]}
 
 
+UNREAD_CHECKED = 32   # candidates moved one at a time when moving them all at once changes the output
+
+
+def _unchanged_when_moved(twin, batch, columns: list[int]) -> list[int]:
+    import torch
+
+    def same(cols) -> bool:
+        moved = batch.clone()
+        for j in cols:
+            moved[..., j] = batch[..., j].flip(0) + 1.0
+        with torch.no_grad():
+            out, other = twin(batch), twin(moved)
+        return bool(torch.isfinite(out).all() and torch.isfinite(other).all()) and \
+            float((other - out).abs().max()) <= 1e-6 * (1 + float(out.abs().max()))
+
+    if same(columns):
+        return columns
+    return [j for j in columns[:UNREAD_CHECKED] if same([j])]
+
+
 def _order_blind(twin, batch, spec) -> dict | None:
     """A forecaster (_target_column) whose outputs, from the stepped copy in eval mode, do not move,
-    to 1e-6 of their size, when its window is handed in reverse time order, while the window's steps
-    differ: it reads the steps as a set. A pizza shop's hourly orders forecast from the window's mean
+    to 1e-6 of their size, when the target's own past is handed in reverse time order, while its steps
+    differ: it reads the steps as a set. The other columns stay in place: a set model over (value, hour)
+    pairs tells the steps apart by the hour, and a reversed value column moves its forecast. A pizza shop's hourly orders forecast from the window's mean
     over its 24 hours ('a smoother input') scored r2 0.082/0.063 against 0.855/0.844 from the window
     itself (twenty-third held-out set)."""
     import torch
 
-    if _target_column(spec, batch) is None or batch.shape[1] < 2 or bool((batch == batch[:, :1]).all()):
+    j = _target_column(spec, batch)
+    if j is None or batch.shape[1] < 2 or bool((batch[:, :, j] == batch[:, :1, j]).all()):
         return None
+    reversed_ = batch.clone()
+    reversed_[:, :, j] = batch[:, :, j].flip(1)
     with torch.no_grad():
-        out, flipped = twin(batch), twin(batch.flip(1))
+        out, flipped = twin(batch), twin(reversed_)
     if not isinstance(out, torch.Tensor) or not isinstance(flipped, torch.Tensor) or out.shape != flipped.shape \
             or not torch.isfinite(out).all() or not torch.isfinite(flipped).all():
         return None

@@ -27,7 +27,7 @@ from .budget import search_end
 from .results import summary
 from .search import (_seed, build_pruner, build_sampler, check_loss_comparable, objectives, pruner_name,
                      sampler_name, scipy_log_ndtr)
-from .storage import DEFAULT_ROOT, JOURNAL, _counts, _held_writes, absolute_storage, _locked, _quiet_optuna, _recover_stale, _requeue, open_storage
+from .storage import DEFAULT_ROOT, JOURNAL, _catch_up, _counts, _held_writes, absolute_storage, _locked, _quiet_optuna, _recover_stale, _requeue, open_storage
 from .trial import _describe, _log, _set_user_attrs, run_trial
 
 
@@ -118,6 +118,7 @@ def _work(ctx: dict, worker: int, ready) -> dict:
         # trial's value is its last one), which run_trial wrote already, never its new attributes
         with _held_writes(trial):
             _set_user_attrs(trial, result["attrs"])
+            _catch_up(trial)
             try:
                 study.tell(trial, result["values"] if state == TrialState.COMPLETE else None, state=state)
             except RuntimeError as exc:  # the grid sampler calls study.stop() after its last point

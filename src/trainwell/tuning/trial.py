@@ -14,7 +14,7 @@ from ..config import Config
 from ..errors import UserError
 from . import interrupt
 from .search import _decision_steps, objectives, pruner_name
-from .storage import _held_writes
+from .storage import _catch_up, _held_writes
 
 
 def _set_user_attrs(trial, attrs: dict) -> None:
@@ -58,6 +58,7 @@ class _Reports:
             # notes from the storage, never this trial's new records
             with _held_writes(self.trial):
                 self._write()
+                _catch_up(self.trial)   # the other workers' trials, as the pruner compares with them
                 stop = self.trial.should_prune()
         elif started - self.since >= self.FLUSH_SECONDS:
             self._write()

@@ -449,7 +449,8 @@ def features_unread(history, signals, ctx: Context) -> Finding | None:
         "underfitting", "warning", 0, 0, {"features_unread": names, "features": found["of"],
                                           "limit": f"{FEATURES_UNREAD:.0%} of the features, exact zeros"},
         f"{len(names)} of the {found['of']} input features ({shown}) get exactly no gradient from the network's "
-        f"output, on every row and step, after two plain steps; the network reads {read} and never the rest. "
+        f"output, on every row and step, after two plain steps, and changing them leaves every output as it was; "
+        f"the network reads {read} and never the rest. "
         f"Nothing it learns can use them. Most often a slice or an index picks fewer columns than meant (x[..., :1] "
         f"where x[..., :4] was), or a column list in the builder leaves them out; if they are meant to be unused, "
         f"leave them out of the data instead (data.features).",
@@ -466,8 +467,8 @@ def order_blind(history, signals, ctx: Context) -> Finding | None:
     return Finding(
         "underfitting", "warning", 0, 0, {"steps": found["steps"], "output_change_reversed": found["change"],
                                           "output_size": found["output_size"]},
-        f"Handing the network each window of {found['steps']} steps in reverse time order leaves its forecast where "
-        f"it was (it moved {found['change']:.1g}, on outputs of size {found['output_size']:.3g}): it reads the steps "
+        f"Handing the network the series' own past in reverse time order, in each window of {found['steps']} steps, "
+        f"leaves its forecast where it was (it moved {found['change']:.1g}, on outputs of size {found['output_size']:.3g}): it reads the steps "
         f"as a set, so it cannot tell the newest from the oldest, nor which way the series is heading. Most often "
         f"the window is averaged (or summed, or max-pooled) over its steps before the layers; flatten it, or read "
         f"it with a recurrent or convolutional layer.",
