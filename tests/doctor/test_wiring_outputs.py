@@ -122,12 +122,14 @@ class Pooled(nn.Module):
     def __init__(self, steps, features, n_out, window):
         super().__init__()
         self.window = window
-        width = steps * features if window == "flatten" else features if window in ("mean", "max") else 16
+        width = steps * features if window == "flatten" else features if window in ("mean", "max", "others") else 16
         self.gru = nn.GRU(features, 16, batch_first=True) if window == "gru" else None
         self.mlp = nn.Sequential(nn.Linear(width, 16), nn.ReLU(), nn.Linear(16, n_out))
 
     def forward(self, x):
-        if self.window == "mean":
+        if self.window == "others":   # the other columns' mean only: the target's past is not read at all
+            x = x[..., 1:].mean(1).repeat(1, 2)
+        elif self.window == "mean":
             x = x.mean(1)
         elif self.window == "max":
             x = x.amax(1)
@@ -276,7 +278,7 @@ def test_a_forecaster_that_reads_its_window_as_a_set_is_named_and_one_that_reads
     (f,) = _found({"data": SERIES2, "model": _py("pooled", window=window)}, "output_change_reversed")
     assert (f.code, f.evidence["steps"]) == ("underfitting", 12) and "newest from the oldest" in f.explanation
     assert f.fixes[0].overrides == {"model.options.window": "flatten"}
-    for fine in ("flatten", "gru"):
+    for fine in ("flatten", "gru", "others"):   # "others" never reads the target's past: not an order question
         assert not _found({"data": SERIES2, "model": _py("pooled", window=fine)}, "output_change_reversed"), fine
 
 

@@ -790,10 +790,13 @@ def _order_blind(twin, batch, spec) -> dict | None:
     j = _target_column(spec, batch)
     if j is None or batch.shape[1] < 2 or bool((batch[:, :, j] == batch[:, :1, j]).all()):
         return None
-    reversed_ = batch.clone()
+    reversed_, raised = batch.clone(), batch.clone()
     reversed_[:, :, j] = batch[:, :, j].flip(1)
+    raised[:, :, j] += 1.0
     with torch.no_grad():
-        out, flipped = twin(batch), twin(reversed_)
+        out, flipped, moved = twin(batch), twin(reversed_), twin(raised)
+    if not isinstance(moved, torch.Tensor) or float((moved - out).abs().max()) <= 1e-6 * (1 + float(out.abs().max())):
+        return None   # the target's past is not read at all (or only its level is not): not an order question
     if not isinstance(out, torch.Tensor) or not isinstance(flipped, torch.Tensor) or out.shape != flipped.shape \
             or not torch.isfinite(out).all() or not torch.isfinite(flipped).all():
         return None
