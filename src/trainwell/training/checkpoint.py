@@ -58,12 +58,7 @@ def pack(tensors: dict, meta: dict) -> bytes:
     for k, t in tensors.items():
         t = t.detach().to("cpu")
         shapes[k] = list(t.shape)
-        t = t.reshape(-1) if t.dim() == 0 else t.contiguous()
-        ptr = t.untyped_storage().data_ptr()
-        if ptr in seen:
-            t = t.clone()
-        seen.add(ptr)
-        flat[k] = t
+        flat[k] = _own_storage(t.reshape(-1) if t.dim() == 0 else t.contiguous(), seen)
     meta = dict(meta, _shapes=shapes)
     return save(flat, metadata={"trainwell": json.dumps(meta)})
 
@@ -75,15 +70,18 @@ def save_weights(path: str | Path, state_dict: dict) -> None:
     gets its own copy here, and load_state_dict puts the same values back into the one layer."""
     from safetensors.torch import save
 
-    flat, seen = {}, set()
-    for k, t in state_dict.items():
-        t = t.detach().to("cpu").contiguous()
-        ptr = t.untyped_storage().data_ptr()
-        if ptr in seen:
-            t = t.clone()
-        seen.add(ptr)
-        flat[k] = t
-    write_atomic(path, save(flat))
+    seen: set = set()
+    write_atomic(path, save({k: _own_storage(t.detach().to("cpu").contiguous(), seen) for k, t in state_dict.items()}))
+
+
+def _own_storage(t, seen: set):
+    """`t`, or a copy of it when an earlier tensor (in `seen`) shares its storage: safetensors refuses
+    shared storage."""
+    ptr = t.untyped_storage().data_ptr()
+    if ptr in seen:
+        return t.clone()
+    seen.add(ptr)
+    return t
 
 
 def unpack(path: str | Path, tensors: bool = True) -> tuple[dict, dict]:

@@ -86,9 +86,10 @@ def scipy_log_ndtr():
     Optuna's TPE carries a port of SciPy's truncated normal whose log_ndtr calls a Python function
     per element (np.frompyfunc): in the tuning benchmark's TPE studies, SciPy's took a trial's
     sampling from 2.1 to 1.8 ms (mean of 3 seeds, twice, interleaved). SciPy's own ufunc
-    (installed with scikit-learn) gives the same values to 6e-8 relative; the draws therefore differ from plain Optuna's with the same seed in
-    far decimals, and stay reproducible from run to run. Where Optuna's layout is not this one,
-    or SciPy lacks log_ndtr, nothing is changed. Optuna's own function comes back at the end."""
+    (installed with scikit-learn) gives the same values to 6e-8 relative; the draws therefore differ
+    from plain Optuna's with the same seed in far decimals, and stay reproducible from run to run.
+    Where Optuna's layout is not this one, or SciPy lacks log_ndtr, nothing is changed. Optuna's own
+    function comes back at the end."""
     try:
         from optuna.samplers._tpe import _truncnorm
         from scipy import special
@@ -96,7 +97,8 @@ def scipy_log_ndtr():
         yield
         return
     own = getattr(_truncnorm, "_log_ndtr", None)
-    if own is None or own is _scipy_log_ndtr or not hasattr(special, "log_ndtr"):  # or already on (a worker thread)
+    # another layout, no log_ndtr in SciPy, or already swapped (another worker thread): leave it
+    if own is None or own is _scipy_log_ndtr or not hasattr(special, "log_ndtr"):
         yield
         return
     _truncnorm._log_ndtr = _scipy_log_ndtr

@@ -138,8 +138,8 @@ def _flock_lock(path: str):
     two metadata changes per append, which cost 130-190 µs here in a process that trains between
     its appends (28 µs in a loop on its own), about a fifth of Optuna's time in a small trial.
     flock is one system call each way on a file kept open, with no metadata change, and the kernel
-    drops it when its process dies, where the symlink of a worker killed while writing blocks the others for Optuna's 30 s
-    grace period.
+    drops it when its process dies, where the symlink of a worker killed while writing blocks the
+    others for Optuna's 30 s grace period.
     Every trainwell worker takes this lock; plain Optuna code that writes to the same journal while
     a study runs would take the symlink one instead, so the two would not exclude each other
     (readers such as optuna-dashboard take no lock either way)."""

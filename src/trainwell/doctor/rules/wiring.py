@@ -437,8 +437,9 @@ def tokens_merged(history, signals, ctx: Context) -> Finding | None:
 
 def features_unread(history, signals, ctx: Context) -> Finding | None:
     """Before training: input features that get exactly no gradient from the output, a quarter of them
-    or more, after two plain steps (wiring: features_unread): the network never reads them, whatever
-    it learns. A slice one short of the columns meant (x[..., :1] for x[..., :4])."""
+    or more, after two plain steps, and whose moving leaves every output as it was (wiring:
+    features_unread): the network never reads them, whatever it learns. A slice short of the columns
+    meant (x[..., :1] for x[..., :4])."""
     found = (ctx.wiring or {}).get("features_unread")
     if not found:
         return None
@@ -458,9 +459,9 @@ def features_unread(history, signals, ctx: Context) -> Finding | None:
 
 
 def order_blind(history, signals, ctx: Context) -> Finding | None:
-    """Before training: a forecaster whose output is the same with its window handed in reverse time
-    order (wiring: order_blind, read after two plain steps): it cannot tell the newest step from the
-    oldest, where a forecast hangs on what happened last."""
+    """Before training: a forecaster whose output is the same with the target's own past handed in
+    reverse time order (wiring: order_blind, read after two plain steps): it cannot tell the newest
+    step from the oldest, where a forecast hangs on what happened last."""
     found = (ctx.wiring or {}).get("order_blind")
     if not found:
         return None
