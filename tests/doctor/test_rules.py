@@ -3088,3 +3088,25 @@ def test_a_rule_that_raises_is_skipped_with_a_warning_outside_the_tests(monkeypa
         found = rules.examine([], {}, ctx(feature_rms=[1.0, 0.8, 12000.0], feature_names=["a", "b", "c"]),
                               [broken, rules.unscaled_features])
     assert [f.code for f in found] == ["unscaled_features"]
+
+
+def test_lr_too_high_one_jump_never_recovered_at_a_rate_far_above_its_range():
+    # The second held-out set's GRU at RAdam 2.0 (200x the top of the usual range for an adaptive
+    # optimizer): 1.05, 0.57, 0.38, then a jump to 1.68, back only to 0.74 three epochs later, with steps
+    # of 0.2%-0.6% of the weights by then. Named nothing before; the rollback goes to before the jump.
+    three = ctx(n_classes=3, class_shares=[1 / 3] * 3, optimizer="radam")
+    losses = [1.054, 0.574, 0.378, 1.68, 1.059, 0.741]
+    calm = {"records": [rec(e, ratio=r) for e, r in zip(range(1, 7), [0.1, 0.04, 0.006, 0.002, 0.003, 0.002])]}
+    f = rules.lr_too_high(hist(losses), calm, ctx(**{**vars(three), "lr": 2.0}))
+    assert f is not None and f.code == "lr_too_high" and f.epoch == 4
+    assert f.evidence["loss_jump"] == {"epoch": 4, "before": 0.378, "after": 1.68, "lowest_before": 0.378,
+                                       "lowest_since": 0.741}
+    assert f.fixes[0].overrides["optimizer.lr"] < 0.2
+    # the same run at a rate in its usual range, or 3x above it, is left alone: one jump is no pattern
+    for lr in (5e-3, 0.03):
+        assert rules.lr_too_high(hist(losses), calm, ctx(**{**vars(three), "lr": lr})) is None
+    # a jump the run came back from (under its old low within three epochs) is not a setback
+    back = [1.054, 0.574, 0.378, 1.68, 0.9, 0.35]
+    assert rules.lr_too_high(hist(back), calm, ctx(**{**vars(three), "lr": 2.0})) is None
+    # nor is a jump too recent to judge (fewer than three epochs after it)
+    assert rules.lr_too_high(hist(losses[:5]), calm, ctx(**{**vars(three), "lr": 2.0})) is None

@@ -72,7 +72,16 @@ def lr_too_high(history, signals, ctx: Context) -> Finding | None:
     unit = 0.1 * chance if chance else 0.1
     jumps = sum(1 for a, b in zip(losses[-6:], losses[-5:]) if b > 1.5 * a and b - a > unit)
     erratic = jumps >= 2 and ratio is not None and ratio > 0.01
-    if not (erratic or well_above or no_trend and (above_chance or (oscillating and big_steps) or (big_steps and ratio > 0.2))):
+    # One such jump is enough at a rate FAR_OUT times the top of its optimizer's usual range or more
+    # (lint.LR_RANGE), when the run never came back below where it stood before the jump: a GRU at
+    # RAdam 2.0 went 1.05, 0.57, 0.38, then 1.68, and crept back only to 0.45-0.54 in 8 epochs, its
+    # steps by then 0.2% of the weights, as a healthy run's (second held-out set: 0.82 against 0.95,
+    # and nothing was named). Of every case file's runs at such a rate, the only healthy one is a
+    # residual net at Adam 0.1, 10x the top, that never jumps.
+    setback = _unrecovered_jump(history, unit) if ctx.lr >= FAR_OUT * _usual_top(ctx) else None
+    unsettled = erratic or well_above or no_trend and (above_chance or (oscillating and big_steps)
+                                                        or (big_steps and ratio > 0.2))
+    if not (unsettled or setback is not None):
         return _thrown_at_start(history, signals, ctx)
     # 10x smaller at least (a rate 3x too high still oscillates), up to 1000x for adaptive
     # optimizers, sized on the first checks (a rate far too high inflates the weights, which
@@ -84,12 +93,24 @@ def lr_too_high(history, signals, ctx: Context) -> Finding | None:
     # it crept to r2 -0.27, where the same rate from the start reaches 0.28.
     early = _early_ratio(signals.get("records", []), ctx.judged_from)
     onset = (ctx.judged_from or 0) + 1 if _thrown(early, ctx) else _epoch(history, -4)
+    evidence = {"train_loss_last_4": [round(v, 5) for v in recent], "chance_loss": chance,
+                "median_update_ratio": ratio, "limit_update_ratio": 0.05, "direction_changes": flips,
+                "loss_jumps_last_6": jumps, "lr": ctx.lr, "early_update_ratio": early}
+    told = ""
+    if not unsettled:
+        # named by the jump alone: the damage began there, and a rollback goes to before it
+        at, before, after, floor, lowest = setback
+        onset = onset if _thrown(early, ctx) else at
+        evidence.update(loss_jump={"epoch": at, "before": round(before, 5), "after": round(after, 5),
+                                   "lowest_before": round(floor, 5), "lowest_since": round(lowest, 5)},
+                        lr_over_usual_top=round(ctx.lr / _usual_top(ctx), 1), limit_lr_over_usual_top=FAR_OUT)
+        told = (f"; in epoch {at} it jumped from {before:.4g} to {after:.4g} and has not come back below "
+                f"{floor:.4g} since (lowest {lowest:.4g}), at a rate {ctx.lr / _usual_top(ctx):.0f}x the top of "
+                f"the usual range for {ctx.optimizer} ({_usual_top(ctx):g})")
     return Finding(
-        "lr_too_high", "error" if above_chance else "warning", onset, None,
-        {"train_loss_last_4": [round(v, 5) for v in recent], "chance_loss": chance,
-         "median_update_ratio": ratio, "limit_update_ratio": 0.05, "direction_changes": flips,
-         "loss_jumps_last_6": jumps, "lr": ctx.lr, "early_update_ratio": early},
+        "lr_too_high", "error" if above_chance else "warning", onset, None, evidence,
         f"The training loss does not settle (last 4 epochs: {', '.join(f'{v:.4g}' for v in recent)})"
+        + told
         + (f" and stays above the {chance:.3g} a model ignoring its inputs would reach" if above_chance else "")
         + (f"; each step changes the weights by {ratio:.1%} of their size" if ratio is not None else "")
         + f". The learning rate ({ctx.lr:g}) is so large that steps overshoot the minimum.",
@@ -97,6 +118,29 @@ def lr_too_high(history, signals, ctx: Context) -> Finding | None:
                                   f"instead of across it", thrown=_thrown(early, ctx))
         + [Fix({"schedule.name": "reduce_on_plateau", "optimizer.lr": _round_lr(ctx.lr * 0.3)},
                "start lower and cut the rate when progress stalls")])
+
+
+# A rate this many times the top of its optimizer's usual range (lint.LR_RANGE) is one the rules hold
+# to a single loss jump (see lr_too_high). Of the case files' 36 runs at 10x or more, 35 are faults.
+FAR_OUT = 10.0
+# Epochs after a jump that must all stay above the lowest loss before it: one epoch back near the
+# old level is a run that shrugged the jump off.
+SETBACK_EPOCHS = 3
+
+
+def _unrecovered_jump(history, unit: float) -> tuple[int, float, float, float, float] | None:
+    """The last epoch whose training loss jumped 50% over the epoch's before, by `unit` or more, after
+    which every loss, SETBACK_EPOCHS of them at least, stayed above the lowest before the jump:
+    (its epoch, the loss before it, its loss, the lowest before, the lowest since); else None."""
+    pairs = [(_epoch(history, i), h["train_loss"]) for i, h in enumerate(history)
+             if isinstance(h.get("train_loss"), (int, float)) and math.isfinite(h["train_loss"])]
+    losses = [v for _, v in pairs]
+    for i in range(len(losses) - SETBACK_EPOCHS, 0, -1):
+        a, b = losses[i - 1], losses[i]
+        if b > 1.5 * a and b - a > unit:
+            floor, since = min(losses[:i]), min(losses[i:])
+            return (pairs[i][0], a, b, floor, since) if since > floor else None
+    return None
 
 
 # A first step that moves the weights by a fifth of their size or more is a throw: most healthy runs
