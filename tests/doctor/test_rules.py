@@ -3110,3 +3110,20 @@ def test_lr_too_high_one_jump_never_recovered_at_a_rate_far_above_its_range():
     assert rules.lr_too_high(hist(back), calm, ctx(**{**vars(three), "lr": 2.0})) is None
     # nor is a jump too recent to judge (fewer than three epochs after it)
     assert rules.lr_too_high(hist(losses[:5]), calm, ctx(**{**vars(three), "lr": 2.0})) is None
+
+
+def test_lr_too_high_near_chance_at_a_rate_far_above_its_range():
+    # The fifth held-out set's transformer at AdamW 0.5 (50x the top of the usual range): 4 epochs
+    # within 15% of ln 3 without progress. Underfitting named it 3 epochs later and cut the rate too
+    # little; the same losses at a usual rate are left to the other rules.
+    three = {**vars(ctx()), "n_classes": 3, "class_shares": [1 / 3] * 3, "optimizer": "adamw"}
+    losses = [1.168, 1.124, 1.247, 1.218, 1.047, 0.986, 1.024, 1.024]
+    steps = {"records": [rec(e, ratio=r) for e, r in zip(range(1, 9), [0.1, 0.02, 0.02, 0.016, 0.026, 0.02, 0.025, 0.003])]}
+    f = rules.lr_too_high(hist(losses), steps, ctx(**{**three, "lr": 0.5}))
+    assert f is not None and f.code == "lr_too_high" and f.evidence["limit_near_chance"] == 0.15
+    assert f.epoch == 1   # nothing learned: the repair starts over from the init, not from thrown weights
+    assert f.fixes[0].overrides["optimizer.lr"] <= 0.005
+    assert rules.lr_too_high(hist(losses), steps, ctx(**{**three, "lr": 0.03})) is None
+    # still falling (over 3% in 3 epochs), or a loss well under chance, is no stall
+    assert rules.lr_too_high(hist(losses[:7]), steps, ctx(**{**three, "lr": 0.5})) is None
+    assert rules.lr_too_high(hist([0.6, 0.55, 0.56, 0.57, 0.58]), steps, ctx(**{**three, "lr": 0.5})) is None

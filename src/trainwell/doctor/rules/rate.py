@@ -78,10 +78,17 @@ def lr_too_high(history, signals, ctx: Context) -> Finding | None:
     # steps by then 0.2% of the weights, as a healthy run's (second held-out set: 0.82 against 0.95,
     # and nothing was named). Of every case file's runs at such a rate, the only healthy one is a
     # residual net at Adam 0.1, 10x the top, that never jumps.
-    setback = _unrecovered_jump(history, unit) if ctx.lr >= FAR_OUT * _usual_top(ctx) else None
+    far_out = ctx.lr >= FAR_OUT * _usual_top(ctx)
+    setback = _unrecovered_jump(history, unit) if far_out else None
+    # Or, at such a rate, 4 epochs near chance without progress: a transformer at AdamW 0.5 (50x the
+    # top) wandered 0.99-1.05 against ln 3 = 1.10 for 12 epochs, under `above_chance` and too loose
+    # for stuck_at_chance's 3%; underfitting named it at epoch 11 and cut the rate only to 0.01 (0.659
+    # against 0.881; fifth held-out set).
+    stalled = far_out and chance is not None and no_trend and all(abs(v - chance) <= NEAR_CHANCE * chance
+                                                                  for v in recent)
     unsettled = erratic or well_above or no_trend and (above_chance or (oscillating and big_steps)
                                                         or (big_steps and ratio > 0.2))
-    if not (unsettled or setback is not None):
+    if not (unsettled or setback is not None or stalled):
         return _thrown_at_start(history, signals, ctx)
     # 10x smaller at least (a rate 3x too high still oscillates), up to 1000x for adaptive
     # optimizers, sized on the first checks (a rate far too high inflates the weights, which
@@ -97,7 +104,15 @@ def lr_too_high(history, signals, ctx: Context) -> Finding | None:
                 "median_update_ratio": ratio, "limit_update_ratio": 0.05, "direction_changes": flips,
                 "loss_jumps_last_6": jumps, "lr": ctx.lr, "early_update_ratio": early}
     told = ""
-    if not unsettled:
+    if not unsettled and setback is None:
+        # Nothing learned is lost by starting over, and the weights the rate threw are left behind.
+        onset = (ctx.judged_from or 0) + 1
+        evidence.update(lr_over_usual_top=round(ctx.lr / _usual_top(ctx), 1), limit_lr_over_usual_top=FAR_OUT,
+                        limit_near_chance=NEAR_CHANCE)
+        told = (f"; it has stayed within {NEAR_CHANCE:.0%} of the {chance:.3g} a model ignoring its inputs reaches, "
+                f"at a rate {ctx.lr / _usual_top(ctx):.0f}x the top of the usual range for {ctx.optimizer} "
+                f"({_usual_top(ctx):g})")
+    elif not unsettled:
         # named by the jump alone: the damage began there, and a rollback goes to before it
         at, before, after, floor, lowest = setback
         onset = onset if _thrown(early, ctx) else at
@@ -123,6 +138,8 @@ def lr_too_high(history, signals, ctx: Context) -> Finding | None:
 # A rate this many times the top of its optimizer's usual range (lint.LR_RANGE) is one the rules hold
 # to a single loss jump (see lr_too_high). Of the case files' 36 runs at 10x or more, 35 are faults.
 FAR_OUT = 10.0
+# A loss this close to chance (as a share of it) is one that learned nothing, at such a rate.
+NEAR_CHANCE = 0.15
 # Epochs after a jump that must all stay above the lowest loss before it: one epoch back near the
 # old level is a run that shrugged the jump off.
 SETBACK_EPOCHS = 3
