@@ -136,7 +136,8 @@ def lr_too_high(history, signals, ctx: Context) -> Finding | None:
 
 
 # A rate this many times the top of its optimizer's usual range (lint.LR_RANGE) is one the rules hold
-# to a single loss jump (see lr_too_high). Of the case files' 36 runs at 10x or more, 35 are faults.
+# to a single loss jump, or to a stall near chance (see lr_too_high). Of the case files' 36 runs at 10x
+# or more, 35 are faults.
 FAR_OUT = 10.0
 # A loss this close to chance (as a share of it) is one that learned nothing, at such a rate.
 NEAR_CHANCE = 0.15
