@@ -1275,6 +1275,53 @@ def test_a_series_with_dates_written_day_first_is_read_day_first_with_repair_on(
     assert "day_month_swapped" not in read(repaired, "data.json")
 
 
+def test_a_series_sorted_by_its_hour_of_day_is_sorted_by_its_timestamp_with_repair_on(tmp_path):
+    from trainwell.config import load_config
+    from trainwell.data import prepare
+
+    source = Path(_series_data()["source"])
+    frame = pd.read_csv(source)
+    frame["hour"] = pd.to_datetime(frame["timestamp"]).dt.hour
+    frame["day"] = pd.to_datetime(frame["timestamp"]).dt.strftime("%Y-%m-%d")
+    path = tmp_path / "with_hour.csv"
+    frame.to_csv(path, index=False)
+    data = {**_series_data(), "source": str(path)}
+    by_hour = {**data, "series": {**data["series"], "time_column": "hour"}}
+    report = prepare(load_config({"data": by_hour}).data, 0, "mlp").report["repeated_times"]
+    assert report["column"] == "hour" and report["distinct"] == 24 and report["candidate"] == "timestamp"
+    # The file in the column's own order (a date over hourly rows) keeps its rows: nothing to say.
+    by_day = {**data, "series": {**data["series"], "time_column": "day"}}
+    assert "repeated_times" not in prepare(load_config({"data": by_day}).data, 0, "mlp").report
+    assert "repeated_times" not in prepare(load_config({"data": data}).data, 0, "mlp").report
+
+    cfg = {"data": by_hour, "seed": 0, "model": {"type": "rnn", "cell": "gru", "hidden_size": 8},
+           "training": {"epochs": 1, "threads": 1}}
+    first = read(trainwell.train(cfg, out=tmp_path / "plain", quiet=True), "findings.json")[0]
+    assert (first["code"], first["severity"], first["epoch"]) == ("bad_input_data", "error", 0)
+    assert first["fixes"][0]["overrides"] == {"data.series.time_column": "timestamp"}
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    assert read(repaired, "repairs.json")[0]["overrides"] == {"data.series.time_column": "timestamp"}
+    assert "repeated_times" not in read(repaired, "data.json")
+
+
+def test_early_stopping_that_ends_a_run_still_learning_fast_is_named_and_given_patience_with_repair_on(tmp_path):
+    cfg = {"data": {"source": "builtin:iris"}, "seed": 0, "model": {"hidden": [64, 64], "batch_norm": True},
+           "optimizer": {"name": "rmsprop", "lr": 0.003},
+           "training": {"epochs": 30, "batch_size": 8, "threads": 1, "early_stopping": {"patience": 1}}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    stopped = read(plain, "run.json")["epochs_run"]
+    f = next(f for f in read(plain, "findings.json") if "patience" in f["evidence"])
+    assert (f["code"], f["severity"], f["evidence"]["patience"]) == ("underfitting", "warning", 1)
+    assert f["evidence"]["epoch"] == stopped < 15 and f["evidence"]["train_loss"] >= 0.4 * f["evidence"]["chance_loss"]
+    assert f["fixes"][0]["overrides"] == {"training.early_stopping.patience": 10}
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    r = next(r for r in read(repaired, "repairs.json") if "training.early_stopping.patience" in r["overrides"])
+    assert r["epoch"] == stopped and "patience raised to 10" in r["action"]
+    assert read(repaired, "run.json")["epochs_run"] > stopped + 1
+    saved = yaml.safe_load((Path(repaired.path) / "config.repaired.yaml").read_text())
+    assert saved["training"]["early_stopping"]["patience"] == 10
+
+
 def test_a_finding_made_before_training_is_not_made_again_live_with_the_same_fix(tmp_path):
     cfg = {"data": {"source": "builtin:iris"}, "seed": 0, "model": {"hidden": [32]},
            "optimizer": {"name": "sgd", "lr": 0.05}, "schedule": {"name": "exponential", "gamma": 0.1},
@@ -1368,6 +1415,54 @@ def test_digits_turned_upside_down_are_found_before_training_and_kept_upright_wi
     assert first["evidence"]["class_signal_kept"] < 0.3
     repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
     assert read(repaired, "repairs.json")[0]["overrides"] == {"data.augment.rotation": 15.0}
+
+
+def _quadrant_blobs(path, n: int = 320, side: int = 16, seed: int = 3):
+    """A bright blob in one of four quadrants of a noisy image: the quadrant is the class."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 0.2, (n, 1, side, side)).astype(np.float32)
+    y = np.arange(n) % 4
+    yy, xx = np.mgrid[0:side, 0:side].astype(np.float32)
+    for i in range(n):
+        cy, cx = (side / 4 + rng.uniform(-1, 1)) * (1 + 2 * (y[i] // 2)), (side / 4 + rng.uniform(-1, 1)) * (1 + 2 * (y[i] % 2))
+        x[i, 0] += np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / 4)
+    np.savez(path, x=x, y=y)
+    return str(path)
+
+
+def test_class_signal_kept_under_shifts_tells_where_classes_from_digits(tmp_path):
+    import torch
+
+    from trainwell.config import load_config
+    from trainwell.data import prepare
+    from trainwell.doctor.image_measures import shift_retention
+
+    quadrants = _quadrant_blobs(tmp_path / "quadrants.npz")
+
+    def kept(source, aug):
+        cfg = load_config({"data": {"source": source, "augment": aug}, "model": {"type": "cnn"}})
+        return shift_retention(cfg.data.augment, prepare(cfg.data, 0, cfg.model.type))
+
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    where = kept(quadrants, {"translate": 0.5})
+    assert torch.equal(torch.rand(3), expected)  # measured on a forked random state
+    assert where < 0.25 < kept("builtin:digits", {"translate": 0.2})
+    assert kept(quadrants, {"translate": 0.1, "rotation": 10}) is None  # shifts in the usual range: no measure
+
+
+def test_shifts_that_move_the_class_are_found_before_training_and_turned_off_with_repair_on(tmp_path):
+    cfg = {"data": {"source": _quadrant_blobs(tmp_path / "quadrants.npz"), "augment": {"translate": 0.5}}, "seed": 0,
+           "model": {"type": "cnn", "blocks": [{"channels": 8}]}, "training": {"epochs": 1, "threads": 1}}
+    plain = trainwell.train(cfg, out=tmp_path / "plain", quiet=True)
+    first = read(plain, "findings.json")[0]
+    assert (first["code"], first["epoch"], first["fixes"][0]["overrides"]) == \
+        ("underfitting", 0, {"data.augment.translate": 0.0})
+    assert first["evidence"]["class_signal_kept"] < 0.25
+    repaired = trainwell.train(cfg, {"doctor.repair": True}, out=tmp_path / "repaired", quiet=True)
+    assert read(repaired, "repairs.json")[0]["overrides"] == {"data.augment.translate": 0.0}
+    assert yaml.safe_load((Path(repaired.path) / "config.repaired.yaml").read_text())["data"]["augment"]["translate"] == 0.0
 
 
 def test_per_pixel_features_pooled_keep_colour_classes_and_lose_digit_strokes(tmp_path):

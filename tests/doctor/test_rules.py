@@ -1251,6 +1251,9 @@ def test_a_regression_target_left_in_its_own_units_is_named_before_training():
     # Scaled, or in units near the output's own: nothing.
     assert rules.unscaled_features([], {}, ctx(target_scaled=True, **reg)) is None
     assert rules.unscaled_features([], {}, ctx(target_scaled=False, target_rms=3.0, **reg)) is None
+    # a few dozen units (frost kill in %, rms 35) is reached in a few hundred of Adam's steps
+    assert rules.unscaled_features([], {}, ctx(target_scaled=False, target_rms=35.0, **reg)) is None
+    assert rules.unscaled_features([], {}, ctx(target_scaled=False, target_rms=55.0, **reg)) is not None
 
 
 def test_layers_frozen_with_nothing_trained_to_keep_are_named_before_training():
@@ -1260,6 +1263,14 @@ def test_layers_frozen_with_nothing_trained_to_keep_are_named_before_training():
     # Frozen on transferred weights (the point of freezing), or nothing frozen: nothing.
     assert rules.frozen_at_random([], {}, ctx(frozen=["body"], init_from=True)) is None
     assert rules.frozen_at_random([], {}, ctx()) is None
+    # A fixed random readout on hidden layers wide enough to feed it is no fault; a head on
+    # nothing (a linear model), a narrower layer before it or other layers frozen with it are.
+    head = {"frozen": ["head"], "model_type": "mlp", "n_outputs": 5}
+    assert rules.frozen_at_random([], {}, ctx(**head, mlp_hidden=[64, 64])) is None
+    assert rules.frozen_at_random([], {}, ctx(**head, mlp_hidden=[])) is not None
+    assert rules.frozen_at_random([], {}, ctx(**head, mlp_hidden=[64, 4])) is not None
+    assert rules.frozen_at_random([], {}, ctx(**{**head, "frozen": ["body", "head"]}, mlp_hidden=[64, 64])) is not None
+    assert rules.frozen_at_random([], {}, ctx(**{**head, "model_type": "python"}, mlp_hidden=[64, 64])) is not None
 
 
 def test_a_cnn_of_1x1_kernels_pooled_over_space_is_named_before_training():
@@ -1920,6 +1931,16 @@ def test_a_schedule_that_kills_the_rate_before_half_the_run_is_named_before_trai
     assert at(name="cosine") is None and at(name="constant") is None
     f = rules.decays_too_fast([], {}, ctx(schedule="exponential", schedule_collapse=at(name="exponential", gamma=0.5)))
     assert f.code == "plateau" and f.epoch == 0 and f.fixes[0].overrides == {"schedule.name": "cosine"}
+
+
+def test_a_time_column_that_repeats_and_goes_back_is_bad_input_data_with_the_real_clock_as_the_fix():
+    r = {"column": "hour", "rows": 2160, "distinct": 24, "repeated": 2136, "steps_back": 89, "candidate": "timestamp"}
+    f = rules.bad_input_data([], {}, ctx(data_kind="timeseries", repeated_times=r))
+    assert (f.code, f.severity, f.epoch) == ("bad_input_data", "error", 0)
+    assert f.fixes[0].overrides == {"data.series.time_column": "timestamp"} and "24 distinct" in f.explanation
+    alone = rules.bad_input_data([], {}, ctx(data_kind="timeseries", repeated_times={**r, "candidate": None}))
+    assert alone.code == "bad_input_data" and alone.fixes == []  # named; no column to offer
+    assert rules.bad_input_data([], {}, ctx(data_kind="timeseries", repeated_times=None)) is None
 
 
 def test_dates_read_with_day_and_month_swapped_are_bad_input_data_with_dayfirst_as_the_fix():
@@ -2617,6 +2638,48 @@ def test_turns_that_keep_little_of_the_class_signal_are_named_before_training_wi
     assert rules.augment_turns_classes([], {}, ctx(augment={"rotation": 45.0}, augment_retention=0.62)) is None
     assert rules.augment_turns_classes([], {}, ctx(augment={"rotation": 60.0}, augment_retention=0.53)) is not None
     assert rules.augment_turns_classes([], {}, ctx(augment={"rotation": 180.0}, augment_retention=None)) is None
+
+
+def test_early_stopping_about_to_end_a_run_still_learning_fast_is_underfitting_with_more_patience():
+    hist = [{"epoch": 1, "train_loss": 1.762, "val_loss": 1.776}, {"epoch": 2, "train_loss": 1.297, "val_loss": 2.223}]
+    five = {"task": "multiclass", "n_classes": 5, "class_shares": [0.2] * 5, "epochs": 30, "es_patience": 1}
+    f = rules.stops_while_learning(hist, {}, ctx(**five, es_stops_now=True))
+    assert (f.code, f.severity, f.epoch) == ("underfitting", "warning", 2)
+    assert f.fixes[0].overrides == {"training.early_stopping.patience": 10}
+    assert rules.stops_while_learning in rules.LIVE
+    assert rules.stops_while_learning(hist, {}, ctx(**five, es_stops_now=False)) is None   # not stopping now
+    assert rules.stops_while_learning(hist, {}, ctx(**{**five, "es_patience": 5}, es_stops_now=True)) is None
+    assert rules.stops_while_learning(hist, {}, ctx(**{**five, "epochs": 4}, es_stops_now=True)) is None  # half spent
+    # learned already (a crop classifier at 4% of chance), or no longer falling: a fair stop
+    fitted = [{"epoch": 1, "train_loss": 0.115}, {"epoch": 2, "train_loss": 0.066}]
+    assert rules.stops_while_learning(fitted, {}, ctx(**five, es_stops_now=True)) is None
+    flat = [{"epoch": 1, "train_loss": 1.30}, {"epoch": 2, "train_loss": 1.25}]
+    assert rules.stops_while_learning(flat, {}, ctx(**five, es_stops_now=True)) is None
+
+
+def test_early_stopping_tells_whether_an_epoch_will_stop_the_run_without_changing_its_state():
+    from trainwell.training.callbacks import EarlyStopping
+
+    early = EarlyStopping("val_loss", "auto", 2, 0.0, False)
+    early.on_epoch_end(None, {"epoch": 1, "val_loss": 1.0})
+    assert not early.stops_after({"epoch": 2, "val_loss": 0.9})     # a new best
+    assert not early.stops_after({"epoch": 2, "val_loss": 1.1})     # one epoch without: patience 2
+    assert (early.monitor.best, early.monitor.best_epoch, early.wait) == (1.0, 1, 0)
+    early.on_epoch_end(None, {"epoch": 2, "val_loss": 1.1})
+    assert early.stops_after({"epoch": 3, "val_loss": 1.2}) and not early.stops_after({"epoch": 3, "val_loss": 0.5})
+    assert not early.stops_after({"epoch": 3})                      # nothing to judge by
+
+
+def test_shifts_that_keep_little_of_the_class_signal_are_named_before_training_with_the_shifts_off():
+    f = rules.augment_shifts_classes([], {}, ctx(augment={"translate": 0.25}, shift_retention=0.13))
+    assert (f.code, f.severity, f.epoch) == ("underfitting", "warning", 0)
+    assert f.fixes[0].overrides == {"data.augment.translate": 0.0}
+    assert f.evidence["class_signal_kept"] == 0.13 and f.evidence["limit"] == 0.25
+    assert rules.augment_shifts_classes in rules.PRE_TRAINING
+    # the healthy shifts of the suites keep 0.40 or more; no measure (translate 0.1 or less) says nothing
+    assert rules.augment_shifts_classes([], {}, ctx(augment={"translate": 0.3}, shift_retention=0.40)) is None
+    assert rules.augment_shifts_classes([], {}, ctx(augment={"translate": 0.3}, shift_retention=0.24)) is not None
+    assert rules.augment_shifts_classes([], {}, ctx(augment={"translate": 0.3}, shift_retention=None)) is None
 
 
 def test_a_column_constant_in_training_that_varies_in_the_test_file_is_named_and_left_out(tmp_path):

@@ -409,6 +409,54 @@ def turns(spec, turns=False):
     return Turns(spec.input_shape[0], _out(spec), turns)
 
 
+class Cropped(nn.Module):   # a small CNN over the image, or over its central `crop` x `crop` pixels
+    def __init__(self, c, n_out, crop):
+        super().__init__()
+        self.conv, self.head, self.crop = nn.Conv2d(c, 8, 3, padding=1), nn.Linear(8, n_out), crop
+
+    def forward(self, x):
+        if self.crop:
+            top = (x.shape[2] - self.crop) // 2
+            x = x[:, :, top:top + self.crop, top:top + self.crop]
+        return self.head(torch.relu(self.conv(x)).flatten(2).mean(2))
+
+
+def cropped(spec, crop=0):
+    return Cropped(spec.input_shape[0], _out(spec), crop)
+
+
+class Conv1dNet(nn.Module):   # a Conv1d over time, or over the batch as it comes (steps as channels)
+    def __init__(self, steps, f, n_out, transpose):
+        super().__init__()
+        self.transpose = transpose
+        self.conv = nn.Conv1d(f if transpose else steps, 32, 3, padding=1)
+        self.conv2 = nn.Conv1d(32, 32, 3, padding=1)
+        self.head = nn.Linear(32, n_out)
+
+    def forward(self, x):
+        x = x.transpose(1, 2) if self.transpose else x
+        return self.head(torch.relu(self.conv2(torch.relu(self.conv(x)))).mean(2))
+
+
+def conv1d(spec, transpose=True):
+    return Conv1dNet(spec.input_shape[0], spec.input_shape[1], _out(spec), transpose)
+
+
+class Squared(nn.Module):   # an MLP over the inputs beside their squares, or (poly="replace") the squares alone
+    def __init__(self, n_in, n_out, poly):
+        super().__init__()
+        self.poly = poly
+        width = n_in if poly == "replace" else 2 * n_in
+        self.net = nn.Sequential(nn.Linear(width, 32), nn.ReLU(), nn.Linear(32, n_out))
+
+    def forward(self, x):
+        return self.net(x * x if self.poly == "replace" else torch.cat([x, x * x], dim=-1))
+
+
+def squared(spec, poly="concat"):
+    return Squared(spec.n_features, _out(spec), poly)
+
+
 def clamped(spec, out_relu=False, zero_head=False, start_high=False):   # the head written as Linear + ReLU like the layers above
     net = nn.Sequential(nn.Linear(spec.n_features, 32), nn.ReLU(), nn.Linear(32, _out(spec)),
                         *([nn.ReLU()] if out_relu else []))
@@ -725,7 +773,7 @@ def test_a_window_read_backwards_is_no_fault_where_the_oldest_steps_say_most():
 
     import numpy as np
 
-    from trainwell.doctor.wiring import _recent_matters
+    from trainwell.doctor.wiring_series import _recent_matters
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(300, 12, 2))
@@ -909,3 +957,46 @@ def test_a_network_blind_to_quarter_turns_is_named_where_a_turn_changes_the_clas
     bright = {"source": _bars(nets / "bright.npz", by="brightness"), "kind": "image"}
     assert not [f for f in _found({"data": bright, "model": _py("turns", turns=True)})
                 if "limit_class_signal_kept" in f.evidence]
+
+
+def test_a_network_that_crops_away_a_quarter_of_the_image_or_more_is_named_with_the_builders_default(nets):
+    data = {"source": _bars(nets / "bars.npz"), "kind": "image"}
+    f = next(f for f in _found({"data": data, "model": _py("cropped", crop=4)}) if "pixels_unread" in f.evidence)
+    assert (f.code, f.severity, f.evidence["pixels_unread"], f.evidence["pixels"]) == ("underfitting", "warning", 48, 64)
+    assert f.evidence["read_box"] == [2, 6, 2, 6] and "rows 2-5 and columns 2-5" in f.explanation
+    assert f.fixes[0].overrides == {"model.options.crop": 0} and f.fixes[0].architecture
+    assert not [f for f in _found({"data": data, "model": _py("cropped")}) if "pixels_unread" in f.evidence]
+    # an eighth of the image left out (one border row) is under the quarter: not named
+    assert not [f for f in _found({"data": data, "model": _py("cropped", crop=7)}) if "pixels_unread" in f.evidence]
+
+
+def test_a_conv1d_handed_the_steps_as_its_channels_is_named_with_the_builders_default(nets):
+    data = {"source": SEQ, "kind": "sequence"}   # 12 steps of 2 features
+    f = next(f for f in _found({"data": data, "model": _py("conv1d", transpose=False)}) if "in_channels" in f.evidence)
+    assert (f.code, f.severity) == ("underfitting", "warning")
+    assert (f.evidence["in_channels"], f.evidence["steps"], f.evidence["features"]) == (12, 12, 2)
+    assert f.fixes[0].overrides == {"model.options.transpose": True}
+    assert not [f for f in _found({"data": data, "model": _py("conv1d")}) if "in_channels" in f.evidence]
+    # repaired in the run: the rebuilt network convolves along the steps
+    cfg = {"data": data, "seed": 0, "model": _py("conv1d", transpose=False), "training": {"epochs": 1, "threads": 1},
+           "doctor": {"repair": True, "allow_architecture_changes": True}}
+    run = trainwell.train(cfg, out=nets / "run", quiet=True)
+    assert json.loads((run.path / "repairs.json").read_text())[0]["overrides"] == {"model.options.transpose": True}
+
+
+def test_a_network_blind_to_the_sign_of_its_inputs_is_named_where_a_linear_model_finds_signal(nets):
+    import numpy as np
+
+    wine = {"source": "builtin:wine"}
+    f = next(f for f in _found({"data": wine, "model": _py("squared", poly="replace")}) if "rows" in f.evidence
+             and "limit" in f.evidence and "x and -x" in str(f.evidence["limit"]))
+    assert (f.code, f.severity) == ("underfitting", "warning") and "even function" in f.explanation
+    assert f.fixes[0].overrides == {"model.options.poly": "concat"}
+    assert not [f for f in _found({"data": wine, "model": _py("squared")}) if "x and -x" in str(f.evidence.get("limit"))]
+    # labels that no linear model reads from the inputs: the sign may not matter, nothing is said
+    rng = np.random.default_rng(0)
+    rows = ["a,b,c,target"] + [f"{a:.3f},{b:.3f},{c:.3f},{int(rng.integers(0, 2))}" for a, b, c in rng.normal(size=(300, 3))]
+    (nets / "noise.csv").write_text("\n".join(rows) + "\n")
+    noise = {"source": "noise.csv", "target": "target"}
+    assert not [f for f in _found({"data": noise, "model": _py("squared", poly="replace")})
+                if "x and -x" in str(f.evidence.get("limit"))]

@@ -11,12 +11,14 @@ import numpy as np
 from ..training.losses import resolve_class_weights
 from .baseline import cached_baseline, order_baseline
 from .facts import TEXT_LEN_CAP, Context
-from .image_measures import augment_distortion, augment_retention, conversion_loss, pool_retention
+from .image_measures import augment_distortion, augment_retention, conversion_loss, pool_retention, shift_retention
 from .network_measures import (affine_network, flat_width, gradient_cut, l1_at_init, probability_outputs,
                                recurrent_axes)
 from .column_screen import left_out_signal, noise_columns
 from .series_measures import left_out_columns
-from .wiring import _safely, barely_learning, gradientless_share, wiring
+from .network_measures import _safely
+from .wiring import wiring
+from .wiring_gradients import barely_learning, gradientless_share
 
 
 def _val_rare_rows(prepared) -> int:
@@ -82,6 +84,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         augment={k: v for k, v in cfg.data.augment.model_dump().items() if v},
         augment_distortion=augment_distortion(cfg.data.augment, prepared),
         augment_retention=augment_retention(cfg.data.augment, prepared) if spec.classes else None,
+        shift_retention=shift_retention(cfg.data.augment, prepared) if spec.classes else None,
         # A custom or pretrained network may be built for the converted shape: the finding, no fix.
         conversion_loss=conversion_loss(cfg.data, prepared, fixable=model.type != "python"
                                         and not getattr(model, "init_from", None))
@@ -151,6 +154,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         head=list(getattr(model, "head", None) or []) if model.type in ("rnn", "cnn") else [],
         n_outputs=plan.get("n_out"), schedule_collapse=schedule_collapse(cfg),
         day_month_swapped=prepared.report.get("day_month_swapped"),
+        repeated_times=prepared.report.get("repeated_times"),
         blank_zeros=blank_zeros(prepared) if cfg.data.clean.impute in ("median", "mean", "most_frequent") else None,
         text_vocab=text_vocab(prepared.report) if spec.kind == "text" else None,
         text_lowercase=bool(cfg.data.text.lowercase), nesterov=bool(cfg.optimizer.nesterov),

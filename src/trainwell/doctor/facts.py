@@ -49,6 +49,7 @@ class Context:
     augment: dict = field(default_factory=dict)    # data.augment's active settings
     augment_distortion: float | None = None        # median |augmented - row| / |row| over training rows
     augment_retention: float | None = None         # class-mean accuracy kept under rotation/flips (context)
+    shift_retention: float | None = None           # ... and under translate above 0.1 (context)
     label_smoothing: float = 0.0    # cross-entropy's loss.label_smoothing
     clip_grad_value: float | None = None   # regularization.clip_grad_value
     clip_grad_norm: float | None = None    # regularization.clip_grad_norm
@@ -100,6 +101,7 @@ class Context:
     clipped_columns: dict = field(default_factory=dict)  # the same, per column
     es_min_delta: float = 0.0       # training.early_stopping.min_delta
     es_patience: int = 10           # training.early_stopping.patience
+    es_stops_now: bool = False      # early stopping ends the run at this epoch (set live, before the rules)
     batch_size: int | None = None   # training.batch_size (None: full batches)
     batch_norm: bool = False        # the network normalizes over the batch (an MLP's or any CNN block's batch norm)
     shuffle: bool = True            # training.shuffle
@@ -120,6 +122,7 @@ class Context:
     n_outputs: int | None = None        # the network's outputs
     schedule_collapse: dict | None = None   # where a decaying schedule takes the rate under 1% (context)
     day_month_swapped: dict | None = None   # a series' dates regular only read the other way (data report)
+    repeated_times: dict | None = None      # a series' time column that repeats and scrambles it (data report)
     blank_zeros: dict | None = None     # mostly-blank count columns with no zero written (context.blank_zeros)
     skewed_columns: list = field(default_factory=list)  # constant in a separate val/test file only (context)
     shifted_columns: list = field(default_factory=list)   # context.shifted_columns: one column unlike its file's

@@ -60,6 +60,28 @@ def augment_retention(aug_cfg, prepared, rows: int = 512, centroid_rows: int = 2
     return memo[key]
 
 
+# Shifts within the usual range (translate 0.1) are left to the network: the measure below is for
+# larger ones, which may move what tells the classes apart out of place.
+USUAL_TRANSLATE = 0.1
+
+
+def shift_retention(aug_cfg, prepared, rows: int = 512, centroid_rows: int = 2000, cells: int = 4_000_000) -> float | None:
+    """As augment_retention, for the augmentation's shifts alone (data.augment.translate above 0.1):
+    how much of what tells the classes apart a class-mean classifier keeps on rows shifted as
+    training shifts them. Class means are partly blind to what a convolution takes in its stride,
+    so healthy shifts keep less here than turns do (digits under translate 0.1: 0.78; tread
+    patterns under 0.3: 0.40); classes told apart by where things are keep next to nothing (wafer
+    maps whose defect's place is its class, under translate 0.25: 0.13). None without such shifts."""
+    x_all = prepared.train.x
+    if (aug_cfg.translate or 0) <= USUAL_TRANSLATE or x_all.ndim != 4 or x_all.dtype.kind != "f" or len(x_all) < 20:
+        return None
+    memo = vars(prepared).setdefault("_shift_retention", {})
+    key = (id(prepared.train), aug_cfg.translate)
+    if key not in memo:
+        memo[key] = _retention(aug_cfg, prepared, rows, centroid_rows, cells, keep=("translate",))
+    return memo[key]
+
+
 def quarter_turn_retention(prepared, rows: int = 512, centroid_rows: int = 2000, cells: int = 4_000_000) -> float | None:
     """As augment_retention, for square images each turned a quarter (90 degrees): how much of what
     tells the classes apart a class-mean classifier keeps. Measured once per prepared data."""
@@ -76,7 +98,9 @@ def quarter_turn_retention(prepared, rows: int = 512, centroid_rows: int = 2000,
     return memo[key]
 
 
-def _retention(aug_cfg, prepared, rows: int, centroid_rows: int, cells: int, move=None) -> float | None:
+def _retention(aug_cfg, prepared, rows: int, centroid_rows: int, cells: int, move=None,
+               keep: tuple = ("rotation", "hflip", "vflip")) -> float | None:
+    """`keep`: the components of aug_cfg applied (the others off)."""
     import torch
 
     from ..data.augment import build_augment
@@ -108,8 +132,9 @@ def _retention(aug_cfg, prepared, rows: int, centroid_rows: int, cells: int, mov
         return None  # class means tell these classes apart no better than chance: nothing to lose
     if move is not None:   # one fixed transform: one pass
         return round((accuracy(move(torch.as_tensor(x)).numpy().reshape(n, -1), y) - chance) / (clean - chance), 4)
-    orient = aug_cfg.model_copy(update={"translate": 0.0, "noise": 0.0})
-    augment = build_augment(orient, prepared.spec)
+    off = {"rotation": 0.0, "translate": 0.0, "noise": 0.0, "hflip": False, "vflip": False}
+    chosen = aug_cfg.model_copy(update={k: v for k, v in off.items() if k not in keep})
+    augment = build_augment(chosen, prepared.spec)
     hits = 0.0
     with _forked_rng():
         torch.manual_seed(0)

@@ -67,6 +67,8 @@ def _update_context(ctx, overrides: dict) -> None:
     if augment:
         # Back in the usual range, which healthy runs show is no cause of failure (see rules.fit._augment_fix).
         ctx.augment, ctx.augment_distortion = {**ctx.augment, **augment}, None
+        if "translate" in augment:
+            ctx.shift_retention = None
     # The rules size a later lr fix by what the doctor already did to the rate; by its direction,
     # as stuck_at_chance may raise the rate or cut it.
     if ctx.lr > lr_before:
@@ -110,6 +112,13 @@ def _copy_meta(x):
     if isinstance(x, list):
         return [v if isinstance(v, dict) else _copy_meta(v) for v in x]
     return x
+
+
+def _early_stopping(trainer):
+    """The run's early-stopping callback, if any (the doctor runs before it each epoch)."""
+    from ..training.callbacks import EarlyStopping
+
+    return next((cb for cb in trainer.callbacks if isinstance(cb, EarlyStopping)), None)
 
 
 class Doctor(Callback):
@@ -163,6 +172,8 @@ class Doctor(Callback):
         if self.repair and val is not None and val == val and (self._best is None or val < self._best[0]):
             # The best weights so far, for a repair that stops at the best epoch (overfitting).
             self._best = (val, {k: v.detach().clone() for k, v in trainer.model.state_dict().items()})
+        early = _early_stopping(trainer)
+        self.ctx.es_stops_now = bool(early is not None and early.stops_after(logs))
         found = rules.examine(trainer.history, self.signal_dict(), self.ctx,
                               rules.LIVE)
         fresh = [f for f in found if f.code not in self.findings and not self._told(f)]
@@ -341,6 +352,18 @@ class Doctor(Callback):
             trainer.should_stop = True
             trainer.stop_reason = f"the doctor stopped training at the best epoch ({finding.epoch}): overfitting"
             record["action"] = "stop and restore the best weights"
+            self.repairs.append(record)
+            self.applied.update(fix.overrides)
+            self.log(f"doctor: repair {finding.code}: {record['action']}")
+            return
+        if "training.early_stopping.patience" in fix.overrides:
+            # Nothing to roll back: the run goes on from here, with the patience it needed.
+            early = _early_stopping(trainer)
+            if early is None:
+                return
+            early.patience, early.wait = int(fix.overrides["training.early_stopping.patience"]), 0
+            self.ctx.es_patience, self.ctx.es_stops_now = early.patience, False
+            record["action"] = f"kept training: early stopping's patience raised to {early.patience}"
             self.repairs.append(record)
             self.applied.update(fix.overrides)
             self.log(f"doctor: repair {finding.code}: {record['action']}")

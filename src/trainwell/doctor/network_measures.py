@@ -180,8 +180,6 @@ def _nonlinear_default(cfg, spec, plan: dict, rows) -> dict | None:
     weights moved a little, as above) is no longer affine: {keyword: default}, or None."""
     import inspect
 
-    from .wiring import _NOT_PLAIN, _plain
-
     for key, param in _builder_keywords(cfg).items():
         if key == "activation" or key not in cfg.model.options or param.default is inspect.Parameter.empty:
             continue
@@ -394,3 +392,88 @@ def _gradient_cut(cfg, spec, plan: dict, x) -> dict | None:
             option = {key: not current}
             break
     return {"layers": cut, "option": option}
+
+
+@contextlib.contextmanager
+def _evaluating(net):
+    """`net` in eval mode, without gradients, in a forked random state; its mode put back after."""
+    import torch
+
+    was_training = net.training
+    try:
+        net.eval()
+        with torch.no_grad(), _forked_rng():
+            yield net
+    finally:
+        net.train(was_training)
+
+
+def _safely(measure, *args):
+    """A measure that fails says nothing: it must never stop or change the user's run."""
+    try:
+        return measure(*args)
+    except Exception:
+        return None
+
+
+def _build(cfg, spec, plan: dict, options: dict | None, seed: int):
+    from ..models import build
+    from ..models.transfer import freeze
+
+    model_cfg = cfg.model if options is None else cfg.model.model_copy(update={"options": options})
+    with _forked_rng():
+        net = build(model_cfg, spec, plan["n_out"], seed=seed)
+    freeze(net, model_cfg.freeze)
+    return net
+
+
+def _stepped(net, batch):
+    """A copy of the network after two plain SGD steps on the batch, in eval mode: read after steps,
+    not at init, so that a head started at zero (the same output for every row until its first
+    step) is not taken for a network that ignores its input. None without trainable parameters."""
+    import copy
+
+    import torch
+
+    twin = copy.deepcopy(net)
+    params = [p for p in twin.parameters() if p.requires_grad]
+    if not params:
+        return None
+    step = torch.optim.SGD(params, lr=0.1)
+    twin.train()
+    with _forked_rng():
+        for _ in range(2):
+            step.zero_grad()
+            probe_loss(twin(batch)).backward()
+            step.step()
+    return twin.eval()
+
+
+# Networks above this many parameters are not copied for the readings after two steps: a copy of
+# a large pretrained backbone doubles its memory for a check meant for small hand-written nets.
+TWIN_LIMIT = 20_000_000
+
+
+# Layers whose weights multiply their input: what unscaled inputs would make lopsided.
+def _weight_layers():
+    from torch import nn
+
+    return (nn.Linear, nn.Bilinear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.RNNBase, nn.RNNCellBase,
+            nn.MultiheadAttention)
+
+
+def _plain(value):
+    """A value as YAML would give it back (tuples as lists), or a marker that it has no such form:
+    a class, a function, an array or a sentinel as a builder's default cannot go into a config."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [_plain(v) for v in value]
+        return _NOT_PLAIN if any(v is _NOT_PLAIN for v in items) else items
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        items = {k: _plain(v) for k, v in value.items()}
+        return _NOT_PLAIN if any(v is _NOT_PLAIN for v in items.values()) else items
+    return _NOT_PLAIN
+
+
+_NOT_PLAIN = object()

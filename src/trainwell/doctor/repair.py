@@ -21,7 +21,8 @@ LIVE_KEYS = {"optimizer.lr", "optimizer.weight_decay", "optimizer.name", "optimi
              "schedule.step_size", "schedule.warmup_epochs", "schedule.milestones", "data.imbalance",
              "loss.huber_delta", "loss.label_smoothing", "data.augment.rotation", "data.augment.translate", "data.augment.noise",
              "data.augment.hflip", "data.augment.vflip",
-             "training.early_stopping.enabled", "training.early_stopping.restore_best"}
+             "training.early_stopping.enabled", "training.early_stopping.restore_best",
+             "training.early_stopping.patience"}
 # A learning rate raised this many times over also clears the optimizer's running averages.
 RESET_RAISE = 10
 # Network changes a rebuild can make (with doctor.allow_architecture_changes).

@@ -75,6 +75,18 @@ class EarlyStopping(Callback):
                 f"early stopping: {self.monitor.key} did not improve in the last {self.patience} epochs; "
                 f"best {self.monitor.best:.6g} at epoch {self.monitor.best_epoch}")
 
+    def stops_after(self, logs) -> bool:
+        """Whether this epoch's logs will stop the run (read before on_epoch_end, changing nothing)."""
+        value = logs.get(self.monitor.key)
+        if value is None:
+            return False
+        best, epoch = self.monitor.best, self.monitor.best_epoch
+        try:
+            improved = self.monitor.improved(logs)
+        finally:
+            self.monitor.best, self.monitor.best_epoch = best, epoch
+        return not improved and self.wait + 1 >= self.patience
+
     def on_model_changed(self, trainer):
         self.monitor.best = self.monitor.best_epoch = None
         self.wait, self.best_weights = 0, None

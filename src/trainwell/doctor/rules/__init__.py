@@ -13,7 +13,7 @@ repair on, api._preflight applies the top fix before training):
   input_data.py   the values themselves: non-finite cells, codes, clipping, fills, leaks, scale
   preparation.py  how the data was cut and shaped: splits, windows, padding, text, sampling
   plan.py         the model, optimizer, schedule and stopping planned for it
-  wiring.py       how a custom network is wired (doctor/wiring.py)
+  wiring.py       how a custom network is wired (doctor/wiring.py and its wiring_*.py)
 Judged while training (and again at the end):
   blowup.py       diverged, exploding_gradients
   rate.py         lr_too_high, lr_too_low
@@ -45,8 +45,8 @@ from .plan import (adam_betas_off, batch_norm_starved, blind_convolutions, class
                    recurrence_across_batch, softmax_twice, stops_too_soon, too_few_steps, transformer_dropout,
                    transformer_sgd)
 from .pairs import augment_mirrors_classes
-from .progress import plateau
-from .preparation import (amounts_as_codes, augment_too_strong, augment_turns_classes, clip_flattens, columns_drown_signal,
+from .progress import plateau, stops_while_learning
+from .preparation import (amounts_as_codes, augment_too_strong, augment_shifts_classes, augment_turns_classes, clip_flattens, columns_drown_signal,
                           features_left_out,
                           columns_left_out, dedup_conflicts,
                           file_words_unknown, images_blurred_together, padded_after, rows_sorted, series_gaps_dropped,
@@ -55,10 +55,10 @@ from .preparation import (amounts_as_codes, augment_too_strong, augment_turns_cl
 from .rate import lr_too_high, lr_too_low
 from .root_causes import _with_augment_fix, _with_momentum_fix, _with_scaling_fix, _with_small_init_fix, _with_symmetry_fix
 from .units import dying_relu, saturated_activations, vanishing_gradients
-from .wiring import (features_interchangeable, features_unread, frozen_random_weights, gradient_uphill, ids_read_as_numbers,
+from .wiring import (conv_over_features, features_interchangeable, features_unread, frozen_random_weights, gradient_uphill, ids_read_as_numbers,
                      init_without_gradient, inputs_dropped, inputs_flattened, inputs_quantized, inputs_unread, level_blind,
-                     norm_too_narrow, order_blind, output_dropped, output_off_scale, outputs_clamped, outputs_tied,
-                     read_backwards, tokens_merged,
+                     norm_too_narrow, order_blind, output_dropped, pixels_unread, output_off_scale, outputs_clamped, outputs_tied,
+                     read_backwards, sign_blind, tokens_merged,
                      random_at_prediction, rows_mixed, signal_lost, steps_unread, tokens_unread, turn_blind, unregistered_weights,
                      weights_barely_learn)
 
@@ -72,18 +72,18 @@ PRE_TRAINING = [bad_input_data, images_blurred_together, unscaled_features, too_
                 amounts_as_codes,
                 text_cut_short, text_column_silent, narrow_head, decays_too_fast, augment_too_strong, vocab_starved, file_words_unknown, clip_flattens,
                 dedup_conflicts, series_gaps_dropped, padded_after, transformer_dropout, transformer_sgd, huber_capped,
-                augment_turns_classes, l1_outweighs, pooled_position, order_unseen, linear_network, recurrence_across_batch,
+                augment_turns_classes, augment_shifts_classes, l1_outweighs, pooled_position, order_unseen, linear_network, recurrence_across_batch,
                 mlp_reads_steps, softmax_twice, gradient_never_arrives, unregistered_weights, frozen_random_weights,
                 gradient_uphill, steps_unread, ids_read_as_numbers, output_off_scale, init_without_gradient, weights_barely_learn,
                 random_at_prediction,
                 rows_mixed, inputs_unread, tokens_unread, norm_too_narrow, inputs_flattened, inputs_quantized, level_blind,
-                read_backwards, outputs_clamped, output_dropped, outputs_tied, tokens_merged, features_unread, order_blind,
+                read_backwards, outputs_clamped, output_dropped, outputs_tied, tokens_merged, features_unread, order_blind, pixels_unread, conv_over_features, sign_blind,
                 features_interchangeable, turn_blind, signal_lost]
 # Order matters for reporting: causes before symptoms.
 RULES = PRE_TRAINING + [diverged, exploding_gradients, lr_too_high, lr_too_low, vanishing_gradients, dying_relu,
                         saturated_activations, stuck_at_chance, class_imbalance, augment_mirrors_classes, inputs_dropped,
                         overfitting,
-                        underfitting, plateau]
+                        underfitting, plateau, stops_while_learning]
 # Judged while training, every epoch (listed once: the live doctor's filter cost 19 us an epoch).
 LIVE = [r for r in RULES if r not in PRE_TRAINING]
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from ..facts import Context
 from ..findings import Finding, Fix
 from ..measures import chance_loss
-from ..wiring import FEATURES_UNREAD, FLAT_FEATURES, MERGED_SHARE, QUANT_LEVELS
+from ..wiring_inputs import FEATURES_UNREAD, FLAT_FEATURES, PIXELS_UNREAD, QUANT_LEVELS
+from ..wiring_series import MERGED_SHARE
 
 
 def _option_fix(ctx: Context, problem: str, what: str) -> list[Fix]:
@@ -114,7 +115,7 @@ def tokens_unread(history, signals, ctx: Context) -> Finding | None:
     found = (ctx.wiring or {}).get("tokens_unread")
     if not found:
         return None
-    from ..wiring import UNREAD_TOKENS
+    from ..wiring_series import UNREAD_TOKENS
 
     return Finding(
         "underfitting", "warning", 0, 0, {**found, "limit_share": UNREAD_TOKENS},
@@ -192,7 +193,7 @@ def weights_barely_learn(history, signals, ctx: Context) -> Finding | None:
     found = ctx.barely_learning
     if not found:
         return None
-    from ..wiring import BARELY_ENTRIES
+    from ..wiring_gradients import BARELY_ENTRIES
 
     fix = found.get("fix")
     key, value = next(iter(fix.items())) if fix else (None, None)
@@ -458,6 +459,64 @@ def features_unread(history, signals, ctx: Context) -> Finding | None:
         _option_fix(ctx, "features_unread", "the network then reads every feature"))
 
 
+def pixels_unread(history, signals, ctx: Context) -> Finding | None:
+    """Before training: a quarter or more of an image's positions get exactly no gradient from the
+    output, on every row and channel, after two plain steps, and changing them leaves every output as
+    it was (wiring: pixels_unread): the network never looks there. A crop of the centre where what
+    tells the classes apart reaches the edges."""
+    found = (ctx.wiring or {}).get("pixels_unread")
+    if not found:
+        return None
+    top, bottom, left, right = found["read_box"]
+    h, w = found["size"]
+    return Finding(
+        "underfitting", "warning", 0, 0, {"pixels_unread": found["unread"], "pixels": found["of"],
+                                          "read_box": found["read_box"], "limit": f"{PIXELS_UNREAD:.0%} of the image"},
+        f"{found['unread']} of the {found['of']} positions of each {h}x{w} image get exactly no gradient from the "
+        f"network's output, on every row and channel, after two plain steps, and changing them leaves every output "
+        f"as it was: the network only looks at rows {top}-{bottom - 1} and columns {left}-{right - 1}. Whatever lies "
+        f"outside (the ends of an object that is not centred) cannot inform its answer. Most often a crop or a slice "
+        f"in the builder keeps less of the image than the data needs.",
+        _option_fix(ctx, "pixels_unread", "the network then looks at the whole image"))
+
+
+def conv_over_features(history, signals, ctx: Context) -> Finding | None:
+    """Before training: a custom network's Conv1d handed the (rows, steps, features) batch untransposed,
+    with as many input channels as steps (wiring: conv_over_features): it convolves across the features
+    and takes the steps as channels. Exact: the layer's input is the batch itself. A drone-log CNN built
+    Conv1d(32 steps, 32, 3) to silence 'expected input to have 5 channels, but got 32' scored
+    0.787/0.840 against 0.880/0.933 with the transpose (twenty-fourth held-out set)."""
+    found = (ctx.wiring or {}).get("conv_over_features")
+    if not found:
+        return None
+    return Finding(
+        "underfitting", "warning", 0, 0, {**found, "limit": "in_channels == steps, the batch untransposed"},
+        f"Layer {found['layer']!r} (a Conv1d with {found['in_channels']} input channels) is handed the batch as "
+        f"trainwell gives it, (rows, {found['steps']} steps, {found['features']} features). A Conv1d reads "
+        f"(rows, channels, length), so it takes the {found['steps']} steps as its channels and slides its kernel of "
+        f"{found['kernel']} along the {found['features']} features: it mixes unrelated measurements as if they were "
+        f"neighbours in time, and sees the whole sequence at once with no notion of order. A convolution over time "
+        f"needs x.transpose(1, 2) first and Conv1d({found['features']}, ...).",
+        _option_fix(ctx, "conv_over_features", "the convolution then runs along the steps"))
+
+
+def sign_blind(history, signals, ctx: Context) -> Finding | None:
+    """Before training: a custom network whose output is the same for every row and the row negated
+    (wiring: sign_blind, after two plain steps), where a linear model finds signal in the inputs: it
+    cannot tell a reading below its mean from one as far above."""
+    found = (ctx.wiring or {}).get("sign_blind")
+    if not found:
+        return None
+    return Finding(
+        "underfitting", "warning", 0, 0, {**found, "limit": "outputs equal to 1e-6 for x and -x, yardstick signal"},
+        f"The network gives every one of {found['rows']} training rows the same output as the row with every input "
+        f"negated, after two plain steps: it is an even function of its inputs (they are squared, or their absolute "
+        f"value taken, before any weight reads them). The inputs are standardized, so a reading as far below its mean "
+        f"as another is above looks the same to it, while a linear model on the same rows finds signal in which side "
+        f"they are on. Most often the raw inputs were meant to go in beside their squares (torch.cat([x, x * x])).",
+        _option_fix(ctx, "sign_blind", "the network then reads the sign of its inputs"))
+
+
 def order_blind(history, signals, ctx: Context) -> Finding | None:
     """Before training: a forecaster whose output is the same with the target's own past handed in
     reverse time order (wiring: order_blind, read after two plain steps): it cannot tell the newest
@@ -517,7 +576,7 @@ def read_backwards(history, signals, ctx: Context) -> Finding | None:
     found = (ctx.wiring or {}).get("read_backwards")
     if not found:
         return None
-    from ..wiring import BACKWARDS_SHARE, RECENT_LEAST
+    from ..wiring_series import BACKWARDS_SHARE, RECENT_LEAST
 
     corr = found["correlation"]
     return Finding(
@@ -543,7 +602,7 @@ def outputs_clamped(history, signals, ctx: Context) -> Finding | None:
     found = (ctx.wiring or {}).get("outputs_clamped")
     if not found:
         return None
-    from ..wiring import CLAMPED_SHARE
+    from ..wiring_inputs import CLAMPED_SHARE
 
     classes = ctx.task != "regression"
     what = "class scores" if classes else "predictions (of a standardized target, half of it under 0)"
