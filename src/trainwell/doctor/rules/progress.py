@@ -16,7 +16,7 @@ from ..measures import _epoch, _lr_fix, _vals, chance_loss
 # on its first wobble of the validation loss (batch norm's statistics settling), training loss 1.30
 # against ln 5 = 1.61 and falling 26% an epoch: 0.322/0.222 against 0.844/0.789 at patience 8
 # (twenty-fourth held-out set). A crop classifier learned in a few epochs and stopped by patience 1 at
-# 6/3 of 40 with its training loss at 4-6% of chance, and a digits MLP stopped by a large min_delta at
+# 6/3 of 40 with its training loss at 3.5-6.4% of chance, and a digits MLP stopped by a large min_delta at
 # 12-13% of chance, are not named here (the min_delta is named before training).
 STOP_PATIENCE = 3
 STOP_BUDGET_SHARE = 0.5
