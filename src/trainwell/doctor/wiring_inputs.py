@@ -63,16 +63,12 @@ def _inputs_unread(twin, batch) -> dict | None:
 FEATURES_UNREAD = 0.25
 
 
-def _features_unread(twin, batch, spec) -> dict | None:
-    """The features (last axis of a (rows, features) or (rows, steps, features) batch) whose every
-    entry gets exactly no gradient from the output of the stepped copy, in eval mode, when they are
-    FEATURES_UNREAD of them or more and some others do get one. The output is weighed by fixed random
-    numbers, so that no sum over output columns cancels a gradient by chance."""
+def _input_gradient(twin, batch):
+    """The gradient of the stepped copy's output with respect to its input batch, the output weighed
+    by fixed random numbers so that no sum over output columns cancels a gradient by chance; None when
+    the output is not a finite float tensor that asks for a gradient."""
     import torch
 
-    n = int(batch.shape[-1])
-    if n < 2:
-        return None
     x = batch.detach().clone().requires_grad_(True)
     try:
         with _forked_rng():
@@ -86,7 +82,20 @@ def _features_unread(twin, batch, spec) -> dict | None:
         twin.zero_grad(set_to_none=True)
     if x.grad is None:
         return None
-    per = x.grad.abs().reshape(-1, n).sum(0)
+    return x.grad
+
+
+def _features_unread(twin, batch, spec) -> dict | None:
+    """The features (last axis of a (rows, features) or (rows, steps, features) batch) whose every
+    entry gets exactly no gradient from the output of the stepped copy, in eval mode, when they are
+    FEATURES_UNREAD of them or more and some others do get one (_input_gradient)."""
+    import torch
+
+    n = int(batch.shape[-1])
+    grad = _input_gradient(twin, batch) if n >= 2 else None
+    if grad is None:
+        return None
+    per = grad.abs().reshape(-1, n).sum(0)
     unread = [int(j) for j in torch.nonzero(per == 0).flatten()]
     if not unread or len(unread) == n or len(unread) < FEATURES_UNREAD * n:
         return None
@@ -117,22 +126,10 @@ def _pixels_unread(twin, batch) -> dict | None:
     With the box the read positions fall in."""
     import torch
 
-    if batch.dim() != 4 or batch.shape[2] * batch.shape[3] < 4:
+    grad = _input_gradient(twin, batch) if batch.dim() == 4 and batch.shape[2] * batch.shape[3] >= 4 else None
+    if grad is None:
         return None
-    x = batch.detach().clone().requires_grad_(True)
-    try:
-        with _forked_rng():
-            out = twin(x)
-            if not isinstance(out, torch.Tensor) or not out.is_floating_point() or not out.requires_grad \
-                    or not torch.isfinite(out).all():
-                return None
-            weights = torch.randn(out.shape, generator=torch.Generator().manual_seed(0)).to(out)
-            (out * weights).sum().backward()
-    finally:
-        twin.zero_grad(set_to_none=True)
-    if x.grad is None:
-        return None
-    unread = x.grad.abs().sum(dim=(0, 1)) == 0
+    unread = grad.abs().sum(dim=(0, 1)) == 0
     count, total = int(unread.sum()), unread.numel()
     if not count or count == total or count < PIXELS_UNREAD * total:
         return None
