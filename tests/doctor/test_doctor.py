@@ -1293,6 +1293,13 @@ def test_a_series_sorted_by_its_hour_of_day_is_sorted_by_its_timestamp_with_repa
     by_day = {**data, "series": {**data["series"], "time_column": "day"}}
     assert "repeated_times" not in prepare(load_config({"data": by_day}).data, 0, "mlp").report
     assert "repeated_times" not in prepare(load_config({"data": data}).data, 0, "mlp").report
+    # A daily log, two rows a day, three entered late: sorting by the day moves those few rows only.
+    log = frame.iloc[:600].copy()
+    log["day"] = np.repeat(np.arange(300), 2)
+    log.loc[[100, 300, 500], "day"] = [10, 20, 30]
+    log.to_csv(tmp_path / "log.csv", index=False)
+    late = {**data, "source": str(tmp_path / "log.csv"), "series": {**data["series"], "time_column": "day"}}
+    assert "repeated_times" not in prepare(load_config({"data": late}).data, 0, "mlp").report
 
     cfg = {"data": by_hour, "seed": 0, "model": {"type": "rnn", "cell": "gru", "hidden_size": 8},
            "training": {"epochs": 1, "threads": 1}}
@@ -1318,6 +1325,7 @@ def test_early_stopping_that_ends_a_run_still_learning_fast_is_named_and_given_p
     r = next(r for r in read(repaired, "repairs.json") if "training.early_stopping.patience" in r["overrides"])
     assert r["epoch"] == stopped and "patience raised to 10" in r["action"]
     assert read(repaired, "run.json")["epochs_run"] > stopped + 1
+    assert not [f for f in read(repaired, "findings.json") if "patience" in f["evidence"]]   # repaired: not still wrong
     saved = yaml.safe_load((Path(repaired.path) / "config.repaired.yaml").read_text())
     assert saved["training"]["early_stopping"]["patience"] == 10
 

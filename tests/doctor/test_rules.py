@@ -1254,6 +1254,8 @@ def test_a_regression_target_left_in_its_own_units_is_named_before_training():
     # a few dozen units (frost kill in %, rms 35) is reached in a few hundred of Adam's steps
     assert rules.unscaled_features([], {}, ctx(target_scaled=False, target_rms=35.0, **reg)) is None
     assert rules.unscaled_features([], {}, ctx(target_scaled=False, target_rms=55.0, **reg)) is not None
+    # plain SGD's gradients are the target's size: the feature limit, 20, still holds for it
+    assert rules.unscaled_features([], {}, ctx(target_scaled=False, target_rms=35.0, optimizer="sgd", **reg)) is not None
 
 
 def test_layers_frozen_with_nothing_trained_to_keep_are_named_before_training():
@@ -2655,6 +2657,9 @@ def test_early_stopping_about_to_end_a_run_still_learning_fast_is_underfitting_w
     assert rules.stops_while_learning(fitted, {}, ctx(**five, es_stops_now=True)) is None
     flat = [{"epoch": 1, "train_loss": 1.30}, {"epoch": 2, "train_loss": 1.25}]
     assert rules.stops_while_learning(flat, {}, ctx(**five, es_stops_now=True)) is None
+    # after a repair the rules see only the epochs since: epoch 22 of 30 is past the first half
+    late = [{"epoch": 21, "train_loss": 1.762}, {"epoch": 22, "train_loss": 1.297}]
+    assert rules.stops_while_learning(late, {}, ctx(**five, es_stops_now=True)) is None
 
 
 def test_early_stopping_tells_whether_an_epoch_will_stop_the_run_without_changing_its_state():
@@ -2668,6 +2673,7 @@ def test_early_stopping_tells_whether_an_epoch_will_stop_the_run_without_changin
     early.on_epoch_end(None, {"epoch": 2, "val_loss": 1.1})
     assert early.stops_after({"epoch": 3, "val_loss": 1.2}) and not early.stops_after({"epoch": 3, "val_loss": 0.5})
     assert not early.stops_after({"epoch": 3})                      # nothing to judge by
+    assert early.stops_after({"epoch": 3, "val_loss": None})        # logged but empty: no improvement
 
 
 def test_shifts_that_keep_little_of_the_class_signal_are_named_before_training_with_the_shifts_off():

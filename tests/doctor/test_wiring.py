@@ -443,18 +443,18 @@ def conv1d(spec, transpose=True):
 
 
 class Squared(nn.Module):   # an MLP over the inputs beside their squares, or (poly="replace") the squares alone
-    def __init__(self, n_in, n_out, poly):
+    def __init__(self, n_in, n_out, poly, hidden):
         super().__init__()
         self.poly = poly
         width = n_in if poly == "replace" else 2 * n_in
-        self.net = nn.Sequential(nn.Linear(width, 32), nn.ReLU(), nn.Linear(32, n_out))
+        self.net = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
 
     def forward(self, x):
         return self.net(x * x if self.poly == "replace" else torch.cat([x, x * x], dim=-1))
 
 
-def squared(spec, poly="concat"):
-    return Squared(spec.n_features, _out(spec), poly)
+def squared(spec, poly="concat", hidden=32):
+    return Squared(spec.n_features, _out(spec), poly, hidden)
 
 
 def clamped(spec, out_relu=False, zero_head=False, start_high=False):   # the head written as Linear + ReLU like the layers above
@@ -992,6 +992,10 @@ def test_a_network_blind_to_the_sign_of_its_inputs_is_named_where_a_linear_model
              and "limit" in f.evidence and "x and -x" in str(f.evidence["limit"]))
     assert (f.code, f.severity) == ("underfitting", "warning") and "even function" in f.explanation
     assert f.fixes[0].overrides == {"model.options.poly": "concat"}
+    # another option the user set, back at its default, leaves the network as blind: not offered
+    wide = next(f for f in _found({"data": wine, "model": _py("squared", poly="replace", hidden=64)})
+                if "x and -x" in str(f.evidence.get("limit")))
+    assert [x.overrides for x in wide.fixes] == [{"model.options.poly": "concat"}]
     assert not [f for f in _found({"data": wine, "model": _py("squared")}) if "x and -x" in str(f.evidence.get("limit"))]
     # labels that no linear model reads from the inputs: the sign may not matter, nothing is said
     rng = np.random.default_rng(0)

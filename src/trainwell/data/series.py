@@ -173,12 +173,32 @@ def _unordered_time(frame: pd.DataFrame, skip: list[str], dayfirst: bool = False
 
 
 # A time column repeating its values in a tenth of the rows or more, and going back in time in file
-# order 3 times or more: not the series' clock but a part of it (the hour of the day, the weekday:
-# back once a day or a week), or several series stacked in one file. Sorted by it, the rows of different days interleave: 90 midnights, then 90
+# order 3 times or more, so that half the rows or more are out of its order (_rows_out_of_order): not
+# the series' clock but a part of it (the hour of the day, the weekday: back once a day or a week),
+# or several series stacked in one file. A log with two rows a day and a few entered late has only
+# those few out of order. Sorted by it, the rows of different days interleave: 90 midnights, then 90
 # one o'clocks (a district-heating load sorted by its hour column: r2 0.693/0.696 against 0.873/0.886
 # by its timestamp; twenty-fourth held-out set). A file in the column's order keeps its rows where
 # they are under the stable sort, so a date column over hourly rows is not named.
 REPEATED_TIMES_SHARE = 0.1
+REPEATED_TIMES_MOVED = 0.5
+
+
+def _rows_out_of_order(times: pd.Series) -> int:
+    """The fewest rows that must move for the file to be in time order: the rows less the longest run
+    of rows, not necessarily adjacent, whose times never go back. A few late entries count as
+    themselves, where a plain count of rows the sort shifts would count every row after them."""
+    import bisect
+
+    _, codes = np.unique(times.to_numpy(), return_inverse=True)
+    tails: list[int] = []
+    for c in codes.tolist():
+        i = bisect.bisect_right(tails, c)
+        if i == len(tails):
+            tails.append(c)
+        else:
+            tails[i] = c
+    return len(codes) - len(tails)
 
 
 def _repeated_times(frame: pd.DataFrame, time_col: str | None, seen: dict, skip: list[str],
@@ -186,7 +206,8 @@ def _repeated_times(frame: pd.DataFrame, time_col: str | None, seen: dict, skip:
     """The time column's repeats when they scramble the series (REPEATED_TIMES_SHARE), with another
     column of the file that reads as dates and repeats none (the clock it was taken for), if any."""
     rows = seen.get("rows", 0)
-    if time_col is None or not rows or seen["repeated"] < REPEATED_TIMES_SHARE * rows or seen["steps_back"] < 3:
+    if time_col is None or not rows or seen["repeated"] < REPEATED_TIMES_SHARE * rows or seen["steps_back"] < 3 \
+            or seen["moved"] < REPEATED_TIMES_MOVED * rows:
         return None
     candidate = None
     for col in frame.columns:
@@ -200,7 +221,7 @@ def _repeated_times(frame: pd.DataFrame, time_col: str | None, seen: dict, skip:
             candidate = str(col)
             break
     return {"column": time_col, "rows": rows, "distinct": rows - seen["repeated"], "repeated": seen["repeated"],
-            "steps_back": seen["steps_back"], "candidate": candidate}
+            "steps_back": seen["steps_back"], "moved": seen["moved"], "candidate": candidate}
 
 
 def _order(frame: pd.DataFrame, time_col: str | None, kind: str | None, where: str,
@@ -227,7 +248,10 @@ def _order(frame: pd.DataFrame, time_col: str | None, kind: str | None, where: s
                          f"{time_col!r} were dropped")
         frame, times = frame[~bad], times[~bad]
     if seen is not None:
-        seen.update(rows=int(len(times)), repeated=int(times.duplicated().sum()), steps_back=_steps_back(times))
+        repeated, back = int(times.duplicated().sum()), _steps_back(times)
+        seen.update(rows=int(len(times)), repeated=repeated, steps_back=back,
+                    # only worth the count where the cheap signs are there
+                    moved=_rows_out_of_order(times) if repeated >= REPEATED_TIMES_SHARE * len(times) and back >= 3 else 0)
     order = np.argsort(times.to_numpy(), kind="stable")
     frame = frame.iloc[order].reset_index(drop=True)
     times = times.iloc[order].reset_index(drop=True).rename(time_col)

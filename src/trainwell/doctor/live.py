@@ -364,6 +364,9 @@ class Doctor(Callback):
             early.patience, early.wait = int(fix.overrides["training.early_stopping.patience"]), 0
             self.ctx.es_patience, self.ctx.es_stops_now = early.patience, False
             record["action"] = f"kept training: early stopping's patience raised to {early.patience}"
+            record["resumed_at_epoch"] = trainer.pos.epoch
+            # Repaired: not in findings.json, and the rules may name underfitting again later.
+            self.findings.pop(finding.code, None)
             self.repairs.append(record)
             self.applied.update(fix.overrides)
             self.log(f"doctor: repair {finding.code}: {record['action']}")

@@ -514,7 +514,7 @@ def _wiring(cfg, spec, plan: dict, x, scaled: bool, held=None, prepared=None) ->
 KEPT_SIZE = 0.5
 
 
-_HELD_READINGS = {"signal_lost", "features_interchangeable"}
+_HELD_READINGS = {"signal_lost", "features_interchangeable", "sign_blind"}
 
 
 def _fixes(cfg, spec, plan: dict, x, scaled: bool, found: dict, reading: dict, held=None) -> dict:

@@ -77,8 +77,7 @@ class EarlyStopping(Callback):
 
     def stops_after(self, logs) -> bool:
         """Whether this epoch's logs will stop the run (read before on_epoch_end, changing nothing)."""
-        value = logs.get(self.monitor.key)
-        if value is None:
+        if self.monitor.key not in logs:
             return False
         best, epoch = self.monitor.best, self.monitor.best_epoch
         try:

@@ -303,7 +303,8 @@ def _tiny_features(ctx: Context, big: float) -> Finding:
 # bike rentals (210) into a GRU (fifteenth). Healthy: orchard frost kill in % (rms 35) into an MLP at
 # Adam 3e-3, r2 0.849/0.878 against 0.786/0.828 standardized (twenty-fourth): Adam's steps compound
 # over the layers, and a target a few dozen units large is reached in a few hundred steps. The
-# limit was 20, a feature's, until that run.
+# limit was 20, a feature's, until that run, and stays 20 under plain SGD, whose gradients are the
+# target's size.
 TARGET_RMS_LIMIT = 50.0
 
 
@@ -313,11 +314,13 @@ def _unscaled_target(ctx: Context) -> Finding | None:
     size, at a step of about the learning rate under Adam, or with gradients the target's size
     under SGD (diabetes' raw 25-346 under Huber at Adam 3e-3: r2 0.05 against 0.29 in 60 epochs,
     sixth held-out set; under MSE at SGD 0.01, NaN in epoch 1, fourth): TARGET_RMS_LIMIT."""
-    if ctx.task != "regression" or ctx.target_scaled or ctx.target_rms is None or ctx.target_rms <= TARGET_RMS_LIMIT:
+    # Plain SGD's gradients are the target's size: the feature limit (20) still holds for it.
+    limit = 20.0 if ctx.optimizer == "sgd" else TARGET_RMS_LIMIT
+    if ctx.task != "regression" or ctx.target_scaled or ctx.target_rms is None or ctx.target_rms <= limit:
         return None
     return Finding(
         "unscaled_features", "warning", 0, 0,
-        {"target_rms": round(ctx.target_rms, 4), "limit": TARGET_RMS_LIMIT, "scale_target": False},
+        {"target_rms": round(ctx.target_rms, 4), "limit": limit, "scale_target": False},
         f"The target is in its own units (typical magnitude {ctx.target_rms:.3g}) with data.scale_target off, while a "
         f"fresh network's output starts near 0 at unit scale. Its last layer must first grow to the target's size: "
         f"adaptive optimizers move each weight by about the learning rate a step, so that takes thousands of steps, "
@@ -410,11 +413,13 @@ def _times_repeated(ctx: Context) -> Finding | None:
         return None
     other = r.get("candidate")
     return Finding(
-        "bad_input_data", "error", 0, 0, {**r, "limit": "repeated >= 10% of rows and back in time >= 3 times"},
+        "bad_input_data", "error", 0, 0, {**r, "limit": "repeated >= 10% of rows, back in time >= 3 times, "
+                                                          "half the rows out of its order"},
         f"data.series.time_column {r['column']!r} takes only {r['distinct']} distinct values over {r['rows']} rows, "
-        f"and in file order it goes back {r['steps_back']} times: it is a part of the clock (such as the hour of "
-        f"the day), not the series' own time. The rows are sorted by it, so rows of different days interleave and "
-        f"each window strings together the same hour of many days."
+        f"and in file order it goes back {r['steps_back']} times, {r.get('moved', 0)} rows out of its order. It is a "
+        f"part of the clock (such as the hour of the day), not the series' own time, or the file stacks several "
+        f"series. The rows are sorted by it, so rows of different days (or series) interleave and each window "
+        f"strings together unrelated moments."
         + (f" Column {other!r} holds dates that never repeat." if other else ""),
         [Fix({"data.series.time_column": other}, f"sort the rows by {other!r}, the series' own time")] if other else [])
 

@@ -29,7 +29,7 @@ REPAIRED_PATIENCE = 10
 def stops_while_learning(history, signals, ctx: Context) -> Finding | None:
     if not ctx.es_stops_now or ctx.es_patience > STOP_PATIENCE or len(history) < 2:
         return None
-    epoch = len(history)
+    epoch = _epoch(history, -1)   # after a repair the rules see only the epochs since
     losses = _vals(history, "train_loss")
     chance = chance_loss(ctx)
     if epoch >= STOP_BUDGET_SHARE * ctx.epochs or chance is None or len(losses) < 2:
@@ -51,8 +51,7 @@ def stops_while_learning(history, signals, ctx: Context) -> Finding | None:
         f"validation loss wobbles (batch norm's statistics settle, the optimizer's steps are still large), and a "
         f"patience of {ctx.es_patience} takes the first wobble for the end of progress.",
         [Fix({"training.early_stopping.patience": REPAIRED_PATIENCE},
-             f"wait {REPAIRED_PATIENCE} epochs without a new best before stopping (the default); the best epoch's "
-             f"weights are still the ones kept")])
+             f"wait {REPAIRED_PATIENCE} epochs without a new best before stopping (the default)")])
 
 
 def plateau(history, signals, ctx: Context) -> Finding | None:
