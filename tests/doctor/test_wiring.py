@@ -164,18 +164,19 @@ def bag(spec, freeze=False, embedding=True, loaded=False):
     return Bag(spec.vocab_size, spec.input_shape[0], _out(spec), freeze, embedding, loaded)
 
 
-class Reg(nn.Module):
-    def __init__(self, n_in, unscale):
+class Reg(nn.Module):   # `start`: the output bias started there (the target's mean in its own units)
+    def __init__(self, n_in, unscale, start):
         super().__init__()
         self.net, self.unscale = nn.Sequential(nn.Linear(n_in, 16), nn.ReLU(), nn.Linear(16, 1)), unscale
+        nn.init.constant_(self.net[2].bias, start)
 
     def forward(self, x):
         out = self.net(x)
         return out * 80.0 + 150.0 if self.unscale else out
 
 
-def reg(spec, unscale=False):
-    return Reg(spec.n_features, unscale)
+def reg(spec, unscale=False, start=0.0):
+    return Reg(spec.n_features, unscale, start)
 
 
 class Head(nn.Module):
@@ -1004,3 +1005,13 @@ def test_a_network_blind_to_the_sign_of_its_inputs_is_named_where_a_linear_model
     noise = {"source": "noise.csv", "target": "target"}
     assert not [f for f in _found({"data": noise, "model": _py("squared", poly="replace")})
                 if "x and -x" in str(f.evidence.get("limit"))]
+
+
+def test_a_regressor_whose_output_bias_starts_at_the_targets_mean_in_its_units_is_named(nets):
+    data = {"source": "builtin:diabetes"}
+    f = next(f for f in _found({"data": data, "model": _py("reg", start=17.0)}) if "output_median_abs" in f.evidence)
+    assert f.code == "exploding_gradients" and 10 <= f.evidence["output_median_abs"] < 30 and f.evidence["limit"] == 10
+    assert f.fixes[0].overrides == {"model.options.start": 0.0}
+    # a few standard deviations off is within what training moves in its first steps
+    assert not [f for f in _found({"data": data, "model": _py("reg", start=3.0)}) if "output_median_abs" in f.evidence]
+

@@ -391,10 +391,13 @@ def _frozen_random(cfg, spec, plan: dict, reading: dict, options: dict | None = 
             and not torch.equal(a[n], b[n])]
 
 
-# A standardized target has standard deviation 1; a net whose first outputs are 30 of those away
-# makes errors of hundreds of times the target's spread (a regressor that multiplied its output
-# back into euros: ~7800; PyTorch's own init gives outputs under 1).
-OUTPUT_SCALE_LIMIT = 30.0
+# A standardized target has standard deviation 1; a net whose first outputs are 10 of those away
+# makes errors of a hundred times the target's variance (a regressor that multiplied its output back
+# into euros: ~7800; one whose output bias started at the mean kill in %, 17.4, where the target is
+# standardized: 17, r2 0.766/0.601 against 0.842/0.884, twenty-fourth held-out set). The healthy
+# custom regressors of the suites start at 1.6 standard deviations or less; PyTorch's own init under 1.
+# The limit was 30 until session 34.
+OUTPUT_SCALE_LIMIT = 10.0
 
 
 def _turn_blind(net, batch) -> dict | None:

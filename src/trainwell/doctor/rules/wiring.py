@@ -10,6 +10,7 @@ from ..facts import Context
 from ..findings import Finding, Fix
 from ..measures import chance_loss
 from ..wiring_inputs import FEATURES_UNREAD, FLAT_FEATURES, PIXELS_UNREAD, QUANT_LEVELS
+from ..wiring import OUTPUT_SCALE_LIMIT
 from ..wiring_series import MERGED_SHARE
 
 
@@ -144,7 +145,7 @@ def ids_read_as_numbers(history, signals, ctx: Context) -> Finding | None:
 
 
 def output_off_scale(history, signals, ctx: Context) -> Finding | None:
-    """A regressor whose outputs at init lie 30 or more standard deviations of the (standardized)
+    """A regressor whose outputs at init lie 10 or more standard deviations of the (standardized)
     target away: its first errors are hundreds of the target's spread, and their gradients throw the
     weights. A builder that multiplied its output back into euros (x 8600 + 7800, from a serving
     wrapper): r2 -1194 against 0.983; weights drawn from N(0, 1): 113 (thirteenth and fourteenth
@@ -153,7 +154,7 @@ def output_off_scale(history, signals, ctx: Context) -> Finding | None:
     if not scale:
         return None
     return Finding(
-        "exploding_gradients", "warning", 0, 0, {"output_median_abs": scale, "limit": 30.0},
+        "exploding_gradients", "warning", 0, 0, {"output_median_abs": scale, "limit": OUTPUT_SCALE_LIMIT},
         f"At init the network's outputs are {scale:,.0f} standard deviations of the target from zero (the median "
         f"size), while trainwell trains on the target standardized (mean 0, sd 1) and turns predictions back into "
         f"its units itself. The first errors are that large, and so are their gradients. If the network scales its "
