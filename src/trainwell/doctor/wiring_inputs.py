@@ -38,22 +38,30 @@ PUSH_TARGET, PUSH_STEPS, PUSH_REACHED = -2.0, 30, -1.0
 
 
 
-def _inputs_unread(twin, batch) -> dict | None:
-    """Every row's output the same, in eval mode, after two plain steps on a copy of the network
-    (_stepped): the input never reaches the output. None when the rows themselves are all alike,
-    or the outputs differ."""
+def _row_spread(twin, batch):
+    """(output, how far its rows differ from the first, its largest size) of the stepped copy on the
+    batch, in eval mode; None when the output is not a finite, non-empty tensor."""
     import torch
 
-    if len(batch) < 2 or bool((batch == batch[:1]).all()):
-        return None
     with torch.no_grad():
         out = twin(batch)
     if not isinstance(out, torch.Tensor) or not out.numel() or not torch.isfinite(out).all():
         return None
     flat = out.float().reshape(len(out), -1)
-    spread = float((flat - flat[:1]).abs().max())
-    size = float(flat.abs().max())
-    return {"rows": len(flat), "spread": spread, "output_size": round(size, 6)} if spread <= 1e-6 * (1 + size) else None
+    return out, float((flat - flat[:1]).abs().max()), float(flat.abs().max())
+
+
+def _inputs_unread(twin, batch) -> dict | None:
+    """Every row's output the same, in eval mode, after two plain steps on a copy of the network
+    (_stepped): the input never reaches the output. None when the rows themselves are all alike,
+    or the outputs differ."""
+    if len(batch) < 2 or bool((batch == batch[:1]).all()):
+        return None
+    read = _row_spread(twin, batch)
+    if read is None:
+        return None
+    _, spread, size = read
+    return {"rows": len(batch), "spread": spread, "output_size": round(size, 6)} if spread <= 1e-6 * (1 + size) else None
 
 
 # A quarter of the input features or more with exactly no gradient, the others with some: a washer
@@ -157,15 +165,12 @@ def _sign_blind(twin, batch, held) -> dict | None:
 
     if held is None or not bool((batch != 0).any()):
         return None
+    read = _row_spread(twin, batch)
+    # Outputs that barely vary over the rows would pass any test of equality: not read here.
+    if read is None or read[1] <= 1e-4 * (1 + read[2]):
+        return None
     with torch.no_grad():
-        out = twin(batch)
-        if not isinstance(out, torch.Tensor) or not out.numel() or not torch.isfinite(out).all():
-            return None
-        flat = out.float().reshape(len(out), -1)
-        # Outputs that barely vary over the rows would pass any test of equality: not read here.
-        if float((flat - flat[:1]).abs().max()) <= 1e-4 * (1 + float(flat.abs().max())):
-            return None
-        if not _unmoved(out, twin(-batch)):
+        if not _unmoved(read[0], twin(-batch)):
             return None
     if verdict(_raw_yardstick(held)) != "signal":
         return None
