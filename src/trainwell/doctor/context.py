@@ -76,6 +76,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         nonfinite_inputs=nonfinite, feature_rms=[float(v) for v in rms], feature_names=names,
         activation=getattr(model, "activation", None), dropout=getattr(model, "dropout", 0.0),
         weight_decay=cfg.optimizer.weight_decay, has_val=prepared.val is not None, model_type=model.type,
+        train_fraction=float(cfg.data.train_fraction),
         early_stopping=cfg.training.early_stopping.enabled, restore_best=cfg.training.early_stopping.restore_best,
         schedule=cfg.schedule.name, warmup_epochs=cfg.schedule.warmup_epochs, huber_delta=cfg.loss.huber_delta,
         label_smoothing=cfg.loss.label_smoothing,

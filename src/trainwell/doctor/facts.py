@@ -31,6 +31,7 @@ class Context:
     dropout: float = 0.0
     weight_decay: float = 0.0
     has_val: bool = True
+    train_fraction: float = 1.0     # data.train_fraction: the share of the training split trained on
     model_type: str = "mlp"
     early_stopping: bool = True
     restore_best: bool = True

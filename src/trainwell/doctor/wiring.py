@@ -54,6 +54,14 @@ its init, before training: the slips that no loss curve explains until it is too
   pixels_unread  images: a quarter or more of the image's positions get exactly no gradient from the
                  output on any row or channel after two plain steps, and moving them leaves the output
                  as it was (a crop of the centre where the objects reach the edges)
+  channels_unread images: a channel whose every pixel gets exactly no gradient from the output after
+                 two plain steps, and moving it leaves the output as it was, while a linear model on
+                 that channel alone finds signal about the target (x[:, :1] of two-channel patches)
+  outputs_bounded a regressor (standardized target) whose output, with its weights shaken and scaled
+                 10x and 100x, stays inside a range that 5% of the training targets lie beyond (a
+                 tanh or sigmoid after the last layer)
+  heavy_dropout  a dropout layer of p > 0.5 in the network: not a finding alone, the cause put first
+                 when the network underfits (a TensorFlow keep_prob of 0.9 passed as nn.Dropout's p)
   conv_over_features sequences: a Conv1d handed the (rows, steps, features) batch as it comes, built
                  with as many input channels as there are steps: its kernel slides along the features,
                  and the steps are its channels (the transpose to (rows, features, steps) left out)
@@ -75,7 +83,7 @@ import numpy as np
 from .network_measures import (_NOT_PLAIN, TWIN_LIMIT, _build, _builder_keywords, _evaluating, _forked_rng,
                                _once_per_network, _plain, _safely, _stepped, _weight_layers, probe_loss, shaken_copy)
 from .wiring_gradients import _uphill
-from .wiring_inputs import (_clamped, _features_unread, _first_layer_view, _flattened, _inputs_unread,
+from .wiring_inputs import (_bounded, _channels_unread, _clamped, _features_unread, _first_layer_view, _flattened, _inputs_unread,
                             _interchangeable, _pixels_unread, _quantized, _raw_scale_clears, _same_outputs,
                             _sign_blind, _signal_lost)
 from .wiring_series import (_backwards, _level_blind, _order_blind, _recent_matters, _steps_reached,
@@ -229,6 +237,8 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
             if twin is not None and not unread and not ids and batch.dim() in (2, 3) else None
         pixels_unread = _safely(_pixels_unread, twin, batch.detach()) \
             if twin is not None and not unread and not ids and batch.dim() == 4 else None
+        channels_unread = _safely(_channels_unread, twin, batch.detach(), held) \
+            if twin is not None and not unread and not ids and batch.dim() == 4 else None
         order_blind = _safely(_order_blind, twin, batch.detach(), spec) \
             if twin is not None and not unread and not ids else None
         view = _safely(_first_layer_view, net, x, batch, first_kind) if not ids else None
@@ -262,6 +272,8 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
     if scaled and out.dim() >= 1 and out.numel():
         reading["output_scale"] = float(out.detach().float().abs().median())
     reading["outputs_clamped"] = _safely(_clamped, net, batch.detach(), spec, cfg)
+    reading["outputs_bounded"] = _safely(_bounded, net, batch.detach(), held) \
+        if not spec.classes and cfg.data.scale_target and not reading["outputs_clamped"] and not ids else None
     reading["probabilities"] = _safely(_probabilities, net, batch.detach(), plan)
     reading["turn_blind"] = _safely(_turn_blind, twin if twin is not None else net, batch.detach()) \
         if not ids and batch.dim() == 4 and batch.shape[2] == batch.shape[3] else None
@@ -275,6 +287,10 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
     reading["features_unread"] = features_unread
     reading["order_blind"] = order_blind
     reading["pixels_unread"] = pixels_unread
+    reading["channels_unread"] = channels_unread
+    heavy = [{"layer": name, "p": round(float(m.p), 3)} for name, m in net.named_modules()
+             if isinstance(m, torch.nn.modules.dropout._DropoutNd) and float(m.p) > HEAVY_DROPOUT]
+    reading["heavy_dropout"] = max(heavy, key=lambda d: d["p"]) if heavy else None
     reading["sign_blind"] = sign_blind
     reading["conv_over_features"] = over_features[0] if over_features else None
     # Per input feature: what a Linear or a recurrent layer reads along its last axis (a Conv1d reads
@@ -287,6 +303,13 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
         if torch.isfinite(rms).all():
             reading["first_layer_rms"] = [round(float(v), 4) for v in rms]
     return reading
+
+
+# A dropout layer dropping more than half of what it is handed: the usual range is 0.1-0.5, and
+# model.dropout above 0.5 is what the rules already treat as heavy (fit._dropout_underfit). Not a
+# finding alone (a wide head may train at 0.6): a cause the rules put first when the network
+# underfits (root_causes._with_dropout_option_fix).
+HEAVY_DROPOUT = 0.5
 
 
 # Two values less their mean, divided by their spread, are +1 and -1 (or -1 and +1): a normalisation
@@ -475,7 +498,8 @@ def _problems(reading: dict, frozen_random: list[str]) -> dict:
                                      "inputs_unread", "inputs_dropped", "inputs_flattened", "level_blind", "read_backwards",
                                      "outputs_clamped", "features_interchangeable", "signal_lost", "inputs_quantized",
                                      "output_dropped", "outputs_tied", "tokens_merged", "features_unread", "order_blind",
-                                     "pixels_unread", "conv_over_features", "sign_blind")
+                                     "pixels_unread", "conv_over_features", "sign_blind", "channels_unread",
+                                     "heavy_dropout", "outputs_bounded")
              if reading.get(k)}
     if frozen_random:
         found["frozen_random"] = frozen_random
@@ -517,7 +541,7 @@ def _wiring(cfg, spec, plan: dict, x, scaled: bool, held=None, prepared=None) ->
 KEPT_SIZE = 0.5
 
 
-_HELD_READINGS = {"signal_lost", "features_interchangeable", "sign_blind"}
+_HELD_READINGS = {"signal_lost", "features_interchangeable", "sign_blind", "channels_unread", "outputs_bounded"}
 
 
 def _fixes(cfg, spec, plan: dict, x, scaled: bool, found: dict, reading: dict, held=None) -> dict:

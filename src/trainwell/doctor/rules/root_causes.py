@@ -117,6 +117,77 @@ def _with_momentum_fix(finding: Finding, ctx: Context) -> Finding:
     return finding
 
 
+# Symptoms of steps shrunk by a large eps: slow or no learning, on the training rows or new ones.
+_EPS_SYMPTOMS = {"lr_too_low", "plateau", "stuck_at_chance", "underfitting"}
+
+
+def _with_eps_fix(finding: Finding, ctx: Context) -> Finding:
+    """An Adam-family eps far above the 1e-8 default (EPS_LIMIT, as lr_too_low reads it): each step
+    is lr x m / (sqrt(v) + eps), so the eps, not the gradient's running size, sets the step, and
+    whatever the symptom it goes first. A GRU forecaster at Adam eps 1 was called stuck_at_chance
+    (its validation loss never under the mean's, r2 0.22/0.20 against 0.91/0.88), with no rate fix
+    to offer: its steps were not tiny enough for lr_too_low (twenty-fifth held-out set)."""
+    from .plan import ADAM_FAMILY
+    from .rate import EPS_LIMIT
+
+    if (finding.code not in _EPS_SYMPTOMS or ctx.optimizer not in ADAM_FAMILY or not ctx.eps >= EPS_LIMIT
+            or any("optimizer.eps" in f.overrides for f in finding.fixes)):
+        return finding
+    finding.fixes.insert(0, Fix({"optimizer.eps": 1e-8}, f"eps {ctx.eps:g} swamps the gradient's running size in "
+                                                         f"each step's denominator; 1e-8 is {ctx.optimizer}'s usual"))
+    finding.explanation += (f" optimizer.eps is {ctx.eps:g}: each {ctx.optimizer} step is lr x m / (sqrt(v) + eps), "
+                            f"so with eps far above the gradients' running size the step shrinks to lr x gradient / "
+                            f"eps, and the eps, not the rate, is what holds training back.")
+    finding.evidence.update(eps=ctx.eps, limit_eps=EPS_LIMIT)
+    return finding
+
+
+# Symptoms of a network that drops most of its units at every step: it fits its own rows badly.
+_DROPOUT_SYMPTOMS = {"underfitting", "stuck_at_chance", "plateau", "lr_too_low", "dying_relu"}
+
+
+def _with_dropout_option_fix(finding: Finding, ctx: Context) -> Finding:
+    """A custom network holding a dropout layer of p > 0.5 (wiring: heavy_dropout) that underfits:
+    the builder's dropout keyword, back at its default, goes first (found by building the network
+    with it). A sleep-study classifier ported from TensorFlow 1 took keep_prob=0.9 as nn.Dropout's p,
+    dropping nine units in ten: called underfitting and given more epochs, then a larger rate, 0.715/
+    0.824 against 0.915/0.921 (twenty-fifth held-out set)."""
+    from .wiring import _option_fix
+
+    heavy = (ctx.wiring or {}).get("heavy_dropout")
+    if not heavy or finding.code not in _DROPOUT_SYMPTOMS or finding.severity == "info":
+        return finding
+    fixes = _option_fix(ctx, "heavy_dropout", f"the network then drops fewer than {heavy['p']:.0%} of its units")
+    if not fixes or any(fixes[0].overrides.items() <= f.overrides.items() for f in finding.fixes):
+        return finding
+    finding.fixes.insert(0, fixes[0])
+    finding.explanation += (f" The network's layer {heavy['layer']!r} is a dropout of p = {heavy['p']:g}: it switches "
+                            f"off {heavy['p']:.0%} of what it is handed at every training step (the usual range is 0.1 "
+                            f"to 0.5), so the network trains as a much smaller one and fits its own rows badly. A "
+                            f"keep probability (TensorFlow 1's keep_prob) passed as PyTorch's drop probability does "
+                            f"this.")
+    finding.evidence.update(heavy_dropout=heavy, limit_dropout=0.5)
+    return finding
+
+
+def _with_fraction_fix(finding: Finding, ctx: Context) -> Finding:
+    """Overfitting while data.train_fraction holds back part of the training split: the rows left out
+    are the surest cure, so all of them come first, for the next run (the data cannot change in a
+    running model; the live repair takes the next fix). The fraction can be deliberate (a learning
+    curve, the suite's tiny-data cases), so it stays a fix, not a finding. A radar CNN left at 0.1 from
+    a smoke test: 0.511/0.478 against 0.944/0.889 on all of them (twenty-fifth held-out set)."""
+    if finding.code != "overfitting" or ctx.train_fraction >= 1 \
+            or any("data.train_fraction" in f.overrides for f in finding.fixes):
+        return finding
+    finding.fixes.insert(0, Fix({"data.train_fraction": 1.0},
+                                f"the model trains on {ctx.train_fraction:.0%} of the training split "
+                                f"(data.train_fraction); all of it is the surest cure for memorising a few rows"))
+    finding.explanation += (f" data.train_fraction is {ctx.train_fraction:g}: the network sees only that share of "
+                            f"the training rows, and the fewer rows, the sooner it memorises them.")
+    finding.evidence["train_fraction"] = ctx.train_fraction
+    return finding
+
+
 # Symptoms unscaled inputs produce: lopsided gradients make a rate too large for one feature's
 # weights and too small for another's.
 _UNSCALED_SYMPTOMS = {"diverged", "lr_too_high", "lr_too_low", "plateau", "stuck_at_chance", "underfitting",

@@ -481,6 +481,30 @@ def pixels_unread(history, signals, ctx: Context) -> Finding | None:
         _option_fix(ctx, "pixels_unread", "the network then looks at the whole image"))
 
 
+def channels_unread(history, signals, ctx: Context) -> Finding | None:
+    """Before training: an image channel that gets exactly no gradient from the output after two plain
+    steps, and whose changes leave every output as it was, while a linear model on it alone finds
+    signal about the target (wiring: channels_unread): the network never reads what that channel tells."""
+    found = (ctx.wiring or {}).get("channels_unread")
+    if not found:
+        return None
+    base = found.get("yardstick") or {}
+    told = (f"validation r2 {base['val_r2']:.3g}" if "val_r2" in base else
+            f"validation loss {base['val_loss']:.3g} against {base['chance_loss']:.3g} for the class shares"
+            if "val_loss" in base else "signal")
+    shown = ", ".join(str(c) for c in found["channels"])
+    return Finding(
+        "underfitting", "warning", 0, 0, {"channels_unread": found["channels"], "channels": found["of"],
+                                          "unread_channels_alone": base,
+                                          "limit": "no gradient, output unmoved, yardstick signal"},
+        f"Channel(s) {shown} of the {found['of']} in each image get exactly no gradient from the network's output "
+        f"after two plain steps, and changing them leaves every output as it was: the network never reads them. "
+        f"Yet a linear model on those channels alone learns the target ({told}), so what tells the rows apart "
+        f"there is lost to the network. Most often a slice in the builder (x[:, :1]) kept from a network made "
+        f"for fewer channels, or a first layer built with too few input channels.",
+        _option_fix(ctx, "channels_unread", "the network then reads every channel"))
+
+
 def conv_over_features(history, signals, ctx: Context) -> Finding | None:
     """Before training: a custom network's Conv1d handed the (rows, steps, features) batch untransposed,
     with as many input channels as steps (wiring: conv_over_features): it convolves across the features
@@ -621,6 +645,31 @@ def outputs_clamped(history, signals, ctx: Context) -> Finding | None:
         f"{what} are clamped, most often by a ReLU after the last layer: where an output sits at the floor it "
         f"passes no gradient back, so {lost}. The last layer's output should reach the loss as it is.",
         _option_fix(ctx, "outputs_clamped", "the output then reaches the loss unclamped"))
+
+
+def outputs_bounded(history, signals, ctx: Context) -> Finding | None:
+    """Before training: a regressor whose output stays inside a range whatever its weights (shaken, then
+    scaled 10x and 100x), with 5% of the training targets or more beyond it (wiring: outputs_bounded): a
+    squashing function after the last layer, so those targets can never be predicted."""
+    found = (ctx.wiring or {}).get("outputs_bounded")
+    if not found:
+        return None
+    from ..wiring_inputs import BOUNDED_SHARE
+
+    parts = []
+    for j, sides in found["columns"].items():
+        for side, d in sides.items():
+            parts.append(f"output {j} never {'over' if side == 'above' else 'under'} {d['reached']:.3g}, "
+                         f"with {d['targets_beyond']:.0%} of the training targets {side} it")
+    return Finding(
+        "underfitting", "warning", 0, 0, {**found, "limit_share": BOUNDED_SHARE},
+        f"The network's output stays inside a fixed range whatever its weights (shaken, then scaled "
+        f"{' and '.join(f'{c:g}x' for c in found['scales'])}): {'; '.join(parts)}. The output passes through a "
+        f"bound, most often a tanh or a sigmoid after the last layer: trainwell trains a regressor on the "
+        f"standardized target, whose values run well past +-1, so every row beyond the bound is predicted at the "
+        f"bound and the loss keeps pulling at units that are already saturated. A regressor's last layer should "
+        f"reach the loss as it is.",
+        _option_fix(ctx, "outputs_bounded", "the output then reaches every target value"))
 
 
 def features_interchangeable(history, signals, ctx: Context) -> Finding | None:
