@@ -122,6 +122,9 @@ class Context:
     head: list = field(default_factory=list)    # an rnn's or cnn's dense head (model.head)
     n_outputs: int | None = None        # the network's outputs
     schedule_collapse: dict | None = None   # where a decaying schedule takes the rate under 1% (context)
+    cnn_collapse: dict | None = None    # a CNN block handed a 1x1 map (network_measures.cnn_collapse)
+    schedule_rise: dict | None = None   # a cosine floor above the rate it decays from (context)
+    min_lr: float = 0.0             # schedule.min_lr
     day_month_swapped: dict | None = None   # a series' dates regular only read the other way (data report)
     repeated_times: dict | None = None      # a series' time column that repeats and scrambles it (data report)
     blank_zeros: dict | None = None     # mostly-blank count columns with no zero written (context.blank_zeros)

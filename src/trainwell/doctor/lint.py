@@ -138,6 +138,11 @@ def lint(cfg, prepared, plan: dict) -> list[dict]:
     return out
 
 
+def usual_warmup(epochs: int) -> int:
+    """A tenth of the run, the usual warmup (none for runs under 10 epochs)."""
+    return max(1, epochs // 10) if epochs >= 10 else 0
+
+
 def _schedule_lint(cfg, warn) -> None:
     from ..training.optim import Schedule
 
@@ -156,7 +161,7 @@ def _schedule_lint(cfg, warn) -> None:
         warn("schedule.warmup_epochs", f"{sc.warmup_epochs:g} warmup epochs in a run of {epochs}: the whole run is "
              f"warmup, the rate climbs to optimizer.lr only at the last step"
              + (f" and the {sc.name} schedule never starts" if sc.name != "constant" else ""),
-             {"schedule.warmup_epochs": max(1, epochs // 10) if epochs >= 10 else 0})
+             {"schedule.warmup_epochs": usual_warmup(epochs)})
     if sc.name == "reduce_on_plateau" and sc.factor < 0.1:
         warn("schedule.factor", f"reduce_on_plateau multiplies the rate by {sc.factor:g} at each stall: one noisy "
              f"epoch can end training (0.1 to 0.5 is usual)", {"schedule.factor": 0.5})

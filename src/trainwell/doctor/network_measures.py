@@ -477,3 +477,74 @@ def _plain(value):
 
 
 _NOT_PLAIN = object()
+
+
+def cnn_collapse(cfg, spec, plan: dict) -> dict | None:
+    """A built-in CNN one of whose blocks after the first is handed a 1x1 map: the strides and pools
+    before it shrank the image to a single position, so from there on each kernel reads one pixel's
+    channels and nothing around it. With the fixes (every stride 1; else no pooling from the block
+    before the collapse on) that build without the collapse."""
+    model = cfg.model
+    sizes = _block_inputs(model, spec, plan)
+    if not sizes or sizes[0] == [1, 1]:
+        return None
+    at = next((i for i, s in enumerate(sizes) if i > 0 and s == [1, 1]), None)
+    if at is None:
+        return None
+    blocks = [b.model_dump(mode="json") for b in model.blocks]
+    candidates = []
+    if any(b.get("stride", 1) > 1 for b in blocks):
+        candidates.append(([{**b, "stride": 1} for b in blocks], "every stride 1: only the pools shrink the map"))
+    candidates.append(([{**b, "pool": "none"} if i >= at - 1 else b for i, b in enumerate(blocks)],
+                       "no pooling from the block before the collapse on"))
+    fixes = []
+    stored = _stored_size(cfg) if cfg.data.image.size else None
+    if stored and (stored[0] > sizes[0][0] or stored[1] > sizes[0][1]):
+        import copy
+
+        full = copy.copy(spec)
+        full.input_shape = [int(spec.input_shape[0]), *stored]
+        again = _block_inputs(model, full, plan)
+        if again and [1, 1] not in again[1:]:
+            fixes.append({"overrides": {"data.image.size": None}, "architecture": False,
+                          "why": f"the images at their own {stored[0]}x{stored[1]}, which the blocks keep above 1x1"})
+    for new, why in candidates:
+        block_type = type(model.blocks[0])
+        again = _block_inputs(model.model_copy(update={"blocks": [block_type.model_validate(b) for b in new]}),
+                              spec, plan)
+        if again and [1, 1] not in again[1:]:
+            fixes.append({"overrides": {"model.blocks": new}, "architecture": True, "why": why})
+    return {"block": at, "sizes": sizes, "image": sizes[0], "fixes": fixes}
+
+
+def _stored_size(cfg) -> list[int] | None:
+    """The height and width of the images as data.source stores them, before data.image.size."""
+    from ..data.images import native_sample
+
+    sample = native_sample(cfg.data, per_class=1, max_rows=16)
+    return [int(v) for v in sample[0].shape[2:]] if sample is not None else None
+
+
+def _block_inputs(model, spec, plan: dict) -> list[list[int]] | None:
+    """The height and width of the map each conv block of a built-in CNN (its `model` section) is handed."""
+    import torch
+
+    from ..models import build
+
+    try:
+        with _forked_rng():
+            net = build(model, spec, plan["n_out"], seed=0)
+    except Exception:
+        return None
+    blocks = getattr(net, "blocks", None)
+    shape = getattr(spec, "input_shape", None)
+    if not isinstance(blocks, torch.nn.Sequential) or not shape:
+        return None
+    probe = torch.zeros(1, *[int(v) for v in shape])
+    sizes = []
+    net.eval()
+    with torch.no_grad(), _forked_rng():
+        for block in blocks:
+            sizes.append([int(v) for v in probe.shape[-2:]])
+            probe = block(probe)
+    return sizes

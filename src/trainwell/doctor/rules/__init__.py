@@ -41,9 +41,9 @@ from .input_data import bad_input_data, unscaled_features
 from .plan import (adam_betas_off, batch_norm_starved, blind_convolutions, class_weights_off, coupled_decay_heavy,
                    decays_too_fast,
                    frozen_at_random, gradient_never_arrives, group_rate_off, group_rate_starved, huber_capped, l1_outweighs,
-                   linear_network, mlp_reads_steps, momentum_runaway, monitor_backwards, narrow_head, order_unseen, pooled_position,
-                   recurrence_across_batch, softmax_twice, stops_too_soon, too_few_steps, transformer_dropout,
-                   transformer_sgd)
+                   linear_network, map_collapsed, mlp_reads_steps, momentum_runaway, monitor_backwards, narrow_head, order_unseen, pooled_position,
+                   recurrence_across_batch, schedule_rises, softmax_twice, stops_too_soon, too_few_steps, transformer_dropout,
+                   transformer_sgd, warmup_outlasts_run)
 from .pairs import augment_mirrors_classes
 from .progress import plateau, stops_while_learning
 from .preparation import (amounts_as_codes, augment_too_strong, augment_shifts_classes, augment_turns_classes, clip_flattens, columns_drown_signal,
@@ -53,12 +53,13 @@ from .preparation import (amounts_as_codes, augment_too_strong, augment_shifts_c
                           series_unshuffled, split_reversed, split_twins, steps_as_features, target_history_unseen,
                           text_column_silent, text_cut_short, undersampled_away, vocab_starved, window_too_short)
 from .rate import lr_too_high, lr_too_low
-from .root_causes import _with_augment_fix, _with_dropout_option_fix, _with_eps_fix, _with_fraction_fix, _with_momentum_fix, _with_scaling_fix, _with_small_init_fix, _with_symmetry_fix
+from .root_causes import (_with_augment_fix, _with_dropout_option_fix, _with_eps_fix, _with_fraction_fix, _with_momentum_fix,
+                          _with_scaling_fix, _with_small_init_fix, _with_symmetry_fix, _with_warmup_fix)
 from .units import dying_relu, saturated_activations, vanishing_gradients
-from .wiring import (channels_unread, conv_over_features, features_interchangeable, features_unread, frozen_random_weights, gradient_uphill, ids_read_as_numbers,
+from .wiring import (bn_momentum, channels_unread, conv_over_features, features_interchangeable, features_unread, frozen_random_weights, gradient_uphill, ids_read_as_numbers,
                      init_without_gradient, inputs_dropped, inputs_flattened, inputs_quantized, inputs_unread, level_blind,
                      norm_too_narrow, order_blind, output_dropped, pixels_unread, output_off_scale, outputs_bounded, outputs_clamped,
-                     outputs_tied,
+                     newest_unread, outputs_tied,
                      read_backwards, sign_blind, tokens_merged,
                      random_at_prediction, rows_mixed, signal_lost, steps_unread, tokens_unread, turn_blind, unregistered_weights,
                      weights_barely_learn)
@@ -71,14 +72,14 @@ PRE_TRAINING = [bad_input_data, images_blurred_together, unscaled_features, too_
                 group_rate_starved, target_history_unseen, stops_too_soon, batch_norm_starved, undersampled_away,
                 window_too_short, columns_left_out, columns_drown_signal, features_left_out, rows_sorted, series_unshuffled, steps_as_features, split_reversed, split_twins,
                 amounts_as_codes,
-                text_cut_short, text_column_silent, narrow_head, decays_too_fast, augment_too_strong, vocab_starved, file_words_unknown, clip_flattens,
+                text_cut_short, text_column_silent, narrow_head, map_collapsed, decays_too_fast, schedule_rises, warmup_outlasts_run, augment_too_strong, vocab_starved, file_words_unknown, clip_flattens,
                 dedup_conflicts, series_gaps_dropped, padded_after, transformer_dropout, transformer_sgd, huber_capped,
                 augment_turns_classes, augment_shifts_classes, l1_outweighs, pooled_position, order_unseen, linear_network, recurrence_across_batch,
                 mlp_reads_steps, softmax_twice, gradient_never_arrives, unregistered_weights, frozen_random_weights,
                 gradient_uphill, steps_unread, ids_read_as_numbers, output_off_scale, init_without_gradient, weights_barely_learn,
                 random_at_prediction,
                 rows_mixed, inputs_unread, tokens_unread, norm_too_narrow, inputs_flattened, inputs_quantized, level_blind,
-                read_backwards, outputs_clamped, outputs_bounded, output_dropped, outputs_tied, tokens_merged, features_unread, order_blind, pixels_unread, channels_unread,
+                read_backwards, newest_unread, bn_momentum, outputs_clamped, outputs_bounded, output_dropped, outputs_tied, tokens_merged, features_unread, order_blind, pixels_unread, channels_unread,
                 conv_over_features, sign_blind, features_interchangeable, turn_blind, signal_lost]
 # Order matters for reporting: causes before symptoms.
 RULES = PRE_TRAINING + [diverged, exploding_gradients, lr_too_high, lr_too_low, vanishing_gradients, dying_relu,
@@ -121,7 +122,7 @@ def examine(history: list[dict], signals: dict, ctx: Context, rules=None) -> lis
                 finding.evidence["loss_floor_subtracted"] = round(shift, 5)
             finding = _with_symmetry_fix(_with_augment_fix(_with_momentum_fix(_with_eps_fix(_with_scaling_fix(finding, ctx), ctx),
                                                                                  ctx), ctx), ctx)
-            finding = _with_fraction_fix(_with_dropout_option_fix(finding, ctx), ctx)
+            finding = _with_warmup_fix(_with_fraction_fix(_with_dropout_option_fix(finding, ctx), ctx), ctx)
             out.append(_named_init_for_custom(_with_small_init_fix(finding, ctx, signals), ctx))
     return out
 

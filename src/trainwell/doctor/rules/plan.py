@@ -8,7 +8,7 @@ import math
 
 from ..facts import Context, usual_top
 from ..findings import Finding, Fix
-from ..measures import chance_loss, loss_floor, loss_shift
+from ..measures import _round_lr, chance_loss, loss_floor, loss_shift
 from .fit import NARROW_HIDDEN_SIZE
 
 
@@ -828,3 +828,86 @@ def decays_too_fast(history, signals, ctx: Context) -> Finding | None:
         f"{at['epoch']} of {at['epochs']}: the epochs after that barely move the weights, so the run stalls wherever "
         f"it is then (schedule.gamma, step_size or milestones decay far too fast for this run).",
         [Fix(cosine, why), Fix({"schedule.name": "constant"}, "keep the rate constant")])
+
+
+def schedule_rises(history, signals, ctx: Context) -> Finding | None:
+    """A cosine schedule whose floor (schedule.min_lr) lies far above optimizer.lr (context.schedule_rise):
+    the schedule goes from the rate to its floor, so it raises the rate over the run. Keras' CosineDecay
+    takes alpha, the floor as a fraction of the rate; written into min_lr, an absolute rate, 0.05 took a
+    GRU at 0.005 tenfold and the run came apart in its second half (0.760 against 0.973; twenty-sixth
+    held-out set). A floor meant as a fraction (under 1) is offered as that fraction of the rate first."""
+    rise = ctx.schedule_rise
+    if not rise:
+        return None
+    fixes = []
+    if ctx.min_lr < 1:
+        meant = _round_lr(ctx.min_lr * ctx.lr)
+        fixes.append(Fix({"schedule.min_lr": meant},
+                         f"{ctx.min_lr:g} read as a fraction of the rate, as Keras' CosineDecay alpha means it: "
+                         f"a floor of {meant:g}"))
+    fixes.append(Fix({"schedule.min_lr": 0.0}, "decay to zero, the default"))
+    top = usual_top(ctx)
+    return Finding(
+        "lr_too_high", "warning", 0, 0, {**rise, "limit_factor": 2.0, "usual_top": top},
+        f"schedule.min_lr ({ctx.min_lr:g}) is {rise['peak_factor']:g}x optimizer.lr ({ctx.lr:g}). The cosine schedule "
+        f"goes from the rate to its floor over the run, so here it raises the rate to {ctx.min_lr:g} by the last epoch"
+        + (f", above {ctx.optimizer}'s usual top of {top:g}" if top and ctx.min_lr > top else "")
+        + ". min_lr is an absolute rate, the end of the decay; a floor written as a fraction of the rate (Keras' "
+          "alpha) belongs there multiplied by the rate.",
+        fixes)
+
+
+def warmup_outlasts_run(history, signals, ctx: Context) -> Finding | None:
+    """schedule.warmup_epochs as long as the run or longer: trainwell ends the warmup with the run, so the rate
+    climbs from zero over every epoch and reaches optimizer.lr at the last step, and the schedule named
+    never starts. Often harmless (a GRU at 0.008 scored as well with 300 warmup epochs in 30: the
+    twenty-fourth held-out set's healthy run), sometimes not (an engine GRU at 0.005 with '500 warmup
+    steps' written as epochs: 0.813 against 0.973; twenty-sixth set), which no reading before training
+    tells apart: an info, whose fix the stall findings put first (root_causes._with_warmup_fix)."""
+    fix = _warmup_fix(ctx)
+    if fix is None:
+        return None
+    return Finding(
+        "lr_too_low", "info", 0, 0, {"warmup_epochs": ctx.warmup_epochs, "epochs": ctx.epochs},
+        f"schedule.warmup_epochs ({ctx.warmup_epochs:g}) is as long as the run ({ctx.epochs} epochs) or longer. The warmup ends "
+        f"with the run, so the learning rate climbs from 0 over all of it and reaches optimizer.lr ({ctx.lr:g}) only at "
+        f"the last step; half the run goes at under half the rate"
+        + (f", and the {ctx.schedule} schedule after the warmup never starts" if ctx.schedule != "constant" else "")
+        + ". Warmups take a few epochs; a count of steps written as epochs looks like this. If the run learns slowly, "
+          "this is why.",
+        [fix])
+
+
+def _warmup_fix(ctx: Context) -> Fix | None:
+    """The usual warmup, a tenth of the run (lint.usual_warmup), for one longer than the run."""
+    from ..lint import usual_warmup
+
+    if ctx.warmup_epochs < ctx.epochs or not ctx.epochs:
+        return None
+    epochs = usual_warmup(ctx.epochs)
+    return Fix({"schedule.warmup_epochs": epochs},
+               f"{epochs} epoch(s) of warmup, a tenth of the run" if epochs else "no warmup in a run this short")
+
+
+def map_collapsed(history, signals, ctx: Context) -> Finding | None:
+    """A built-in CNN one of whose blocks after the first is handed a 1x1 map (context.cnn_collapse):
+    strides and pools together shrank the image to one position, so from there each kernel reads one
+    pixel's channels and nothing around it, and what was lost on the way is gone. An ImageNet recipe's
+    stride 2 in every block, on top of the pooling, took 16x16 infrared images of solar modules to 1x1
+    by the third block: 0.578/0.711 against 0.967/0.989 at stride 1 (twenty-sixth held-out set)."""
+    found = ctx.cnn_collapse
+    if not found:
+        return None
+    sizes = " -> ".join(f"{h}x{w}" for h, w in found["sizes"])
+    fixes = [Fix(f["overrides"], f["why"], architecture=f["architecture"]) for f in found["fixes"]]
+    return Finding(
+        "underfitting", "warning", 0, 0, {"block_handed_1x1": found["block"], "map_sizes": found["sizes"],
+                                          "limit": "a block after the first handed a 1x1 map"},
+        f"The CNN's blocks shrink the {found['image'][0]}x{found['image'][1]} images to a single position before "
+        f"block {found['block']} (model.blocks.{found['block']}): the maps each block is handed are {sizes}. From "
+        f"there on each 3x3 kernel reads one pixel's channels and nothing around it, and the detail the strides and "
+        f"pools dropped on the way is gone. Each stride of 2 halves the map, and so does each pool: recipes made for "
+        f"224-pixel images stride and pool far more than small images can take."
+        + (" data.image.size shrinks the images as stored before the first block."
+           if any("data.image.size" in f.overrides for f in fixes) else ""),
+        fixes)

@@ -215,3 +215,22 @@ def _with_scaling_fix(finding: Finding, ctx: Context) -> Finding:
                             "single learning rate suits them all. Scale the inputs first.")
     finding.evidence["caused_by"] = "unscaled_features"
     return finding
+
+
+def _with_warmup_fix(finding: Finding, ctx: Context) -> Finding:
+    """A warmup longer than the run (plan.warmup_outlasts_run): the rate climbs all run long, so a
+    stall or slow progress is the warmup's first; the warmup the user may have meant goes first."""
+    from .plan import _warmup_fix
+
+    if finding.code not in _EPS_SYMPTOMS or finding.severity == "info" \
+            or any("schedule.warmup_epochs" in f.overrides for f in finding.fixes):
+        return finding
+    fix = _warmup_fix(ctx)
+    if fix is None:
+        return finding
+    finding.fixes.insert(0, fix)
+    finding.explanation += (f" schedule.warmup_epochs ({ctx.warmup_epochs:g}) is as long as the run ({ctx.epochs} "
+                            f"epochs) or longer: the rate is still climbing toward optimizer.lr, which it reaches only at the "
+                            f"last step.")
+    finding.evidence.update(warmup_epochs=ctx.warmup_epochs)
+    return finding

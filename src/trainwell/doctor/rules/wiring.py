@@ -618,6 +618,60 @@ def read_backwards(history, signals, ctx: Context) -> Finding | None:
         _option_fix(ctx, "read_backwards", "the network then ends its window on the newest step"))
 
 
+def newest_unread(history, signals, ctx: Context) -> Finding | None:
+    """Before training: a forecaster some of whose outputs take exactly no gradient from the newest
+    step of the window and do not move when it moves, where the data says the newest step says most
+    (wiring: newest_unread). A head read off each of the last six steps' states as the forecasts 1-6
+    hours ahead gave the next hour a state five hours old: r2 0.511/0.493 against 0.759/0.750
+    (twenty-sixth held-out set)."""
+    found = (ctx.wiring or {}).get("newest_unread")
+    if not found:
+        return None
+    from ..wiring_series import RECENT_LEAST
+
+    corr, blind = found["correlation"], found["blind"]
+    which = (f"{len(blind)} of its {found['outputs']} outputs ({', '.join(map(str, blind[:8]))}"
+             + (", ..." if len(blind) > 8 else "") + ")" if found["outputs"] > 1 else "its output")
+    return Finding(
+        "underfitting", "warning", 0, 0, {"outputs": found["outputs"], "outputs_blind_to_newest_step": blind,
+                                          "steps": found["steps"], "correlation_newest": corr["newest"],
+                                          "correlation_oldest": corr["oldest"], "limit_correlation": RECENT_LEAST,
+                                          "limit": "no gradient from the newest step, output unmoved"},
+        f"The network never reads the newest step of its {found['steps']}-step window for {which}: those outputs get "
+        f"exactly no gradient from it after two training steps, and changing it leaves them as they were. In the "
+        f"data {corr['column']!r} at the newest step correlates {corr['newest']:.2f} with what is forecast ("
+        f"{corr['oldest']:.2f} at the oldest), so those forecasts start from stale information. Most often the "
+        f"outputs are read off earlier steps of a recurrent layer's output (out[:, -k:], a sequence-to-sequence "
+        f"habit: the forecast k hours ahead taken from the state k - 1 hours older than the newest) where every "
+        f"forecast should start from the state after the newest step.",
+        _option_fix(ctx, "newest_unread", "every output then reads the newest step"))
+
+
+def bn_momentum(history, signals, ctx: Context) -> Finding | None:
+    """Before training: a custom network's batch norm with momentum over 0.5 (wiring: bn_momentum).
+    PyTorch's momentum is the weight of the newest batch in the running statistics (0.1 by default),
+    Keras' the weight of the past (0.99): ported as it is, the statistics the network predicts with
+    are those of the last training batch, often a remainder of a few rows. A dairy regressor at 0.99
+    whose last batch held 2 cows: r2 -2.8/-1.7 against 0.853/0.854 (twenty-sixth held-out set)."""
+    found = (ctx.wiring or {}).get("bn_momentum")
+    if not found:
+        return None
+    from ..wiring import BN_MOMENTUM
+
+    last = ctx.n_train % ctx.batch_size if ctx.batch_size and ctx.n_train else 0
+    return Finding(
+        "overfitting", "warning", 0, 0, {**found, "limit_momentum": BN_MOMENTUM, "batch_size": ctx.batch_size,
+                                         "last_batch_rows": last or ctx.batch_size},
+        f"The batch norm layer {found['layer']!r} has momentum {found['momentum']:g}. In PyTorch the momentum is the "
+        f"weight of the newest batch in the running mean and variance (0.1 by default); Keras' momentum (0.99) is "
+        f"the weight of the past. At {found['momentum']:g} the statistics the network predicts with are in effect "
+        f"those of the last training batch"
+        + (f", here a remainder of {last} row(s)" if last else "")
+        + ", not of the training data: validation and test rows are normalised with them, and predictions go wrong "
+          "however well training fits. Use 1 - the Keras value (0.01 for 0.99).",
+        _option_fix(ctx, "bn_momentum", "the running statistics then average over many batches"))
+
+
 def outputs_clamped(history, signals, ctx: Context) -> Finding | None:
     """Before training: a quarter or more of a fresh network's rows share the lowest value of an output
     column while the rest vary (wiring: outputs_clamped), the mark of a ReLU or a clamp after the last
