@@ -144,3 +144,27 @@ def test_batch_norm_at_keras_momentum_is_named_with_the_builders_default(nets):
     assert found[0].fixes[0].overrides == {"model.options.bn_momentum": 0.1}
     assert not [f for f in _found({**base, "model": {**keras, "options": {"bn_momentum": 0.01}}})
                 if "limit_momentum" in f.evidence]
+
+
+def _stability(path, informative: bool) -> str:
+    """Taps to a failure (1-30), or 99 where the test never failed; the class follows the 99 or not."""
+    rng = np.random.default_rng(0)
+    n = 600
+    never = rng.random(n) < 0.4
+    taps = np.where(never, 99, rng.integers(1, 31, n))
+    y = np.where(never if informative else rng.random(n) < 0.4, "stable", rng.choice(["slab", "wet"], n))
+    pd.DataFrame({"taps": taps, "depth": rng.normal(50, 10, n), "y": y}).to_csv(path, index=False)
+    return str(path)
+
+
+def test_a_missing_code_whose_rows_tell_the_target_is_named_and_kept_as_a_value(tmp_path):
+    data = {"source": _stability(tmp_path / "s.csv", True), "target": "y", "clean": {"missing_codes": [99]}}
+    cfg = load_config({"seed": 0, "data": data})
+    coded = prepare(cfg.data, 0, "mlp").report["coded_target"]["taps"]
+    assert coded["codes"] == [99.0] and coded["real"] == [1.0, 30.0] and sum(coded["coded_counts"]) == coded["rows"]
+    found = [f for f in _found({"data": data}) if "limit_distance" in f.evidence]
+    assert [f.code for f in found] == ["bad_input_data"] and found[0].evidence["columns"][0]["column"] == "taps"
+    assert found[0].fixes[0].overrides == {"data.clean.missing_codes": []} and "'stable'" in found[0].explanation
+    # a code whose rows are like the others' is a gap like any other
+    plain = {**data, "source": _stability(tmp_path / "r.csv", False)}
+    assert not [f for f in _found({"data": plain}) if "limit_distance" in f.evidence]

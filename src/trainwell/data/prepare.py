@@ -172,7 +172,33 @@ def _encode(state: dict, frame: pd.DataFrame, role: str) -> tuple[SplitArrays, d
         y_raw = raw_target(state, frame[target])
     except UserError as exc:
         raise UserError(f"{role}: {exc}") from None
+    if counts.get("coded_rows"):
+        counts["coded_target"] = _coded_target(counts.pop("coded_rows"), y, state["spec"].get("classes"))
     return SplitArrays(x=x, y=y, y_raw=y_raw), counts
+
+
+def _coded_target(coded: dict, y: np.ndarray, classes: list | None) -> dict:
+    """Per column, the target of the rows data.clean.missing_codes blanked against the other rows':
+    class counts, or the (standardized) target's mean and spread. The doctor asks whether the code
+    said something about the target that imputation then erases."""
+    out = {}
+    for column, c in coded.items():
+        mask = np.asarray(c["mask"], dtype=bool)
+        if len(mask) != len(y):
+            continue
+        entry = {"rows": int(mask.sum()), "of": int(len(mask)), "codes": c["codes"], "real": c["real"]}
+        if classes:
+            k = len(classes)
+            yi = np.asarray(y).reshape(len(y), -1)[:, 0].astype(np.int64) if np.asarray(y).ndim > 1 \
+                else np.asarray(y).astype(np.int64)
+            entry["coded_counts"] = np.bincount(yi[mask], minlength=k).tolist()
+            entry["other_counts"] = np.bincount(yi[~mask], minlength=k).tolist()
+        else:
+            first = np.asarray(y, dtype=np.float64).reshape(len(y), -1)[:, 0]
+            entry.update(coded_mean=float(first[mask].mean()), other_mean=float(first[~mask].mean()) if (~mask).any()
+                         else None, spread=float(first.std()))
+        out[column] = entry
+    return out
 
 
 def _class_count_dict(y: np.ndarray, classes: list) -> dict[str, int]:
@@ -355,6 +381,8 @@ def _encode_splits(state: dict, frames: dict, report: dict, notes: list) -> dict
         report["imputed"][split] = counts["imputed"]
         if counts.get("coded"):
             report.setdefault("coded", {})[split] = counts["coded"]
+        if split == "train" and counts.get("coded_target"):
+            report["coded_target"] = counts["coded_target"]
         report["clipped"][split] = counts["clipped"]
         if split != "train":
             report["unknown_categories"][split] = counts["unknown_categories"]

@@ -204,10 +204,20 @@ def _numeric_features(states: list[dict], df: pd.DataFrame, counts: dict) -> np.
     raw, n_coerced = numeric_matrix(df, [st["column"] for st in states])
     for j, st in enumerate(states):
         if st.get("missing_codes"):
-            before = np.isnan(raw[:, j]).sum()
+            was = np.isnan(raw[:, j])
+            real = raw[~was, j]
             raw[:, j] = _as_missing(raw[:, j], st["missing_codes"])
+            coded = np.isnan(raw[:, j]) & ~was
             # Cells a code turned missing (the doctor asks: a code that common is a real value).
-            counts.setdefault("coded", {})[st["column"]] = int(np.isnan(raw[:, j]).sum() - before)
+            counts.setdefault("coded", {})[st["column"]] = int(coded.sum())
+            if coded.any():
+                # Which rows, and the range of the values left, for prepare to set against the
+                # target (the doctor asks: does the code say something the fill erases?).
+                kept = raw[~np.isnan(raw[:, j]), j]
+                hit = [float(c) for c in st["missing_codes"] if np.isclose(real, c, rtol=1e-6, atol=0.0).any()]
+                counts.setdefault("coded_rows", {})[st["column"]] = {
+                    "mask": coded, "codes": hit,
+                    "real": [float(kept.min()), float(kept.max())] if kept.size else None}
     p = _numeric_params(states)
     nan = np.isnan(raw)
     n_imputed = np.where(p["has_impute"], nan.sum(axis=0), 0)

@@ -307,6 +307,7 @@ def _coded(prepared) -> dict:
                 "numeric_columns": int(report.get("coded_columns") or 0)}
     state = prepared.state
     return {"coded_cells": dict(coded.get("train") or {}), "coded_rows": int((report.get("rows") or {}).get("train") or 0),
+            "coded_signal": dict(report.get("coded_target") or {}),
             "numeric_columns": sum(1 for st in state.get("features", []) if st.get("kind") == "numeric")
             if isinstance(state, dict) else 0}
 

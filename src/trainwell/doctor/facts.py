@@ -70,6 +70,7 @@ class Context:
     loss_class_weights: list | None = None   # loss.class_weights, one per class in class order (a mapping resolved)
     coded_cells: dict = field(default_factory=dict)   # training cells each missing code made missing, per column
     numeric_columns: int = 0        # tabular numeric input columns
+    coded_signal: dict = field(default_factory=dict)  # per coded column, its rows' target against the rest's (data report)
     coded_rows: int = 0             # training rows coded_cells was counted on (before rebalancing)
     target_rms: float | None = None  # regression with data.scale_target off: the target's typical magnitude
     conv_blocks: list = field(default_factory=list)   # cnn: model.blocks, as dicts
