@@ -168,3 +168,15 @@ def test_a_missing_code_whose_rows_tell_the_target_is_named_and_kept_as_a_value(
     # a code whose rows are like the others' is a gap like any other
     plain = {**data, "source": _stability(tmp_path / "r.csv", False)}
     assert not [f for f in _found({"data": plain}) if "limit_distance" in f.evidence]
+
+
+def test_a_finding_before_training_keeps_its_own_fix_first():
+    from trainwell.doctor.rules.root_causes import _with_eps_fix, _with_fraction_fix
+
+    ctx = Context(task="multiclass", loss="cross_entropy", optimizer="adam", lr=0.005, epochs=40, warmup_epochs=500,
+                  eps=1.0, train_fraction=0.1)
+    own = {"data.split.train": 0.7, "data.split.test": 0.15}
+    swapped = Finding("overfitting", "warning", 0, 0, {}, "The split looks swapped.", [Fix(own, "x")])
+    assert _with_fraction_fix(swapped, ctx).fixes[0].overrides == own
+    collapsed = Finding("underfitting", "warning", 0, 0, {}, "x", [Fix({"model.blocks": []}, "x")])
+    assert _with_eps_fix(_with_warmup_fix(collapsed, ctx), ctx).fixes[0].overrides == {"model.blocks": []}

@@ -281,7 +281,8 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
         reading["output_scale"] = float(out.detach().float().abs().median())
     reading["outputs_clamped"] = _safely(_clamped, net, batch.detach(), spec, cfg)
     reading["outputs_bounded"] = _safely(_bounded, net, batch.detach(), held) \
-        if not spec.classes and cfg.data.scale_target and not reading["outputs_clamped"] and not ids else None
+        if not spec.classes and cfg.data.scale_target and not reading["outputs_clamped"] and not ids \
+        and size <= TWIN_LIMIT else None
     reading["probabilities"] = _safely(_probabilities, net, batch.detach(), plan)
     reading["turn_blind"] = _safely(_turn_blind, twin if twin is not None else net, batch.detach()) \
         if not ids and batch.dim() == 4 and batch.shape[2] == batch.shape[3] else None

@@ -82,19 +82,21 @@ def _newest_unread(twin, batch, spec) -> dict | None:
         with _forked_rng():
             out = twin(x)
             out = out.reshape(len(x), -1)
+            moved = batch.clone()
+            moved[:, -1] = batch[:, -1].flip(0) + 1.0
+            with torch.no_grad():
+                again = twin(moved).reshape(len(x), -1)
+            # Two forward passes first: only the outputs the move leaves as they were are asked for
+            # their gradient, one backward pass each (a healthy forecaster has none).
+            still = [j for j in range(out.shape[1]) if _unmoved(out[:, j].detach(), again[:, j])]
             blind = []
-            for j in range(out.shape[1]):
+            for j in still:
                 (g,) = torch.autograd.grad(out[:, j].sum(), x, retain_graph=True, allow_unused=True)
                 if g is not None and float(g[:, :-1].abs().sum()) > 0 and float(g[:, -1].abs().sum()) == 0:
                     blind.append(j)
-            if not blind:
-                return None
-            moved = batch.clone()
-            moved[:, -1] = batch[:, -1].flip(0) + 1.0
-            again = twin(moved).reshape(len(x), -1)
     finally:
         twin.train(was)
-    if not _unmoved(out[:, blind].detach(), again[:, blind].detach()):
+    if not blind:
         return None
     return {"outputs": int(out.shape[1]), "blind": [j + 1 for j in blind], "steps": int(batch.shape[1])}
 

@@ -136,7 +136,8 @@ def _codes_carry_signal(ctx: Context) -> Finding | None:
         f"it does mean 'not recorded', that it was not recorded is what predicts the target, and a 0/1 column for it "
         f"in the file keeps that."
         + (f" Also: {', '.join(x['column'] for x in hits[1:])}." if len(hits) > 1 else ""),
-        [Fix({"data.clean.missing_codes": left}, f"keep {codes} as the value it is, which the network can read")])
+        [Fix({"data.clean.missing_codes": left}, f"keep {codes} as the value it is, which the network can read (in "
+                                                  f"every numeric column: missing_codes applies to all of them)")])
 
 
 def _skewed_columns(ctx: Context) -> Finding | None:

@@ -127,6 +127,8 @@ def _with_eps_fix(finding: Finding, ctx: Context) -> Finding:
     whatever the symptom it goes first. A GRU forecaster at Adam eps 1 was called stuck_at_chance
     (its validation loss never under the mean's, r2 0.22/0.20 against 0.91/0.88), with no rate fix
     to offer: its steps were not tiny enough for lr_too_low (twenty-fifth held-out set)."""
+    if not finding.epoch:
+        return finding   # a finding before training names its own cause; its fix goes first
     from .plan import ADAM_FAMILY
     from .rate import EPS_LIMIT
 
@@ -152,6 +154,8 @@ def _with_dropout_option_fix(finding: Finding, ctx: Context) -> Finding:
     with it). A sleep-study classifier ported from TensorFlow 1 took keep_prob=0.9 as nn.Dropout's p,
     dropping nine units in ten: called underfitting and given more epochs, then a larger rate, 0.715/
     0.824 against 0.915/0.921 (twenty-fifth held-out set)."""
+    if not finding.epoch:
+        return finding   # a finding before training names its own cause; its fix goes first
     from .wiring import _option_fix
 
     heavy = (ctx.wiring or {}).get("heavy_dropout")
@@ -176,6 +180,8 @@ def _with_fraction_fix(finding: Finding, ctx: Context) -> Finding:
     running model; the live repair takes the next fix). The fraction can be deliberate (a learning
     curve, the suite's tiny-data cases), so it stays a fix, not a finding. A radar CNN left at 0.1 from
     a smoke test: 0.511/0.478 against 0.944/0.889 on all of them (twenty-fifth held-out set)."""
+    if not finding.epoch:
+        return finding   # a finding before training names its own cause; its fix goes first
     if finding.code != "overfitting" or ctx.train_fraction >= 1 \
             or any("data.train_fraction" in f.overrides for f in finding.fixes):
         return finding
@@ -220,6 +226,8 @@ def _with_scaling_fix(finding: Finding, ctx: Context) -> Finding:
 def _with_warmup_fix(finding: Finding, ctx: Context) -> Finding:
     """A warmup longer than the run (plan.warmup_outlasts_run): the rate climbs all run long, so a
     stall or slow progress is the warmup's first; the warmup the user may have meant goes first."""
+    if not finding.epoch:
+        return finding   # a finding before training names its own cause; its fix goes first
     from .plan import _warmup_fix
 
     if finding.code not in _EPS_SYMPTOMS or finding.severity == "info" \
