@@ -4,12 +4,22 @@ momentum that multiplies every step. examine() passes each finding through these
 
 from __future__ import annotations
 
+import functools
 import math
 
 from ..facts import Context
 from ..findings import Finding, Fix
 from .fit import _augment_fix
 from .units import _auto_init_name
+
+
+def _live_only(wrapper):
+    """A cause put first on findings made while training: one made before training names its own
+    cause, and its own fix goes first (a swapped split is not repaired by data.train_fraction)."""
+    @functools.wraps(wrapper)
+    def wrapped(finding: Finding, ctx: Context) -> Finding:
+        return wrapper(finding, ctx) if finding.epoch else finding
+    return wrapped
 
 
 # A deepest hidden layer whose inputs spread under 1e-3 before the first step: PyTorch's and He's
@@ -121,14 +131,13 @@ def _with_momentum_fix(finding: Finding, ctx: Context) -> Finding:
 _EPS_SYMPTOMS = {"lr_too_low", "plateau", "stuck_at_chance", "underfitting"}
 
 
+@_live_only
 def _with_eps_fix(finding: Finding, ctx: Context) -> Finding:
     """An Adam-family eps far above the 1e-8 default (EPS_LIMIT, as lr_too_low reads it): each step
     is lr x m / (sqrt(v) + eps), so the eps, not the gradient's running size, sets the step, and
     whatever the symptom it goes first. A GRU forecaster at Adam eps 1 was called stuck_at_chance
     (its validation loss never under the mean's, r2 0.22/0.20 against 0.91/0.88), with no rate fix
     to offer: its steps were not tiny enough for lr_too_low (twenty-fifth held-out set)."""
-    if not finding.epoch:
-        return finding   # a finding before training names its own cause; its fix goes first
     from .plan import ADAM_FAMILY
     from .rate import EPS_LIMIT
 
@@ -148,14 +157,13 @@ def _with_eps_fix(finding: Finding, ctx: Context) -> Finding:
 _DROPOUT_SYMPTOMS = {"underfitting", "stuck_at_chance", "plateau", "lr_too_low", "dying_relu"}
 
 
+@_live_only
 def _with_dropout_option_fix(finding: Finding, ctx: Context) -> Finding:
     """A custom network holding a dropout layer of p > 0.5 (wiring: heavy_dropout) that underfits:
     the builder's dropout keyword, back at its default, goes first (found by building the network
     with it). A sleep-study classifier ported from TensorFlow 1 took keep_prob=0.9 as nn.Dropout's p,
     dropping nine units in ten: called underfitting and given more epochs, then a larger rate, 0.715/
     0.824 against 0.915/0.921 (twenty-fifth held-out set)."""
-    if not finding.epoch:
-        return finding   # a finding before training names its own cause; its fix goes first
     from .wiring import _option_fix
 
     heavy = (ctx.wiring or {}).get("heavy_dropout")
@@ -174,14 +182,13 @@ def _with_dropout_option_fix(finding: Finding, ctx: Context) -> Finding:
     return finding
 
 
+@_live_only
 def _with_fraction_fix(finding: Finding, ctx: Context) -> Finding:
     """Overfitting while data.train_fraction holds back part of the training split: the rows left out
     are the surest cure, so all of them come first, for the next run (the data cannot change in a
     running model; the live repair takes the next fix). The fraction can be deliberate (a learning
     curve, the suite's tiny-data cases), so it stays a fix, not a finding. A radar CNN left at 0.1 from
     a smoke test: 0.511/0.478 against 0.944/0.889 on all of them (twenty-fifth held-out set)."""
-    if not finding.epoch:
-        return finding   # a finding before training names its own cause; its fix goes first
     if finding.code != "overfitting" or ctx.train_fraction >= 1 \
             or any("data.train_fraction" in f.overrides for f in finding.fixes):
         return finding
@@ -223,11 +230,10 @@ def _with_scaling_fix(finding: Finding, ctx: Context) -> Finding:
     return finding
 
 
+@_live_only
 def _with_warmup_fix(finding: Finding, ctx: Context) -> Finding:
     """A warmup longer than the run (plan.warmup_outlasts_run): the rate climbs all run long, so a
     stall or slow progress is the warmup's first; the warmup the user may have meant goes first."""
-    if not finding.epoch:
-        return finding   # a finding before training names its own cause; its fix goes first
     from .plan import _warmup_fix
 
     if finding.code not in _EPS_SYMPTOMS or finding.severity == "info" \
