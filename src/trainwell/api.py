@@ -225,7 +225,7 @@ def train(config: str | Path | dict | Config = None, overrides: dict[str, Any] |
     plan = _plan(cfg, spec, (prepared.val if prepared.val is not None else prepared.train).y)
     pre_findings, pre_repairs = [], []
     if cfg.doctor.enabled:
-        cfg, prepared, pre_findings, pre_repairs = _preflight(cfg, prepared, plan, log, resume is not None)
+        cfg, prepared, plan, pre_findings, pre_repairs = _preflight(cfg, prepared, plan, log, resume is not None)
         spec = prepared.spec
     if data_hook is not None:
         prepared = data_hook(prepared)
@@ -495,12 +495,15 @@ def _preflight(cfg, prepared, plan, log, resuming):
                 fixed = load_config(cfg, overrides)
                 refit = data_mod.prepare(fixed.data, fixed.seed, fixed.model.type) \
                     if any(k.startswith("data.") for k in overrides) else prepared
+                # The classes may change with the data (spellings of one label merged): the plan too.
+                replanned = plan if refit is prepared else \
+                    _plan(fixed, refit.spec, (refit.val if refit.val is not None else refit.train).y)
             except UserError as exc:  # the data cannot take the fix (a window longer than the series allows)
                 log(f"doctor: the fixes {overrides} cannot be applied to this data ({str(exc).splitlines()[0]}); "
                     f"training as configured")
                 chosen, overrides = [], {}
             else:
-                cfg, prepared = fixed, refit
+                cfg, prepared, plan = fixed, refit, replanned
             for f, x in chosen:
                 fix = x.overrides
                 action = ("fixed the data before training" if all(k.startswith("data.") for k in fix)
@@ -517,7 +520,7 @@ def _preflight(cfg, prepared, plan, log, resuming):
                                               for a in after)}
             # As with live repairs, findings.json holds what is still wrong; repairs.json the rest.
             found = after
-    return cfg, prepared, found, repairs
+    return cfg, prepared, plan, found, repairs
 
 
 def _summarise(log, findings, repairs, run_dir) -> None:

@@ -36,7 +36,7 @@ def build_context(cfg, prepared, plan: dict) -> Context:
     if spec.classes:
         counts = np.bincount(np.asarray(prepared.train.y, dtype=np.int64), minlength=len(spec.classes))
         shares = (counts / max(counts.sum(), 1)).tolist()
-    nonfinite, rms, names = 0, [], []
+    nonfinite, rms, sd, top, names = 0, [], [], [], []
     if x.dtype.kind == "f":
         finite = np.isfinite(x)
         nonfinite = int(x.size - finite.sum())
@@ -50,7 +50,10 @@ def build_context(cfg, prepared, plan: dict) -> Context:
             flat = ok = None
         if flat is not None and len(flat):
             with np.errstate(invalid="ignore"):
-                rms = np.sqrt(np.nanmean(np.where(ok, flat, np.nan) ** 2, axis=0)).tolist()
+                seen = np.where(ok, flat, np.nan)
+                rms = np.sqrt(np.nanmean(seen ** 2, axis=0)).tolist()
+                if cfg.model.type == "rnn" and cfg.data.scale == "none":   # what only _faint_features reads
+                    sd, top = np.nanstd(seen, axis=0).tolist(), np.nanmax(np.abs(seen), axis=0).tolist()
             names = list(spec.feature_names)[:len(rms)]
             names += [f"feature {j}" for j in range(len(names), len(rms))]
     model = cfg.model
@@ -74,6 +77,8 @@ def build_context(cfg, prepared, plan: dict) -> Context:
         imbalance=cfg.data.imbalance, data_kind=spec.kind, scale=cfg.data.scale, impute=cfg.data.clean.impute,
         target_scaled=bool(getattr(cfg.data, "scale_target", True)),
         nonfinite_inputs=nonfinite, feature_rms=[float(v) for v in rms], feature_names=names,
+        feature_sd=[float(v) for v in sd], feature_absmax=[float(v) for v in top],
+        spellings=spellings(cfg.data, prepared),
         activation=getattr(model, "activation", None), dropout=getattr(model, "dropout", 0.0),
         weight_decay=cfg.optimizer.weight_decay, has_val=prepared.val is not None, model_type=model.type,
         train_fraction=float(cfg.data.train_fraction),
@@ -437,6 +442,20 @@ def _code(value: float, error: float) -> float | None:
     if abs(value - round(value)) <= error:
         return float(round(value))
     return float(f"{value:.7g}") if error <= 1e-6 * abs(value) else None
+
+
+def spellings(cfg_data, prepared) -> list[list[str]]:
+    """With data.clean.normalize_categories off: the groups of class labels that are one value written
+    apart by case or spaces ('LL', 'll', ' LL'). Only where the default folds them (tables and texts:
+    sequence labels and image folders are read as they are, whatever the setting)."""
+    spec = prepared.spec
+    if cfg_data.clean.normalize_categories or spec.kind not in ("tabular", "text") or not spec.classes:
+        return []
+    groups: dict[str, list[str]] = {}
+    for v in spec.classes:
+        if isinstance(v, str):
+            groups.setdefault(v.strip().lower(), []).append(v)
+    return [g for g in groups.values() if len(g) > 1]
 
 
 def _raw_scales(prepared) -> dict:

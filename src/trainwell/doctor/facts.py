@@ -152,6 +152,9 @@ class Context:
     pixel_pool_retention: float | None = None  # the same with 1x1 filters, for a cnn whose kernels are all 1x1
     l1_at_init: float | None = None                # regularization.l1 x sum |w| of the initial weights
     cnn_blocks: list = field(default_factory=list)      # a cnn: model.blocks, as dicts
+    spellings: list = field(default_factory=list)   # groups of class labels one only by case or spaces (context)
+    feature_sd: list[float] = field(default_factory=list)   # an rnn with scaling off: each feature's spread
+    feature_absmax: list[float] = field(default_factory=list)   # and its largest size
 
 
     def __setattr__(self, name, value):

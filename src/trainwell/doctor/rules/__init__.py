@@ -56,10 +56,10 @@ from .rate import lr_too_high, lr_too_low
 from .root_causes import (_with_augment_fix, _with_dropout_option_fix, _with_eps_fix, _with_fraction_fix, _with_momentum_fix,
                           _with_scaling_fix, _with_small_init_fix, _with_symmetry_fix, _with_warmup_fix)
 from .units import dying_relu, saturated_activations, vanishing_gradients
-from .wiring import (bn_momentum, channels_unread, conv_over_features, features_interchangeable, features_unread, frozen_random_weights, gradient_uphill, ids_read_as_numbers,
+from .wiring import (bn_momentum, bn_shared, channels_unread, conv_over_features, features_interchangeable, features_unread, frozen_random_weights, gradient_uphill, ids_read_as_numbers,
                      init_without_gradient, inputs_dropped, inputs_flattened, inputs_quantized, inputs_unread, level_blind,
                      norm_too_narrow, order_blind, output_dropped, pixels_unread, output_off_scale, outputs_bounded, outputs_clamped,
-                     newest_unread, outputs_tied,
+                     newest_unread, outputs_tied, steps_averaged,
                      read_backwards, sign_blind, tokens_merged,
                      random_at_prediction, rows_mixed, signal_lost, steps_unread, tokens_unread, turn_blind, unregistered_weights,
                      weights_barely_learn)
@@ -79,8 +79,8 @@ PRE_TRAINING = [bad_input_data, images_blurred_together, unscaled_features, too_
                 gradient_uphill, steps_unread, ids_read_as_numbers, output_off_scale, init_without_gradient, weights_barely_learn,
                 random_at_prediction,
                 rows_mixed, inputs_unread, tokens_unread, norm_too_narrow, inputs_flattened, inputs_quantized, level_blind,
-                read_backwards, newest_unread, bn_momentum, outputs_clamped, outputs_bounded, output_dropped, outputs_tied, tokens_merged, features_unread, order_blind, pixels_unread, channels_unread,
-                conv_over_features, sign_blind, features_interchangeable, turn_blind, signal_lost]
+                read_backwards, newest_unread, bn_momentum, bn_shared, outputs_clamped, outputs_bounded, output_dropped, outputs_tied, tokens_merged, features_unread, order_blind, steps_averaged, pixels_unread,
+                channels_unread, conv_over_features, sign_blind, features_interchangeable, turn_blind, signal_lost]
 # Order matters for reporting: causes before symptoms.
 RULES = PRE_TRAINING + [diverged, exploding_gradients, lr_too_high, lr_too_low, vanishing_gradients, dying_relu,
                         saturated_activations, stuck_at_chance, class_imbalance, augment_mirrors_classes, inputs_dropped,

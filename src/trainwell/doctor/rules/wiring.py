@@ -560,6 +560,32 @@ def order_blind(history, signals, ctx: Context) -> Finding | None:
         _option_fix(ctx, "order_blind", "the forecast then depends on the order of the steps"))
 
 
+def steps_averaged(history, signals, ctx: Context) -> Finding | None:
+    """Before training: a sequence network whose output is the same with each row's steps all replaced
+    by their mean (wiring: steps_averaged, read after two plain steps), where how the features move
+    over the steps says more about the target than their means: it sees each sequence's average and
+    nothing of what happens in it."""
+    found = (ctx.wiring or {}).get("steps_averaged")
+    if not found:
+        return None
+    full, alone = found["summaries"], found["means"]
+    if "val_r2" in full:
+        said = f"r2 {full['val_r2']:.2f} against {alone['val_r2']:.2f} from the means alone"
+    else:
+        said = (f"a validation loss of {full['val_loss']:.3f} against {alone['val_loss']:.3f} from the means alone "
+                f"(chance {full['chance_loss']:.3f})")
+    return Finding(
+        "underfitting", "warning", 0, 0, {"steps": found["steps"], "features": found["features"],
+                                          "yardstick_summaries": full, "yardstick_means": alone},
+        f"Replacing every step of a sequence with the sequence's mean ({found['features']} feature(s) over "
+        f"{found['steps']} steps) leaves the network's output where it was: it reads only each feature's average, "
+        f"and nothing of how the features move. The moves carry the signal here: a linear model on each "
+        f"feature's mean, spread and quantiles over the steps reaches {said}. Most often a smoothing or "
+        f"detrending step takes away what it was meant to keep (a running mean over 1 sample subtracted from the "
+        f"signal leaves zero), or the steps are pooled before any layer reads them.",
+        _option_fix(ctx, "steps_averaged", "the network then reads how the features move over the steps"))
+
+
 def level_blind(history, signals, ctx: Context) -> Finding | None:
     """Before training: a forecaster whose output does not move when the target's own past is raised
     by a standard deviation at every step (wiring: level_blind, read after two plain steps). It sees
@@ -670,6 +696,30 @@ def bn_momentum(history, signals, ctx: Context) -> Finding | None:
         + ", not of the training data: validation and test rows are normalised with them, and predictions go wrong "
           "however well training fits. Use 1 - the Keras value (0.01 for 0.99).",
         _option_fix(ctx, "bn_momentum", "the running statistics then average over many batches"))
+
+
+def bn_shared(history, signals, ctx: Context) -> Finding | None:
+    """Before training: one batch norm module applied twice or more in a forward pass, to values whose
+    statistics differ (wiring: bn_shared). In training each call normalises with its own batch's
+    statistics and the network fits; its running mean and variance blend the calls, and in eval mode
+    every call is normalised with that blend: validation goes wrong however well training fits."""
+    found = (ctx.wiring or {}).get("bn_shared")
+    if not found:
+        return None
+    from ..wiring import SHARED_BN_RATIO, SHARED_BN_SHIFT
+
+    return Finding(
+        "overfitting", "warning", 0, 0, {**found, "limit_shift_sd": SHARED_BN_SHIFT,
+                                         "limit_variance_ratio": SHARED_BN_RATIO},
+        f"The batch norm module {found['layer']!r} is applied {found['calls']} times in one forward pass, to values "
+        f"unlike each other (their means {found['shift_sd']:.2g} standard deviations apart, their variances "
+        f"{found['variance_ratio']:.2g}x apart, at init). In training each call is normalised with its own batch's "
+        f"statistics, so the training loss falls; but the module keeps one running mean and variance, a blend of "
+        f"all its calls, and in evaluation every call is normalised with that blend, which fits none of them: "
+        f"validation and test predictions go wrong however well training fits. Give each place its own "
+        f"BatchNorm module (an nn.ModuleList of them, one per layer), or normalise the calls' inputs together "
+        f"in one call where they are meant to share statistics.",
+        _option_fix(ctx, "bn_shared", "each place then has its own batch norm"))
 
 
 def outputs_clamped(history, signals, ctx: Context) -> Finding | None:
