@@ -7,8 +7,8 @@ import pytest
 from trainwell import api
 from trainwell.config import load_config
 from trainwell.data import prepare
-from trainwell.doctor import rules
-from trainwell.doctor.context import build_context
+
+from pretraining import found
 
 
 def _wine_with_sensors(path, sensors: int) -> str:
@@ -77,9 +77,7 @@ def test_a_feature_list_that_says_nothing_is_named_with_the_left_out_columns_tha
 
 
 def _all(config: dict) -> list:
-    cfg = load_config({"seed": 0, **config})
-    prepared = prepare(cfg.data, cfg.seed, cfg.model.type)
-    return rules.examine([], {}, build_context(cfg, prepared, api._plan(cfg, prepared.spec)), rules.PRE_TRAINING)
+    return found(config)
 
 
 def test_a_left_out_column_that_alone_predicts_the_target_is_not_offered(tmp_path):

@@ -1017,7 +1017,7 @@ def test_a_transformer_two_numbers_wide_is_rebuilt_wider(tmp_path):
      "bad_input_data", {"data.clean.missing_codes": []}, "accuracy", 0.9),
     ("raw_target", {"data": {"source": "builtin:diabetes", "scale_target": False}, "model": {"hidden": [32]},
                     "loss": {"name": "huber"}, "optimizer": {"lr": 0.003}, "training": {"epochs": 40}},
-     "unscaled_features", {"data.scale_target": True}, "r2", 0.1),
+     "underfitting", {"data.scale_target": True}, "r2", 0.1),
     ("mode_min", {"data": {"source": "builtin:digits"}, "model": {"hidden": [64]},
                   "training": {"early_stopping": {"monitor": "val_accuracy", "mode": "min", "patience": 3}}},
      "underfitting", {"training.early_stopping.mode": "auto"}, "accuracy", 0.9),

@@ -1247,7 +1247,8 @@ def test_a_plan_of_a_few_optimizer_steps_in_all_is_too_slow_before_training():
 def test_a_regression_target_left_in_its_own_units_is_named_before_training():
     reg = dict(task="regression", loss="huber", n_classes=None, class_shares=None, feature_rms=[1.0] * 10)
     f = rules.unscaled_features([], {}, ctx(target_scaled=False, target_rms=160.0, **reg))
-    assert (f.code, f.epoch) == ("unscaled_features", 0) and f.fixes[0].overrides == {"data.scale_target": True}
+    # named by what it does to training under Adam (the inputs themselves are scaled)
+    assert (f.code, f.epoch) == ("underfitting", 0) and f.fixes[0].overrides == {"data.scale_target": True}
     # Scaled, or in units near the output's own: nothing.
     assert rules.unscaled_features([], {}, ctx(target_scaled=True, **reg)) is None
     assert rules.unscaled_features([], {}, ctx(target_scaled=False, target_rms=3.0, **reg)) is None
@@ -1255,7 +1256,8 @@ def test_a_regression_target_left_in_its_own_units_is_named_before_training():
     assert rules.unscaled_features([], {}, ctx(target_scaled=False, target_rms=35.0, **reg)) is None
     assert rules.unscaled_features([], {}, ctx(target_scaled=False, target_rms=55.0, **reg)) is not None
     # plain SGD's gradients are the target's size: the feature limit, 20, still holds for it
-    assert rules.unscaled_features([], {}, ctx(target_scaled=False, target_rms=35.0, optimizer="sgd", **reg)) is not None
+    f = rules.unscaled_features([], {}, ctx(target_scaled=False, target_rms=35.0, optimizer="sgd", **reg))
+    assert f.code == "exploding_gradients" and f.fixes[0].overrides == {"data.scale_target": True}
 
 
 def test_layers_frozen_with_nothing_trained_to_keep_are_named_before_training():

@@ -11,14 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trainwell import api
 from trainwell.config import load_config
 from trainwell.data import prepare
-from trainwell.doctor import rules
-from trainwell.doctor.context import build_context
 from trainwell.doctor.facts import Context
 from trainwell.doctor.findings import Finding, Fix
 from trainwell.doctor.rules.root_causes import _with_warmup_fix
+
+from pretraining import context as _context, found as _found
 
 NETS = '''
 import torch
@@ -57,14 +56,8 @@ def nets(tmp_path, monkeypatch):
     sys.modules.pop("sched_nets", None)
 
 
-def _context(config: dict) -> Context:
-    cfg = load_config({"seed": 0, **config})
-    prepared = prepare(cfg.data, cfg.seed, cfg.model.type)
-    return build_context(cfg, prepared, api._plan(cfg, prepared.spec))
 
 
-def _found(config: dict) -> list:
-    return rules.examine([], {}, _context(config), rules.PRE_TRAINING)
 
 
 def _series(path) -> str:

@@ -11,11 +11,10 @@ import pandas as pd
 import pytest
 
 from trainwell import api
-from trainwell.config import load_config
-from trainwell.data import prepare
 from trainwell.doctor import rules
-from trainwell.doctor.context import build_context
 from trainwell.doctor.facts import Context
+
+from pretraining import context as _context, found as _found
 
 NETS = '''
 import torch
@@ -70,14 +69,8 @@ def nets(tmp_path, monkeypatch):
     sys.modules.pop("faint_nets", None)
 
 
-def _context(config: dict) -> Context:
-    cfg = load_config({"seed": 0, **config})
-    prepared = prepare(cfg.data, cfg.seed, cfg.model.type)
-    return build_context(cfg, prepared, api._plan(cfg, prepared.spec))
 
 
-def _found(config: dict) -> list:
-    return rules.examine([], {}, _context(config), rules.PRE_TRAINING)
 
 
 def _spelled(path) -> str:

@@ -11,11 +11,9 @@ import textwrap
 import pytest
 
 import trainwell
-from trainwell import api
-from trainwell.config import load_config
-from trainwell.data import prepare
 from trainwell.doctor import rules
-from trainwell.doctor.context import build_context
+
+from pretraining import context as _context, found as _found
 
 NETS = '''
 import torch
@@ -508,14 +506,8 @@ def nets(tmp_path, monkeypatch):
     sys.modules.pop("wiring_nets", None)
 
 
-def _context(config: dict):
-    cfg = load_config({"seed": 0, **config})
-    prepared = prepare(cfg.data, cfg.seed, cfg.model.type)
-    return build_context(cfg, prepared, api._plan(cfg, prepared.spec))
 
 
-def _found(config: dict) -> list:
-    return rules.examine([], {}, _context(config), rules.PRE_TRAINING)
 
 
 def _py(builder: str, **options) -> dict:

@@ -21,6 +21,8 @@ from trainwell.doctor.facts import Context
 from trainwell.doctor.findings import Finding, Fix
 from trainwell.doctor.rules.root_causes import _with_dropout_option_fix, _with_eps_fix, _with_fraction_fix
 
+from pretraining import found
+
 NETS = '''
 import torch
 from torch import nn
@@ -62,10 +64,7 @@ def nets(tmp_path, monkeypatch):
 
 
 def _found(config: dict, key: str) -> list:
-    cfg = load_config({"seed": 0, **config})
-    prepared = prepare(cfg.data, cfg.seed, cfg.model.type)
-    ctx = build_context(cfg, prepared, api._plan(cfg, prepared.spec))
-    return [f for f in rules.examine([], {}, ctx, rules.PRE_TRAINING) if key in f.evidence]
+    return found(config, key)
 
 
 def _py(builder: str, **options) -> dict:

@@ -10,11 +10,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from trainwell import api
-from trainwell.config import load_config
-from trainwell.data import prepare
-from trainwell.doctor import rules
-from trainwell.doctor.context import build_context
+
+from pretraining import found
 
 NETS = '''
 import torch
@@ -204,14 +201,10 @@ def nets(tmp_path, monkeypatch):
 SERIES = {"source": "series.csv", "target": "value", "series": {"time_column": "timestamp", "window": 12, "horizon": 3}}
 
 
-def _context(config: dict):
-    cfg = load_config({"seed": 0, **config})
-    prepared = prepare(cfg.data, cfg.seed, cfg.model.type)
-    return build_context(cfg, prepared, api._plan(cfg, prepared.spec))
 
 
 def _found(config: dict, key: str) -> list:
-    return [f for f in rules.examine([], {}, _context(config), rules.PRE_TRAINING) if key in f.evidence]
+    return found(config, key)
 
 
 def _py(builder: str, **options) -> dict:

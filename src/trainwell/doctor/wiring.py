@@ -261,7 +261,8 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
         steps_averaged = _safely(_steps_averaged, twin, batch.detach(), spec, held) \
             if twin is not None and not unread and not ids and batch.dim() == 3 else None
         view = _safely(_first_layer_view, net, x, batch, first_kind) if not ids else None
-        flattened = _safely(_flattened, *view) if view is not None else None
+        # A floor on images is left to the pixels-unread reading: a dark background sits at one value as stored.
+        flattened = _safely(_flattened, *view) if view is not None and batch.dim() == 2 else None
         quantized = _safely(_quantized, *view) if view is not None and not flattened else None
     uphill = _safely(_uphill, net, batch.detach()) if uphill and not eval_random and not rows_mixed else None
     params = dict(net.named_parameters())

@@ -261,10 +261,12 @@ def _flattened_reading(net, x, batch, first_kind) -> dict | None:
 
 def _first_layer_view(net, x, batch, first_kind):
     """(the features as prepared, what the first weight layer is handed) on up to FLAT_SAMPLE table
-    rows as arrays, in eval mode (dropout's zeros are no clamp), for inputs_flattened and inputs_quantized."""
+    rows as arrays, in eval mode (dropout's zeros are no clamp), for inputs_flattened and inputs_quantized;
+    images as rows of pixels (channel by position), when a Conv2d is handed the image itself."""
     import torch
 
-    if batch.dim() != 2 or not first_kind or first_kind[0] != "Linear":
+    image = batch.dim() == 4 and bool(first_kind) and first_kind[0] == "Conv2d"
+    if not image and (batch.dim() != 2 or not first_kind or first_kind[0] != "Linear"):
         return None
     rows = torch.as_tensor(np.nan_to_num(np.asarray(x[:FLAT_SAMPLE]).astype(np.float32)))
     seen: list = []
@@ -285,7 +287,8 @@ def _first_layer_view(net, x, batch, first_kind):
         net.train(was_training)
     if not seen or seen[0].shape != rows.shape:
         return None
-    return rows.numpy(), seen[0].float().cpu().numpy()
+    n = rows.shape[0]
+    return rows.reshape(n, -1).numpy(), seen[0].float().cpu().reshape(n, -1).numpy()
 
 
 def _quantized(raw, seen) -> dict | None:
