@@ -8,11 +8,11 @@ import json
 import sys
 import textwrap
 
-import numpy as np
 import pytest
 
 from trainwell import api
 
+from image_data import blobs
 from pretraining import found
 
 NETS = '''
@@ -48,26 +48,12 @@ def nets(tmp_path, monkeypatch):
     sys.modules.pop("mask_nets", None)
 
 
-def _blobs(path) -> str:
-    """300 grey 16x16 images of a soft blob whose width is the class, on a noisy background."""
-    rng = np.random.default_rng(0)
-    n = 300
-    y = rng.integers(0, 3, n)
-    grid = np.stack(np.meshgrid(np.arange(16), np.arange(16), indexing="ij"))
-    centre = rng.uniform(5, 11, (n, 2))
-    d2 = ((grid[None] - centre[:, :, None, None]) ** 2).sum(1)
-    width = np.array([1.5, 2.5, 3.5])[y]
-    x = 200 * np.exp(-d2 / (2 * width[:, None, None] ** 2)) + rng.normal(20, 6, (n, 16, 16))
-    np.savez(path, x=np.clip(x, 0, 255)[:, None].astype("float32"), y=y.astype("int64"))
-    return str(path)
-
-
 def _found(config: dict) -> list:
     return found(config, "quantized_pixels")
 
 
 def test_images_thresholded_inside_the_network_are_named_with_the_builders_default(nets):
-    data = {"source": _blobs(nets / "blobs.npz"), "kind": "image"}
+    data = {"source": blobs(nets / "blobs.npz"), "kind": "image"}
     model = {"type": "python", "builder": "mask_nets:masked", "options": {"binarize": True}}
     (f,) = _found({"data": data, "model": model})
     assert (f.code, f.severity, f.epoch) == ("underfitting", "warning", 0)
@@ -80,7 +66,7 @@ def test_images_thresholded_inside_the_network_are_named_with_the_builders_defau
 
 
 def test_the_threshold_is_taken_out_before_the_first_step(nets):
-    data = {"source": _blobs(nets / "blobs.npz"), "kind": "image"}
+    data = {"source": blobs(nets / "blobs.npz"), "kind": "image"}
     cfg = {"seed": 0, "data": data, "model": {"type": "python", "builder": "mask_nets:masked", "options": {"binarize": True}},
            "training": {"epochs": 1, "threads": 1}, "doctor": {"repair": True, "allow_architecture_changes": True}}
     run = api.train(cfg, out=nets / "run", quiet=True)

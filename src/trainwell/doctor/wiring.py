@@ -94,10 +94,13 @@ import numpy as np
 
 from .network_measures import (_NOT_PLAIN, TWIN_LIMIT, _build, _builder_keywords, _evaluating, _forked_rng,
                                _once_per_network, _plain, _safely, _stepped, _weight_layers, probe_loss, shaken_copy)
+from .wiring_batch import _rows_swapped
 from .wiring_gradients import _uphill
+from .wiring_images import _images_flat
 from .wiring_inputs import (_bounded, _channels_unread, _clamped, _features_unread, _first_layer_view, _flattened, _inputs_unread,
                             _interchangeable, _pixels_unread, _quantized, _raw_scale_clears, _same_outputs,
                             _sign_blind, _signal_lost)
+from .wiring_neighbours import _inputs_scrambled
 from .wiring_series import (_backwards, _level_blind, _newest_unread, _order_blind, _recent_matters, _steps_averaged,
                             _steps_reached,
                             _tokens_merged, _tokens_unread)
@@ -264,6 +267,11 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
         # A floor on images is left to the pixels-unread reading: a dark background sits at one value as stored.
         flattened = _safely(_flattened, *view) if view is not None and batch.dim() == 2 else None
         quantized = _safely(_quantized, *view) if view is not None and not flattened else None
+        images_flat = _safely(_images_flat, *view, tuple(batch.shape)) if view is not None and batch.dim() == 4 else None
+        embedded = _safely(_first_layer_view, net, x, batch, first_kind, False) \
+            if not ids and batch.dim() == 2 and first_kind and first_kind[0] == "Linear" else None
+        scrambled = _safely(_inputs_scrambled, *embedded) if embedded is not None else None
+        swapped = _safely(_rows_swapped, twin, batch.detach()) if twin is not None else None
     uphill = _safely(_uphill, net, batch.detach()) if uphill and not eval_random and not rows_mixed else None
     params = dict(net.named_parameters())
     known = {id(p) for p in params.values()} | {id(batch)}
@@ -302,6 +310,9 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
     reading["signal_lost"] = _safely(_signal_lost, net, held) if held is not None and spec.classes and not ids else None
     reading["inputs_flattened"] = flattened
     reading["inputs_quantized"] = quantized
+    reading["images_flat"] = images_flat
+    reading["inputs_scrambled"] = scrambled
+    reading["rows_swapped"] = swapped
     reading["output_dropped"] = output_dropped
     reading["outputs_tied"] = _safely(_outputs_tied, net, batch.detach(), spec, size)
     reading["tokens_merged"] = _safely(_tokens_merged, batch.detach(), lookups) if ids and spec.kind == "text" else None
@@ -592,7 +603,7 @@ def _problems(reading: dict, frozen_random: list[str]) -> dict:
                                      "output_dropped", "outputs_tied", "tokens_merged", "features_unread", "order_blind",
                                      "pixels_unread", "conv_over_features", "sign_blind", "channels_unread",
                                      "heavy_dropout", "outputs_bounded", "newest_unread", "bn_momentum",
-                                     "steps_averaged", "bn_shared")
+                                     "steps_averaged", "bn_shared", "images_flat", "rows_swapped", "inputs_scrambled")
              if reading.get(k)}
     if frozen_random:
         found["frozen_random"] = frozen_random
@@ -637,6 +648,11 @@ def _wiring(cfg, spec, plan: dict, x, scaled: bool, held=None, prepared=None) ->
 KEPT_SIZE = 0.5
 
 
+# Problems of an embedding in front of the first layer: the embedding widens that layer (8 sines and
+# 8 cosines a feature: 16 times its weights), so the network without it is smaller by that alone.
+_WIDENS_FIRST_LAYER = {"inputs_scrambled"}
+
+
 _HELD_READINGS = {"signal_lost", "features_interchangeable", "sign_blind", "channels_unread", "outputs_bounded",
                   "steps_averaged"}
 
@@ -661,12 +677,13 @@ def _fixes(cfg, spec, plan: dict, x, scaled: bool, found: dict, reading: dict, h
         # where one of them is what the option should clear
         again = _measure(cfg, spec, plan, x, scaled, options, held if _HELD_READINGS & found.keys() else None,
                          uphill="uphill" in found)
-        if again is None or again["size"] < KEPT_SIZE * size:
+        if again is None:
             continue
+        shrunk = again["size"] < KEPT_SIZE * size
         frozen = _frozen_random(cfg, spec, plan, again, options) if "frozen_random" in found else []
         left = _problems(again, frozen)
         for problem in found:
-            if problem not in left and problem not in fixes:
+            if problem not in left and problem not in fixes and (not shrunk or problem in _WIDENS_FIRST_LAYER):
                 fixes[problem] = {key: default}
     return fixes
 

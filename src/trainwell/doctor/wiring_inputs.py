@@ -259,10 +259,12 @@ def _flattened_reading(net, x, batch, first_kind) -> dict | None:
     return None if view is None else _flattened(*view)
 
 
-def _first_layer_view(net, x, batch, first_kind):
+def _first_layer_view(net, x, batch, first_kind, same_width: bool = True):
     """(the features as prepared, what the first weight layer is handed) on up to FLAT_SAMPLE table
     rows as arrays, in eval mode (dropout's zeros are no clamp), for inputs_flattened and inputs_quantized;
-    images as rows of pixels (channel by position), when a Conv2d is handed the image itself."""
+    images as rows of pixels (channel by position), when a Conv2d is handed the image itself. With
+    `same_width` false the first layer may be handed more or fewer columns than the features (an
+    embedding of them)."""
     import torch
 
     image = batch.dim() == 4 and bool(first_kind) and first_kind[0] == "Conv2d"
@@ -285,9 +287,9 @@ def _first_layer_view(net, x, batch, first_kind):
         for h in hooks:
             h.remove()
         net.train(was_training)
-    if not seen or seen[0].shape != rows.shape:
-        return None
     n = rows.shape[0]
+    if not seen or (seen[0].shape != rows.shape if same_width else seen[0].shape[0] != n):
+        return None
     return rows.reshape(n, -1).numpy(), seen[0].float().cpu().reshape(n, -1).numpy()
 
 

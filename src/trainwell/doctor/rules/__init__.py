@@ -63,6 +63,7 @@ from .wiring import (bn_momentum, bn_shared, channels_unread, conv_over_features
                      read_backwards, sign_blind, tokens_merged,
                      random_at_prediction, rows_mixed, signal_lost, steps_unread, tokens_unread, turn_blind, unregistered_weights,
                      weights_barely_learn)
+from .wiring_transforms import images_flat, inputs_scrambled, rows_swapped
 
 
 # Judged before the first step, from the prepared data and the plan.
@@ -78,7 +79,7 @@ PRE_TRAINING = [bad_input_data, images_blurred_together, unscaled_features, too_
                 mlp_reads_steps, softmax_twice, gradient_never_arrives, unregistered_weights, frozen_random_weights,
                 gradient_uphill, steps_unread, ids_read_as_numbers, output_off_scale, init_without_gradient, weights_barely_learn,
                 random_at_prediction,
-                rows_mixed, inputs_unread, tokens_unread, norm_too_narrow, inputs_flattened, inputs_quantized, level_blind,
+                rows_mixed, rows_swapped, images_flat, inputs_scrambled, inputs_unread, tokens_unread, norm_too_narrow, inputs_flattened, inputs_quantized, level_blind,
                 read_backwards, newest_unread, bn_momentum, bn_shared, outputs_clamped, outputs_bounded, output_dropped, outputs_tied, tokens_merged, features_unread, order_blind, steps_averaged, pixels_unread,
                 channels_unread, conv_over_features, sign_blind, features_interchangeable, turn_blind, signal_lost]
 # Order matters for reporting: causes before symptoms.
