@@ -105,16 +105,25 @@ def shaken_copy(net):
     it has none): what its wiring does, apart from the values it starts at. A stack of linear layers
     stays affine whatever its weights, a step the network never reads stays unread; a gate that sat at
     zero opens. Frozen tensors stay as they are: training never moves them (a fixed 0/1 mask over the
-    steps). A copy: a builder may hand back a module it keeps, which the run then trains."""
+    steps). A copy: a builder may hand back a module it keeps, which the run then trains. The moves
+    come from a generator of their own, and a tensor with no spread (a gate at zero) moves by 0.1
+    exactly, up or down: drawn from the process's random state, a healthy tide forecaster's zero gate
+    moved by 0.1 x N(0, 1) came out affine in some processes and not in others, by what ran before
+    it (session 38)."""
     import copy
 
     import torch
 
     net = copy.deepcopy(net)
-    with torch.no_grad(), _forked_rng():
+    draws = torch.Generator().manual_seed(0)
+    with torch.no_grad():
         for p in (p for p in net.parameters() if p.requires_grad):
             spread = float(p.std()) if p.numel() > 1 else 0.0
-            p.add_(torch.randn_like(p) * (0.1 * spread if spread > 0 else 0.1))
+            if spread > 0:
+                move = torch.randn(p.shape, generator=draws) * (0.1 * spread)
+            else:
+                move = (torch.randint(0, 2, p.shape, generator=draws) * 2 - 1) * 0.1
+            p.add_(move.to(device=p.device, dtype=p.dtype))
     return net
 
 
