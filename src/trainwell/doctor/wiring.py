@@ -97,7 +97,7 @@ from .network_measures import (_NOT_PLAIN, TWIN_LIMIT, _build, _builder_keywords
 from .wiring_batch import _rows_swapped
 from .wiring_gradients import _uphill
 from .wiring_images import _images_flat
-from .wiring_inputs import (_bounded, _channels_unread, _clamped, _features_unread, _first_layer_view, _flattened, _inputs_unread,
+from .wiring_inputs import (_bounded, _channels_unread, _clamped, _features_unread, _first_layer_seen, _flattened, _inputs_unread,
                             _interchangeable, _pixels_unread, _quantized, _raw_scale_clears, _same_outputs,
                             _sign_blind, _signal_lost)
 from .wiring_neighbours import _inputs_scrambled
@@ -263,14 +263,14 @@ def _measure(cfg, spec, plan: dict, x, scaled: bool, options: dict | None = None
             if twin is not None and not unread and not ids and batch.dim() == 3 else None
         steps_averaged = _safely(_steps_averaged, twin, batch.detach(), spec, held) \
             if twin is not None and not unread and not ids and batch.dim() == 3 else None
-        view = _safely(_first_layer_view, net, x, batch, first_kind) if not ids else None
+        # One pass of the first layer's input serves the readings of the features as they come and of an embedding.
+        seen = _safely(_first_layer_seen, net, x, batch, first_kind) if not ids else None
+        view = seen[:2] if seen is not None and seen[2] else None
         # A floor on images is left to the pixels-unread reading: a dark background sits at one value as stored.
         flattened = _safely(_flattened, *view) if view is not None and batch.dim() == 2 else None
         quantized = _safely(_quantized, *view) if view is not None and not flattened else None
         images_flat = _safely(_images_flat, *view, tuple(batch.shape)) if view is not None and batch.dim() == 4 else None
-        embedded = _safely(_first_layer_view, net, x, batch, first_kind, False) \
-            if not ids and batch.dim() == 2 and first_kind and first_kind[0] == "Linear" else None
-        scrambled = _safely(_inputs_scrambled, *embedded) if embedded is not None else None
+        scrambled = _safely(_inputs_scrambled, *seen[:2]) if seen is not None and batch.dim() == 2 else None
         swapped = _safely(_rows_swapped, twin, batch.detach()) if twin is not None else None
     uphill = _safely(_uphill, net, batch.detach()) if uphill and not eval_random and not rows_mixed else None
     params = dict(net.named_parameters())

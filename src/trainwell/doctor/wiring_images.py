@@ -21,7 +21,7 @@ def _images_flat(raw, seen, shape) -> dict | None:
     """Images the first convolution gets as one value per channel over all their pixels, where the
     images as prepared vary over their pixels: `x = x.mean((2, 3), keepdim=True).expand_as(x)` for
     `x = x - x.mean(...)` (the minus dropped) leaves each image a flat field of its own brightness,
-    and no kernel can see a shape in it. `raw` and `seen` are rows of pixels (_first_layer_view),
+    and no kernel can see a shape in it. `raw` and `seen` are rows of pixels (_first_layer_seen),
     `shape` the batch's (N, C, H, W)."""
     n = raw.shape[0]
     if n < 8 or len(shape) != 4 or shape[2] * shape[3] < 4:

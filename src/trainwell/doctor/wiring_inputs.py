@@ -259,12 +259,17 @@ def _flattened_reading(net, x, batch, first_kind) -> dict | None:
     return None if view is None else _flattened(*view)
 
 
-def _first_layer_view(net, x, batch, first_kind, same_width: bool = True):
+def _first_layer_view(net, x, batch, first_kind):
+    """_first_layer_seen's two arrays, where the first layer is handed the features in the shape they come."""
+    seen = _first_layer_seen(net, x, batch, first_kind)
+    return seen[:2] if seen is not None and seen[2] else None
+
+
+def _first_layer_seen(net, x, batch, first_kind):
     """(the features as prepared, what the first weight layer is handed) on up to FLAT_SAMPLE table
     rows as arrays, in eval mode (dropout's zeros are no clamp), for inputs_flattened and inputs_quantized;
-    images as rows of pixels (channel by position), when a Conv2d is handed the image itself. With
-    `same_width` false the first layer may be handed more or fewer columns than the features (an
-    embedding of them)."""
+    images as rows of pixels (channel by position), when a Conv2d is handed the image itself; and
+    whether it is handed them in the shape they come (not an embedding of more or fewer columns)."""
     import torch
 
     image = batch.dim() == 4 and bool(first_kind) and first_kind[0] == "Conv2d"
@@ -288,9 +293,9 @@ def _first_layer_view(net, x, batch, first_kind, same_width: bool = True):
             h.remove()
         net.train(was_training)
     n = rows.shape[0]
-    if not seen or (seen[0].shape != rows.shape if same_width else seen[0].shape[0] != n):
+    if not seen or seen[0].shape[0] != n:
         return None
-    return rows.reshape(n, -1).numpy(), seen[0].float().cpu().reshape(n, -1).numpy()
+    return rows.reshape(n, -1).numpy(), seen[0].float().cpu().reshape(n, -1).numpy(), seen[0].shape == rows.shape
 
 
 def _quantized(raw, seen) -> dict | None:

@@ -39,7 +39,7 @@ def _neighbour_ratio(d, nearest) -> float:
 def _inputs_scrambled(raw, seen) -> dict | None:
     """Rows whose nearest neighbours, as prepared, the first layer gets as far apart as any two rows.
     `raw` and `seen` are the rows as prepared and as the first weight layer gets them
-    (_first_layer_view with same_width false)."""
+    (_first_layer_seen)."""
     n = raw.shape[0]
     if n < 64 or raw.shape[1] < 1 or not np.isfinite(seen).all():
         return None
